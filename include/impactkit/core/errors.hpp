@@ -1,0 +1,50 @@
+#pragma once
+// Error policy (DESIGN.md §3): user input is validated explicitly (Eigen's asserts vanish in release
+// builds) and every message names the function, the argument and, where there is one, the remedy.
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include <Eigen/Core>
+
+namespace impactkit {
+
+/// Bad input from the caller: wrong length, NaN/inf, too few observations or clusters, ...
+/// Derives std::invalid_argument; the Python bindings raise it as ValueError.
+struct invalid_input : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+/// An iterative procedure hit its iteration cap before meeting its tolerance.
+struct convergence_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+namespace detail {
+
+[[noreturn]] inline void throw_invalid(const char* function, const std::string& message) {
+  throw invalid_input(std::string("impactkit::") + function + ": " + message);
+}
+
+inline void require(bool condition, const char* function, const std::string& message) {
+  if (!condition) throw_invalid(function, message);
+}
+
+/// Throws unless every entry of `a` is finite, naming the first offending row (and column).
+template <typename Derived>
+void require_finite(const Eigen::DenseBase<Derived>& a, const char* function, const char* argument) {
+  for (Eigen::Index j = 0; j < a.cols(); ++j)
+    for (Eigen::Index i = 0; i < a.rows(); ++i) {
+      const double v = static_cast<double>(a(i, j));
+      if (!std::isfinite(v)) {
+        std::string where = "row " + std::to_string(i);
+        if (a.cols() > 1) where += ", column " + std::to_string(j);
+        throw_invalid(function, std::string(argument) + " has a non-finite value (" +
+                                    (std::isnan(v) ? "NaN" : (v > 0 ? "inf" : "-inf")) + ") at " +
+                                    where + "; drop or impute missing values first");
+      }
+    }
+}
+
+}  // namespace detail
+}  // namespace impactkit

@@ -1,0 +1,95 @@
+#pragma once
+// Grouping variables (clusters, later fixed effects) as dense integer codes 0..G-1.
+#include <algorithm>
+#include <cstdint>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "errors.hpp"
+
+namespace impactkit {
+
+/// A grouping of n observations into G groups with dense codes 0..G-1 (in order of first appearance).
+struct group_codes {
+  std::vector<int> code;     ///< code[i] in 0..n_groups-1
+  int n_groups = 0;
+
+  Eigen::Index size() const { return static_cast<Eigen::Index>(code.size()); }
+
+  /// Observation counts per group.
+  std::vector<Eigen::Index> counts() const {
+    std::vector<Eigen::Index> c(static_cast<std::size_t>(n_groups), 0);
+    for (int g : code) ++c[static_cast<std::size_t>(g)];
+    return c;
+  }
+
+  /// Rows sorted by group, stable (CSR layout): rows of group g are order[start[g] .. start[g+1]).
+  void sorted_rows(std::vector<Eigen::Index>& start, std::vector<Eigen::Index>& order) const {
+    start.assign(static_cast<std::size_t>(n_groups) + 1, 0);
+    for (int g : code) ++start[static_cast<std::size_t>(g) + 1];
+    std::partial_sum(start.begin(), start.end(), start.begin());
+    order.resize(code.size());
+    std::vector<Eigen::Index> next(start.begin(), start.end() - 1);
+    for (std::size_t i = 0; i < code.size(); ++i) order[static_cast<std::size_t>(next[static_cast<std::size_t>(code[i])]++)] = static_cast<Eigen::Index>(i);
+  }
+};
+
+/// Dense codes in order of first appearance from arbitrary integer labels.
+/// O(n) with a lookup table when the labels span a range of at most 4n, otherwise O(n log n).
+template <typename Labels>
+group_codes factorize(const Labels& labels) {
+  const Eigen::Index n = labels.size();
+  group_codes out;
+  out.code.resize(static_cast<std::size_t>(n));
+  if (n == 0) return out;
+  std::int64_t lo = labels(0), hi = labels(0);
+  for (Eigen::Index i = 1; i < n; ++i) {
+    lo = std::min<std::int64_t>(lo, labels(i));
+    hi = std::max<std::int64_t>(hi, labels(i));
+  }
+  if (hi - lo < 4 * static_cast<std::int64_t>(n) + 16) {
+    std::vector<int> table(static_cast<std::size_t>(hi - lo + 1), -1);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      int& t = table[static_cast<std::size_t>(labels(i) - lo)];
+      if (t < 0) t = out.n_groups++;
+      out.code[static_cast<std::size_t>(i)] = t;
+    }
+    return out;
+  }
+  std::vector<Eigen::Index> idx(static_cast<std::size_t>(n));
+  std::iota(idx.begin(), idx.end(), 0);
+  std::stable_sort(idx.begin(), idx.end(), [&](Eigen::Index a, Eigen::Index b) { return labels(a) < labels(b); });
+  // first appearance of each distinct label = its smallest row index (the first in the stable run)
+  std::vector<std::pair<Eigen::Index, std::size_t>> firsts;  // (first row, run start)
+  for (std::size_t s = 0; s < idx.size();) {
+    std::size_t e = s;
+    while (e < idx.size() && labels(idx[e]) == labels(idx[s])) ++e;
+    firsts.emplace_back(idx[s], s);
+    s = e;
+  }
+  std::vector<std::size_t> run_order(firsts.size());
+  std::iota(run_order.begin(), run_order.end(), 0);
+  std::sort(run_order.begin(), run_order.end(), [&](std::size_t a, std::size_t b) { return firsts[a].first < firsts[b].first; });
+  std::vector<int> run_code(firsts.size());
+  for (std::size_t r = 0; r < run_order.size(); ++r) run_code[run_order[r]] = static_cast<int>(r);
+  for (std::size_t r = 0; r < firsts.size(); ++r) {
+    const std::size_t s = firsts[r].second;
+    const std::size_t e = r + 1 < firsts.size() ? firsts[r + 1].second : idx.size();
+    for (std::size_t t = s; t < e; ++t) out.code[static_cast<std::size_t>(idx[t])] = run_code[r];
+  }
+  out.n_groups = static_cast<int>(firsts.size());
+  return out;
+}
+
+/// The intersection of two groupings (e.g. firm x year for multiway clustering).
+inline group_codes intersect(const group_codes& a, const group_codes& b) {
+  Eigen::Matrix<std::int64_t, Eigen::Dynamic, 1> pair(a.size());
+  for (Eigen::Index i = 0; i < a.size(); ++i)
+    pair(i) = static_cast<std::int64_t>(a.code[static_cast<std::size_t>(i)]) * b.n_groups + b.code[static_cast<std::size_t>(i)];
+  return factorize(pair);
+}
+
+}  // namespace impactkit

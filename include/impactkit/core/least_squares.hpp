@@ -1,0 +1,149 @@
+#pragma once
+// Weighted linear least squares  min_b Σ w_i (y_i − x_i'b)²  by a single pass of tall-skinny QR.
+//
+// Algorithm (Demmel, Grigori, Hoemmen & Langou 2012, "Communication-optimal parallel and
+// sequential QR and LU factorizations"): the rows of [√w·X  √w·y] are cut into a fixed set of
+// chunks; each chunk is reduced block by block to a (k+1)×(k+1) triangular factor with Householder
+// QR, and the chunk factors are combined in a fixed order. Householder QR is column-wise backward
+// stable, so accuracy is that of a QR of the whole matrix (NIST StRD: see tests/), while X is read
+// once, nothing n×k is allocated and the input is never modified.
+//
+// Rank: the small factor is then re-triangularised column by column in the caller's order; a
+// column whose norm after projection on the columns kept before it is ≤ tol · its own norm is
+// dropped (the rule of LINPACK dqrdc2 used by R's lm, with tol relative and scale free), so in a
+// collinear set the later columns are the ones dropped, as in R and fixest.
+#include <cmath>
+#include <vector>
+
+#include <Eigen/Core>
+#include <Eigen/Householder>
+#include <Eigen/QR>
+
+#include "errors.hpp"
+#include "row_blocks.hpp"
+#include "threads.hpp"
+
+namespace impactkit {
+
+/// The solution of a (weighted) least-squares problem on the kept columns.
+struct least_squares_solution {
+  Eigen::VectorXd coef;                  ///< coefficients of the kept columns, in X's order
+  std::vector<Eigen::Index> kept;        ///< indices of kept columns of X
+  std::vector<Eigen::Index> dropped;     ///< indices of columns dropped as collinear
+  Eigen::MatrixXd r;                     ///< rank×rank upper-triangular R with √W·X_kept = Q·R
+  Eigen::MatrixXd r_inverse;             ///< R⁻¹ (upper triangular); bread (X'WX)⁻¹ = R⁻¹R⁻ᵀ
+  double rss = 0;                        ///< Σ w_i e_i²
+  Eigen::Index nobs = 0;
+  Eigen::Index rank() const { return static_cast<Eigen::Index>(kept.size()); }
+  /// (X'WX)⁻¹ over the kept columns.
+  Eigen::MatrixXd bread() const { return r_inverse * r_inverse.transpose(); }
+  /// Coefficients over all columns of X, zero for dropped ones (for computing fitted values).
+  Eigen::VectorXd coef_full(Eigen::Index k) const {
+    Eigen::VectorXd b = Eigen::VectorXd::Zero(k);
+    for (std::size_t j = 0; j < kept.size(); ++j) b(kept[j]) = coef(static_cast<Eigen::Index>(j));
+    return b;
+  }
+};
+
+namespace detail {
+
+/// Triangular factor R of the stacked matrix [top; bottom] (both with `cols` columns).
+inline void stack_and_triangularise(Eigen::MatrixXd& work, Eigen::Index rows_used, Eigen::MatrixXd& r_out) {
+  const Eigen::Index p = work.cols();
+  Eigen::Ref<Eigen::MatrixXd> stacked(work.topRows(rows_used));
+  Eigen::HouseholderQR<Eigen::Ref<Eigen::MatrixXd>> qr(stacked);  // factorises in place
+  r_out = work.topRows(std::min(rows_used, p)).triangularView<Eigen::Upper>();
+  if (r_out.rows() < p) {  // fewer rows than columns so far: pad with zero rows
+    Eigen::MatrixXd padded = Eigen::MatrixXd::Zero(p, p);
+    padded.topRows(r_out.rows()) = r_out;
+    r_out.swap(padded);
+  }
+}
+
+/// R factor ((k+1)×(k+1)) of [√w·X  √w·y] over rows [begin, end), block by block.
+inline Eigen::MatrixXd chunk_r_factor(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y,
+                                      const double* sqrt_w, Eigen::Index begin, Eigen::Index end, Eigen::Index block) {
+  const Eigen::Index k = X.cols(), p = k + 1;
+  Eigen::MatrixXd work(p + block, p);
+  Eigen::MatrixXd r = Eigen::MatrixXd::Zero(p, p);
+  for (Eigen::Index b0 = begin; b0 < end; b0 += block) {
+    const Eigen::Index len = std::min(block, end - b0);
+    work.topRows(p) = r;
+    work.block(p, 0, len, k) = X.middleRows(b0, len);
+    work.block(p, k, len, 1) = y.segment(b0, len);
+    if (sqrt_w) {
+      const Eigen::Map<const Eigen::VectorXd> sw(sqrt_w + b0, len);
+      work.middleRows(p, len).array().colwise() *= sw.array();
+    }
+    stack_and_triangularise(work, p + len, r);
+  }
+  return r;
+}
+
+}  // namespace detail
+
+/// Solves min_b ‖√w ⊙ (y − Xb)‖ (w = 1 when `sqrt_w` is null; otherwise sqrt_w[i] = √w_i, length n).
+/// Columns whose relative residual norm is ≤ collin_tol are dropped (see file comment).
+inline least_squares_solution solve_least_squares(const Eigen::Ref<const Eigen::MatrixXd>& X,
+                                                  const Eigen::Ref<const Eigen::VectorXd>& y,
+                                                  const double* sqrt_w, double collin_tol = 1e-10) {
+  const Eigen::Index n = X.rows(), k = X.cols(), p = k + 1;
+  detail::require(y.size() == n, "solve_least_squares", "y has " + std::to_string(y.size()) + " rows but X has " + std::to_string(n));
+  detail::require(k >= 1, "solve_least_squares", "X has no columns");
+  detail::require(n >= 1, "solve_least_squares", "no observations");
+
+  // Stage 1: chunk factors (parallel, fixed partition) and their fixed-order combination.
+  const Eigen::Index block = std::max<Eigen::Index>(512, 4 * p);
+  const detail::row_chunks chunks = detail::make_row_chunks(n, 4 * block);
+  std::vector<Eigen::MatrixXd> chunk_r(static_cast<std::size_t>(chunks.count));
+  const int threads = detail::threads_for(chunks.count, static_cast<double>(chunks.size) * p * p);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+  for (Eigen::Index c = 0; c < chunks.count; ++c)
+    chunk_r[static_cast<std::size_t>(c)] = detail::chunk_r_factor(X, y, sqrt_w, chunks.begin(c), chunks.end(c), block);
+  Eigen::MatrixXd m = chunk_r[0];
+  if (chunks.count > 1) {
+    Eigen::MatrixXd work(2 * p, p);
+    for (std::size_t c = 1; c < chunk_r.size(); ++c) {
+      work.topRows(p) = m;
+      work.bottomRows(p) = chunk_r[c];
+      detail::stack_and_triangularise(work, 2 * p, m);
+    }
+  }
+
+  // Stage 2: re-triangularise the (k+1)×(k+1) factor in column order, dropping collinear columns.
+  least_squares_solution sol;
+  sol.nobs = n;
+  Eigen::VectorXd norms = m.leftCols(k).colwise().norm().transpose();
+  Eigen::Index rank = 0;
+  Eigen::VectorXd essential;
+  double tau = 0, beta = 0;
+  for (Eigen::Index j = 0; j < k; ++j) {
+    const double resid = m.col(j).tail(p - rank).norm();
+    if (!(norms(j) > 0) || resid <= collin_tol * norms(j)) {
+      sol.dropped.push_back(j);
+      continue;
+    }
+    // Householder reflection zeroing m(rank+1:, j), applied to the columns after j (and y).
+    const Eigen::Index len = p - rank;
+    essential.resize(len - 1);
+    m.col(j).tail(len).makeHouseholder(essential, tau, beta);
+    Eigen::VectorXd workspace(k - j);
+    m.block(rank, j + 1, len, k - j).applyHouseholderOnTheLeft(essential, tau, workspace.data());
+    m(rank, j) = beta;
+    m.col(j).tail(len - 1).setZero();
+    sol.kept.push_back(j);
+    ++rank;
+  }
+  detail::require(rank > 0, "solve_least_squares", "the design matrix has rank zero (all columns are zero or collinear)");
+
+  sol.r.resize(rank, rank);
+  for (Eigen::Index a = 0; a < rank; ++a) sol.r.col(a) = m.col(sol.kept[static_cast<std::size_t>(a)]).head(rank);
+  sol.r.triangularView<Eigen::StrictlyLower>().setZero();
+  const Eigen::VectorXd qty = m.col(k).head(rank);
+  sol.coef = sol.r.triangularView<Eigen::Upper>().solve(qty);
+  sol.rss = m.col(k).tail(p - rank).squaredNorm();
+  sol.r_inverse = sol.r.triangularView<Eigen::Upper>().solve(Eigen::MatrixXd::Identity(rank, rank));
+  return sol;
+}
+
+}  // namespace impactkit

@@ -1,0 +1,161 @@
+#pragma once
+// Ordinary and weighted least squares with every variance of linear_model_vcov.hpp.
+//   b = argmin Σ w_i (y_i − x_iᵀb)²  (least_squares.hpp: one-pass TSQR, collinear columns dropped)
+//   R² = 1 − RSS/TSS, TSS centred on the weighted mean when X has a constant column.
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "distributions.hpp"
+#include "errors.hpp"
+#include "least_squares.hpp"
+#include "linear_model_vcov.hpp"
+#include "row_blocks.hpp"
+#include "threads.hpp"
+#include "vcov.hpp"
+
+namespace impactkit {
+
+struct ols_options {
+  vcov_spec vcov;                   ///< default HC1
+  double collin_tol = 1e-10;        ///< relative residual norm below which a column is dropped
+  bool probability_weights = false; ///< wls only: sampling weights (no iid variance)
+};
+
+struct ols_result {
+  Eigen::VectorXd coef;                       ///< kept columns, in X's order
+  Eigen::MatrixXd vcov;                       ///< rank×rank
+  Eigen::VectorXd se;
+  Eigen::VectorXd df_inference;               ///< t df per coefficient; +inf: normal
+  std::vector<Eigen::Index> kept_columns, dropped_columns;
+  Eigen::VectorXd residuals;                  ///< y − Xb (unweighted)
+  Eigen::Index nobs = 0, rank = 0;
+  double df_resid = 0, rss = 0, tss = 0, r2 = 0, adj_r2 = 0, sigma = 0;
+  bool has_intercept = false, weighted = false;
+  std::vector<Eigen::Index> n_clusters;
+  vcov_kind vcov_type = vcov_kind::hc1;
+  double ssc_factor = 1.0;
+  std::string vcov_convention;
+
+  /// t (or z) statistics coef/se.
+  Eigen::VectorXd statistic() const { return coef.cwiseQuotient(se); }
+  /// Two-sided p-values against the reference distribution of each coefficient.
+  Eigen::VectorXd p_values() const {
+    Eigen::VectorXd p(coef.size());
+    for (Eigen::Index j = 0; j < coef.size(); ++j) p(j) = two_sided_p_value(coef(j) / se(j), df_inference(j));
+    return p;
+  }
+  /// Conventions in plain words.
+  std::string describe() const {
+    std::ostringstream s;
+    s << (weighted ? "Weighted least squares" : "Ordinary least squares") << " on " << nobs << " observations, " << rank
+      << " coefficients";
+    if (!dropped_columns.empty()) s << " (" << dropped_columns.size() << " collinear column(s) dropped)";
+    s << ". Variance: " << vcov_convention << ".";
+    return s.str();
+  }
+};
+
+namespace detail {
+
+inline ols_result fit_linear(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y, const double* w,
+                             const ols_options& opt, const char* fn) {
+  const Eigen::Index n = X.rows(), k = X.cols();
+  require(n > 0, fn, "no observations");
+  require(k > 0, fn, "X has no columns");
+  require(y.size() == n, fn, "y has " + std::to_string(y.size()) + " rows but X has " + std::to_string(n));
+  require_finite(y, fn, "y");
+  require_finite(X, fn, "X");
+  require(opt.collin_tol >= 0 && opt.collin_tol < 1, fn, "collin_tol must be in [0, 1)");
+  if (w && opt.probability_weights)
+    require(opt.vcov.kind != vcov_kind::iid, fn, "probability weights need a robust or cluster-robust vcov, not iid");
+
+  std::vector<double> sqrt_w;
+  if (w) {
+    sqrt_w.resize(static_cast<std::size_t>(n));
+    for (Eigen::Index i = 0; i < n; ++i) sqrt_w[static_cast<std::size_t>(i)] = std::sqrt(w[i]);
+  }
+  least_squares_solution ls = solve_least_squares(X, y, w ? sqrt_w.data() : nullptr, opt.collin_tol);
+  const Eigen::Index p = ls.rank();
+  require(n > p, fn, "needs more observations (" + std::to_string(n) + ") than estimated coefficients (" + std::to_string(p) + ")");
+
+  ols_result r;
+  r.nobs = n;
+  r.rank = p;
+  r.weighted = w != nullptr;
+  r.df_resid = static_cast<double>(n - p);
+  r.kept_columns = ls.kept;
+  r.dropped_columns = ls.dropped;
+  r.coef = ls.coef;
+  r.rss = ls.rss;
+
+  // Residuals in a parallel pass over fixed row chunks.
+  const Eigen::VectorXd b = ls.coef_full(k);
+  r.residuals.resize(n);
+  {
+    const row_chunks chunks = make_row_chunks(n, 8192);
+    const int threads = threads_for(chunks.count, static_cast<double>(chunks.size) * k);
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+    for (Eigen::Index c = 0; c < chunks.count; ++c) {
+      const Eigen::Index b0 = chunks.begin(c), len = chunks.end(c) - b0;
+      r.residuals.segment(b0, len).noalias() = y.segment(b0, len) - X.middleRows(b0, len) * b;
+    }
+  }
+
+  // Intercept: a kept column that is constant and non-zero.
+  for (Eigen::Index j : ls.kept) {
+    const double c0 = X(0, j);
+    if (c0 == 0) continue;
+    Eigen::Index i = 1;
+    while (i < n && X(i, j) == c0) ++i;
+    if (i == n) { r.has_intercept = true; break; }
+  }
+  double sw = 0, swy = 0;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const double wi = w ? w[i] : 1.0;
+    sw += wi;
+    swy += wi * y(i);
+  }
+  const double ybar = r.has_intercept ? swy / sw : 0.0;
+  double tss = 0;
+  for (Eigen::Index i = 0; i < n; ++i) tss += (w ? w[i] : 1.0) * (y(i) - ybar) * (y(i) - ybar);
+  r.tss = tss;
+  r.r2 = tss > 0 ? 1.0 - r.rss / tss : std::numeric_limits<double>::quiet_NaN();
+  const double dfm = static_cast<double>(n - (r.has_intercept ? 1 : 0));
+  r.adj_r2 = tss > 0 ? 1.0 - (1.0 - r.r2) * dfm / r.df_resid : std::numeric_limits<double>::quiet_NaN();
+  r.sigma = std::sqrt(r.rss / r.df_resid);
+
+  const vcov_estimate v = linear_model_vcov(X, ls, w, r.residuals, opt.vcov);
+  r.vcov = v.vcov;
+  r.se = v.vcov.diagonal().cwiseMax(0.0).cwiseSqrt();
+  r.df_inference = v.df;
+  r.vcov_type = v.kind;
+  r.ssc_factor = v.factor;
+  r.n_clusters = v.n_clusters;
+  r.vcov_convention = v.convention;
+  return r;
+}
+
+}  // namespace detail
+
+/// OLS of y on X (X includes the intercept column if wanted).
+inline ols_result ols(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y, const ols_options& opt = {}) {
+  return detail::fit_linear(X, y, nullptr, opt, "ols");
+}
+
+/// WLS with positive weights w (analytic weights by default; probability weights via options).
+inline ols_result wls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y,
+                      const Eigen::Ref<const Eigen::VectorXd>& w, const ols_options& opt = {}) {
+  detail::require(w.size() == X.rows(), "wls", "weights have " + std::to_string(w.size()) + " rows but X has " + std::to_string(X.rows()));
+  for (Eigen::Index i = 0; i < w.size(); ++i)
+    detail::require(std::isfinite(w(i)) && w(i) > 0, "wls",
+                    "weights must be positive and finite; row " + std::to_string(i) + " has " + std::to_string(w(i)));
+  const Eigen::VectorXd wc = w;  // contiguous copy so the kernels can use raw pointers
+  return detail::fit_linear(X, y, wc.data(), opt, "wls");
+}
+
+}  // namespace impactkit

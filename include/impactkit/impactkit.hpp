@@ -1,0 +1,13 @@
+#pragma once
+// impactkit — statistics for monitoring and evaluation of social programmes.
+// Umbrella header: includes every public concept header.
+#include "core/distributions.hpp"
+#include "core/errors.hpp"
+#include "core/groups.hpp"
+#include "core/least_squares.hpp"
+#include "core/linear_model_vcov.hpp"
+#include "core/ols.hpp"
+#include "core/threads.hpp"
+#include "core/vcov.hpp"
+#include "core/wald.hpp"
+#include "version.hpp"

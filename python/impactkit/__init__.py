@@ -1,0 +1,30 @@
+"""impactkit: statistics for monitoring and evaluation of social programmes.
+
+>>> import impactkit as ik
+>>> fit = ik.ols("re78 ~ treat", ik.datasets.load("lalonde"), vcov="HC1")
+"""
+from . import _core
+from ._core import get_num_threads, set_num_threads
+from .errors import ConvergenceError, ImpactkitWarning, InvalidInputError
+from .regression import SSC, ols
+from .results import EstimateResult, RegressionResult
+from .wald import WaldTest
+
+__version__ = "0.1.0"
+
+
+def __getattr__(name):  # lazy: these pull in optional dependencies or data
+    if name == "etable":
+        from .etable import etable
+        return etable
+    if name == "coefplot":
+        from .plotting import coefplot
+        return coefplot
+    if name == "datasets":
+        from . import datasets
+        return datasets
+    raise AttributeError(f"module 'impactkit' has no attribute {name!r}")
+
+
+__all__ = ["ols", "SSC", "EstimateResult", "RegressionResult", "WaldTest", "etable", "coefplot", "datasets",
+           "InvalidInputError", "ConvergenceError", "ImpactkitWarning", "set_num_threads", "get_num_threads"]

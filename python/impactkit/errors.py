@@ -1,0 +1,14 @@
+"""Exceptions and warnings of impactkit.
+
+C++ ``impactkit::invalid_input`` arrives as :class:`InvalidInputError` (a ``ValueError``) and
+``impactkit::convergence_error`` as :class:`ConvergenceError` (a ``RuntimeError``). Soft problems
+(dropped rows, collinear columns) warn with :class:`ImpactkitWarning`.
+"""
+from ._core import ConvergenceError, InvalidInputError
+
+
+class ImpactkitWarning(UserWarning):
+    """A soft problem impactkit handled for you (e.g. dropped collinear columns)."""
+
+
+__all__ = ["InvalidInputError", "ConvergenceError", "ImpactkitWarning"]

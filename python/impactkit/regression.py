@@ -1,0 +1,111 @@
+"""Linear regression: ``ik.ols``."""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Optional, Union
+
+import numpy as np
+
+from . import _core
+from ._formula import build_design
+from .errors import ImpactkitWarning, InvalidInputError
+from .results import RegressionResult
+
+_VCOV = {"IID": "iid", "CLASSICAL": "iid", "NONROBUST": "iid", "HC0": "HC0", "HC1": "HC1", "ROBUST": "HC1",
+         "HETERO": "HC1", "HC2": "HC2", "HC3": "HC3", "CR0": "CR0", "CR1": "CR1", "CLUSTER": "CR1",
+         "CR2": "CR2", "CR3": "CR3"}
+
+
+@dataclass(frozen=True)
+class SSC:
+    """Small-sample corrections (fixest's ``ssc`` vocabulary).
+
+    adj: (n−1)/(n−k) in CR1. cluster_adj: G/(G−1) in CR1. cluster_df: with multiway clustering,
+    "min" uses G = min over dimensions in every term (fixest, pyfixest, reghdfe), "conventional"
+    each term's own G (Cameron–Gelbach–Miller, statsmodels).
+    """
+    adj: bool = True
+    cluster_adj: bool = True
+    cluster_df: str = "min"
+
+    def __post_init__(self):
+        if self.cluster_df not in ("min", "conventional"):
+            raise InvalidInputError(f"cluster_df must be 'min' or 'conventional', got {self.cluster_df!r}")
+
+    @classmethod
+    def stata(cls) -> "SSC":
+        return cls(True, True, "min")
+
+    @classmethod
+    def fixest(cls) -> "SSC":
+        return cls(True, True, "min")
+
+    @classmethod
+    def none(cls) -> "SSC":
+        return cls(False, False, "min")
+
+
+def _resolve_ssc(ssc) -> SSC:
+    if ssc is None:
+        return SSC()
+    if isinstance(ssc, SSC):
+        return ssc
+    if isinstance(ssc, str):
+        presets = {"stata": SSC.stata, "fixest": SSC.fixest, "none": SSC.none}
+        if ssc.lower() not in presets:
+            raise InvalidInputError(f"unknown ssc preset {ssc!r}; use one of {sorted(presets)} or ik.SSC(...)")
+        return presets[ssc.lower()]()
+    if isinstance(ssc, dict):
+        return SSC(**ssc)
+    raise TypeError(f"ssc must be None, a preset name, a dict or ik.SSC, got {type(ssc).__name__}")
+
+
+def _resolve_vcov(vcov: Optional[str], cluster) -> str:
+    if vcov is None:
+        return "CR1" if cluster is not None else "HC1"
+    if not isinstance(vcov, str):
+        raise TypeError(f"vcov must be a string such as 'HC1' or 'CR1', got {type(vcov).__name__}")
+    key = vcov.upper()
+    if key not in _VCOV:
+        raise InvalidInputError(f"unknown vcov {vcov!r}; use iid, HC0, HC1, HC2, HC3, CR0, CR1, CR2 or CR3")
+    kind = _VCOV[key]
+    if kind.startswith("CR") and cluster is None:
+        raise InvalidInputError(f"vcov {vcov!r} is cluster-robust: pass cluster='column' (or a list for multiway)")
+    if not kind.startswith("CR") and cluster is not None:
+        raise InvalidInputError(f"cluster was given but vcov {vcov!r} is not cluster-robust; use CR0-CR3")
+    return kind
+
+
+def ols(formula: str, data, *, weights=None, weight_type: str = "analytic", vcov: Optional[str] = None,
+        cluster: Union[str, list, None] = None, ssc=None, na: str = "drop", collin_tol: float = 1e-10) -> RegressionResult:
+    """Least squares with robust, cluster-robust or classical standard errors.
+
+    Parameters
+    ----------
+    formula : "y ~ x1 + C(region) + x1:x2" (formulaic syntax; intercept unless "- 1").
+    data : pandas DataFrame (never modified).
+    weights : column name or array of positive weights; ``weight_type`` "analytic" (aweights: WLS) or
+        "probability" (pweights: same point estimate, robust variance only).
+    vcov : "iid", "HC0"-"HC3", "CR0"-"CR3". Default HC1, or CR1 when ``cluster`` is given.
+    cluster : column name, or list of names for multiway (Cameron–Gelbach–Miller) clustering.
+    ssc : small-sample corrections, :class:`SSC` or "stata"/"fixest"/"none".
+    na : "drop" (listwise, count reported in ``nobs_missing``) or "raise".
+    collin_tol : a column whose residual norm after projection on earlier columns is below
+        ``collin_tol`` times its norm is dropped (reported in ``collinear``, with a warning).
+    """
+    if weight_type not in ("analytic", "probability"):
+        raise InvalidInputError(f"weight_type must be 'analytic' or 'probability', got {weight_type!r}")
+    kind = _resolve_vcov(vcov, cluster)
+    if weight_type == "probability" and weights is not None and kind == "iid":
+        raise InvalidInputError("probability weights need a robust (HC) or cluster-robust (CR) vcov, not iid")
+    s = _resolve_ssc(ssc)
+    design = build_design(formula, data, weights=weights, cluster=cluster, na=na)
+    core = _core.ols(design.X, design.y, design.weights, kind, design.clusters, s.adj, s.cluster_adj,
+                     s.cluster_df, float(collin_tol), weight_type == "probability")
+    call = dict(data=data, weights=weights, weight_type=weight_type, vcov=vcov, cluster=cluster, ssc=ssc,
+                na=na, collin_tol=collin_tol)
+    result = RegressionResult(core, design, vcov_type=kind, call=call, formula=formula)
+    if result.collinear:
+        warnings.warn(f"ols: dropped collinear column(s) {result.collinear}", ImpactkitWarning, stacklevel=2)
+    return result

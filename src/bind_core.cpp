@@ -1,0 +1,73 @@
+// Errors, threads, distributions and Wald tests.
+#include <pybind11/eigen.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <impactkit/core/distributions.hpp>
+#include <impactkit/core/errors.hpp>
+#include <impactkit/core/threads.hpp>
+#include <impactkit/core/wald.hpp>
+
+#include "bindings.hpp"
+
+namespace py = pybind11;
+
+namespace impactkit::python {
+
+void bind_core(py::module_& m) {
+  // C++ exception types -> Python: invalid_input is a ValueError, convergence_error a RuntimeError.
+  static py::exception<invalid_input> invalid(m, "InvalidInputError", PyExc_ValueError);
+  static py::exception<convergence_error> convergence(m, "ConvergenceError", PyExc_RuntimeError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const invalid_input& e) {
+      py::set_error(invalid, e.what());
+    } catch (const convergence_error& e) {
+      py::set_error(convergence, e.what());
+    }
+  });
+
+  m.def("set_num_threads", &set_num_threads, py::arg("n"),
+        "Number of threads impactkit uses (<= 0: all cores). Results do not depend on it.");
+  m.def("get_num_threads", &get_num_threads);
+
+  m.def(
+      "two_sided_p_values",
+      [](const Eigen::VectorXd& stat, const Eigen::VectorXd& df) {
+        detail::require(stat.size() == df.size(), "two_sided_p_values", "stat and df differ in length");
+        Eigen::VectorXd p(stat.size());
+        for (Eigen::Index i = 0; i < stat.size(); ++i) p(i) = two_sided_p_value(stat(i), df(i));
+        return p;
+      },
+      py::arg("stat"), py::arg("df"), "Two-sided p-values of t statistics (df = inf: normal).");
+  m.def(
+      "t_quantiles",
+      [](double q, const Eigen::VectorXd& df) {
+        detail::require(q > 0 && q < 1, "t_quantiles", "q must be in (0, 1)");
+        Eigen::VectorXd out(df.size());
+        for (Eigen::Index i = 0; i < df.size(); ++i) out(i) = t_quantile(q, df(i));
+        return out;
+      },
+      py::arg("q"), py::arg("df"), "Quantile q of t(df) for each df (inf: normal).");
+  m.def("f_upper_tail", &f_upper_tail, py::arg("f"), py::arg("df1"), py::arg("df2"));
+  m.def("chi2_upper_tail", &chi2_upper_tail, py::arg("x"), py::arg("df"));
+
+  m.def(
+      "wald_test",
+      [](const Eigen::VectorXd& coef, const Eigen::MatrixXd& vcov, const Eigen::MatrixXd& R, const Eigen::VectorXd& r,
+         double df_denom) {
+        const wald_result w = wald_test(coef, vcov, R, r, df_denom);
+        py::dict d;
+        d["statistic_f"] = w.statistic_f;
+        d["p_value_f"] = w.p_value_f;
+        d["statistic_chi2"] = w.statistic_chi2;
+        d["p_value_chi2"] = w.p_value_chi2;
+        d["df_num"] = w.df_num;
+        d["df_denom"] = w.df_denom;
+        return d;
+      },
+      py::arg("coef"), py::arg("vcov"), py::arg("R"), py::arg("r"), py::arg("df_denom"));
+}
+
+}  // namespace impactkit::python

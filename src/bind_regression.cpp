@@ -1,0 +1,89 @@
+// impactkit::ols / wls. Arrays arrive as Eigen::Ref (no copy for Fortran-ordered float64) and
+// the GIL is released around the C++ work.
+#include <optional>
+#include <string>
+
+#include <pybind11/eigen.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <impactkit/core/ols.hpp>
+
+#include "bindings.hpp"
+
+namespace py = pybind11;
+
+namespace impactkit::python {
+
+namespace {
+cluster_df_rule parse_cluster_df(const std::string& s) {
+  if (s == "min") return cluster_df_rule::min;
+  if (s == "conventional") return cluster_df_rule::conventional;
+  detail::throw_invalid("ols", "cluster_df must be 'min' or 'conventional', got '" + s + "'");
+}
+}  // namespace
+
+void bind_regression(py::module_& m) {
+  py::enum_<vcov_kind>(m, "VcovKind")
+      .value("iid", vcov_kind::iid)
+      .value("HC0", vcov_kind::hc0)
+      .value("HC1", vcov_kind::hc1)
+      .value("HC2", vcov_kind::hc2)
+      .value("HC3", vcov_kind::hc3)
+      .value("CR0", vcov_kind::cr0)
+      .value("CR1", vcov_kind::cr1)
+      .value("CR2", vcov_kind::cr2)
+      .value("CR3", vcov_kind::cr3);
+
+  py::class_<ols_result>(m, "OlsResult", "Result of impactkit::ols / wls (kept columns only).")
+      .def_readonly("coef", &ols_result::coef)
+      .def_readonly("vcov", &ols_result::vcov)
+      .def_readonly("se", &ols_result::se)
+      .def_readonly("df_inference", &ols_result::df_inference)
+      .def_readonly("kept_columns", &ols_result::kept_columns)
+      .def_readonly("dropped_columns", &ols_result::dropped_columns)
+      .def_readonly("residuals", &ols_result::residuals)
+      .def_readonly("nobs", &ols_result::nobs)
+      .def_readonly("rank", &ols_result::rank)
+      .def_readonly("df_resid", &ols_result::df_resid)
+      .def_readonly("rss", &ols_result::rss)
+      .def_readonly("tss", &ols_result::tss)
+      .def_readonly("r2", &ols_result::r2)
+      .def_readonly("adj_r2", &ols_result::adj_r2)
+      .def_readonly("sigma", &ols_result::sigma)
+      .def_readonly("has_intercept", &ols_result::has_intercept)
+      .def_readonly("weighted", &ols_result::weighted)
+      .def_readonly("n_clusters", &ols_result::n_clusters)
+      .def_readonly("vcov_type", &ols_result::vcov_type)
+      .def_readonly("ssc_factor", &ols_result::ssc_factor)
+      .def_readonly("vcov_convention", &ols_result::vcov_convention)
+      .def_property_readonly("statistic", &ols_result::statistic)
+      .def_property_readonly("p_values", &ols_result::p_values)
+      .def("describe", &ols_result::describe)
+      .def("__repr__", [](const ols_result& r) { return "<impactkit._core.OlsResult: " + r.describe() + ">"; });
+
+  m.def(
+      "ols",
+      [](const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y,
+         std::optional<Eigen::Ref<const Eigen::VectorXd>> weights, const std::string& vcov,
+         std::optional<Eigen::MatrixXi> clusters, bool ssc_adj, bool ssc_cluster_adj, const std::string& cluster_df,
+         double collin_tol, bool probability_weights) {
+        ols_options opt;
+        opt.vcov.kind = parse_vcov_kind(vcov);
+        if (clusters) opt.vcov.clusters = std::move(*clusters);
+        if (is_cluster_kind(opt.vcov.kind))
+          detail::require(opt.vcov.clusters.size() > 0, "ols", "vcov " + vcov + " needs cluster labels");
+        opt.vcov.ssc = small_sample{ssc_adj, ssc_cluster_adj, parse_cluster_df(cluster_df)};
+        opt.collin_tol = collin_tol;
+        opt.probability_weights = probability_weights;
+        py::gil_scoped_release release;
+        return weights ? wls(X, y, *weights, opt) : ols(X, y, opt);
+      },
+      py::arg("X"), py::arg("y"), py::arg("weights") = py::none(), py::arg("vcov") = "HC1",
+      py::arg("clusters") = py::none(), py::arg("ssc_adj") = true, py::arg("ssc_cluster_adj") = true,
+      py::arg("cluster_df") = "min", py::arg("collin_tol") = 1e-10, py::arg("probability_weights") = false,
+      "Least squares of y on X (n x k float64, Fortran order avoids a copy) with iid/HC0-3/CR0-3 variance.\n"
+      "clusters: n x m integer labels, one column per cluster dimension.");
+}
+
+}  // namespace impactkit::python

@@ -1,0 +1,8 @@
+#pragma once
+// Declarations shared by the binding translation units (one per area, DESIGN.md §8).
+#include <pybind11/pybind11.h>
+
+namespace impactkit::python {
+void bind_core(pybind11::module_& m);        // errors, threads, distributions, Wald tests
+void bind_regression(pybind11::module_& m);  // ols / wls
+}  // namespace impactkit::python

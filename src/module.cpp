@@ -1,0 +1,11 @@
+// The extension module impactkit._core: a thin layer over the header-only C++ library.
+#include "bindings.hpp"
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "impactkit C++ core (header-only library bound with pybind11)";
+#ifdef IMPACTKIT_VERSION
+  m.attr("__version__") = IMPACTKIT_VERSION;
+#endif
+  impactkit::python::bind_core(m);
+  impactkit::python::bind_regression(m);
+}
