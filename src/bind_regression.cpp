@@ -57,6 +57,14 @@ void bind_regression(py::module_& m) {
       .def_readonly("vcov_type", &ols_result::vcov_type)
       .def_readonly("ssc_factor", &ols_result::ssc_factor)
       .def_readonly("vcov_convention", &ols_result::vcov_convention)
+      .def_readonly("used_rows", &ols_result::used_rows)
+      .def_readonly("n_singletons", &ols_result::n_singletons)
+      .def_readonly("fe_sizes", &ols_result::fe_sizes)
+      .def_readonly("k_fe", &ols_result::k_fe)
+      .def_readonly("r2_within", &ols_result::r2_within)
+      .def_readonly("fixef", &ols_result::fixef)
+      .def_readonly("fixef_labels", &ols_result::fixef_labels)
+      .def_readonly("demean_iterations", &ols_result::demean_iterations)
       .def_property_readonly("statistic", &ols_result::statistic)
       .def_property_readonly("p_values", &ols_result::p_values)
       .def("describe", &ols_result::describe)
@@ -67,7 +75,8 @@ void bind_regression(py::module_& m) {
       [](const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y,
          std::optional<Eigen::Ref<const Eigen::VectorXd>> weights, const std::string& vcov,
          std::optional<Eigen::MatrixXi> clusters, bool ssc_adj, bool ssc_cluster_adj, const std::string& cluster_df,
-         double collin_tol, bool probability_weights) {
+         double collin_tol, bool probability_weights, std::optional<Eigen::MatrixXi> fixed_effects,
+         bool drop_singletons, double fe_tol, int fe_max_iter) {
         ols_options opt;
         opt.vcov.kind = parse_vcov_kind(vcov);
         if (clusters) opt.vcov.clusters = std::move(*clusters);
@@ -76,14 +85,21 @@ void bind_regression(py::module_& m) {
         opt.vcov.ssc = small_sample{ssc_adj, ssc_cluster_adj, parse_cluster_df(cluster_df)};
         opt.collin_tol = collin_tol;
         opt.probability_weights = probability_weights;
+        if (fixed_effects) opt.fixed_effects = std::move(*fixed_effects);
+        opt.drop_singletons = drop_singletons;
+        opt.demean.tol = fe_tol;
+        opt.demean.max_iter = fe_max_iter;
         py::gil_scoped_release release;
         return weights ? wls(X, y, *weights, opt) : ols(X, y, opt);
       },
       py::arg("X"), py::arg("y"), py::arg("weights") = py::none(), py::arg("vcov") = "HC1",
       py::arg("clusters") = py::none(), py::arg("ssc_adj") = true, py::arg("ssc_cluster_adj") = true,
       py::arg("cluster_df") = "min", py::arg("collin_tol") = 1e-10, py::arg("probability_weights") = false,
+      py::arg("fixed_effects") = py::none(), py::arg("drop_singletons") = true, py::arg("fe_tol") = 1e-8,
+      py::arg("fe_max_iter") = 10000,
       "Least squares of y on X (n x k float64, Fortran order avoids a copy) with iid/HC0-3/CR0-3 variance.\n"
-      "clusters: n x m integer labels, one column per cluster dimension.");
+      "clusters: n x m integer labels, one column per cluster dimension.\n"
+      "fixed_effects: n x K integer labels of absorbed fixed effects (singletons dropped unless drop_singletons=False).");
 }
 
 }  // namespace impactkit::python

@@ -3,6 +3,7 @@
 // Umbrella header: includes every public concept header.
 #include "core/distributions.hpp"
 #include "core/errors.hpp"
+#include "core/fixed_effects.hpp"
 #include "core/groups.hpp"
 #include "core/least_squares.hpp"
 #include "core/linear_model_vcov.hpp"

@@ -28,6 +28,9 @@ class Design:
     weights: Optional[np.ndarray] = None
     clusters: Optional[np.ndarray] = None      # (n, m) int32, Fortran order
     cluster_names: list = field(default_factory=list)
+    fixed_effects: Optional[np.ndarray] = None  # (n, K) int32 codes, Fortran order
+    fe_names: list = field(default_factory=list)
+    fe_levels: list = field(default_factory=list)  # per FE: labels of codes 0..G-1
 
 
 def _check_frame(data) -> pd.DataFrame:
@@ -37,15 +40,24 @@ def _check_frame(data) -> pd.DataFrame:
 
 
 def _split_formula(formula: str):
+    """'y ~ x1 + x2 | fe1 + fe2^fe3' → ('y ~ x1 + x2', [['fe1'], ['fe2', 'fe3']])."""
     if not isinstance(formula, str):
         raise TypeError(f"formula must be a string like 'y ~ x1 + x2', got {type(formula).__name__}")
     if "~" not in formula:
         raise InvalidInputError(f"formula {formula!r} has no '~': write it as 'outcome ~ regressors'")
-    if "|" in formula:
-        raise InvalidInputError(
-            f"formula {formula!r}: '|' (absorbed fixed effects) is not supported by ols; "
-            "add the fixed effects as factors, e.g. '+ C(village)'")
-    return formula
+    parts = formula.split("|")
+    if len(parts) > 2:
+        raise InvalidInputError(f"formula {formula!r}: at most one '|' part (the absorbed fixed effects) is allowed")
+    fe = []
+    if len(parts) == 2:
+        for term in parts[1].split("+"):
+            term = term.strip()
+            if not term or term == "0":
+                continue
+            fe.append([v.strip() for v in term.split("^")])
+        if not fe:
+            raise InvalidInputError(f"formula {formula!r}: the part after '|' names no fixed effect")
+    return parts[0].strip(), fe
 
 
 def _required_variables(formula: str, data: pd.DataFrame) -> list:
@@ -88,7 +100,7 @@ def _column_or_array(data: pd.DataFrame, spec: ArrayLike, what: str) -> pd.Serie
 def build_design(formula: str, data: pd.DataFrame, *, weights: Optional[ArrayLike] = None,
                  cluster: Optional[Union[ArrayLike, list]] = None, na: str = "drop") -> Design:
     data = _check_frame(data)
-    formula = _split_formula(formula)
+    formula, fe_terms = _split_formula(formula)
     if na not in ("drop", "raise"):
         raise InvalidInputError(f"na must be 'drop' or 'raise', got {na!r}")
     used = _required_variables(formula, data)
@@ -105,6 +117,11 @@ def build_design(formula: str, data: pd.DataFrame, *, weights: Optional[ArrayLik
             name = c if isinstance(c, str) else (c.name if isinstance(c, pd.Series) and c.name is not None else f"cluster{j}")
             cluster_names.append(str(name))
             cols[f"(cluster {j})"] = _column_or_array(data, c, "cluster")
+    for j, term in enumerate(fe_terms):
+        for v in term:
+            if v not in data.columns:
+                raise InvalidInputError(f"fixed effect {v!r} is not a column of the data")
+            cols[f"(fe {j}: {v})"] = data[v]
     if len(data) == 0:
         raise InvalidInputError("the data have zero rows")
     frame = pd.DataFrame(cols, index=data.index) if cols else pd.DataFrame(index=data.index)
@@ -141,6 +158,12 @@ def build_design(formula: str, data: pd.DataFrame, *, weights: Optional[ArrayLik
         raise TypeError(f"outcome column {y_col!r} has dtype {sub[y_col].dtype}; it must be numeric")
     if rhs.shape[1] == 0:
         raise InvalidInputError(f"formula {formula!r} has no regressors (and no intercept)")
+    terms = [str(c) for c in rhs.columns]
+    if fe_terms and "Intercept" in terms:  # absorbed by the fixed effects
+        rhs = rhs.drop(columns="Intercept")
+        terms.remove("Intercept")
+        if rhs.shape[1] == 0:
+            raise InvalidInputError(f"formula {formula!r} has no regressors besides the fixed effects")
     X = np.asfortranarray(rhs.to_numpy(dtype=np.float64))
     y = np.ascontiguousarray(lhs.to_numpy(dtype=np.float64).ravel())
     keep = ~bad_rows
@@ -156,5 +179,21 @@ def build_design(formula: str, data: pd.DataFrame, *, weights: Optional[ArrayLik
     if cluster_names:
         codes = [pd.factorize(frame[f"(cluster {j})"][keep], sort=False)[0] for j in range(len(cluster_names))]
         clusters = np.asfortranarray(np.column_stack(codes).astype(np.int32))
-    return Design(y=y, X=X, terms=[str(c) for c in rhs.columns], depvar=depvar, index=sub.index,
-                  n_missing=n_missing, weights=w, clusters=clusters, cluster_names=cluster_names)
+    fixed_effects, fe_names, fe_levels = None, [], []
+    if fe_terms:
+        codes = []
+        for j, term in enumerate(fe_terms):
+            parts = [frame[f"(fe {j}: {v})"][keep] for v in term]
+            if len(parts) == 1:
+                c, uniques = pd.factorize(parts[0], sort=False)
+                levels = list(uniques)
+            else:
+                c, uniques = pd.factorize(pd.MultiIndex.from_arrays(parts), sort=False)
+                levels = ["^".join(map(str, u)) for u in uniques]
+            codes.append(c)
+            fe_names.append("^".join(term))
+            fe_levels.append(levels)
+        fixed_effects = np.asfortranarray(np.column_stack(codes).astype(np.int32))
+    return Design(y=y, X=X, terms=terms, depvar=depvar, index=sub.index,
+                  n_missing=n_missing, weights=w, clusters=clusters, cluster_names=cluster_names,
+                  fixed_effects=fixed_effects, fe_names=fe_names, fe_levels=fe_levels)

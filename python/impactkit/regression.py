@@ -78,12 +78,17 @@ def _resolve_vcov(vcov: Optional[str], cluster) -> str:
 
 
 def ols(formula: str, data, *, weights=None, weight_type: str = "analytic", vcov: Optional[str] = None,
-        cluster: Union[str, list, None] = None, ssc=None, na: str = "drop", collin_tol: float = 1e-10) -> RegressionResult:
+        cluster: Union[str, list, None] = None, ssc=None, na: str = "drop", collin_tol: float = 1e-10,
+        drop_singletons: bool = True, fe_tol: float = 1e-8, fe_max_iter: int = 10000) -> RegressionResult:
     """Least squares with robust, cluster-robust or classical standard errors.
 
     Parameters
     ----------
-    formula : "y ~ x1 + C(region) + x1:x2" (formulaic syntax; intercept unless "- 1").
+    formula : "y ~ x1 + C(region) + x1:x2" (formulaic syntax; intercept unless "- 1"), optionally with
+        absorbed fixed effects after a bar: "y ~ x1 + x2 | household + round" ("a^b" for the
+        interaction of two columns). Fixed effects are projected out (alternating projections with
+        Irons–Tuck acceleration, tolerance ``fe_tol``, at most ``fe_max_iter`` iterations, else
+        ``ConvergenceError``); singleton groups are dropped unless ``drop_singletons=False``.
     data : pandas DataFrame (never modified).
     weights : column name or array of positive weights; ``weight_type`` "analytic" (aweights: WLS) or
         "probability" (pweights: same point estimate, robust variance only).
@@ -102,9 +107,10 @@ def ols(formula: str, data, *, weights=None, weight_type: str = "analytic", vcov
     s = _resolve_ssc(ssc)
     design = build_design(formula, data, weights=weights, cluster=cluster, na=na)
     core = _core.ols(design.X, design.y, design.weights, kind, design.clusters, s.adj, s.cluster_adj,
-                     s.cluster_df, float(collin_tol), weight_type == "probability")
+                     s.cluster_df, float(collin_tol), weight_type == "probability", design.fixed_effects,
+                     bool(drop_singletons), float(fe_tol), int(fe_max_iter))
     call = dict(data=data, weights=weights, weight_type=weight_type, vcov=vcov, cluster=cluster, ssc=ssc,
-                na=na, collin_tol=collin_tol)
+                na=na, collin_tol=collin_tol, drop_singletons=drop_singletons, fe_tol=fe_tol, fe_max_iter=fe_max_iter)
     result = RegressionResult(core, design, vcov_type=kind, call=call, formula=formula)
     if result.collinear:
         warnings.warn(f"ols: dropped collinear column(s) {result.collinear}", ImpactkitWarning, stacklevel=2)

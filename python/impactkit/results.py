@@ -151,8 +151,28 @@ class RegressionResult(EstimateResult):
         self.collinear = [design.terms[j] for j in core.dropped_columns]
         self.n_clusters = dict(zip(design.cluster_names, [int(g) for g in core.n_clusters]))
         self.ssc_factor = float(core.ssc_factor)
-        self._residuals = pd.Series(np.array(core.residuals), index=design.index, name="residual")
+        used = design.index if len(core.used_rows) == 0 else design.index[np.asarray(core.used_rows)]
+        self._residuals = pd.Series(np.array(core.residuals), index=used, name="residual")
         self._call = call
+        # absorbed fixed effects
+        self.fixed_effects = list(design.fe_names)
+        self.fe_sizes = dict(zip(design.fe_names, [int(g) for g in core.fe_sizes]))
+        self.k_fe = int(core.k_fe)
+        self.n_singletons = int(core.n_singletons)
+        self.r2_within = float(core.r2_within)
+        self._fixef = None
+        if design.fe_names:
+            self._fixef = {}
+            for name, levels, labels, values in zip(design.fe_names, design.fe_levels, core.fixef_labels, core.fixef):
+                idx = pd.Index([levels[c] for c in np.asarray(labels)], name=name)
+                self._fixef[name] = pd.Series(np.array(values), index=idx, name=name)
+
+    def fixef(self) -> dict:
+        """Estimated fixed effects: {name: Series indexed by level}. Dimensions after the first have
+        their first level set to 0 (the shift is moved into the first dimension), as in fixest."""
+        if self._fixef is None:
+            raise ValueError("this model has no absorbed fixed effects")
+        return {k: v.copy() for k, v in self._fixef.items()}
 
     @property
     def residuals(self) -> pd.Series:
@@ -175,8 +195,14 @@ class RegressionResult(EstimateResult):
         stats = [("Observations", _fmt_int(self.nobs))]
         if self.nobs_missing:
             stats.append(("Rows dropped (missing)", _fmt_int(self.nobs_missing)))
-        stats += [("R²", f"{self.r2:.4f}"), ("Adj. R²", f"{self.adj_r2:.4f}"), ("Residual SE", f"{self.sigma:.4g}"),
-                  ("Residual df", f"{self.df_resid:g}")]
+        if self.n_singletons:
+            stats.append(("Singletons dropped", _fmt_int(self.n_singletons)))
+        for name, g in self.fe_sizes.items():
+            stats.append((f"Fixed effects ({name})", _fmt_int(g)))
+        stats += [("R²", f"{self.r2:.4f}"), ("Adj. R²", f"{self.adj_r2:.4f}")]
+        if self.fixed_effects:
+            stats.append(("Within R²", f"{self.r2_within:.4f}"))
+        stats += [("Residual SE", f"{self.sigma:.4g}"), ("Residual df", f"{self.df_resid:g}")]
         for name, g in self.n_clusters.items():
             stats.append((f"Clusters ({name})", _fmt_int(g)))
         return stats
@@ -187,4 +213,7 @@ class RegressionResult(EstimateResult):
             out.append(f"{self.nobs_missing} row(s) with missing values were dropped (listwise).")
         if self.collinear:
             out.append(f"Dropped as collinear: {', '.join(self.collinear)}.")
+        if self.fixed_effects:
+            out.append(f"Absorbed fixed effects: {', '.join(self.fixed_effects)} ({self.k_fe} coefficients counted in n-k)"
+                       + (f"; {self.n_singletons} singleton row(s) dropped." if self.n_singletons else "."))
         return out

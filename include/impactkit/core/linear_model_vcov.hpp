@@ -155,20 +155,38 @@ inline vcov_estimate bias_reduced_cluster_vcov(const Eigen::Ref<const Eigen::Mat
   return out;
 }
 
+/// Coefficients absorbed by fixed effects, as counted in small-sample factors and df:
+/// `k_fe` for iid and HC (n − k − k_fe); `k_fe_cluster` for CR0/CR1, where fixed effects nested
+/// in the cluster variable are not counted (fixest/pyfixest "nonnested", reghdfe).
+struct absorbed_dof {
+  Eigen::Index k_fe = 0;
+  Eigen::Index k_fe_cluster = 0;
+};
+
 /// Variance of a least-squares fit of any kind in `spec`. `e` = y − Xb (raw), w may be null.
+/// With absorbed fixed effects, X and e are the within-transformed design and residuals.
 inline vcov_estimate linear_model_vcov(const Eigen::Ref<const Eigen::MatrixXd>& X, const least_squares_solution& ls, const double* w,
-                                       const Eigen::Ref<const Eigen::VectorXd>& e, const vcov_spec& spec) {
+                                       const Eigen::Ref<const Eigen::VectorXd>& e, const vcov_spec& spec,
+                                       const absorbed_dof& absorbed = {}) {
   const char* fn = "linear_model_vcov";
   const Eigen::Index n = X.rows(), p = ls.rank();
-  detail::require(n > p, fn, "needs more observations (" + std::to_string(n) + ") than estimated coefficients (" + std::to_string(p) + ")");
-  const double df_resid = static_cast<double>(n - p);
+  const Eigen::Index k_total = p + absorbed.k_fe;
+  detail::require(n > k_total, fn, "needs more observations (" + std::to_string(n) + ") than estimated coefficients (" +
+                                       std::to_string(k_total) + (absorbed.k_fe ? ", including absorbed fixed effects" : "") + ")");
+  const double df_resid = static_cast<double>(n - k_total);
+  if (absorbed.k_fe > 0)
+    detail::require(spec.kind != vcov_kind::hc2 && spec.kind != vcov_kind::hc3 && spec.kind != vcov_kind::cr2 && spec.kind != vcov_kind::cr3,
+                    fn, std::string(vcov_name(spec.kind)) +
+                            " needs the leverage of the full model, which absorbed fixed effects hide; use HC1/CR1, "
+                            "or include the fixed effects as regressors (C(fe)) for " + vcov_name(spec.kind));
   if (spec.kind == vcov_kind::iid) {
     vcov_estimate out;
     out.kind = spec.kind;
     const double sigma2 = ls.rss / df_resid;
     out.vcov = sigma2 * ls.bread();
     out.df = Eigen::VectorXd::Constant(p, df_resid);
-    out.convention = "iid (classical) with sigma^2 = RSS/(n-k); t with n-k df";
+    out.convention = std::string("iid (classical) with sigma^2 = RSS/(n-k); t with n-k df") +
+                     (absorbed.k_fe ? " (k includes " + std::to_string(absorbed.k_fe) + " absorbed fixed effects)" : "");
     return out;
   }
   if (spec.kind == vcov_kind::cr2 || spec.kind == vcov_kind::cr3) return bias_reduced_cluster_vcov(X, ls, w, e, spec);
@@ -190,7 +208,12 @@ inline vcov_estimate linear_model_vcov(const Eigen::Ref<const Eigen::MatrixXd>& 
                      (spec.kind == vcov_kind::hc2 ? "1/sqrt(1-h)" : "1/(1-h)") + " leverage scaling); t with n-k df";
     return out;
   }
-  return sandwich_vcov(ls.bread(), X, ls.kept, u.data(), spec, p);
+  const bool cluster = is_cluster_kind(spec.kind);
+  vcov_estimate out = sandwich_vcov(ls.bread(), X, ls.kept, u.data(), spec, p + (cluster ? absorbed.k_fe_cluster : absorbed.k_fe));
+  if (absorbed.k_fe)
+    out.convention += "; k counts " + std::to_string(cluster ? absorbed.k_fe_cluster : absorbed.k_fe) + " absorbed fixed effects" +
+                      (cluster && absorbed.k_fe_cluster < absorbed.k_fe ? " (those nested in the clusters excluded)" : "");
+  return out;
 }
 
 }  // namespace impactkit

@@ -12,6 +12,7 @@
 
 #include "distributions.hpp"
 #include "errors.hpp"
+#include "fixed_effects.hpp"
 #include "least_squares.hpp"
 #include "linear_model_vcov.hpp"
 #include "row_blocks.hpp"
@@ -24,6 +25,13 @@ struct ols_options {
   vcov_spec vcov;                   ///< default HC1
   double collin_tol = 1e-10;        ///< relative residual norm below which a column is dropped
   bool probability_weights = false; ///< wls only: sampling weights (no iid variance)
+  /// Absorbed fixed effects: n×K integer labels (any integers), one column per dimension; empty: none.
+  Eigen::MatrixXi fixed_effects;
+  bool drop_singletons = true;      ///< drop rows alone in a fixed-effect group (reghdfe, pyfixest); fixest keeps them
+  demean_options demean;            ///< tolerance and iteration cap of the fixed-effect projection
+  /// A regressor is collinear with the fixed effects when its within-transformed norm is at most
+  /// this fraction of its norm (the projection is exact only to `demean.tol`).
+  double fe_collin_tol = 1e-6;
 };
 
 struct ols_result {
@@ -32,7 +40,7 @@ struct ols_result {
   Eigen::VectorXd se;
   Eigen::VectorXd df_inference;               ///< t df per coefficient; +inf: normal
   std::vector<Eigen::Index> kept_columns, dropped_columns;
-  Eigen::VectorXd residuals;                  ///< y − Xb (unweighted)
+  Eigen::VectorXd residuals;                  ///< y − Xb (unweighted), one per used row
   Eigen::Index nobs = 0, rank = 0;
   double df_resid = 0, rss = 0, tss = 0, r2 = 0, adj_r2 = 0, sigma = 0;
   bool has_intercept = false, weighted = false;
@@ -40,6 +48,15 @@ struct ols_result {
   vcov_kind vcov_type = vcov_kind::hc1;
   double ssc_factor = 1.0;
   std::string vcov_convention;
+  // absorbed fixed effects (empty / zero without them)
+  std::vector<Eigen::Index> used_rows;        ///< rows of the input used (empty: all)
+  Eigen::Index n_singletons = 0;              ///< rows dropped as fixed-effect singletons
+  std::vector<Eigen::Index> fe_sizes;         ///< levels per fixed-effect dimension (after singleton removal)
+  Eigen::Index k_fe = 0;                      ///< absorbed coefficients counted in n − k (Σ G_d − (K − 1))
+  double r2_within = std::numeric_limits<double>::quiet_NaN();
+  std::vector<Eigen::VectorXd> fixef;         ///< estimated fixed effects per dimension (dims ≥ 2: first level 0)
+  std::vector<Eigen::VectorXi> fixef_labels;  ///< the input label of each level in `fixef`
+  int demean_iterations = 0;                  ///< max Irons–Tuck iterations over columns
 
   /// t (or z) statistics coef/se.
   Eigen::VectorXd statistic() const { return coef.cwiseQuotient(se); }
@@ -54,6 +71,12 @@ struct ols_result {
     std::ostringstream s;
     s << (weighted ? "Weighted least squares" : "Ordinary least squares") << " on " << nobs << " observations, " << rank
       << " coefficients";
+    if (!fe_sizes.empty()) {
+      s << ", absorbing " << fe_sizes.size() << " fixed-effect dimension(s) with ";
+      for (std::size_t d = 0; d < fe_sizes.size(); ++d) s << (d ? " + " : "") << fe_sizes[d];
+      s << " levels (" << k_fe << " counted as coefficients)";
+      if (n_singletons) s << ", " << n_singletons << " singleton row(s) dropped";
+    }
     if (!dropped_columns.empty()) s << " (" << dropped_columns.size() << " collinear column(s) dropped)";
     s << ". Variance: " << vcov_convention << ".";
     return s.str();
@@ -61,6 +84,66 @@ struct ols_result {
 };
 
 namespace detail {
+
+/// Weighted (centred or raw) total sum of squares of y over `n` rows.
+inline double total_sum_of_squares(const Eigen::Ref<const Eigen::VectorXd>& y, const double* w, bool centred) {
+  const Eigen::Index n = y.size();
+  double sw = 0, swy = 0;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const double wi = w ? w[i] : 1.0;
+    sw += wi;
+    swy += wi * y(i);
+  }
+  const double ybar = centred ? swy / sw : 0.0;
+  double tss = 0;
+  for (Eigen::Index i = 0; i < n; ++i) tss += (w ? w[i] : 1.0) * (y(i) - ybar) * (y(i) - ybar);
+  return tss;
+}
+
+/// Least squares of yd on Xd (already within-transformed when fixed effects are absorbed) and the
+/// variance; fills everything of ols_result that does not concern the fixed effects.
+inline void fit_and_infer(const Eigen::Ref<const Eigen::MatrixXd>& Xd, const Eigen::Ref<const Eigen::VectorXd>& yd, const double* w,
+                          const ols_options& opt, const vcov_spec& spec, const absorbed_dof& absorbed, const char* fn,
+                          least_squares_solution& ls, ols_result& r) {
+  const Eigen::Index n = Xd.rows(), k = Xd.cols();
+  std::vector<double> sqrt_w;
+  if (w) {
+    sqrt_w.resize(static_cast<std::size_t>(n));
+    for (Eigen::Index i = 0; i < n; ++i) sqrt_w[static_cast<std::size_t>(i)] = std::sqrt(w[i]);
+  }
+  ls = solve_least_squares(Xd, yd, w ? sqrt_w.data() : nullptr, opt.collin_tol);
+  const Eigen::Index p = ls.rank();
+  require(n > p + absorbed.k_fe, fn, "needs more observations (" + std::to_string(n) + ") than estimated coefficients (" +
+                                         std::to_string(p + absorbed.k_fe) + ")");
+  r.nobs = n;
+  r.rank = p;
+  r.weighted = w != nullptr;
+  r.df_resid = static_cast<double>(n - p - absorbed.k_fe);
+  r.kept_columns = ls.kept;
+  r.dropped_columns = ls.dropped;
+  r.coef = ls.coef;
+  r.rss = ls.rss;
+  const Eigen::VectorXd b = ls.coef_full(k);
+  r.residuals.resize(n);
+  {
+    const row_chunks chunks = make_row_chunks(n, 8192);
+    const int threads = threads_for(chunks.count, static_cast<double>(chunks.size) * k);
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+    for (Eigen::Index c = 0; c < chunks.count; ++c) {
+      const Eigen::Index b0 = chunks.begin(c), len = chunks.end(c) - b0;
+      r.residuals.segment(b0, len).noalias() = yd.segment(b0, len) - Xd.middleRows(b0, len) * b;
+    }
+  }
+  r.sigma = std::sqrt(r.rss / r.df_resid);
+  const vcov_estimate v = linear_model_vcov(Xd, ls, w, r.residuals, spec, absorbed);
+  r.vcov = v.vcov;
+  r.se = v.vcov.diagonal().cwiseMax(0.0).cwiseSqrt();
+  r.df_inference = v.df;
+  r.vcov_type = v.kind;
+  r.ssc_factor = v.factor;
+  r.n_clusters = v.n_clusters;
+  r.vcov_convention = v.convention;
+}
 
 inline ols_result fit_linear(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y, const double* w,
                              const ols_options& opt, const char* fn) {
@@ -73,70 +156,118 @@ inline ols_result fit_linear(const Eigen::Ref<const Eigen::MatrixXd>& X, const E
   require(opt.collin_tol >= 0 && opt.collin_tol < 1, fn, "collin_tol must be in [0, 1)");
   if (w && opt.probability_weights)
     require(opt.vcov.kind != vcov_kind::iid, fn, "probability weights need a robust or cluster-robust vcov, not iid");
-
-  std::vector<double> sqrt_w;
-  if (w) {
-    sqrt_w.resize(static_cast<std::size_t>(n));
-    for (Eigen::Index i = 0; i < n; ++i) sqrt_w[static_cast<std::size_t>(i)] = std::sqrt(w[i]);
-  }
-  least_squares_solution ls = solve_least_squares(X, y, w ? sqrt_w.data() : nullptr, opt.collin_tol);
-  const Eigen::Index p = ls.rank();
-  require(n > p, fn, "needs more observations (" + std::to_string(n) + ") than estimated coefficients (" + std::to_string(p) + ")");
+  if (is_cluster_kind(opt.vcov.kind))
+    require(opt.vcov.clusters.rows() == n, fn, "cluster labels have " + std::to_string(opt.vcov.clusters.rows()) +
+                                                   " rows but the data have " + std::to_string(n));
 
   ols_result r;
-  r.nobs = n;
-  r.rank = p;
-  r.weighted = w != nullptr;
-  r.df_resid = static_cast<double>(n - p);
-  r.kept_columns = ls.kept;
-  r.dropped_columns = ls.dropped;
-  r.coef = ls.coef;
-  r.rss = ls.rss;
-
-  // Residuals in a parallel pass over fixed row chunks.
-  const Eigen::VectorXd b = ls.coef_full(k);
-  r.residuals.resize(n);
-  {
-    const row_chunks chunks = make_row_chunks(n, 8192);
-    const int threads = threads_for(chunks.count, static_cast<double>(chunks.size) * k);
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-    for (Eigen::Index c = 0; c < chunks.count; ++c) {
-      const Eigen::Index b0 = chunks.begin(c), len = chunks.end(c) - b0;
-      r.residuals.segment(b0, len).noalias() = y.segment(b0, len) - X.middleRows(b0, len) * b;
+  least_squares_solution ls;
+  if (opt.fixed_effects.size() == 0) {
+    fit_and_infer(X, y, w, opt, opt.vcov, absorbed_dof{}, fn, ls, r);
+    for (Eigen::Index j : ls.kept) {  // intercept: a kept column that is constant and non-zero
+      const double c0 = X(0, j);
+      if (c0 == 0) continue;
+      Eigen::Index i = 1;
+      while (i < n && X(i, j) == c0) ++i;
+      if (i == n) { r.has_intercept = true; break; }
     }
+    r.tss = total_sum_of_squares(y, w, r.has_intercept);
+    r.r2 = r.tss > 0 ? 1.0 - r.rss / r.tss : std::numeric_limits<double>::quiet_NaN();
+    const double dfm = static_cast<double>(n - (r.has_intercept ? 1 : 0));
+    r.adj_r2 = r.tss > 0 ? 1.0 - (1.0 - r.r2) * dfm / r.df_resid : std::numeric_limits<double>::quiet_NaN();
+    return r;
   }
 
-  // Intercept: a kept column that is constant and non-zero.
-  for (Eigen::Index j : ls.kept) {
-    const double c0 = X(0, j);
-    if (c0 == 0) continue;
-    Eigen::Index i = 1;
-    while (i < n && X(i, j) == c0) ++i;
-    if (i == n) { r.has_intercept = true; break; }
+  // ---- absorbed fixed effects ------------------------------------------------------------------
+  require(opt.fixed_effects.rows() == n, fn, "fixed-effect labels have " + std::to_string(opt.fixed_effects.rows()) +
+                                                 " rows but the data have " + std::to_string(n));
+  const Eigen::Index K = opt.fixed_effects.cols();
+  std::vector<group_codes> dims;
+  for (Eigen::Index d = 0; d < K; ++d) dims.push_back(factorize(opt.fixed_effects.col(d)));
+  std::vector<char> keep = opt.drop_singletons ? non_singleton_rows(dims, n) : std::vector<char>(static_cast<std::size_t>(n), 1);
+  std::vector<Eigen::Index> rows;
+  rows.reserve(static_cast<std::size_t>(n));
+  for (Eigen::Index i = 0; i < n; ++i)
+    if (keep[static_cast<std::size_t>(i)]) rows.push_back(i);
+  const Eigen::Index m = static_cast<Eigen::Index>(rows.size());
+  require(m > 0, fn, "every observation is a fixed-effect singleton; nothing is left to estimate");
+  const bool all_rows = m == n;
+  auto subset_labels = [&](const Eigen::MatrixXi& labels) {
+    if (all_rows) return labels;
+    Eigen::MatrixXi out(m, labels.cols());
+    for (Eigen::Index i = 0; i < m; ++i) out.row(i) = labels.row(rows[static_cast<std::size_t>(i)]);
+    return out;
+  };
+  const Eigen::MatrixXi fe_labels = subset_labels(opt.fixed_effects);
+  std::vector<group_codes> fe_dims;
+  for (Eigen::Index d = 0; d < K; ++d) fe_dims.push_back(factorize(fe_labels.col(d)));
+  std::vector<double> wk;
+  if (w) {
+    wk.resize(static_cast<std::size_t>(m));
+    for (Eigen::Index i = 0; i < m; ++i) wk[static_cast<std::size_t>(i)] = w[rows[static_cast<std::size_t>(i)]];
   }
-  double sw = 0, swy = 0;
-  for (Eigen::Index i = 0; i < n; ++i) {
-    const double wi = w ? w[i] : 1.0;
-    sw += wi;
-    swy += wi * y(i);
+  const absorbed_effects fe(fe_dims, w ? wk.data() : nullptr);
+  std::vector<const double*> columns;
+  for (Eigen::Index j = 0; j < k; ++j) columns.push_back(X.col(j).data());
+  columns.push_back(y.data());
+  demeaned_columns dm = fe.demean(columns, all_rows ? nullptr : rows.data(), opt.demean);
+  for (Eigen::Index j = 0; j < k; ++j) {  // regressors (numerically) spanned by the fixed effects
+    double raw = 0;
+    for (Eigen::Index i = 0; i < m; ++i) raw += std::pow(X(all_rows ? i : rows[static_cast<std::size_t>(i)], j), 2);
+    if (dm.values.col(j).norm() <= opt.fe_collin_tol * std::sqrt(raw)) dm.values.col(j).setZero();
   }
-  const double ybar = r.has_intercept ? swy / sw : 0.0;
-  double tss = 0;
-  for (Eigen::Index i = 0; i < n; ++i) tss += (w ? w[i] : 1.0) * (y(i) - ybar) * (y(i) - ybar);
-  r.tss = tss;
-  r.r2 = tss > 0 ? 1.0 - r.rss / tss : std::numeric_limits<double>::quiet_NaN();
-  const double dfm = static_cast<double>(n - (r.has_intercept ? 1 : 0));
-  r.adj_r2 = tss > 0 ? 1.0 - (1.0 - r.r2) * dfm / r.df_resid : std::numeric_limits<double>::quiet_NaN();
-  r.sigma = std::sqrt(r.rss / r.df_resid);
 
-  const vcov_estimate v = linear_model_vcov(X, ls, w, r.residuals, opt.vcov);
-  r.vcov = v.vcov;
-  r.se = v.vcov.diagonal().cwiseMax(0.0).cwiseSqrt();
-  r.df_inference = v.df;
-  r.vcov_type = v.kind;
-  r.ssc_factor = v.factor;
-  r.n_clusters = v.n_clusters;
-  r.vcov_convention = v.convention;
+  absorbed_dof absorbed;
+  Eigen::Index levels = 0;
+  for (const auto& d : fe_dims) {
+    r.fe_sizes.push_back(d.n_groups);
+    levels += d.n_groups;
+  }
+  absorbed.k_fe = levels - (K - 1);
+  absorbed.k_fe_cluster = absorbed.k_fe;
+  vcov_spec spec = opt.vcov;
+  if (is_cluster_kind(spec.kind)) {
+    spec.clusters = subset_labels(opt.vcov.clusters);
+    std::vector<group_codes> cl;
+    for (Eigen::Index c = 0; c < spec.clusters.cols(); ++c) cl.push_back(factorize(spec.clusters.col(c)));
+    for (const auto& d : fe_dims)
+      for (const auto& c : cl)
+        if (nested_in(d, c)) {
+          absorbed.k_fe_cluster -= d.n_groups - 1;
+          break;
+        }
+  }
+  const double* wd = w ? wk.data() : nullptr;
+  fit_and_infer(dm.values.leftCols(k), dm.values.col(k), wd, opt, spec, absorbed, fn, ls, r);
+
+  r.has_intercept = true;
+  r.k_fe = absorbed.k_fe;
+  r.n_singletons = n - m;
+  if (!all_rows) r.used_rows = rows;
+  for (int it : dm.iterations) r.demean_iterations = std::max(r.demean_iterations, it);
+  Eigen::VectorXd y_used(m);
+  for (Eigen::Index i = 0; i < m; ++i) y_used(i) = y(all_rows ? i : rows[static_cast<std::size_t>(i)]);
+  r.tss = total_sum_of_squares(y_used, wd, true);
+  const double tss_within = total_sum_of_squares(dm.values.col(k), wd, false);
+  r.r2 = r.tss > 0 ? 1.0 - r.rss / r.tss : std::numeric_limits<double>::quiet_NaN();
+  r.r2_within = tss_within > 0 ? 1.0 - r.rss / tss_within : std::numeric_limits<double>::quiet_NaN();
+  r.adj_r2 = r.tss > 0 ? 1.0 - (1.0 - r.r2) * static_cast<double>(m - 1) / r.df_resid : std::numeric_limits<double>::quiet_NaN();
+
+  // Fixed effects of the model: α(y) − Σ_j b_j α(x_j); levels of dimensions ≥ 2 shifted so their
+  // first level is 0, the shift moved to dimension 1 (exact when the dimensions are connected).
+  const Eigen::VectorXd b = ls.coef_full(k);
+  for (Eigen::Index d = 0; d < K; ++d) {
+    const auto& alpha = dm.coefficients[static_cast<std::size_t>(d)];
+    r.fixef.push_back(alpha.col(k) - alpha.leftCols(k) * b);
+    Eigen::VectorXi labels(fe_dims[static_cast<std::size_t>(d)].n_groups);
+    for (Eigen::Index i = 0; i < m; ++i) labels(fe_dims[static_cast<std::size_t>(d)].code[static_cast<std::size_t>(i)]) = fe_labels(i, d);
+    r.fixef_labels.push_back(labels);
+  }
+  for (Eigen::Index d = 1; d < K; ++d) {
+    const double shift = r.fixef[static_cast<std::size_t>(d)](0);
+    r.fixef[static_cast<std::size_t>(d)].array() -= shift;
+    r.fixef[0].array() += shift;
+  }
   return r;
 }
 

@@ -1,0 +1,250 @@
+#pragma once
+// Absorbed fixed effects: the projection M_D that removes K sets of group means (K-way fixed
+// effects) from any number of columns, with optional weights.
+//
+// Algorithm. For one column x, the fixed-effect coefficients α = (α_1, …, α_K) solve the normal
+// equations D'WD α = D'Wx. One Gauss–Seidel sweep F updates each α_d in turn to the weighted group
+// means of x − Σ_{d'≠d} α_{d'}; the iteration runs on the state s = (α_2, …, α_K) (α_1 follows
+// from s) and is accelerated with Irons & Tuck (1969) as in fixest (Bergé 2018, "Efficient
+// estimation of maximum likelihood models with multiple fixed-effects: the R package FENmlm",
+// §3): with GX = F(X), GGX = F(GX), Δ = GGX − GX, Δ² = Δ − GX + X,
+// X ← GGX − (⟨Δ, Δ²⟩/⟨Δ², Δ²⟩) Δ. It stops when max |F(X) − X| / (0.1 + |X|) < tol and throws
+// convergence_error at the iteration cap. The state has Σ G_d entries, so a sweep reads only the
+// group codes (not x) and costs K passes over n integers; the demeaned column is formed once at
+// the end, x̃ = x − Σ_d α_d[g_d(i)]. Columns are independent problems solved in parallel, each
+// in a fixed order: results do not depend on the thread count.
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "errors.hpp"
+#include "groups.hpp"
+#include "threads.hpp"
+
+namespace impactkit {
+
+struct demean_options {
+  double tol = 1e-8;      ///< on max |F(s) − s| / (0.1 + |s|) over the FE coefficients
+  int max_iter = 10000;   ///< Irons–Tuck iterations (each two sweeps)
+};
+
+/// Rows to keep after iteratively removing observations alone in a group of any dimension
+/// (singletons carry no within-group information; reghdfe, Correia 2015). Returns keep flags.
+inline std::vector<char> non_singleton_rows(const std::vector<group_codes>& dims, Eigen::Index n) {
+  std::vector<char> keep(static_cast<std::size_t>(n), 1);
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    for (const auto& d : dims) {
+      std::vector<Eigen::Index> count(static_cast<std::size_t>(d.n_groups), 0);
+      for (Eigen::Index i = 0; i < n; ++i)
+        if (keep[static_cast<std::size_t>(i)]) ++count[static_cast<std::size_t>(d.code[static_cast<std::size_t>(i)])];
+      for (Eigen::Index i = 0; i < n; ++i)
+        if (keep[static_cast<std::size_t>(i)] && count[static_cast<std::size_t>(d.code[static_cast<std::size_t>(i)])] == 1) {
+          keep[static_cast<std::size_t>(i)] = 0;
+          changed = true;
+        }
+    }
+  }
+  return keep;
+}
+
+/// Number of connected components of the bipartite graph linking the groups of two dimensions
+/// (each component makes one level of the second dimension redundant; Abowd, Creecy & Kramarz 2002).
+inline int connected_components(const group_codes& a, const group_codes& b) {
+  std::vector<int> parent(static_cast<std::size_t>(a.n_groups + b.n_groups));
+  std::iota(parent.begin(), parent.end(), 0);
+  auto find = [&](int x) {
+    while (parent[static_cast<std::size_t>(x)] != x) {
+      parent[static_cast<std::size_t>(x)] = parent[static_cast<std::size_t>(parent[static_cast<std::size_t>(x)])];
+      x = parent[static_cast<std::size_t>(x)];
+    }
+    return x;
+  };
+  for (std::size_t i = 0; i < a.code.size(); ++i) {
+    const int ra = find(a.code[i]), rb = find(a.n_groups + b.code[i]);
+    if (ra != rb) parent[static_cast<std::size_t>(ra)] = rb;
+  }
+  int comps = 0;
+  for (int x = 0; x < a.n_groups + b.n_groups; ++x) comps += find(x) == x;
+  return comps;
+}
+
+/// True when every group of `fe` lies inside a single group of `cluster`.
+inline bool nested_in(const group_codes& fe, const group_codes& cluster) {
+  std::vector<int> owner(static_cast<std::size_t>(fe.n_groups), -1);
+  for (std::size_t i = 0; i < fe.code.size(); ++i) {
+    int& o = owner[static_cast<std::size_t>(fe.code[i])];
+    if (o < 0) o = cluster.code[i];
+    else if (o != cluster.code[i]) return false;
+  }
+  return true;
+}
+
+/// Columns after the projection, with the fixed-effect coefficients that were removed.
+struct demeaned_columns {
+  Eigen::MatrixXd values;                    ///< n×m, x̃ = x − Σ_d α_d[g_d(i)]
+  std::vector<Eigen::MatrixXd> coefficients; ///< per dimension d: G_d × m matrix of α_d
+  std::vector<int> iterations;               ///< Irons–Tuck iterations per column
+};
+
+/// K fixed-effect dimensions over n rows with (optional) positive weights.
+class absorbed_effects {
+ public:
+  absorbed_effects(std::vector<group_codes> dims, const double* w) : dims_(std::move(dims)) {
+    detail::require(!dims_.empty(), "absorbed_effects", "no fixed-effect dimension given");
+    n_ = dims_[0].size();
+    for (const auto& d : dims_) detail::require(d.size() == n_, "absorbed_effects", "fixed-effect dimensions differ in length");
+    if (w) w_.assign(w, w + n_);
+    inv_weight_.resize(dims_.size());
+    for (std::size_t d = 0; d < dims_.size(); ++d) {
+      Eigen::VectorXd s = Eigen::VectorXd::Zero(dims_[d].n_groups);
+      for (Eigen::Index i = 0; i < n_; ++i) s(dims_[d].code[static_cast<std::size_t>(i)]) += weight(i);
+      inv_weight_[d] = s.cwiseInverse();
+    }
+  }
+
+  Eigen::Index n() const { return n_; }
+  const std::vector<group_codes>& dims() const { return dims_; }
+
+  /// Applies M_D to m columns; column j is read as column_data[j][row_map ? row_map[i] : i].
+  demeaned_columns demean(const std::vector<const double*>& column_data, const Eigen::Index* row_map,
+                          const demean_options& opt = {}) const {
+    const Eigen::Index m = static_cast<Eigen::Index>(column_data.size());
+    detail::require(opt.tol > 0 && opt.max_iter > 0, "demean", "tol and max_iter must be positive");
+    demeaned_columns out;
+    out.values.resize(n_, m);
+    out.coefficients.resize(dims_.size());
+    for (std::size_t d = 0; d < dims_.size(); ++d) out.coefficients[d].resize(dims_[d].n_groups, m);
+    out.iterations.assign(static_cast<std::size_t>(m), 0);
+    std::vector<int> failed(static_cast<std::size_t>(m), 0);
+    const int threads = detail::threads_for(m, static_cast<double>(n_) * 20);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+    for (Eigen::Index j = 0; j < m; ++j) {
+      const std::size_t jj = static_cast<std::size_t>(j);
+      failed[jj] = demean_column(column_data[jj], row_map, opt, j, out) ? 0 : 1;
+    }
+    for (Eigen::Index j = 0; j < m; ++j)
+      if (failed[static_cast<std::size_t>(j)])
+        throw convergence_error("impactkit::demean: fixed effects did not converge for column " + std::to_string(j) + " within " +
+                                std::to_string(opt.max_iter) + " iterations (tol " + std::to_string(opt.tol) +
+                                "); raise max_iter or check for weakly connected fixed effects");
+    return out;
+  }
+
+ private:
+  double weight(Eigen::Index i) const { return w_.empty() ? 1.0 : w_[static_cast<std::size_t>(i)]; }
+
+  // acc_d[g] = Σ_{i∈g} w_i Σ_{d'≠d} α_{d'}[g_{d'}(i)], then α_d = (S_d − acc_d) / W_d.
+  void update_dimension(std::size_t d, const std::vector<Eigen::VectorXd>& S, std::vector<Eigen::VectorXd>& alpha) const {
+    Eigen::VectorXd acc = Eigen::VectorXd::Zero(dims_[d].n_groups);
+    const int* gd = dims_[d].code.data();
+    const std::size_t K = dims_.size();
+    if (K == 2) {
+      const std::size_t o = 1 - d;
+      const int* go = dims_[o].code.data();
+      const double* ao = alpha[o].data();
+      if (w_.empty())
+        for (Eigen::Index i = 0; i < n_; ++i) acc[gd[i]] += ao[go[i]];
+      else
+        for (Eigen::Index i = 0; i < n_; ++i) acc[gd[i]] += w_[static_cast<std::size_t>(i)] * ao[go[i]];
+    } else {
+      for (Eigen::Index i = 0; i < n_; ++i) {
+        double s = 0;
+        for (std::size_t o = 0; o < K; ++o)
+          if (o != d) s += alpha[o][dims_[o].code[static_cast<std::size_t>(i)]];
+        acc[gd[i]] += weight(i) * s;
+      }
+    }
+    alpha[d] = (S[d] - acc).cwiseProduct(inv_weight_[d]);
+  }
+
+  // One Gauss–Seidel sweep: state (α_2..α_K) -> new state; α_1 left in alpha[0].
+  void sweep(const std::vector<Eigen::VectorXd>& S, std::vector<Eigen::VectorXd>& alpha) const {
+    for (std::size_t d = 0; d < dims_.size(); ++d) update_dimension(d, S, alpha);
+  }
+
+  static void pack(const std::vector<Eigen::VectorXd>& alpha, Eigen::VectorXd& state) {
+    Eigen::Index pos = 0;
+    for (std::size_t d = 1; d < alpha.size(); ++d) {
+      state.segment(pos, alpha[d].size()) = alpha[d];
+      pos += alpha[d].size();
+    }
+  }
+  static void unpack(const Eigen::VectorXd& state, std::vector<Eigen::VectorXd>& alpha) {
+    Eigen::Index pos = 0;
+    for (std::size_t d = 1; d < alpha.size(); ++d) {
+      alpha[d] = state.segment(pos, alpha[d].size());
+      pos += alpha[d].size();
+    }
+  }
+
+  bool demean_column(const double* x, const Eigen::Index* row_map, const demean_options& opt, Eigen::Index j,
+                     demeaned_columns& out) const {
+    const std::size_t K = dims_.size();
+    auto value = [&](Eigen::Index i) { return x[row_map ? row_map[i] : i]; };
+    std::vector<Eigen::VectorXd> S(K), alpha(K);
+    for (std::size_t d = 0; d < K; ++d) {
+      S[d] = Eigen::VectorXd::Zero(dims_[d].n_groups);
+      alpha[d] = Eigen::VectorXd::Zero(dims_[d].n_groups);
+      const int* gd = dims_[d].code.data();
+      for (Eigen::Index i = 0; i < n_; ++i) S[d][gd[i]] += weight(i) * value(i);
+    }
+    bool converged = true;
+    int iter = 0;
+    if (K == 1) {
+      alpha[0] = S[0].cwiseProduct(inv_weight_[0]);
+    } else {
+      Eigen::Index size = 0;
+      for (std::size_t d = 1; d < K; ++d) size += dims_[d].n_groups;
+      Eigen::VectorXd X = Eigen::VectorXd::Zero(size), GX(size), GGX(size), delta(size), delta2(size);
+      auto F = [&](const Eigen::VectorXd& in, Eigen::VectorXd& result) {
+        unpack(in, alpha);
+        sweep(S, alpha);
+        pack(alpha, result);
+      };
+      auto close = [&](const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
+        for (Eigen::Index t = 0; t < a.size(); ++t)
+          if (std::fabs(a[t] - b[t]) > opt.tol * (0.1 + std::fabs(b[t]))) return false;
+        return true;
+      };
+      F(X, GX);
+      converged = close(GX, X);
+      while (!converged) {
+        if (++iter > opt.max_iter) break;
+        F(GX, GGX);
+        if (close(GGX, GX)) { GX.swap(GGX); converged = true; break; }
+        delta = GGX - GX;
+        delta2 = delta - GX + X;
+        const double ssq = delta2.squaredNorm();
+        if (ssq > 0) X = GGX - (delta.dot(delta2) / ssq) * delta;
+        else X = GGX;
+        F(X, GX);
+        converged = close(GX, X);
+      }
+      // final α consistent with the converged state: α_1 from one more half-sweep
+      unpack(GX, alpha);
+      update_dimension(0, S, alpha);
+    }
+    out.iterations[static_cast<std::size_t>(j)] = iter;
+    if (!converged) return false;
+    for (std::size_t d = 0; d < K; ++d) out.coefficients[d].col(j) = alpha[d];
+    for (Eigen::Index i = 0; i < n_; ++i) {
+      double s = value(i);
+      for (std::size_t d = 0; d < K; ++d) s -= alpha[d][dims_[d].code[static_cast<std::size_t>(i)]];
+      out.values(i, j) = s;
+    }
+    return true;
+  }
+
+  std::vector<group_codes> dims_;
+  Eigen::Index n_ = 0;
+  std::vector<double> w_;
+  std::vector<Eigen::VectorXd> inv_weight_;
+};
+
+}  // namespace impactkit
