@@ -86,9 +86,9 @@ void bind_regression(py::module_& m) {
         opt.collin_tol = collin_tol;
         opt.probability_weights = probability_weights;
         if (fixed_effects) opt.fixed_effects = std::move(*fixed_effects);
-        opt.drop_singletons = drop_singletons;
-        opt.demean.tol = fe_tol;
-        opt.demean.max_iter = fe_max_iter;
+        opt.absorb.drop_singletons = drop_singletons;
+        opt.absorb.demean.tol = fe_tol;
+        opt.absorb.demean.max_iter = fe_max_iter;
         py::gil_scoped_release release;
         return weights ? wls(X, y, *weights, opt) : ols(X, y, opt);
       },

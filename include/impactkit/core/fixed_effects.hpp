@@ -24,6 +24,7 @@
 #include "errors.hpp"
 #include "groups.hpp"
 #include "threads.hpp"
+#include "vcov.hpp"
 
 namespace impactkit {
 
@@ -246,5 +247,119 @@ class absorbed_effects {
   std::vector<double> w_;
   std::vector<Eigen::VectorXd> inv_weight_;
 };
+
+/// Coefficients absorbed by fixed effects, as counted in small-sample factors and df:
+/// `k_fe` for iid and HC (n − k − k_fe); `k_fe_cluster` for CR0/CR1, where fixed effects nested
+/// in the cluster variable are not counted (fixest/pyfixest "nonnested", reghdfe).
+struct absorbed_dof {
+  Eigen::Index k_fe = 0;
+  Eigen::Index k_fe_cluster = 0;
+};
+
+struct absorb_options {
+  bool drop_singletons = true;   ///< drop rows alone in a fixed-effect group (reghdfe, pyfixest); fixest keeps them
+  demean_options demean;
+  /// A column is spanned by the fixed effects when its within-transformed norm is at most this
+  /// fraction of its raw norm (the projection is exact only to demean.tol); it is then set to 0.
+  double collin_tol = 1e-6;
+};
+
+/// Columns with the fixed effects projected out, restricted to the rows that survive singleton
+/// removal, with everything an estimator needs downstream (weights, cluster labels and labels of
+/// the fixed effects on those rows, absorbed degrees of freedom). Shared by every estimator that
+/// absorbs fixed effects (OLS, IV, GLMs).
+struct within_transformed {
+  demeaned_columns columns;              ///< m×c values and the fixed-effect coefficients per column
+  std::vector<Eigen::Index> rows;        ///< rows of the input used, in order (all rows: 0..n-1)
+  bool all_rows = true;
+  std::vector<group_codes> dims;         ///< fixed effects on the used rows
+  Eigen::MatrixXi labels;                ///< input labels of the fixed effects on the used rows
+  std::vector<double> weights;           ///< weights on the used rows (empty: unweighted)
+  vcov_spec vcov;                        ///< the caller's spec with cluster labels on the used rows
+  absorbed_dof dof;
+  std::vector<char> spanned;             ///< per column: numerically spanned by the fixed effects
+  Eigen::Index n_input = 0;
+
+  Eigen::Index n() const { return static_cast<Eigen::Index>(rows.size()); }
+  const double* weight_data() const { return weights.empty() ? nullptr : weights.data(); }
+  Eigen::Index levels(std::size_t d) const { return dims[d].n_groups; }
+  /// Restrict a length-n_input column to the used rows.
+  Eigen::VectorXd used(const double* x) const {
+    Eigen::VectorXd out(n());
+    for (Eigen::Index i = 0; i < n(); ++i) out(i) = x[rows[static_cast<std::size_t>(i)]];
+    return out;
+  }
+  /// Map a fixed-effect coefficient matrix column to (labels, values) of dimension d.
+  Eigen::VectorXi level_labels(std::size_t d) const {
+    Eigen::VectorXi out(dims[d].n_groups);
+    for (Eigen::Index i = 0; i < n(); ++i) out(dims[d].code[static_cast<std::size_t>(i)]) = labels(i, static_cast<Eigen::Index>(d));
+    return out;
+  }
+};
+
+/// Projects the fixed effects `fe_labels` (n×K integer labels) out of the columns `columns[j]`
+/// (each of length n), after removing singletons. Absorbed df: Σ G_d − (K − 1) (fixest, pyfixest);
+/// for cluster-robust variances, dimensions nested in a cluster dimension count only one level.
+inline within_transformed absorb_fixed_effects(const std::vector<const double*>& columns, Eigen::Index n, const double* w,
+                                               const Eigen::MatrixXi& fe_labels, const vcov_spec& spec, const absorb_options& opt = {}) {
+  const char* fn = "absorb_fixed_effects";
+  detail::require(fe_labels.rows() == n, fn, "fixed-effect labels have " + std::to_string(fe_labels.rows()) +
+                                                 " rows but the data have " + std::to_string(n));
+  detail::require(fe_labels.cols() >= 1, fn, "no fixed-effect dimension given");
+  const Eigen::Index K = fe_labels.cols();
+  within_transformed out;
+  out.n_input = n;
+  std::vector<group_codes> dims;
+  for (Eigen::Index d = 0; d < K; ++d) dims.push_back(factorize(fe_labels.col(d)));
+  const std::vector<char> keep = opt.drop_singletons ? non_singleton_rows(dims, n) : std::vector<char>(static_cast<std::size_t>(n), 1);
+  out.rows.reserve(static_cast<std::size_t>(n));
+  for (Eigen::Index i = 0; i < n; ++i)
+    if (keep[static_cast<std::size_t>(i)]) out.rows.push_back(i);
+  const Eigen::Index m = out.n();
+  detail::require(m > 0, fn, "every observation is a fixed-effect singleton; nothing is left to estimate");
+  out.all_rows = m == n;
+  auto subset = [&](const Eigen::MatrixXi& a) {
+    if (out.all_rows) return a;
+    Eigen::MatrixXi b(m, a.cols());
+    for (Eigen::Index i = 0; i < m; ++i) b.row(i) = a.row(out.rows[static_cast<std::size_t>(i)]);
+    return b;
+  };
+  out.labels = subset(fe_labels);
+  for (Eigen::Index d = 0; d < K; ++d) out.dims.push_back(factorize(out.labels.col(d)));
+  if (w) {
+    out.weights.resize(static_cast<std::size_t>(m));
+    for (Eigen::Index i = 0; i < m; ++i) out.weights[static_cast<std::size_t>(i)] = w[out.rows[static_cast<std::size_t>(i)]];
+  }
+  const absorbed_effects fe(out.dims, out.weight_data());
+  out.columns = fe.demean(columns, out.all_rows ? nullptr : out.rows.data(), opt.demean);
+  out.spanned.assign(columns.size(), 0);
+  for (std::size_t j = 0; j < columns.size(); ++j) {
+    double raw = 0;
+    for (Eigen::Index i = 0; i < m; ++i) raw += columns[j][out.rows[static_cast<std::size_t>(i)]] * columns[j][out.rows[static_cast<std::size_t>(i)]];
+    if (out.columns.values.col(static_cast<Eigen::Index>(j)).norm() <= opt.collin_tol * std::sqrt(raw)) {
+      out.columns.values.col(static_cast<Eigen::Index>(j)).setZero();
+      out.spanned[j] = 1;
+    }
+  }
+  Eigen::Index levels = 0;
+  for (const auto& d : out.dims) levels += d.n_groups;
+  out.dof.k_fe = levels - (K - 1);
+  out.dof.k_fe_cluster = out.dof.k_fe;
+  out.vcov = spec;
+  if (is_cluster_kind(spec.kind)) {
+    detail::require(spec.clusters.rows() == n, fn, "cluster labels have " + std::to_string(spec.clusters.rows()) +
+                                                       " rows but the data have " + std::to_string(n));
+    out.vcov.clusters = subset(spec.clusters);
+    std::vector<group_codes> cl;
+    for (Eigen::Index c = 0; c < out.vcov.clusters.cols(); ++c) cl.push_back(factorize(out.vcov.clusters.col(c)));
+    for (const auto& d : out.dims)
+      for (const auto& c : cl)
+        if (nested_in(d, c)) {
+          out.dof.k_fe_cluster -= d.n_groups - 1;
+          break;
+        }
+  }
+  return out;
+}
 
 }  // namespace impactkit

@@ -23,6 +23,7 @@
 #include <Eigen/Eigenvalues>
 
 #include "errors.hpp"
+#include "fixed_effects.hpp"
 #include "groups.hpp"
 #include "least_squares.hpp"
 #include "row_blocks.hpp"
@@ -154,14 +155,6 @@ inline vcov_estimate bias_reduced_cluster_vcov(const Eigen::Ref<const Eigen::Mat
   }
   return out;
 }
-
-/// Coefficients absorbed by fixed effects, as counted in small-sample factors and df:
-/// `k_fe` for iid and HC (n − k − k_fe); `k_fe_cluster` for CR0/CR1, where fixed effects nested
-/// in the cluster variable are not counted (fixest/pyfixest "nonnested", reghdfe).
-struct absorbed_dof {
-  Eigen::Index k_fe = 0;
-  Eigen::Index k_fe_cluster = 0;
-};
 
 /// Variance of a least-squares fit of any kind in `spec`. `e` = y − Xb (raw), w may be null.
 /// With absorbed fixed effects, X and e are the within-transformed design and residuals.

@@ -27,11 +27,7 @@ struct ols_options {
   bool probability_weights = false; ///< wls only: sampling weights (no iid variance)
   /// Absorbed fixed effects: n×K integer labels (any integers), one column per dimension; empty: none.
   Eigen::MatrixXi fixed_effects;
-  bool drop_singletons = true;      ///< drop rows alone in a fixed-effect group (reghdfe, pyfixest); fixest keeps them
-  demean_options demean;            ///< tolerance and iteration cap of the fixed-effect projection
-  /// A regressor is collinear with the fixed effects when its within-transformed norm is at most
-  /// this fraction of its norm (the projection is exact only to `demean.tol`).
-  double fe_collin_tol = 1e-6;
+  absorb_options absorb;            ///< singletons, projection tolerance and iteration cap
 };
 
 struct ols_result {
@@ -179,75 +175,22 @@ inline ols_result fit_linear(const Eigen::Ref<const Eigen::MatrixXd>& X, const E
   }
 
   // ---- absorbed fixed effects ------------------------------------------------------------------
-  require(opt.fixed_effects.rows() == n, fn, "fixed-effect labels have " + std::to_string(opt.fixed_effects.rows()) +
-                                                 " rows but the data have " + std::to_string(n));
-  const Eigen::Index K = opt.fixed_effects.cols();
-  std::vector<group_codes> dims;
-  for (Eigen::Index d = 0; d < K; ++d) dims.push_back(factorize(opt.fixed_effects.col(d)));
-  std::vector<char> keep = opt.drop_singletons ? non_singleton_rows(dims, n) : std::vector<char>(static_cast<std::size_t>(n), 1);
-  std::vector<Eigen::Index> rows;
-  rows.reserve(static_cast<std::size_t>(n));
-  for (Eigen::Index i = 0; i < n; ++i)
-    if (keep[static_cast<std::size_t>(i)]) rows.push_back(i);
-  const Eigen::Index m = static_cast<Eigen::Index>(rows.size());
-  require(m > 0, fn, "every observation is a fixed-effect singleton; nothing is left to estimate");
-  const bool all_rows = m == n;
-  auto subset_labels = [&](const Eigen::MatrixXi& labels) {
-    if (all_rows) return labels;
-    Eigen::MatrixXi out(m, labels.cols());
-    for (Eigen::Index i = 0; i < m; ++i) out.row(i) = labels.row(rows[static_cast<std::size_t>(i)]);
-    return out;
-  };
-  const Eigen::MatrixXi fe_labels = subset_labels(opt.fixed_effects);
-  std::vector<group_codes> fe_dims;
-  for (Eigen::Index d = 0; d < K; ++d) fe_dims.push_back(factorize(fe_labels.col(d)));
-  std::vector<double> wk;
-  if (w) {
-    wk.resize(static_cast<std::size_t>(m));
-    for (Eigen::Index i = 0; i < m; ++i) wk[static_cast<std::size_t>(i)] = w[rows[static_cast<std::size_t>(i)]];
-  }
-  const absorbed_effects fe(fe_dims, w ? wk.data() : nullptr);
   std::vector<const double*> columns;
   for (Eigen::Index j = 0; j < k; ++j) columns.push_back(X.col(j).data());
   columns.push_back(y.data());
-  demeaned_columns dm = fe.demean(columns, all_rows ? nullptr : rows.data(), opt.demean);
-  for (Eigen::Index j = 0; j < k; ++j) {  // regressors (numerically) spanned by the fixed effects
-    double raw = 0;
-    for (Eigen::Index i = 0; i < m; ++i) raw += std::pow(X(all_rows ? i : rows[static_cast<std::size_t>(i)], j), 2);
-    if (dm.values.col(j).norm() <= opt.fe_collin_tol * std::sqrt(raw)) dm.values.col(j).setZero();
-  }
-
-  absorbed_dof absorbed;
-  Eigen::Index levels = 0;
-  for (const auto& d : fe_dims) {
-    r.fe_sizes.push_back(d.n_groups);
-    levels += d.n_groups;
-  }
-  absorbed.k_fe = levels - (K - 1);
-  absorbed.k_fe_cluster = absorbed.k_fe;
-  vcov_spec spec = opt.vcov;
-  if (is_cluster_kind(spec.kind)) {
-    spec.clusters = subset_labels(opt.vcov.clusters);
-    std::vector<group_codes> cl;
-    for (Eigen::Index c = 0; c < spec.clusters.cols(); ++c) cl.push_back(factorize(spec.clusters.col(c)));
-    for (const auto& d : fe_dims)
-      for (const auto& c : cl)
-        if (nested_in(d, c)) {
-          absorbed.k_fe_cluster -= d.n_groups - 1;
-          break;
-        }
-  }
-  const double* wd = w ? wk.data() : nullptr;
-  fit_and_infer(dm.values.leftCols(k), dm.values.col(k), wd, opt, spec, absorbed, fn, ls, r);
+  const within_transformed wt = absorb_fixed_effects(columns, n, w, opt.fixed_effects, opt.vcov, opt.absorb);
+  const Eigen::Index m = wt.n(), K = opt.fixed_effects.cols();
+  const demeaned_columns& dm = wt.columns;
+  const double* wd = wt.weight_data();
+  for (const auto& d : wt.dims) r.fe_sizes.push_back(d.n_groups);
+  fit_and_infer(dm.values.leftCols(k), dm.values.col(k), wd, opt, wt.vcov, wt.dof, fn, ls, r);
 
   r.has_intercept = true;
-  r.k_fe = absorbed.k_fe;
+  r.k_fe = wt.dof.k_fe;
   r.n_singletons = n - m;
-  if (!all_rows) r.used_rows = rows;
+  if (!wt.all_rows) r.used_rows = wt.rows;
   for (int it : dm.iterations) r.demean_iterations = std::max(r.demean_iterations, it);
-  Eigen::VectorXd y_used(m);
-  for (Eigen::Index i = 0; i < m; ++i) y_used(i) = y(all_rows ? i : rows[static_cast<std::size_t>(i)]);
-  r.tss = total_sum_of_squares(y_used, wd, true);
+  r.tss = total_sum_of_squares(wt.used(y.data()), wd, true);
   const double tss_within = total_sum_of_squares(dm.values.col(k), wd, false);
   r.r2 = r.tss > 0 ? 1.0 - r.rss / r.tss : std::numeric_limits<double>::quiet_NaN();
   r.r2_within = tss_within > 0 ? 1.0 - r.rss / tss_within : std::numeric_limits<double>::quiet_NaN();
@@ -259,9 +202,7 @@ inline ols_result fit_linear(const Eigen::Ref<const Eigen::MatrixXd>& X, const E
   for (Eigen::Index d = 0; d < K; ++d) {
     const auto& alpha = dm.coefficients[static_cast<std::size_t>(d)];
     r.fixef.push_back(alpha.col(k) - alpha.leftCols(k) * b);
-    Eigen::VectorXi labels(fe_dims[static_cast<std::size_t>(d)].n_groups);
-    for (Eigen::Index i = 0; i < m; ++i) labels(fe_dims[static_cast<std::size_t>(d)].code[static_cast<std::size_t>(i)]) = fe_labels(i, d);
-    r.fixef_labels.push_back(labels);
+    r.fixef_labels.push_back(wt.level_labels(static_cast<std::size_t>(d)));
   }
   for (Eigen::Index d = 1; d < K; ++d) {
     const double shift = r.fixef[static_cast<std::size_t>(d)](0);
