@@ -21,6 +21,12 @@ cluster_df_rule parse_cluster_df(const std::string& s) {
   if (s == "conventional") return cluster_df_rule::conventional;
   detail::throw_invalid("ols", "cluster_df must be 'min' or 'conventional', got '" + s + "'");
 }
+fixef_count parse_fixef_k(const std::string& s) {
+  if (s == "nonnested") return fixef_count::nonnested;
+  if (s == "full") return fixef_count::full;
+  if (s == "none") return fixef_count::none;
+  detail::throw_invalid("ols", "fixef_k must be 'nonnested', 'full' or 'none', got '" + s + "'");
+}
 }  // namespace
 
 void bind_regression(py::module_& m) {
@@ -75,6 +81,7 @@ void bind_regression(py::module_& m) {
       [](const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y,
          std::optional<Eigen::Ref<const Eigen::VectorXd>> weights, const std::string& vcov,
          std::optional<Eigen::MatrixXi> clusters, bool ssc_adj, bool ssc_cluster_adj, const std::string& cluster_df,
+         const std::string& fixef_k, bool exact_redundancy,
          double collin_tol, bool probability_weights, std::optional<Eigen::MatrixXi> fixed_effects,
          bool drop_singletons, double fe_tol, int fe_max_iter) {
         ols_options opt;
@@ -82,7 +89,7 @@ void bind_regression(py::module_& m) {
         if (clusters) opt.vcov.clusters = std::move(*clusters);
         if (is_cluster_kind(opt.vcov.kind))
           detail::require(opt.vcov.clusters.size() > 0, "ols", "vcov " + vcov + " needs cluster labels");
-        opt.vcov.ssc = small_sample{ssc_adj, ssc_cluster_adj, parse_cluster_df(cluster_df)};
+        opt.vcov.ssc = small_sample{ssc_adj, ssc_cluster_adj, parse_cluster_df(cluster_df), parse_fixef_k(fixef_k), exact_redundancy};
         opt.collin_tol = collin_tol;
         opt.probability_weights = probability_weights;
         if (fixed_effects) opt.fixed_effects = std::move(*fixed_effects);
@@ -94,7 +101,8 @@ void bind_regression(py::module_& m) {
       },
       py::arg("X"), py::arg("y"), py::arg("weights") = py::none(), py::arg("vcov") = "HC1",
       py::arg("clusters") = py::none(), py::arg("ssc_adj") = true, py::arg("ssc_cluster_adj") = true,
-      py::arg("cluster_df") = "min", py::arg("collin_tol") = 1e-10, py::arg("probability_weights") = false,
+      py::arg("cluster_df") = "min", py::arg("fixef_k") = "nonnested", py::arg("exact_redundancy") = false,
+      py::arg("collin_tol") = 1e-10, py::arg("probability_weights") = false,
       py::arg("fixed_effects") = py::none(), py::arg("drop_singletons") = true, py::arg("fe_tol") = 1e-8,
       py::arg("fe_max_iter") = 10000,
       "Least squares of y on X (n x k float64, Fortran order avoids a copy) with iid/HC0-3/CR0-3 variance.\n"

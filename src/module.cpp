@@ -8,4 +8,6 @@ PYBIND11_MODULE(_core, m) {
 #endif
   impactkit::python::bind_core(m);
   impactkit::python::bind_regression(m);
+  impactkit::python::bind_iv(m);
+  impactkit::python::bind_glm(m);
 }

@@ -24,26 +24,37 @@ class SSC:
     adj: (n−1)/(n−k) in CR1. cluster_adj: G/(G−1) in CR1. cluster_df: with multiway clustering,
     "min" uses G = min over dimensions in every term (fixest, pyfixest, reghdfe), "conventional"
     each term's own G (Cameron–Gelbach–Miller, statsmodels).
+    fixef_k: how absorbed fixed effects count in k — "nonnested" (all but those nested in a cluster
+    variable; fixest, pyfixest and reghdfe), "full" or "none".
+    exact_redundancy: count redundant fixed-effect levels exactly from the connected components of
+    the first two dimensions (reghdfe) instead of one per extra dimension (fixest, pyfixest); they
+    differ only when the two dimensions split into several disconnected groups.
     """
     adj: bool = True
     cluster_adj: bool = True
     cluster_df: str = "min"
+    fixef_k: str = "nonnested"
+    exact_redundancy: bool = False
 
     def __post_init__(self):
         if self.cluster_df not in ("min", "conventional"):
             raise InvalidInputError(f"cluster_df must be 'min' or 'conventional', got {self.cluster_df!r}")
+        if self.fixef_k not in ("nonnested", "full", "none"):
+            raise InvalidInputError(f"fixef_k must be 'nonnested', 'full' or 'none', got {self.fixef_k!r}")
 
     @classmethod
     def stata(cls) -> "SSC":
-        return cls(True, True, "min")
+        """Stata regress/reghdfe: G/(G-1)(n-1)/(n-k), G_min, nested FE not counted, exact redundancy."""
+        return cls(True, True, "min", "nonnested", True)
 
     @classmethod
     def fixest(cls) -> "SSC":
-        return cls(True, True, "min")
+        """fixest/pyfixest defaults (the impactkit default)."""
+        return cls(True, True, "min", "nonnested", False)
 
     @classmethod
     def none(cls) -> "SSC":
-        return cls(False, False, "min")
+        return cls(False, False, "min", "none", False)
 
 
 def _resolve_ssc(ssc) -> SSC:
@@ -107,11 +118,16 @@ def ols(formula: str, data, *, weights=None, weight_type: str = "analytic", vcov
     s = _resolve_ssc(ssc)
     design = build_design(formula, data, weights=weights, cluster=cluster, na=na)
     core = _core.ols(design.X, design.y, design.weights, kind, design.clusters, s.adj, s.cluster_adj,
-                     s.cluster_df, float(collin_tol), weight_type == "probability", design.fixed_effects,
+                     s.cluster_df, s.fixef_k, bool(s.exact_redundancy), float(collin_tol), weight_type == "probability", design.fixed_effects,
                      bool(drop_singletons), float(fe_tol), int(fe_max_iter))
     call = dict(data=data, weights=weights, weight_type=weight_type, vcov=vcov, cluster=cluster, ssc=ssc,
                 na=na, collin_tol=collin_tol, drop_singletons=drop_singletons, fe_tol=fe_tol, fe_max_iter=fe_max_iter)
     result = RegressionResult(core, design, vcov_type=kind, call=call, formula=formula)
+    bad = [t for t, v in zip(result.coef.index, np.diag(result.vcov.to_numpy())) if not v >= 0]
+    if bad:
+        warnings.warn(f"ols: the {kind} variance is not positive semi-definite; standard errors of {bad} are NaN "
+                      "(multiway clustering can do this: Cameron, Gelbach & Miller 2011, section 2.3)",
+                      ImpactkitWarning, stacklevel=2)
     if result.collinear:
         warnings.warn(f"ols: dropped collinear column(s) {result.collinear}", ImpactkitWarning, stacklevel=2)
     return result

@@ -47,7 +47,9 @@ class EstimateResult:
 
     @property
     def se(self) -> pd.Series:
-        return pd.Series(np.sqrt(np.clip(np.diag(self._vcov.to_numpy()), 0, None)), index=self._coef.index, name="std_error")
+        d = np.diag(self._vcov.to_numpy())
+        with np.errstate(invalid="ignore"):  # negative variance (multiway clustering) -> NaN, never 0
+            return pd.Series(np.where(d >= 0, np.sqrt(np.abs(d)), np.nan), index=self._coef.index, name="std_error")
 
     @property
     def df_inference(self) -> pd.Series:

@@ -298,8 +298,9 @@ struct within_transformed {
 };
 
 /// Projects the fixed effects `fe_labels` (n×K integer labels) out of the columns `columns[j]`
-/// (each of length n), after removing singletons. Absorbed df: Σ G_d − (K − 1) (fixest, pyfixest);
-/// for cluster-robust variances, dimensions nested in a cluster dimension count only one level.
+/// (each of length n), after removing singletons. Absorbed df per spec.ssc: Σ G_d − (K − 1)
+/// (fixest, pyfixest) or exact redundancy (reghdfe); for cluster-robust variances under
+/// fixef_count::nonnested, a dimension nested in a cluster dimension counts one level.
 inline within_transformed absorb_fixed_effects(const std::vector<const double*>& columns, Eigen::Index n, const double* w,
                                                const Eigen::MatrixXi& fe_labels, const vcov_spec& spec, const absorb_options& opt = {}) {
   const char* fn = "absorb_fixed_effects";
@@ -341,23 +342,29 @@ inline within_transformed absorb_fixed_effects(const std::vector<const double*>&
       out.spanned[j] = 1;
     }
   }
+  // Absorbed coefficients: Σ G_d minus redundant levels (see small_sample::exact_redundancy).
   Eigen::Index levels = 0;
   for (const auto& d : out.dims) levels += d.n_groups;
-  out.dof.k_fe = levels - (K - 1);
-  out.dof.k_fe_cluster = out.dof.k_fe;
+  Eigen::Index redundant = K - 1;
+  if (spec.ssc.exact_redundancy && K >= 2) redundant = connected_components(out.dims[0], out.dims[1]) + (K - 2);
   out.vcov = spec;
+  const fixef_count rule = spec.ssc.fixef_k;
+  out.dof.k_fe = rule == fixef_count::none ? 0 : levels - redundant;
+  out.dof.k_fe_cluster = out.dof.k_fe;
   if (is_cluster_kind(spec.kind)) {
     detail::require(spec.clusters.rows() == n, fn, "cluster labels have " + std::to_string(spec.clusters.rows()) +
                                                        " rows but the data have " + std::to_string(n));
     out.vcov.clusters = subset(spec.clusters);
-    std::vector<group_codes> cl;
-    for (Eigen::Index c = 0; c < out.vcov.clusters.cols(); ++c) cl.push_back(factorize(out.vcov.clusters.col(c)));
-    for (const auto& d : out.dims)
-      for (const auto& c : cl)
-        if (nested_in(d, c)) {
-          out.dof.k_fe_cluster -= d.n_groups - 1;
-          break;
-        }
+    if (rule == fixef_count::nonnested) {
+      std::vector<group_codes> cl;
+      for (Eigen::Index c = 0; c < out.vcov.clusters.cols(); ++c) cl.push_back(factorize(out.vcov.clusters.col(c)));
+      for (const auto& d : out.dims)
+        for (const auto& c : cl)
+          if (nested_in(d, c)) {
+            out.dof.k_fe_cluster -= d.n_groups - 1;
+            break;
+          }
+    }
   }
   return out;
 }

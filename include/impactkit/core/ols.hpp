@@ -133,7 +133,8 @@ inline void fit_and_infer(const Eigen::Ref<const Eigen::MatrixXd>& Xd, const Eig
   r.sigma = std::sqrt(r.rss / r.df_resid);
   const vcov_estimate v = linear_model_vcov(Xd, ls, w, r.residuals, spec, absorbed);
   r.vcov = v.vcov;
-  r.se = v.vcov.diagonal().cwiseMax(0.0).cwiseSqrt();
+  // a negative variance (possible with multiway clustering, CGM 2011 §2.3) gives NaN, never 0
+  r.se = v.vcov.diagonal().unaryExpr([](double d) { return d >= 0 ? std::sqrt(d) : std::numeric_limits<double>::quiet_NaN(); });
   r.df_inference = v.df;
   r.vcov_type = v.kind;
   r.ssc_factor = v.factor;

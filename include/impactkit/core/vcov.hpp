@@ -68,11 +68,20 @@ inline bool is_cluster_kind(vcov_kind k) {
 /// Multiway small-sample rule: one G_min for every term, or each term its own G.
 enum class cluster_df_rule { min, conventional };
 
-/// Small-sample corrections (fixest's `ssc()` vocabulary). Defaults reproduce Stata and fixest.
+/// How absorbed fixed effects count in k of n − k (fixest's `fixef.K`): all of them ("full"), all
+/// but those nested in a cluster dimension ("nonnested", the default of fixest, pyfixest and
+/// reghdfe for cluster-robust variances), or none.
+enum class fixef_count { nonnested, full, none };
+
+/// Small-sample corrections (fixest's `ssc()` vocabulary). Defaults reproduce fixest/pyfixest.
 struct small_sample {
   bool adj = true;          ///< (n−1)/(n−p) in CR1
   bool cluster_adj = true;  ///< G/(G−1) in CR1
   cluster_df_rule cluster_df = cluster_df_rule::min;
+  fixef_count fixef_k = fixef_count::nonnested;
+  /// Redundant fixed-effect levels: K − 1 (fixest, pyfixest) or, exactly, one per connected
+  /// component of the first two dimensions plus one per further dimension (reghdfe).
+  bool exact_redundancy = false;
 };
 
 /// What variance to compute. `clusters` holds n×m integer labels (any integers) for m ≥ 1
