@@ -6,6 +6,8 @@
 from . import _core
 from ._core import get_num_threads, set_num_threads
 from .errors import ConvergenceError, ImpactkitWarning, InvalidInputError
+from .etable import etable  # eager: the function must shadow the submodule of the same name
+from .plotting import coefplot
 from .regression import SSC, ols
 from .results import EstimateResult, RegressionResult
 from .wald import WaldTest
@@ -14,12 +16,6 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name):  # lazy: these pull in optional dependencies or data
-    if name == "etable":
-        from .etable import etable
-        return etable
-    if name == "coefplot":
-        from .plotting import coefplot
-        return coefplot
     if name == "datasets":
         from . import datasets
         return datasets

@@ -6,6 +6,8 @@ DataFrame is never modified: every step works on new objects.
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from typing import Optional, Sequence, Union
 
@@ -30,7 +32,7 @@ class Design:
     cluster_names: list = field(default_factory=list)
     fixed_effects: Optional[np.ndarray] = None  # (n, K) int32 codes, Fortran order
     fe_names: list = field(default_factory=list)
-    fe_levels: list = field(default_factory=list)  # per FE: labels of codes 0..G-1
+    fe_levels: list = field(default_factory=list)  # per FE: level of each label, or None (labels are levels)
 
 
 def _check_frame(data) -> pd.DataFrame:
@@ -97,16 +99,101 @@ def _column_or_array(data: pd.DataFrame, spec: ArrayLike, what: str) -> pd.Serie
     return arr
 
 
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+
+
+def _plain_terms(formula: str, data: pd.DataFrame):
+    """(outcome, [regressors], intercept) when the formula names plain numeric columns only, else None.
+
+    Such formulas skip formulaic's materialisation (a large share of the time on big data); the result
+    is identical to formulaic's (same columns, same order, "Intercept" first)."""
+    lhs, rhs = formula.split("~", 1)
+    lhs = lhs.strip()
+    if not _IDENT.match(lhs) or lhs not in data.columns:
+        return None
+    intercept, names = True, []
+    tokens = [t.strip() for t in re.split(r"(?=[+-])", rhs.replace(" ", "")) if t.strip()]
+    for tok in tokens:
+        sign, body = (tok[0], tok[1:]) if tok[0] in "+-" else ("+", tok)
+        if body in ("0", "1"):
+            intercept = (body == "1") == (sign == "+")
+            continue
+        if sign == "-" or not _IDENT.match(body) or body not in data.columns or body in names:
+            return None
+        names.append(body)
+    for c in [lhs] + names:
+        dt = data[c].dtype
+        if not (pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt)) or isinstance(dt, pd.CategoricalDtype):
+            return None
+    return lhs, names, intercept
+
+
+def _missing_mask(columns: dict, n: int) -> np.ndarray:
+    """Rows with a missing value in any used column; ±inf is an error naming the column."""
+    bad = np.zeros(n, dtype=bool)
+    for name, col in columns.items():
+        dt = col.dtype
+        if pd.api.types.is_float_dtype(dt) and isinstance(dt, np.dtype):
+            vals = col.to_numpy()
+            inf = np.isinf(vals)
+            if inf.any():
+                raise InvalidInputError(f"column {name!r} has {int(inf.sum())} infinite value(s); "
+                                        "replace them or set them to NaN to drop those rows")
+            bad |= np.isnan(vals)
+        elif pd.api.types.is_integer_dtype(dt) and isinstance(dt, np.dtype):
+            continue  # numpy integers cannot be missing
+        else:
+            if pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt):
+                vals = col.to_numpy(dtype=float, na_value=np.nan)
+                if np.isinf(vals).any():
+                    raise InvalidInputError(f"column {name!r} has {int(np.isinf(vals).sum())} infinite value(s); "
+                                            "replace them or set them to NaN to drop those rows")
+            bad |= col.isna().to_numpy()
+    return bad
+
+
+def _label_codes(parts: list, keep: Optional[np.ndarray]):
+    """Integer labels for a grouping (one column or the interaction of several) on the kept rows.
+
+    Returns (labels as int32, levels): integer columns within the int32 range pass through as they are
+    (the C++ core factorises them in O(n)) with levels None; others are factorised here."""
+    if keep is not None:
+        parts = [p[keep] for p in parts]
+    if len(parts) == 1:
+        col = parts[0]
+        dt = col.dtype
+        if pd.api.types.is_integer_dtype(dt) and isinstance(dt, np.dtype) and len(col):
+            vals = col.to_numpy()
+            if vals.min() >= np.iinfo(np.int32).min and vals.max() <= np.iinfo(np.int32).max:
+                return vals.astype(np.int32), None
+        if isinstance(dt, pd.CategoricalDtype):
+            return col.cat.codes.to_numpy().astype(np.int32), list(col.cat.categories)
+        codes, uniques = pd.factorize(col, sort=False)
+        return codes.astype(np.int32), list(uniques)
+    codes, uniques = pd.factorize(pd.MultiIndex.from_arrays(parts), sort=False)
+    return codes.astype(np.int32), ["^".join(map(str, u)) for u in uniques]
+
+
 def build_design(formula: str, data: pd.DataFrame, *, weights: Optional[ArrayLike] = None,
                  cluster: Optional[Union[ArrayLike, list]] = None, na: str = "drop") -> Design:
     data = _check_frame(data)
     formula, fe_terms = _split_formula(formula)
     if na not in ("drop", "raise"):
         raise InvalidInputError(f"na must be 'drop' or 'raise', got {na!r}")
-    used = _required_variables(formula, data)
+    if len(data) == 0:
+        raise InvalidInputError("the data have zero rows")
+    plain = _plain_terms(formula, data)
+    used = [plain[0]] + plain[1] if plain else _required_variables(formula, data)
     cols = {name: data[name] for name in used}
     if weights is not None:
-        cols["(weights)"] = _column_or_array(data, weights, "weights")
+        wcol = _column_or_array(data, weights, "weights")
+        if not pd.api.types.is_numeric_dtype(wcol) or pd.api.types.is_bool_dtype(wcol):
+            raise TypeError(f"weights must be numeric, got dtype {wcol.dtype}")
+        n_bad = int(wcol.isna().sum())
+        if n_bad:
+            raise InvalidInputError(f"weights have {n_bad} missing value(s); weights must be positive and finite "
+                                    "(drop those rows first if that is intended)")
+        cols["(weights)"] = wcol
     cluster_names = []
     if cluster is not None:
         specs = [cluster] if isinstance(cluster, (str, pd.Series)) or (
@@ -122,78 +209,84 @@ def build_design(formula: str, data: pd.DataFrame, *, weights: Optional[ArrayLik
             if v not in data.columns:
                 raise InvalidInputError(f"fixed effect {v!r} is not a column of the data")
             cols[f"(fe {j}: {v})"] = data[v]
-    if len(data) == 0:
-        raise InvalidInputError("the data have zero rows")
-    frame = pd.DataFrame(cols, index=data.index) if cols else pd.DataFrame(index=data.index)
 
-    for name, col in frame.items():
-        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
-            vals = col.to_numpy(dtype=float, na_value=np.nan)
-            if np.isinf(vals).any():
-                raise InvalidInputError(f"column {name!r} has {int(np.isinf(vals).sum())} infinite value(s); "
-                                        "replace them or set them to NaN to drop those rows")
-    missing = frame.isna()
-    bad_rows = missing.any(axis=1).to_numpy()
+    bad_rows = _missing_mask(cols, len(data))
     n_missing = int(bad_rows.sum())
     if n_missing and na == "raise":
-        counts = {k: int(v) for k, v in missing.sum().items() if v}
+        counts = {k: int(v.isna().sum()) for k, v in cols.items() if v.isna().any()}
         raise InvalidInputError(f"missing values in {counts} (na='raise'); use na='drop' to drop those rows")
-    if n_missing == len(frame):
+    if n_missing == len(data):
         raise InvalidInputError("every row has a missing value in a used column; nothing to fit")
-    sub = data.loc[~bad_rows, used] if n_missing else data[used]
+    keep = ~bad_rows if n_missing else None
+    index = data.index[keep] if n_missing else data.index
 
-    from formulaic import model_matrix
+    if plain:
+        depvar, names, intercept = plain
+        if fe_terms:
+            intercept = False  # absorbed by the fixed effects
+        terms = (["Intercept"] if intercept else []) + names
+        if not terms:
+            raise InvalidInputError(f"formula {formula!r} has no regressors"
+                                    + (" besides the fixed effects" if fe_terms else " (and no intercept)"))
+        n = len(index)
+        X = np.empty((n, len(terms)), dtype=np.float64, order="F")
+        offset = 0
+        if intercept:
+            X[:, 0] = 1.0
+            offset = 1
+        for j, name in enumerate(names):
+            vals = cols[name].to_numpy(dtype=np.float64)
+            X[:, offset + j] = vals[keep] if keep is not None else vals
+        yv = cols[depvar].to_numpy(dtype=np.float64)
+        y = np.ascontiguousarray(yv[keep] if keep is not None else yv)
+    else:
+        sub = data.loc[keep, used] if n_missing else data[used]
+        from formulaic import model_matrix
 
-    try:
-        mm = model_matrix(formula, sub, na_action="raise")
-    except Exception as exc:
-        raise InvalidInputError(f"cannot build the design for {formula!r}: {exc}") from None
-    lhs, rhs = mm.lhs, mm.rhs
-    if lhs.shape[1] != 1:
-        raise TypeError(f"the outcome of {formula!r} must be one numeric column, got columns {list(lhs.columns)}; "
-                        "is the outcome a string or categorical?")
-    depvar = str(lhs.columns[0])
-    y_col = formula.split("~", 1)[0].strip()
-    if y_col in sub.columns and not (pd.api.types.is_numeric_dtype(sub[y_col]) or pd.api.types.is_bool_dtype(sub[y_col])):
-        raise TypeError(f"outcome column {y_col!r} has dtype {sub[y_col].dtype}; it must be numeric")
-    if rhs.shape[1] == 0:
-        raise InvalidInputError(f"formula {formula!r} has no regressors (and no intercept)")
-    terms = [str(c) for c in rhs.columns]
-    if fe_terms and "Intercept" in terms:  # absorbed by the fixed effects
-        rhs = rhs.drop(columns="Intercept")
-        terms.remove("Intercept")
-        if rhs.shape[1] == 0:
-            raise InvalidInputError(f"formula {formula!r} has no regressors besides the fixed effects")
-    X = np.asfortranarray(rhs.to_numpy(dtype=np.float64))
-    y = np.ascontiguousarray(lhs.to_numpy(dtype=np.float64).ravel())
-    keep = ~bad_rows
+        try:
+            mm = model_matrix(formula, sub, na_action="raise")
+        except Exception as exc:
+            raise InvalidInputError(f"cannot build the design for {formula!r}: {exc}") from None
+        lhs, rhs = mm.lhs, mm.rhs
+        y_col = formula.split("~", 1)[0].strip()
+        if y_col in sub.columns and not (pd.api.types.is_numeric_dtype(sub[y_col]) or pd.api.types.is_bool_dtype(sub[y_col])):
+            raise TypeError(f"outcome column {y_col!r} has dtype {sub[y_col].dtype}; it must be numeric")
+        if lhs.shape[1] != 1:
+            raise TypeError(f"the outcome of {formula!r} must be one numeric column, got columns {list(lhs.columns)}; "
+                            "is the outcome a string or categorical?")
+        depvar = str(lhs.columns[0])
+        terms = [str(c) for c in rhs.columns]
+        if fe_terms and "Intercept" in terms:  # absorbed by the fixed effects
+            rhs = rhs.drop(columns="Intercept")
+            terms.remove("Intercept")
+        if not terms:
+            raise InvalidInputError(f"formula {formula!r} has no regressors"
+                                    + (" besides the fixed effects" if fe_terms else " (and no intercept)"))
+        X = np.asfortranarray(rhs.to_numpy(dtype=np.float64))
+        y = np.ascontiguousarray(lhs.to_numpy(dtype=np.float64).ravel())
+
     w = None
     if weights is not None:
-        wcol = frame["(weights)"][keep]
+        wcol = cols["(weights)"]
         if not pd.api.types.is_numeric_dtype(wcol):
             raise TypeError(f"weights must be numeric, got dtype {wcol.dtype}")
-        w = np.ascontiguousarray(wcol.to_numpy(dtype=np.float64))
+        wv = wcol.to_numpy(dtype=np.float64)
+        w = np.ascontiguousarray(wv[keep] if keep is not None else wv)
         if (w <= 0).any():
             raise InvalidInputError(f"weights must be positive; {int((w <= 0).sum())} row(s) have weight <= 0")
     clusters = None
     if cluster_names:
-        codes = [pd.factorize(frame[f"(cluster {j})"][keep], sort=False)[0] for j in range(len(cluster_names))]
-        clusters = np.asfortranarray(np.column_stack(codes).astype(np.int32))
+        codes = [_label_codes([cols[f"(cluster {j})"]], keep)[0] for j in range(len(cluster_names))]
+        clusters = np.asfortranarray(np.column_stack(codes))
     fixed_effects, fe_names, fe_levels = None, [], []
     if fe_terms:
         codes = []
         for j, term in enumerate(fe_terms):
-            parts = [frame[f"(fe {j}: {v})"][keep] for v in term]
-            if len(parts) == 1:
-                c, uniques = pd.factorize(parts[0], sort=False)
-                levels = list(uniques)
-            else:
-                c, uniques = pd.factorize(pd.MultiIndex.from_arrays(parts), sort=False)
-                levels = ["^".join(map(str, u)) for u in uniques]
+            c, levels = _label_codes([cols[f"(fe {j}: {v})"] for v in term], keep)
             codes.append(c)
             fe_names.append("^".join(term))
             fe_levels.append(levels)
-        fixed_effects = np.asfortranarray(np.column_stack(codes).astype(np.int32))
-    return Design(y=y, X=X, terms=terms, depvar=depvar, index=sub.index,
+        fixed_effects = np.asfortranarray(np.column_stack(codes))
+    return Design(y=y, X=X, terms=terms, depvar=depvar, index=index,
                   n_missing=n_missing, weights=w, clusters=clusters, cluster_names=cluster_names,
                   fixed_effects=fixed_effects, fe_names=fe_names, fe_levels=fe_levels)

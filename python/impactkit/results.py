@@ -154,7 +154,7 @@ class RegressionResult(EstimateResult):
         self.n_clusters = dict(zip(design.cluster_names, [int(g) for g in core.n_clusters]))
         self.ssc_factor = float(core.ssc_factor)
         used = design.index if len(core.used_rows) == 0 else design.index[np.asarray(core.used_rows)]
-        self._residuals = pd.Series(np.array(core.residuals), index=used, name="residual")
+        self._residuals = pd.Series(np.asarray(core.residuals), index=used, name="residual")
         self._call = call
         # absorbed fixed effects
         self.fixed_effects = list(design.fe_names)
@@ -162,19 +162,20 @@ class RegressionResult(EstimateResult):
         self.k_fe = int(core.k_fe)
         self.n_singletons = int(core.n_singletons)
         self.r2_within = float(core.r2_within)
-        self._fixef = None
-        if design.fe_names:
-            self._fixef = {}
-            for name, levels, labels, values in zip(design.fe_names, design.fe_levels, core.fixef_labels, core.fixef):
-                idx = pd.Index([levels[c] for c in np.asarray(labels)], name=name)
-                self._fixef[name] = pd.Series(np.array(values), index=idx, name=name)
+        self._fe_parts = (list(design.fe_names), list(design.fe_levels), core) if design.fe_names else None
 
     def fixef(self) -> dict:
         """Estimated fixed effects: {name: Series indexed by level}. Dimensions after the first have
         their first level set to 0 (the shift is moved into the first dimension), as in fixest."""
-        if self._fixef is None:
+        if self._fe_parts is None:
             raise ValueError("this model has no absorbed fixed effects")
-        return {k: v.copy() for k, v in self._fixef.items()}
+        names, levels, core = self._fe_parts
+        out = {}
+        for name, lev, labels, values in zip(names, levels, core.fixef_labels, core.fixef):
+            labels = np.asarray(labels)
+            idx = pd.Index(labels if lev is None else np.asarray(lev, dtype=object)[labels], name=name)
+            out[name] = pd.Series(np.array(values), index=idx, name=name)
+        return out
 
     @property
     def residuals(self) -> pd.Series:
