@@ -3,7 +3,7 @@
 >>> import impactkit as ik
 >>> fit = ik.ols("re78 ~ treat", ik.datasets.load("lalonde"), vcov="HC1")
 """
-from . import _core
+from . import _core, datasets
 from ._core import get_num_threads, set_num_threads
 from .errors import ConvergenceError, ImpactkitWarning, InvalidInputError
 from .etable import etable  # eager: the function must shadow the submodule of the same name
@@ -13,13 +13,6 @@ from .results import EstimateResult, RegressionResult
 from .wald import WaldTest
 
 __version__ = "0.1.0"
-
-
-def __getattr__(name):  # lazy: these pull in optional dependencies or data
-    if name == "datasets":
-        from . import datasets
-        return datasets
-    raise AttributeError(f"module 'impactkit' has no attribute {name!r}")
 
 
 __all__ = ["ols", "SSC", "EstimateResult", "RegressionResult", "WaldTest", "etable", "coefplot", "datasets",

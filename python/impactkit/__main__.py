@@ -1,0 +1,7 @@
+"""``python -m impactkit reproduce ...``: the same as the ``impactkit`` console script."""
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
