@@ -118,17 +118,25 @@ inline void fit_and_infer(const Eigen::Ref<const Eigen::MatrixXd>& Xd, const Eig
   r.kept_columns = ls.kept;
   r.dropped_columns = ls.dropped;
   r.coef = ls.coef;
-  r.rss = ls.rss;
+  // Residuals, and RSS = Σ w e² in the same pass (replacing the normal-equations RSS, which suffers
+  // from cancellation when the fit is close to perfect).
   const Eigen::VectorXd b = ls.coef_full(k);
   r.residuals.resize(n);
   {
     const row_chunks chunks = make_row_chunks(n, 8192);
+    std::vector<double> part(static_cast<std::size_t>(chunks.count), 0.0);
     const int threads = threads_for(chunks.count, static_cast<double>(chunks.size) * k);
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
     for (Eigen::Index c = 0; c < chunks.count; ++c) {
       const Eigen::Index b0 = chunks.begin(c), len = chunks.end(c) - b0;
       r.residuals.segment(b0, len).noalias() = yd.segment(b0, len) - Xd.middleRows(b0, len) * b;
+      part[static_cast<std::size_t>(c)] = w ? (r.residuals.segment(b0, len).array().square() * Eigen::Map<const Eigen::ArrayXd>(w + b0, len)).sum()
+                                            : r.residuals.segment(b0, len).squaredNorm();
     }
+    double rss = 0;
+    for (double v : part) rss += v;
+    if (ls.normal_equations) ls.rss = rss;  // QR/refined RSS is more accurate than a sum of residuals
+    r.rss = ls.rss;
   }
   r.sigma = std::sqrt(r.rss / r.df_resid);
   const vcov_estimate v = linear_model_vcov(Xd, ls, w, r.residuals, spec, absorbed);
@@ -148,8 +156,10 @@ inline ols_result fit_linear(const Eigen::Ref<const Eigen::MatrixXd>& X, const E
   require(n > 0, fn, "no observations");
   require(k > 0, fn, "X has no columns");
   require(y.size() == n, fn, "y has " + std::to_string(y.size()) + " rows but X has " + std::to_string(n));
-  require_finite(y, fn, "y");
-  require_finite(X, fn, "X");
+  if (opt.fixed_effects.size() > 0) {  // otherwise checked inside the solver's first pass
+    require_finite(y, fn, "y");
+    require_finite(X, fn, "X");
+  }
   require(opt.collin_tol >= 0 && opt.collin_tol < 1, fn, "collin_tol must be in [0, 1)");
   if (w && opt.probability_weights)
     require(opt.vcov.kind != vcov_kind::iid, fn, "probability weights need a robust or cluster-robust vcov, not iid");
