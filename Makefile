@@ -24,7 +24,7 @@ python: setup
 
 demo: python
 	@echo "== impactkit reproduce"
-	@.venv/bin/impactkit reproduce --out reports
+	@.venv/bin/impactkit reproduce --out reports --allow-documented
 
 test: setup-test python test-cpp test-asan test-consumer test-python
 	@echo "== all tests passed"
