@@ -1,6 +1,7 @@
 #pragma once
 // impactkit — statistics for monitoring and evaluation of social programmes.
 // Umbrella header: includes every public concept header.
+#include "core/cross_product.hpp"
 #include "core/distributions.hpp"
 #include "core/errors.hpp"
 #include "core/fixed_effects.hpp"

@@ -36,6 +36,7 @@
 #include <Eigen/Householder>
 #include <Eigen/QR>
 
+#include "cross_product.hpp"
 #include "errors.hpp"
 #include "row_blocks.hpp"
 #include "threads.hpp"
@@ -102,7 +103,7 @@ inline Eigen::MatrixXd chunk_r_factor(const Eigen::Ref<const Eigen::MatrixXd>& X
 inline Eigen::MatrixXd weighted_gram(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y,
                                      const double* sqrt_w) {
   const Eigen::Index n = X.rows(), k = X.cols(), p = k + 1;
-  const Eigen::Index block = 512;
+  const Eigen::Index block = 1024;
   const row_chunks chunks = make_row_chunks(n, 8 * block);
   std::vector<Eigen::MatrixXd> partial(static_cast<std::size_t>(chunks.count));
   std::vector<Eigen::Index> bad(static_cast<std::size_t>(chunks.count), -1);
@@ -110,17 +111,24 @@ inline Eigen::MatrixXd weighted_gram(const Eigen::Ref<const Eigen::MatrixXd>& X,
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
   for (Eigen::Index c = 0; c < chunks.count; ++c) {
     Eigen::MatrixXd acc = Eigen::MatrixXd::Zero(p, p);
-    Eigen::MatrixXd buf(block, p);
+    Eigen::MatrixXd buf(sqrt_w ? block : 0, p);
+    std::vector<const double*> col(static_cast<std::size_t>(p));
     for (Eigen::Index b0 = chunks.begin(c); b0 < chunks.end(c); b0 += block) {
       const Eigen::Index len = std::min(block, chunks.end(c) - b0);
-      buf.topLeftCorner(len, k) = X.middleRows(b0, len);
-      buf.block(0, k, len, 1) = y.segment(b0, len);
-      if (!buf.topRows(len).allFinite()) {
+      if (!X.middleRows(b0, len).allFinite() || !y.segment(b0, len).allFinite()) {
         bad[static_cast<std::size_t>(c)] = b0;
         break;
       }
-      if (sqrt_w) buf.topRows(len).array().colwise() *= Eigen::Map<const Eigen::ArrayXd>(sqrt_w + b0, len);
-      acc.selfadjointView<Eigen::Lower>().rankUpdate(buf.topRows(len).transpose());
+      if (sqrt_w) {  // scaled copy √w·[X y] of the block
+        const Eigen::Map<const Eigen::ArrayXd> sw(sqrt_w + b0, len);
+        for (Eigen::Index j = 0; j < k; ++j) buf.col(j).head(len).array() = X.col(j).segment(b0, len).array() * sw;
+        buf.col(k).head(len).array() = y.segment(b0, len).array() * sw;
+        for (Eigen::Index j = 0; j < p; ++j) col[static_cast<std::size_t>(j)] = buf.col(j).data();
+      } else {
+        for (Eigen::Index j = 0; j < k; ++j) col[static_cast<std::size_t>(j)] = X.col(j).data() + b0;
+        col[static_cast<std::size_t>(k)] = y.data() + b0;
+      }
+      accumulate_cross_product(col.data(), p, len, acc.data());
     }
     partial[static_cast<std::size_t>(c)] = acc;
   }
@@ -132,7 +140,7 @@ inline Eigen::MatrixXd weighted_gram(const Eigen::Ref<const Eigen::MatrixXd>& X,
     }
   Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(p, p);
   for (const auto& m : partial) gram += m;
-  return gram.selfadjointView<Eigen::Lower>();
+  return symmetric_from_lower(gram);
 }
 
 /// κ_F of R with unit-norm columns: ‖R D⁻¹‖_F · ‖D R⁻¹‖_F, D = diag of column norms.

@@ -22,6 +22,7 @@
 
 #include <Eigen/Core>
 
+#include "cross_product.hpp"
 #include "errors.hpp"
 #include "groups.hpp"
 #include "row_blocks.hpp"
@@ -121,26 +122,32 @@ inline Eigen::MatrixXd weighted_cross_product(const Eigen::Ref<const Eigen::Matr
                                               const double* u) {
   const Eigen::Index n = Z.rows(), p = static_cast<Eigen::Index>(cols.size());
   const Eigen::Index block = 1024;
-  const row_chunks chunks = make_row_chunks(n, 4 * block);
+  const row_chunks chunks = make_row_chunks(n, 8 * block);
   std::vector<Eigen::MatrixXd> partial(static_cast<std::size_t>(chunks.count));
   const int threads = threads_for(chunks.count, static_cast<double>(chunks.size) * p * p);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
   for (Eigen::Index c = 0; c < chunks.count; ++c) {
     Eigen::MatrixXd acc = Eigen::MatrixXd::Zero(p, p);
-    Eigen::MatrixXd buf(block, p);
+    Eigen::MatrixXd buf(u ? block : 0, p);
+    std::vector<const double*> col(static_cast<std::size_t>(p));
     for (Eigen::Index b0 = chunks.begin(c); b0 < chunks.end(c); b0 += block) {
       const Eigen::Index len = std::min(block, chunks.end(c) - b0);
       for (Eigen::Index j = 0; j < p; ++j) {
-        if (u) buf.col(j).head(len) = Z.col(cols[static_cast<std::size_t>(j)]).segment(b0, len).cwiseProduct(Eigen::Map<const Eigen::VectorXd>(u + b0, len));
-        else buf.col(j).head(len) = Z.col(cols[static_cast<std::size_t>(j)]).segment(b0, len);
+        const double* z = Z.col(cols[static_cast<std::size_t>(j)]).data() + b0;
+        if (u) {
+          buf.col(j).head(len) = Eigen::Map<const Eigen::VectorXd>(z, len).cwiseProduct(Eigen::Map<const Eigen::VectorXd>(u + b0, len));
+          col[static_cast<std::size_t>(j)] = buf.col(j).data();
+        } else {
+          col[static_cast<std::size_t>(j)] = z;
+        }
       }
-      acc.selfadjointView<Eigen::Lower>().rankUpdate(buf.topRows(len).transpose());
+      accumulate_cross_product(col.data(), p, len, acc.data());
     }
     partial[static_cast<std::size_t>(c)] = acc;
   }
   Eigen::MatrixXd total = Eigen::MatrixXd::Zero(p, p);
   for (const auto& m : partial) total += m;
-  return total.selfadjointView<Eigen::Lower>();
+  return symmetric_from_lower(total);
 }
 
 /// G×p matrix of within-group score sums S_g = Σ_{i∈g} u_i z_i (u null: u ≡ 1).
