@@ -56,7 +56,8 @@ void bind_iv(py::module_& m) {
       [](const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::MatrixXd>& D,
          const Eigen::Ref<const Eigen::MatrixXd>& Z, const Eigen::Ref<const Eigen::VectorXd>& y,
          std::optional<Eigen::Ref<const Eigen::VectorXd>> weights, const std::string& vcov, std::optional<Eigen::MatrixXi> clusters,
-         bool ssc_adj, bool ssc_cluster_adj, const std::string& cluster_df, double collin_tol, bool probability_weights,
+         bool ssc_adj, bool ssc_cluster_adj, const std::string& cluster_df, const std::string& fixef_k, bool exact_redundancy,
+         double collin_tol, bool probability_weights,
          std::optional<Eigen::MatrixXi> fixed_effects, bool drop_singletons, double fe_tol, int fe_max_iter) {
         iv_options opt;
         opt.vcov.kind = parse_vcov_kind(vcov);
@@ -65,7 +66,12 @@ void bind_iv(py::module_& m) {
           detail::require(opt.vcov.clusters.size() > 0, "iv_2sls", "vcov " + vcov + " needs cluster labels");
         detail::require(cluster_df == "min" || cluster_df == "conventional", "iv_2sls",
                         "cluster_df must be 'min' or 'conventional', got '" + cluster_df + "'");
-        opt.vcov.ssc = small_sample{ssc_adj, ssc_cluster_adj, cluster_df == "min" ? cluster_df_rule::min : cluster_df_rule::conventional};
+        detail::require(fixef_k == "nonnested" || fixef_k == "full" || fixef_k == "none", "iv_2sls",
+                        "fixef_k must be 'nonnested', 'full' or 'none', got '" + fixef_k + "'");
+        opt.vcov.ssc = small_sample{ssc_adj, ssc_cluster_adj, cluster_df == "min" ? cluster_df_rule::min : cluster_df_rule::conventional,
+                                    fixef_k == "nonnested" ? fixef_count::nonnested
+                                                           : (fixef_k == "full" ? fixef_count::full : fixef_count::none),
+                                    exact_redundancy};
         opt.collin_tol = collin_tol;
         opt.probability_weights = probability_weights;
         if (fixed_effects) opt.fixed_effects = std::move(*fixed_effects);
@@ -77,7 +83,8 @@ void bind_iv(py::module_& m) {
       },
       py::arg("X"), py::arg("D"), py::arg("Z"), py::arg("y"), py::arg("weights") = py::none(), py::arg("vcov") = "HC1",
       py::arg("clusters") = py::none(), py::arg("ssc_adj") = true, py::arg("ssc_cluster_adj") = true,
-      py::arg("cluster_df") = "min", py::arg("collin_tol") = 1e-10, py::arg("probability_weights") = false,
+      py::arg("cluster_df") = "min", py::arg("fixef_k") = "nonnested", py::arg("exact_redundancy") = false,
+      py::arg("collin_tol") = 1e-10, py::arg("probability_weights") = false,
       py::arg("fixed_effects") = py::none(), py::arg("drop_singletons") = true, py::arg("fe_tol") = 1e-8,
       py::arg("fe_max_iter") = 10000,
       "Two-stage least squares of y on [X, D] with excluded instruments Z (all float64, Fortran order avoids a copy;\n"

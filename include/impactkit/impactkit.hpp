@@ -12,4 +12,5 @@
 #include "core/threads.hpp"
 #include "core/vcov.hpp"
 #include "core/wald.hpp"
+#include "impact/iv.hpp"
 #include "version.hpp"

@@ -57,3 +57,31 @@ class OlsResult:
 def ols(X: npt.ArrayLike, y: npt.ArrayLike, weights: Optional[npt.ArrayLike] = None, vcov: str = "HC1",
         clusters: Optional[npt.ArrayLike] = None, ssc_adj: bool = True, ssc_cluster_adj: bool = True,
         cluster_df: str = "min", collin_tol: float = 1e-10, probability_weights: bool = False) -> OlsResult: ...
+
+class IvTest:
+    statistic: float
+    p_value: float
+    df: float
+
+class IvFirstStage:
+    fit: OlsResult
+    partial_f: float
+    partial_f_p_value: float
+    partial_r2: float
+
+class IvResult:
+    fit: OlsResult
+    first_stage: list[IvFirstStage]
+    n_exog: int
+    n_endog: int
+    n_instruments: int
+    cragg_donald_f: float
+    kleibergen_paap_f: float
+    effective_f: float
+    sargan: IvTest
+    hansen_j: IvTest
+    overid: IvTest
+    diagnostics_convention: str
+    def describe(self) -> str: ...
+
+def iv_2sls(*args, **kwargs) -> IvResult: ...

@@ -4,16 +4,19 @@
 // Work on the transformed model X̃ = √W·X, ẽ = √W·e, with bread B = (X̃'X̃)⁻¹ = R⁻¹R⁻ᵀ (R from the
 // QR of X̃) and leverages h_i = x̃_iᵀ B x̃_i.
 //   HC2, HC3 (MacKinnon & White 1985): scores scaled by (1−h_i)^(−1/2) and (1−h_i)^(−1).
-//   CR2 (Bell & McCaffrey 2002; Pustejovsky & Tipton 2018): cluster scores X̃_gᵀ A_g ẽ_g with
-//     A_g = (I − H_gg)^(−1/2), H_gg = X̃_g B X̃_gᵀ (a generalised inverse where I − H_gg is singular);
-//     t degrees of freedom per coefficient by Satterthwaite under the working model Var(ẽ) = σ²I
-//     (Bell–McCaffrey; Imbens & Kolesár 2016 eq. 11): ν = (Σλ)²/Σλ², λ the eigenvalues of
-//     Gᵀ(I − H)G with column g of G equal to A_g X̃_g B c. This is clubSandwich's "CR2" with
-//     test = "Satterthwaite" (weighted models: target = inverse weights).
-//   CR3: A_g = (I − H_gg)⁻¹, no further factor: Σ_g (β̂₋g − β̂)(β̂₋g − β̂)ᵀ, the cluster jackknife
-//     around the full-sample estimate (clubSandwich "CR3").
-// None of these forms an n×n or n_g×n_g matrix: with Z_g = X̃_g R⁻¹ and C_g = Z_gᵀZ_g = V Λ Vᵀ
-// (p×p), f(H_gg) = I + Z_g V diag((f(λ) − 1)/λ) Vᵀ Z_gᵀ, so every cluster costs O(n_g p²).
+//   CR2 (Bell & McCaffrey 2002; Pustejovsky & Tipton 2018, eq. 6–8 with working model Φ = I):
+//     cluster scores X_gᵀW_g A_g e_g with A_g = B_g^(−1/2) (a generalised inverse where B_g is
+//     singular), B_g = (I − H)_g (I − H)_gᵀ, (I − H)_g the rows of cluster g of I − X M XᵀW,
+//     M = (XᵀWX)⁻¹; t degrees of freedom per coefficient by Satterthwaite under that working model
+//     (Bell–McCaffrey; Imbens & Kolesár 2016 eq. 11): ν = (tr G)²/‖G‖²_F with
+//     G = Uᵀ(I − H)(I − H)ᵀU and column g of U equal to A_g W_g X_g M c. This is clubSandwich's
+//     vcovCR(type = "CR2") + coef_test(test = "Satterthwaite") and estimatr's CR2, weighted or not.
+//     B_g = I + U_g C U_gᵀ with U_g = [X_g, W_g X_g] and C = [[M S M, −M], [−M, 0]], S = XᵀW²X: a
+//     rank-2p update of I, so B_g^(−1/2) comes from a 2p×2p eigenproblem; G = D + ZᵀCZ likewise.
+//   CR3: A_g = (I − H̃_gg)⁻¹, no further factor: Σ_g (β̂₋g − β̂)(β̂₋g − β̂)ᵀ, the cluster jackknife
+//     around the full-sample estimate (clubSandwich "CR3"). With Z_g = X̃_g R⁻¹ and
+//     C_g = Z_gᵀZ_g = V Λ Vᵀ (p×p), f(H̃_gg) = I + Z_g V diag((f(λ) − 1)/λ) Vᵀ Z_gᵀ.
+// No n×n or n_g×n_g matrix is formed: every cluster costs O(n_g p²).
 #include <cmath>
 #include <limits>
 #include <string>
@@ -21,6 +24,7 @@
 
 #include <Eigen/Core>
 #include <Eigen/Eigenvalues>
+#include <Eigen/QR>
 
 #include "errors.hpp"
 #include "fixed_effects.hpp"
@@ -56,39 +60,123 @@ inline Eigen::VectorXd leverages(const Eigen::Ref<const Eigen::MatrixXd>& X, con
 
 namespace detail {
 
-/// (f(λ) − 1)/λ for the CR2 power f(λ) = (1 − λ)^(−1/2), the CR3 power f(λ) = (1 − λ)^(−1), or the
-/// square of the CR2 power (Ψ in the Satterthwaite step). λ ≈ 1: generalised inverse, f = 0.
-enum class cluster_power { cr2, cr3, cr2_squared };
-inline double adjustment_weight(double lambda, cluster_power power) {
+/// (f(λ) − 1)/λ for the CR3 power f(λ) = (1 − λ)⁻¹ of a leverage eigenvalue λ; λ ≈ 1: generalised
+/// inverse, f = 0.
+inline double jackknife_weight(double lambda) {
   lambda = std::min(std::max(lambda, 0.0), 1.0);
   if (1.0 - lambda < 1e-10) return -1.0 / lambda;
-  if (lambda < 1e-12) return power == cluster_power::cr2 ? 0.5 : 1.0;
-  switch (power) {
-    case cluster_power::cr2: return std::expm1(-0.5 * std::log1p(-lambda)) / lambda;
-    case cluster_power::cr3:
-    case cluster_power::cr2_squared: return 1.0 / (1.0 - lambda);
-  }
-  return 0.0;
+  return 1.0 / (1.0 - lambda);
 }
 
 }  // namespace detail
 
-/// CR2 or CR3 for a least-squares fit, one cluster dimension; `e` are raw residuals y − Xb.
+/// CR2 (Bell–McCaffrey, working model Φ = I) with Satterthwaite df; one cluster dimension.
+inline vcov_estimate bell_mccaffrey_vcov(const Eigen::Ref<const Eigen::MatrixXd>& X, const least_squares_solution& ls, const double* w,
+                                         const Eigen::Ref<const Eigen::VectorXd>& e, const vcov_spec& spec) {
+  const char* fn = "bell_mccaffrey_vcov";
+  const Eigen::Index n = X.rows(), p = ls.rank(), q = 2 * p;
+  const std::vector<group_codes> dims = detail::cluster_dimensions(spec, n, fn);
+  detail::require(dims.size() == 1, fn, "CR2 is defined for one cluster dimension; use CR1 for multiway clustering");
+  const group_codes& g = dims[0];
+  std::vector<Eigen::Index> start, order;
+  g.sorted_rows(start, order);
+  const Eigen::MatrixXd M = ls.bread();
+  const Eigen::MatrixXd S = w ? detail::weighted_cross_product(X, ls.kept, w) : ls.r.transpose() * ls.r;  // XᵀW²X
+  Eigen::MatrixXd C = Eigen::MatrixXd::Zero(q, q);
+  C.topLeftCorner(p, p) = M * S * M;
+  C.topRightCorner(p, p) = -M;
+  C.bottomLeftCorner(p, p) = -M;
+  const std::size_t G = static_cast<std::size_t>(g.n_groups);
+  std::vector<Eigen::VectorXd> adjusted(G);
+  std::vector<Eigen::MatrixXd> XP(G), XWP(G), PP(G);  // X_gᵀP_g, X_gᵀW_gP_g, P_gᵀP_g with P_g = A_g W_g X_g
+  const int threads = detail::threads_for(static_cast<Eigen::Index>(G), static_cast<double>(n) / static_cast<double>(G) * q * q + q * q * q);
+#pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (threads > 1)
+  for (std::ptrdiff_t gi = 0; gi < static_cast<std::ptrdiff_t>(G); ++gi) {
+    const std::size_t gg = static_cast<std::size_t>(gi);
+    const Eigen::Index b = start[gg], len = start[gg + 1] - b;
+    Eigen::MatrixXd U(len, q);
+    Eigen::VectorXd eg(len), wg(len);
+    for (Eigen::Index r = 0; r < len; ++r) {
+      const Eigen::Index i = order[static_cast<std::size_t>(b + r)];
+      wg(r) = w ? w[i] : 1.0;
+      for (Eigen::Index j = 0; j < p; ++j) {
+        U(r, j) = X(i, ls.kept[static_cast<std::size_t>(j)]);
+        U(r, p + j) = wg(r) * U(r, j);
+      }
+      eg(r) = e(i);
+    }
+    // B_g = I + U C Uᵀ = I + Q (R C Rᵀ) Qᵀ with U = Q R (thin); A_g = I + Q V diag(φ) Vᵀ Qᵀ.
+    const Eigen::Index rnk = std::min(len, q);
+    Eigen::HouseholderQR<Eigen::MatrixXd> qr(U);
+    const Eigen::MatrixXd Q = qr.householderQ() * Eigen::MatrixXd::Identity(len, rnk);
+    const Eigen::MatrixXd R = qr.matrixQR().topRows(rnk).triangularView<Eigen::Upper>();
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(R * C * R.transpose());
+    Eigen::VectorXd phi(rnk);
+    for (Eigen::Index j = 0; j < rnk; ++j) {
+      const double ev = 1.0 + eig.eigenvalues()(j);  // eigenvalue of B_g
+      phi(j) = ev > 1e-10 ? 1.0 / std::sqrt(ev) - 1.0 : -1.0;
+    }
+    const Eigen::MatrixXd QV = Q * eig.eigenvectors();
+    auto apply_a = [&](const Eigen::MatrixXd& v) -> Eigen::MatrixXd { return v + QV * phi.asDiagonal() * (QV.transpose() * v); };
+    const Eigen::VectorXd ae = apply_a(eg);
+    const auto Xg = U.leftCols(p), WXg = U.rightCols(p);
+    adjusted[gg] = WXg.transpose() * ae;
+    const Eigen::MatrixXd P = apply_a(WXg);
+    XP[gg] = Xg.transpose() * P;
+    XWP[gg] = WXg.transpose() * P;
+    PP[gg] = P.transpose() * P;
+  }
+  Eigen::MatrixXd meat = Eigen::MatrixXd::Zero(p, p);
+  for (const auto& a : adjusted) meat.noalias() += a * a.transpose();
+
+  vcov_estimate out;
+  out.kind = vcov_kind::cr2;
+  out.factor = 1.0;
+  out.n_clusters = {static_cast<Eigen::Index>(G)};
+  out.vcov = M * meat * M;
+  out.df.resize(p);
+  // Satterthwaite: for c = e_j, b = M c, z_g = [X_gᵀP_g b; X_gᵀW_gP_g b], d_g = bᵀP_gᵀP_g b:
+  //   G = diag(d) + ZᵀCZ,  tr G = Σ d_g + Σ z_gᵀCz_g,
+  //   ‖G‖²_F = Σ d_g² + 2 Σ d_g z_gᵀCz_g + tr(C Y C Y),  Y = Σ z_g z_gᵀ.
+  for (Eigen::Index j = 0; j < p; ++j) {
+    const Eigen::VectorXd bj = M.col(j);
+    double tr = 0, d2 = 0, dz = 0;
+    Eigen::MatrixXd Y = Eigen::MatrixXd::Zero(q, q);
+    Eigen::VectorXd z(q);
+    for (std::size_t gg = 0; gg < G; ++gg) {
+      z.head(p) = XP[gg] * bj;
+      z.tail(p) = XWP[gg] * bj;
+      const double d = bj.dot(PP[gg] * bj), zcz = z.dot(C * z);
+      tr += d + zcz;
+      d2 += d * d;
+      dz += d * zcz;
+      Y.noalias() += z * z.transpose();
+    }
+    const Eigen::MatrixXd CY = C * Y;
+    const double frob = d2 + 2.0 * dz + (CY * CY).trace();
+    out.df(j) = frob > 0 ? tr * tr / frob : std::numeric_limits<double>::quiet_NaN();
+  }
+  out.convention = "CR2 bias-reduced cluster-robust (Bell-McCaffrey, working model identity), no further small-sample factor; "
+                   "t with Satterthwaite df per coefficient (G = " + std::to_string(G) + ")";
+  return out;
+}
+
+/// CR2 (delegated to bell_mccaffrey_vcov) or CR3 for a least-squares fit, one cluster dimension;
+/// `e` are raw residuals y − Xb.
 inline vcov_estimate bias_reduced_cluster_vcov(const Eigen::Ref<const Eigen::MatrixXd>& X, const least_squares_solution& ls,
                                                const double* w, const Eigen::Ref<const Eigen::VectorXd>& e, const vcov_spec& spec) {
   const char* fn = "bias_reduced_cluster_vcov";
   const Eigen::Index n = X.rows(), p = ls.rank();
   const std::vector<group_codes> dims = detail::cluster_dimensions(spec, n, fn);
   detail::require(dims.size() == 1, fn, std::string(vcov_name(spec.kind)) + " is defined for one cluster dimension; use CR1 for multiway clustering");
+  if (spec.kind == vcov_kind::cr2) return bell_mccaffrey_vcov(X, ls, w, e, spec);
   const group_codes& g = dims[0];
-  const bool cr2 = spec.kind == vcov_kind::cr2;
   std::vector<Eigen::Index> start, order;
   g.sorted_rows(start, order);
   const Eigen::MatrixXd& L = ls.r_inverse;  // B = L Lᵀ
   const Eigen::MatrixXd bread = ls.bread();
   const std::size_t G = static_cast<std::size_t>(g.n_groups);
   std::vector<Eigen::VectorXd> adjusted(G);
-  std::vector<Eigen::MatrixXd> P(cr2 ? G : 0), Q(cr2 ? G : 0);
   const int threads = detail::threads_for(static_cast<Eigen::Index>(G), static_cast<double>(n) / static_cast<double>(G) * p * p + p * p * p);
 #pragma omp parallel for schedule(dynamic, 16) num_threads(threads) if (threads > 1)
   for (std::ptrdiff_t gi = 0; gi < static_cast<std::ptrdiff_t>(G); ++gi) {
@@ -109,50 +197,21 @@ inline vcov_estimate bias_reduced_cluster_vcov(const Eigen::Ref<const Eigen::Mat
     Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(L.transpose() * M * L);
     const Eigen::MatrixXd LV = L * eig.eigenvectors();
     const Eigen::MatrixXd MLV = M * LV;
-    Eigen::VectorXd phi(p), psi(p);
-    for (Eigen::Index j = 0; j < p; ++j) {
-      phi(j) = detail::adjustment_weight(eig.eigenvalues()(j), cr2 ? detail::cluster_power::cr2 : detail::cluster_power::cr3);
-      psi(j) = detail::adjustment_weight(eig.eigenvalues()(j), detail::cluster_power::cr2_squared);
-    }
+    Eigen::VectorXd phi(p);
+    for (Eigen::Index j = 0; j < p; ++j) phi(j) = detail::jackknife_weight(eig.eigenvalues()(j));
     adjusted[gg] = s + MLV * phi.asDiagonal() * (LV.transpose() * s);
-    if (cr2) {
-      P[gg] = M + MLV * phi.asDiagonal() * MLV.transpose();
-      Q[gg] = M + MLV * psi.asDiagonal() * MLV.transpose();
-    }
   }
   Eigen::MatrixXd meat = Eigen::MatrixXd::Zero(p, p);
   for (const auto& a : adjusted) meat.noalias() += a * a.transpose();
 
   vcov_estimate out;
-  out.kind = spec.kind;
+  out.kind = vcov_kind::cr3;
   out.factor = 1.0;
   out.n_clusters = {static_cast<Eigen::Index>(G)};
   out.vcov = bread * meat * bread;
   out.df = Eigen::VectorXd::Constant(p, static_cast<double>(G) - 1.0);
-  if (cr2) {
-    // Satterthwaite: with b = B c, w_g = P_g b, d_g = bᵀQ_g b, v_g = Lᵀw_g:
-    //   tr = Σ d_g − Σ‖v_g‖²,  ‖·‖_F² = Σ d_g² − 2 Σ d_g‖v_g‖² + ‖Σ v_g v_gᵀ‖_F².
-    for (Eigen::Index j = 0; j < p; ++j) {
-      const Eigen::VectorXd bj = bread.col(j);
-      double tr = 0, d2 = 0, dv = 0;
-      Eigen::MatrixXd K = Eigen::MatrixXd::Zero(p, p);
-      for (std::size_t gg = 0; gg < G; ++gg) {
-        const Eigen::VectorXd v = L.transpose() * (P[gg] * bj);
-        const double d = bj.dot(Q[gg] * bj), vv = v.squaredNorm();
-        tr += d - vv;
-        d2 += d * d;
-        dv += d * vv;
-        K.noalias() += v * v.transpose();
-      }
-      const double frob = d2 - 2.0 * dv + K.squaredNorm();
-      out.df(j) = frob > 0 ? tr * tr / frob : std::numeric_limits<double>::quiet_NaN();
-    }
-    out.convention = "CR2 bias-reduced cluster-robust (Bell-McCaffrey), no further small-sample factor; "
-                     "t with Satterthwaite df per coefficient (G = " + std::to_string(G) + ")";
-  } else {
-    out.convention = "CR3 cluster jackknife (I-H_gg)^-1 adjustment, no further small-sample factor; "
-                     "t with G-1 df (G = " + std::to_string(G) + ")";
-  }
+  out.convention = "CR3 cluster jackknife (I-H_gg)^-1 adjustment, no further small-sample factor; "
+                   "t with G-1 df (G = " + std::to_string(G) + ")";
   return out;
 }
 

@@ -150,6 +150,30 @@ inline void fit_and_infer(const Eigen::Ref<const Eigen::MatrixXd>& Xd, const Eig
   r.vcov_convention = v.convention;
 }
 
+/// Estimated fixed effects of y = Σ_j b_j x_j + Σ_d α_d[g_d] + e fitted on within-transformed data:
+/// α_d = α_d(y) − Σ_j b_j α_d(x_j), from the coefficients the projection removed (the x_j are the
+/// columns `kept` of `wt`, y its column `y_column`). Dimensions ≥ 2 are shifted so that their first
+/// level is 0 and the shift is moved into dimension 1 (fixest's normalisation; exact when the
+/// dimensions are connected).
+inline void recover_fixed_effects(const within_transformed& wt, const std::vector<Eigen::Index>& kept, const Eigen::VectorXd& b,
+                                  Eigen::Index y_column, ols_result& r) {
+  const std::size_t K = wt.dims.size();
+  r.fixef.clear();
+  r.fixef_labels.clear();
+  for (std::size_t d = 0; d < K; ++d) {
+    const Eigen::MatrixXd& alpha = wt.columns.coefficients[d];
+    Eigen::VectorXd fe = alpha.col(y_column);
+    for (std::size_t j = 0; j < kept.size(); ++j) fe -= b(static_cast<Eigen::Index>(j)) * alpha.col(kept[j]);
+    r.fixef.push_back(fe);
+    r.fixef_labels.push_back(wt.level_labels(d));
+  }
+  for (std::size_t d = 1; d < K; ++d) {
+    const double shift = r.fixef[d](0);
+    r.fixef[d].array() -= shift;
+    r.fixef[0].array() += shift;
+  }
+}
+
 inline ols_result fit_linear(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y, const double* w,
                              const ols_options& opt, const char* fn) {
   const Eigen::Index n = X.rows(), k = X.cols();
@@ -207,19 +231,7 @@ inline ols_result fit_linear(const Eigen::Ref<const Eigen::MatrixXd>& X, const E
   r.r2_within = tss_within > 0 ? 1.0 - r.rss / tss_within : std::numeric_limits<double>::quiet_NaN();
   r.adj_r2 = r.tss > 0 ? 1.0 - (1.0 - r.r2) * static_cast<double>(m - 1) / r.df_resid : std::numeric_limits<double>::quiet_NaN();
 
-  // Fixed effects of the model: α(y) − Σ_j b_j α(x_j); levels of dimensions ≥ 2 shifted so their
-  // first level is 0, the shift moved to dimension 1 (exact when the dimensions are connected).
-  const Eigen::VectorXd b = ls.coef_full(k);
-  for (Eigen::Index d = 0; d < K; ++d) {
-    const auto& alpha = dm.coefficients[static_cast<std::size_t>(d)];
-    r.fixef.push_back(alpha.col(k) - alpha.leftCols(k) * b);
-    r.fixef_labels.push_back(wt.level_labels(static_cast<std::size_t>(d)));
-  }
-  for (Eigen::Index d = 1; d < K; ++d) {
-    const double shift = r.fixef[static_cast<std::size_t>(d)](0);
-    r.fixef[static_cast<std::size_t>(d)].array() -= shift;
-    r.fixef[0].array() += shift;
-  }
+  recover_fixed_effects(wt, r.kept_columns, r.coef, k, r);
   return r;
 }
 
