@@ -126,7 +126,7 @@ TEST(TinyVcov, UnweightedEveryKindMatchesTextbookFormula) {
   }
 }
 
-TEST(TinyVcov, WeightedEveryKindMatchesTransformedModelFormula) {
+TEST(TinyVcov, WeightedEveryKindMatchesTextbookFormula) {
   for (const auto& c : kAllKinds) {
     const impactkit::ols_result r = fit(true, spec_for(c.kind));
     expect_vec_rel(r.coef, tiny::weighted::coef[0], kRtol, std::string("coef ") + c.name);

@@ -11,9 +11,9 @@ Formulas (B = (X'WX)^-1, e = y - Xb, tilde = sqrt(W)-transformed, H = X~ B X~'):
   iid  s² B, s² = Σ w e² / (n − k)
   HC0  B X~' diag(e~²) X~ B ; HC1 × n/(n−k) ; HC2 e~²/(1−h) ; HC3 e~²/(1−h)²
   CR0  B Σ_g X~_g' e~_g e~_g' X~_g B ; CR1 × G/(G−1)·(n−1)/(n−k)
-  CR2  A_g = (I − H_gg)^(-1/2) (symmetric square root), B Σ_g X~_g' A_g e~_g e~_g' A_g X~_g B
-       df_j = (tr W'W)² / tr((W'W)²), W = (I − H)·[E_g A_g X~_g B c_j]_g  (Bell–McCaffrey, working Var = I
-       on the transformed model, i.e. inverse weights on the original)
+  CR2  (clubSandwich/estimatr, working model Φ = I on the original scale) with P = I − X B X'W (n×n):
+       A_g = (P_g P_g')^(-1/2) (P_g: the rows of cluster g), B Σ_g X_g' W_g A_g e_g e_g' A_g W_g X_g B
+       df_j = (tr G)² / tr(G²), G = U' P P' U, U = [E_g A_g W_g X_g B c_j]_g  (Bell–McCaffrey)
   CR3  A_g = (I − H_gg)^(-1)
   CR1 two-way (CGM): V_g + V_h − V_gh, each a CR1 with factor G_T/(G_T−1)·(n−1)/(n−k) where
        G_T = min(G_g, G_h) for every term ("min" rule) or each term's own count ("conventional").
@@ -72,10 +72,19 @@ def results(weights):
     out["cr0"] = B @ cluster_meat(Xt, et, g) @ B
     out["cr1"] = out["cr0"] * G / (G - 1) * (n - 1) / (n - k)
     I = np.eye(n)
-    A2 = {c: sym_pow(I[np.ix_(g == c, g == c)] - H[np.ix_(g == c, g == c)], -0.5) for c in np.unique(g)}
     A3 = {c: np.linalg.inv(I[np.ix_(g == c, g == c)] - H[np.ix_(g == c, g == c)]) for c in np.unique(g)}
-    out["cr2"] = B @ cluster_meat(Xt, et, g, A2) @ B
     out["cr3"] = B @ cluster_meat(Xt, et, g, A3) @ B
+    # CR2 on the original scale, working model identity
+    Wd = np.diag(weights)
+    e = y - X @ b
+    P = I - X @ B @ X.T @ Wd
+    A2 = {c: sym_pow(P[g == c] @ P[g == c].T, -0.5) for c in np.unique(g)}
+    meat = np.zeros((k, k))
+    for c in np.unique(g):
+        i = g == c
+        s = X[i].T @ Wd[np.ix_(i, i)] @ A2[c] @ e[i]
+        meat += np.outer(s, s)
+    out["cr2"] = B @ meat @ B
     df = []
     for j in range(k):
         cvec = np.zeros(k)
@@ -84,11 +93,11 @@ def results(weights):
         for c in np.unique(g):
             emb = np.zeros(n)
             idx = np.where(g == c)[0]
-            emb[idx] = A2[c] @ Xt[idx] @ B @ cvec
-            cols.append((I - H) @ emb)
-        W = np.column_stack(cols)
-        WtW = W.T @ W
-        df.append(np.trace(WtW) ** 2 / np.trace(WtW @ WtW))
+            emb[idx] = A2[c] @ Wd[np.ix_(idx, idx)] @ X[idx] @ B @ cvec
+            cols.append(emb)
+        U = np.column_stack(cols)
+        Gm = U.T @ P @ P.T @ U
+        df.append(np.trace(Gm) ** 2 / np.trace(Gm @ Gm))
     out["cr2_df"] = np.array(df)
     gh = g * 10 + h
     Gg, Gh, Ggh = len(np.unique(g)), len(np.unique(h)), len(np.unique(gh))
