@@ -4,6 +4,7 @@
 #include <string>
 
 #include <pybind11/eigen.h>
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -63,7 +64,12 @@ void bind_regression(py::module_& m) {
       .def_readonly("vcov_type", &ols_result::vcov_type)
       .def_readonly("ssc_factor", &ols_result::ssc_factor)
       .def_readonly("vcov_convention", &ols_result::vcov_convention)
-      .def_readonly("used_rows", &ols_result::used_rows)
+      .def_property_readonly("used_rows",
+                             [](const ols_result& r) {  // a numpy array: a list of 10^7 ints would cost seconds
+                               py::array_t<std::int64_t> a(static_cast<py::ssize_t>(r.used_rows.size()));
+                               std::copy(r.used_rows.begin(), r.used_rows.end(), a.mutable_data());
+                               return a;
+                             })
       .def_readonly("n_singletons", &ols_result::n_singletons)
       .def_readonly("fe_sizes", &ols_result::fe_sizes)
       .def_readonly("k_fe", &ols_result::k_fe)
