@@ -13,6 +13,13 @@
 // group codes (not x) and costs K passes over n integers; the demeaned column is formed once at
 // the end, x̃ = x − Σ_d α_d[g_d(i)]. Columns are independent problems solved in parallel, each
 // in a fixed order: results do not depend on the thread count.
+//
+// Two dimensions, one of them small (G_s ≤ 256 levels: survey rounds, years, districts): the
+// normal equations are solved exactly instead. Eliminating the large dimension b leaves the G_s×G_s
+// system A·α_s = S_s − Cᵀ W_b⁻¹ S_b with A = W_s − Cᵀ W_b⁻¹ C (C the weighted b×s cross-tabulation;
+// the Schur complement of the fixed-effect normal equations). A is factored once (pseudo-inverse:
+// its null space is one constant per connected component); each column then costs four passes
+// (sums, right-hand side, α_b = W_b⁻¹(S_b − C α_s), x̃) and no tolerance is involved.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -20,6 +27,7 @@
 #include <vector>
 
 #include <Eigen/Core>
+#include <Eigen/Eigenvalues>
 
 #include "errors.hpp"
 #include "groups.hpp"
@@ -91,6 +99,7 @@ struct demeaned_columns {
   Eigen::MatrixXd values;                    ///< n×m, x̃ = x − Σ_d α_d[g_d(i)]
   std::vector<Eigen::MatrixXd> coefficients; ///< per dimension d: G_d × m matrix of α_d
   std::vector<int> iterations;               ///< Irons–Tuck iterations per column
+  std::vector<double> raw_squared_norm;      ///< Σ x_i² of each column before the projection
 };
 
 /// K fixed-effect dimensions over n rows with (optional) positive weights.
@@ -107,10 +116,13 @@ class absorbed_effects {
       for (Eigen::Index i = 0; i < n_; ++i) s(dims_[d].code[static_cast<std::size_t>(i)]) += weight(i);
       inv_weight_[d] = s.cwiseInverse();
     }
+    if (dims_.size() == 2) build_schur();
   }
 
   Eigen::Index n() const { return n_; }
   const std::vector<group_codes>& dims() const { return dims_; }
+  /// True when the two-dimension exact solve (see the file comment) is used.
+  bool exact_two_way() const { return schur_pinv_.size() > 0; }
 
   /// Applies M_D to m columns; column j is read as column_data[j][row_map ? row_map[i] : i].
   demeaned_columns demean(const std::vector<const double*>& column_data, const Eigen::Index* row_map,
@@ -122,6 +134,7 @@ class absorbed_effects {
     out.coefficients.resize(dims_.size());
     for (std::size_t d = 0; d < dims_.size(); ++d) out.coefficients[d].resize(dims_[d].n_groups, m);
     out.iterations.assign(static_cast<std::size_t>(m), 0);
+    out.raw_squared_norm.assign(static_cast<std::size_t>(m), 0.0);
     std::vector<int> failed(static_cast<std::size_t>(m), 0);
     const int threads = detail::threads_for(m, static_cast<double>(n_) * 20);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
@@ -189,16 +202,35 @@ class absorbed_effects {
     const std::size_t K = dims_.size();
     auto value = [&](Eigen::Index i) { return x[row_map ? row_map[i] : i]; };
     std::vector<Eigen::VectorXd> S(K), alpha(K);
+    double raw = 0;
     for (std::size_t d = 0; d < K; ++d) {
       S[d] = Eigen::VectorXd::Zero(dims_[d].n_groups);
       alpha[d] = Eigen::VectorXd::Zero(dims_[d].n_groups);
       const int* gd = dims_[d].code.data();
-      for (Eigen::Index i = 0; i < n_; ++i) S[d][gd[i]] += weight(i) * value(i);
+      if (d == 0)
+        for (Eigen::Index i = 0; i < n_; ++i) {
+          const double v = value(i);
+          S[d][gd[i]] += weight(i) * v;
+          raw += v * v;
+        }
+      else
+        for (Eigen::Index i = 0; i < n_; ++i) S[d][gd[i]] += weight(i) * value(i);
     }
+    out.raw_squared_norm[static_cast<std::size_t>(j)] = raw;
     bool converged = true;
     int iter = 0;
     if (K == 1) {
       alpha[0] = S[0].cwiseProduct(inv_weight_[0]);
+    } else if (exact_two_way()) {
+      const std::size_t b = small_ == 0 ? 1 : 0, sm = static_cast<std::size_t>(small_);
+      // rhs = S_s − Cᵀ W_b⁻¹ S_b
+      const Eigen::VectorXd mean_b = S[b].cwiseProduct(inv_weight_[b]);
+      Eigen::VectorXd rhs = S[sm];
+      const int* gb = dims_[b].code.data();
+      const int* gs = dims_[sm].code.data();
+      for (Eigen::Index i = 0; i < n_; ++i) rhs[gs[i]] -= weight(i) * mean_b[gb[i]];
+      alpha[sm] = schur_pinv_ * rhs;
+      update_dimension(b, S, alpha);
     } else {
       Eigen::Index size = 0;
       for (std::size_t d = 1; d < K; ++d) size += dims_[d].n_groups;
@@ -242,10 +274,68 @@ class absorbed_effects {
     return true;
   }
 
+  // A = W_s − Cᵀ W_b⁻¹ C accumulated over the large groups (rows sorted by large group), in fixed
+  // chunks of groups summed in order; then its pseudo-inverse (eigenvalues ≤ 1e-11·max set to 0).
+  void build_schur() {
+    const int small = dims_[0].n_groups <= dims_[1].n_groups ? 0 : 1;
+    const Eigen::Index Gs = dims_[static_cast<std::size_t>(small)].n_groups;
+    if (Gs > 256) return;
+    small_ = small;
+    const group_codes& big = dims_[small == 0 ? 1 : 0];
+    const int* gs = dims_[static_cast<std::size_t>(small)].code.data();
+    const Eigen::Index Gb = big.n_groups;
+    // (small code, weight) of every row, scattered into the order of the large groups (counting sort)
+    std::vector<Eigen::Index> start(static_cast<std::size_t>(Gb) + 1, 0);
+    for (int g : big.code) ++start[static_cast<std::size_t>(g) + 1];
+    for (std::size_t g = 0; g < static_cast<std::size_t>(Gb); ++g) start[g + 1] += start[g];
+    std::vector<int> sorted_s(static_cast<std::size_t>(n_));
+    std::vector<double> sorted_w(w_.empty() ? 0 : static_cast<std::size_t>(n_));
+    {
+      std::vector<Eigen::Index> next(start.begin(), start.end() - 1);
+      for (Eigen::Index i = 0; i < n_; ++i) {
+        const Eigen::Index pos = next[static_cast<std::size_t>(big.code[static_cast<std::size_t>(i)])]++;
+        sorted_s[static_cast<std::size_t>(pos)] = gs[i];
+        if (!w_.empty()) sorted_w[static_cast<std::size_t>(pos)] = w_[static_cast<std::size_t>(i)];
+      }
+    }
+    const Eigen::Index chunks = std::max<Eigen::Index>(1, std::min<Eigen::Index>(16, Gb / 1024));
+    const Eigen::Index per = (Gb + chunks - 1) / chunks;
+    std::vector<Eigen::MatrixXd> partial(static_cast<std::size_t>(chunks));
+    const Eigen::VectorXd& inv_b = inv_weight_[small == 0 ? 1 : 0];
+    const int threads = detail::threads_for(chunks, static_cast<double>(n_) / static_cast<double>(chunks) * 10);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+    for (Eigen::Index c = 0; c < chunks; ++c) {
+      Eigen::MatrixXd acc = Eigen::MatrixXd::Zero(Gs, Gs);
+      Eigen::VectorXd row = Eigen::VectorXd::Zero(Gs);
+      std::vector<int> touched;
+      for (Eigen::Index g = c * per; g < std::min(Gb, (c + 1) * per); ++g) {
+        touched.clear();
+        for (Eigen::Index t = start[static_cast<std::size_t>(g)]; t < start[static_cast<std::size_t>(g) + 1]; ++t) {
+          const int sc = sorted_s[static_cast<std::size_t>(t)];
+          if (row[sc] == 0) touched.push_back(sc);
+          row[sc] += sorted_w.empty() ? 1.0 : sorted_w[static_cast<std::size_t>(t)];
+        }
+        for (int a : touched)
+          for (int bb : touched) acc(a, bb) += row[a] * row[bb] * inv_b[g];
+        for (int a : touched) row[a] = 0;
+      }
+      partial[static_cast<std::size_t>(c)] = acc;
+    }
+    Eigen::MatrixXd A = inv_weight_[static_cast<std::size_t>(small)].cwiseInverse().asDiagonal();
+    for (const auto& m : partial) A -= m;
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(A);
+    const double cut = 1e-11 * std::max(eig.eigenvalues().cwiseAbs().maxCoeff(), 1e-300);
+    Eigen::VectorXd inv_ev(Gs);
+    for (Eigen::Index j = 0; j < Gs; ++j) inv_ev(j) = eig.eigenvalues()(j) > cut ? 1.0 / eig.eigenvalues()(j) : 0.0;
+    schur_pinv_ = eig.eigenvectors() * inv_ev.asDiagonal() * eig.eigenvectors().transpose();
+  }
+
   std::vector<group_codes> dims_;
   Eigen::Index n_ = 0;
   std::vector<double> w_;
   std::vector<Eigen::VectorXd> inv_weight_;
+  int small_ = -1;                 ///< the small dimension of an exact two-way solve
+  Eigen::MatrixXd schur_pinv_;     ///< pseudo-inverse of the Schur complement A (empty: iterate)
 };
 
 /// Coefficients absorbed by fixed effects, as counted in small-sample factors and df:
@@ -335,8 +425,7 @@ inline within_transformed absorb_fixed_effects(const std::vector<const double*>&
   out.columns = fe.demean(columns, out.all_rows ? nullptr : out.rows.data(), opt.demean);
   out.spanned.assign(columns.size(), 0);
   for (std::size_t j = 0; j < columns.size(); ++j) {
-    double raw = 0;
-    for (Eigen::Index i = 0; i < m; ++i) raw += columns[j][out.rows[static_cast<std::size_t>(i)]] * columns[j][out.rows[static_cast<std::size_t>(i)]];
+    const double raw = out.columns.raw_squared_norm[j];
     if (out.columns.values.col(static_cast<Eigen::Index>(j)).norm() <= opt.collin_tol * std::sqrt(raw)) {
       out.columns.values.col(static_cast<Eigen::Index>(j)).setZero();
       out.spanned[j] = 1;
