@@ -21,6 +21,12 @@ cluster_df_rule glm_cluster_df(const std::string& s) {
   if (s == "conventional") return cluster_df_rule::conventional;
   detail::throw_invalid("glm", "cluster_df must be 'min' or 'conventional', got '" + s + "'");
 }
+fixef_count glm_fixef_k(const std::string& s) {
+  if (s == "nonnested") return fixef_count::nonnested;
+  if (s == "full") return fixef_count::full;
+  if (s == "none") return fixef_count::none;
+  detail::throw_invalid("glm", "fixef_k must be 'nonnested', 'full' or 'none', got '" + s + "'");
+}
 information_matrix parse_information(const std::string& s) {
   if (s == "observed") return information_matrix::observed;
   if (s == "expected") return information_matrix::expected;
@@ -91,14 +97,14 @@ void bind_glm(py::module_& m) {
          std::optional<Eigen::MatrixXi> clusters, bool ssc_adj, bool ssc_cluster_adj, const std::string& cluster_df,
          bool stata_ml_ssc, std::optional<Eigen::MatrixXi> fixed_effects, bool drop_singletons, double fe_tol, int fe_max_iter,
          double tol, int max_iter, double collin_tol, const std::string& information, const std::string& check_separation,
-         const std::string& separation) {
+         const std::string& separation, const std::string& fixef_k, bool exact_redundancy) {
         const glm_family fam = parse_glm_family(family);
         glm_options opt;
         opt.vcov.kind = parse_vcov_kind(vcov);
         if (clusters) opt.vcov.clusters = std::move(*clusters);
         if (is_cluster_kind(opt.vcov.kind))
           detail::require(opt.vcov.clusters.size() > 0, "glm", "vcov " + vcov + " needs cluster labels");
-        opt.vcov.ssc = small_sample{ssc_adj, ssc_cluster_adj, glm_cluster_df(cluster_df)};
+        opt.vcov.ssc = small_sample{ssc_adj, ssc_cluster_adj, glm_cluster_df(cluster_df), glm_fixef_k(fixef_k), exact_redundancy};
         opt.stata_ml_ssc = stata_ml_ssc;
         if (weights) opt.weights = std::move(*weights);
         if (offset) opt.offset = std::move(*offset);
@@ -120,7 +126,8 @@ void bind_glm(py::module_& m) {
       py::arg("cluster_df") = "min", py::arg("stata_ml_ssc") = false, py::arg("fixed_effects") = py::none(),
       py::arg("drop_singletons") = true, py::arg("fe_tol") = 1e-10, py::arg("fe_max_iter") = 10000, py::arg("tol") = 1e-10,
       py::arg("max_iter") = 100, py::arg("collin_tol") = 1e-10, py::arg("information") = "observed",
-      py::arg("check_separation") = "auto", py::arg("separation") = "drop",
+      py::arg("check_separation") = "auto", py::arg("separation") = "drop", py::arg("fixef_k") = "nonnested",
+      py::arg("exact_redundancy") = false,
       "Logit, probit or Poisson regression of y on X (n x k float64, Fortran order avoids a copy) by IRLS.\n"
       "vcov: iid (model-based), HC0, HC1, CR0, CR1; clusters: n x m integer labels.\n"
       "fixed_effects: n x K integer labels of absorbed fixed effects (groups with a constant outcome and\n"

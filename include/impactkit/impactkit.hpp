@@ -5,6 +5,7 @@
 #include "core/distributions.hpp"
 #include "core/errors.hpp"
 #include "core/fixed_effects.hpp"
+#include "core/glm.hpp"
 #include "core/groups.hpp"
 #include "core/least_squares.hpp"
 #include "core/linear_model_vcov.hpp"

@@ -8,6 +8,7 @@ from ._core import get_num_threads, set_num_threads
 from .errors import ConvergenceError, ImpactkitWarning, InvalidInputError
 from .etable import etable  # eager: the function must shadow the submodule of the same name
 from .plotting import coefplot
+from .glm import GlmResult, logit, poisson, probit
 from .iv import IVResult, iv
 from .regression import SSC, ols
 from .results import EstimateResult, RegressionResult
@@ -16,5 +17,5 @@ from .wald import WaldTest
 __version__ = "0.1.0"
 
 
-__all__ = ["ols", "iv", "IVResult", "SSC", "EstimateResult", "RegressionResult", "WaldTest", "etable", "coefplot", "datasets",
+__all__ = ["ols", "iv", "IVResult", "logit", "probit", "poisson", "GlmResult", "SSC", "EstimateResult", "RegressionResult", "WaldTest", "etable", "coefplot", "datasets",
            "InvalidInputError", "ConvergenceError", "ImpactkitWarning", "set_num_threads", "get_num_threads"]
