@@ -76,6 +76,8 @@ STATS: Dict[str, Tuple[str, object]] = {
     "rss": ("RSS", _stat_float("rss")),
     "df_resid": ("Residual df", _stat_df_resid),
     "n_clusters": ("Clusters", _stat_clusters),
+    "pseudo_r2": ("Pseudo R²", lambda r, d: _stat_float("pseudo_r2")(r, max(d, 4))),
+    "loglik": ("Log-likelihood", _stat_float("loglik")),
 }
 
 _SE_WRAP = {"parentheses": ("(", ")"), "brackets": ("[", "]")}
@@ -386,7 +388,7 @@ def etable(results, *, labels: Optional[Sequence[str]] = None, stats: Sequence[s
     results : a fitted result, a list of them, or a dict ``{column label: result}``.
     labels : column headers (default ``(1)``, ``(2)``, ...).
     stats : fit statistics to show, from ``nobs, nobs_missing, r2, adj_r2, r2_within, sigma, rss,
-        df_resid, n_clusters``.
+        df_resid, n_clusters, pseudo_r2, loglik`` (a statistic a model does not have is left blank).
     se : ``"parentheses"`` or ``"brackets"`` around the standard errors.
     stars : significance stars, * p<0.1, ** p<0.05, *** p<0.01.
     digits : significant digits of estimates and standard errors (see ``format_number``).
