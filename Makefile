@@ -56,7 +56,7 @@ test-python: python
 bench: python
 	@$(CMAKE) -S . -B build/bench $(GEN) -DCMAKE_BUILD_TYPE=Release -DIMPACTKIT_BUILD_BENCHMARKS=ON >/dev/null
 	@$(CMAKE) --build build/bench -j $(JOBS)
-	@build/bench/bench_regression --benchmark_min_time=0.2s
+	@build/bench/bench_regression --benchmark_min_time=0.2
 	@$(PY) benchmarks/python/compare_peers.py
 
 clean:

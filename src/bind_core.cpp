@@ -6,6 +6,7 @@
 #include <impactkit/core/distributions.hpp>
 #include <impactkit/core/errors.hpp>
 #include <impactkit/core/threads.hpp>
+#include <impactkit/core/vcov.hpp>
 #include <impactkit/core/wald.hpp>
 
 #include "bindings.hpp"
@@ -13,6 +14,24 @@
 namespace py = pybind11;
 
 namespace impactkit::python {
+
+vcov_spec make_vcov_spec(const char* function, const std::string& vcov, std::optional<Eigen::MatrixXi> clusters, bool ssc_adj,
+                         bool ssc_cluster_adj, const std::string& cluster_df, const std::string& fixef_k, bool exact_redundancy) {
+  vcov_spec spec;
+  spec.kind = parse_vcov_kind(vcov);
+  if (clusters) spec.clusters = std::move(*clusters);
+  if (is_cluster_kind(spec.kind)) detail::require(spec.clusters.size() > 0, function, "vcov " + vcov + " needs cluster labels");
+  detail::require(cluster_df == "min" || cluster_df == "conventional", function,
+                  "cluster_df must be 'min' or 'conventional', got '" + cluster_df + "'");
+  detail::require(fixef_k == "nonnested" || fixef_k == "full" || fixef_k == "none", function,
+                  "fixef_k must be 'nonnested', 'full' or 'none', got '" + fixef_k + "'");
+  spec.ssc.adj = ssc_adj;
+  spec.ssc.cluster_adj = ssc_cluster_adj;
+  spec.ssc.cluster_df = cluster_df == "min" ? cluster_df_rule::min : cluster_df_rule::conventional;
+  spec.ssc.fixef_k = fixef_k == "nonnested" ? fixef_count::nonnested : (fixef_k == "full" ? fixef_count::full : fixef_count::none);
+  spec.ssc.exact_redundancy = exact_redundancy;
+  return spec;
+}
 
 void bind_core(py::module_& m) {
   // C++ exception types -> Python: invalid_input is a ValueError, convergence_error a RuntimeError.

@@ -16,17 +16,6 @@ namespace py = pybind11;
 namespace impactkit::python {
 
 namespace {
-cluster_df_rule glm_cluster_df(const std::string& s) {
-  if (s == "min") return cluster_df_rule::min;
-  if (s == "conventional") return cluster_df_rule::conventional;
-  detail::throw_invalid("glm", "cluster_df must be 'min' or 'conventional', got '" + s + "'");
-}
-fixef_count glm_fixef_k(const std::string& s) {
-  if (s == "nonnested") return fixef_count::nonnested;
-  if (s == "full") return fixef_count::full;
-  if (s == "none") return fixef_count::none;
-  detail::throw_invalid("glm", "fixef_k must be 'nonnested', 'full' or 'none', got '" + s + "'");
-}
 information_matrix parse_information(const std::string& s) {
   if (s == "observed") return information_matrix::observed;
   if (s == "expected") return information_matrix::expected;
@@ -100,11 +89,8 @@ void bind_glm(py::module_& m) {
          const std::string& separation, const std::string& fixef_k, bool exact_redundancy) {
         const glm_family fam = parse_glm_family(family);
         glm_options opt;
-        opt.vcov.kind = parse_vcov_kind(vcov);
-        if (clusters) opt.vcov.clusters = std::move(*clusters);
-        if (is_cluster_kind(opt.vcov.kind))
-          detail::require(opt.vcov.clusters.size() > 0, "glm", "vcov " + vcov + " needs cluster labels");
-        opt.vcov.ssc = small_sample{ssc_adj, ssc_cluster_adj, glm_cluster_df(cluster_df), glm_fixef_k(fixef_k), exact_redundancy};
+        opt.vcov = make_vcov_spec("glm", vcov, std::move(clusters), ssc_adj, ssc_cluster_adj, cluster_df, fixef_k,
+                                  exact_redundancy);
         opt.stata_ml_ssc = stata_ml_ssc;
         if (weights) opt.weights = std::move(*weights);
         if (offset) opt.offset = std::move(*offset);

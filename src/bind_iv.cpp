@@ -60,18 +60,8 @@ void bind_iv(py::module_& m) {
          double collin_tol, bool probability_weights,
          std::optional<Eigen::MatrixXi> fixed_effects, bool drop_singletons, double fe_tol, int fe_max_iter) {
         iv_options opt;
-        opt.vcov.kind = parse_vcov_kind(vcov);
-        if (clusters) opt.vcov.clusters = std::move(*clusters);
-        if (is_cluster_kind(opt.vcov.kind))
-          detail::require(opt.vcov.clusters.size() > 0, "iv_2sls", "vcov " + vcov + " needs cluster labels");
-        detail::require(cluster_df == "min" || cluster_df == "conventional", "iv_2sls",
-                        "cluster_df must be 'min' or 'conventional', got '" + cluster_df + "'");
-        detail::require(fixef_k == "nonnested" || fixef_k == "full" || fixef_k == "none", "iv_2sls",
-                        "fixef_k must be 'nonnested', 'full' or 'none', got '" + fixef_k + "'");
-        opt.vcov.ssc = small_sample{ssc_adj, ssc_cluster_adj, cluster_df == "min" ? cluster_df_rule::min : cluster_df_rule::conventional,
-                                    fixef_k == "nonnested" ? fixef_count::nonnested
-                                                           : (fixef_k == "full" ? fixef_count::full : fixef_count::none),
-                                    exact_redundancy};
+        opt.vcov = make_vcov_spec("iv_2sls", vcov, std::move(clusters), ssc_adj, ssc_cluster_adj, cluster_df, fixef_k,
+                                  exact_redundancy);
         opt.collin_tol = collin_tol;
         opt.probability_weights = probability_weights;
         if (fixed_effects) opt.fixed_effects = std::move(*fixed_effects);

@@ -16,20 +16,6 @@ namespace py = pybind11;
 
 namespace impactkit::python {
 
-namespace {
-cluster_df_rule parse_cluster_df(const std::string& s) {
-  if (s == "min") return cluster_df_rule::min;
-  if (s == "conventional") return cluster_df_rule::conventional;
-  detail::throw_invalid("ols", "cluster_df must be 'min' or 'conventional', got '" + s + "'");
-}
-fixef_count parse_fixef_k(const std::string& s) {
-  if (s == "nonnested") return fixef_count::nonnested;
-  if (s == "full") return fixef_count::full;
-  if (s == "none") return fixef_count::none;
-  detail::throw_invalid("ols", "fixef_k must be 'nonnested', 'full' or 'none', got '" + s + "'");
-}
-}  // namespace
-
 void bind_regression(py::module_& m) {
   py::enum_<vcov_kind>(m, "VcovKind")
       .value("iid", vcov_kind::iid)
@@ -91,11 +77,8 @@ void bind_regression(py::module_& m) {
          double collin_tol, bool probability_weights, std::optional<Eigen::MatrixXi> fixed_effects,
          bool drop_singletons, double fe_tol, int fe_max_iter) {
         ols_options opt;
-        opt.vcov.kind = parse_vcov_kind(vcov);
-        if (clusters) opt.vcov.clusters = std::move(*clusters);
-        if (is_cluster_kind(opt.vcov.kind))
-          detail::require(opt.vcov.clusters.size() > 0, "ols", "vcov " + vcov + " needs cluster labels");
-        opt.vcov.ssc = small_sample{ssc_adj, ssc_cluster_adj, parse_cluster_df(cluster_df), parse_fixef_k(fixef_k), exact_redundancy};
+        opt.vcov = make_vcov_spec("ols", vcov, std::move(clusters), ssc_adj, ssc_cluster_adj, cluster_df, fixef_k,
+                                  exact_redundancy);
         opt.collin_tol = collin_tol;
         opt.probability_weights = probability_weights;
         if (fixed_effects) opt.fixed_effects = std::move(*fixed_effects);
