@@ -18,7 +18,7 @@ from . import _core
 from ._formula import _column_or_array, _split_formula, build_design
 from .errors import ImpactkitWarning, InvalidInputError
 from .regression import _resolve_ssc, _resolve_vcov
-from .results import EstimateResult, _fmt_int
+from .results import EstimateResult, _fmt_int, core_tables
 
 __all__ = ["logit", "probit", "poisson", "GlmResult"]
 
@@ -42,10 +42,7 @@ class GlmResult(EstimateResult):
 
     def __init__(self, core, design, *, family: str, vcov_type: str, call: dict, formula: str,
                  n_missing_extra: int = 0, offset: Optional[np.ndarray] = None):
-        names = [design.terms[j] for j in core.kept_columns]
-        coef = pd.Series(np.array(core.coef), index=names, name="estimate")
-        vcov = pd.DataFrame(np.array(core.vcov), index=names, columns=names)
-        df = pd.Series(np.array(core.df_inference), index=names, name="df")
+        coef, vcov, df = core_tables(core, design)
         super().__init__(coef, vcov, df, nobs=core.nobs, vcov_type=vcov_type,
                          vcov_convention=core.vcov_convention, depvar=design.depvar)
         self.family = family

@@ -19,6 +19,15 @@ def _fmt_int(n) -> str:
     return f"{int(n):,}"
 
 
+def core_tables(core, design):
+    """(coef Series, vcov DataFrame, df Series) of a C++ result over its kept columns, named by the design."""
+    names = [design.terms[j] for j in core.kept_columns]
+    coef = pd.Series(np.array(core.coef), index=names, name="estimate")
+    vcov = pd.DataFrame(np.array(core.vcov), index=names, columns=names)
+    df = pd.Series(np.array(core.df_inference), index=names, name="df")
+    return coef, vcov, df
+
+
 class EstimateResult:
     """θ̂ with variance V and inference df; the shared results machinery (DESIGN.md §4)."""
 
@@ -133,10 +142,7 @@ class RegressionResult(EstimateResult):
     title = "OLS"
 
     def __init__(self, core, design, *, vcov_type: str, call: dict, formula: str):
-        names = [design.terms[j] for j in core.kept_columns]
-        coef = pd.Series(np.array(core.coef), index=names, name="estimate")
-        vcov = pd.DataFrame(np.array(core.vcov), index=names, columns=names)
-        df = pd.Series(np.array(core.df_inference), index=names, name="df")
+        coef, vcov, df = core_tables(core, design)
         super().__init__(coef, vcov, df, nobs=core.nobs, vcov_type=vcov_type,
                          vcov_convention=core.vcov_convention, depvar=design.depvar)
         if core.weighted:

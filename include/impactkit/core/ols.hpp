@@ -214,7 +214,7 @@ inline ols_result fit_linear(const Eigen::Ref<const Eigen::MatrixXd>& X, const E
   for (Eigen::Index j = 0; j < k; ++j) columns.push_back(X.col(j).data());
   columns.push_back(y.data());
   const within_transformed wt = absorb_fixed_effects(columns, n, w, opt.fixed_effects, opt.vcov, opt.absorb);
-  const Eigen::Index m = wt.n(), K = opt.fixed_effects.cols();
+  const Eigen::Index m = wt.n();
   const demeaned_columns& dm = wt.columns;
   const double* wd = wt.weight_data();
   for (const auto& d : wt.dims) r.fe_sizes.push_back(d.n_groups);
