@@ -55,9 +55,7 @@ void bind_core(py::module_& m) {
       "two_sided_p_values",
       [](const Eigen::VectorXd& stat, const Eigen::VectorXd& df) {
         detail::require(stat.size() == df.size(), "two_sided_p_values", "stat and df differ in length");
-        Eigen::VectorXd p(stat.size());
-        for (Eigen::Index i = 0; i < stat.size(); ++i) p(i) = two_sided_p_value(stat(i), df(i));
-        return p;
+        return two_sided_p_values(stat, Eigen::VectorXd::Ones(stat.size()), df);
       },
       py::arg("stat"), py::arg("df"), "Two-sided p-values of t statistics (df = inf: normal).");
   m.def(

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include <Eigen/Core>
+
 #include <boost/math/distributions/chi_squared.hpp>
 #include <boost/math/distributions/fisher_f.hpp>
 #include <boost/math/distributions/normal.hpp>
@@ -17,6 +19,13 @@ inline double two_sided_p_value(double t, double df) {
   if (std::isinf(t)) return 0.0;
   if (std::isinf(df)) return 2.0 * boost::math::cdf(boost::math::complement(boost::math::normal(), std::fabs(t)));
   return 2.0 * boost::math::cdf(boost::math::complement(boost::math::students_t(df), std::fabs(t)));
+}
+
+/// Two-sided p-values of estimate/se against t(df) per coefficient (df = +inf: normal).
+inline Eigen::VectorXd two_sided_p_values(const Eigen::VectorXd& estimate, const Eigen::VectorXd& se, const Eigen::VectorXd& df) {
+  Eigen::VectorXd p(estimate.size());
+  for (Eigen::Index j = 0; j < estimate.size(); ++j) p(j) = two_sided_p_value(estimate(j) / se(j), df(j));
+  return p;
 }
 
 /// Quantile q of t(df) (normal for df = +inf); used for confidence intervals.

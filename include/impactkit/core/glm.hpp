@@ -165,11 +165,7 @@ struct glm_result {
 
   Eigen::Index n_separated() const { return static_cast<Eigen::Index>(separated_rows.size()); }
   Eigen::VectorXd statistic() const { return coef.cwiseQuotient(se); }
-  Eigen::VectorXd p_values() const {
-    Eigen::VectorXd p(coef.size());
-    for (Eigen::Index j = 0; j < coef.size(); ++j) p(j) = two_sided_p_value(coef(j) / se(j), df_inference(j));
-    return p;
-  }
+  Eigen::VectorXd p_values() const { return two_sided_p_values(coef, se, df_inference); }
   std::string describe() const {
     std::ostringstream s;
     s << (family == glm_family::poisson ? "Poisson (PPML)" : family == glm_family::logit ? "Logit" : "Probit")

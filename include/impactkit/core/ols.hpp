@@ -57,11 +57,7 @@ struct ols_result {
   /// t (or z) statistics coef/se.
   Eigen::VectorXd statistic() const { return coef.cwiseQuotient(se); }
   /// Two-sided p-values against the reference distribution of each coefficient.
-  Eigen::VectorXd p_values() const {
-    Eigen::VectorXd p(coef.size());
-    for (Eigen::Index j = 0; j < coef.size(); ++j) p(j) = two_sided_p_value(coef(j) / se(j), df_inference(j));
-    return p;
-  }
+  Eigen::VectorXd p_values() const { return two_sided_p_values(coef, se, df_inference); }
   /// Conventions in plain words.
   std::string describe() const {
     std::ostringstream s;
