@@ -97,6 +97,56 @@ void bind_regression(py::module_& m) {
       "Least squares of y on X (n x k float64, Fortran order avoids a copy) with iid/HC0-3/CR0-3 variance.\n"
       "clusters: n x m integer labels, one column per cluster dimension.\n"
       "fixed_effects: n x K integer labels of absorbed fixed effects (singletons dropped unless drop_singletons=False).");
+
+  m.def(
+      "ols_absorbed",
+      [](const std::vector<py::array_t<double, py::array::c_style | py::array::forcecast>>& x,
+         const py::array_t<double, py::array::c_style | py::array::forcecast>& y,
+         std::optional<py::array_t<double, py::array::c_style | py::array::forcecast>> weights, const std::string& vcov,
+         std::optional<Eigen::MatrixXi> clusters, bool ssc_adj, bool ssc_cluster_adj, const std::string& cluster_df,
+         const std::string& fixef_k, bool exact_redundancy, double collin_tol, bool probability_weights,
+         const std::vector<py::array>& fixed_effects, bool drop_singletons, double fe_tol, int fe_max_iter) {
+        const char* fn = weights ? "wls" : "ols";
+        const Eigen::Index n = static_cast<Eigen::Index>(y.size());
+        std::vector<const double*> columns;
+        for (const auto& c : x) {
+          detail::require(c.ndim() == 1 && c.size() == n, fn, "every column of X must be 1-d with as many rows as y (" + std::to_string(n) + ")");
+          columns.push_back(c.data());
+        }
+        if (weights) detail::require(weights->ndim() == 1 && weights->size() == n, fn, "weights must be 1-d with as many rows as y");
+        std::vector<py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>> converted;  // other integer types
+        std::vector<label_column> fe;
+        converted.reserve(fixed_effects.size());
+        for (const auto& a : fixed_effects) {
+          detail::require(a.ndim() == 1 && a.size() == n, fn, "every fixed-effect label column must be 1-d with as many rows as y");
+          const bool contiguous = a.flags() & py::array::c_style;
+          if (contiguous && py::isinstance<py::array_t<std::int32_t>>(a))
+            fe.push_back(label_column::of(static_cast<const std::int32_t*>(a.data()), n));
+          else if (contiguous && py::isinstance<py::array_t<std::int64_t>>(a))
+            fe.push_back(label_column::of(static_cast<const std::int64_t*>(a.data()), n));
+          else {
+            converted.emplace_back(a);
+            fe.push_back(label_column::of(converted.back().data(), n));
+          }
+        }
+        ols_options opt;
+        opt.vcov = make_vcov_spec(fn, vcov, std::move(clusters), ssc_adj, ssc_cluster_adj, cluster_df, fixef_k, exact_redundancy);
+        opt.collin_tol = collin_tol;
+        opt.probability_weights = probability_weights;
+        opt.absorb.drop_singletons = drop_singletons;
+        opt.absorb.demean.tol = fe_tol;
+        opt.absorb.demean.max_iter = fe_max_iter;
+        py::gil_scoped_release release;
+        return ols_absorbed(columns, y.data(), n, weights ? weights->data() : nullptr, fe, opt);
+      },
+      py::arg("x"), py::arg("y"), py::arg("weights") = py::none(), py::arg("vcov") = "HC1",
+      py::arg("clusters") = py::none(), py::arg("ssc_adj") = true, py::arg("ssc_cluster_adj") = true,
+      py::arg("cluster_df") = "min", py::arg("fixef_k") = "nonnested", py::arg("exact_redundancy") = false,
+      py::arg("collin_tol") = 1e-10, py::arg("probability_weights") = false, py::arg("fixed_effects") = std::vector<py::array>{},
+      py::arg("drop_singletons") = true, py::arg("fe_tol") = 1e-8, py::arg("fe_max_iter") = 10000,
+      "Least squares with absorbed fixed effects on borrowed columns: x a list of 1-d float64 arrays, y (and\n"
+      "weights) 1-d, fixed_effects a list of 1-d integer label arrays (int32/int64 read without a copy).\n"
+      "Everything else as ols.");
 }
 
 }  // namespace impactkit::python

@@ -56,7 +56,15 @@ class OlsResult:
 
 def ols(X: npt.ArrayLike, y: npt.ArrayLike, weights: Optional[npt.ArrayLike] = None, vcov: str = "HC1",
         clusters: Optional[npt.ArrayLike] = None, ssc_adj: bool = True, ssc_cluster_adj: bool = True,
-        cluster_df: str = "min", collin_tol: float = 1e-10, probability_weights: bool = False) -> OlsResult: ...
+        cluster_df: str = "min", fixef_k: str = "nonnested", exact_redundancy: bool = False, collin_tol: float = 1e-10,
+        probability_weights: bool = False, fixed_effects: Optional[npt.ArrayLike] = None, drop_singletons: bool = True,
+        fe_tol: float = 1e-8, fe_max_iter: int = 10000) -> OlsResult: ...
+def ols_absorbed(x: Sequence[npt.ArrayLike], y: npt.ArrayLike, weights: Optional[npt.ArrayLike] = None, vcov: str = "HC1",
+                 clusters: Optional[npt.ArrayLike] = None, ssc_adj: bool = True, ssc_cluster_adj: bool = True,
+                 cluster_df: str = "min", fixef_k: str = "nonnested", exact_redundancy: bool = False,
+                 collin_tol: float = 1e-10, probability_weights: bool = False,
+                 fixed_effects: Sequence[npt.ArrayLike] = ..., drop_singletons: bool = True, fe_tol: float = 1e-8,
+                 fe_max_iter: int = 10000) -> OlsResult: ...
 
 class IvTest:
     statistic: float

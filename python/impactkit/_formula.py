@@ -152,11 +152,16 @@ def _missing_mask(columns: dict, n: int) -> np.ndarray:
     return bad
 
 
-def _label_codes(parts: list, keep: Optional[np.ndarray]):
+def _kept(values: np.ndarray, keep: Optional[np.ndarray]) -> np.ndarray:
+    return values[keep] if keep is not None else values
+
+
+def _label_codes(parts: list, keep: Optional[np.ndarray], *, borrow: bool = False):
     """Integer labels for a grouping (one column or the interaction of several) on the kept rows.
 
-    Returns (labels as int32, levels): integer columns within the int32 range pass through as they are
-    (the C++ core factorises them in O(n)) with levels None; others are factorised here."""
+    Returns (labels, levels): integer columns within the int32 range pass through as they are
+    (the C++ core factorises them in O(n)) with levels None -- as int32, or with ``borrow`` in their
+    own int32/int64 dtype without a copy; others are factorised here (int32 codes)."""
     if keep is not None:
         parts = [p[keep] for p in parts]
     if len(parts) == 1:
@@ -165,6 +170,8 @@ def _label_codes(parts: list, keep: Optional[np.ndarray]):
         if pd.api.types.is_integer_dtype(dt) and isinstance(dt, np.dtype) and len(col):
             vals = col.to_numpy()
             if vals.min() >= np.iinfo(np.int32).min and vals.max() <= np.iinfo(np.int32).max:
+                if borrow and vals.dtype in (np.int32, np.int64):
+                    return vals, None
                 return vals.astype(np.int32), None
         if isinstance(dt, pd.CategoricalDtype):
             return col.cat.codes.to_numpy().astype(np.int32), list(col.cat.categories)
@@ -175,7 +182,10 @@ def _label_codes(parts: list, keep: Optional[np.ndarray]):
 
 
 def build_design(formula: str, data: pd.DataFrame, *, weights: Optional[ArrayLike] = None,
-                 cluster: Optional[Union[ArrayLike, list]] = None, na: str = "drop") -> Design:
+                 cluster: Optional[Union[ArrayLike, list]] = None, na: str = "drop", as_columns: bool = False) -> Design:
+    """The numeric design of a formula. With ``as_columns`` and absorbed fixed effects on a formula of
+    plain columns, X is a list of 1-d float64 columns and fixed_effects a list of 1-d label columns,
+    views of the caller's data where no row is dropped (read-only use; for ``_core.ols_absorbed``)."""
     data = _check_frame(data)
     formula, fe_terms = _split_formula(formula)
     if na not in ("drop", "raise"):
@@ -229,16 +239,17 @@ def build_design(formula: str, data: pd.DataFrame, *, weights: Optional[ArrayLik
             raise InvalidInputError(f"formula {formula!r} has no regressors"
                                     + (" besides the fixed effects" if fe_terms else " (and no intercept)"))
         n = len(index)
-        X = np.empty((n, len(terms)), dtype=np.float64, order="F")
-        offset = 0
-        if intercept:
-            X[:, 0] = 1.0
-            offset = 1
-        for j, name in enumerate(names):
-            vals = cols[name].to_numpy(dtype=np.float64)
-            X[:, offset + j] = vals[keep] if keep is not None else vals
-        yv = cols[depvar].to_numpy(dtype=np.float64)
-        y = np.ascontiguousarray(yv[keep] if keep is not None else yv)
+        if fe_terms and as_columns:  # views of the caller's columns (C++ only reads them)
+            X = [np.ascontiguousarray(_kept(cols[name].to_numpy(dtype=np.float64), keep)) for name in names]
+        else:
+            X = np.empty((n, len(terms)), dtype=np.float64, order="F")
+            offset = 0
+            if intercept:
+                X[:, 0] = 1.0
+                offset = 1
+            for j, name in enumerate(names):
+                X[:, offset + j] = _kept(cols[name].to_numpy(dtype=np.float64), keep)
+        y = np.ascontiguousarray(_kept(cols[depvar].to_numpy(dtype=np.float64), keep))
     else:
         sub = data.loc[keep, used] if n_missing else data[used]
         from formulaic import model_matrix
@@ -282,11 +293,11 @@ def build_design(formula: str, data: pd.DataFrame, *, weights: Optional[ArrayLik
     if fe_terms:
         codes = []
         for j, term in enumerate(fe_terms):
-            c, levels = _label_codes([cols[f"(fe {j}: {v})"] for v in term], keep)
+            c, levels = _label_codes([cols[f"(fe {j}: {v})"] for v in term], keep, borrow=as_columns and plain is not None)
             codes.append(c)
             fe_names.append("^".join(term))
             fe_levels.append(levels)
-        fixed_effects = np.asfortranarray(np.column_stack(codes))
+        fixed_effects = codes if as_columns and plain else np.asfortranarray(np.column_stack(codes))
     return Design(y=y, X=X, terms=terms, depvar=depvar, index=index,
                   n_missing=n_missing, weights=w, clusters=clusters, cluster_names=cluster_names,
                   fixed_effects=fixed_effects, fe_names=fe_names, fe_levels=fe_levels)

@@ -116,10 +116,16 @@ def ols(formula: str, data, *, weights=None, weight_type: str = "analytic", vcov
     if weight_type == "probability" and weights is not None and kind == "iid":
         raise InvalidInputError("probability weights need a robust (HC) or cluster-robust (CR) vcov, not iid")
     s = _resolve_ssc(ssc)
-    design = build_design(formula, data, weights=weights, cluster=cluster, na=na)
-    core = _core.ols(design.X, design.y, design.weights, kind, design.clusters, s.adj, s.cluster_adj,
-                     s.cluster_df, s.fixef_k, bool(s.exact_redundancy), float(collin_tol), weight_type == "probability", design.fixed_effects,
-                     bool(drop_singletons), float(fe_tol), int(fe_max_iter))
+    design = build_design(formula, data, weights=weights, cluster=cluster, na=na, as_columns=True)
+    if isinstance(design.X, list):  # absorbed fixed effects on plain columns: the caller's columns, no copy
+        core = _core.ols_absorbed(design.X, design.y, design.weights, kind, design.clusters, s.adj, s.cluster_adj,
+                                  s.cluster_df, s.fixef_k, bool(s.exact_redundancy), float(collin_tol),
+                                  weight_type == "probability", design.fixed_effects, bool(drop_singletons),
+                                  float(fe_tol), int(fe_max_iter))
+    else:
+        core = _core.ols(design.X, design.y, design.weights, kind, design.clusters, s.adj, s.cluster_adj,
+                         s.cluster_df, s.fixef_k, bool(s.exact_redundancy), float(collin_tol), weight_type == "probability",
+                         design.fixed_effects, bool(drop_singletons), float(fe_tol), int(fe_max_iter))
     call = dict(data=data, weights=weights, weight_type=weight_type, vcov=vcov, cluster=cluster, ssc=ssc,
                 na=na, collin_tol=collin_tol, drop_singletons=drop_singletons, fe_tol=fe_tol, fe_max_iter=fe_max_iter)
     result = RegressionResult(core, design, vcov_type=kind, call=call, formula=formula)

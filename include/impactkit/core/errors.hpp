@@ -32,14 +32,15 @@ inline void require(bool condition, const char* function, const std::string& mes
 
 /// Throws unless every entry of `a` is finite, naming the first offending row (and column).
 template <typename Derived>
-void require_finite(const Eigen::DenseBase<Derived>& a, const char* function, const char* argument) {
+void require_finite(const Eigen::DenseBase<Derived>& a, const char* function, const std::string& argument) {
+  if (a.derived().allFinite()) return;  // vectorised; the scan below only names the offender
   for (Eigen::Index j = 0; j < a.cols(); ++j)
     for (Eigen::Index i = 0; i < a.rows(); ++i) {
       const double v = static_cast<double>(a(i, j));
       if (!std::isfinite(v)) {
         std::string where = "row " + std::to_string(i);
         if (a.cols() > 1) where += ", column " + std::to_string(j);
-        throw_invalid(function, std::string(argument) + " has a non-finite value (" +
+        throw_invalid(function, argument + " has a non-finite value (" +
                                     (std::isnan(v) ? "NaN" : (v > 0 ? "inf" : "-inf")) + ") at " +
                                     where + "; drop or impute missing values first");
       }

@@ -20,6 +20,13 @@
 // the Schur complement of the fixed-effect normal equations). A is factored once (pseudo-inverse:
 // its null space is one constant per connected component); each column then costs four passes
 // (sums, right-hand side, α_b = W_b⁻¹(S_b − C α_s), x̃) and no tolerance is involved.
+//
+// Memory locality. Every pass scatters into or gathers from per-level tables; with 10⁶ levels the
+// table of the large dimension does not stay in cache between passes and each row costs a memory
+// round trip. absorb_fixed_effects therefore orders the rows it keeps by the levels of the largest
+// dimension (a stable counting sort) and gathers the columns once into that order: every pass then
+// reads that table sequentially, and only the small dimensions are accessed at random. Estimators
+// run on the rows in this order and map row-wise outputs (residuals) back to input order.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -30,6 +37,7 @@
 #include <Eigen/Eigenvalues>
 
 #include "errors.hpp"
+#include "gather.hpp"
 #include "groups.hpp"
 #include "threads.hpp"
 #include "vcov.hpp"
@@ -43,21 +51,51 @@ struct demean_options {
 
 /// Rows to keep after iteratively removing observations alone in a group of any dimension
 /// (singletons carry no within-group information; reghdfe, Correia 2015). Returns keep flags.
+/// One counting pass per dimension, then only the removed rows are revisited: a removal lowers the
+/// counts of the row's other groups, which may create new singletons (found through a work list).
 inline std::vector<char> non_singleton_rows(const std::vector<group_codes>& dims, Eigen::Index n) {
   std::vector<char> keep(static_cast<std::size_t>(n), 1);
-  bool changed = true;
-  while (changed) {
-    changed = false;
-    for (const auto& d : dims) {
-      std::vector<Eigen::Index> count(static_cast<std::size_t>(d.n_groups), 0);
-      for (Eigen::Index i = 0; i < n; ++i)
-        if (keep[static_cast<std::size_t>(i)]) ++count[static_cast<std::size_t>(d.code[static_cast<std::size_t>(i)])];
-      for (Eigen::Index i = 0; i < n; ++i)
-        if (keep[static_cast<std::size_t>(i)] && count[static_cast<std::size_t>(d.code[static_cast<std::size_t>(i)])] == 1) {
-          keep[static_cast<std::size_t>(i)] = 0;
-          changed = true;
+  const std::size_t K = dims.size();
+  std::vector<std::vector<Eigen::Index>> count(K);
+  for (std::size_t d = 0; d < K; ++d) {
+    count[d].assign(static_cast<std::size_t>(dims[d].n_groups), 0);
+    for (int g : dims[d].code) ++count[d][static_cast<std::size_t>(g)];
+  }
+  std::vector<Eigen::Index> pending;  // removed rows whose other groups lose a member
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (std::size_t d = 0; d < K; ++d)
+      if (count[d][static_cast<std::size_t>(dims[d].code[static_cast<std::size_t>(i)])] == 1) {
+        keep[static_cast<std::size_t>(i)] = 0;
+        pending.push_back(i);
+        break;
+      }
+  // rows flagged in the first sweep are all singletons of the original counts; remove them and
+  // cascade (a removed row's groups in every dimension lose one member)
+  std::vector<std::vector<Eigen::Index>> start(K), order(K);
+  bool built = false;
+  while (!pending.empty()) {
+    std::vector<Eigen::Index> next;
+    for (Eigen::Index i : pending)
+      for (std::size_t d = 0; d < K; ++d) --count[d][static_cast<std::size_t>(dims[d].code[static_cast<std::size_t>(i)])];
+    // groups that became singletons: find their remaining row (CSR layout, built on first need)
+    for (Eigen::Index i : pending)
+      for (std::size_t d = 0; d < K; ++d) {
+        const int g = dims[d].code[static_cast<std::size_t>(i)];
+        if (count[d][static_cast<std::size_t>(g)] != 1) continue;
+        if (!built) {
+          for (std::size_t e = 0; e < K; ++e) dims[e].sorted_rows(start[e], order[e]);
+          built = true;
         }
-    }
+        for (Eigen::Index t = start[d][static_cast<std::size_t>(g)]; t < start[d][static_cast<std::size_t>(g) + 1]; ++t) {
+          const Eigen::Index r = order[d][static_cast<std::size_t>(t)];
+          if (keep[static_cast<std::size_t>(r)]) {
+            keep[static_cast<std::size_t>(r)] = 0;
+            next.push_back(r);
+            break;
+          }
+        }
+      }
+    pending.swap(next);
   }
   return keep;
 }
@@ -102,10 +140,12 @@ struct demeaned_columns {
   std::vector<double> raw_squared_norm;      ///< Σ x_i² of each column before the projection
 };
 
-/// K fixed-effect dimensions over n rows with (optional) positive weights.
+/// K fixed-effect dimensions over n rows with (optional) positive weights. The dimensions are
+/// borrowed (they must outlive the object); the weights are copied.
 class absorbed_effects {
  public:
-  absorbed_effects(std::vector<group_codes> dims, const double* w) : dims_(std::move(dims)) {
+  absorbed_effects(std::vector<group_codes>&& dims, const double* w) = delete;  // the dimensions would dangle
+  absorbed_effects(const std::vector<group_codes>& dims, const double* w) : dims_(dims) {
     detail::require(!dims_.empty(), "absorbed_effects", "no fixed-effect dimension given");
     n_ = dims_[0].size();
     for (const auto& d : dims_) detail::require(d.size() == n_, "absorbed_effects", "fixed-effect dimensions differ in length");
@@ -128,9 +168,30 @@ class absorbed_effects {
   demeaned_columns demean(const std::vector<const double*>& column_data, const Eigen::Index* row_map,
                           const demean_options& opt = {}) const {
     const Eigen::Index m = static_cast<Eigen::Index>(column_data.size());
+    Eigen::MatrixXd values(n_, m);
+    const int threads = detail::threads_for(m, static_cast<double>(n_));
+#pragma omp parallel for schedule(static, 1) num_threads(threads) if (threads > 1)
+    for (Eigen::Index j = 0; j < m; ++j) {
+      const double* x = column_data[static_cast<std::size_t>(j)];
+      double* v = values.col(j).data();
+      if (row_map)
+        for (Eigen::Index i = 0; i < n_; ++i) v[i] = x[row_map[i]];
+      else
+        std::copy(x, x + n_, v);
+    }
+    demeaned_columns out = demean_in_place(values, opt);
+    out.values.swap(values);
+    return out;
+  }
+
+  /// Applies M_D to the columns of `values` in place (n×m); returns the coefficients removed and
+  /// the iteration counts (`values` of the result is left empty).
+  demeaned_columns demean_in_place(Eigen::Ref<Eigen::MatrixXd> values, const demean_options& opt = {}) const {
+    detail::require(values.rows() == n_, "demean", "the columns have " + std::to_string(values.rows()) + " rows but the fixed effects " +
+                                                       std::to_string(n_));
+    const Eigen::Index m = values.cols();
     detail::require(opt.tol > 0 && opt.max_iter > 0, "demean", "tol and max_iter must be positive");
     demeaned_columns out;
-    out.values.resize(n_, m);
     out.coefficients.resize(dims_.size());
     for (std::size_t d = 0; d < dims_.size(); ++d) out.coefficients[d].resize(dims_[d].n_groups, m);
     out.iterations.assign(static_cast<std::size_t>(m), 0);
@@ -140,7 +201,7 @@ class absorbed_effects {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
     for (Eigen::Index j = 0; j < m; ++j) {
       const std::size_t jj = static_cast<std::size_t>(j);
-      failed[jj] = demean_column(column_data[jj], row_map, opt, j, out) ? 0 : 1;
+      failed[jj] = demean_column(values.col(j).data(), opt, j, out) ? 0 : 1;
     }
     for (Eigen::Index j = 0; j < m; ++j)
       if (failed[static_cast<std::size_t>(j)])
@@ -197,24 +258,21 @@ class absorbed_effects {
     }
   }
 
-  bool demean_column(const double* x, const Eigen::Index* row_map, const demean_options& opt, Eigen::Index j,
-                     demeaned_columns& out) const {
+  bool demean_column(double* x, const demean_options& opt, Eigen::Index j, demeaned_columns& out) const {
     const std::size_t K = dims_.size();
-    auto value = [&](Eigen::Index i) { return x[row_map ? row_map[i] : i]; };
+    const double* w = w_.empty() ? nullptr : w_.data();
     std::vector<Eigen::VectorXd> S(K), alpha(K);
     double raw = 0;
-    for (std::size_t d = 0; d < K; ++d) {
+    for (Eigen::Index i = 0; i < n_; ++i) raw += x[i] * x[i];
+    for (std::size_t d = 0; d < K; ++d) {  // S_d = Σ_{i∈g} w_i x_i
       S[d] = Eigen::VectorXd::Zero(dims_[d].n_groups);
       alpha[d] = Eigen::VectorXd::Zero(dims_[d].n_groups);
       const int* gd = dims_[d].code.data();
-      if (d == 0)
-        for (Eigen::Index i = 0; i < n_; ++i) {
-          const double v = value(i);
-          S[d][gd[i]] += weight(i) * v;
-          raw += v * v;
-        }
+      double* sd = S[d].data();
+      if (w)
+        for (Eigen::Index i = 0; i < n_; ++i) sd[gd[i]] += w[i] * x[i];
       else
-        for (Eigen::Index i = 0; i < n_; ++i) S[d][gd[i]] += weight(i) * value(i);
+        for (Eigen::Index i = 0; i < n_; ++i) sd[gd[i]] += x[i];
     }
     out.raw_squared_norm[static_cast<std::size_t>(j)] = raw;
     bool converged = true;
@@ -228,7 +286,12 @@ class absorbed_effects {
       Eigen::VectorXd rhs = S[sm];
       const int* gb = dims_[b].code.data();
       const int* gs = dims_[sm].code.data();
-      for (Eigen::Index i = 0; i < n_; ++i) rhs[gs[i]] -= weight(i) * mean_b[gb[i]];
+      const double* mb = mean_b.data();
+      double* rh = rhs.data();
+      if (w)
+        for (Eigen::Index i = 0; i < n_; ++i) rh[gs[i]] -= w[i] * mb[gb[i]];
+      else
+        for (Eigen::Index i = 0; i < n_; ++i) rh[gs[i]] -= mb[gb[i]];
       alpha[sm] = schur_pinv_ * rhs;
       update_dimension(b, S, alpha);
     } else {
@@ -266,10 +329,10 @@ class absorbed_effects {
     out.iterations[static_cast<std::size_t>(j)] = iter;
     if (!converged) return false;
     for (std::size_t d = 0; d < K; ++d) out.coefficients[d].col(j) = alpha[d];
-    for (Eigen::Index i = 0; i < n_; ++i) {
-      double s = value(i);
-      for (std::size_t d = 0; d < K; ++d) s -= alpha[d][dims_[d].code[static_cast<std::size_t>(i)]];
-      out.values(i, j) = s;
+    for (std::size_t d = 0; d < K; ++d) {  // x̃ = x − Σ_d α_d[g_d(i)], one dimension at a time
+      const int* gd = dims_[d].code.data();
+      const double* ad = alpha[d].data();
+      for (Eigen::Index i = 0; i < n_; ++i) x[i] -= ad[gd[i]];
     }
     return true;
   }
@@ -284,19 +347,26 @@ class absorbed_effects {
     const group_codes& big = dims_[small == 0 ? 1 : 0];
     const int* gs = dims_[static_cast<std::size_t>(small)].code.data();
     const Eigen::Index Gb = big.n_groups;
-    // (small code, weight) of every row, scattered into the order of the large groups (counting sort)
+    // (small code, weight) of every row in the order of the large groups: as given when the rows
+    // are already ordered by the large dimension (absorb_fixed_effects does so), else a counting sort
     std::vector<Eigen::Index> start(static_cast<std::size_t>(Gb) + 1, 0);
     for (int g : big.code) ++start[static_cast<std::size_t>(g) + 1];
     for (std::size_t g = 0; g < static_cast<std::size_t>(Gb); ++g) start[g + 1] += start[g];
-    std::vector<int> sorted_s(static_cast<std::size_t>(n_));
-    std::vector<double> sorted_w(w_.empty() ? 0 : static_cast<std::size_t>(n_));
-    {
+    std::vector<int> sorted_s_store;
+    std::vector<double> sorted_w_store;
+    const int* sorted_s = gs;
+    const double* sorted_w = w_.empty() ? nullptr : w_.data();
+    if (!std::is_sorted(big.code.begin(), big.code.end())) {
+      sorted_s_store.resize(static_cast<std::size_t>(n_));
+      sorted_w_store.resize(w_.empty() ? 0 : static_cast<std::size_t>(n_));
       std::vector<Eigen::Index> next(start.begin(), start.end() - 1);
       for (Eigen::Index i = 0; i < n_; ++i) {
         const Eigen::Index pos = next[static_cast<std::size_t>(big.code[static_cast<std::size_t>(i)])]++;
-        sorted_s[static_cast<std::size_t>(pos)] = gs[i];
-        if (!w_.empty()) sorted_w[static_cast<std::size_t>(pos)] = w_[static_cast<std::size_t>(i)];
+        sorted_s_store[static_cast<std::size_t>(pos)] = gs[i];
+        if (!w_.empty()) sorted_w_store[static_cast<std::size_t>(pos)] = w_[static_cast<std::size_t>(i)];
       }
+      sorted_s = sorted_s_store.data();
+      if (!w_.empty()) sorted_w = sorted_w_store.data();
     }
     const Eigen::Index chunks = std::max<Eigen::Index>(1, std::min<Eigen::Index>(16, Gb / 1024));
     const Eigen::Index per = (Gb + chunks - 1) / chunks;
@@ -311,9 +381,9 @@ class absorbed_effects {
       for (Eigen::Index g = c * per; g < std::min(Gb, (c + 1) * per); ++g) {
         touched.clear();
         for (Eigen::Index t = start[static_cast<std::size_t>(g)]; t < start[static_cast<std::size_t>(g) + 1]; ++t) {
-          const int sc = sorted_s[static_cast<std::size_t>(t)];
+          const int sc = sorted_s[t];
           if (row[sc] == 0) touched.push_back(sc);
-          row[sc] += sorted_w.empty() ? 1.0 : sorted_w[static_cast<std::size_t>(t)];
+          row[sc] += sorted_w ? sorted_w[t] : 1.0;
         }
         for (int a : touched)
           for (int bb : touched) acc(a, bb) += row[a] * row[bb] * inv_b[g];
@@ -330,7 +400,7 @@ class absorbed_effects {
     schur_pinv_ = eig.eigenvectors() * inv_ev.asDiagonal() * eig.eigenvectors().transpose();
   }
 
-  std::vector<group_codes> dims_;
+  const std::vector<group_codes>& dims_;
   Eigen::Index n_ = 0;
   std::vector<double> w_;
   std::vector<Eigen::VectorXd> inv_weight_;
@@ -352,77 +422,175 @@ struct absorb_options {
   /// A column is spanned by the fixed effects when its within-transformed norm is at most this
   /// fraction of its raw norm (the projection is exact only to demean.tol); it is then set to 0.
   double collin_tol = 1e-6;
+  /// Order the kept rows by the levels of the largest dimension (see the file comment); false
+  /// keeps input order (callers that pair the rows with data of their own, e.g. GLM weights).
+  bool group_order = true;
 };
 
 /// Columns with the fixed effects projected out, restricted to the rows that survive singleton
-/// removal, with everything an estimator needs downstream (weights, cluster labels and labels of
-/// the fixed effects on those rows, absorbed degrees of freedom). Shared by every estimator that
-/// absorbs fixed effects (OLS, IV, GLMs).
+/// removal, with everything an estimator needs downstream (weights, cluster labels and fixed-effect
+/// levels on those rows, absorbed degrees of freedom). Shared by every estimator that absorbs fixed
+/// effects (OLS, IV, GLMs). The within rows are the kept rows in the order of the levels of the
+/// largest fixed effect (absorb_options::group_order) or in input order.
 struct within_transformed {
   demeaned_columns columns;              ///< m×c values and the fixed-effect coefficients per column
-  std::vector<Eigen::Index> rows;        ///< rows of the input used, in order (all rows: 0..n-1)
+  std::vector<Eigen::Index> rows;        ///< kept input rows, ascending (empty when all rows are kept)
+  detail::row_permutation order;         ///< kept row t sits at within row dest[t] (empty: input order)
   bool all_rows = true;
-  std::vector<group_codes> dims;         ///< fixed effects on the used rows
-  Eigen::MatrixXi labels;                ///< input labels of the fixed effects on the used rows
-  std::vector<double> weights;           ///< weights on the used rows (empty: unweighted)
-  vcov_spec vcov;                        ///< the caller's spec with cluster labels on the used rows
+  std::vector<group_codes> dims;         ///< fixed effects on the within rows
+  std::vector<Eigen::VectorXi> level_label;  ///< per dimension: the input label of each level (int range)
+  std::vector<double> weights;           ///< weights on the within rows (empty: unweighted)
+  vcov_spec vcov;                        ///< the caller's spec with cluster labels on the within rows
   absorbed_dof dof;
   std::vector<char> spanned;             ///< per column: numerically spanned by the fixed effects
-  Eigen::Index n_input = 0;
+  Eigen::Index n_input = 0, n_kept = 0;
 
-  Eigen::Index n() const { return static_cast<Eigen::Index>(rows.size()); }
+  Eigen::Index n() const { return n_kept; }
   const double* weight_data() const { return weights.empty() ? nullptr : weights.data(); }
   Eigen::Index levels(std::size_t d) const { return dims[d].n_groups; }
-  /// Restrict a length-n_input column to the used rows.
+  /// A length-n_input column on the within rows.
   Eigen::VectorXd used(const double* x) const {
     Eigen::VectorXd out(n());
-    for (Eigen::Index i = 0; i < n(); ++i) out(i) = x[rows[static_cast<std::size_t>(i)]];
+    gather(x, out.data());
     return out;
   }
-  /// Map a fixed-effect coefficient matrix column to (labels, values) of dimension d.
-  Eigen::VectorXi level_labels(std::size_t d) const {
-    Eigen::VectorXi out(dims[d].n_groups);
-    for (Eigen::Index i = 0; i < n(); ++i) out(dims[d].code[static_cast<std::size_t>(i)]) = labels(i, static_cast<Eigen::Index>(d));
+  /// dst (n() entries) = the length-n_input column x on the within rows.
+  template <typename T>
+  void gather(const T* x, T* dst) const {
+    const Eigen::Index* kept = all_rows ? nullptr : rows.data();
+    if (!order.empty()) {
+      std::vector<T> tmp;
+      order.scatter(x, kept, dst, tmp);
+    } else if (kept) {
+      for (Eigen::Index t = 0; t < n(); ++t) dst[t] = x[kept[t]];
+    } else {
+      std::copy(x, x + n(), dst);
+    }
+  }
+  /// A vector over the within rows, put back in input order (ascending kept rows).
+  Eigen::VectorXd in_input_order(const Eigen::VectorXd& v) const {
+    if (order.empty()) return v;
+    Eigen::VectorXd out(n());
+    std::vector<double> tmp;
+    order.gather(v.data(), out.data(), tmp);
     return out;
   }
+  /// The input label of each level of dimension d.
+  const Eigen::VectorXi& level_labels(std::size_t d) const { return level_label[d]; }
 };
 
-/// Projects the fixed effects `fe_labels` (n×K integer labels) out of the columns `columns[j]`
-/// (each of length n), after removing singletons. Absorbed df per spec.ssc: Σ G_d − (K − 1)
-/// (fixest, pyfixest) or exact redundancy (reghdfe); for cluster-robust variances under
-/// fixef_count::nonnested, a dimension nested in a cluster dimension counts one level.
+/// Projects the fixed effects `fe` (K borrowed label columns of length n) out of the columns
+/// `columns[j]` (each of length n), after removing singletons. Absorbed df per spec.ssc:
+/// Σ G_d − (K − 1) (fixest, pyfixest) or exact redundancy (reghdfe); for cluster-robust variances
+/// under fixef_count::nonnested, a dimension nested in a cluster dimension counts one level.
+/// Levels are numbered in order of first appearance among the kept rows (input order).
 inline within_transformed absorb_fixed_effects(const std::vector<const double*>& columns, Eigen::Index n, const double* w,
-                                               const Eigen::MatrixXi& fe_labels, const vcov_spec& spec, const absorb_options& opt = {}) {
+                                               const std::vector<label_column>& fe, const vcov_spec& spec, const absorb_options& opt = {}) {
   const char* fn = "absorb_fixed_effects";
-  detail::require(fe_labels.rows() == n, fn, "fixed-effect labels have " + std::to_string(fe_labels.rows()) +
-                                                 " rows but the data have " + std::to_string(n));
-  detail::require(fe_labels.cols() >= 1, fn, "no fixed-effect dimension given");
-  const Eigen::Index K = fe_labels.cols();
+  detail::require(!fe.empty(), fn, "no fixed-effect dimension given");
+  for (const auto& f : fe)
+    detail::require(f.size == n, fn, "fixed-effect labels have " + std::to_string(f.size) + " rows but the data have " + std::to_string(n));
+  if (is_cluster_kind(spec.kind))
+    detail::require(spec.clusters.rows() == n, fn, "cluster labels have " + std::to_string(spec.clusters.rows()) +
+                                                       " rows but the data have " + std::to_string(n));
+  const std::size_t K = fe.size();
   within_transformed out;
   out.n_input = n;
-  std::vector<group_codes> dims;
-  for (Eigen::Index d = 0; d < K; ++d) dims.push_back(factorize(fe_labels.col(d)));
-  const std::vector<char> keep = opt.drop_singletons ? non_singleton_rows(dims, n) : std::vector<char>(static_cast<std::size_t>(n), 1);
-  out.rows.reserve(static_cast<std::size_t>(n));
-  for (Eigen::Index i = 0; i < n; ++i)
-    if (keep[static_cast<std::size_t>(i)]) out.rows.push_back(i);
-  const Eigen::Index m = out.n();
+
+  // 1. codes on all rows, singletons, kept rows
+  std::vector<group_codes> all(K);
+  {
+    const int threads = detail::threads_for(static_cast<Eigen::Index>(K), static_cast<double>(n));
+#pragma omp parallel for schedule(static, 1) num_threads(threads) if (threads > 1)
+    for (std::ptrdiff_t d = 0; d < static_cast<std::ptrdiff_t>(K); ++d) all[static_cast<std::size_t>(d)] = factorize(fe[static_cast<std::size_t>(d)]);
+  }
+  std::vector<char> keep;
+  Eigen::Index m = n;
+  if (opt.drop_singletons) {
+    keep = non_singleton_rows(all, n);
+    m = 0;
+    for (char k : keep) m += k;
+  }
   detail::require(m > 0, fn, "every observation is a fixed-effect singleton; nothing is left to estimate");
+  out.n_kept = m;
   out.all_rows = m == n;
-  auto subset = [&](const Eigen::MatrixXi& a) {
-    if (out.all_rows) return a;
-    Eigen::MatrixXi b(m, a.cols());
-    for (Eigen::Index i = 0; i < m; ++i) b.row(i) = a.row(out.rows[static_cast<std::size_t>(i)]);
-    return b;
-  };
-  out.labels = subset(fe_labels);
-  for (Eigen::Index d = 0; d < K; ++d) out.dims.push_back(factorize(out.labels.col(d)));
+  if (!out.all_rows) {
+    out.rows.reserve(static_cast<std::size_t>(m));
+    for (Eigen::Index i = 0; i < n; ++i)
+      if (keep[static_cast<std::size_t>(i)]) out.rows.push_back(i);
+  }
+  keep = std::vector<char>();
+  auto kept_row = [&](Eigen::Index t) { return out.all_rows ? t : out.rows[static_cast<std::size_t>(t)]; };
+
+  // 2. levels renumbered by first appearance among the kept rows (groups emptied by singleton
+  //    removal disappear); the input label of each level
+  std::vector<std::vector<int>> renumber(K);
+  out.level_label.resize(K);
+  out.dims.resize(K);
+  for (std::size_t d = 0; d < K; ++d) {
+    renumber[d].assign(static_cast<std::size_t>(all[d].n_groups), -1);
+    std::vector<Eigen::Index> first;
+    int next = 0;
+    for (Eigen::Index t = 0; t < m; ++t) {
+      const Eigen::Index i = kept_row(t);
+      int& c = renumber[d][static_cast<std::size_t>(all[d].code[static_cast<std::size_t>(i)])];
+      if (c < 0) {
+        c = next++;
+        first.push_back(i);
+      }
+    }
+    out.dims[d].n_groups = next;
+    out.level_label[d].resize(next);
+    for (int g = 0; g < next; ++g) out.level_label[d](g) = static_cast<int>(fe[d](first[static_cast<std::size_t>(g)]));
+  }
+
+  // 3. row order: kept rows ordered by the levels of the largest dimension (stable counting sort)
+  std::size_t big = 0;
+  for (std::size_t d = 1; d < K; ++d)
+    if (out.dims[d].n_groups > out.dims[big].n_groups) big = d;
+  if (opt.group_order && out.dims[big].n_groups > 1 && m < (Eigen::Index{1} << 31) - 1) {
+    const int G = out.dims[big].n_groups;
+    std::vector<std::int32_t> next(static_cast<std::size_t>(G) + 1, 0);
+    const int* code = all[big].code.data();
+    const int* ren = renumber[big].data();
+    for (Eigen::Index t = 0; t < m; ++t) ++next[static_cast<std::size_t>(ren[code[kept_row(t)]]) + 1];
+    for (std::size_t g = 0; g < static_cast<std::size_t>(G); ++g) next[g + 1] += next[g];
+    group_codes& b = out.dims[big];
+    b.code.resize(static_cast<std::size_t>(m));
+    for (int g = 0; g < G; ++g)
+      std::fill(b.code.begin() + next[static_cast<std::size_t>(g)], b.code.begin() + next[static_cast<std::size_t>(g) + 1], g);
+    std::vector<std::int32_t> dest(static_cast<std::size_t>(m));
+    for (Eigen::Index t = 0; t < m; ++t) dest[static_cast<std::size_t>(t)] = next[static_cast<std::size_t>(ren[code[kept_row(t)]])]++;
+    out.order = detail::row_permutation(dest);
+  }
+  if (!out.order.empty()) all[big].code = std::vector<int>();
+  for (std::size_t d = 0; d < K; ++d) {
+    if (!out.order.empty() && d == big) continue;
+    group_codes& g = out.dims[d];
+    g.code.resize(static_cast<std::size_t>(m));
+    out.gather(all[d].code.data(), g.code.data());
+    const int* ren = renumber[d].data();
+    for (int& v : g.code) v = ren[v];
+    all[d].code = std::vector<int>();
+  }
+
+  // 4. data on the within rows: weights, columns (gathered once, then projected in place)
   if (w) {
     out.weights.resize(static_cast<std::size_t>(m));
-    for (Eigen::Index i = 0; i < m; ++i) out.weights[static_cast<std::size_t>(i)] = w[out.rows[static_cast<std::size_t>(i)]];
+    out.gather(w, out.weights.data());
   }
-  const absorbed_effects fe(out.dims, out.weight_data());
-  out.columns = fe.demean(columns, out.all_rows ? nullptr : out.rows.data(), opt.demean);
+  const Eigen::Index c = static_cast<Eigen::Index>(columns.size());
+  Eigen::MatrixXd values(m, c);
+  {
+    const int threads = detail::threads_for(c, static_cast<double>(m));
+#pragma omp parallel for schedule(static, 1) num_threads(threads) if (threads > 1)
+    for (Eigen::Index j = 0; j < c; ++j) out.gather(columns[static_cast<std::size_t>(j)], values.col(j).data());
+  }
+  {
+    const absorbed_effects effects(out.dims, out.weight_data());
+    out.columns = effects.demean_in_place(values, opt.demean);
+  }
+  out.columns.values.swap(values);
   out.spanned.assign(columns.size(), 0);
   for (std::size_t j = 0; j < columns.size(); ++j) {
     const double raw = out.columns.raw_squared_norm[j];
@@ -431,22 +599,39 @@ inline within_transformed absorb_fixed_effects(const std::vector<const double*>&
       out.spanned[j] = 1;
     }
   }
-  // Absorbed coefficients: Σ G_d minus redundant levels (see small_sample::exact_redundancy).
+
+  // 5. absorbed coefficients: Σ G_d minus redundant levels (see small_sample::exact_redundancy)
   Eigen::Index levels = 0;
   for (const auto& d : out.dims) levels += d.n_groups;
-  Eigen::Index redundant = K - 1;
-  if (spec.ssc.exact_redundancy && K >= 2) redundant = connected_components(out.dims[0], out.dims[1]) + (K - 2);
-  out.vcov = spec;
+  Eigen::Index redundant = static_cast<Eigen::Index>(K) - 1;
+  if (spec.ssc.exact_redundancy && K >= 2) redundant = connected_components(out.dims[0], out.dims[1]) + (static_cast<Eigen::Index>(K) - 2);
+  out.vcov.kind = spec.kind;
+  out.vcov.ssc = spec.ssc;
   const fixef_count rule = spec.ssc.fixef_k;
   out.dof.k_fe = rule == fixef_count::none ? 0 : levels - redundant;
   out.dof.k_fe_cluster = out.dof.k_fe;
   if (is_cluster_kind(spec.kind)) {
-    detail::require(spec.clusters.rows() == n, fn, "cluster labels have " + std::to_string(spec.clusters.rows()) +
-                                                       " rows but the data have " + std::to_string(n));
-    out.vcov.clusters = subset(spec.clusters);
+    const Eigen::Index nc = spec.clusters.cols();
+    out.vcov.clusters.resize(m, nc);
+    for (Eigen::Index j = 0; j < nc; ++j) {
+      // clustering on a fixed effect (the usual case): its level codes are the cluster labels
+      const int* cl = spec.clusters.col(j).data();
+      std::size_t same = K;
+      for (std::size_t d = 0; d < K && same == K; ++d)
+        if (fe[d].visit([&](const auto& v) {
+              for (Eigen::Index i = 0; i < n; ++i)
+                if (v(i) != cl[i]) return false;
+              return true;
+            }))
+          same = d;
+      if (same < K)
+        std::copy(out.dims[same].code.begin(), out.dims[same].code.end(), out.vcov.clusters.col(j).data());
+      else
+        out.gather(cl, out.vcov.clusters.col(j).data());
+    }
     if (rule == fixef_count::nonnested) {
       std::vector<group_codes> cl;
-      for (Eigen::Index c = 0; c < out.vcov.clusters.cols(); ++c) cl.push_back(factorize(out.vcov.clusters.col(c)));
+      for (Eigen::Index j = 0; j < nc; ++j) cl.push_back(factorize(out.vcov.clusters.col(j)));
       for (const auto& d : out.dims)
         for (const auto& c : cl)
           if (nested_in(d, c)) {
@@ -456,6 +641,16 @@ inline within_transformed absorb_fixed_effects(const std::vector<const double*>&
     }
   }
   return out;
+}
+
+/// The same with the fixed effects as an n×K matrix of integer labels.
+inline within_transformed absorb_fixed_effects(const std::vector<const double*>& columns, Eigen::Index n, const double* w,
+                                               const Eigen::MatrixXi& fe_labels, const vcov_spec& spec, const absorb_options& opt = {}) {
+  detail::require(fe_labels.rows() == n, "absorb_fixed_effects", "fixed-effect labels have " + std::to_string(fe_labels.rows()) +
+                                                                     " rows but the data have " + std::to_string(n));
+  std::vector<label_column> fe;
+  for (Eigen::Index d = 0; d < fe_labels.cols(); ++d) fe.push_back(label_column::of(fe_labels.col(d).data(), n));
+  return absorb_fixed_effects(columns, n, w, fe, spec, opt);
 }
 
 }  // namespace impactkit

@@ -513,6 +513,7 @@ inline irls_fit run_irls(const glm_sample& s, glm_family f, const glm_options& o
   const const_matrix_map X = s.X();
   absorb_options absorb = opt.absorb;
   absorb.drop_singletons = false;  // done before (drop_uninformative_groups)
+  absorb.group_order = false;      // the IRLS weights and working responses stay in sample order
 
   Eigen::VectorXd eta = initial_eta(f, s.y, s.w);
   double dev = total_deviance(f, s.y, eta, s.w);

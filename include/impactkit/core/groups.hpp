@@ -84,6 +84,29 @@ group_codes factorize(const Labels& labels) {
   return out;
 }
 
+/// A borrowed, read-only column of integer labels, 32- or 64-bit (e.g. a numpy array): lets the
+/// fixed-effect and cluster machinery read the caller's labels without a copy.
+struct label_column {
+  const std::int32_t* i32 = nullptr;
+  const std::int64_t* i64 = nullptr;
+  Eigen::Index size = 0;
+
+  static label_column of(const std::int32_t* data, Eigen::Index n) { return label_column{data, nullptr, n}; }
+  static label_column of(const std::int64_t* data, Eigen::Index n) { return label_column{nullptr, data, n}; }
+  std::int64_t operator()(Eigen::Index i) const { return i32 ? i32[i] : i64[i]; }
+  /// Calls f with an Eigen vector map of the labels (one instantiation per width, no per-row branch).
+  template <typename F>
+  decltype(auto) visit(F&& f) const {
+    if (i32) return f(Eigen::Map<const Eigen::Matrix<std::int32_t, Eigen::Dynamic, 1>>(i32, size));
+    return f(Eigen::Map<const Eigen::Matrix<std::int64_t, Eigen::Dynamic, 1>>(i64, size));
+  }
+};
+
+/// Dense codes of a borrowed label column.
+inline group_codes factorize(const label_column& labels) {
+  return labels.visit([](const auto& v) { return factorize(v); });
+}
+
 /// The intersection of two groupings (e.g. firm x year for multiway clustering).
 inline group_codes intersect(const group_codes& a, const group_codes& b) {
   Eigen::Matrix<std::int64_t, Eigen::Dynamic, 1> pair(a.size());

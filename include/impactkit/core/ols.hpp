@@ -170,16 +170,66 @@ inline void recover_fixed_effects(const within_transformed& wt, const std::vecto
   }
 }
 
+/// Least squares with absorbed fixed effects on borrowed columns x[j], y (length n) and label
+/// columns fe[d]: the fixed effects of opt.fixed_effects are ignored in favour of `fe`.
+inline ols_result fit_absorbed(const std::vector<const double*>& x, const double* y, Eigen::Index n, const double* w,
+                               const std::vector<label_column>& fe, const ols_options& opt, const char* fn) {
+  const Eigen::Index k = static_cast<Eigen::Index>(x.size());
+  require(n > 0, fn, "no observations");
+  require(k > 0, fn, "X has no columns");
+  require_finite(Eigen::Map<const Eigen::VectorXd>(y, n), fn, "y");
+  for (Eigen::Index j = 0; j < k; ++j)
+    require_finite(Eigen::Map<const Eigen::VectorXd>(x[static_cast<std::size_t>(j)], n), fn, "X column " + std::to_string(j));
+  require(opt.collin_tol >= 0 && opt.collin_tol < 1, fn, "collin_tol must be in [0, 1)");
+  if (w && opt.probability_weights)
+    require(opt.vcov.kind != vcov_kind::iid, fn, "probability weights need a robust or cluster-robust vcov, not iid");
+
+  ols_result r;
+  least_squares_solution ls;
+  std::vector<const double*> columns(x);
+  columns.push_back(y);
+  within_transformed wt = absorb_fixed_effects(columns, n, w, fe, opt.vcov, opt.absorb);
+  const Eigen::Index m = wt.n();
+  const demeaned_columns& dm = wt.columns;
+  const double* wd = wt.weight_data();
+  for (const auto& d : wt.dims) r.fe_sizes.push_back(d.n_groups);
+  fit_and_infer(dm.values.leftCols(k), dm.values.col(k), wd, opt, wt.vcov, wt.dof, fn, ls, r);
+  r.residuals = wt.in_input_order(r.residuals);
+
+  r.has_intercept = true;
+  r.k_fe = wt.dof.k_fe;
+  r.n_singletons = n - m;
+  for (int it : dm.iterations) r.demean_iterations = std::max(r.demean_iterations, it);
+  {  // TSS does not depend on the row order: the kept rows in input order (a sequential read)
+    Eigen::VectorXd y_kept, w_kept;
+    if (wt.all_rows) {
+      r.tss = total_sum_of_squares(Eigen::Map<const Eigen::VectorXd>(y, n), w, true);
+    } else {
+      y_kept.resize(m);
+      if (w) w_kept.resize(m);
+      for (Eigen::Index t = 0; t < m; ++t) {
+        y_kept(t) = y[wt.rows[static_cast<std::size_t>(t)]];
+        if (w) w_kept(t) = w[wt.rows[static_cast<std::size_t>(t)]];
+      }
+      r.tss = total_sum_of_squares(y_kept, w ? w_kept.data() : nullptr, true);
+    }
+  }
+  const double tss_within = total_sum_of_squares(dm.values.col(k), wd, false);
+  r.r2 = r.tss > 0 ? 1.0 - r.rss / r.tss : std::numeric_limits<double>::quiet_NaN();
+  r.r2_within = tss_within > 0 ? 1.0 - r.rss / tss_within : std::numeric_limits<double>::quiet_NaN();
+  r.adj_r2 = r.tss > 0 ? 1.0 - (1.0 - r.r2) * static_cast<double>(m - 1) / r.df_resid : std::numeric_limits<double>::quiet_NaN();
+
+  recover_fixed_effects(wt, r.kept_columns, r.coef, k, r);
+  if (!wt.all_rows) r.used_rows = std::move(wt.rows);
+  return r;
+}
+
 inline ols_result fit_linear(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y, const double* w,
                              const ols_options& opt, const char* fn) {
   const Eigen::Index n = X.rows(), k = X.cols();
   require(n > 0, fn, "no observations");
   require(k > 0, fn, "X has no columns");
   require(y.size() == n, fn, "y has " + std::to_string(y.size()) + " rows but X has " + std::to_string(n));
-  if (opt.fixed_effects.size() > 0) {  // otherwise checked inside the solver's first pass
-    require_finite(y, fn, "y");
-    require_finite(X, fn, "X");
-  }
   require(opt.collin_tol >= 0 && opt.collin_tol < 1, fn, "collin_tol must be in [0, 1)");
   if (w && opt.probability_weights)
     require(opt.vcov.kind != vcov_kind::iid, fn, "probability weights need a robust or cluster-robust vcov, not iid");
@@ -205,30 +255,11 @@ inline ols_result fit_linear(const Eigen::Ref<const Eigen::MatrixXd>& X, const E
     return r;
   }
 
-  // ---- absorbed fixed effects ------------------------------------------------------------------
   std::vector<const double*> columns;
   for (Eigen::Index j = 0; j < k; ++j) columns.push_back(X.col(j).data());
-  columns.push_back(y.data());
-  const within_transformed wt = absorb_fixed_effects(columns, n, w, opt.fixed_effects, opt.vcov, opt.absorb);
-  const Eigen::Index m = wt.n();
-  const demeaned_columns& dm = wt.columns;
-  const double* wd = wt.weight_data();
-  for (const auto& d : wt.dims) r.fe_sizes.push_back(d.n_groups);
-  fit_and_infer(dm.values.leftCols(k), dm.values.col(k), wd, opt, wt.vcov, wt.dof, fn, ls, r);
-
-  r.has_intercept = true;
-  r.k_fe = wt.dof.k_fe;
-  r.n_singletons = n - m;
-  if (!wt.all_rows) r.used_rows = wt.rows;
-  for (int it : dm.iterations) r.demean_iterations = std::max(r.demean_iterations, it);
-  r.tss = total_sum_of_squares(wt.used(y.data()), wd, true);
-  const double tss_within = total_sum_of_squares(dm.values.col(k), wd, false);
-  r.r2 = r.tss > 0 ? 1.0 - r.rss / r.tss : std::numeric_limits<double>::quiet_NaN();
-  r.r2_within = tss_within > 0 ? 1.0 - r.rss / tss_within : std::numeric_limits<double>::quiet_NaN();
-  r.adj_r2 = r.tss > 0 ? 1.0 - (1.0 - r.r2) * static_cast<double>(m - 1) / r.df_resid : std::numeric_limits<double>::quiet_NaN();
-
-  recover_fixed_effects(wt, r.kept_columns, r.coef, k, r);
-  return r;
+  std::vector<label_column> fe;
+  for (Eigen::Index d = 0; d < opt.fixed_effects.cols(); ++d) fe.push_back(label_column::of(opt.fixed_effects.col(d).data(), n));
+  return fit_absorbed(columns, y.data(), n, w, fe, opt, fn);
 }
 
 }  // namespace detail
@@ -236,6 +267,18 @@ inline ols_result fit_linear(const Eigen::Ref<const Eigen::MatrixXd>& X, const E
 /// OLS of y on X (X includes the intercept column if wanted).
 inline ols_result ols(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y, const ols_options& opt = {}) {
   return detail::fit_linear(X, y, nullptr, opt, "ols");
+}
+
+/// Least squares with absorbed fixed effects on columns the caller keeps (nothing n-long is copied
+/// before the within transformation): x[j] and y of length n, w null (OLS) or positive weights,
+/// fe[d] the fixed-effect label columns. opt.fixed_effects is ignored; everything else as ols/wls.
+inline ols_result ols_absorbed(const std::vector<const double*>& x, const double* y, Eigen::Index n, const double* w,
+                               const std::vector<label_column>& fe, const ols_options& opt = {}) {
+  if (w)
+    for (Eigen::Index i = 0; i < n; ++i)
+      detail::require(std::isfinite(w[i]) && w[i] > 0, "wls",
+                      "weights must be positive and finite; row " + std::to_string(i) + " has " + std::to_string(w[i]));
+  return detail::fit_absorbed(x, y, n, w, fe, opt, w ? "wls" : "ols");
 }
 
 /// WLS with positive weights w (analytic weights by default; probability weights via options).

@@ -267,6 +267,7 @@ inline iv_result fit_iv(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen:
     Pi.col(j) = fs.instrument_coef;
     V.col(j) = fs.fit.residuals;
     Dhat.col(j) = Dd.col(j) - fs.fit.residuals;
+    if (fe) fs.fit.residuals = wt.in_input_order(fs.fit.residuals);
     // R² of the full first stage (with fixed effects: of the model including them) and within R²
     fs.fit.has_intercept = intercept;
     const Eigen::VectorXd d_raw = fe ? wt.used(D.col(j).data()) : Eigen::VectorXd(D.col(j));
@@ -321,7 +322,7 @@ inline iv_result fit_iv(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen:
   r.df_inference = v.df;
   r.kept_columns = ls2.kept;
   r.dropped_columns = ls2.dropped;
-  r.residuals = e;
+  r.residuals = fe ? wt.in_input_order(e) : e;
   r.nobs = m;
   r.rank = p;
   r.weighted = w != nullptr;
