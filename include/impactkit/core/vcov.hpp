@@ -117,7 +117,8 @@ struct vcov_estimate {
 
 namespace detail {
 
-/// Σ_i u_i² z_i z_iᵀ over the columns `cols` of Z (u null: u ≡ 1). One pass over Z, fixed chunks.
+/// Σ_i u_i² z_i z_iᵀ over the columns `cols` of Z (u null: u ≡ 1). One pass over Z, fixed chunks;
+/// the kernel weights each row by d_i = u_i² (no scaled copy of the block).
 inline Eigen::MatrixXd weighted_cross_product(const Eigen::Ref<const Eigen::MatrixXd>& Z, const std::vector<Eigen::Index>& cols,
                                               const double* u) {
   const Eigen::Index n = Z.rows(), p = static_cast<Eigen::Index>(cols.size());
@@ -128,20 +129,14 @@ inline Eigen::MatrixXd weighted_cross_product(const Eigen::Ref<const Eigen::Matr
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
   for (Eigen::Index c = 0; c < chunks.count; ++c) {
     Eigen::MatrixXd acc = Eigen::MatrixXd::Zero(p, p);
-    Eigen::MatrixXd buf(u ? block : 0, p);
+    std::vector<double> d(u ? static_cast<std::size_t>(block) : 0);
     std::vector<const double*> col(static_cast<std::size_t>(p));
     for (Eigen::Index b0 = chunks.begin(c); b0 < chunks.end(c); b0 += block) {
       const Eigen::Index len = std::min(block, chunks.end(c) - b0);
-      for (Eigen::Index j = 0; j < p; ++j) {
-        const double* z = Z.col(cols[static_cast<std::size_t>(j)]).data() + b0;
-        if (u) {
-          buf.col(j).head(len) = Eigen::Map<const Eigen::VectorXd>(z, len).cwiseProduct(Eigen::Map<const Eigen::VectorXd>(u + b0, len));
-          col[static_cast<std::size_t>(j)] = buf.col(j).data();
-        } else {
-          col[static_cast<std::size_t>(j)] = z;
-        }
-      }
-      accumulate_cross_product(col.data(), p, len, acc.data());
+      for (Eigen::Index j = 0; j < p; ++j) col[static_cast<std::size_t>(j)] = Z.col(cols[static_cast<std::size_t>(j)]).data() + b0;
+      if (u)
+        for (Eigen::Index i = 0; i < len; ++i) d[static_cast<std::size_t>(i)] = u[b0 + i] * u[b0 + i];
+      accumulate_cross_product(col.data(), p, len, acc.data(), u ? d.data() : nullptr);
     }
     partial[static_cast<std::size_t>(c)] = acc;
   }
