@@ -97,7 +97,7 @@ inline double total_sum_of_squares(const Eigen::Ref<const Eigen::VectorXd>& y, c
 inline void fit_and_infer(const Eigen::Ref<const Eigen::MatrixXd>& Xd, const Eigen::Ref<const Eigen::VectorXd>& yd, const double* w,
                           const ols_options& opt, const vcov_spec& spec, const absorbed_dof& absorbed, const char* fn,
                           least_squares_solution& ls, ols_result& r) {
-  const Eigen::Index n = Xd.rows(), k = Xd.cols();
+  const Eigen::Index n = Xd.rows();
   std::vector<double> sqrt_w;
   if (w) {
     sqrt_w.resize(static_cast<std::size_t>(n));
@@ -115,27 +115,17 @@ inline void fit_and_infer(const Eigen::Ref<const Eigen::MatrixXd>& Xd, const Eig
   r.dropped_columns = ls.dropped;
   r.coef = ls.coef;
   // Residuals, and RSS = Σ w e² in the same pass (replacing the normal-equations RSS, which suffers
-  // from cancellation when the fit is close to perfect).
-  const Eigen::VectorXd b = ls.coef_full(k);
+  // from cancellation when the fit is close to perfect). HC0/HC1 need nothing but the residuals, so
+  // their meat is accumulated in that pass too while each block of X is in cache (one pass over X
+  // instead of three: residuals, the copy u = w∘e, the meat).
+  const bool fused_hc = spec.kind == vcov_kind::hc0 || spec.kind == vcov_kind::hc1;
+  Eigen::MatrixXd meat;
   r.residuals.resize(n);
-  {
-    const row_chunks chunks = make_row_chunks(n, 8192);
-    std::vector<double> part(static_cast<std::size_t>(chunks.count), 0.0);
-    const int threads = threads_for(chunks.count, static_cast<double>(chunks.size) * k);
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-    for (Eigen::Index c = 0; c < chunks.count; ++c) {
-      const Eigen::Index b0 = chunks.begin(c), len = chunks.end(c) - b0;
-      r.residuals.segment(b0, len).noalias() = yd.segment(b0, len) - Xd.middleRows(b0, len) * b;
-      part[static_cast<std::size_t>(c)] = w ? (r.residuals.segment(b0, len).array().square() * Eigen::Map<const Eigen::ArrayXd>(w + b0, len)).sum()
-                                            : r.residuals.segment(b0, len).squaredNorm();
-    }
-    double rss = 0;
-    for (double v : part) rss += v;
-    if (ls.normal_equations) ls.rss = rss;  // QR/refined RSS is more accurate than a sum of residuals
-    r.rss = ls.rss;
-  }
+  const double rss = residuals_and_hc_meat(Xd, yd, w, ls, r.residuals.data(), fused_hc ? &meat : nullptr);
+  if (ls.normal_equations) ls.rss = rss;  // QR/refined RSS is more accurate than a sum of residuals
+  r.rss = ls.rss;
   r.sigma = std::sqrt(r.rss / r.df_resid);
-  const vcov_estimate v = linear_model_vcov(Xd, ls, w, r.residuals, spec, absorbed);
+  const vcov_estimate v = fused_hc ? linear_model_hc_vcov(ls, meat, spec, n, absorbed) : linear_model_vcov(Xd, ls, w, r.residuals, spec, absorbed);
   r.vcov = v.vcov;
   // a negative variance (possible with multiway clustering, CGM 2011 §2.3) gives NaN, never 0
   r.se = v.vcov.diagonal().unaryExpr([](double d) { return d >= 0 ? std::sqrt(d) : std::numeric_limits<double>::quiet_NaN(); });

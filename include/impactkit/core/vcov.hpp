@@ -180,6 +180,24 @@ inline std::vector<group_codes> cluster_dimensions(const vcov_spec& spec, Eigen:
   return dims;
 }
 
+/// HC0 or HC1 sandwich c·B·M·B from its meat M = Σ_i s_i s_iᵀ over n observations, `n_params` the
+/// p of n−p: the one place that sets the small-sample factor, the df and the convention of HC0/HC1
+/// (sandwich_vcov, and fused passes that accumulate the meat themselves).
+inline vcov_estimate hc_sandwich(const Eigen::Ref<const Eigen::MatrixXd>& bread, const Eigen::Ref<const Eigen::MatrixXd>& meat,
+                                 vcov_kind kind, Eigen::Index n, Eigen::Index n_params) {
+  require(kind == vcov_kind::hc0 || kind == vcov_kind::hc1, "hc_sandwich", std::string("expects HC0 or HC1, got ") + vcov_name(kind));
+  require(n > n_params, "hc_sandwich", "needs more observations (" + std::to_string(n) + ") than parameters (" + std::to_string(n_params) + ")");
+  const double nn = static_cast<double>(n), kk = static_cast<double>(n_params);
+  vcov_estimate out;
+  out.kind = kind;
+  out.factor = kind == vcov_kind::hc1 ? nn / (nn - kk) : 1.0;
+  out.vcov = out.factor * bread * meat * bread;
+  out.df = Eigen::VectorXd::Constant(bread.rows(), nn - kk);
+  out.convention = std::string(vcov_name(kind)) + " heteroskedasticity-robust" +
+                   (kind == vcov_kind::hc1 ? " with small-sample factor n/(n-k)" : " without small-sample factor") + "; t with n-k df";
+  return out;
+}
+
 }  // namespace detail
 
 /// Heteroskedasticity- or cluster-robust sandwich c·B·M·B from scores s_i = u_i·Z[i, cols]
@@ -190,19 +208,11 @@ inline vcov_estimate sandwich_vcov(const Eigen::Ref<const Eigen::MatrixXd>& brea
   const Eigen::Index n = Z.rows(), p = bread.rows();
   detail::require(static_cast<Eigen::Index>(cols.size()) == p, "sandwich_vcov", "bread and score columns disagree in size");
   detail::require(n > n_params, "sandwich_vcov", "needs more observations (" + std::to_string(n) + ") than parameters (" + std::to_string(n_params) + ")");
+  if (spec.kind == vcov_kind::hc0 || spec.kind == vcov_kind::hc1)
+    return detail::hc_sandwich(bread, detail::weighted_cross_product(Z, cols, u), spec.kind, n, n_params);
   vcov_estimate out;
   out.kind = spec.kind;
   const double nn = static_cast<double>(n), kk = static_cast<double>(n_params);
-  if (spec.kind == vcov_kind::hc0 || spec.kind == vcov_kind::hc1) {
-    out.factor = spec.kind == vcov_kind::hc1 ? nn / (nn - kk) : 1.0;
-    const Eigen::MatrixXd meat = detail::weighted_cross_product(Z, cols, u);
-    out.vcov = out.factor * bread * meat * bread;
-    out.df = Eigen::VectorXd::Constant(p, nn - kk);
-    out.convention = std::string(vcov_name(spec.kind)) + " heteroskedasticity-robust" +
-                     (spec.kind == vcov_kind::hc1 ? " with small-sample factor n/(n-k)" : " without small-sample factor") +
-                     "; t with n-k df";
-    return out;
-  }
   detail::require(spec.kind == vcov_kind::cr0 || spec.kind == vcov_kind::cr1, "sandwich_vcov",
                   std::string("vcov ") + vcov_name(spec.kind) + " is not a score-only sandwich; use the estimator's own variance");
   const std::vector<group_codes> dims = detail::cluster_dimensions(spec, n, "sandwich_vcov");
