@@ -77,19 +77,77 @@ struct ols_result {
 
 namespace detail {
 
-/// Weighted (centred or raw) total sum of squares of y over `n` rows.
+/// Weighted (centred or raw) total sum of squares of y over `n` rows: the weighted mean, then
+/// Σ w (y − ȳ)², each a parallel pass over fixed chunks summed in chunk order.
 inline double total_sum_of_squares(const Eigen::Ref<const Eigen::VectorXd>& y, const double* w, bool centred) {
   const Eigen::Index n = y.size();
-  double sw = 0, swy = 0;
-  for (Eigen::Index i = 0; i < n; ++i) {
-    const double wi = w ? w[i] : 1.0;
-    sw += wi;
-    swy += wi * y(i);
+  const double* v = y.data();
+  const row_chunks chunks = make_row_chunks(n, 1 << 16);
+  const std::size_t count = static_cast<std::size_t>(chunks.count);
+  const int threads = threads_for(chunks.count, static_cast<double>(chunks.size));
+  double ybar = 0;
+  if (centred) {
+    std::vector<double> part_w(count, 0.0), part_wy(count, 0.0);
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+    for (Eigen::Index c = 0; c < chunks.count; ++c) {
+      double sw = 0, swy = 0;
+      const Eigen::Index b = chunks.begin(c), e = chunks.end(c);
+      if (w) {
+#pragma omp simd reduction(+ : sw, swy)
+        for (Eigen::Index i = b; i < e; ++i) {
+          sw += w[i];
+          swy += w[i] * v[i];
+        }
+      } else {
+        sw = static_cast<double>(e - b);
+#pragma omp simd reduction(+ : swy)
+        for (Eigen::Index i = b; i < e; ++i) swy += v[i];
+      }
+      part_w[static_cast<std::size_t>(c)] = sw;
+      part_wy[static_cast<std::size_t>(c)] = swy;
+    }
+    double sw = 0, swy = 0;
+    for (std::size_t c = 0; c < count; ++c) {
+      sw += part_w[c];
+      swy += part_wy[c];
+    }
+    ybar = swy / sw;
   }
-  const double ybar = centred ? swy / sw : 0.0;
+  std::vector<double> part(count, 0.0);
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (Eigen::Index c = 0; c < chunks.count; ++c) {
+    double ss = 0;
+    const Eigen::Index b = chunks.begin(c), e = chunks.end(c);
+    if (w) {
+#pragma omp simd reduction(+ : ss)
+      for (Eigen::Index i = b; i < e; ++i) ss += w[i] * (v[i] - ybar) * (v[i] - ybar);
+    } else {
+#pragma omp simd reduction(+ : ss)
+      for (Eigen::Index i = b; i < e; ++i) ss += (v[i] - ybar) * (v[i] - ybar);
+    }
+    part[static_cast<std::size_t>(c)] = ss;
+  }
   double tss = 0;
-  for (Eigen::Index i = 0; i < n; ++i) tss += (w ? w[i] : 1.0) * (y(i) - ybar) * (y(i) - ybar);
+  for (double s : part) tss += s;
   return tss;
+}
+
+/// True when every x[i] equals x[0] (n ≥ 1); a parallel scan over fixed chunks.
+inline bool is_constant(const double* x, Eigen::Index n) {
+  const row_chunks chunks = make_row_chunks(n, 1 << 16);
+  std::vector<char> constant(static_cast<std::size_t>(chunks.count), 1);
+  const double c0 = x[0];
+  const int threads = threads_for(chunks.count, static_cast<double>(chunks.size));
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (Eigen::Index c = 0; c < chunks.count; ++c)
+    for (Eigen::Index i = chunks.begin(c); i < chunks.end(c); ++i)
+      if (x[i] != c0) {
+        constant[static_cast<std::size_t>(c)] = 0;
+        break;
+      }
+  for (char k : constant)
+    if (!k) return false;
+  return true;
 }
 
 /// Least squares of yd on Xd (already within-transformed when fixed effects are absorbed) and the
@@ -181,13 +239,11 @@ inline ols_result fit_linear(const Eigen::Ref<const Eigen::MatrixXd>& X, const E
   least_squares_solution ls;
   if (opt.fixed_effects.size() == 0) {
     fit_and_infer(X, y, w, opt, opt.vcov, absorbed_dof{}, fn, ls, r);
-    for (Eigen::Index j : ls.kept) {  // intercept: a kept column that is constant and non-zero
-      const double c0 = X(0, j);
-      if (c0 == 0) continue;
-      Eigen::Index i = 1;
-      while (i < n && X(i, j) == c0) ++i;
-      if (i == n) { r.has_intercept = true; break; }
-    }
+    for (Eigen::Index j : ls.kept)  // intercept: a kept column that is constant and non-zero
+      if (X(0, j) != 0 && X(n - 1, j) == X(0, j) && is_constant(X.col(j).data(), n)) {
+        r.has_intercept = true;
+        break;
+      }
     r.tss = total_sum_of_squares(y, w, r.has_intercept);
     r.r2 = r.tss > 0 ? 1.0 - r.rss / r.tss : std::numeric_limits<double>::quiet_NaN();
     const double dfm = static_cast<double>(n - (r.has_intercept ? 1 : 0));
