@@ -146,21 +146,36 @@ inline Eigen::MatrixXd weighted_cross_product(const Eigen::Ref<const Eigen::Matr
 }
 
 /// G×p matrix of within-group score sums S_g = Σ_{i∈g} u_i z_i (u null: u ≡ 1).
-/// Parallel over columns, each summed in row order: deterministic for any thread count.
+/// Every column is summed in row order, so the result is the same for any thread count and any
+/// split of the columns; the columns are split into one contiguous group per thread and each
+/// thread sweeps the rows once for its whole group (u and the codes are read once per thread, not
+/// once per column).
 inline Eigen::MatrixXd group_score_sums(const Eigen::Ref<const Eigen::MatrixXd>& Z, const std::vector<Eigen::Index>& cols,
                                         const double* u, const group_codes& g) {
   const Eigen::Index n = Z.rows(), p = static_cast<Eigen::Index>(cols.size());
   Eigen::MatrixXd sums = Eigen::MatrixXd::Zero(g.n_groups, p);
   const int* code = g.code.data();
   const int threads = threads_for(p, static_cast<double>(n));
+  const Eigen::Index groups = std::max(1, threads);
 #pragma omp parallel for schedule(static, 1) num_threads(threads) if (threads > 1)
-  for (Eigen::Index j = 0; j < p; ++j) {
-    const double* z = Z.col(cols[static_cast<std::size_t>(j)]).data();
-    double* s = sums.col(j).data();
-    if (u)
-      for (Eigen::Index i = 0; i < n; ++i) s[code[i]] += u[i] * z[i];
-    else
-      for (Eigen::Index i = 0; i < n; ++i) s[code[i]] += z[i];
+  for (Eigen::Index t = 0; t < groups; ++t) {
+    const Eigen::Index j0 = p * t / groups, j1 = p * (t + 1) / groups;
+    // sweeps of at most 8 columns, so that a sweep reads a bounded number of streams
+    const Eigen::Index sweeps = (j1 - j0 + 7) / 8;
+    for (Eigen::Index sw = 0; sw < sweeps; ++sw) {
+      const Eigen::Index jb = j0 + (j1 - j0) * sw / sweeps, je = j0 + (j1 - j0) * (sw + 1) / sweeps, m = je - jb;
+      const double* z[8];
+      double* s[8];
+      for (Eigen::Index q = 0; q < m; ++q) {
+        z[q] = Z.col(cols[static_cast<std::size_t>(jb + q)]).data();
+        s[q] = sums.col(jb + q).data();
+      }
+      for (Eigen::Index i = 0; i < n; ++i) {
+        const double ui = u ? u[i] : 1.0;
+        const int gi = code[i];
+        for (Eigen::Index q = 0; q < m; ++q) s[q][gi] += ui * z[q][i];
+      }
+    }
   }
   return sums;
 }
