@@ -115,10 +115,6 @@ inline Eigen::MatrixXd weighted_gram(const Eigen::Ref<const Eigen::MatrixXd>& X,
     std::vector<const double*> col(static_cast<std::size_t>(p));
     for (Eigen::Index b0 = chunks.begin(c); b0 < chunks.end(c); b0 += block) {
       const Eigen::Index len = std::min(block, chunks.end(c) - b0);
-      if (!X.middleRows(b0, len).allFinite() || !y.segment(b0, len).allFinite()) {
-        bad[static_cast<std::size_t>(c)] = b0;
-        break;
-      }
       if (sqrt_w) {  // scaled copy √w·[X y] of the block
         const Eigen::Map<const Eigen::ArrayXd> sw(sqrt_w + b0, len);
         for (Eigen::Index j = 0; j < k; ++j) buf.col(j).head(len).array() = X.col(j).segment(b0, len).array() * sw;
@@ -130,6 +126,16 @@ inline Eigen::MatrixXd weighted_gram(const Eigen::Ref<const Eigen::MatrixXd>& X,
       }
       accumulate_cross_product(col.data(), p, len, acc.data());
     }
+    // A NaN or ±Inf anywhere in the chunk makes a diagonal sum of squares non-finite (so does an
+    // overflowing square, which is no input error): only then look for the offending block.
+    if (!acc.diagonal().allFinite())
+      for (Eigen::Index b0 = chunks.begin(c); b0 < chunks.end(c); b0 += block) {
+        const Eigen::Index len = std::min(block, chunks.end(c) - b0);
+        if (!X.middleRows(b0, len).allFinite() || !y.segment(b0, len).allFinite()) {
+          bad[static_cast<std::size_t>(c)] = b0;
+          break;
+        }
+      }
     partial[static_cast<std::size_t>(c)] = acc;
   }
   for (Eigen::Index c = 0; c < chunks.count; ++c)

@@ -215,6 +215,85 @@ inline vcov_estimate bias_reduced_cluster_vcov(const Eigen::Ref<const Eigen::Mat
   return out;
 }
 
+namespace detail {
+
+/// Appends to the convention how many absorbed fixed effects k of n−k counts (cluster-robust:
+/// those nested in a cluster dimension excluded).
+inline void note_absorbed_parameters(vcov_estimate& out, const absorbed_dof& absorbed, bool cluster) {
+  if (absorbed.k_fe)
+    out.convention += "; k counts " + std::to_string(cluster ? absorbed.k_fe_cluster : absorbed.k_fe) + " absorbed fixed effects" +
+                      (cluster && absorbed.k_fe_cluster < absorbed.k_fe ? " (those nested in the clusters excluded)" : "");
+}
+
+/// Residuals e = y − Xb over the kept columns of a fit (b = ls.coef), written to e[0..n), and
+/// RSS = Σ w_i e_i² (w null: w ≡ 1), in one blocked pass over X with the fixed row chunks. With
+/// `hc_meat` non-null the same pass also accumulates the HC0/HC1 meat Σ_i u_i² x_i x_iᵀ, u_i = w_i e_i
+/// (rank×rank, symmetric): each block's residuals are computed while the block is in cache and the
+/// cross-product kernel then weights its rows by u_i². Partial results are reduced in chunk order.
+inline double residuals_and_hc_meat(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y, const double* w,
+                                    const least_squares_solution& ls, double* e, Eigen::MatrixXd* hc_meat) {
+  const Eigen::Index n = X.rows(), p = ls.rank();
+  const Eigen::Index block = 1024;
+  const row_chunks chunks = make_row_chunks(n, 8 * block);
+  const std::size_t count = static_cast<std::size_t>(chunks.count);
+  std::vector<Eigen::MatrixXd> partial(hc_meat ? count : 0);
+  std::vector<double> part_rss(count, 0.0);
+  const int threads = threads_for(chunks.count, static_cast<double>(chunks.size) * (hc_meat ? p * p : p));
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+  for (Eigen::Index c = 0; c < chunks.count; ++c) {
+    Eigen::MatrixXd acc = hc_meat ? Eigen::MatrixXd::Zero(p, p) : Eigen::MatrixXd();
+    std::vector<double> d(hc_meat ? static_cast<std::size_t>(block) : 0);
+    std::vector<const double*> col(static_cast<std::size_t>(p));
+    double rss = 0;
+    for (Eigen::Index b0 = chunks.begin(c); b0 < chunks.end(c); b0 += block) {
+      const Eigen::Index len = std::min(block, chunks.end(c) - b0);
+      for (Eigen::Index j = 0; j < p; ++j) col[static_cast<std::size_t>(j)] = X.col(ls.kept[static_cast<std::size_t>(j)]).data() + b0;
+      double* eb = e + b0;
+      residual_block(col.data(), ls.coef.data(), p, len, y.data() + b0, eb);
+      double s = 0;
+      if (w) {
+        const double* wb = w + b0;
+#pragma omp simd reduction(+ : s)
+        for (Eigen::Index i = 0; i < len; ++i) s += wb[i] * eb[i] * eb[i];
+      } else {
+#pragma omp simd reduction(+ : s)
+        for (Eigen::Index i = 0; i < len; ++i) s += eb[i] * eb[i];
+      }
+      rss += s;
+      if (hc_meat) {
+        double* db = d.data();
+        for (Eigen::Index i = 0; i < len; ++i) {
+          const double u = w ? w[b0 + i] * eb[i] : eb[i];
+          db[i] = u * u;
+        }
+        accumulate_cross_product(col.data(), p, len, acc.data(), db);
+      }
+    }
+    part_rss[static_cast<std::size_t>(c)] = rss;
+    if (hc_meat) partial[static_cast<std::size_t>(c)] = std::move(acc);
+  }
+  double rss = 0;
+  for (double v : part_rss) rss += v;
+  if (hc_meat) {
+    Eigen::MatrixXd total = Eigen::MatrixXd::Zero(p, p);
+    for (const auto& m : partial) total += m;
+    *hc_meat = symmetric_from_lower(total);
+  }
+  return rss;
+}
+
+}  // namespace detail
+
+/// HC0/HC1 variance of a least-squares fit from its meat Σ_i (w_i e_i)² x_i x_iᵀ over the kept
+/// columns (as detail::residuals_and_hc_meat or detail::weighted_cross_product compute it); n rows.
+/// Same factors and conventions as linear_model_vcov, which calls it.
+inline vcov_estimate linear_model_hc_vcov(const least_squares_solution& ls, const Eigen::Ref<const Eigen::MatrixXd>& meat,
+                                          const vcov_spec& spec, Eigen::Index n, const absorbed_dof& absorbed = {}) {
+  vcov_estimate out = detail::hc_sandwich(ls.bread(), meat, spec.kind, n, ls.rank() + absorbed.k_fe);
+  detail::note_absorbed_parameters(out, absorbed, false);
+  return out;
+}
+
 /// Variance of a least-squares fit of any kind in `spec`. `e` = y − Xb (raw), w may be null.
 /// With absorbed fixed effects, X and e are the within-transformed design and residuals.
 inline vcov_estimate linear_model_vcov(const Eigen::Ref<const Eigen::MatrixXd>& X, const least_squares_solution& ls, const double* w,
@@ -260,11 +339,10 @@ inline vcov_estimate linear_model_vcov(const Eigen::Ref<const Eigen::MatrixXd>& 
                      (spec.kind == vcov_kind::hc2 ? "1/sqrt(1-h)" : "1/(1-h)") + " leverage scaling); t with n-k df";
     return out;
   }
-  const bool cluster = is_cluster_kind(spec.kind);
-  vcov_estimate out = sandwich_vcov(ls.bread(), X, ls.kept, u.data(), spec, p + (cluster ? absorbed.k_fe_cluster : absorbed.k_fe));
-  if (absorbed.k_fe)
-    out.convention += "; k counts " + std::to_string(cluster ? absorbed.k_fe_cluster : absorbed.k_fe) + " absorbed fixed effects" +
-                      (cluster && absorbed.k_fe_cluster < absorbed.k_fe ? " (those nested in the clusters excluded)" : "");
+  if (spec.kind == vcov_kind::hc0 || spec.kind == vcov_kind::hc1)
+    return linear_model_hc_vcov(ls, detail::weighted_cross_product(X, ls.kept, u.data()), spec, n, absorbed);
+  vcov_estimate out = sandwich_vcov(ls.bread(), X, ls.kept, u.data(), spec, p + absorbed.k_fe_cluster);
+  detail::note_absorbed_parameters(out, absorbed, true);
   return out;
 }
 

@@ -77,19 +77,77 @@ struct ols_result {
 
 namespace detail {
 
-/// Weighted (centred or raw) total sum of squares of y over `n` rows.
+/// Weighted (centred or raw) total sum of squares of y over `n` rows: the weighted mean, then
+/// Σ w (y − ȳ)², each a parallel pass over fixed chunks summed in chunk order.
 inline double total_sum_of_squares(const Eigen::Ref<const Eigen::VectorXd>& y, const double* w, bool centred) {
   const Eigen::Index n = y.size();
-  double sw = 0, swy = 0;
-  for (Eigen::Index i = 0; i < n; ++i) {
-    const double wi = w ? w[i] : 1.0;
-    sw += wi;
-    swy += wi * y(i);
+  const double* v = y.data();
+  const row_chunks chunks = make_row_chunks(n, 1 << 16);
+  const std::size_t count = static_cast<std::size_t>(chunks.count);
+  const int threads = threads_for(chunks.count, static_cast<double>(chunks.size));
+  double ybar = 0;
+  if (centred) {
+    std::vector<double> part_w(count, 0.0), part_wy(count, 0.0);
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+    for (Eigen::Index c = 0; c < chunks.count; ++c) {
+      double sw = 0, swy = 0;
+      const Eigen::Index b = chunks.begin(c), e = chunks.end(c);
+      if (w) {
+#pragma omp simd reduction(+ : sw, swy)
+        for (Eigen::Index i = b; i < e; ++i) {
+          sw += w[i];
+          swy += w[i] * v[i];
+        }
+      } else {
+        sw = static_cast<double>(e - b);
+#pragma omp simd reduction(+ : swy)
+        for (Eigen::Index i = b; i < e; ++i) swy += v[i];
+      }
+      part_w[static_cast<std::size_t>(c)] = sw;
+      part_wy[static_cast<std::size_t>(c)] = swy;
+    }
+    double sw = 0, swy = 0;
+    for (std::size_t c = 0; c < count; ++c) {
+      sw += part_w[c];
+      swy += part_wy[c];
+    }
+    ybar = swy / sw;
   }
-  const double ybar = centred ? swy / sw : 0.0;
+  std::vector<double> part(count, 0.0);
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (Eigen::Index c = 0; c < chunks.count; ++c) {
+    double ss = 0;
+    const Eigen::Index b = chunks.begin(c), e = chunks.end(c);
+    if (w) {
+#pragma omp simd reduction(+ : ss)
+      for (Eigen::Index i = b; i < e; ++i) ss += w[i] * (v[i] - ybar) * (v[i] - ybar);
+    } else {
+#pragma omp simd reduction(+ : ss)
+      for (Eigen::Index i = b; i < e; ++i) ss += (v[i] - ybar) * (v[i] - ybar);
+    }
+    part[static_cast<std::size_t>(c)] = ss;
+  }
   double tss = 0;
-  for (Eigen::Index i = 0; i < n; ++i) tss += (w ? w[i] : 1.0) * (y(i) - ybar) * (y(i) - ybar);
+  for (double s : part) tss += s;
   return tss;
+}
+
+/// True when every x[i] equals x[0] (n ≥ 1); a parallel scan over fixed chunks.
+inline bool is_constant(const double* x, Eigen::Index n) {
+  const row_chunks chunks = make_row_chunks(n, 1 << 16);
+  std::vector<char> constant(static_cast<std::size_t>(chunks.count), 1);
+  const double c0 = x[0];
+  const int threads = threads_for(chunks.count, static_cast<double>(chunks.size));
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (Eigen::Index c = 0; c < chunks.count; ++c)
+    for (Eigen::Index i = chunks.begin(c); i < chunks.end(c); ++i)
+      if (x[i] != c0) {
+        constant[static_cast<std::size_t>(c)] = 0;
+        break;
+      }
+  for (char k : constant)
+    if (!k) return false;
+  return true;
 }
 
 /// Least squares of yd on Xd (already within-transformed when fixed effects are absorbed) and the
@@ -97,7 +155,7 @@ inline double total_sum_of_squares(const Eigen::Ref<const Eigen::VectorXd>& y, c
 inline void fit_and_infer(const Eigen::Ref<const Eigen::MatrixXd>& Xd, const Eigen::Ref<const Eigen::VectorXd>& yd, const double* w,
                           const ols_options& opt, const vcov_spec& spec, const absorbed_dof& absorbed, const char* fn,
                           least_squares_solution& ls, ols_result& r) {
-  const Eigen::Index n = Xd.rows(), k = Xd.cols();
+  const Eigen::Index n = Xd.rows();
   std::vector<double> sqrt_w;
   if (w) {
     sqrt_w.resize(static_cast<std::size_t>(n));
@@ -115,27 +173,17 @@ inline void fit_and_infer(const Eigen::Ref<const Eigen::MatrixXd>& Xd, const Eig
   r.dropped_columns = ls.dropped;
   r.coef = ls.coef;
   // Residuals, and RSS = Σ w e² in the same pass (replacing the normal-equations RSS, which suffers
-  // from cancellation when the fit is close to perfect).
-  const Eigen::VectorXd b = ls.coef_full(k);
+  // from cancellation when the fit is close to perfect). HC0/HC1 need nothing but the residuals, so
+  // their meat is accumulated in that pass too while each block of X is in cache (one pass over X
+  // instead of three: residuals, the copy u = w∘e, the meat).
+  const bool fused_hc = spec.kind == vcov_kind::hc0 || spec.kind == vcov_kind::hc1;
+  Eigen::MatrixXd meat;
   r.residuals.resize(n);
-  {
-    const row_chunks chunks = make_row_chunks(n, 8192);
-    std::vector<double> part(static_cast<std::size_t>(chunks.count), 0.0);
-    const int threads = threads_for(chunks.count, static_cast<double>(chunks.size) * k);
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-    for (Eigen::Index c = 0; c < chunks.count; ++c) {
-      const Eigen::Index b0 = chunks.begin(c), len = chunks.end(c) - b0;
-      r.residuals.segment(b0, len).noalias() = yd.segment(b0, len) - Xd.middleRows(b0, len) * b;
-      part[static_cast<std::size_t>(c)] = w ? (r.residuals.segment(b0, len).array().square() * Eigen::Map<const Eigen::ArrayXd>(w + b0, len)).sum()
-                                            : r.residuals.segment(b0, len).squaredNorm();
-    }
-    double rss = 0;
-    for (double v : part) rss += v;
-    if (ls.normal_equations) ls.rss = rss;  // QR/refined RSS is more accurate than a sum of residuals
-    r.rss = ls.rss;
-  }
+  const double rss = residuals_and_hc_meat(Xd, yd, w, ls, r.residuals.data(), fused_hc ? &meat : nullptr);
+  if (ls.normal_equations) ls.rss = rss;  // QR/refined RSS is more accurate than a sum of residuals
+  r.rss = ls.rss;
   r.sigma = std::sqrt(r.rss / r.df_resid);
-  const vcov_estimate v = linear_model_vcov(Xd, ls, w, r.residuals, spec, absorbed);
+  const vcov_estimate v = fused_hc ? linear_model_hc_vcov(ls, meat, spec, n, absorbed) : linear_model_vcov(Xd, ls, w, r.residuals, spec, absorbed);
   r.vcov = v.vcov;
   // a negative variance (possible with multiway clustering, CGM 2011 §2.3) gives NaN, never 0
   r.se = v.vcov.diagonal().unaryExpr([](double d) { return d >= 0 ? std::sqrt(d) : std::numeric_limits<double>::quiet_NaN(); });
@@ -241,13 +289,11 @@ inline ols_result fit_linear(const Eigen::Ref<const Eigen::MatrixXd>& X, const E
   least_squares_solution ls;
   if (opt.fixed_effects.size() == 0) {
     fit_and_infer(X, y, w, opt, opt.vcov, absorbed_dof{}, fn, ls, r);
-    for (Eigen::Index j : ls.kept) {  // intercept: a kept column that is constant and non-zero
-      const double c0 = X(0, j);
-      if (c0 == 0) continue;
-      Eigen::Index i = 1;
-      while (i < n && X(i, j) == c0) ++i;
-      if (i == n) { r.has_intercept = true; break; }
-    }
+    for (Eigen::Index j : ls.kept)  // intercept: a kept column that is constant and non-zero
+      if (X(0, j) != 0 && X(n - 1, j) == X(0, j) && is_constant(X.col(j).data(), n)) {
+        r.has_intercept = true;
+        break;
+      }
     r.tss = total_sum_of_squares(y, w, r.has_intercept);
     r.r2 = r.tss > 0 ? 1.0 - r.rss / r.tss : std::numeric_limits<double>::quiet_NaN();
     const double dfm = static_cast<double>(n - (r.has_intercept ? 1 : 0));

@@ -117,7 +117,8 @@ struct vcov_estimate {
 
 namespace detail {
 
-/// Σ_i u_i² z_i z_iᵀ over the columns `cols` of Z (u null: u ≡ 1). One pass over Z, fixed chunks.
+/// Σ_i u_i² z_i z_iᵀ over the columns `cols` of Z (u null: u ≡ 1). One pass over Z, fixed chunks;
+/// the kernel weights each row by d_i = u_i² (no scaled copy of the block).
 inline Eigen::MatrixXd weighted_cross_product(const Eigen::Ref<const Eigen::MatrixXd>& Z, const std::vector<Eigen::Index>& cols,
                                               const double* u) {
   const Eigen::Index n = Z.rows(), p = static_cast<Eigen::Index>(cols.size());
@@ -128,20 +129,14 @@ inline Eigen::MatrixXd weighted_cross_product(const Eigen::Ref<const Eigen::Matr
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
   for (Eigen::Index c = 0; c < chunks.count; ++c) {
     Eigen::MatrixXd acc = Eigen::MatrixXd::Zero(p, p);
-    Eigen::MatrixXd buf(u ? block : 0, p);
+    std::vector<double> d(u ? static_cast<std::size_t>(block) : 0);
     std::vector<const double*> col(static_cast<std::size_t>(p));
     for (Eigen::Index b0 = chunks.begin(c); b0 < chunks.end(c); b0 += block) {
       const Eigen::Index len = std::min(block, chunks.end(c) - b0);
-      for (Eigen::Index j = 0; j < p; ++j) {
-        const double* z = Z.col(cols[static_cast<std::size_t>(j)]).data() + b0;
-        if (u) {
-          buf.col(j).head(len) = Eigen::Map<const Eigen::VectorXd>(z, len).cwiseProduct(Eigen::Map<const Eigen::VectorXd>(u + b0, len));
-          col[static_cast<std::size_t>(j)] = buf.col(j).data();
-        } else {
-          col[static_cast<std::size_t>(j)] = z;
-        }
-      }
-      accumulate_cross_product(col.data(), p, len, acc.data());
+      for (Eigen::Index j = 0; j < p; ++j) col[static_cast<std::size_t>(j)] = Z.col(cols[static_cast<std::size_t>(j)]).data() + b0;
+      if (u)
+        for (Eigen::Index i = 0; i < len; ++i) d[static_cast<std::size_t>(i)] = u[b0 + i] * u[b0 + i];
+      accumulate_cross_product(col.data(), p, len, acc.data(), u ? d.data() : nullptr);
     }
     partial[static_cast<std::size_t>(c)] = acc;
   }
@@ -151,21 +146,36 @@ inline Eigen::MatrixXd weighted_cross_product(const Eigen::Ref<const Eigen::Matr
 }
 
 /// G×p matrix of within-group score sums S_g = Σ_{i∈g} u_i z_i (u null: u ≡ 1).
-/// Parallel over columns, each summed in row order: deterministic for any thread count.
+/// Every column is summed in row order, so the result is the same for any thread count and any
+/// split of the columns; the columns are split into one contiguous group per thread and each
+/// thread sweeps the rows once for its whole group (u and the codes are read once per thread, not
+/// once per column).
 inline Eigen::MatrixXd group_score_sums(const Eigen::Ref<const Eigen::MatrixXd>& Z, const std::vector<Eigen::Index>& cols,
                                         const double* u, const group_codes& g) {
   const Eigen::Index n = Z.rows(), p = static_cast<Eigen::Index>(cols.size());
   Eigen::MatrixXd sums = Eigen::MatrixXd::Zero(g.n_groups, p);
   const int* code = g.code.data();
   const int threads = threads_for(p, static_cast<double>(n));
+  const Eigen::Index groups = std::max(1, threads);
 #pragma omp parallel for schedule(static, 1) num_threads(threads) if (threads > 1)
-  for (Eigen::Index j = 0; j < p; ++j) {
-    const double* z = Z.col(cols[static_cast<std::size_t>(j)]).data();
-    double* s = sums.col(j).data();
-    if (u)
-      for (Eigen::Index i = 0; i < n; ++i) s[code[i]] += u[i] * z[i];
-    else
-      for (Eigen::Index i = 0; i < n; ++i) s[code[i]] += z[i];
+  for (Eigen::Index t = 0; t < groups; ++t) {
+    const Eigen::Index j0 = p * t / groups, j1 = p * (t + 1) / groups;
+    // sweeps of at most 8 columns, so that a sweep reads a bounded number of streams
+    const Eigen::Index sweeps = (j1 - j0 + 7) / 8;
+    for (Eigen::Index sw = 0; sw < sweeps; ++sw) {
+      const Eigen::Index jb = j0 + (j1 - j0) * sw / sweeps, je = j0 + (j1 - j0) * (sw + 1) / sweeps, m = je - jb;
+      const double* z[8];
+      double* s[8];
+      for (Eigen::Index q = 0; q < m; ++q) {
+        z[q] = Z.col(cols[static_cast<std::size_t>(jb + q)]).data();
+        s[q] = sums.col(jb + q).data();
+      }
+      for (Eigen::Index i = 0; i < n; ++i) {
+        const double ui = u ? u[i] : 1.0;
+        const int gi = code[i];
+        for (Eigen::Index q = 0; q < m; ++q) s[q][gi] += ui * z[q][i];
+      }
+    }
   }
   return sums;
 }
@@ -185,6 +195,24 @@ inline std::vector<group_codes> cluster_dimensions(const vcov_spec& spec, Eigen:
   return dims;
 }
 
+/// HC0 or HC1 sandwich c·B·M·B from its meat M = Σ_i s_i s_iᵀ over n observations, `n_params` the
+/// p of n−p: the one place that sets the small-sample factor, the df and the convention of HC0/HC1
+/// (sandwich_vcov, and fused passes that accumulate the meat themselves).
+inline vcov_estimate hc_sandwich(const Eigen::Ref<const Eigen::MatrixXd>& bread, const Eigen::Ref<const Eigen::MatrixXd>& meat,
+                                 vcov_kind kind, Eigen::Index n, Eigen::Index n_params) {
+  require(kind == vcov_kind::hc0 || kind == vcov_kind::hc1, "hc_sandwich", std::string("expects HC0 or HC1, got ") + vcov_name(kind));
+  require(n > n_params, "hc_sandwich", "needs more observations (" + std::to_string(n) + ") than parameters (" + std::to_string(n_params) + ")");
+  const double nn = static_cast<double>(n), kk = static_cast<double>(n_params);
+  vcov_estimate out;
+  out.kind = kind;
+  out.factor = kind == vcov_kind::hc1 ? nn / (nn - kk) : 1.0;
+  out.vcov = out.factor * bread * meat * bread;
+  out.df = Eigen::VectorXd::Constant(bread.rows(), nn - kk);
+  out.convention = std::string(vcov_name(kind)) + " heteroskedasticity-robust" +
+                   (kind == vcov_kind::hc1 ? " with small-sample factor n/(n-k)" : " without small-sample factor") + "; t with n-k df";
+  return out;
+}
+
 }  // namespace detail
 
 /// Heteroskedasticity- or cluster-robust sandwich c·B·M·B from scores s_i = u_i·Z[i, cols]
@@ -195,19 +223,11 @@ inline vcov_estimate sandwich_vcov(const Eigen::Ref<const Eigen::MatrixXd>& brea
   const Eigen::Index n = Z.rows(), p = bread.rows();
   detail::require(static_cast<Eigen::Index>(cols.size()) == p, "sandwich_vcov", "bread and score columns disagree in size");
   detail::require(n > n_params, "sandwich_vcov", "needs more observations (" + std::to_string(n) + ") than parameters (" + std::to_string(n_params) + ")");
+  if (spec.kind == vcov_kind::hc0 || spec.kind == vcov_kind::hc1)
+    return detail::hc_sandwich(bread, detail::weighted_cross_product(Z, cols, u), spec.kind, n, n_params);
   vcov_estimate out;
   out.kind = spec.kind;
   const double nn = static_cast<double>(n), kk = static_cast<double>(n_params);
-  if (spec.kind == vcov_kind::hc0 || spec.kind == vcov_kind::hc1) {
-    out.factor = spec.kind == vcov_kind::hc1 ? nn / (nn - kk) : 1.0;
-    const Eigen::MatrixXd meat = detail::weighted_cross_product(Z, cols, u);
-    out.vcov = out.factor * bread * meat * bread;
-    out.df = Eigen::VectorXd::Constant(p, nn - kk);
-    out.convention = std::string(vcov_name(spec.kind)) + " heteroskedasticity-robust" +
-                     (spec.kind == vcov_kind::hc1 ? " with small-sample factor n/(n-k)" : " without small-sample factor") +
-                     "; t with n-k df";
-    return out;
-  }
   detail::require(spec.kind == vcov_kind::cr0 || spec.kind == vcov_kind::cr1, "sandwich_vcov",
                   std::string("vcov ") + vcov_name(spec.kind) + " is not a score-only sandwich; use the estimator's own variance");
   const std::vector<group_codes> dims = detail::cluster_dimensions(spec, n, "sandwich_vcov");
