@@ -471,6 +471,7 @@ struct within_transformed {
   Eigen::VectorXd in_input_order(const Eigen::VectorXd& v) const {
     if (order.empty()) return v;
     Eigen::VectorXd out(n());
+    detail::advise_huge_pages(out.data(), static_cast<std::size_t>(n()) * sizeof(double));
     std::vector<double> tmp;
     order.gather(v.data(), out.data(), tmp);
     return out;
@@ -516,6 +517,7 @@ inline within_transformed absorb_fixed_effects(const std::vector<const double*>&
   out.all_rows = m == n;
   if (!out.all_rows) {
     out.rows.reserve(static_cast<std::size_t>(m));
+    detail::advise_huge_pages(out.rows.data(), static_cast<std::size_t>(m) * sizeof(Eigen::Index));
     for (Eigen::Index i = 0; i < n; ++i)
       if (keep[static_cast<std::size_t>(i)]) out.rows.push_back(i);
   }
@@ -556,10 +558,11 @@ inline within_transformed absorb_fixed_effects(const std::vector<const double*>&
     for (Eigen::Index t = 0; t < m; ++t) ++next[static_cast<std::size_t>(ren[code[kept_row(t)]]) + 1];
     for (std::size_t g = 0; g < static_cast<std::size_t>(G); ++g) next[g + 1] += next[g];
     group_codes& b = out.dims[big];
-    b.code.resize(static_cast<std::size_t>(m));
+    detail::resize_large(b.code, static_cast<std::size_t>(m));
     for (int g = 0; g < G; ++g)
       std::fill(b.code.begin() + next[static_cast<std::size_t>(g)], b.code.begin() + next[static_cast<std::size_t>(g) + 1], g);
-    std::vector<std::int32_t> dest(static_cast<std::size_t>(m));
+    std::vector<std::int32_t> dest;
+    detail::resize_large(dest, static_cast<std::size_t>(m));
     for (Eigen::Index t = 0; t < m; ++t) dest[static_cast<std::size_t>(t)] = next[static_cast<std::size_t>(ren[code[kept_row(t)]])]++;
     out.order = detail::row_permutation(dest);
   }
@@ -567,7 +570,7 @@ inline within_transformed absorb_fixed_effects(const std::vector<const double*>&
   for (std::size_t d = 0; d < K; ++d) {
     if (!out.order.empty() && d == big) continue;
     group_codes& g = out.dims[d];
-    g.code.resize(static_cast<std::size_t>(m));
+    detail::resize_large(g.code, static_cast<std::size_t>(m));
     out.gather(all[d].code.data(), g.code.data());
     const int* ren = renumber[d].data();
     for (int& v : g.code) v = ren[v];
@@ -576,11 +579,12 @@ inline within_transformed absorb_fixed_effects(const std::vector<const double*>&
 
   // 4. data on the within rows: weights, columns (gathered once, then projected in place)
   if (w) {
-    out.weights.resize(static_cast<std::size_t>(m));
+    detail::resize_large(out.weights, static_cast<std::size_t>(m));
     out.gather(w, out.weights.data());
   }
   const Eigen::Index c = static_cast<Eigen::Index>(columns.size());
   Eigen::MatrixXd values(m, c);
+  detail::advise_huge_pages(values.data(), static_cast<std::size_t>(m * c) * sizeof(double));
   {
     const int threads = detail::threads_for(c, static_cast<double>(m));
 #pragma omp parallel for schedule(static, 1) num_threads(threads) if (threads > 1)
@@ -613,6 +617,7 @@ inline within_transformed absorb_fixed_effects(const std::vector<const double*>&
   if (is_cluster_kind(spec.kind)) {
     const Eigen::Index nc = spec.clusters.cols();
     out.vcov.clusters.resize(m, nc);
+    detail::advise_huge_pages(out.vcov.clusters.data(), static_cast<std::size_t>(m * nc) * sizeof(int));
     for (Eigen::Index j = 0; j < nc; ++j) {
       // clustering on a fixed effect (the usual case): its level codes are the cluster labels
       const int* cl = spec.clusters.col(j).data();

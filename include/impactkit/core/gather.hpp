@@ -13,6 +13,7 @@
 #include <Eigen/Core>
 
 #include "errors.hpp"
+#include "memory.hpp"
 
 namespace impactkit::detail {
 
@@ -27,8 +28,8 @@ class row_permutation {
     for (std::int32_t d : dest) ++start_[static_cast<std::size_t>(d >> shift) + 1];
     for (std::size_t b = 0; b < blocks; ++b) start_[b + 1] += start_[b];
     std::vector<std::int32_t> next(start_.begin(), start_.end() - 1);
-    pos_.resize(dest.size());
-    dest2_.resize(dest.size());
+    resize_large(pos_, dest.size());
+    resize_large(dest2_, dest.size());
     for (std::size_t t = 0; t < dest.size(); ++t) {
       const std::int32_t k = next[static_cast<std::size_t>(dest[t] >> shift)]++;
       pos_[t] = k;
@@ -41,7 +42,7 @@ class row_permutation {
   /// y[dest[t]] = x[rows ? rows[t] : t] for t < m (`tmp` is scratch of m entries).
   template <typename T>
   void scatter(const T* x, const Eigen::Index* rows, T* y, std::vector<T>& tmp) const {
-    tmp.resize(static_cast<std::size_t>(m_));
+    resize_large(tmp, static_cast<std::size_t>(m_));
     const std::int32_t* pos = pos_.data();
     if (rows)
       for (Eigen::Index t = 0; t < m_; ++t) tmp[static_cast<std::size_t>(pos[t])] = x[rows[t]];
@@ -54,7 +55,7 @@ class row_permutation {
   /// x[t] = y[dest[t]] for t < m (the inverse of scatter without rows).
   template <typename T>
   void gather(const T* y, T* x, std::vector<T>& tmp) const {
-    tmp.resize(static_cast<std::size_t>(m_));
+    resize_large(tmp, static_cast<std::size_t>(m_));
     const std::int32_t* d2 = dest2_.data();
     for (Eigen::Index k = 0; k < m_; ++k) tmp[static_cast<std::size_t>(k)] = y[d2[k]];
     const std::int32_t* pos = pos_.data();

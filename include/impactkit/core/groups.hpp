@@ -9,6 +9,7 @@
 #include <Eigen/Core>
 
 #include "errors.hpp"
+#include "memory.hpp"
 
 namespace impactkit {
 
@@ -31,7 +32,7 @@ struct group_codes {
     start.assign(static_cast<std::size_t>(n_groups) + 1, 0);
     for (int g : code) ++start[static_cast<std::size_t>(g) + 1];
     std::partial_sum(start.begin(), start.end(), start.begin());
-    order.resize(code.size());
+    detail::resize_large(order, code.size());
     std::vector<Eigen::Index> next(start.begin(), start.end() - 1);
     for (std::size_t i = 0; i < code.size(); ++i) order[static_cast<std::size_t>(next[static_cast<std::size_t>(code[i])]++)] = static_cast<Eigen::Index>(i);
   }
@@ -43,7 +44,7 @@ template <typename Labels>
 group_codes factorize(const Labels& labels) {
   const Eigen::Index n = labels.size();
   group_codes out;
-  out.code.resize(static_cast<std::size_t>(n));
+  detail::resize_large(out.code, static_cast<std::size_t>(n));
   if (n == 0) return out;
   std::int64_t lo = labels(0), hi = labels(0);
   for (Eigen::Index i = 1; i < n; ++i) {

@@ -323,9 +323,17 @@ inline vcov_estimate linear_model_vcov(const Eigen::Ref<const Eigen::MatrixXd>& 
   if (spec.kind == vcov_kind::cr2 || spec.kind == vcov_kind::cr3) return bias_reduced_cluster_vcov(X, ls, w, e, spec);
 
   // Scores u_i x_i with u_i = w_i e_i, HC2/HC3 rescaled by the leverage.
+  const bool leverage = spec.kind == vcov_kind::hc2 || spec.kind == vcov_kind::hc3;
+  if (!w && !leverage) {  // u = e: no copy
+    if (spec.kind == vcov_kind::hc0 || spec.kind == vcov_kind::hc1)
+      return linear_model_hc_vcov(ls, detail::weighted_cross_product(X, ls.kept, e.data()), spec, n, absorbed);
+    vcov_estimate out = sandwich_vcov(ls.bread(), X, ls.kept, e.data(), spec, p + absorbed.k_fe_cluster);
+    detail::note_absorbed_parameters(out, absorbed, true);
+    return out;
+  }
   Eigen::VectorXd u = e;
   if (w) u.array() *= Eigen::Map<const Eigen::ArrayXd>(w, n);
-  if (spec.kind == vcov_kind::hc2 || spec.kind == vcov_kind::hc3) {
+  if (leverage) {
     const Eigen::VectorXd h = leverages(X, ls, w);
     for (Eigen::Index i = 0; i < n; ++i) {
       detail::require(h(i) < 1.0 - 1e-10, fn,

@@ -14,6 +14,7 @@
 #include "errors.hpp"
 #include "fixed_effects.hpp"
 #include "least_squares.hpp"
+#include "memory.hpp"
 #include "linear_model_vcov.hpp"
 #include "row_blocks.hpp"
 #include "threads.hpp"
@@ -179,6 +180,7 @@ inline void fit_and_infer(const Eigen::Ref<const Eigen::MatrixXd>& Xd, const Eig
   const bool fused_hc = spec.kind == vcov_kind::hc0 || spec.kind == vcov_kind::hc1;
   Eigen::MatrixXd meat;
   r.residuals.resize(n);
+  advise_huge_pages(r.residuals.data(), static_cast<std::size_t>(n) * sizeof(double));
   const double rss = residuals_and_hc_meat(Xd, yd, w, ls, r.residuals.data(), fused_hc ? &meat : nullptr);
   if (ls.normal_equations) ls.rss = rss;  // QR/refined RSS is more accurate than a sum of residuals
   r.rss = ls.rss;
