@@ -203,31 +203,35 @@ TEST(FusedHcPass, EqualsUnfusedVariance) {
 
           // Unfused: the same design (within-transformed with fixed effects), residuals by Eigen,
           // then linear_model_vcov's own meat pass.
+          // (with fixed effects the within rows are in the order of the fixed-effect levels: weights
+          // follow them and residuals are mapped back to input order before comparing)
           Eigen::MatrixXd Xd = X;
-          Eigen::VectorXd yd = d.y;
+          Eigen::VectorXd yd = d.y, wd = d.w;
           impactkit::absorbed_dof dof;
+          impactkit::within_transformed wt;
           if (absorb) {
             std::vector<const double*> cols;
             for (Eigen::Index j = 0; j < X.cols(); ++j) cols.push_back(X.col(j).data());
             cols.push_back(d.y.data());
-            const auto wt = impactkit::absorb_fixed_effects(cols, X.rows(), weighted ? d.w.data() : nullptr, d.fe, opt.vcov, opt.absorb);
+            wt = impactkit::absorb_fixed_effects(cols, X.rows(), weighted ? d.w.data() : nullptr, d.fe, opt.vcov, opt.absorb);
             ASSERT_TRUE(wt.all_rows);
             Xd = wt.columns.values.leftCols(X.cols());
             yd = wt.columns.values.col(X.cols());
+            if (weighted) wd = Eigen::Map<const Eigen::VectorXd>(wt.weight_data(), X.rows());
             dof = wt.dof;
           }
-          Eigen::VectorXd sqrt_w = d.w.cwiseSqrt();
+          Eigen::VectorXd sqrt_w = wd.cwiseSqrt();
           const impactkit::least_squares_solution ls = impactkit::solve_least_squares(Xd, yd, weighted ? sqrt_w.data() : nullptr);
-          const Eigen::VectorXd e = yd - Xd * ls.coef_full(X.cols());
-          const impactkit::vcov_estimate v = impactkit::linear_model_vcov(Xd, ls, weighted ? d.w.data() : nullptr, e, opt.vcov, dof);
-
+          const Eigen::VectorXd e_within = yd - Xd * ls.coef_full(X.cols());
+          const impactkit::vcov_estimate v = impactkit::linear_model_vcov(Xd, ls, weighted ? wd.data() : nullptr, e_within, opt.vcov, dof);
+          const Eigen::VectorXd e = absorb ? wt.in_input_order(e_within) : e_within;
           expect_vcov_close(r.vcov, v.vcov, 1e-13, what);
           EXPECT_EQ(r.vcov_convention, v.convention) << what;
           EXPECT_EQ(r.ssc_factor, v.factor) << what;
           EXPECT_EQ(r.df_inference, v.df) << what;
           const double e_scale = e.cwiseAbs().maxCoeff();
           EXPECT_LE((r.residuals - e).cwiseAbs().maxCoeff(), 1e-12 * e_scale) << what;
-          const double rss = weighted ? (e.array().square() * d.w.array()).sum() : e.squaredNorm();
+          const double rss = weighted ? (e_within.array().square() * wd.array()).sum() : e_within.squaredNorm();
           EXPECT_NEAR(r.rss, rss, 1e-12 * rss) << what;
         }
 }
