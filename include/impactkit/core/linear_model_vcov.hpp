@@ -323,16 +323,15 @@ inline vcov_estimate linear_model_vcov(const Eigen::Ref<const Eigen::MatrixXd>& 
   if (spec.kind == vcov_kind::cr2 || spec.kind == vcov_kind::cr3) return bias_reduced_cluster_vcov(X, ls, w, e, spec);
 
   // Scores u_i x_i with u_i = w_i e_i, HC2/HC3 rescaled by the leverage.
+  // (unweighted HC0/HC1/CR: u = e is used as it is, without an n-vector copy)
   const bool leverage = spec.kind == vcov_kind::hc2 || spec.kind == vcov_kind::hc3;
-  if (!w && !leverage) {  // u = e: no copy
-    if (spec.kind == vcov_kind::hc0 || spec.kind == vcov_kind::hc1)
-      return linear_model_hc_vcov(ls, detail::weighted_cross_product(X, ls.kept, e.data()), spec, n, absorbed);
-    vcov_estimate out = sandwich_vcov(ls.bread(), X, ls.kept, e.data(), spec, p + absorbed.k_fe_cluster);
-    detail::note_absorbed_parameters(out, absorbed, true);
-    return out;
+  Eigen::VectorXd u;
+  const double* scores = e.data();
+  if (w || leverage) {
+    u = e;
+    if (w) u.array() *= Eigen::Map<const Eigen::ArrayXd>(w, n);
+    scores = u.data();
   }
-  Eigen::VectorXd u = e;
-  if (w) u.array() *= Eigen::Map<const Eigen::ArrayXd>(w, n);
   if (leverage) {
     const Eigen::VectorXd h = leverages(X, ls, w);
     for (Eigen::Index i = 0; i < n; ++i) {
@@ -348,8 +347,8 @@ inline vcov_estimate linear_model_vcov(const Eigen::Ref<const Eigen::MatrixXd>& 
     return out;
   }
   if (spec.kind == vcov_kind::hc0 || spec.kind == vcov_kind::hc1)
-    return linear_model_hc_vcov(ls, detail::weighted_cross_product(X, ls.kept, u.data()), spec, n, absorbed);
-  vcov_estimate out = sandwich_vcov(ls.bread(), X, ls.kept, u.data(), spec, p + absorbed.k_fe_cluster);
+    return linear_model_hc_vcov(ls, detail::weighted_cross_product(X, ls.kept, scores), spec, n, absorbed);
+  vcov_estimate out = sandwich_vcov(ls.bread(), X, ls.kept, scores, spec, p + absorbed.k_fe_cluster);
   detail::note_absorbed_parameters(out, absorbed, true);
   return out;
 }

@@ -41,12 +41,4 @@ void resize_large(std::vector<T, A>& v, std::size_t n) {
   v.resize(n);
 }
 
-/// The same with a fill value.
-template <typename T, typename A>
-void assign_large(std::vector<T, A>& v, std::size_t n, const T& value) {
-  v.clear();
-  resize_large(v, n);
-  std::fill(v.begin(), v.end(), value);
-}
-
 }  // namespace impactkit::detail
