@@ -1,6 +1,8 @@
 // Google Benchmark: impactkit::ols on tall-thin designs (DESIGN.md §7).
 //
 //   BM_OlsHC1/n   OLS + HC1 variance, k = 10 (intercept + 9 regressors)
+//   BM_OlsHC1NoResiduals/n  the same without storing the residuals (ols_options::keep_residuals =
+//                 false): coefficients and variance only, nothing n-long written
 //   BM_OlsCR1/n   OLS + CR1 variance clustered on a 1000-level id
 //   BM_ReadPass/n one summing pass over the same n×10 float64 matrix, one thread: a memory-bandwidth
 //                 lower bound for any estimator that has to read X at least once (numpy's X.sum())
@@ -95,6 +97,21 @@ void BM_OlsHC1(benchmark::State& state) {
   report(state, n, sizeof(double) * (kCols + 1));  // X and y read
 }
 
+void BM_OlsHC1NoResiduals(benchmark::State& state) {
+  configure_threads();
+  const Eigen::Index n = state.range(0);
+  const dataset& d = data_for(n);
+  impactkit::ols_options opt;
+  opt.vcov = impactkit::vcov_spec::hc(1);
+  opt.keep_residuals = false;
+  for (auto _ : state) {
+    impactkit::ols_result r = impactkit::ols(d.X, d.y, opt);
+    benchmark::DoNotOptimize(r.se.data());
+    benchmark::ClobberMemory();
+  }
+  report(state, n, sizeof(double) * (kCols + 1));
+}
+
 void BM_OlsCR1(benchmark::State& state) {
   configure_threads();
   const Eigen::Index n = state.range(0);
@@ -152,6 +169,7 @@ void BM_ReadPassThreaded(benchmark::State& state) {  // impactkit's thread count
 BENCHMARK(BM_ReadPass)->IMPACTKIT_SIZES;
 BENCHMARK(BM_ReadPassThreaded)->IMPACTKIT_SIZES;
 BENCHMARK(BM_OlsHC1)->IMPACTKIT_SIZES;
+BENCHMARK(BM_OlsHC1NoResiduals)->IMPACTKIT_SIZES;
 BENCHMARK(BM_OlsCR1)->IMPACTKIT_SIZES;
 
 }  // namespace

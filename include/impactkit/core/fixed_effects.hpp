@@ -31,6 +31,7 @@
 #include <cmath>
 #include <numeric>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <Eigen/Core>
@@ -39,6 +40,7 @@
 #include "errors.hpp"
 #include "gather.hpp"
 #include "groups.hpp"
+#include "moments.hpp"
 #include "threads.hpp"
 #include "vcov.hpp"
 
@@ -50,10 +52,12 @@ struct demean_options {
 };
 
 /// Rows to keep after iteratively removing observations alone in a group of any dimension
-/// (singletons carry no within-group information; reghdfe, Correia 2015). Returns keep flags.
+/// (singletons carry no within-group information; reghdfe, Correia 2015). Returns keep flags and,
+/// when `kept_counts` is given, the rows kept per group of each dimension.
 /// One counting pass per dimension, then only the removed rows are revisited: a removal lowers the
 /// counts of the row's other groups, which may create new singletons (found through a work list).
-inline std::vector<char> non_singleton_rows(const std::vector<group_codes>& dims, Eigen::Index n) {
+inline std::vector<char> non_singleton_rows(const std::vector<group_codes>& dims, Eigen::Index n,
+                                            std::vector<std::vector<Eigen::Index>>* kept_counts = nullptr) {
   std::vector<char> keep(static_cast<std::size_t>(n), 1);
   const std::size_t K = dims.size();
   std::vector<std::vector<Eigen::Index>> count(K);
@@ -97,6 +101,7 @@ inline std::vector<char> non_singleton_rows(const std::vector<group_codes>& dims
       }
     pending.swap(next);
   }
+  if (kept_counts) *kept_counts = std::move(count);
   return keep;
 }
 
@@ -138,6 +143,7 @@ struct demeaned_columns {
   std::vector<Eigen::MatrixXd> coefficients; ///< per dimension d: G_d × m matrix of α_d
   std::vector<int> iterations;               ///< Irons–Tuck iterations per column
   std::vector<double> raw_squared_norm;      ///< Σ x_i² of each column before the projection
+  std::vector<double> centred_squared_norm;  ///< Σ w_i (x_i − x̄_w)² of each column before the projection
 };
 
 /// K fixed-effect dimensions over n rows with (optional) positive weights. The dimensions are
@@ -196,6 +202,7 @@ class absorbed_effects {
     for (std::size_t d = 0; d < dims_.size(); ++d) out.coefficients[d].resize(dims_[d].n_groups, m);
     out.iterations.assign(static_cast<std::size_t>(m), 0);
     out.raw_squared_norm.assign(static_cast<std::size_t>(m), 0.0);
+    out.centred_squared_norm.assign(static_cast<std::size_t>(m), 0.0);
     std::vector<int> failed(static_cast<std::size_t>(m), 0);
     const int threads = detail::threads_for(m, static_cast<double>(n_) * 20);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
@@ -263,7 +270,15 @@ class absorbed_effects {
     const double* w = w_.empty() ? nullptr : w_.data();
     std::vector<Eigen::VectorXd> S(K), alpha(K);
     double raw = 0;
-    for (Eigen::Index i = 0; i < n_; ++i) raw += x[i] * x[i];
+    detail::weighted_moments moments;
+    for (Eigen::Index b0 = 0; b0 < n_; b0 += 1024) {
+      const Eigen::Index len = std::min<Eigen::Index>(1024, n_ - b0);
+      double r = 0;
+#pragma omp simd reduction(+ : r)
+      for (Eigen::Index i = b0; i < b0 + len; ++i) r += x[i] * x[i];
+      raw += r;
+      moments.merge(detail::weighted_moments::of_block(x + b0, w ? w + b0 : nullptr, len));
+    }
     for (std::size_t d = 0; d < K; ++d) {  // S_d = Σ_{i∈g} w_i x_i
       S[d] = Eigen::VectorXd::Zero(dims_[d].n_groups);
       alpha[d] = Eigen::VectorXd::Zero(dims_[d].n_groups);
@@ -275,6 +290,7 @@ class absorbed_effects {
         for (Eigen::Index i = 0; i < n_; ++i) sd[gd[i]] += x[i];
     }
     out.raw_squared_norm[static_cast<std::size_t>(j)] = raw;
+    out.centred_squared_norm[static_cast<std::size_t>(j)] = moments.m2;
     bool converged = true;
     int iter = 0;
     if (K == 1) {
@@ -459,8 +475,7 @@ struct within_transformed {
   void gather(const T* x, T* dst) const {
     const Eigen::Index* kept = all_rows ? nullptr : rows.data();
     if (!order.empty()) {
-      std::vector<T> tmp;
-      order.scatter(x, kept, dst, tmp);
+      order.scatter(x, kept, dst);
     } else if (kept) {
       for (Eigen::Index t = 0; t < n(); ++t) dst[t] = x[kept[t]];
     } else {
@@ -468,13 +483,14 @@ struct within_transformed {
     }
   }
   /// A vector over the within rows, put back in input order (ascending kept rows).
-  Eigen::VectorXd in_input_order(const Eigen::VectorXd& v) const {
-    if (order.empty()) return v;
-    Eigen::VectorXd out(n());
-    detail::advise_huge_pages(out.data(), static_cast<std::size_t>(n()) * sizeof(double));
-    std::vector<double> tmp;
-    order.gather(v.data(), out.data(), tmp);
-    return out;
+  Eigen::VectorXd in_input_order(const Eigen::VectorXd& v) const { return in_input_order(Eigen::VectorXd(v)); }
+  /// The same, reusing v's storage.
+  Eigen::VectorXd in_input_order(Eigen::VectorXd&& v) const {
+    if (!order.empty()) {
+      std::vector<double> tmp;
+      order.gather(v.data(), v.data(), tmp);
+    }
+    return std::move(v);
   }
   /// The input label of each level of dimension d.
   const Eigen::VectorXi& level_labels(std::size_t d) const { return level_label[d]; }
@@ -484,7 +500,8 @@ struct within_transformed {
 /// `columns[j]` (each of length n), after removing singletons. Absorbed df per spec.ssc:
 /// Σ G_d − (K − 1) (fixest, pyfixest) or exact redundancy (reghdfe); for cluster-robust variances
 /// under fixef_count::nonnested, a dimension nested in a cluster dimension counts one level.
-/// Levels are numbered in order of first appearance among the kept rows (input order).
+/// Levels are numbered in order of first appearance in the input; levels left without rows by
+/// singleton removal are skipped.
 inline within_transformed absorb_fixed_effects(const std::vector<const double*>& columns, Eigen::Index n, const double* w,
                                                const std::vector<label_column>& fe, const vcov_spec& spec, const absorb_options& opt = {}) {
   const char* fn = "absorb_fixed_effects";
@@ -506,9 +523,10 @@ inline within_transformed absorb_fixed_effects(const std::vector<const double*>&
     for (std::ptrdiff_t d = 0; d < static_cast<std::ptrdiff_t>(K); ++d) all[static_cast<std::size_t>(d)] = factorize(fe[static_cast<std::size_t>(d)]);
   }
   std::vector<char> keep;
+  std::vector<std::vector<Eigen::Index>> count;  // kept rows per level (original codes)
   Eigen::Index m = n;
   if (opt.drop_singletons) {
-    keep = non_singleton_rows(all, n);
+    keep = non_singleton_rows(all, n, &count);
     m = 0;
     for (char k : keep) m += k;
   }
@@ -524,56 +542,64 @@ inline within_transformed absorb_fixed_effects(const std::vector<const double*>&
   keep = std::vector<char>();
   auto kept_row = [&](Eigen::Index t) { return out.all_rows ? t : out.rows[static_cast<std::size_t>(t)]; };
 
-  // 2. levels renumbered by first appearance among the kept rows (groups emptied by singleton
-  //    removal disappear); the input label of each level
-  std::vector<std::vector<int>> renumber(K);
+  // 2. levels: those with kept rows, in order of first appearance in the data (a level's number
+  //    is its factorize code less the emptied levels before it); the input label of each level.
+  std::size_t big = 0;
+  for (std::size_t d = 1; d < K; ++d)
+    if (all[d].n_groups > all[big].n_groups) big = d;
+  const bool order_rows = opt.group_order && all[big].n_groups > 1 && m < (Eigen::Index{1} << 31) - 1;
+  if (count.empty()) {  // no singleton removal: the largest dimension's counts order the rows
+    count.resize(K);
+    if (order_rows) count[big] = all[big].counts();
+  }
+  std::vector<std::vector<int>> renumber(K);  // empty: no level emptied (codes unchanged)
   out.level_label.resize(K);
   out.dims.resize(K);
   for (std::size_t d = 0; d < K; ++d) {
-    renumber[d].assign(static_cast<std::size_t>(all[d].n_groups), -1);
-    std::vector<Eigen::Index> first;
+    const int G = all[d].n_groups;
     int next = 0;
-    for (Eigen::Index t = 0; t < m; ++t) {
-      const Eigen::Index i = kept_row(t);
-      int& c = renumber[d][static_cast<std::size_t>(all[d].code[static_cast<std::size_t>(i)])];
-      if (c < 0) {
-        c = next++;
-        first.push_back(i);
-      }
+    if (!count[d].empty()) {
+      renumber[d].assign(static_cast<std::size_t>(G), -1);
+      for (int g = 0; g < G; ++g)
+        if (count[d][static_cast<std::size_t>(g)] > 0) renumber[d][static_cast<std::size_t>(g)] = next++;
+      if (next == G) renumber[d].clear();
+    } else {
+      next = G;
     }
     out.dims[d].n_groups = next;
     out.level_label[d].resize(next);
-    for (int g = 0; g < next; ++g) out.level_label[d](g) = static_cast<int>(fe[d](first[static_cast<std::size_t>(g)]));
+    for (int g = 0, l = 0; g < G; ++g)
+      if (renumber[d].empty() || renumber[d][static_cast<std::size_t>(g)] >= 0)
+        out.level_label[d](l++) = static_cast<int>(fe[d](all[d].first_row[static_cast<std::size_t>(g)]));
   }
 
-  // 3. row order: kept rows ordered by the levels of the largest dimension (stable counting sort)
-  std::size_t big = 0;
-  for (std::size_t d = 1; d < K; ++d)
-    if (out.dims[d].n_groups > out.dims[big].n_groups) big = d;
-  if (opt.group_order && out.dims[big].n_groups > 1 && m < (Eigen::Index{1} << 31) - 1) {
-    const int G = out.dims[big].n_groups;
-    std::vector<std::int32_t> next(static_cast<std::size_t>(G) + 1, 0);
-    const int* code = all[big].code.data();
-    const int* ren = renumber[big].data();
-    for (Eigen::Index t = 0; t < m; ++t) ++next[static_cast<std::size_t>(ren[code[kept_row(t)]]) + 1];
-    for (std::size_t g = 0; g < static_cast<std::size_t>(G); ++g) next[g + 1] += next[g];
+  // 3. row order: kept rows ordered by the levels of the largest dimension (a stable counting
+  //    sort whose running counters feed the row permutation directly)
+  if (order_rows) {
+    const int G = all[big].n_groups;
+    std::vector<std::int32_t> next(static_cast<std::size_t>(G));
     group_codes& b = out.dims[big];
     detail::resize_large(b.code, static_cast<std::size_t>(m));
-    for (int g = 0; g < G; ++g)
-      std::fill(b.code.begin() + next[static_cast<std::size_t>(g)], b.code.begin() + next[static_cast<std::size_t>(g) + 1], g);
-    std::vector<std::int32_t> dest;
-    detail::resize_large(dest, static_cast<std::size_t>(m));
-    for (Eigen::Index t = 0; t < m; ++t) dest[static_cast<std::size_t>(t)] = next[static_cast<std::size_t>(ren[code[kept_row(t)]])]++;
-    out.order = detail::row_permutation(dest);
+    std::int32_t start = 0;
+    for (int g = 0, level = 0; g < G; ++g) {
+      const std::int32_t c = static_cast<std::int32_t>(count[big][static_cast<std::size_t>(g)]);
+      next[static_cast<std::size_t>(g)] = start;
+      if (c > 0) std::fill(b.code.begin() + start, b.code.begin() + start + c, level++);
+      start += c;
+    }
+    const int* code = all[big].code.data();
+    out.order = detail::row_permutation(m, [&](Eigen::Index t) { return next[static_cast<std::size_t>(code[kept_row(t)])]++; });
+    all[big].code = std::vector<int>();
   }
-  if (!out.order.empty()) all[big].code = std::vector<int>();
   for (std::size_t d = 0; d < K; ++d) {
-    if (!out.order.empty() && d == big) continue;
+    if (order_rows && d == big) continue;
     group_codes& g = out.dims[d];
     detail::resize_large(g.code, static_cast<std::size_t>(m));
     out.gather(all[d].code.data(), g.code.data());
-    const int* ren = renumber[d].data();
-    for (int& v : g.code) v = ren[v];
+    if (!renumber[d].empty()) {
+      const int* ren = renumber[d].data();
+      for (int& v : g.code) v = ren[v];
+    }
     all[d].code = std::vector<int>();
   }
 

@@ -17,6 +17,7 @@ namespace impactkit {
 struct group_codes {
   std::vector<int> code;     ///< code[i] in 0..n_groups-1
   int n_groups = 0;
+  std::vector<Eigen::Index> first_row;  ///< the first row of each group (filled by factorize)
 
   Eigen::Index size() const { return static_cast<Eigen::Index>(code.size()); }
 
@@ -55,7 +56,10 @@ group_codes factorize(const Labels& labels) {
     std::vector<int> table(static_cast<std::size_t>(hi - lo + 1), -1);
     for (Eigen::Index i = 0; i < n; ++i) {
       int& t = table[static_cast<std::size_t>(labels(i) - lo)];
-      if (t < 0) t = out.n_groups++;
+      if (t < 0) {
+        t = out.n_groups++;
+        out.first_row.push_back(i);
+      }
       out.code[static_cast<std::size_t>(i)] = t;
     }
     return out;
@@ -75,7 +79,11 @@ group_codes factorize(const Labels& labels) {
   std::iota(run_order.begin(), run_order.end(), 0);
   std::sort(run_order.begin(), run_order.end(), [&](std::size_t a, std::size_t b) { return firsts[a].first < firsts[b].first; });
   std::vector<int> run_code(firsts.size());
-  for (std::size_t r = 0; r < run_order.size(); ++r) run_code[run_order[r]] = static_cast<int>(r);
+  out.first_row.resize(firsts.size());
+  for (std::size_t r = 0; r < run_order.size(); ++r) {
+    run_code[run_order[r]] = static_cast<int>(r);
+    out.first_row[r] = firsts[run_order[r]].first;
+  }
   for (std::size_t r = 0; r < firsts.size(); ++r) {
     const std::size_t s = firsts[r].second;
     const std::size_t e = r + 1 < firsts.size() ? firsts[r + 1].second : idx.size();

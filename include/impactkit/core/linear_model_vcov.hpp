@@ -30,6 +30,7 @@
 #include "fixed_effects.hpp"
 #include "groups.hpp"
 #include "least_squares.hpp"
+#include "moments.hpp"
 #include "row_blocks.hpp"
 #include "threads.hpp"
 #include "vcov.hpp"
@@ -225,41 +226,77 @@ inline void note_absorbed_parameters(vcov_estimate& out, const absorbed_dof& abs
                       (cluster && absorbed.k_fe_cluster < absorbed.k_fe ? " (those nested in the clusters excluded)" : "");
 }
 
-/// Residuals e = y − Xb over the kept columns of a fit (b = ls.coef), written to e[0..n), and
-/// RSS = Σ w_i e_i² (w null: w ≡ 1), in one blocked pass over X with the fixed row chunks. With
-/// `hc_meat` non-null the same pass also accumulates the HC0/HC1 meat Σ_i u_i² x_i x_iᵀ, u_i = w_i e_i
-/// (rank×rank, symmetric): each block's residuals are computed while the block is in cache and the
-/// cross-product kernel then weights its rows by u_i². Partial results are reduced in chunk order.
-inline double residuals_and_hc_meat(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y, const double* w,
-                                    const least_squares_solution& ls, double* e, Eigen::MatrixXd* hc_meat) {
+/// What the residual pass learns besides the residuals: RSS, the total sums of squares of y about
+/// zero and about its weighted mean, and which of the candidate columns are constant.
+struct residual_pass_sums {
+  double rss = 0;           ///< Σ w e²
+  double tss_raw = 0;       ///< Σ w y²
+  double tss_centred = 0;   ///< Σ w (y − ȳ_w)²
+  std::vector<char> constant;  ///< per candidate column: every entry equals its first
+};
+
+/// Residuals e = y − Xb over the kept columns of a fit (b = ls.coef), written to e[0..n) unless e is
+/// null, and RSS = Σ w_i e_i² (w null: w ≡ 1), in one blocked pass over X with the fixed row chunks. The
+/// same pass, while each block of X and y is in cache, also gives
+///  - the HC0/HC1 meat Σ_i u_i² x_i x_iᵀ, u_i = w_i e_i (rank×rank, symmetric) when `hc_meat` is
+///    non-null (the cross-product kernel weights the block's rows by u_i²);
+///  - the total sums of squares of y, raw and centred (block means and sums of squares from two
+///    sweeps over the cached block, combined exactly: weighted_moments);
+///  - whether each column of X listed in `constant_candidates` is constant (for the intercept).
+/// Partial results are reduced in chunk order, so they do not depend on the thread count.
+inline residual_pass_sums residuals_and_hc_meat(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y,
+                                                const double* w, const least_squares_solution& ls, double* e, Eigen::MatrixXd* hc_meat,
+                                                const std::vector<Eigen::Index>& constant_candidates = {}) {
   const Eigen::Index n = X.rows(), p = ls.rank();
   const Eigen::Index block = 1024;
   const row_chunks chunks = make_row_chunks(n, 8 * block);
-  const std::size_t count = static_cast<std::size_t>(chunks.count);
+  const std::size_t count = static_cast<std::size_t>(chunks.count), nc = constant_candidates.size();
   std::vector<Eigen::MatrixXd> partial(hc_meat ? count : 0);
-  std::vector<double> part_rss(count, 0.0);
+  std::vector<double> part_rss(count, 0.0), part_raw(count, 0.0);
+  std::vector<weighted_moments> part_moments(count);
+  std::vector<char> part_constant(count * nc, 1);
   const int threads = threads_for(chunks.count, static_cast<double>(chunks.size) * (hc_meat ? p * p : p));
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
   for (Eigen::Index c = 0; c < chunks.count; ++c) {
     Eigen::MatrixXd acc = hc_meat ? Eigen::MatrixXd::Zero(p, p) : Eigen::MatrixXd();
-    std::vector<double> d(hc_meat ? static_cast<std::size_t>(block) : 0);
+    std::vector<double> d(hc_meat ? static_cast<std::size_t>(block) : 0), e_local(e ? 0 : static_cast<std::size_t>(block));
     std::vector<const double*> col(static_cast<std::size_t>(p));
-    double rss = 0;
+    double rss = 0, raw = 0;
+    weighted_moments moments;
+    char* constant = part_constant.data() + static_cast<std::size_t>(c) * nc;
     for (Eigen::Index b0 = chunks.begin(c); b0 < chunks.end(c); b0 += block) {
       const Eigen::Index len = std::min(block, chunks.end(c) - b0);
       for (Eigen::Index j = 0; j < p; ++j) col[static_cast<std::size_t>(j)] = X.col(ls.kept[static_cast<std::size_t>(j)]).data() + b0;
-      double* eb = e + b0;
-      residual_block(col.data(), ls.coef.data(), p, len, y.data() + b0, eb);
-      double s = 0;
+      double* eb = e ? e + b0 : e_local.data();
+      const double* yb = y.data() + b0;
+      residual_block(col.data(), ls.coef.data(), p, len, yb, eb);
+      double s = 0, r = 0;
       if (w) {
         const double* wb = w + b0;
-#pragma omp simd reduction(+ : s)
-        for (Eigen::Index i = 0; i < len; ++i) s += wb[i] * eb[i] * eb[i];
+#pragma omp simd reduction(+ : s, r)
+        for (Eigen::Index i = 0; i < len; ++i) {
+          s += wb[i] * eb[i] * eb[i];
+          r += wb[i] * yb[i] * yb[i];
+        }
       } else {
-#pragma omp simd reduction(+ : s)
-        for (Eigen::Index i = 0; i < len; ++i) s += eb[i] * eb[i];
+#pragma omp simd reduction(+ : s, r)
+        for (Eigen::Index i = 0; i < len; ++i) {
+          s += eb[i] * eb[i];
+          r += yb[i] * yb[i];
+        }
       }
+      raw += r;
+      moments.merge(weighted_moments::of_block(yb, w ? w + b0 : nullptr, len));
       rss += s;
+      for (std::size_t a = 0; a < nc; ++a)
+        if (constant[a]) {
+          const double* x = X.col(constant_candidates[a]).data() + b0;
+          const double first = X(0, constant_candidates[a]);
+          int differs = 0;
+#pragma omp simd reduction(| : differs)
+          for (Eigen::Index i = 0; i < len; ++i) differs |= x[i] != first;
+          constant[a] = !differs;
+        }
       if (hc_meat) {
         double* db = d.data();
         for (Eigen::Index i = 0; i < len; ++i) {
@@ -270,16 +307,27 @@ inline double residuals_and_hc_meat(const Eigen::Ref<const Eigen::MatrixXd>& X, 
       }
     }
     part_rss[static_cast<std::size_t>(c)] = rss;
+    part_raw[static_cast<std::size_t>(c)] = raw;
+    part_moments[static_cast<std::size_t>(c)] = moments;
     if (hc_meat) partial[static_cast<std::size_t>(c)] = std::move(acc);
   }
-  double rss = 0;
-  for (double v : part_rss) rss += v;
+  residual_pass_sums out;
+  weighted_moments moments;
+  for (std::size_t c = 0; c < count; ++c) {
+    out.rss += part_rss[c];
+    out.tss_raw += part_raw[c];
+    moments.merge(part_moments[c]);
+  }
+  out.tss_centred = moments.m2;
+  out.constant.assign(nc, 1);
+  for (std::size_t c = 0; c < count; ++c)
+    for (std::size_t a = 0; a < nc; ++a) out.constant[a] = out.constant[a] && part_constant[c * nc + a];
   if (hc_meat) {
     Eigen::MatrixXd total = Eigen::MatrixXd::Zero(p, p);
     for (const auto& m : partial) total += m;
     *hc_meat = symmetric_from_lower(total);
   }
-  return rss;
+  return out;
 }
 
 }  // namespace detail

@@ -29,6 +29,10 @@ struct ols_options {
   /// Absorbed fixed effects: n×K integer labels (any integers), one column per dimension; empty: none.
   Eigen::MatrixXi fixed_effects;
   absorb_options absorb;            ///< singletons, projection tolerance and iteration cap
+  /// Store the residuals in ols_result::residuals. Without them (HC0/HC1 or iid variance only) a
+  /// fit writes nothing n-long: for coefficient-and-variance loops over large data, where a fresh
+  /// n-vector costs as much as a pass over y in page faults.
+  bool keep_residuals = true;
 };
 
 struct ols_result {
@@ -37,7 +41,7 @@ struct ols_result {
   Eigen::VectorXd se;
   Eigen::VectorXd df_inference;               ///< t df per coefficient; +inf: normal
   std::vector<Eigen::Index> kept_columns, dropped_columns;
-  Eigen::VectorXd residuals;                  ///< y − Xb (unweighted), one per used row
+  Eigen::VectorXd residuals;                  ///< y − Xb (unweighted), one per used row (empty: keep_residuals off)
   Eigen::Index nobs = 0, rank = 0;
   double df_resid = 0, rss = 0, tss = 0, r2 = 0, adj_r2 = 0, sigma = 0;
   bool has_intercept = false, weighted = false;
@@ -133,29 +137,13 @@ inline double total_sum_of_squares(const Eigen::Ref<const Eigen::VectorXd>& y, c
   return tss;
 }
 
-/// True when every x[i] equals x[0] (n ≥ 1); a parallel scan over fixed chunks.
-inline bool is_constant(const double* x, Eigen::Index n) {
-  const row_chunks chunks = make_row_chunks(n, 1 << 16);
-  std::vector<char> constant(static_cast<std::size_t>(chunks.count), 1);
-  const double c0 = x[0];
-  const int threads = threads_for(chunks.count, static_cast<double>(chunks.size));
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-  for (Eigen::Index c = 0; c < chunks.count; ++c)
-    for (Eigen::Index i = chunks.begin(c); i < chunks.end(c); ++i)
-      if (x[i] != c0) {
-        constant[static_cast<std::size_t>(c)] = 0;
-        break;
-      }
-  for (char k : constant)
-    if (!k) return false;
-  return true;
-}
-
 /// Least squares of yd on Xd (already within-transformed when fixed effects are absorbed) and the
-/// variance; fills everything of ols_result that does not concern the fixed effects.
-inline void fit_and_infer(const Eigen::Ref<const Eigen::MatrixXd>& Xd, const Eigen::Ref<const Eigen::VectorXd>& yd, const double* w,
-                          const ols_options& opt, const vcov_spec& spec, const absorbed_dof& absorbed, const char* fn,
-                          least_squares_solution& ls, ols_result& r) {
+/// variance; fills everything of ols_result that does not concern the fixed effects. With
+/// `detect_intercept`, r.has_intercept says whether a kept column is constant and non-zero. Returns
+/// the sums of the residual pass (total sums of squares of yd).
+inline residual_pass_sums fit_and_infer(const Eigen::Ref<const Eigen::MatrixXd>& Xd, const Eigen::Ref<const Eigen::VectorXd>& yd,
+                                        const double* w, const ols_options& opt, const vcov_spec& spec, const absorbed_dof& absorbed,
+                                        const char* fn, bool detect_intercept, least_squares_solution& ls, ols_result& r) {
   const Eigen::Index n = Xd.rows();
   std::vector<double> sqrt_w;
   if (w) {
@@ -177,12 +165,22 @@ inline void fit_and_infer(const Eigen::Ref<const Eigen::MatrixXd>& Xd, const Eig
   // from cancellation when the fit is close to perfect). HC0/HC1 need nothing but the residuals, so
   // their meat is accumulated in that pass too while each block of X is in cache (one pass over X
   // instead of three: residuals, the copy u = w∘e, the meat).
+  // The intercept test (is a kept column constant and non-zero?) and the total sums of squares
+  // ride on the same pass.
   const bool fused_hc = spec.kind == vcov_kind::hc0 || spec.kind == vcov_kind::hc1;
+  const bool store = opt.keep_residuals || !(fused_hc || spec.kind == vcov_kind::iid);  // other variances read e
   Eigen::MatrixXd meat;
-  r.residuals.resize(n);
-  advise_huge_pages(r.residuals.data(), static_cast<std::size_t>(n) * sizeof(double));
-  const double rss = residuals_and_hc_meat(Xd, yd, w, ls, r.residuals.data(), fused_hc ? &meat : nullptr);
-  if (ls.normal_equations) ls.rss = rss;  // QR/refined RSS is more accurate than a sum of residuals
+  if (store) {
+    r.residuals.resize(n);
+    advise_huge_pages(r.residuals.data(), static_cast<std::size_t>(n) * sizeof(double));
+  }
+  std::vector<Eigen::Index> candidates;
+  if (detect_intercept)
+    for (Eigen::Index j : ls.kept)
+      if (Xd(0, j) != 0 && Xd(n - 1, j) == Xd(0, j)) candidates.push_back(j);
+  residual_pass_sums sums = residuals_and_hc_meat(Xd, yd, w, ls, store ? r.residuals.data() : nullptr, fused_hc ? &meat : nullptr, candidates);
+  for (char c : sums.constant) r.has_intercept = r.has_intercept || c;
+  if (ls.normal_equations) ls.rss = sums.rss;  // QR/refined RSS is more accurate than a sum of residuals
   r.rss = ls.rss;
   r.sigma = std::sqrt(r.rss / r.df_resid);
   const vcov_estimate v = fused_hc ? linear_model_hc_vcov(ls, meat, spec, n, absorbed) : linear_model_vcov(Xd, ls, w, r.residuals, spec, absorbed);
@@ -194,6 +192,8 @@ inline void fit_and_infer(const Eigen::Ref<const Eigen::MatrixXd>& Xd, const Eig
   r.ssc_factor = v.factor;
   r.n_clusters = v.n_clusters;
   r.vcov_convention = v.convention;
+  if (!opt.keep_residuals) r.residuals = Eigen::VectorXd();
+  return sums;
 }
 
 /// Estimated fixed effects of y = Σ_j b_j x_j + Σ_d α_d[g_d] + e fitted on within-transformed data:
@@ -243,28 +243,15 @@ inline ols_result fit_absorbed(const std::vector<const double*>& x, const double
   const demeaned_columns& dm = wt.columns;
   const double* wd = wt.weight_data();
   for (const auto& d : wt.dims) r.fe_sizes.push_back(d.n_groups);
-  fit_and_infer(dm.values.leftCols(k), dm.values.col(k), wd, opt, wt.vcov, wt.dof, fn, ls, r);
-  r.residuals = wt.in_input_order(r.residuals);
+  const residual_pass_sums sums = fit_and_infer(dm.values.leftCols(k), dm.values.col(k), wd, opt, wt.vcov, wt.dof, fn, false, ls, r);
+  if (opt.keep_residuals) r.residuals = wt.in_input_order(std::move(r.residuals));
 
   r.has_intercept = true;
   r.k_fe = wt.dof.k_fe;
   r.n_singletons = n - m;
   for (int it : dm.iterations) r.demean_iterations = std::max(r.demean_iterations, it);
-  {  // TSS does not depend on the row order: the kept rows in input order (a sequential read)
-    Eigen::VectorXd y_kept, w_kept;
-    if (wt.all_rows) {
-      r.tss = total_sum_of_squares(Eigen::Map<const Eigen::VectorXd>(y, n), w, true);
-    } else {
-      y_kept.resize(m);
-      if (w) w_kept.resize(m);
-      for (Eigen::Index t = 0; t < m; ++t) {
-        y_kept(t) = y[wt.rows[static_cast<std::size_t>(t)]];
-        if (w) w_kept(t) = w[wt.rows[static_cast<std::size_t>(t)]];
-      }
-      r.tss = total_sum_of_squares(y_kept, w ? w_kept.data() : nullptr, true);
-    }
-  }
-  const double tss_within = total_sum_of_squares(dm.values.col(k), wd, false);
+  r.tss = dm.centred_squared_norm[static_cast<std::size_t>(k)];  // of y on the kept rows, before the projection
+  const double tss_within = sums.tss_raw;  // the within-transformed y has weighted mean zero
   r.r2 = r.tss > 0 ? 1.0 - r.rss / r.tss : std::numeric_limits<double>::quiet_NaN();
   r.r2_within = tss_within > 0 ? 1.0 - r.rss / tss_within : std::numeric_limits<double>::quiet_NaN();
   r.adj_r2 = r.tss > 0 ? 1.0 - (1.0 - r.r2) * static_cast<double>(m - 1) / r.df_resid : std::numeric_limits<double>::quiet_NaN();
@@ -290,13 +277,8 @@ inline ols_result fit_linear(const Eigen::Ref<const Eigen::MatrixXd>& X, const E
   ols_result r;
   least_squares_solution ls;
   if (opt.fixed_effects.size() == 0) {
-    fit_and_infer(X, y, w, opt, opt.vcov, absorbed_dof{}, fn, ls, r);
-    for (Eigen::Index j : ls.kept)  // intercept: a kept column that is constant and non-zero
-      if (X(0, j) != 0 && X(n - 1, j) == X(0, j) && is_constant(X.col(j).data(), n)) {
-        r.has_intercept = true;
-        break;
-      }
-    r.tss = total_sum_of_squares(y, w, r.has_intercept);
+    const residual_pass_sums sums = fit_and_infer(X, y, w, opt, opt.vcov, absorbed_dof{}, fn, true, ls, r);
+    r.tss = r.has_intercept ? sums.tss_centred : sums.tss_raw;
     r.r2 = r.tss > 0 ? 1.0 - r.rss / r.tss : std::numeric_limits<double>::quiet_NaN();
     const double dfm = static_cast<double>(n - (r.has_intercept ? 1 : 0));
     r.adj_r2 = r.tss > 0 ? 1.0 - (1.0 - r.r2) * dfm / r.df_resid : std::numeric_limits<double>::quiet_NaN();

@@ -256,7 +256,7 @@ inline iv_result fit_iv(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen:
   for (Eigen::Index j = 0; j < kd; ++j) {
     iv_first_stage fs;
     least_squares_solution& ls = ls1[static_cast<std::size_t>(j)];
-    fit_and_infer(Zf, Dd.col(j), w, first_opt, spec, dof, fn, ls, fs.fit);
+    const residual_pass_sums sums = fit_and_infer(Zf, Dd.col(j), w, first_opt, spec, dof, fn, false, ls, fs.fit);
     for (Eigen::Index c : ls.dropped)
       require(c < kx, fn, "excluded instrument " + std::to_string(c - kx) +
                               " is collinear with the exogenous regressors" + std::string(fe ? ", the fixed effects" : "") +
@@ -267,16 +267,15 @@ inline iv_result fit_iv(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen:
     Pi.col(j) = fs.instrument_coef;
     V.col(j) = fs.fit.residuals;
     Dhat.col(j) = Dd.col(j) - fs.fit.residuals;
-    if (fe) fs.fit.residuals = wt.in_input_order(fs.fit.residuals);
+    if (fe) fs.fit.residuals = wt.in_input_order(std::move(fs.fit.residuals));
     // R² of the full first stage (with fixed effects: of the model including them) and within R²
     fs.fit.has_intercept = intercept;
-    const Eigen::VectorXd d_raw = fe ? wt.used(D.col(j).data()) : Eigen::VectorXd(D.col(j));
-    fs.fit.tss = total_sum_of_squares(d_raw, w, intercept);
+    fs.fit.tss = fe ? wt.columns.centred_squared_norm[static_cast<std::size_t>(kx + j)] : intercept ? sums.tss_centred : sums.tss_raw;
     fs.fit.r2 = fs.fit.tss > 0 ? 1.0 - fs.fit.rss / fs.fit.tss : nan;
     const double dfm = static_cast<double>(m - (intercept ? 1 : 0));
     fs.fit.adj_r2 = fs.fit.tss > 0 ? 1.0 - (1.0 - fs.fit.r2) * dfm / fs.fit.df_resid : nan;
     if (fe) {
-      const double tss_within = total_sum_of_squares(Dd.col(j), w, false);
+      const double tss_within = sums.tss_raw;  // of the within-transformed d_j
       fs.fit.r2_within = tss_within > 0 ? 1.0 - fs.fit.rss / tss_within : nan;
       for (const auto& d : wt.dims) fs.fit.fe_sizes.push_back(d.n_groups);
       fs.fit.k_fe = dof.k_fe;
@@ -334,7 +333,7 @@ inline iv_result fit_iv(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen:
   r.ssc_factor = v.factor;
   r.vcov_convention = v.convention;
   r.has_intercept = intercept;
-  r.tss = total_sum_of_squares(fe ? Eigen::VectorXd(wt.used(y.data())) : Eigen::VectorXd(y), w, intercept);
+  r.tss = fe ? wt.columns.centred_squared_norm[static_cast<std::size_t>(kx + kd + kz)] : total_sum_of_squares(y, w, intercept);
   r.r2 = r.tss > 0 ? 1.0 - r.rss / r.tss : nan;
   r.adj_r2 = r.tss > 0 ? 1.0 - (1.0 - r.r2) * static_cast<double>(m - (intercept ? 1 : 0)) / r.df_resid : nan;
   if (fe) {

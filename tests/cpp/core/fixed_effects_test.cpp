@@ -21,7 +21,7 @@ using impactkit::ols_result;
 
 TEST(RowPermutation, ScatterAndGatherMatchDirectLoops) {
   std::mt19937_64 rng(7);
-  for (Eigen::Index m : {1, 2, 5, 32767, 32768, 32769, 100003}) {
+  for (Eigen::Index m : {1, 2, 5, 32767, 32768, 32769, 100003, 300007}) {
     std::vector<std::int32_t> dest(static_cast<std::size_t>(m));
     std::iota(dest.begin(), dest.end(), 0);
     std::shuffle(dest.begin(), dest.end(), rng);
@@ -32,8 +32,8 @@ TEST(RowPermutation, ScatterAndGatherMatchDirectLoops) {
     std::vector<Eigen::Index> rows(static_cast<std::size_t>(m));
     for (Eigen::Index t = 0; t < m; ++t) rows[static_cast<std::size_t>(t)] = 2 * t + 1;
     std::vector<double> y(static_cast<std::size_t>(m)), y_rows(static_cast<std::size_t>(m)), back(static_cast<std::size_t>(m)), tmp;
-    perm.scatter(x.data(), nullptr, y.data(), tmp);
-    perm.scatter(x.data(), rows.data(), y_rows.data(), tmp);
+    perm.scatter(x.data(), nullptr, y.data());
+    perm.scatter(x.data(), rows.data(), y_rows.data());
     for (Eigen::Index t = 0; t < m; ++t) {
       const std::size_t d = static_cast<std::size_t>(dest[static_cast<std::size_t>(t)]);
       ASSERT_EQ(y[d], x[static_cast<std::size_t>(t)]);
@@ -41,6 +41,18 @@ TEST(RowPermutation, ScatterAndGatherMatchDirectLoops) {
     }
     perm.gather(y.data(), back.data(), tmp);
     for (Eigen::Index t = 0; t < m; ++t) ASSERT_EQ(back[static_cast<std::size_t>(t)], x[static_cast<std::size_t>(t)]);
+    perm.gather(y.data(), y.data(), tmp);  // in place
+    for (Eigen::Index t = 0; t < m; ++t) ASSERT_EQ(y[static_cast<std::size_t>(t)], x[static_cast<std::size_t>(t)]);
+    // built from a running counter (destinations produced in row order) instead of a vector
+    std::size_t calls = 0;
+    const impactkit::detail::row_permutation counted(m, [&](Eigen::Index t) {
+      EXPECT_EQ(static_cast<std::size_t>(t), calls++);
+      return dest[static_cast<std::size_t>(t)];
+    });
+    std::vector<double> z(static_cast<std::size_t>(m));
+    counted.scatter(x.data(), nullptr, z.data());
+    perm.scatter(x.data(), nullptr, y.data());
+    ASSERT_EQ(z, y);
   }
 }
 

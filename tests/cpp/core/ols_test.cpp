@@ -426,3 +426,89 @@ TEST(OlsThreads, SetAndGetNumThreads) {
 }
 
 }  // namespace
+
+namespace {
+
+// The residual pass also gives TSS and the intercept test (chunk means combined by Chan–Golub–
+// LeVeque). Reference: the textbook two-pass sums in long double on data spanning many chunks,
+// with a large mean (1e6) so that an uncentred shortcut would lose ~12 digits.
+TEST(OlsResidualPass, TotalSumsOfSquaresAndInterceptAcrossChunks) {
+  const Eigen::Index n = 100003;
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> normal;
+  Eigen::MatrixXd X(n, 3);
+  Eigen::VectorXd y(n), w(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    X(i, 0) = 1.0;
+    X(i, 1) = normal(rng);
+    X(i, 2) = 2.0;  // constant too, but collinear with column 0: dropped
+    y(i) = 1e6 + X(i, 1) + normal(rng);
+    w(i) = 0.5 + std::abs(normal(rng));
+  }
+  for (bool weighted : {false, true}) {
+    long double sw = 0, swy = 0;
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const long double wi = weighted ? w(i) : 1.0;
+      sw += wi;
+      swy += wi * y(i);
+    }
+    const long double mean = swy / sw;
+    long double tss = 0, raw = 0;
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const long double wi = weighted ? w(i) : 1.0;
+      tss += wi * (y(i) - mean) * (y(i) - mean);
+      raw += wi * static_cast<long double>(y(i)) * y(i);
+    }
+    ols_options opt;
+    const ols_result r = weighted ? impactkit::wls(X, y, w, opt) : impactkit::ols(X, y, opt);
+    EXPECT_TRUE(r.has_intercept);
+    EXPECT_NEAR(r.tss, static_cast<double>(tss), 1e-11 * static_cast<double>(tss)) << weighted;
+    // without the constant column: uncentred TSS and no intercept
+    const ols_result r0 = weighted ? impactkit::wls(X.col(1), y, w, opt) : impactkit::ols(X.col(1), y, opt);
+    EXPECT_FALSE(r0.has_intercept);
+    EXPECT_NEAR(r0.tss, static_cast<double>(raw), 1e-13 * static_cast<double>(raw)) << weighted;
+  }
+  // a column equal to its first entry everywhere but one row deep inside a later chunk is no intercept
+  Eigen::MatrixXd Z(n, 2);
+  Z.col(0).setConstant(3.0);
+  Z(n - 5000, 0) = 3.0000001;
+  Z.col(1) = X.col(1);
+  EXPECT_FALSE(impactkit::ols(Z, y).has_intercept);
+  Z(n - 5000, 0) = 3.0;
+  EXPECT_TRUE(impactkit::ols(Z, y).has_intercept);
+}
+
+// keep_residuals = false: the same coefficients and variance (bit for bit), no residual vector;
+// variances that need the residuals still work.
+TEST(OlsResidualPass, WithoutStoredResiduals) {
+  const Eigen::Index n = 20000;
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> normal;
+  Eigen::MatrixXd X(n, 3);
+  Eigen::VectorXd y(n);
+  Eigen::MatrixXi g(n, 1);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    X(i, 0) = 1;
+    X(i, 1) = normal(rng);
+    X(i, 2) = normal(rng);
+    g(i, 0) = static_cast<int>(i % 97);
+    y(i) = X(i, 1) - X(i, 2) + normal(rng) * (1 + std::abs(X(i, 1)));
+  }
+  for (const vcov_spec& spec : {vcov_spec::iid(), vcov_spec::hc(1), vcov_spec::hc(3), vcov_spec::cluster(g, vcov_kind::cr1)}) {
+    ols_options opt;
+    opt.vcov = spec;
+    const ols_result with = impactkit::ols(X, y, opt);
+    opt.keep_residuals = false;
+    const ols_result without = impactkit::ols(X, y, opt);
+    EXPECT_EQ(with.residuals.size(), n);
+    EXPECT_EQ(without.residuals.size(), 0);
+    for (Eigen::Index j = 0; j < 3; ++j) {
+      EXPECT_EQ(with.coef(j), without.coef(j));
+      EXPECT_EQ(with.se(j), without.se(j));
+    }
+    EXPECT_EQ(with.rss, without.rss);
+    EXPECT_EQ(with.r2, without.r2);
+  }
+}
+
+}  // namespace
