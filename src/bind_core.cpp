@@ -16,11 +16,14 @@ namespace py = pybind11;
 namespace impactkit::python {
 
 vcov_spec make_vcov_spec(const char* function, const std::string& vcov, std::optional<Eigen::MatrixXi> clusters, bool ssc_adj,
-                         bool ssc_cluster_adj, const std::string& cluster_df, const std::string& fixef_k, bool exact_redundancy) {
+                         bool ssc_cluster_adj, const std::string& cluster_df, const std::string& fixef_k, bool exact_redundancy,
+                         std::vector<int> fixed_effect_clusters) {
   vcov_spec spec;
   spec.kind = parse_vcov_kind(vcov);
   if (clusters) spec.clusters = std::move(*clusters);
-  if (is_cluster_kind(spec.kind)) detail::require(spec.clusters.size() > 0, function, "vcov " + vcov + " needs cluster labels");
+  spec.fixed_effect_clusters = std::move(fixed_effect_clusters);
+  if (is_cluster_kind(spec.kind))
+    detail::require(spec.clusters.size() > 0 || !spec.fixed_effect_clusters.empty(), function, "vcov " + vcov + " needs cluster labels");
   detail::require(cluster_df == "min" || cluster_df == "conventional", function,
                   "cluster_df must be 'min' or 'conventional', got '" + cluster_df + "'");
   detail::require(fixef_k == "nonnested" || fixef_k == "full" || fixef_k == "none", function,

@@ -105,7 +105,8 @@ void bind_regression(py::module_& m) {
          std::optional<py::array_t<double, py::array::c_style | py::array::forcecast>> weights, const std::string& vcov,
          std::optional<Eigen::MatrixXi> clusters, bool ssc_adj, bool ssc_cluster_adj, const std::string& cluster_df,
          const std::string& fixef_k, bool exact_redundancy, double collin_tol, bool probability_weights,
-         const std::vector<py::array>& fixed_effects, bool drop_singletons, double fe_tol, int fe_max_iter) {
+         const std::vector<py::array>& fixed_effects, bool drop_singletons, double fe_tol, int fe_max_iter,
+         std::vector<int> cluster_fixed_effects) {
         const char* fn = weights ? "wls" : "ols";
         const Eigen::Index n = static_cast<Eigen::Index>(y.size());
         std::vector<const double*> columns;
@@ -130,7 +131,8 @@ void bind_regression(py::module_& m) {
           }
         }
         ols_options opt;
-        opt.vcov = make_vcov_spec(fn, vcov, std::move(clusters), ssc_adj, ssc_cluster_adj, cluster_df, fixef_k, exact_redundancy);
+        opt.vcov = make_vcov_spec(fn, vcov, std::move(clusters), ssc_adj, ssc_cluster_adj, cluster_df, fixef_k, exact_redundancy,
+                                  std::move(cluster_fixed_effects));
         opt.collin_tol = collin_tol;
         opt.probability_weights = probability_weights;
         opt.absorb.drop_singletons = drop_singletons;
@@ -144,8 +146,10 @@ void bind_regression(py::module_& m) {
       py::arg("cluster_df") = "min", py::arg("fixef_k") = "nonnested", py::arg("exact_redundancy") = false,
       py::arg("collin_tol") = 1e-10, py::arg("probability_weights") = false, py::arg("fixed_effects") = std::vector<py::array>{},
       py::arg("drop_singletons") = true, py::arg("fe_tol") = 1e-8, py::arg("fe_max_iter") = 10000,
+      py::arg("cluster_fixed_effects") = std::vector<int>{},
       "Least squares with absorbed fixed effects on borrowed columns: x a list of 1-d float64 arrays, y (and\n"
       "weights) 1-d, fixed_effects a list of 1-d integer label arrays (int32/int64 read without a copy).\n"
+      "cluster_fixed_effects: cluster on these fixed-effect dimensions (indices) instead of `clusters`.\n"
       "Everything else as ols.");
 }
 

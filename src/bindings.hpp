@@ -12,7 +12,8 @@ namespace impactkit::python {
 /// The variance specification every estimator binding receives from Python: vcov name, optional
 /// n×m cluster labels and the small-sample switches of ik.SSC (validated, named errors).
 vcov_spec make_vcov_spec(const char* function, const std::string& vcov, std::optional<Eigen::MatrixXi> clusters, bool ssc_adj,
-                         bool ssc_cluster_adj, const std::string& cluster_df, const std::string& fixef_k, bool exact_redundancy);
+                         bool ssc_cluster_adj, const std::string& cluster_df, const std::string& fixef_k, bool exact_redundancy,
+                         std::vector<int> fixed_effect_clusters = {});
 
 void bind_core(pybind11::module_& m);        // errors, threads, distributions, Wald tests
 void bind_regression(pybind11::module_& m);  // ols / wls, absorbed fixed effects

@@ -64,7 +64,7 @@ def ols_absorbed(x: Sequence[npt.ArrayLike], y: npt.ArrayLike, weights: Optional
                  cluster_df: str = "min", fixef_k: str = "nonnested", exact_redundancy: bool = False,
                  collin_tol: float = 1e-10, probability_weights: bool = False,
                  fixed_effects: Sequence[npt.ArrayLike] = ..., drop_singletons: bool = True, fe_tol: float = 1e-8,
-                 fe_max_iter: int = 10000) -> OlsResult: ...
+                 fe_max_iter: int = 10000, cluster_fixed_effects: Sequence[int] = ...) -> OlsResult: ...
 
 class IvTest:
     statistic: float

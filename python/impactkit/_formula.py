@@ -33,6 +33,7 @@ class Design:
     fixed_effects: Optional[np.ndarray] = None  # (n, K) int32 codes, Fortran order
     fe_names: list = field(default_factory=list)
     fe_levels: list = field(default_factory=list)  # per FE: level of each label, or None (labels are levels)
+    cluster_fixed_effects: list = field(default_factory=list)  # cluster dims that are FE dims (then clusters is None)
 
 
 def _check_frame(data) -> pd.DataFrame:
@@ -135,6 +136,8 @@ def _missing_mask(columns: dict, n: int) -> np.ndarray:
         dt = col.dtype
         if pd.api.types.is_float_dtype(dt) and isinstance(dt, np.dtype):
             vals = col.to_numpy()
+            if np.isfinite(np.add.reduce(vals, axis=None)):
+                continue  # one pass: a NaN or ±inf anywhere makes the sum non-finite
             inf = np.isinf(vals)
             if inf.any():
                 raise InvalidInputError(f"column {name!r} has {int(inf.sum())} infinite value(s); "
@@ -285,8 +288,15 @@ def build_design(formula: str, data: pd.DataFrame, *, weights: Optional[ArrayLik
         w = np.ascontiguousarray(wv[keep] if keep is not None else wv)
         if (w <= 0).any():
             raise InvalidInputError(f"weights must be positive; {int((w <= 0).sum())} row(s) have weight <= 0")
-    clusters = None
-    if cluster_names:
+    clusters, cluster_fe = None, []
+    if cluster_names and as_columns and plain and fe_terms and cluster is not None:
+        # clustering on absorbed fixed effects given by name (the usual case): the C++ core uses their level
+        # codes, so the cluster columns are neither converted here nor compared there
+        specs = [cluster] if isinstance(cluster, str) else list(cluster) if isinstance(cluster, list) else []
+        single = [t[0] if len(t) == 1 else None for t in fe_terms]
+        if len(specs) == len(cluster_names) and all(isinstance(c, str) and c in single for c in specs):
+            cluster_fe = [single.index(c) for c in specs]
+    if cluster_names and not cluster_fe:
         codes = [_label_codes([cols[f"(cluster {j})"]], keep)[0] for j in range(len(cluster_names))]
         clusters = np.asfortranarray(np.column_stack(codes))
     fixed_effects, fe_names, fe_levels = None, [], []
@@ -300,4 +310,4 @@ def build_design(formula: str, data: pd.DataFrame, *, weights: Optional[ArrayLik
         fixed_effects = codes if as_columns and plain else np.asfortranarray(np.column_stack(codes))
     return Design(y=y, X=X, terms=terms, depvar=depvar, index=index,
                   n_missing=n_missing, weights=w, clusters=clusters, cluster_names=cluster_names,
-                  fixed_effects=fixed_effects, fe_names=fe_names, fe_levels=fe_levels)
+                  fixed_effects=fixed_effects, fe_names=fe_names, fe_levels=fe_levels, cluster_fixed_effects=cluster_fe)

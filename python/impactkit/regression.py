@@ -121,7 +121,7 @@ def ols(formula: str, data, *, weights=None, weight_type: str = "analytic", vcov
         core = _core.ols_absorbed(design.X, design.y, design.weights, kind, design.clusters, s.adj, s.cluster_adj,
                                   s.cluster_df, s.fixef_k, bool(s.exact_redundancy), float(collin_tol),
                                   weight_type == "probability", design.fixed_effects, bool(drop_singletons),
-                                  float(fe_tol), int(fe_max_iter))
+                                  float(fe_tol), int(fe_max_iter), design.cluster_fixed_effects)
     else:
         core = _core.ols(design.X, design.y, design.weights, kind, design.clusters, s.adj, s.cluster_adj,
                          s.cluster_df, s.fixef_k, bool(s.exact_redundancy), float(collin_tol), weight_type == "probability",

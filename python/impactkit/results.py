@@ -159,8 +159,9 @@ class RegressionResult(EstimateResult):
         self.collinear = [design.terms[j] for j in core.dropped_columns]
         self.n_clusters = dict(zip(design.cluster_names, [int(g) for g in core.n_clusters]))
         self.ssc_factor = float(core.ssc_factor)
-        used = design.index if len(core.used_rows) == 0 else design.index[np.asarray(core.used_rows)]
-        self._residuals = pd.Series(np.asarray(core.residuals), index=used, name="residual")
+        # the residual Series (and its index of used rows) is built on first use
+        self._residual_parts = (core, design.index)
+        self._residuals = None
         self._call = call
         # absorbed fixed effects
         self.fixed_effects = list(design.fe_names)
@@ -185,6 +186,12 @@ class RegressionResult(EstimateResult):
 
     @property
     def residuals(self) -> pd.Series:
+        if self._residuals is None:
+            core, index = self._residual_parts
+            used_rows = np.asarray(core.used_rows)
+            used = index if len(used_rows) == 0 else index[used_rows]
+            self._residuals = pd.Series(np.asarray(core.residuals), index=used, name="residual")
+            self._residual_parts = None
         return self._residuals.copy()
 
     resid = residuals

@@ -508,10 +508,17 @@ inline within_transformed absorb_fixed_effects(const std::vector<const double*>&
   detail::require(!fe.empty(), fn, "no fixed-effect dimension given");
   for (const auto& f : fe)
     detail::require(f.size == n, fn, "fixed-effect labels have " + std::to_string(f.size) + " rows but the data have " + std::to_string(n));
-  if (is_cluster_kind(spec.kind))
+  const std::size_t K = fe.size();
+  const bool cluster_on_fe = is_cluster_kind(spec.kind) && !spec.fixed_effect_clusters.empty();
+  if (cluster_on_fe) {
+    detail::require(spec.clusters.size() == 0, fn, "give cluster labels or fixed-effect clusters, not both");
+    for (int d : spec.fixed_effect_clusters)
+      detail::require(d >= 0 && static_cast<std::size_t>(d) < K, fn, "cluster fixed-effect dimension " + std::to_string(d) +
+                                                                          " does not exist (" + std::to_string(K) + " fixed effects)");
+  } else if (is_cluster_kind(spec.kind)) {
     detail::require(spec.clusters.rows() == n, fn, "cluster labels have " + std::to_string(spec.clusters.rows()) +
                                                        " rows but the data have " + std::to_string(n));
-  const std::size_t K = fe.size();
+  }
   within_transformed out;
   out.n_input = n;
 
@@ -641,10 +648,14 @@ inline within_transformed absorb_fixed_effects(const std::vector<const double*>&
   out.dof.k_fe = rule == fixef_count::none ? 0 : levels - redundant;
   out.dof.k_fe_cluster = out.dof.k_fe;
   if (is_cluster_kind(spec.kind)) {
-    const Eigen::Index nc = spec.clusters.cols();
+    const Eigen::Index nc = cluster_on_fe ? static_cast<Eigen::Index>(spec.fixed_effect_clusters.size()) : spec.clusters.cols();
     out.vcov.clusters.resize(m, nc);
     detail::advise_huge_pages(out.vcov.clusters.data(), static_cast<std::size_t>(m * nc) * sizeof(int));
-    for (Eigen::Index j = 0; j < nc; ++j) {
+    for (Eigen::Index j = 0; j < nc && cluster_on_fe; ++j) {
+      const group_codes& d = out.dims[static_cast<std::size_t>(spec.fixed_effect_clusters[static_cast<std::size_t>(j)])];
+      std::copy(d.code.begin(), d.code.end(), out.vcov.clusters.col(j).data());
+    }
+    for (Eigen::Index j = 0; j < nc && !cluster_on_fe; ++j) {
       // clustering on a fixed effect (the usual case): its level codes are the cluster labels
       const int* cl = spec.clusters.col(j).data();
       std::size_t same = K;

@@ -741,6 +741,7 @@ inline glm_result glm(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::R
                       kind == vcov_kind::cr1,
                   fn, std::string("vcov ") + vcov_name(kind) +
                           " is not available for GLMs (its leverage adjustment is defined for least squares); use iid, HC0, HC1, CR0 or CR1");
+  detail::require(opt.vcov.fixed_effect_clusters.empty(), fn, "clustering on fixed effects by index is not supported for GLMs; pass cluster labels");
   if (is_cluster_kind(kind)) {
     detail::require(opt.vcov.clusters.cols() >= 1, fn, std::string("vcov ") + vcov_name(kind) + " needs cluster labels");
     detail::require(opt.vcov.clusters.rows() == n, fn, "cluster labels have " + std::to_string(opt.vcov.clusters.rows()) +

@@ -270,7 +270,9 @@ inline ols_result fit_linear(const Eigen::Ref<const Eigen::MatrixXd>& X, const E
   require(opt.collin_tol >= 0 && opt.collin_tol < 1, fn, "collin_tol must be in [0, 1)");
   if (w && opt.probability_weights)
     require(opt.vcov.kind != vcov_kind::iid, fn, "probability weights need a robust or cluster-robust vcov, not iid");
-  if (is_cluster_kind(opt.vcov.kind))
+  if (!opt.vcov.fixed_effect_clusters.empty())
+    require(opt.fixed_effects.size() > 0, fn, "clustering on fixed effects (vcov_spec::cluster_on_fixed_effects) needs absorbed fixed effects");
+  else if (is_cluster_kind(opt.vcov.kind))
     require(opt.vcov.clusters.rows() == n, fn, "cluster labels have " + std::to_string(opt.vcov.clusters.rows()) +
                                                    " rows but the data have " + std::to_string(n));
 

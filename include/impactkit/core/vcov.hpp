@@ -91,17 +91,27 @@ struct vcov_spec {
   vcov_kind kind = vcov_kind::hc1;
   Eigen::MatrixXi clusters;
   small_sample ssc;
+  /// Cluster on absorbed fixed-effect dimensions (indices into the fixed effects) instead of
+  /// `clusters`: their level codes are the cluster labels, so nothing n-long is passed or compared.
+  /// Only with absorbed fixed effects.
+  std::vector<int> fixed_effect_clusters;
 
-  static vcov_spec iid() { return vcov_spec{vcov_kind::iid, {}, {}}; }
+  static vcov_spec iid() { return vcov_spec{vcov_kind::iid, {}, {}, {}}; }
   static vcov_spec hc(int type) {
     detail::require(type >= 0 && type <= 3, "vcov_spec::hc", "HC type must be 0, 1, 2 or 3");
     static const vcov_kind kinds[] = {vcov_kind::hc0, vcov_kind::hc1, vcov_kind::hc2, vcov_kind::hc3};
-    return vcov_spec{kinds[type], {}, {}};
+    return vcov_spec{kinds[type], {}, {}, {}};
   }
   static vcov_spec cluster(const Eigen::Ref<const Eigen::MatrixXi>& codes, vcov_kind kind = vcov_kind::cr1,
                            small_sample ssc = {}) {
     detail::require(is_cluster_kind(kind), "vcov_spec::cluster", std::string("kind must be CR0..CR3, got ") + vcov_name(kind));
-    return vcov_spec{kind, codes, ssc};
+    return vcov_spec{kind, codes, ssc, {}};
+  }
+  /// Cluster on the absorbed fixed effects `dims` (one cluster dimension each; e.g. {0} for the first).
+  static vcov_spec cluster_on_fixed_effects(std::vector<int> dims, vcov_kind kind = vcov_kind::cr1, small_sample ssc = {}) {
+    detail::require(is_cluster_kind(kind), "vcov_spec::cluster_on_fixed_effects", std::string("kind must be CR0..CR3, got ") + vcov_name(kind));
+    detail::require(!dims.empty(), "vcov_spec::cluster_on_fixed_effects", "no fixed-effect dimension given");
+    return vcov_spec{kind, {}, ssc, std::move(dims)};
   }
 };
 

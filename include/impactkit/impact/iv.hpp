@@ -203,6 +203,7 @@ inline iv_result fit_iv(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen:
   require(opt.collin_tol >= 0 && opt.collin_tol < 1, fn, "collin_tol must be in [0, 1)");
   if (w_in && opt.probability_weights)
     require(opt.vcov.kind != vcov_kind::iid, fn, "probability weights need a robust or cluster-robust vcov, not iid");
+  require(opt.vcov.fixed_effect_clusters.empty(), fn, "clustering on fixed effects by index is not supported here; pass cluster labels");
   if (is_cluster_kind(opt.vcov.kind))
     require(opt.vcov.clusters.rows() == n, fn, "cluster labels have " + std::to_string(opt.vcov.clusters.rows()) +
                                                    " rows but the data have " + std::to_string(n));

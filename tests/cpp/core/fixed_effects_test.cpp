@@ -186,6 +186,24 @@ TEST(AbsorbedRowOrder, ClusteringOnAFixedEffectEqualsRelabelledClusters) {
   EXPECT_LE((a.se - b.se).cwiseAbs().maxCoeff(), 1e-14 * a.se.maxCoeff());
   EXPECT_EQ(a.k_fe, b.k_fe);
   EXPECT_EQ(a.n_clusters, b.n_clusters);
+  // the same through cluster_on_fixed_effects (by index: nothing n-long passed), one- and two-way
+  ols_options by_index = opt;
+  by_index.vcov = impactkit::vcov_spec::cluster_on_fixed_effects({0});
+  const ols_result c = impactkit::ols(p.X, p.y, by_index);
+  EXPECT_EQ(a.se, c.se);
+  EXPECT_EQ(a.n_clusters, c.n_clusters);
+  ols_options two = opt;
+  two.vcov = impactkit::vcov_spec::cluster(p.fe);
+  by_index.vcov = impactkit::vcov_spec::cluster_on_fixed_effects({0, 1});
+  const ols_result d = impactkit::ols(p.X, p.y, two), e = impactkit::ols(p.X, p.y, by_index);
+  EXPECT_EQ(d.se, e.se);
+  EXPECT_EQ(d.n_clusters, e.n_clusters);
+  // errors: a dimension that does not exist; no absorbed fixed effects
+  by_index.vcov = impactkit::vcov_spec::cluster_on_fixed_effects({2});
+  EXPECT_THROW(impactkit::ols(p.X, p.y, by_index), impactkit::invalid_input);
+  by_index.fixed_effects.resize(0, 0);
+  by_index.vcov = impactkit::vcov_spec::cluster_on_fixed_effects({0});
+  EXPECT_THROW(impactkit::ols(p.X, p.y, by_index), impactkit::invalid_input);
 }
 
 TEST(AbsorbedRowOrder, IdenticalForOneAndTwoThreads) {
