@@ -72,3 +72,16 @@ def test_core_rejects_bad_arrays():
         _core.ols(X, np.arange(5.0), np.array([1.0, 1, 0, 1, 1]))
     with pytest.raises(ValueError, match="cluster"):
         _core.ols(X, np.arange(5.0), None, "CR1", np.zeros((5, 1), dtype=np.int32))
+
+
+@pytest.mark.parametrize("cluster", ["village", ["village", "round"]])
+def test_cluster_on_fixed_effect_by_name_equals_labels(panel, cluster):
+    # cluster='village' with village absorbed goes through the fixed-effect codes (nothing passed or
+    # compared); the same grouping passed as an array takes the general label path: same numbers
+    names = [cluster] if isinstance(cluster, str) else cluster
+    by_name = ik.ols("y ~ treat + x1 | village + round", panel, cluster=cluster)
+    arrays = [panel[c].to_numpy() * 3 + 1 for c in names]
+    by_array = ik.ols("y ~ treat + x1 | village + round", panel, cluster=arrays if len(arrays) > 1 else arrays[0])
+    np.testing.assert_allclose(by_name.coef.to_numpy(), by_array.coef.to_numpy(), rtol=0, atol=0)
+    np.testing.assert_allclose(by_name.se.to_numpy(), by_array.se.to_numpy(), rtol=1e-14)
+    assert list(by_name.n_clusters.values()) == list(by_array.n_clusters.values())
