@@ -31,7 +31,6 @@
 #include <cmath>
 #include <numeric>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include <Eigen/Core>

@@ -6,7 +6,8 @@
 //   pass 1  tmp[pos[t]] = x[t]      t ascending: x read in order, tmp written in one stream per block
 //   pass 2  y[dest2[k]] = tmp[k]    k ascending: tmp read in order, y written inside one block at a time
 // where pos[t] is t's place in block-major (stable) order and dest2[k] = dest of that row. The
-// inverse (gather back) runs the two passes the other way round. Each pass writes every target
+// inverse (gather back) runs the two passes the other way round. scatter uses y itself as tmp and
+// then permutes each block in place through an L2-sized copy. Each pass writes every target
 // once, so its rows are split over threads (fixed ranges; moving data involves no rounding).
 #include <algorithm>
 #include <cstdint>
@@ -89,13 +90,13 @@ class row_permutation {
   void gather(const T* y, T* x, std::vector<T>& tmp) const {
     resize_large(tmp, static_cast<std::size_t>(m_));
     const std::int32_t* d2 = dest2_.data();
-    T* t_ = tmp.data();
+    T* scratch = tmp.data();
     for_row_ranges(m_, [&](Eigen::Index b, Eigen::Index e) {
-      for (Eigen::Index k = b; k < e; ++k) t_[k] = y[d2[k]];
+      for (Eigen::Index k = b; k < e; ++k) scratch[k] = y[d2[k]];
     });
     const std::int32_t* pos = pos_.data();
     for_row_ranges(m_, [&](Eigen::Index b, Eigen::Index e) {
-      for (Eigen::Index t = b; t < e; ++t) x[t] = t_[pos[t]];
+      for (Eigen::Index t = b; t < e; ++t) x[t] = scratch[pos[t]];
     });
   }
 

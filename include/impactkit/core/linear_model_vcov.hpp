@@ -388,7 +388,7 @@ inline vcov_estimate linear_model_vcov(const Eigen::Ref<const Eigen::MatrixXd>& 
                           " has leverage 1 (it alone determines a coefficient); use HC1 or drop it");
       u(i) /= spec.kind == vcov_kind::hc2 ? std::sqrt(1.0 - h(i)) : (1.0 - h(i));
     }
-    vcov_estimate out = sandwich_vcov(ls.bread(), X, ls.kept, u.data(), vcov_spec{vcov_kind::hc0, {}, spec.ssc}, p);
+    vcov_estimate out = sandwich_vcov(ls.bread(), X, ls.kept, u.data(), vcov_spec{vcov_kind::hc0, {}, spec.ssc, {}}, p);
     out.kind = spec.kind;
     out.convention = std::string(vcov_name(spec.kind)) + " heteroskedasticity-robust (MacKinnon-White " +
                      (spec.kind == vcov_kind::hc2 ? "1/sqrt(1-h)" : "1/(1-h)") + " leverage scaling); t with n-k df";
