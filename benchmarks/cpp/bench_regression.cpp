@@ -83,47 +83,38 @@ void report(benchmark::State& state, Eigen::Index n, double bytes_per_row) {
   state.counters["threads"] = impactkit::get_num_threads();
 }
 
-void BM_OlsHC1(benchmark::State& state) {
+/// Times impactkit::ols on the dataset of size state.range(0) with the options `configure` sets.
+template <typename Configure>
+void time_ols(benchmark::State& state, Configure&& configure, double bytes_per_row) {
   configure_threads();
   const Eigen::Index n = state.range(0);
   const dataset& d = data_for(n);
   impactkit::ols_options opt;
-  opt.vcov = impactkit::vcov_spec::hc(1);
+  configure(d, opt);
   for (auto _ : state) {
     impactkit::ols_result r = impactkit::ols(d.X, d.y, opt);
     benchmark::DoNotOptimize(r.se.data());
     benchmark::ClobberMemory();
   }
-  report(state, n, sizeof(double) * (kCols + 1));  // X and y read
+  report(state, n, bytes_per_row);
+}
+
+void BM_OlsHC1(benchmark::State& state) {
+  time_ols(state, [](const dataset&, impactkit::ols_options& o) { o.vcov = impactkit::vcov_spec::hc(1); },
+           sizeof(double) * (kCols + 1));  // X and y read
 }
 
 void BM_OlsHC1NoResiduals(benchmark::State& state) {
-  configure_threads();
-  const Eigen::Index n = state.range(0);
-  const dataset& d = data_for(n);
-  impactkit::ols_options opt;
-  opt.vcov = impactkit::vcov_spec::hc(1);
-  opt.keep_residuals = false;
-  for (auto _ : state) {
-    impactkit::ols_result r = impactkit::ols(d.X, d.y, opt);
-    benchmark::DoNotOptimize(r.se.data());
-    benchmark::ClobberMemory();
-  }
-  report(state, n, sizeof(double) * (kCols + 1));
+  time_ols(state, [](const dataset&, impactkit::ols_options& o) {
+        o.vcov = impactkit::vcov_spec::hc(1);
+        o.keep_residuals = false;
+      }, sizeof(double) * (kCols + 1));
 }
 
 void BM_OlsCR1(benchmark::State& state) {
-  configure_threads();
-  const Eigen::Index n = state.range(0);
-  const dataset& d = data_for(n);
-  impactkit::ols_options opt;
-  opt.vcov = impactkit::vcov_spec::cluster(d.clusters, impactkit::vcov_kind::cr1);
-  for (auto _ : state) {
-    impactkit::ols_result r = impactkit::ols(d.X, d.y, opt);
-    benchmark::DoNotOptimize(r.se.data());
-    benchmark::ClobberMemory();
-  }
-  report(state, n, sizeof(double) * (kCols + 1) + sizeof(int));  // X, y and the cluster codes
+  time_ols(state, [](const dataset& d, impactkit::ols_options& o) {
+        o.vcov = impactkit::vcov_spec::cluster(d.clusters, impactkit::vcov_kind::cr1);
+      }, sizeof(double) * (kCols + 1) + sizeof(int));  // X, y and the cluster codes
 }
 
 /// Sum over X in row blocks with `threads` threads (1: plain sequential pass).

@@ -207,7 +207,7 @@ def build_design(formula: str, data: pd.DataFrame, *, weights: Optional[ArrayLik
             raise InvalidInputError(f"weights have {n_bad} missing value(s); weights must be positive and finite "
                                     "(drop those rows first if that is intended)")
         cols["(weights)"] = wcol
-    cluster_names = []
+    cluster_names, cluster_columns = [], []  # cluster_columns: the column name, or None for an array
     if cluster is not None:
         specs = [cluster] if isinstance(cluster, (str, pd.Series)) or (
             isinstance(cluster, np.ndarray) and cluster.ndim == 1) else list(cluster)
@@ -216,6 +216,7 @@ def build_design(formula: str, data: pd.DataFrame, *, weights: Optional[ArrayLik
         for j, c in enumerate(specs):
             name = c if isinstance(c, str) else (c.name if isinstance(c, pd.Series) and c.name is not None else f"cluster{j}")
             cluster_names.append(str(name))
+            cluster_columns.append(c if isinstance(c, str) else None)
             cols[f"(cluster {j})"] = _column_or_array(data, c, "cluster")
     for j, term in enumerate(fe_terms):
         for v in term:
@@ -289,13 +290,12 @@ def build_design(formula: str, data: pd.DataFrame, *, weights: Optional[ArrayLik
         if (w <= 0).any():
             raise InvalidInputError(f"weights must be positive; {int((w <= 0).sum())} row(s) have weight <= 0")
     clusters, cluster_fe = None, []
-    if cluster_names and as_columns and plain and fe_terms and cluster is not None:
+    if cluster_names and as_columns and plain and fe_terms:
         # clustering on absorbed fixed effects given by name (the usual case): the C++ core uses their level
         # codes, so the cluster columns are neither converted here nor compared there
-        specs = [cluster] if isinstance(cluster, str) else list(cluster) if isinstance(cluster, list) else []
         single = [t[0] if len(t) == 1 else None for t in fe_terms]
-        if len(specs) == len(cluster_names) and all(isinstance(c, str) and c in single for c in specs):
-            cluster_fe = [single.index(c) for c in specs]
+        if all(c is not None and c in single for c in cluster_columns):
+            cluster_fe = [single.index(c) for c in cluster_columns]
     if cluster_names and not cluster_fe:
         codes = [_label_codes([cols[f"(cluster {j})"]], keep)[0] for j in range(len(cluster_names))]
         clusters = np.asfortranarray(np.column_stack(codes))

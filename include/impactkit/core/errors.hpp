@@ -30,6 +30,14 @@ inline void require(bool condition, const char* function, const std::string& mes
   if (!condition) throw_invalid(function, message);
 }
 
+/// Throws unless every weight w[0..n) is finite and positive, naming the first offending row.
+/// (The message is built only on failure: no per-row string work on the hot path.)
+inline void require_positive_weights(const double* w, Eigen::Index n, const char* function) {
+  for (Eigen::Index i = 0; i < n; ++i)
+    if (!(std::isfinite(w[i]) && w[i] > 0))
+      throw_invalid(function, "weights must be positive and finite; row " + std::to_string(i) + " has " + std::to_string(w[i]));
+}
+
 /// Throws unless every entry of `a` is finite, naming the first offending row (and column).
 template <typename Derived>
 void require_finite(const Eigen::DenseBase<Derived>& a, const char* function, const std::string& argument) {

@@ -169,20 +169,15 @@ class absorbed_effects {
   /// True when the two-dimension exact solve (see the file comment) is used.
   bool exact_two_way() const { return schur_pinv_.size() > 0; }
 
-  /// Applies M_D to m columns; column j is read as column_data[j][row_map ? row_map[i] : i].
-  demeaned_columns demean(const std::vector<const double*>& column_data, const Eigen::Index* row_map,
-                          const demean_options& opt = {}) const {
+  /// Applies M_D to m columns of n rows each (copied; see demean_in_place).
+  demeaned_columns demean(const std::vector<const double*>& column_data, const demean_options& opt = {}) const {
     const Eigen::Index m = static_cast<Eigen::Index>(column_data.size());
     Eigen::MatrixXd values(n_, m);
     const int threads = detail::threads_for(m, static_cast<double>(n_));
 #pragma omp parallel for schedule(static, 1) num_threads(threads) if (threads > 1)
     for (Eigen::Index j = 0; j < m; ++j) {
       const double* x = column_data[static_cast<std::size_t>(j)];
-      double* v = values.col(j).data();
-      if (row_map)
-        for (Eigen::Index i = 0; i < n_; ++i) v[i] = x[row_map[i]];
-      else
-        std::copy(x, x + n_, v);
+      std::copy(x, x + n_, values.col(j).data());
     }
     demeaned_columns out = demean_in_place(values, opt);
     out.values.swap(values);
@@ -650,14 +645,11 @@ inline within_transformed absorb_fixed_effects(const std::vector<const double*>&
     const Eigen::Index nc = cluster_on_fe ? static_cast<Eigen::Index>(spec.fixed_effect_clusters.size()) : spec.clusters.cols();
     out.vcov.clusters.resize(m, nc);
     detail::advise_huge_pages(out.vcov.clusters.data(), static_cast<std::size_t>(m * nc) * sizeof(int));
-    for (Eigen::Index j = 0; j < nc && cluster_on_fe; ++j) {
-      const group_codes& d = out.dims[static_cast<std::size_t>(spec.fixed_effect_clusters[static_cast<std::size_t>(j)])];
-      std::copy(d.code.begin(), d.code.end(), out.vcov.clusters.col(j).data());
-    }
-    for (Eigen::Index j = 0; j < nc && !cluster_on_fe; ++j) {
-      // clustering on a fixed effect (the usual case): its level codes are the cluster labels
-      const int* cl = spec.clusters.col(j).data();
-      std::size_t same = K;
+    for (Eigen::Index j = 0; j < nc; ++j) {
+      // clustering on a fixed effect (the usual case: named by index, or labels equal to its
+      // labels) uses its level codes; other cluster labels are moved to the within rows
+      const int* cl = cluster_on_fe ? nullptr : spec.clusters.col(j).data();
+      std::size_t same = cluster_on_fe ? static_cast<std::size_t>(spec.fixed_effect_clusters[static_cast<std::size_t>(j)]) : K;
       for (std::size_t d = 0; d < K && same == K; ++d)
         if (fe[d].visit([&](const auto& v) {
               for (Eigen::Index i = 0; i < n; ++i)

@@ -424,7 +424,7 @@ inline separation_outcome detect_separation(const const_matrix_map& X, const std
     ae.reset(new absorbed_effects(*dims, omega.data()));
     std::vector<const double*> ptr;
     for (Eigen::Index j = 0; j < p; ++j) ptr.push_back(Xt.col(j).data());
-    Xt = ae->demean(ptr, nullptr, opt.absorb.demean).values;
+    Xt = ae->demean(ptr, opt.absorb.demean).values;
   }
   Eigen::VectorXd U(m), t(m), t_prev, tt_prev, fitted(m), Uhat(m);
   for (Eigen::Index i = 0; i < m; ++i) U(i) = boundary[static_cast<std::size_t>(i)] ? (start ? (*start)(i) : 1.0) : 0.0;
@@ -434,7 +434,7 @@ inline separation_outcome detect_separation(const const_matrix_map& X, const std
     Eigen::VectorXd tt;
     if (fe) {
       Eigen::VectorXd target = it == 1 ? t : Eigen::VectorXd(tt_prev + t - t_prev);
-      tt = ae->demean({target.data()}, nullptr, opt.absorb.demean).values.col(0);
+      tt = ae->demean({target.data()}, opt.absorb.demean).values.col(0);
     } else {
       tt = t;
     }
@@ -559,7 +559,7 @@ inline irls_fit run_irls(const glm_sample& s, glm_family f, const glm_options& o
         const absorbed_effects ae(fit.absorbed.dims, W.data());
         std::vector<const double*> cols;
         for (Eigen::Index j = 0; j <= p; ++j) cols.push_back(V.col(j).data());
-        demeaned_columns dmx = ae.demean(cols, nullptr, absorb.demean);
+        demeaned_columns dmx = ae.demean(cols, absorb.demean);
         V = std::move(dmx.values);
         for (std::size_t d = 0; d < acoef.size(); ++d) acoef[d] += dmx.coefficients[d];
       }
@@ -717,19 +717,18 @@ inline glm_result glm(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::R
   detail::require(opt.max_iter > 0 && opt.max_halving >= 0, fn, "max_iter must be positive and max_halving non-negative");
   detail::require(opt.collin_tol >= 0 && opt.collin_tol < 1, fn, "collin_tol must be in [0, 1)");
   detail::require(opt.separation_tol > 0 && opt.separation_max_iter > 0, fn, "separation_tol and separation_max_iter must be positive");
-  for (Eigen::Index i = 0; i < n; ++i) {
-    if (family == glm_family::poisson)
-      detail::require(y(i) >= 0, fn, "poisson: the outcome must be non-negative; row " + std::to_string(i) + " has " + std::to_string(y(i)));
-    else
-      detail::require(y(i) == 0.0 || y(i) == 1.0, fn,
-                      fam + ": the outcome must be 0 or 1; row " + std::to_string(i) + " has " + std::to_string(y(i)) +
-                          " (recode it, e.g. y = (outcome > threshold))");
+  for (Eigen::Index i = 0; i < n; ++i) {  // messages built only on failure
+    if (family == glm_family::poisson) {
+      if (!(y(i) >= 0))
+        detail::throw_invalid(fn, "poisson: the outcome must be non-negative; row " + std::to_string(i) + " has " + std::to_string(y(i)));
+    } else if (!(y(i) == 0.0 || y(i) == 1.0)) {
+      detail::throw_invalid(fn, fam + ": the outcome must be 0 or 1; row " + std::to_string(i) + " has " + std::to_string(y(i)) +
+                                    " (recode it, e.g. y = (outcome > threshold))");
+    }
   }
   if (opt.weights.size()) {
     detail::require(opt.weights.size() == n, fn, "weights have " + std::to_string(opt.weights.size()) + " rows but X has " + std::to_string(n));
-    for (Eigen::Index i = 0; i < n; ++i)
-      detail::require(std::isfinite(opt.weights(i)) && opt.weights(i) > 0, fn,
-                      "weights must be positive and finite; row " + std::to_string(i) + " has " + std::to_string(opt.weights(i)));
+    detail::require_positive_weights(opt.weights.data(), n, fn);
   }
   if (opt.offset.size()) {
     detail::require(family == glm_family::poisson, fn, "an offset is supported for the Poisson family only");
@@ -899,7 +898,7 @@ inline glm_result glm(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::R
     const absorbed_effects ae(fit.absorbed.dims, W.data());
     std::vector<const double*> cols;
     for (Eigen::Index j = 0; j < p; ++j) cols.push_back(fit.Xt.col(j).data());
-    Z = ae.demean(cols, nullptr, opt.absorb.demean).values;
+    Z = ae.demean(cols, opt.absorb.demean).values;
   } else {
     Z.resize(m, p);
     const detail::const_matrix_map Xs = s.X();

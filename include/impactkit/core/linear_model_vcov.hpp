@@ -383,9 +383,9 @@ inline vcov_estimate linear_model_vcov(const Eigen::Ref<const Eigen::MatrixXd>& 
   if (leverage) {
     const Eigen::VectorXd h = leverages(X, ls, w);
     for (Eigen::Index i = 0; i < n; ++i) {
-      detail::require(h(i) < 1.0 - 1e-10, fn,
-                      std::string(vcov_name(spec.kind)) + " is undefined: observation " + std::to_string(i) +
-                          " has leverage 1 (it alone determines a coefficient); use HC1 or drop it");
+      if (!(h(i) < 1.0 - 1e-10))
+        detail::throw_invalid(fn, std::string(vcov_name(spec.kind)) + " is undefined: observation " + std::to_string(i) +
+                                      " has leverage 1 (it alone determines a coefficient); use HC1 or drop it");
       u(i) /= spec.kind == vcov_kind::hc2 ? std::sqrt(1.0 - h(i)) : (1.0 - h(i));
     }
     vcov_estimate out = sandwich_vcov(ls.bread(), X, ls.kept, u.data(), vcov_spec{vcov_kind::hc0, {}, spec.ssc, {}}, p);

@@ -306,10 +306,7 @@ inline ols_result ols(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::R
 /// fe[d] the fixed-effect label columns. opt.fixed_effects is ignored; everything else as ols/wls.
 inline ols_result ols_absorbed(const std::vector<const double*>& x, const double* y, Eigen::Index n, const double* w,
                                const std::vector<label_column>& fe, const ols_options& opt = {}) {
-  if (w)
-    for (Eigen::Index i = 0; i < n; ++i)
-      detail::require(std::isfinite(w[i]) && w[i] > 0, "wls",
-                      "weights must be positive and finite; row " + std::to_string(i) + " has " + std::to_string(w[i]));
+  if (w) detail::require_positive_weights(w, n, "wls");
   return detail::fit_absorbed(x, y, n, w, fe, opt, w ? "wls" : "ols");
 }
 
@@ -317,10 +314,8 @@ inline ols_result ols_absorbed(const std::vector<const double*>& x, const double
 inline ols_result wls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y,
                       const Eigen::Ref<const Eigen::VectorXd>& w, const ols_options& opt = {}) {
   detail::require(w.size() == X.rows(), "wls", "weights have " + std::to_string(w.size()) + " rows but X has " + std::to_string(X.rows()));
-  for (Eigen::Index i = 0; i < w.size(); ++i)
-    detail::require(std::isfinite(w(i)) && w(i) > 0, "wls",
-                    "weights must be positive and finite; row " + std::to_string(i) + " has " + std::to_string(w(i)));
   const Eigen::VectorXd wc = w;  // contiguous copy so the kernels can use raw pointers
+  detail::require_positive_weights(wc.data(), wc.size(), "wls");
   return detail::fit_linear(X, y, wc.data(), opt, "wls");
 }
 

@@ -502,10 +502,8 @@ inline iv_result iv_2sls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen
                          const Eigen::Ref<const Eigen::MatrixXd>& Z, const Eigen::Ref<const Eigen::VectorXd>& y,
                          const Eigen::Ref<const Eigen::VectorXd>& w, const iv_options& opt = {}) {
   detail::require(w.size() == y.size(), "iv_2sls", "weights have " + std::to_string(w.size()) + " rows but y has " + std::to_string(y.size()));
-  for (Eigen::Index i = 0; i < w.size(); ++i)
-    detail::require(std::isfinite(w(i)) && w(i) > 0, "iv_2sls",
-                    "weights must be positive and finite; row " + std::to_string(i) + " has " + std::to_string(w(i)));
   const Eigen::VectorXd wc = w;
+  detail::require_positive_weights(wc.data(), wc.size(), "iv_2sls");
   return detail::fit_iv(X, D, Z, y, wc.data(), opt, "iv_2sls");
 }
 
