@@ -10,7 +10,7 @@ CMAKE = $(shell test -x .venv/bin/cmake && echo .venv/bin/cmake || echo cmake)
 CTEST = $(shell test -x .venv/bin/ctest && echo .venv/bin/ctest || echo ctest)
 GEN = -G Ninja -DCMAKE_MAKE_PROGRAM=$(CURDIR)/.venv/bin/ninja
 
-.PHONY: demo test setup setup-test python test-cpp test-asan test-consumer test-python bench clean
+.PHONY: demo test setup setup-test python test-cpp test-asan test-consumer test-python bench compile-cost clean
 
 setup:
 	@tools/setup.sh
@@ -58,6 +58,11 @@ bench: python
 	@$(CMAKE) --build build/bench -j $(JOBS)
 	@build/bench/bench_regression --benchmark_min_time=0.2
 	@$(PY) benchmarks/python/compare_peers.py
+
+# Compile time and peak memory of one TU per public header, the umbrella header and the C++ quickstart
+# (benchmarks/compile/compile_cost.sh; not part of `make test`).
+compile-cost: setup-test
+	@bash benchmarks/compile/compile_cost.sh --out build/compile_cost.md
 
 clean:
 	rm -rf build reports

@@ -17,8 +17,13 @@ namespace impactkit::python {
 
 vcov_spec make_vcov_spec(const char* function, const std::string& vcov, std::optional<Eigen::MatrixXi> clusters, bool ssc_adj,
                          bool ssc_cluster_adj, const std::string& cluster_df, const std::string& fixef_k, bool exact_redundancy,
-                         std::vector<int> fixed_effect_clusters) {
+                         std::vector<int> fixed_effect_clusters, std::shared_ptr<const survey_design> survey,
+                         std::vector<Eigen::Index> survey_rows) {
   vcov_spec spec;
+  if (survey) {
+    detail::require(vcov == "survey", function, "a survey design gives the design-based variance; vcov must be 'survey', got '" + vcov + "'");
+    return vcov_spec::complex_survey(std::move(survey), std::move(survey_rows));
+  }
   spec.kind = parse_vcov_kind(vcov);
   if (clusters) spec.clusters = std::move(*clusters);
   spec.fixed_effect_clusters = std::move(fixed_effect_clusters);
@@ -37,9 +42,18 @@ vcov_spec make_vcov_spec(const char* function, const std::string& vcov, std::opt
 }
 
 void bind_core(py::module_& m) {
-  // C++ exception types -> Python: invalid_input is a ValueError, convergence_error a RuntimeError.
+  // C++ exception types -> Python: invalid_input is a ValueError; convergence_error derives from
+  // ValueError (DESIGN.md §4: exceptions derive from ValueError/TypeError) and, as before, RuntimeError.
   static py::exception<invalid_input> invalid(m, "InvalidInputError", PyExc_ValueError);
-  static py::exception<convergence_error> convergence(m, "ConvergenceError", PyExc_RuntimeError);
+  static py::handle convergence = [] {
+    py::tuple bases = py::make_tuple(py::handle(PyExc_ValueError), py::handle(PyExc_RuntimeError));
+    PyObject* type = PyErr_NewExceptionWithDoc("impactkit._core.ConvergenceError",
+                                               "An iterative procedure hit its iteration cap before meeting its tolerance.",
+                                               bases.ptr(), nullptr);
+    if (!type) throw py::error_already_set();
+    return py::handle(type);  // a new reference, kept for the life of the interpreter
+  }();
+  m.add_object("ConvergenceError", convergence);
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
@@ -49,6 +63,24 @@ void bind_core(py::module_& m) {
       py::set_error(convergence, e.what());
     }
   });
+
+  py::class_<vcov_spec>(m, "VcovSpec", "What variance an estimator computes (built by make_vcov_spec).")
+      .def(py::init<>())
+      .def_property_readonly("kind", [](const vcov_spec& s) { return vcov_name(s.kind); });
+  m.def(
+      "make_vcov_spec",
+      [](const std::string& vcov, std::optional<Eigen::MatrixXi> clusters, bool ssc_adj, bool ssc_cluster_adj, const std::string& cluster_df,
+         const std::string& fixef_k, bool exact_redundancy, std::vector<int> cluster_fixed_effects, std::shared_ptr<survey_design> survey,
+         std::vector<Eigen::Index> survey_rows) {
+        return make_vcov_spec("make_vcov_spec", vcov, std::move(clusters), ssc_adj, ssc_cluster_adj, cluster_df, fixef_k, exact_redundancy,
+                              std::move(cluster_fixed_effects), std::move(survey), std::move(survey_rows));
+      },
+      py::arg("vcov") = "HC1", py::arg("clusters") = py::none(), py::arg("ssc_adj") = true, py::arg("ssc_cluster_adj") = true,
+      py::arg("cluster_df") = "min", py::arg("fixef_k") = "nonnested", py::arg("exact_redundancy") = false,
+      py::arg("cluster_fixed_effects") = std::vector<int>{}, py::arg("survey") = nullptr, py::arg("survey_rows") = std::vector<Eigen::Index>{},
+      "The variance every estimator binding takes: vcov name ('iid', 'HC0'..'HC3', 'CR0'..'CR3', or 'survey' with a\n"
+      "variance.SurveyDesign and the design row of each estimation row), n x m cluster labels, the small-sample\n"
+      "switches of ik.SSC, and cluster_fixed_effects (cluster on absorbed fixed-effect dimensions by index).");
 
   m.def("set_num_threads", &set_num_threads, py::arg("n"),
         "Number of threads impactkit uses (<= 0: all cores). Results do not depend on it.");

@@ -73,6 +73,7 @@ void bind_glm(py::module_& m) {
       .def_readonly("vcov_type", &glm_result::vcov_type)
       .def_readonly("ssc_factor", &glm_result::ssc_factor)
       .def_readonly("vcov_convention", &glm_result::vcov_convention)
+      .def_property_readonly("conventions", [](const glm_result& r) { return conventions_dict(r.conventions); })
       .def_property_readonly("n_separated", &glm_result::n_separated)
       .def_property_readonly("statistic", &glm_result::statistic)
       .def_property_readonly("p_values", &glm_result::p_values)
@@ -82,15 +83,13 @@ void bind_glm(py::module_& m) {
   m.def(
       "glm",
       [](const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y, const std::string& family,
-         std::optional<Eigen::VectorXd> weights, std::optional<Eigen::VectorXd> offset, const std::string& vcov,
-         std::optional<Eigen::MatrixXi> clusters, bool ssc_adj, bool ssc_cluster_adj, const std::string& cluster_df,
+         std::optional<Eigen::VectorXd> weights, std::optional<Eigen::VectorXd> offset, const vcov_spec& vcov,
          bool stata_ml_ssc, std::optional<Eigen::MatrixXi> fixed_effects, bool drop_singletons, double fe_tol, int fe_max_iter,
          double tol, int max_iter, double collin_tol, const std::string& information, const std::string& check_separation,
-         const std::string& separation, const std::string& fixef_k, bool exact_redundancy) {
+         const std::string& separation) {
         const glm_family fam = parse_glm_family(family);
         glm_options opt;
-        opt.vcov = make_vcov_spec("glm", vcov, std::move(clusters), ssc_adj, ssc_cluster_adj, cluster_df, fixef_k,
-                                  exact_redundancy);
+        opt.vcov = vcov;
         opt.stata_ml_ssc = stata_ml_ssc;
         if (weights) opt.weights = std::move(*weights);
         if (offset) opt.offset = std::move(*offset);
@@ -108,12 +107,10 @@ void bind_glm(py::module_& m) {
         return glm(X, y, fam, opt);
       },
       py::arg("X"), py::arg("y"), py::arg("family"), py::arg("weights") = py::none(), py::arg("offset") = py::none(),
-      py::arg("vcov") = "HC1", py::arg("clusters") = py::none(), py::arg("ssc_adj") = true, py::arg("ssc_cluster_adj") = true,
-      py::arg("cluster_df") = "min", py::arg("stata_ml_ssc") = false, py::arg("fixed_effects") = py::none(),
+      py::arg_v("vcov", vcov_spec{}, "VcovSpec()"), py::arg("stata_ml_ssc") = false, py::arg("fixed_effects") = py::none(),
       py::arg("drop_singletons") = true, py::arg("fe_tol") = 1e-10, py::arg("fe_max_iter") = 10000, py::arg("tol") = 1e-10,
       py::arg("max_iter") = 100, py::arg("collin_tol") = 1e-10, py::arg("information") = "observed",
-      py::arg("check_separation") = "auto", py::arg("separation") = "drop", py::arg("fixef_k") = "nonnested",
-      py::arg("exact_redundancy") = false,
+      py::arg("check_separation") = "auto", py::arg("separation") = "drop",
       "Logit, probit or Poisson regression of y on X (n x k float64, Fortran order avoids a copy) by IRLS.\n"
       "vcov: iid (model-based), HC0, HC1, CR0, CR1; clusters: n x m integer labels.\n"
       "fixed_effects: n x K integer labels of absorbed fixed effects (groups with a constant outcome and\n"

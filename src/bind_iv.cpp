@@ -55,13 +55,11 @@ void bind_iv(py::module_& m) {
       "iv_2sls",
       [](const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::MatrixXd>& D,
          const Eigen::Ref<const Eigen::MatrixXd>& Z, const Eigen::Ref<const Eigen::VectorXd>& y,
-         std::optional<Eigen::Ref<const Eigen::VectorXd>> weights, const std::string& vcov, std::optional<Eigen::MatrixXi> clusters,
-         bool ssc_adj, bool ssc_cluster_adj, const std::string& cluster_df, const std::string& fixef_k, bool exact_redundancy,
+         std::optional<Eigen::Ref<const Eigen::VectorXd>> weights, const vcov_spec& vcov,
          double collin_tol, bool probability_weights,
          std::optional<Eigen::MatrixXi> fixed_effects, bool drop_singletons, double fe_tol, int fe_max_iter) {
         iv_options opt;
-        opt.vcov = make_vcov_spec("iv_2sls", vcov, std::move(clusters), ssc_adj, ssc_cluster_adj, cluster_df, fixef_k,
-                                  exact_redundancy);
+        opt.vcov = vcov;
         opt.collin_tol = collin_tol;
         opt.probability_weights = probability_weights;
         if (fixed_effects) opt.fixed_effects = std::move(*fixed_effects);
@@ -71,9 +69,7 @@ void bind_iv(py::module_& m) {
         py::gil_scoped_release release;
         return weights ? iv_2sls(X, D, Z, y, *weights, opt) : iv_2sls(X, D, Z, y, opt);
       },
-      py::arg("X"), py::arg("D"), py::arg("Z"), py::arg("y"), py::arg("weights") = py::none(), py::arg("vcov") = "HC1",
-      py::arg("clusters") = py::none(), py::arg("ssc_adj") = true, py::arg("ssc_cluster_adj") = true,
-      py::arg("cluster_df") = "min", py::arg("fixef_k") = "nonnested", py::arg("exact_redundancy") = false,
+      py::arg("X"), py::arg("D"), py::arg("Z"), py::arg("y"), py::arg("weights") = py::none(), py::arg_v("vcov", vcov_spec{}, "VcovSpec()"),
       py::arg("collin_tol") = 1e-10, py::arg("probability_weights") = false,
       py::arg("fixed_effects") = py::none(), py::arg("drop_singletons") = true, py::arg("fe_tol") = 1e-8,
       py::arg("fe_max_iter") = 10000,

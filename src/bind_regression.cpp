@@ -31,6 +31,7 @@ void bind_regression(py::module_& m) {
   py::class_<ols_result>(m, "OlsResult", "Result of impactkit::ols / wls (kept columns only).")
       .def_readonly("coef", &ols_result::coef)
       .def_readonly("vcov", &ols_result::vcov)
+      .def_readonly("bread", &ols_result::bread)
       .def_readonly("se", &ols_result::se)
       .def_readonly("df_inference", &ols_result::df_inference)
       .def_readonly("kept_columns", &ols_result::kept_columns)
@@ -50,6 +51,7 @@ void bind_regression(py::module_& m) {
       .def_readonly("vcov_type", &ols_result::vcov_type)
       .def_readonly("ssc_factor", &ols_result::ssc_factor)
       .def_readonly("vcov_convention", &ols_result::vcov_convention)
+      .def_property_readonly("conventions", [](const ols_result& r) { return conventions_dict(r.conventions); })
       .def_property_readonly("used_rows",
                              [](const ols_result& r) {  // a numpy array: a list of 10^7 ints would cost seconds
                                py::array_t<std::int64_t> a(static_cast<py::ssize_t>(r.used_rows.size()));
@@ -71,14 +73,11 @@ void bind_regression(py::module_& m) {
   m.def(
       "ols",
       [](const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y,
-         std::optional<Eigen::Ref<const Eigen::VectorXd>> weights, const std::string& vcov,
-         std::optional<Eigen::MatrixXi> clusters, bool ssc_adj, bool ssc_cluster_adj, const std::string& cluster_df,
-         const std::string& fixef_k, bool exact_redundancy,
+         std::optional<Eigen::Ref<const Eigen::VectorXd>> weights, const vcov_spec& vcov,
          double collin_tol, bool probability_weights, std::optional<Eigen::MatrixXi> fixed_effects,
          bool drop_singletons, double fe_tol, int fe_max_iter) {
         ols_options opt;
-        opt.vcov = make_vcov_spec("ols", vcov, std::move(clusters), ssc_adj, ssc_cluster_adj, cluster_df, fixef_k,
-                                  exact_redundancy);
+        opt.vcov = vcov;
         opt.collin_tol = collin_tol;
         opt.probability_weights = probability_weights;
         if (fixed_effects) opt.fixed_effects = std::move(*fixed_effects);
@@ -88,25 +87,47 @@ void bind_regression(py::module_& m) {
         py::gil_scoped_release release;
         return weights ? wls(X, y, *weights, opt) : ols(X, y, opt);
       },
-      py::arg("X"), py::arg("y"), py::arg("weights") = py::none(), py::arg("vcov") = "HC1",
-      py::arg("clusters") = py::none(), py::arg("ssc_adj") = true, py::arg("ssc_cluster_adj") = true,
-      py::arg("cluster_df") = "min", py::arg("fixef_k") = "nonnested", py::arg("exact_redundancy") = false,
+      py::arg("X"), py::arg("y"), py::arg("weights") = py::none(), py::arg_v("vcov", vcov_spec{}, "VcovSpec()"),
       py::arg("collin_tol") = 1e-10, py::arg("probability_weights") = false,
       py::arg("fixed_effects") = py::none(), py::arg("drop_singletons") = true, py::arg("fe_tol") = 1e-8,
       py::arg("fe_max_iter") = 10000,
-      "Least squares of y on X (n x k float64, Fortran order avoids a copy) with iid/HC0-3/CR0-3 variance.\n"
-      "clusters: n x m integer labels, one column per cluster dimension.\n"
+      "Least squares of y on X (n x k float64, Fortran order avoids a copy) with the variance of `vcov` (make_vcov_spec).\n"
       "fixed_effects: n x K integer labels of absorbed fixed effects (singletons dropped unless drop_singletons=False).");
+
+  m.def(
+      "sandwich_vcov",
+      [](const Eigen::Ref<const Eigen::MatrixXd>& bread, const Eigen::Ref<const Eigen::MatrixXd>& Z, const std::vector<Eigen::Index>& cols,
+         std::optional<Eigen::Ref<const Eigen::VectorXd>> u, const vcov_spec& spec, Eigen::Index n_params) {
+        const char* fn = "sandwich_vcov";
+        detail::require(!u || u->size() == Z.rows(), fn, "u has " + std::to_string(u ? u->size() : 0) + " rows but Z has " + std::to_string(Z.rows()));
+        for (Eigen::Index j : cols) detail::require(j >= 0 && j < Z.cols(), fn, "a score column index is outside Z");
+        detail::require(bread.rows() == bread.cols() && bread.rows() == static_cast<Eigen::Index>(cols.size()), fn,
+                        "the bread must be p x p with p the number of score columns");
+        vcov_estimate v;
+        {
+          py::gil_scoped_release release;
+          v = sandwich_vcov(bread, Z, cols, u ? u->data() : nullptr, spec, n_params);
+        }
+        py::dict d;
+        d["vcov"] = v.vcov;
+        d["df"] = v.df;
+        d["kind"] = vcov_name(v.kind);
+        d["factor"] = v.factor;
+        d["n_clusters"] = v.n_clusters;
+        d["convention"] = v.convention;
+        return d;
+      },
+      py::arg("bread"), py::arg("Z"), py::arg("cols"), py::arg("u"), py::arg("vcov"), py::arg("n_params"),
+      "The sandwich B M B of scores u_i Z[i, cols] under `vcov` (HC0/HC1, CR0/CR1 one- or multiway, survey):\n"
+      "a new variance for a fitted model without refitting it.");
 
   m.def(
       "ols_absorbed",
       [](const std::vector<py::array_t<double, py::array::c_style | py::array::forcecast>>& x,
          const py::array_t<double, py::array::c_style | py::array::forcecast>& y,
-         std::optional<py::array_t<double, py::array::c_style | py::array::forcecast>> weights, const std::string& vcov,
-         std::optional<Eigen::MatrixXi> clusters, bool ssc_adj, bool ssc_cluster_adj, const std::string& cluster_df,
-         const std::string& fixef_k, bool exact_redundancy, double collin_tol, bool probability_weights,
-         const std::vector<py::array>& fixed_effects, bool drop_singletons, double fe_tol, int fe_max_iter,
-         std::vector<int> cluster_fixed_effects) {
+         std::optional<py::array_t<double, py::array::c_style | py::array::forcecast>> weights, const vcov_spec& vcov,
+         double collin_tol, bool probability_weights,
+         const std::vector<py::array>& fixed_effects, bool drop_singletons, double fe_tol, int fe_max_iter) {
         const char* fn = weights ? "wls" : "ols";
         const Eigen::Index n = static_cast<Eigen::Index>(y.size());
         std::vector<const double*> columns;
@@ -131,8 +152,7 @@ void bind_regression(py::module_& m) {
           }
         }
         ols_options opt;
-        opt.vcov = make_vcov_spec(fn, vcov, std::move(clusters), ssc_adj, ssc_cluster_adj, cluster_df, fixef_k, exact_redundancy,
-                                  std::move(cluster_fixed_effects));
+        opt.vcov = vcov;
         opt.collin_tol = collin_tol;
         opt.probability_weights = probability_weights;
         opt.absorb.drop_singletons = drop_singletons;
@@ -141,15 +161,12 @@ void bind_regression(py::module_& m) {
         py::gil_scoped_release release;
         return ols_absorbed(columns, y.data(), n, weights ? weights->data() : nullptr, fe, opt);
       },
-      py::arg("x"), py::arg("y"), py::arg("weights") = py::none(), py::arg("vcov") = "HC1",
-      py::arg("clusters") = py::none(), py::arg("ssc_adj") = true, py::arg("ssc_cluster_adj") = true,
-      py::arg("cluster_df") = "min", py::arg("fixef_k") = "nonnested", py::arg("exact_redundancy") = false,
+      py::arg("x"), py::arg("y"), py::arg("weights") = py::none(), py::arg_v("vcov", vcov_spec{}, "VcovSpec()"),
       py::arg("collin_tol") = 1e-10, py::arg("probability_weights") = false, py::arg("fixed_effects") = std::vector<py::array>{},
       py::arg("drop_singletons") = true, py::arg("fe_tol") = 1e-8, py::arg("fe_max_iter") = 10000,
-      py::arg("cluster_fixed_effects") = std::vector<int>{},
       "Least squares with absorbed fixed effects on borrowed columns: x a list of 1-d float64 arrays, y (and\n"
       "weights) 1-d, fixed_effects a list of 1-d integer label arrays (int32/int64 read without a copy).\n"
-      "cluster_fixed_effects: cluster on these fixed-effect dimensions (indices) instead of `clusters`.\n"
+
       "Everything else as ols.");
 }
 

@@ -10,4 +10,5 @@ PYBIND11_MODULE(_core, m) {
   impactkit::python::bind_regression(m);
   impactkit::python::bind_iv(m);
   impactkit::python::bind_glm(m);
+  impactkit::python::bind_variance(m);
 }

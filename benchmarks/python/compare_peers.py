@@ -7,7 +7,7 @@ best wall-clock time is kept, for a heteroskedasticity-robust (HC1) and a cluste
 variance:
 
   impactkit (formula)  ik.ols("y ~ x1 + ... ", df, vcov="HC1" | cluster="cid")
-  impactkit (arrays)   impactkit._core.ols(X, y, vcov=..., clusters=...)   (no formula / pandas work)
+  impactkit (arrays)   impactkit._core.ols(X, y, vcov=_core.make_vcov_spec(...))   (no formula / pandas work)
   statsmodels          sm.OLS(y, X).fit(cov_type="HC1" | "cluster")
   linearmodels         linearmodels.OLS(y, X).fit(cov_type="robust" | "clustered", debiased=True)
   pyfixest             pf.feols("y ~ x1 + ...", df, vcov="hetero" | {"CRV1": "cid"})
@@ -119,7 +119,7 @@ def m_impactkit_arrays(df, X, y, cid, names):
     clusters = np.asfortranarray(cid.reshape(-1, 1))
 
     def run(**kw):
-        r = _core.ols(X, y, **kw)
+        r = _core.ols(X, y, vcov=_core.make_vcov_spec(**kw))
         return np.asarray(r.coef), np.asarray(r.se)
     return {"HC1": lambda: run(vcov="HC1"), "CR1": lambda: run(vcov="CR1", clusters=clusters)}
 

@@ -4,7 +4,7 @@
 >>> fit = ik.ols("re78 ~ treat", ik.datasets.load("lalonde"), vcov="HC1")
 """
 from . import _core, datasets
-from ._core import get_num_threads, set_num_threads
+from ._threads import get_num_threads, set_num_threads
 from .errors import ConvergenceError, ImpactkitWarning, InvalidInputError
 from .etable import etable  # eager: the function must shadow the submodule of the same name
 from .plotting import coefplot
@@ -12,10 +12,11 @@ from .glm import GlmResult, logit, poisson, probit
 from .iv import IVResult, iv
 from .regression import SSC, ols
 from .results import EstimateResult, RegressionResult
+from .survey import SurveyDesign, SurveyEstimate
 from .wald import WaldTest
 
 __version__ = "0.1.0"
 
 
-__all__ = ["ols", "iv", "IVResult", "logit", "probit", "poisson", "GlmResult", "SSC", "EstimateResult", "RegressionResult", "WaldTest", "etable", "coefplot", "datasets",
+__all__ = ["ols", "iv", "IVResult", "logit", "probit", "poisson", "GlmResult", "SSC", "EstimateResult", "RegressionResult", "SurveyDesign", "SurveyEstimate", "WaldTest", "etable", "coefplot", "datasets",
            "InvalidInputError", "ConvergenceError", "ImpactkitWarning", "set_num_threads", "get_num_threads"]

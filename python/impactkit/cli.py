@@ -75,8 +75,46 @@ def _reproduce(args, out, err) -> int:
     print(f"Wrote {paths['report.md']} and {paths['report.html']}", file=out)
     code = report.exit_code(allow_documented=args.allow_documented)
     if code:
-        print("impactkit reproduce: some published figures did not reproduce (exit status 1)", file=err)
+        print("impactkit reproduce: some published figures did not reproduce (exit status 1):", file=err)
+        for line in _failure_lines(report, args.allow_documented):
+            print(line, file=err)
+    elif report.failures:
+        print(f"impactkit reproduce: {len(report.failures)} figure(s) with a documented deviation did not reproduce and "
+              "were accepted (--allow-documented); the reasons are in report.md", file=err)
     return code
+
+
+def _first_sentence(text: str, limit: int = 240) -> str:
+    text = " ".join(text.split())
+    cut = text.find(". ")
+    s = text if cut < 0 else text[: cut + 1]
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def _failure_lines(report, allow_documented: bool) -> List[str]:
+    """One line per failed figure (published vs computed, difference, tolerance, why) and per study error."""
+    lines = []
+    for r in report.errors:
+        lines.append(f"  {r.study.key}: the study raised {r.error}")
+    n_doc = 0
+    for study, f in report.failures:
+        why = ""
+        if f.known_deviation:
+            n_doc += 1
+            why = f"; documented deviation: {_first_sentence(f.known_deviation)}"
+        lines.append(f"  {study.key}: {f.label}: published {f.format_published()}, computed {f.format_reproduced()} "
+                     f"(difference {f.difference:+.{max(f.decimals, 0) + 2}f}; tolerance ±{f.tolerance:g} at "
+                     f"{f.decimals} decimal(s)){why}")
+    if n_doc and not allow_documented:
+        still = []
+        if len(report.failures) > n_doc:
+            still.append(f"{len(report.failures) - n_doc} undocumented failure(s)")
+        if report.errors:
+            still.append(f"{len(report.errors)} study error(s)")
+        lines.append(f"  {n_doc} of these {len(report.failures)} failed figure(s) carry a documented deviation "
+                     "(explained in report.md); rerun with --allow-documented to accept those"
+                     + (f" ({' and '.join(still)} would still fail)" if still else ""))
+    return lines
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

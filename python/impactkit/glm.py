@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._formula import _column_or_array, _split_formula, build_design
+from ._formula import _column_or_array, _split_formula, build_design, check_fit_options, warn_if_constant_outcome
 from .errors import ImpactkitWarning, InvalidInputError
-from .regression import _resolve_ssc, _resolve_vcov
+from .variance import _resolve_ssc, _resolve_vcov, replicate_refit, split_vcov, survey_weights, vcov_spec
 from .results import EstimateResult, _fmt_int, core_tables
 
 __all__ = ["logit", "probit", "poisson", "GlmResult"]
@@ -44,7 +44,7 @@ class GlmResult(EstimateResult):
                  n_missing_extra: int = 0, offset: Optional[np.ndarray] = None):
         coef, vcov, df = core_tables(core, design)
         super().__init__(coef, vcov, df, nobs=core.nobs, vcov_type=vcov_type,
-                         vcov_convention=core.vcov_convention, depvar=design.depvar)
+                         vcov_convention=core.vcov_convention, depvar=design.depvar, conventions=dict(core.conventions))
         self.family = family
         self.title = _TITLES[family]
         self.formula = formula
@@ -79,6 +79,7 @@ class GlmResult(EstimateResult):
         self._eta = pd.Series(np.array(core.linear_predictor), index=used, name="linear_predictor")
         self._call = call
         self._design_index = design.index
+        self._positions = design.positions
         self._terms = list(design.terms)
         self.fixed_effects = list(design.fe_names)
         self.fe_sizes = dict(zip(design.fe_names, [int(g) for g in core.fe_sizes]))
@@ -132,38 +133,21 @@ class GlmResult(EstimateResult):
 
         Without ``newdata``: the fitted values on the estimation sample. With ``newdata``: the
         regressors are built with the fitted model's formula (same factor levels); fixed-effect levels
-        not seen in the fit give NaN. ``offset`` / ``exposure`` (Poisson): a column name or array for
-        ``newdata``; when the model has an offset and neither is given, the fit's offset column is used.
+        not seen in the fit give NaN, with an ImpactkitWarning counting those rows. ``offset`` /
+        ``exposure`` (Poisson): a column name or array for ``newdata``; when the model has an offset and
+        neither is given, the fit's offset column is used.
         """
         if type not in ("response", "link"):
             raise InvalidInputError(f"type must be 'response' or 'link', got {type!r}")
         if newdata is None:
             return self.fitted_values if type == "response" else self.linear_predictor
-        if not isinstance(newdata, pd.DataFrame):
-            raise TypeError(f"newdata must be a pandas DataFrame, got {type(newdata).__name__}")
-        from formulaic import model_matrix
+        from ._predict import add_fixed_effects, fit_rows, linear_predictor
 
         rhs_formula, fe_terms = _split_formula(self.formula)
-        rhs = rhs_formula.split("~", 1)[1]
-        fit_data = self._call["data"].loc[self._design_index]
-        spec = model_matrix(rhs, fit_data).model_spec
-        try:
-            Xn = spec.get_model_matrix(newdata)
-        except Exception as exc:
-            raise InvalidInputError(f"cannot build the regressors of {self.formula!r} for newdata: {exc}") from None
-        cols = list(self._coef.index)
-        missing = [c for c in cols if c not in Xn.columns]
-        if missing:
-            raise InvalidInputError(f"newdata does not produce the columns {missing}")
-        eta = np.asarray(Xn[cols], dtype=float) @ self._coef.to_numpy()
-        eta = pd.Series(eta, index=Xn.index).reindex(newdata.index)
+        fit_data = fit_rows(self._call["data"], self._positions)
+        eta = linear_predictor(rhs_formula.split("~", 1)[1], fit_data, newdata, self._coef, self.formula)
         if self._fixef is not None:
-            for name, term in zip(self.fixed_effects, fe_terms):
-                for v in term:
-                    if v not in newdata.columns:
-                        raise InvalidInputError(f"newdata lacks the fixed-effect column {v!r}")
-                key = newdata[term[0]] if len(term) == 1 else newdata[term].astype(str).agg("^".join, axis=1)
-                eta = eta + key.map(self._fixef[name]).astype(float)
+            eta = add_fixed_effects(eta, newdata, fe_terms, self.fixed_effects, self._fixef, "predict")
         if self.family == "poisson":
             off = None
             if offset is not None and exposure is not None:
@@ -180,16 +164,16 @@ class GlmResult(EstimateResult):
                 else:
                     raise InvalidInputError("the model has an offset: pass offset= or exposure= for newdata")
             if off is not None:
-                eta = eta + pd.Series(np.asarray(off, dtype=float), index=newdata.index)
+                eta = pd.Series(eta.to_numpy() + np.asarray(off, dtype=float), index=eta.index)  # by position
         if type == "link":
             return eta.rename("linear_predictor")
         e = eta.to_numpy(dtype=float)
         if self.family == "logit":
             mu = 1.0 / (1.0 + np.exp(-e))
-        elif self.family == "probit":
-            from scipy.special import ndtr
+        elif self.family == "probit":  # Φ(e) = erfc(−e/√2)/2 (no SciPy needed)
+            import math
 
-            mu = ndtr(e)
+            mu = 0.5 * np.vectorize(math.erfc, otypes=[float])(-e / math.sqrt(2.0)) if len(e) else e
         else:
             mu = np.exp(e)
         return pd.Series(mu, index=newdata.index, name="predicted")
@@ -197,13 +181,9 @@ class GlmResult(EstimateResult):
     # --- variants --------------------------------------------------------------------------------
     def with_vcov(self, vcov: Optional[str] = None, *, cluster=None, ssc=None) -> "GlmResult":
         """The same model with another variance estimator (a new object; this one is unchanged)."""
-        kwargs = {k: v for k, v in self._call.items() if not k.startswith("_")}
-        kwargs["vcov"] = vcov
-        kwargs["cluster"] = cluster if cluster is not None else (
-            kwargs.get("cluster") if vcov is None or str(vcov).upper().startswith("CR") else None)
-        if ssc is not None:
-            kwargs["ssc"] = ssc
-        return _FITTERS[self.family](self.formula, **kwargs)
+        from .variance import refit_kwargs
+
+        return _FITTERS[self.family](self.formula, **refit_kwargs(self._call, self._used_index, vcov, cluster, ssc, self.family))
 
     # --- presentation ----------------------------------------------------------------------------
     def fit_stats(self) -> list:
@@ -231,8 +211,10 @@ class GlmResult(EstimateResult):
         if self.collinear:
             out.append(f"Dropped as collinear: {', '.join(self.collinear)}.")
         if self.fixed_effects:
-            out.append(f"Absorbed fixed effects: {', '.join(self.fixed_effects)} ({self.k_fe} coefficients counted in n-k)"
-                       + (f"; {self.n_singletons} singleton row(s) dropped." if self.n_singletons else "."))
+            out.append(f"Absorbed fixed effects: {', '.join(self.fixed_effects)} ("
+                       + (f"{self.k_fe} coefficients, all counted in the residual df" if self.k_fe else
+                          "not counted in the residual df")
+                       + (f"); {self.n_singletons} singleton row(s) dropped." if self.n_singletons else ")."))
         if self.n_fe_dropped:
             what = "all-zero outcome" if self.family == "poisson" else "outcome all 0 or all 1"
             out.append(f"{self.n_fe_dropped} row(s) dropped in fixed-effect groups with an {what} "
@@ -250,11 +232,44 @@ class GlmResult(EstimateResult):
         return out
 
 
+def _with_term_names(exc: Exception, terms: list) -> Exception:
+    """The C++ message with the regressors it refers to by column number of X named by their terms."""
+    import re
+
+    def names(m):
+        idx = [int(i) for i in re.findall(r"\d+", m.group(1))]
+        if not all(0 <= i < len(terms) for i in idx):
+            return m.group(0)
+        return "regressors involved: " + ", ".join(terms[i] for i in idx)
+
+    msg = re.sub(r"columns of X involved: (\d+(?:, \d+)*)", names, str(exc))
+    return exc if msg == str(exc) else type(exc)(msg)
+
+
 def _fit(family: str, formula: str, data, *, weights=None, offset=None, exposure=None, vcov=None, cluster=None,
-         ssc=None, na="drop", information="observed", separation="drop", check_separation="auto",
+         ssc=None, na="drop", information=None, separation="drop", check_separation="auto",
          drop_singletons=True, fe_tol=1e-10, fe_max_iter=10000, tol=1e-10, max_iter=100,
-         collin_tol=1e-10) -> GlmResult:
-    kind = _resolve_vcov(vcov, cluster)
+         collin_tol=1e-10, design=None) -> GlmResult:
+    check_fit_options(collin_tol=collin_tol, fe_tol=fe_tol, fe_max_iter=fe_max_iter, tol=tol, max_iter=max_iter)
+    vcov, cluster = split_vcov(vcov, cluster)
+    survey = design
+    if information is None:  # R svyglm's bread is the Fisher (expected) information of the IRLS fit
+        information = "expected" if survey is not None else "observed"
+    if survey is not None:
+        if vcov not in (None, "survey") or cluster is not None:
+            raise InvalidInputError(f"{family}: design= gives the design-based variance; leave vcov and cluster unset")
+        if not isinstance(data, pd.DataFrame):
+            raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+        if survey._repw is not None:
+            kw = dict(offset=offset, exposure=exposure, na=na, information=information, separation=separation,
+                      check_separation=check_separation, tol=tol, max_iter=max_iter, collin_tol=collin_tol)
+            if family != "poisson":
+                kw.pop("offset"), kw.pop("exposure")
+            return replicate_refit(lambda d, w: _fit(family, formula, d, weights=w, vcov="HC0", **kw), data, survey, family)
+        weights, survey_pos, data = survey_weights(survey, data, weights, family)
+        kind = "survey"
+    else:
+        kind = _resolve_vcov(vcov, cluster)
     if kind in ("HC2", "HC3", "CR2", "CR3"):
         raise InvalidInputError(f"vcov {kind} is not available for {family}: its leverage adjustment is defined for "
                                 "least squares; use iid, HC0, HC1, CR0 or CR1")
@@ -270,7 +285,8 @@ def _fit(family: str, formula: str, data, *, weights=None, offset=None, exposure
         raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
 
     # offset / exposure (Poisson): screened for missing values together with the design
-    frame, n_extra, off_series, off_kind = data, 0, None, None
+    # (aligned to the data like weights: a Series by label, an array by position; missing values drop rows)
+    n_extra, extra, off_kind = 0, None, None
     if offset is not None or exposure is not None:
         if family != "poisson":
             raise InvalidInputError(f"offset/exposure are supported for poisson only, not {family}")
@@ -280,27 +296,33 @@ def _fit(family: str, formula: str, data, *, weights=None, offset=None, exposure
         raw = _column_or_array(data, offset if offset is not None else exposure, off_kind)
         if not pd.api.types.is_numeric_dtype(raw):
             raise TypeError(f"{off_kind} must be numeric, got dtype {raw.dtype}")
-        vals = raw.astype(float)
-        if np.isinf(vals.to_numpy()).any():
+        vals = raw.to_numpy(dtype=float, na_value=np.nan)
+        if np.isinf(vals).any():
             raise InvalidInputError(f"{off_kind} has infinite value(s)")
-        bad = vals.isna().to_numpy()
-        if bad.any():
-            if na == "raise":
-                raise InvalidInputError(f"missing values in {off_kind} (na='raise'); use na='drop' to drop those rows")
-            frame, n_extra = data.loc[~bad], int(bad.sum())
-            vals = vals[~bad]
         if off_kind == "exposure":
             if (vals <= 0).any():
                 raise InvalidInputError(f"exposure must be positive; {int((vals <= 0).sum())} row(s) are not")
-            vals = np.log(vals)
-        off_series = pd.Series(np.asarray(vals, dtype=float), index=frame.index)
-    design = build_design(formula, frame, weights=weights, cluster=cluster, na=na)
-    off = None if off_series is None else np.ascontiguousarray(off_series.loc[design.index].to_numpy(dtype=float))
-    core = _core.glm(design.X, design.y, family, design.weights, off, kind, design.clusters, s.adj, s.cluster_adj,
-                     s.cluster_df, stata_ml, design.fixed_effects, bool(drop_singletons), float(fe_tol), int(fe_max_iter),
-                     float(tol), int(max_iter), float(collin_tol), information, check_separation, separation,
-                     fixef_k=s.fixef_k, exact_redundancy=bool(s.exact_redundancy))
-    call = dict(data=data, weights=weights, vcov=vcov, cluster=cluster, ssc=ssc, na=na, information=information,
+            with np.errstate(invalid="ignore"):
+                vals = np.log(vals)
+        extra = {"offset": pd.Series(vals, index=data.index)}
+    design = build_design(formula, data, weights=weights, cluster=cluster, na=na, extra=extra)
+    off = design.extra.get("offset")
+    if survey is not None:
+        if design.fe_names:
+            raise InvalidInputError(f"{family}: design= with absorbed fixed effects is not supported yet; write the fixed "
+                                    "effects as C(fe) regressors")
+        rows = survey_pos if design.positions is None else survey_pos[np.asarray(design.positions)]
+        spec = vcov_spec(kind, survey=survey, survey_rows=rows)
+    else:
+        spec = vcov_spec(kind, design.clusters, s)
+    try:
+        core = _core.glm(design.X, design.y, family, design.weights, off, spec, stata_ml, design.fixed_effects,
+                         bool(drop_singletons), float(fe_tol), int(fe_max_iter), float(tol), int(max_iter), float(collin_tol),
+                         information, check_separation, separation)
+    except ValueError as exc:
+        raise _with_term_names(exc, design.terms) from None
+    call = dict(data=data, weights=None if survey is not None else weights, vcov=vcov, cluster=cluster, ssc=ssc, na=na,
+                design=survey, information=information,
                 separation=separation, check_separation=check_separation, drop_singletons=drop_singletons,
                 fe_tol=fe_tol, fe_max_iter=fe_max_iter, tol=tol, max_iter=max_iter, collin_tol=collin_tol)
     if family == "poisson":
@@ -329,6 +351,7 @@ def _fit(family: str, formula: str, data, *, weights=None, offset=None, exposure
     other = [t for t in result.collinear if t not in result.separating_terms]
     if other:
         warnings.warn(f"{family}: dropped collinear column(s) {other}", ImpactkitWarning, stacklevel=3)
+    warn_if_constant_outcome(result._y, design.depvar, family, stacklevel=3)  # Poisson (binary models refuse it)
     return result
 
 
@@ -359,47 +382,77 @@ _DOC = """{title} regression by maximum likelihood (IRLS), with robust or cluste
     drop_singletons, fe_tol, fe_max_iter : fixed-effect singletons and projection tolerance / cap.
     tol, max_iter : IRLS convergence on the relative deviance change, iteration cap (ConvergenceError).
     collin_tol : as in ``ik.ols``.
+    design : an :class:`ik.SurveyDesign` over the rows of ``data``: design-based variance equal to R
+        ``svyglm`` (quasibinomial / quasipoisson families), t on #PSU − #strata − k + 1 df.
 
-    Inference is normal (z), as statsmodels, Stata and fixest report for these models.
+    Inference is normal (z), as statsmodels, Stata and fixest report for these models (t with the
+    design df under ``design=``, as R svyglm). Weights, cluster{offset_note} given as a pandas Series are
+    aligned to ``data`` by index label; arrays are taken by position.
+
+    Returns
+    -------
+    GlmResult
+        ``coef``, ``se``, ``vcov``, ``pvalues``, ``conf_int(level)``, ``tidy()``, ``summary()``,
+        ``wald_test(...)``, ``loglik``, ``pseudo_r2``, ``fitted_values``, ``predict(newdata, type=...)``,
+        ``fixef()``, and the rows dropped on the way (``nobs_missing``, ``n_separated``, ...).
+
+    Raises
+    ------
+    ValueError (InvalidInputError)
+        Bad outcome (e.g. not 0/1), separation with ``separation="raise"`` (naming the regressors
+        involved), bad options; ``ConvergenceError`` (a ValueError) when IRLS hits ``max_iter``.
+
+    Examples
+    --------
+    >>> import impactkit as ik
+    >>> df = ik.datasets.load("{example_data}")
+    >>> fit = ik.{name}("{example_formula}", df{example_kw})
+    >>> fit.tidy()
+    >>> fit.predict(df.head())
     """
 
 
 def logit(formula: str, data, *, weights=None, vcov: Optional[str] = None, cluster: Union[str, list, None] = None,
-          ssc=None, na: str = "drop", information: str = "observed", separation: str = "drop",
+          ssc=None, na: str = "drop", information: Optional[str] = None, separation: str = "drop",
           check_separation: str = "auto", drop_singletons: bool = True, fe_tol: float = 1e-10,
-          fe_max_iter: int = 10000, tol: float = 1e-10, max_iter: int = 100, collin_tol: float = 1e-10) -> GlmResult:
+          fe_max_iter: int = 10000, tol: float = 1e-10, max_iter: int = 100, collin_tol: float = 1e-10,
+          design=None) -> GlmResult:
     return _fit("logit", formula, data, weights=weights, vcov=vcov, cluster=cluster, ssc=ssc, na=na,
                 information=information, separation=separation, check_separation=check_separation,
                 drop_singletons=drop_singletons, fe_tol=fe_tol, fe_max_iter=fe_max_iter, tol=tol, max_iter=max_iter,
-                collin_tol=collin_tol)
+                collin_tol=collin_tol, design=design)
 
 
 def probit(formula: str, data, *, weights=None, vcov: Optional[str] = None, cluster: Union[str, list, None] = None,
-           ssc=None, na: str = "drop", information: str = "observed", separation: str = "drop",
+           ssc=None, na: str = "drop", information: Optional[str] = None, separation: str = "drop",
            check_separation: str = "auto", drop_singletons: bool = True, fe_tol: float = 1e-10,
-           fe_max_iter: int = 10000, tol: float = 1e-10, max_iter: int = 100, collin_tol: float = 1e-10) -> GlmResult:
+           fe_max_iter: int = 10000, tol: float = 1e-10, max_iter: int = 100, collin_tol: float = 1e-10,
+           design=None) -> GlmResult:
     return _fit("probit", formula, data, weights=weights, vcov=vcov, cluster=cluster, ssc=ssc, na=na,
                 information=information, separation=separation, check_separation=check_separation,
                 drop_singletons=drop_singletons, fe_tol=fe_tol, fe_max_iter=fe_max_iter, tol=tol, max_iter=max_iter,
-                collin_tol=collin_tol)
+                collin_tol=collin_tol, design=design)
 
 
 def poisson(formula: str, data, *, weights=None, offset=None, exposure=None, vcov: Optional[str] = None,
-            cluster: Union[str, list, None] = None, ssc=None, na: str = "drop", information: str = "observed",
+            cluster: Union[str, list, None] = None, ssc=None, na: str = "drop", information: Optional[str] = None,
             separation: str = "drop", check_separation: str = "auto", drop_singletons: bool = True,
             fe_tol: float = 1e-10, fe_max_iter: int = 10000, tol: float = 1e-10, max_iter: int = 100,
-            collin_tol: float = 1e-10) -> GlmResult:
+            collin_tol: float = 1e-10, design=None) -> GlmResult:
     return _fit("poisson", formula, data, weights=weights, offset=offset, exposure=exposure, vcov=vcov,
                 cluster=cluster, ssc=ssc, na=na, information=information, separation=separation,
                 check_separation=check_separation, drop_singletons=drop_singletons, fe_tol=fe_tol,
-                fe_max_iter=fe_max_iter, tol=tol, max_iter=max_iter, collin_tol=collin_tol)
+                fe_max_iter=fe_max_iter, tol=tol, max_iter=max_iter, collin_tol=collin_tol, design=design)
 
 
 _BINARY = "\n        The outcome must be 0/1 (bool or numeric); fixed-effect groups whose outcome is all 0 or all 1 are dropped."
-logit.__doc__ = _DOC.format(title="Logit", outcome=_BINARY, offset="")
-probit.__doc__ = _DOC.format(title="Probit", outcome=_BINARY, offset="")
+_THORNTON = dict(example_data="thornton_hiv", example_formula="got ~ any + age + distvct", example_kw=', cluster="villnum"',
+                 offset_note="")
+logit.__doc__ = _DOC.format(title="Logit", outcome=_BINARY, offset="", name="logit", **_THORNTON)
+probit.__doc__ = _DOC.format(title="Probit", outcome=_BINARY, offset="", name="probit", **_THORNTON)
 poisson.__doc__ = _DOC.format(
-    title="Poisson (pseudo-maximum-likelihood, PPML)",
+    title="Poisson (pseudo-maximum-likelihood, PPML)", name="poisson", example_data="cattaneo2",
+    example_formula="nprenatal ~ mmarried + medu", example_kw="", offset_note=", offset and exposure",
     outcome="\n        The outcome must be non-negative (need not be integer); fixed-effect groups with an all-zero outcome are dropped.",
     offset="\n    offset, exposure : column name or array; the offset enters the linear predictor with coefficient 1,"
            "\n        exposure as its logarithm (at most one of the two).")

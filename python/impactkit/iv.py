@@ -20,9 +20,10 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._formula import Design, _check_frame, _required_variables, _split_formula, build_design
+from ._formula import (Design, _check_frame, _required_variables, _split_formula, build_design, by_position,
+                       check_fit_options, check_formula_syntax, cluster_specs, warn_if_constant_outcome)
 from .errors import ImpactkitWarning, InvalidInputError
-from .regression import _resolve_ssc, _resolve_vcov
+from .variance import _resolve_ssc, _resolve_vcov, replicate_refit, split_vcov, survey_weights, vcov_spec
 from .results import RegressionResult
 
 __all__ = ["iv", "IVResult", "OverIdTest"]
@@ -35,6 +36,7 @@ def _split_iv_formula(formula: str):
     """'y ~ x | fe1 + fe2 | d1 + d2 ~ z1 + z2' → ('y ~ x', 'fe1 + fe2' or None, 'd1 + d2', 'z1 + z2')."""
     if not isinstance(formula, str):
         raise TypeError(f"formula must be a string like 'y ~ x | d ~ z', got {type(formula).__name__}")
+    check_formula_syntax(formula)
     parts = [p.strip() for p in formula.split("|")]
     if len(parts) < 2 or "~" not in parts[-1]:
         raise InvalidInputError(
@@ -163,13 +165,19 @@ class IVResult(RegressionResult):
 
     def with_vcov(self, vcov: Optional[str] = None, *, cluster=None, ssc=None) -> "IVResult":
         """The same model with another variance estimator (a new object; this one is unchanged)."""
-        kwargs = dict(self._call)
-        kwargs["vcov"] = vcov
-        kwargs["cluster"] = cluster if cluster is not None else (
-            kwargs.get("cluster") if vcov is None or str(vcov).upper().startswith("CR") else None)
-        if ssc is not None:
-            kwargs["ssc"] = ssc
-        return iv(self.formula, **kwargs)
+        from .variance import refit_kwargs
+
+        return iv(self.formula, **refit_kwargs(self._call, self.residuals.index, vcov, cluster, ssc, "iv"))
+
+    # --- prediction ------------------------------------------------------------------------------
+    def _prediction_rhs(self) -> str:
+        """Exogenous and endogenous regressors: the structural equation y = [X, D]b."""
+        main, _, endog, _ = _split_iv_formula(self.formula)
+        return f"{main.split('~', 1)[1]} + {endog}"
+
+    def _fe_terms(self) -> list:
+        main, fe, _, _ = _split_iv_formula(self.formula)
+        return _split_formula(f"{main} | {fe}")[1] if fe else []
 
     # --- presentation ----------------------------------------------------------------------------
     def fit_stats(self) -> list:
@@ -199,7 +207,7 @@ class IVResult(RegressionResult):
 
 def iv(formula: str, data, *, weights=None, weight_type: str = "analytic", vcov: Optional[str] = None,
        cluster: Union[str, list, None] = None, ssc=None, na: str = "drop", collin_tol: float = 1e-10,
-       drop_singletons: bool = True, fe_tol: float = 1e-8, fe_max_iter: int = 10000) -> IVResult:
+       drop_singletons: bool = True, fe_tol: float = 1e-8, fe_max_iter: int = 10000, design=None) -> IVResult:
     """Instrumental variables by two-stage least squares, with robust, cluster-robust or classical SEs.
 
     Parameters
@@ -217,29 +225,65 @@ def iv(formula: str, data, *, weights=None, weight_type: str = "analytic", vcov:
 
     Returns
     -------
-    IVResult — second-stage estimates plus ``first_stage``, ``first_stage_f``, ``cragg_donald_f``,
-    ``kp_f``, ``effective_f`` and ``overid``.
+    IVResult
+        Second-stage estimates (everything of :class:`RegressionResult`: ``tidy()``, ``summary()``,
+        ``predict(newdata)`` with y = [X, D]·b, ...) plus ``first_stage``, ``first_stage_f``,
+        ``cragg_donald_f``, ``kp_f``, ``effective_f`` and ``overid``.
+
+    Raises
+    ------
+    ValueError (InvalidInputError)
+        Malformed formula (e.g. an empty fixed-effect part ``'y ~ x | | d ~ z'``), under-identification,
+        unknown columns; the message names the part at fault.
+
+    Examples
+    --------
+    >>> import impactkit as ik
+    >>> df = ik.datasets.load("card_krueger")
+    >>> fit = ik.iv("fte ~ d | nj ~ bk", df)            # illustration of the syntax only
+    >>> fit.first_stage
+    >>> ik.iv("fte ~ 1 | id | wage ~ d_nj", df, cluster="id").tidy()
     """
     data = _check_frame(data)
     if weight_type not in ("analytic", "probability"):
         raise InvalidInputError(f"weight_type must be 'analytic' or 'probability', got {weight_type!r}")
     main, fe, endog_rhs, instr_rhs = _split_iv_formula(formula)
-    kind = _resolve_vcov(vcov, cluster)
+    check_fit_options(collin_tol=collin_tol, fe_tol=fe_tol, fe_max_iter=fe_max_iter)
+    vcov, cluster = split_vcov(vcov, cluster)
+    survey = design
+    if survey is not None:
+        if vcov not in (None, "survey") or cluster is not None:
+            raise InvalidInputError("iv: design= gives the design-based variance; leave vcov and cluster unset")
+        if fe is not None:
+            raise InvalidInputError("iv: design= with absorbed fixed effects is not supported yet; write the fixed effects as "
+                                    "C(fe) regressors")
+        if survey._repw is not None:
+            return replicate_refit(lambda d, w: iv(formula, d, weights=w, weight_type="probability", vcov="HC0", na=na,
+                                                   collin_tol=collin_tol), data, survey, "iv")
+        weights, survey_pos, data = survey_weights(survey, data, weights, "iv")
+        weight_type, kind = "probability", "survey"
+    else:
+        kind = _resolve_vcov(vcov, cluster)
     if weight_type == "probability" and weights is not None and kind == "iid":
         raise InvalidInputError("probability weights need a robust (HC) or cluster-robust (CR) vcov, not iid")
     s = _resolve_ssc(ssc)
     # column checks with messages that name the part of the formula at fault
+    if fe is not None and not fe.strip():  # 'y ~ x | | d ~ z': refused as ols refuses 'y ~ x |'
+        raise InvalidInputError(f"formula {formula!r}: the part after '|' names no fixed effect")
+    _split_formula(main if fe is None else f"{main} | {fe}")  # outcome, right-hand side, fixed-effect part (as ols)
+    fe_part = f" | {fe}" if fe else ""
     _required_variables(main, data)
     _required_variables(f"{endog_rhs} ~ {instr_rhs}", data)
-    fe_part = f" | {fe}" if fe else ""
-    _split_formula(main + fe_part)  # validates the fixed-effect part
 
     # Rows: listwise deletion over every variable of every part (build_design on the union of terms),
-    # on a positional copy of the index so that duplicate row labels cannot multiply rows.
+    # on a positional copy of the index so that duplicate row labels cannot multiply rows; weights and
+    # cluster Series are aligned to `data` by label first.
     frame = data.reset_index(drop=True)
+    weights_rows = by_position(data, weights, "weights", frame.index)
+    cluster_rows = None if cluster is None else [by_position(data, c, "cluster", frame.index) for c in cluster_specs(cluster)]
     lhs, rhs = (p.strip() for p in main.split("~", 1))
     union = f"{lhs} ~ {rhs} + {endog_rhs} + {instr_rhs}{fe_part}"
-    rows = build_design(union, frame, weights=weights, cluster=cluster, na=na)
+    rows = build_design(union, frame, weights=weights_rows, cluster=cluster_rows, na=na)
     sub = frame.loc[rows.index]
 
     from formulaic import model_matrix
@@ -268,24 +312,28 @@ def iv(formula: str, data, *, weights=None, weight_type: str = "analytic", vcov:
     D = np.asfortranarray(Ddf.to_numpy(dtype=np.float64))
     Z = np.asfortranarray(Zdf.to_numpy(dtype=np.float64))
     try:
-        core = _core.iv_2sls(X, D, Z, rows.y, rows.weights, kind, rows.clusters, s.adj, s.cluster_adj, s.cluster_df,
-                             s.fixef_k, bool(s.exact_redundancy), float(collin_tol), weight_type == "probability", rows.fixed_effects, bool(drop_singletons),
-                             float(fe_tol), int(fe_max_iter))
+        spec = (vcov_spec(kind, survey=survey, survey_rows=survey_pos[np.asarray(rows.index)]) if survey is not None
+                else vcov_spec(kind, rows.clusters, s))
+        core = _core.iv_2sls(X, D, Z, rows.y, rows.weights, spec, float(collin_tol),
+                             weight_type == "probability", rows.fixed_effects, bool(drop_singletons), float(fe_tol), int(fe_max_iter))
     except ValueError as exc:
         raise _named_error(exc, dn, zn) from None
 
     index = data.index[np.asarray(rows.index)]
     design = Design(y=rows.y, X=X, terms=xn + dn, depvar=rows.depvar, index=index, n_missing=rows.n_missing,
                     weights=rows.weights, clusters=rows.clusters, cluster_names=rows.cluster_names,
-                    fixed_effects=rows.fixed_effects, fe_names=rows.fe_names, fe_levels=rows.fe_levels)
+                    fixed_effects=rows.fixed_effects, fe_names=rows.fe_names, fe_levels=rows.fe_levels,
+                    positions=np.asarray(rows.index))
     fs_designs, fs_formulas = [], []
-    for name in dn:
-        fs_designs.append(Design(y=rows.y, X=X, terms=xn + zn, depvar=name, index=index, n_missing=rows.n_missing,
+    for j, name in enumerate(dn):
+        fs_designs.append(Design(y=np.ascontiguousarray(D[:, j]), X=X, terms=xn + zn, depvar=name, index=index, n_missing=rows.n_missing,
                                  weights=rows.weights, clusters=rows.clusters, cluster_names=rows.cluster_names,
-                                 fixed_effects=rows.fixed_effects, fe_names=rows.fe_names, fe_levels=rows.fe_levels))
+                                 fixed_effects=rows.fixed_effects, fe_names=rows.fe_names, fe_levels=rows.fe_levels,
+                                 positions=np.asarray(rows.index)))
         fs_formulas.append(f"{name} ~ {rhs} + {instr_rhs}{fe_part}")
-    call = dict(data=data, weights=weights, weight_type=weight_type, vcov=vcov, cluster=cluster, ssc=ssc, na=na,
-                collin_tol=collin_tol, drop_singletons=drop_singletons, fe_tol=fe_tol, fe_max_iter=fe_max_iter)
+    call = dict(data=data, weights=weights if survey is None else None, weight_type=weight_type if survey is None else "analytic",
+                vcov=vcov, cluster=cluster, ssc=ssc, na=na, collin_tol=collin_tol, drop_singletons=drop_singletons,
+                fe_tol=fe_tol, fe_max_iter=fe_max_iter, design=survey)
     result = IVResult(core, design, vcov_type=kind, call=call, formula=formula, endogenous=dn, instruments=zn,
                       exogenous=xn, first_stage_designs=fs_designs, first_stage_formulas=fs_formulas)
     bad = [t for t, v in zip(result.coef.index, np.diag(result.vcov.to_numpy())) if not v >= 0]
@@ -295,4 +343,5 @@ def iv(formula: str, data, *, weights=None, weight_type: str = "analytic", vcov:
                       ImpactkitWarning, stacklevel=2)
     if result.collinear:
         warnings.warn(f"iv: dropped collinear exogenous column(s) {result.collinear}", ImpactkitWarning, stacklevel=2)
+    warn_if_constant_outcome(rows.y, rows.depvar, "iv", stacklevel=2)
     return result

@@ -2,95 +2,19 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from typing import Optional, Union
 
 import numpy as np
 
 from . import _core
-from ._formula import build_design
+from ._formula import build_design, check_fit_options, warn_if_constant_outcome
 from .errors import ImpactkitWarning, InvalidInputError
 from .results import RegressionResult
-
-_VCOV = {"IID": "iid", "CLASSICAL": "iid", "NONROBUST": "iid", "HC0": "HC0", "HC1": "HC1", "ROBUST": "HC1",
-         "HETERO": "HC1", "HC2": "HC2", "HC3": "HC3", "CR0": "CR0", "CR1": "CR1", "CLUSTER": "CR1",
-         "CR2": "CR2", "CR3": "CR3"}
-
-
-@dataclass(frozen=True)
-class SSC:
-    """Small-sample corrections (fixest's ``ssc`` vocabulary).
-
-    adj: (n−1)/(n−k) in CR1. cluster_adj: G/(G−1) in CR1. cluster_df: with multiway clustering,
-    "min" uses G = min over dimensions in every term (fixest, pyfixest, reghdfe), "conventional"
-    each term's own G (Cameron–Gelbach–Miller, statsmodels).
-    fixef_k: how absorbed fixed effects count in k — "nonnested" (all but those nested in a cluster
-    variable; fixest, pyfixest and reghdfe), "full" or "none".
-    exact_redundancy: count redundant fixed-effect levels exactly from the connected components of
-    the first two dimensions (reghdfe) instead of one per extra dimension (fixest, pyfixest); they
-    differ only when the two dimensions split into several disconnected groups.
-    """
-    adj: bool = True
-    cluster_adj: bool = True
-    cluster_df: str = "min"
-    fixef_k: str = "nonnested"
-    exact_redundancy: bool = False
-
-    def __post_init__(self):
-        if self.cluster_df not in ("min", "conventional"):
-            raise InvalidInputError(f"cluster_df must be 'min' or 'conventional', got {self.cluster_df!r}")
-        if self.fixef_k not in ("nonnested", "full", "none"):
-            raise InvalidInputError(f"fixef_k must be 'nonnested', 'full' or 'none', got {self.fixef_k!r}")
-
-    @classmethod
-    def stata(cls) -> "SSC":
-        """Stata regress/reghdfe: G/(G-1)(n-1)/(n-k), G_min, nested FE not counted, exact redundancy."""
-        return cls(True, True, "min", "nonnested", True)
-
-    @classmethod
-    def fixest(cls) -> "SSC":
-        """fixest/pyfixest defaults (the impactkit default)."""
-        return cls(True, True, "min", "nonnested", False)
-
-    @classmethod
-    def none(cls) -> "SSC":
-        return cls(False, False, "min", "none", False)
-
-
-def _resolve_ssc(ssc) -> SSC:
-    if ssc is None:
-        return SSC()
-    if isinstance(ssc, SSC):
-        return ssc
-    if isinstance(ssc, str):
-        presets = {"stata": SSC.stata, "fixest": SSC.fixest, "none": SSC.none}
-        if ssc.lower() not in presets:
-            raise InvalidInputError(f"unknown ssc preset {ssc!r}; use one of {sorted(presets)} or ik.SSC(...)")
-        return presets[ssc.lower()]()
-    if isinstance(ssc, dict):
-        return SSC(**ssc)
-    raise TypeError(f"ssc must be None, a preset name, a dict or ik.SSC, got {type(ssc).__name__}")
-
-
-def _resolve_vcov(vcov: Optional[str], cluster) -> str:
-    if vcov is None:
-        return "CR1" if cluster is not None else "HC1"
-    if not isinstance(vcov, str):
-        raise TypeError(f"vcov must be a string such as 'HC1' or 'CR1', got {type(vcov).__name__}")
-    key = vcov.upper()
-    if key not in _VCOV:
-        raise InvalidInputError(f"unknown vcov {vcov!r}; use iid, HC0, HC1, HC2, HC3, CR0, CR1, CR2 or CR3")
-    kind = _VCOV[key]
-    if kind.startswith("CR") and cluster is None:
-        raise InvalidInputError(f"vcov {vcov!r} is cluster-robust: pass cluster='column' (or a list for multiway)")
-    if not kind.startswith("CR") and cluster is not None:
-        raise InvalidInputError(f"cluster was given but vcov {vcov!r} is not cluster-robust; use CR0-CR3")
-    return kind
-
+from .variance import SSC, _resolve_ssc, _resolve_vcov, replicate_refit, split_vcov, survey_weights, vcov_spec  # noqa: F401  (SSC re-exported)
 
 def ols(formula: str, data, *, weights=None, weight_type: str = "analytic", vcov: Optional[str] = None,
         cluster: Union[str, list, None] = None, ssc=None, na: str = "drop", collin_tol: float = 1e-10,
-        drop_singletons: bool = True, fe_tol: float = 1e-8, fe_max_iter: int = 10000) -> RegressionResult:
+        drop_singletons: bool = True, fe_tol: float = 1e-8, fe_max_iter: int = 10000, design=None) -> RegressionResult:
     """Least squares with robust, cluster-robust or classical standard errors.
 
     Parameters
@@ -103,31 +27,83 @@ def ols(formula: str, data, *, weights=None, weight_type: str = "analytic", vcov
     data : pandas DataFrame (never modified).
     weights : column name or array of positive weights; ``weight_type`` "analytic" (aweights: WLS) or
         "probability" (pweights: same point estimate, robust variance only).
-    vcov : "iid", "HC0"-"HC3", "CR0"-"CR3". Default HC1, or CR1 when ``cluster`` is given.
+    vcov : "iid", "HC0"-"HC3", "CR0"-"CR3" (pyfixest names "hetero", "CRV1", "CRV3" and
+        ``{"CRV1": "column"}`` too). Default HC1, or CR1 when ``cluster`` is given.
+    design : an :class:`ik.SurveyDesign` over the rows of ``data``: its weights are the sampling
+        weights and the variance is design-based (Taylor linearisation), equal to R ``svyglm``, with
+        t on #PSU − #strata − k + 1 df. Rows dropped for missing values contribute zero scores; the
+        design's PSU counts are kept (domain estimation, as R).
     cluster : column name, or list of names for multiway (Cameron–Gelbach–Miller) clustering.
     ssc : small-sample corrections, :class:`SSC` or "stata"/"fixest"/"none".
     na : "drop" (listwise, count reported in ``nobs_missing``) or "raise".
     collin_tol : a column whose residual norm after projection on earlier columns is below
         ``collin_tol`` times its norm is dropped (reported in ``collinear``, with a warning).
+    drop_singletons, fe_tol, fe_max_iter : with absorbed fixed effects: drop singleton groups (default
+        True); projection tolerance in (0, 1); iteration cap, an integer in [1, 2**31 - 1].
+
+    Weights and cluster given as a pandas Series are aligned to ``data`` by index label; arrays are
+    taken by position. A constant outcome warns (ImpactkitWarning).
+
+    Returns
+    -------
+    RegressionResult
+        ``coef``/``params``, ``se``, ``vcov``, ``pvalues``, ``conf_int(level)``, ``tidy()``, ``summary()``,
+        ``wald_test(...)``, ``f_test`` (all slopes = 0), ``residuals``, ``fitted_values``,
+        ``predict(newdata)``, ``fixef()``, ``nobs``, ``nobs_missing``, ``df_resid``, ``r2``, ``with_vcov(...)``.
+
+    Raises
+    ------
+    ValueError (InvalidInputError)
+        Unknown columns, malformed formulas, bad option values, too few observations; the message names
+        the argument and the remedy. ``ConvergenceError`` (a ValueError) when the fixed-effect projection
+        does not converge.
+
+    Examples
+    --------
+    >>> import impactkit as ik
+    >>> df = ik.datasets.load("thornton_hiv")
+    >>> fit = ik.ols("got ~ any + age + distvct", df, cluster="villnum")     # CR1 by village
+    >>> fit.tidy()
+    >>> ik.ols("got ~ any + age | villnum", df, vcov="HC1").summary()        # village fixed effects
+    >>> fit.predict(df.head())
     """
     if weight_type not in ("analytic", "probability"):
         raise InvalidInputError(f"weight_type must be 'analytic' or 'probability', got {weight_type!r}")
-    kind = _resolve_vcov(vcov, cluster)
+    check_fit_options(collin_tol=collin_tol, fe_tol=fe_tol, fe_max_iter=fe_max_iter)
+    vcov, cluster = split_vcov(vcov, cluster)
+    survey = design
+    if survey is not None:
+        if vcov not in (None, "survey") or cluster is not None:
+            raise InvalidInputError("ols: design= gives the design-based variance; leave vcov and cluster unset")
+        if survey._repw is not None:
+            return replicate_refit(lambda d, w: ols(formula, d, weights=w, weight_type="probability", vcov="HC0", na=na,
+                                                    collin_tol=collin_tol), data, survey, "ols")
+        weights, survey_pos, data = survey_weights(survey, data, weights, "ols")
+        weight_type, kind = "probability", "survey"
+    else:
+        kind = _resolve_vcov(vcov, cluster)
     if weight_type == "probability" and weights is not None and kind == "iid":
         raise InvalidInputError("probability weights need a robust (HC) or cluster-robust (CR) vcov, not iid")
     s = _resolve_ssc(ssc)
     design = build_design(formula, data, weights=weights, cluster=cluster, na=na, as_columns=True)
-    if isinstance(design.X, list):  # absorbed fixed effects on plain columns: the caller's columns, no copy
-        core = _core.ols_absorbed(design.X, design.y, design.weights, kind, design.clusters, s.adj, s.cluster_adj,
-                                  s.cluster_df, s.fixef_k, bool(s.exact_redundancy), float(collin_tol),
-                                  weight_type == "probability", design.fixed_effects, bool(drop_singletons),
-                                  float(fe_tol), int(fe_max_iter), design.cluster_fixed_effects)
+    if survey is not None:
+        if design.fe_names:
+            raise InvalidInputError("ols: design= with absorbed fixed effects is not supported yet; write the fixed effects as "
+                                    "C(fe) regressors")
+        rows = survey_pos if design.positions is None else survey_pos[np.asarray(design.positions)]
+        spec = vcov_spec(kind, survey=survey, survey_rows=rows)
     else:
-        core = _core.ols(design.X, design.y, design.weights, kind, design.clusters, s.adj, s.cluster_adj,
-                         s.cluster_df, s.fixef_k, bool(s.exact_redundancy), float(collin_tol), weight_type == "probability",
+        spec = vcov_spec(kind, design.clusters, s, cluster_fixed_effects=design.cluster_fixed_effects)
+    if isinstance(design.X, list):  # absorbed fixed effects on plain columns: the caller's columns, no copy
+        core = _core.ols_absorbed(design.X, design.y, design.weights, spec, float(collin_tol),
+                                  weight_type == "probability", design.fixed_effects, bool(drop_singletons),
+                                  float(fe_tol), int(fe_max_iter))
+    else:
+        core = _core.ols(design.X, design.y, design.weights, spec, float(collin_tol), weight_type == "probability",
                          design.fixed_effects, bool(drop_singletons), float(fe_tol), int(fe_max_iter))
-    call = dict(data=data, weights=weights, weight_type=weight_type, vcov=vcov, cluster=cluster, ssc=ssc,
-                na=na, collin_tol=collin_tol, drop_singletons=drop_singletons, fe_tol=fe_tol, fe_max_iter=fe_max_iter)
+    call = dict(data=data, weights=weights if survey is None else None, weight_type=weight_type if survey is None else "analytic",
+                vcov=vcov, cluster=cluster, ssc=ssc, na=na, collin_tol=collin_tol, drop_singletons=drop_singletons,
+                fe_tol=fe_tol, fe_max_iter=fe_max_iter, design=survey)
     result = RegressionResult(core, design, vcov_type=kind, call=call, formula=formula)
     bad = [t for t, v in zip(result.coef.index, np.diag(result.vcov.to_numpy())) if not v >= 0]
     if bad:
@@ -136,4 +112,5 @@ def ols(formula: str, data, *, weights=None, weight_type: str = "analytic", vcov
                       ImpactkitWarning, stacklevel=2)
     if result.collinear:
         warnings.warn(f"ols: dropped collinear column(s) {result.collinear}", ImpactkitWarning, stacklevel=2)
+    warn_if_constant_outcome(design.y, design.depvar, "ols", stacklevel=2)
     return result

@@ -47,6 +47,16 @@ def _split_top_level(text: str, sep: str) -> list:
     return parts
 
 
+def _unknown_coefficient(rest: str, names: list) -> str:
+    import difflib
+
+    word = re.match(r"[^\s=+\-*,]+", rest)
+    word = word.group(0) if word else rest.strip()
+    close = difflib.get_close_matches(word, [str(n) for n in names], n=1, cutoff=0.5)
+    return (f"unknown coefficient {word!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+            + f"; the coefficients are: {', '.join(map(str, names))}")
+
+
 def _parse_side(expr: str, names: list, row: np.ndarray, sign: float) -> float:
     """Adds the coefficients of `expr` (a linear combination) to `row`; returns its constant."""
     by_length = sorted(names, key=len, reverse=True)
@@ -72,6 +82,9 @@ def _parse_side(expr: str, names: list, row: np.ndarray, sign: float) -> float:
         name_here = next((nm for nm in by_length if s.startswith(nm, pos)), None)
         if m and name_here is None:
             factor = float(m.group(1))
+            if not np.isfinite(factor):
+                raise InvalidInputError(f"the hypothesis value {m.group(1).strip()!r} in {expr.strip()!r} is not finite "
+                                        "(it overflows a double); hypothesis values and factors must be finite numbers")
             pos = m.end()
             if pos < len(s) and s[pos] == "*":
                 pos += 1
@@ -79,13 +92,13 @@ def _parse_side(expr: str, names: list, row: np.ndarray, sign: float) -> float:
                     pos += 1
                 name_here = next((nm for nm in by_length if s.startswith(nm, pos)), None)
                 if name_here is None:
-                    raise InvalidInputError(f"unknown coefficient at {s[pos:]!r}; known: {names}")
+                    raise InvalidInputError(_unknown_coefficient(s[pos:], names))
             else:
                 const += sign * term_sign * factor
                 expect_term = False
                 continue
         if name_here is None:
-            raise InvalidInputError(f"unknown coefficient at {s[pos:]!r}; known: {names}")
+            raise InvalidInputError(_unknown_coefficient(s[pos:], names))
         pos += len(name_here)
         while pos < len(s) and s[pos].isspace():
             pos += 1
@@ -94,6 +107,8 @@ def _parse_side(expr: str, names: list, row: np.ndarray, sign: float) -> float:
             if not m:
                 raise InvalidInputError(f"expected a number after '*' in {s!r}")
             factor *= float(m.group(1))
+            if not np.isfinite(factor):
+                raise InvalidInputError(f"the factor in {s!r} is not finite; hypothesis values and factors must be finite")
             pos = m.end()
         row[names.index(name_here)] += sign * term_sign * factor
         expect_term = False
@@ -134,6 +149,8 @@ def wald_test(coef, vcov, names, hypothesis, df_denom: float, distribution: str 
             raise TypeError("hypothesis must be a string like 'x1 = 0, x2 = x3' or a tuple (R, r)") from None
         R = np.atleast_2d(np.asarray(R, dtype=float))
         r = np.atleast_1d(np.asarray(r, dtype=float))
+        if not (np.isfinite(R).all() and np.isfinite(r).all()):
+            raise InvalidInputError("the hypothesis (R, r) is not finite (a value is NaN or inf); R and r must be finite")
         label = f"R·b = r ({R.shape[0]} restriction(s))"
     if distribution not in ("F", "chi2"):
         raise InvalidInputError(f"distribution must be 'F' or 'chi2', got {distribution!r}")

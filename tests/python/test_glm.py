@@ -500,7 +500,7 @@ def test_results_object(thornton):
 
 def test_python_and_core_parity(cattaneo):
     y, X = _sm_design(cattaneo, "mbsmoke", ["mmarried", "mage", "fbaby", "medu"])
-    core = _core.glm(np.asfortranarray(X), y, "probit", vcov="HC1")
+    core = _core.glm(np.asfortranarray(X), y, "probit", vcov=_core.make_vcov_spec("HC1"))
     fit = G.probit(PROBIT, cattaneo)
     assert_rel(fit.coef, np.asarray(core.coef), 0, "parity coef")
     assert_rel(fit.se, np.asarray(core.se), 0, "parity se")

@@ -519,7 +519,7 @@ def test_python_and_cpp_agree():
     X = np.asfortranarray(np.column_stack([np.ones(n), data.x1]))
     D = np.asfortranarray(data[["d1", "d2"]].to_numpy())
     Z = np.asfortranarray(data[["z1", "z2", "z3"]].to_numpy())
-    core = _core.iv_2sls(X, D, Z, data.y.to_numpy(), vcov="CR1", clusters=data[["g"]].to_numpy(np.int32))
+    core = _core.iv_2sls(X, D, Z, data.y.to_numpy(), vcov=_core.make_vcov_spec("CR1", clusters=data[["g"]].to_numpy(np.int32)))
     fit = iv("y ~ x1 | d1 + d2 ~ z1 + z2 + z3", data, cluster="g")
     assert np.array_equal(np.asarray(core.fit.coef), fit.coef.to_numpy())
     assert np.array_equal(np.asarray(core.fit.vcov), fit.vcov.to_numpy())

@@ -33,7 +33,7 @@ def test_formula_path_equals_core(panel, vcov, weighted):
     fit = ik.ols("y ~ treat + x1", panel, vcov=vcov, cluster=cluster, weights="w" if weighted else None)
     X = np.asfortranarray(np.column_stack([np.ones(len(panel)), panel.treat, panel.x1]))
     codes = np.asfortranarray(pd.factorize(panel.village)[0].astype(np.int32)[:, None]) if cluster else None
-    core = _core.ols(X, panel.y.to_numpy(), panel.w.to_numpy() if weighted else None, vcov, codes)
+    core = _core.ols(X, panel.y.to_numpy(), panel.w.to_numpy() if weighted else None, _core.make_vcov_spec(vcov, codes))
     np.testing.assert_array_equal(fit.coef.to_numpy(), core.coef)
     np.testing.assert_array_equal(fit.vcov.to_numpy(), core.vcov)
     np.testing.assert_array_equal(fit.df_inference.to_numpy(), core.df_inference)
@@ -71,7 +71,7 @@ def test_core_rejects_bad_arrays():
     with pytest.raises(ValueError, match="positive"):
         _core.ols(X, np.arange(5.0), np.array([1.0, 1, 0, 1, 1]))
     with pytest.raises(ValueError, match="cluster"):
-        _core.ols(X, np.arange(5.0), None, "CR1", np.zeros((5, 1), dtype=np.int32))
+        _core.ols(X, np.arange(5.0), None, _core.make_vcov_spec("CR1", np.zeros((5, 1), dtype=np.int32)))
 
 
 @pytest.mark.parametrize("cluster", ["village", ["village", "round"]])

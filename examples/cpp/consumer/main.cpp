@@ -111,6 +111,11 @@ void print_table(const char* title, const impactkit::ols_result& r, const std::v
 
 int main() {
   std::printf("impactkit %s: simulated cash-transfer RCT (seed 20240601)\n", impactkit::version);
+#ifdef _OPENMP
+  std::printf("OpenMP: on (%d threads)\n", impactkit::get_num_threads());
+#else
+  std::printf("OpenMP: off (one thread)\n");
+#endif
   const rct_data d = simulate(/*villages=*/60, /*households=*/25, /*seed=*/20240601ULL);
 
   impactkit::ols_options hc1;

@@ -29,6 +29,7 @@
 // run on the rows in this order and map row-wise outputs (residuals) back to input order.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -57,6 +58,8 @@ struct demean_options {
 /// counts of the row's other groups, which may create new singletons (found through a work list).
 inline std::vector<char> non_singleton_rows(const std::vector<group_codes>& dims, Eigen::Index n,
                                             std::vector<std::vector<Eigen::Index>>* kept_counts = nullptr) {
+  for (const auto& d : dims)
+    detail::require(d.size() == n, "non_singleton_rows", "a fixed-effect dimension has " + std::to_string(d.size()) + " rows but n is " + std::to_string(n));
   std::vector<char> keep(static_cast<std::size_t>(n), 1);
   const std::size_t K = dims.size();
   std::vector<std::vector<Eigen::Index>> count(K);
@@ -107,6 +110,8 @@ inline std::vector<char> non_singleton_rows(const std::vector<group_codes>& dims
 /// Number of connected components of the bipartite graph linking the groups of two dimensions
 /// (each component makes one level of the second dimension redundant; Abowd, Creecy & Kramarz 2002).
 inline int connected_components(const group_codes& a, const group_codes& b) {
+  detail::require(a.size() == b.size(), "connected_components", "the two dimensions have " + std::to_string(a.size()) + " and " +
+                                                                     std::to_string(b.size()) + " rows");
   std::vector<int> parent(static_cast<std::size_t>(a.n_groups + b.n_groups));
   std::iota(parent.begin(), parent.end(), 0);
   auto find = [&](int x) {
@@ -127,6 +132,8 @@ inline int connected_components(const group_codes& a, const group_codes& b) {
 
 /// True when every group of `fe` lies inside a single group of `cluster`.
 inline bool nested_in(const group_codes& fe, const group_codes& cluster) {
+  detail::require(fe.size() == cluster.size(), "nested_in", "the groupings have " + std::to_string(fe.size()) + " and " +
+                                                                std::to_string(cluster.size()) + " rows");
   std::vector<int> owner(static_cast<std::size_t>(fe.n_groups), -1);
   for (std::size_t i = 0; i < fe.code.size(); ++i) {
     int& o = owner[static_cast<std::size_t>(fe.code[i])];
@@ -142,7 +149,11 @@ struct demeaned_columns {
   std::vector<Eigen::MatrixXd> coefficients; ///< per dimension d: G_d × m matrix of α_d
   std::vector<int> iterations;               ///< Irons–Tuck iterations per column
   std::vector<double> raw_squared_norm;      ///< Σ x_i² of each column before the projection
-  std::vector<double> centred_squared_norm;  ///< Σ w_i (x_i − x̄_w)² of each column before the projection
+  std::vector<double> centred_squared_norm;  ///< Σ w_i (x_i − x̄_w)² of each column before the projection (+inf beyond the double range)
+  /// The same sums for x·2^(−e) with e = norm_exponent (0 unless the sums of x itself over- or
+  /// underflow): raw_squared_norm = 4^e·scaled_raw_squared_norm, likewise centred.
+  std::vector<int> norm_exponent;
+  std::vector<double> scaled_raw_squared_norm, scaled_centred_squared_norm;
 };
 
 /// K fixed-effect dimensions over n rows with (optional) positive weights. The dimensions are
@@ -197,6 +208,9 @@ class absorbed_effects {
     out.iterations.assign(static_cast<std::size_t>(m), 0);
     out.raw_squared_norm.assign(static_cast<std::size_t>(m), 0.0);
     out.centred_squared_norm.assign(static_cast<std::size_t>(m), 0.0);
+    out.norm_exponent.assign(static_cast<std::size_t>(m), 0);
+    out.scaled_raw_squared_norm.assign(static_cast<std::size_t>(m), 0.0);
+    out.scaled_centred_squared_norm.assign(static_cast<std::size_t>(m), 0.0);
     std::vector<int> failed(static_cast<std::size_t>(m), 0);
     const int threads = detail::threads_for(m, static_cast<double>(n_) * 20);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
@@ -259,32 +273,66 @@ class absorbed_effects {
     }
   }
 
+  // Σ (f·x)² and the weighted moments of f·x, block by block (f a power of two).
+  void column_moments(const double* x, const double* w, double f, double& raw, detail::weighted_moments& moments) const {
+    raw = 0;
+    moments = detail::weighted_moments();
+    double buf[1024];
+    for (Eigen::Index b0 = 0; b0 < n_; b0 += 1024) {
+      const Eigen::Index len = std::min<Eigen::Index>(1024, n_ - b0);
+      const double* xb = x + b0;
+      if (f != 1.0) {
+        for (Eigen::Index i = 0; i < len; ++i) buf[i] = f * x[b0 + i];
+        xb = buf;
+      }
+      double r = 0;
+#pragma omp simd reduction(+ : r)
+      for (Eigen::Index i = 0; i < len; ++i) r += xb[i] * xb[i];
+      raw += r;
+      moments.merge(detail::weighted_moments::of_block(xb, w ? w + b0 : nullptr, len));
+    }
+  }
+
   bool demean_column(double* x, const demean_options& opt, Eigen::Index j, demeaned_columns& out) const {
     const std::size_t K = dims_.size();
     const double* w = w_.empty() ? nullptr : w_.data();
     std::vector<Eigen::VectorXd> S(K), alpha(K);
+    // Sums of squares of x·2^(−e): e = 0 unless those of x over- or underflow (then from max |x|).
     double raw = 0;
     detail::weighted_moments moments;
-    for (Eigen::Index b0 = 0; b0 < n_; b0 += 1024) {
-      const Eigen::Index len = std::min<Eigen::Index>(1024, n_ - b0);
-      double r = 0;
-#pragma omp simd reduction(+ : r)
-      for (Eigen::Index i = b0; i < b0 + len; ++i) r += x[i] * x[i];
-      raw += r;
-      moments.merge(detail::weighted_moments::of_block(x + b0, w ? w + b0 : nullptr, len));
+    int e = 0;
+    column_moments(x, w, 1.0, raw, moments);
+    if (!(raw <= std::numeric_limits<double>::max()) || raw < std::ldexp(1.0, -900)) {
+      double big = 0;
+      for (Eigen::Index i = 0; i < n_; ++i) big = std::max(big, std::fabs(x[i]));
+      if (big > 0 && std::isfinite(big)) std::frexp(big, &e);
+      if (e != 0) column_moments(x, w, std::ldexp(1.0, -e), raw, moments);
     }
+    // A column whose mean dominates its spread (x + 10⁷) is shifted by its mean first, inside the
+    // first pass below: the group sums then carry no ε·offset rounding, and the constant is given
+    // back to the first dimension's coefficients.
+    const double shift = moments.sw * moments.mean * moments.mean > 1048576.0 * moments.m2 ? std::ldexp(moments.mean, e) : 0.0;
     for (std::size_t d = 0; d < K; ++d) {  // S_d = Σ_{i∈g} w_i x_i
       S[d] = Eigen::VectorXd::Zero(dims_[d].n_groups);
       alpha[d] = Eigen::VectorXd::Zero(dims_[d].n_groups);
       const int* gd = dims_[d].code.data();
       double* sd = S[d].data();
-      if (w)
+      if (d == 0 && shift != 0)
+        for (Eigen::Index i = 0; i < n_; ++i) {
+          x[i] -= shift;
+          sd[gd[i]] += (w ? w[i] : 1.0) * x[i];
+        }
+      else if (w)
         for (Eigen::Index i = 0; i < n_; ++i) sd[gd[i]] += w[i] * x[i];
       else
         for (Eigen::Index i = 0; i < n_; ++i) sd[gd[i]] += x[i];
     }
-    out.raw_squared_norm[static_cast<std::size_t>(j)] = raw;
-    out.centred_squared_norm[static_cast<std::size_t>(j)] = moments.m2;
+    const std::size_t jj = static_cast<std::size_t>(j);
+    out.norm_exponent[jj] = e;
+    out.scaled_raw_squared_norm[jj] = raw;
+    out.scaled_centred_squared_norm[jj] = moments.m2;
+    out.raw_squared_norm[jj] = std::ldexp(raw, 2 * e);
+    out.centred_squared_norm[jj] = std::ldexp(moments.m2, 2 * e);
     bool converged = true;
     int iter = 0;
     if (K == 1) {
@@ -339,6 +387,7 @@ class absorbed_effects {
     out.iterations[static_cast<std::size_t>(j)] = iter;
     if (!converged) return false;
     for (std::size_t d = 0; d < K; ++d) out.coefficients[d].col(j) = alpha[d];
+    if (shift != 0) out.coefficients[0].col(j).array() += shift;
     for (std::size_t d = 0; d < K; ++d) {  // x̃ = x − Σ_d α_d[g_d(i)], one dimension at a time
       const int* gd = dims_[d].code.data();
       const double* ad = alpha[d].data();
@@ -430,7 +479,8 @@ struct absorb_options {
   bool drop_singletons = true;   ///< drop rows alone in a fixed-effect group (reghdfe, pyfixest); fixest keeps them
   demean_options demean;
   /// A column is spanned by the fixed effects when its within-transformed norm is at most this
-  /// fraction of its raw norm (the projection is exact only to demean.tol); it is then set to 0.
+  /// fraction of its centred norm (weighted; the projection is exact only to demean.tol); it is
+  /// then set to 0. (Against the centred norm, an offset such as x + 10⁷ changes nothing.)
   double collin_tol = 1e-6;
   /// Order the kept rows by the levels of the largest dimension (see the file comment); false
   /// keeps input order (callers that pair the rows with data of their own, e.g. GLM weights).
@@ -500,8 +550,10 @@ inline within_transformed absorb_fixed_effects(const std::vector<const double*>&
                                                const std::vector<label_column>& fe, const vcov_spec& spec, const absorb_options& opt = {}) {
   const char* fn = "absorb_fixed_effects";
   detail::require(!fe.empty(), fn, "no fixed-effect dimension given");
-  for (const auto& f : fe)
-    detail::require(f.size == n, fn, "fixed-effect labels have " + std::to_string(f.size) + " rows but the data have " + std::to_string(n));
+  detail::require(n > 0, fn, "no observations");
+  for (const auto& f : fe) f.require_rows(n, fn);
+  for (std::size_t j = 0; j < columns.size(); ++j)
+    detail::require(columns[j] != nullptr, fn, "column " + std::to_string(j) + " is a null pointer; pass n values per column");
   const std::size_t K = fe.size();
   const bool cluster_on_fe = is_cluster_kind(spec.kind) && !spec.fixed_effect_clusters.empty();
   if (cluster_on_fe) {
@@ -622,10 +674,16 @@ inline within_transformed absorb_fixed_effects(const std::vector<const double*>&
     out.columns = effects.demean_in_place(values, opt.demean);
   }
   out.columns.values.swap(values);
+  // spanned by the fixed effects: weighted within norm ≤ collin_tol × weighted centred norm (an
+  // offset such as x + 10⁷ does not make a column look spanned), both of x·2^(−e), scale-safe
   out.spanned.assign(columns.size(), 0);
   for (std::size_t j = 0; j < columns.size(); ++j) {
-    const double raw = out.columns.raw_squared_norm[j];
-    if (out.columns.values.col(static_cast<Eigen::Index>(j)).norm() <= opt.collin_tol * std::sqrt(raw)) {
+    const double f = std::ldexp(1.0, -out.columns.norm_exponent[j]);
+    const double* v = out.columns.values.col(static_cast<Eigen::Index>(j)).data();
+    const double* wt = out.weight_data();
+    double within = 0;
+    for (Eigen::Index i = 0; i < m; ++i) within += (wt ? wt[i] : 1.0) * (f * v[i]) * (f * v[i]);
+    if (std::sqrt(within) <= opt.collin_tol * std::sqrt(out.columns.scaled_centred_squared_norm[j])) {
       out.columns.values.col(static_cast<Eigen::Index>(j)).setZero();
       out.spanned[j] = 1;
     }

@@ -162,6 +162,7 @@ struct glm_result {
   vcov_kind vcov_type = vcov_kind::hc1;
   double ssc_factor = 1.0;
   std::string vcov_convention;
+  variance_conventions conventions;           ///< the conventions of the variance, as data
 
   Eigen::Index n_separated() const { return static_cast<Eigen::Index>(separated_rows.size()); }
   Eigen::VectorXd statistic() const { return coef.cwiseQuotient(se); }
@@ -296,6 +297,7 @@ struct glm_sample {
   Eigen::Index x_stride = 0, m = 0, k = 0;
   Eigen::VectorXd y, w, off;        ///< w / off empty when absent
   Eigen::MatrixXi fe, clusters;     ///< empty when absent
+  std::vector<Eigen::Index> survey_rows;  ///< survey variance: the design row of each used row
   std::vector<Eigen::Index> rows;   ///< input row of each used row
   bool all_rows = true;
   const_matrix_map X() const { return const_matrix_map(x_data, m, k, Eigen::OuterStride<>(x_stride)); }
@@ -335,6 +337,13 @@ inline glm_sample make_sample(const Eigen::Ref<const Eigen::MatrixXd>& X, const 
   if (opt.offset.size()) s.off = sub_vec(opt.offset);
   if (opt.fixed_effects.size()) s.fe = sub_mat(opt.fixed_effects);
   if (is_cluster_kind(opt.vcov.kind)) s.clusters = sub_mat(opt.vcov.clusters);
+  if (opt.vcov.kind == vcov_kind::survey) {
+    s.survey_rows.resize(static_cast<std::size_t>(s.m));
+    for (Eigen::Index i = 0; i < s.m; ++i) {
+      const Eigen::Index row = s.rows[static_cast<std::size_t>(i)];
+      s.survey_rows[static_cast<std::size_t>(i)] = opt.vcov.survey_rows.empty() ? row : opt.vcov.survey_rows[static_cast<std::size_t>(row)];
+    }
+  }
   return s;
 }
 
@@ -693,6 +702,13 @@ inline Eigen::Index count_boundary(glm_family f, const Eigen::VectorXd& y, const
   return c;
 }
 
+/// A number as printf's %g (6 significant digits: 1e-10, not std::to_string's 0.000000).
+inline std::string format_g(double v) {
+  std::ostringstream o;
+  o << v;
+  return o.str();
+}
+
 inline std::string describe_columns(const std::vector<Eigen::Index>& cols) {
   std::string s;
   for (std::size_t j = 0; j < cols.size(); ++j) s += (j ? ", " : "") + std::to_string(cols[j]);
@@ -729,6 +745,9 @@ inline glm_result glm(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::R
   if (opt.weights.size()) {
     detail::require(opt.weights.size() == n, fn, "weights have " + std::to_string(opt.weights.size()) + " rows but X has " + std::to_string(n));
     detail::require_positive_weights(opt.weights.data(), n, fn);
+    detail::require(std::isfinite(opt.weights.sum()), fn,
+                    "the weights sum to infinity (largest weight " + detail::format_g(opt.weights.maxCoeff()) +
+                        "); rescale them, e.g. divide by their mean");
   }
   if (opt.offset.size()) {
     detail::require(family == glm_family::poisson, fn, "an offset is supported for the Poisson family only");
@@ -737,9 +756,14 @@ inline glm_result glm(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::R
   }
   const vcov_kind kind = opt.vcov.kind;
   detail::require(kind == vcov_kind::iid || kind == vcov_kind::hc0 || kind == vcov_kind::hc1 || kind == vcov_kind::cr0 ||
-                      kind == vcov_kind::cr1,
+                      kind == vcov_kind::cr1 || kind == vcov_kind::survey,
                   fn, std::string("vcov ") + vcov_name(kind) +
-                          " is not available for GLMs (its leverage adjustment is defined for least squares); use iid, HC0, HC1, CR0 or CR1");
+                          " is not available for GLMs (its leverage adjustment is defined for least squares); use iid, HC0, HC1, CR0, CR1 or a survey design");
+  if (kind == vcov_kind::survey) {
+    detail::require(opt.fixed_effects.size() == 0, fn, "a survey-design variance with absorbed fixed effects is not supported yet; use C(fe) regressors");
+    detail::require(opt.vcov.survey_rows.empty() || static_cast<Eigen::Index>(opt.vcov.survey_rows.size()) == n, fn,
+                    "survey_rows has " + std::to_string(opt.vcov.survey_rows.size()) + " entries but the data have " + std::to_string(n) + " rows");
+  }
   detail::require(opt.vcov.fixed_effect_clusters.empty(), fn, "clustering on fixed effects by index is not supported for GLMs; pass cluster labels");
   if (is_cluster_kind(kind)) {
     detail::require(opt.vcov.clusters.cols() >= 1, fn, std::string("vcov ") + vcov_name(kind) + " needs cluster labels");
@@ -772,16 +796,22 @@ inline glm_result glm(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::R
                       fam + ": the outcome is " + (ones > 0 ? "1" : "0") +
                           " for every observation used; a binary model needs both outcomes");
     }
-    vcov_spec spec = opt.vcov;
-    if (is_cluster_kind(kind)) spec.clusters = s.clusters;
-    fit = detail::run_irls(s, family, opt, spec);
-
     double sw = 0, swy = 0;
     for (Eigen::Index i = 0; i < s.m; ++i) {
       const double wi = s.w.size() ? s.w(i) : 1.0;
       sw += wi;
       swy += wi * s.y(i);
     }
+    if (family != glm_family::poisson && !(swy > 0 && swy < sw && swy / sw < 1.0))
+      detail::throw_invalid(fn, fam + ": the weights are too unequal: the weighted share of outcomes equal to 1 is " +
+                                    detail::format_g(swy / sw) + " in double precision" +
+                                    (s.w.size() ? " (weights from " + detail::format_g(s.w.minCoeff()) + " to " +
+                                                      detail::format_g(s.w.maxCoeff()) + ")"
+                                                : std::string()) +
+                                    ", so the intercept-only model is degenerate; check or rescale the weights");
+    vcov_spec spec = opt.vcov;
+    if (is_cluster_kind(kind)) spec.clusters = s.clusters;
+    fit = detail::run_irls(s, family, opt, spec);
     const bool suspicious = !fit.converged || detail::count_boundary(family, s.y, fit.eta, 1e-6, swy / sw) > 0;
     const bool run_check = opt.check_separation == separation_check::always ||
                            (opt.check_separation == separation_check::automatic && suspicious);
@@ -833,7 +863,7 @@ inline glm_result glm(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::R
   }
   std::sort(r.separated_rows.begin(), r.separated_rows.end());
   if (!fit.converged)
-    throw convergence_error("impactkit::glm: " + fam + " did not converge: " + fit.failure + " (tol " + std::to_string(opt.tol) +
+    throw convergence_error("impactkit::glm: " + fam + " did not converge: " + fit.failure + " (tol " + detail::format_g(opt.tol) +
                             ", max_iter " + std::to_string(opt.max_iter) + ")" +
                             (r.separation_checked ? "; no separation was found" : "; the separation check did not run or did not converge") +
                             "; raise max_iter, rescale the regressors or check for separation");
@@ -916,40 +946,44 @@ inline glm_result glm(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::R
                                     : "expected (Fisher) information";
   const std::string z_ref = "; z (normal) reference";
   r.vcov_type = kind;
+  Eigen::VectorXd survey_df;
   if (kind == vcov_kind::iid) {
     r.vcov = bread;
     r.ssc_factor = 1.0;
+    r.conventions.kind = variance_kind::model;
+    r.conventions.df = df_rule::normal;
+    r.conventions.n_obs = m;
+    r.conventions.n_params = p;
     r.vcov_convention = "model-based (iid): inverse of the " + info_name + " at the estimate, no small-sample factor" + z_ref;
   } else {
     vcov_spec spec = has_fe ? fit.absorbed.vcov : opt.vcov;
     if (!has_fe && is_cluster_kind(kind)) spec.clusters = s.clusters;
+    if (kind == vcov_kind::survey) spec.survey_rows = s.survey_rows;
     const bool cluster = is_cluster_kind(kind);
-    Eigen::Index n_params = p + (has_fe ? (cluster ? fit.absorbed.dof.k_fe_cluster : fit.absorbed.dof.k_fe) : 0);
-    if (opt.stata_ml_ssc) {
-      if (cluster) spec.ssc.adj = false;
-      else n_params = 1;
-    }
+    const Eigen::Index n_params = p + (has_fe ? (cluster ? fit.absorbed.dof.k_fe_cluster : fit.absorbed.dof.k_fe) : 0);
+    spec.ssc.maximum_likelihood = opt.stata_ml_ssc;
     const vcov_estimate v = sandwich_vcov(bread, Z, all, u.data(), spec, n_params);
     r.vcov = v.vcov;
     r.ssc_factor = v.factor;
     r.n_clusters = v.n_clusters;
-    std::string conv = v.convention;
-    const std::size_t cut = conv.find("; t with");
-    if (cut != std::string::npos) conv.erase(cut);
-    if (!cluster && kind == vcov_kind::hc1 && opt.stata_ml_ssc) {
-      conv = "HC1 heteroskedasticity-robust with small-sample factor n/(n-1) (Stata's maximum-likelihood convention)";
-    } else if (cluster && opt.stata_ml_ssc && kind == vcov_kind::cr1) {
-      conv += " (Stata's maximum-likelihood convention: no (n-1)/(n-k))";
-    } else if (k_fe && kind != vcov_kind::hc0 && kind != vcov_kind::cr0) {
-      const Eigen::Index counted = cluster ? fit.absorbed.dof.k_fe_cluster : fit.absorbed.dof.k_fe;
-      conv += "; k counts " + std::to_string(counted) + " absorbed fixed effects" +
-              (cluster && counted < k_fe ? " (those nested in the clusters excluded)" : "");
+    r.conventions = v.conventions;
+    if (kind != vcov_kind::survey) {  // maximum-likelihood models: z (normal) reference
+      r.conventions.df = df_rule::normal;
+      r.conventions.df_value = std::numeric_limits<double>::infinity();
     }
-    if (cluster) conv += " (G = " + std::to_string(*std::min_element(v.n_clusters.begin(), v.n_clusters.end())) + ")";
-    r.vcov_convention = conv + "; bread: inverse " + info_name + ", scores from the log-likelihood" + z_ref;
+    std::string conv = r.conventions.describe();
+    if (!opt.stata_ml_ssc && k_fe && kind != vcov_kind::hc0 && kind != vcov_kind::cr0) {
+      const Eigen::Index counted = cluster ? fit.absorbed.dof.k_fe_cluster : fit.absorbed.dof.k_fe;
+      conv += counted == k_fe ? "; k includes the " + std::to_string(k_fe) + " absorbed fixed-effect coefficients"
+                              : "; k includes " + std::to_string(counted) + " of the " + std::to_string(k_fe) +
+                                    " absorbed fixed-effect coefficients (the " + std::to_string(k_fe - counted) +
+                                    " nested in the clusters are not counted)";
+    }
+    r.vcov_convention = conv + "; bread: inverse " + info_name + ", scores from the log-likelihood";
+    if (kind == vcov_kind::survey) survey_df = v.df;  // R svyglm: t with #PSU − #strata − k + 1 df
   }
   r.se = r.vcov.diagonal().unaryExpr([](double d) { return d >= 0 ? std::sqrt(d) : std::numeric_limits<double>::quiet_NaN(); });
-  r.df_inference = Eigen::VectorXd::Constant(p, std::numeric_limits<double>::infinity());
+  r.df_inference = survey_df.size() ? survey_df : Eigen::VectorXd::Constant(p, std::numeric_limits<double>::infinity());
 
   // ---- fixed effects on the link scale (tracked through the iterations: η̂ = offset + Xβ̂ + Dα̂) --------
   if (has_fe) {

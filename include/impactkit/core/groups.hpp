@@ -2,6 +2,7 @@
 // Grouping variables (clusters, later fixed effects) as dense integer codes 0..G-1.
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -39,7 +40,13 @@ struct group_codes {
   }
 };
 
-/// Dense codes in order of first appearance from arbitrary integer labels.
+namespace detail {
+[[noreturn]] inline void throw_too_many_groups() {
+  throw_invalid("factorize", "more than 2^31 - 1 distinct labels; group codes are 32-bit");
+}
+}  // namespace detail
+
+/// Dense codes in order of first appearance from arbitrary integer labels (any 64-bit range).
 /// O(n) with a lookup table when the labels span a range of at most 4n, otherwise O(n log n).
 template <typename Labels>
 group_codes factorize(const Labels& labels) {
@@ -52,11 +59,14 @@ group_codes factorize(const Labels& labels) {
     lo = std::min<std::int64_t>(lo, labels(i));
     hi = std::max<std::int64_t>(hi, labels(i));
   }
-  if (hi - lo < 4 * static_cast<std::int64_t>(n) + 16) {
-    std::vector<int> table(static_cast<std::size_t>(hi - lo + 1), -1);
+  // the span hi − lo in unsigned arithmetic: exact for any int64 labels (it may exceed 2^63)
+  const std::uint64_t span = static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo);
+  if (span < 4 * static_cast<std::uint64_t>(n) + 16) {
+    std::vector<int> table(static_cast<std::size_t>(span) + 1, -1);
     for (Eigen::Index i = 0; i < n; ++i) {
-      int& t = table[static_cast<std::size_t>(labels(i) - lo)];
+      int& t = table[static_cast<std::size_t>(static_cast<std::uint64_t>(static_cast<std::int64_t>(labels(i))) - static_cast<std::uint64_t>(lo))];
       if (t < 0) {
+        if (out.n_groups == std::numeric_limits<int>::max()) detail::throw_too_many_groups();
         t = out.n_groups++;
         out.first_row.push_back(i);
       }
@@ -75,6 +85,7 @@ group_codes factorize(const Labels& labels) {
     firsts.emplace_back(idx[s], s);
     s = e;
   }
+  if (firsts.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) detail::throw_too_many_groups();
   std::vector<std::size_t> run_order(firsts.size());
   std::iota(run_order.begin(), run_order.end(), 0);
   std::sort(run_order.begin(), run_order.end(), [&](std::size_t a, std::size_t b) { return firsts[a].first < firsts[b].first; });
@@ -102,6 +113,13 @@ struct label_column {
 
   static label_column of(const std::int32_t* data, Eigen::Index n) { return label_column{data, nullptr, n}; }
   static label_column of(const std::int64_t* data, Eigen::Index n) { return label_column{nullptr, data, n}; }
+  /// Throws invalid_input unless the column has `n` rows and data behind them (a default-constructed
+  /// label_column has none).
+  void require_rows(Eigen::Index n, const char* function) const {
+    detail::require(size == n, function, "fixed-effect labels have " + std::to_string(size) + " rows but the data have " + std::to_string(n));
+    detail::require(size == 0 || i32 != nullptr || i64 != nullptr, function,
+                    "a fixed-effect label column has no data (null pointer); build it with label_column::of(data, n)");
+  }
   std::int64_t operator()(Eigen::Index i) const { return i32 ? i32[i] : i64[i]; }
   /// Calls f with an Eigen vector map of the labels (one instantiation per width, no per-row branch).
   template <typename F>
@@ -113,11 +131,14 @@ struct label_column {
 
 /// Dense codes of a borrowed label column.
 inline group_codes factorize(const label_column& labels) {
+  labels.require_rows(labels.size < 0 ? 0 : labels.size, "factorize");
   return labels.visit([](const auto& v) { return factorize(v); });
 }
 
 /// The intersection of two groupings (e.g. firm x year for multiway clustering).
 inline group_codes intersect(const group_codes& a, const group_codes& b) {
+  detail::require(a.size() == b.size(), "intersect", "the groupings have " + std::to_string(a.size()) + " and " + std::to_string(b.size()) +
+                                                         " rows; both must code the same observations");
   Eigen::Matrix<std::int64_t, Eigen::Dynamic, 1> pair(a.size());
   for (Eigen::Index i = 0; i < a.size(); ++i)
     pair(i) = static_cast<std::int64_t>(a.code[static_cast<std::size_t>(i)]) * b.n_groups + b.code[static_cast<std::size_t>(i)];

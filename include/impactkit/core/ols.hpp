@@ -38,17 +38,22 @@ struct ols_options {
 struct ols_result {
   Eigen::VectorXd coef;                       ///< kept columns, in X's order
   Eigen::MatrixXd vcov;                       ///< rank×rank
+  Eigen::MatrixXd bread;                      ///< (X̃'WX̃)⁻¹ over the kept columns: with the scores, a new variance needs no refit
   Eigen::VectorXd se;
   Eigen::VectorXd df_inference;               ///< t df per coefficient; +inf: normal
   std::vector<Eigen::Index> kept_columns, dropped_columns;
   Eigen::VectorXd residuals;                  ///< y − Xb (unweighted), one per used row (empty: keep_residuals off)
   Eigen::Index nobs = 0, rank = 0;
+  /// rss and tss are Σ w e² and the total sum of squares: +inf (or 0) where they leave the double
+  /// range (an outcome beyond ~1e154 or below ~1e-154); r2, adj_r2 and sigma are computed from
+  /// scaled sums and stay exact.
   double df_resid = 0, rss = 0, tss = 0, r2 = 0, adj_r2 = 0, sigma = 0;
   bool has_intercept = false, weighted = false;
   std::vector<Eigen::Index> n_clusters;
   vcov_kind vcov_type = vcov_kind::hc1;
   double ssc_factor = 1.0;
   std::string vcov_convention;
+  variance_conventions conventions;           ///< the conventions of the variance, as data
   // absorbed fixed effects (empty / zero without them)
   std::vector<Eigen::Index> used_rows;        ///< rows of the input used (empty: all)
   Eigen::Index n_singletons = 0;              ///< rows dropped as fixed-effect singletons
@@ -180,11 +185,16 @@ inline residual_pass_sums fit_and_infer(const Eigen::Ref<const Eigen::MatrixXd>&
       if (Xd(0, j) != 0 && Xd(n - 1, j) == Xd(0, j)) candidates.push_back(j);
   residual_pass_sums sums = residuals_and_hc_meat(Xd, yd, w, ls, store ? r.residuals.data() : nullptr, fused_hc ? &meat : nullptr, candidates);
   for (char c : sums.constant) r.has_intercept = r.has_intercept || c;
-  if (ls.normal_equations) ls.rss = sums.rss;  // QR/refined RSS is more accurate than a sum of residuals
-  r.rss = ls.rss;
-  r.sigma = std::sqrt(r.rss / r.df_resid);
+  if (ls.normal_equations) {  // QR/refined RSS is more accurate than a sum of residuals
+    ls.rss = sums.rss;
+    ls.scaled_rss = sums.scaled_rss;
+  }
+  r.rss = ls.rss;  // may overflow to inf with a y beyond 1e154; sigma and R² come from the scaled RSS
+  r.sigma = std::ldexp(std::sqrt(ls.scaled_rss / r.df_resid), ls.y_exponent());
   const vcov_estimate v = fused_hc ? linear_model_hc_vcov(ls, meat, spec, n, absorbed) : linear_model_vcov(Xd, ls, w, r.residuals, spec, absorbed);
   r.vcov = v.vcov;
+  r.bread = ls.bread();
+  r.conventions = v.conventions;
   // a negative variance (possible with multiway clustering, CGM 2011 §2.3) gives NaN, never 0
   r.se = v.vcov.diagonal().unaryExpr([](double d) { return d >= 0 ? std::sqrt(d) : std::numeric_limits<double>::quiet_NaN(); });
   r.df_inference = v.df;
@@ -227,12 +237,16 @@ inline ols_result fit_absorbed(const std::vector<const double*>& x, const double
   const Eigen::Index k = static_cast<Eigen::Index>(x.size());
   require(n > 0, fn, "no observations");
   require(k > 0, fn, "X has no columns");
+  require(y != nullptr, fn, "y is a null pointer; pass n outcome values");
+  for (Eigen::Index j = 0; j < k; ++j)
+    require(x[static_cast<std::size_t>(j)] != nullptr, fn, "X column " + std::to_string(j) + " is a null pointer; pass n values per column");
   require_finite(Eigen::Map<const Eigen::VectorXd>(y, n), fn, "y");
   for (Eigen::Index j = 0; j < k; ++j)
     require_finite(Eigen::Map<const Eigen::VectorXd>(x[static_cast<std::size_t>(j)], n), fn, "X column " + std::to_string(j));
   require(opt.collin_tol >= 0 && opt.collin_tol < 1, fn, "collin_tol must be in [0, 1)");
   if (w && opt.probability_weights)
     require(opt.vcov.kind != vcov_kind::iid, fn, "probability weights need a robust or cluster-robust vcov, not iid");
+  require(opt.vcov.kind != vcov_kind::survey, fn, "a survey-design variance with absorbed fixed effects is not supported yet; use C(fe) regressors");
 
   ols_result r;
   least_squares_solution ls;
@@ -251,10 +265,13 @@ inline ols_result fit_absorbed(const std::vector<const double*>& x, const double
   r.n_singletons = n - m;
   for (int it : dm.iterations) r.demean_iterations = std::max(r.demean_iterations, it);
   r.tss = dm.centred_squared_norm[static_cast<std::size_t>(k)];  // of y on the kept rows, before the projection
-  const double tss_within = sums.tss_raw;  // the within-transformed y has weighted mean zero
-  r.r2 = r.tss > 0 ? 1.0 - r.rss / r.tss : std::numeric_limits<double>::quiet_NaN();
-  r.r2_within = tss_within > 0 ? 1.0 - r.rss / tss_within : std::numeric_limits<double>::quiet_NaN();
-  r.adj_r2 = r.tss > 0 ? 1.0 - (1.0 - r.r2) * static_cast<double>(m - 1) / r.df_resid : std::numeric_limits<double>::quiet_NaN();
+  // R² from sums of squares in scaled units (finite where the sums themselves overflow)
+  const double tss_scaled = dm.scaled_centred_squared_norm[static_cast<std::size_t>(k)];
+  const int tss_exponent = 2 * dm.norm_exponent[static_cast<std::size_t>(k)];
+  const double tss_within = sums.scaled_tss_raw;  // the within-transformed y has weighted mean zero
+  r.r2 = tss_scaled > 0 ? 1.0 - std::ldexp(ls.scaled_rss / tss_scaled, 2 * ls.y_exponent() - tss_exponent) : std::numeric_limits<double>::quiet_NaN();
+  r.r2_within = tss_within > 0 ? 1.0 - ls.scaled_rss / tss_within : std::numeric_limits<double>::quiet_NaN();
+  r.adj_r2 = tss_scaled > 0 ? 1.0 - (1.0 - r.r2) * static_cast<double>(m - 1) / r.df_resid : std::numeric_limits<double>::quiet_NaN();
 
   recover_fixed_effects(wt, r.kept_columns, r.coef, k, r);
   if (!wt.all_rows) r.used_rows = std::move(wt.rows);
@@ -270,6 +287,9 @@ inline ols_result fit_linear(const Eigen::Ref<const Eigen::MatrixXd>& X, const E
   require(opt.collin_tol >= 0 && opt.collin_tol < 1, fn, "collin_tol must be in [0, 1)");
   if (w && opt.probability_weights)
     require(opt.vcov.kind != vcov_kind::iid, fn, "probability weights need a robust or cluster-robust vcov, not iid");
+  if (opt.fixed_effects.size() > 0)
+    require(opt.fixed_effects.rows() == n, fn, "fixed-effect labels (ols_options::fixed_effects) have " + std::to_string(opt.fixed_effects.rows()) +
+                                                   " rows but X has " + std::to_string(n) + "; pass one label per row of X in each column");
   if (!opt.vcov.fixed_effect_clusters.empty())
     require(opt.fixed_effects.size() > 0, fn, "clustering on fixed effects (vcov_spec::cluster_on_fixed_effects) needs absorbed fixed effects");
   else if (is_cluster_kind(opt.vcov.kind))
@@ -281,9 +301,10 @@ inline ols_result fit_linear(const Eigen::Ref<const Eigen::MatrixXd>& X, const E
   if (opt.fixed_effects.size() == 0) {
     const residual_pass_sums sums = fit_and_infer(X, y, w, opt, opt.vcov, absorbed_dof{}, fn, true, ls, r);
     r.tss = r.has_intercept ? sums.tss_centred : sums.tss_raw;
-    r.r2 = r.tss > 0 ? 1.0 - r.rss / r.tss : std::numeric_limits<double>::quiet_NaN();
+    const double tss_scaled = r.has_intercept ? sums.scaled_tss_centred : sums.scaled_tss_raw;  // same units as ls.scaled_rss
+    r.r2 = tss_scaled > 0 ? 1.0 - ls.scaled_rss / tss_scaled : std::numeric_limits<double>::quiet_NaN();
     const double dfm = static_cast<double>(n - (r.has_intercept ? 1 : 0));
-    r.adj_r2 = r.tss > 0 ? 1.0 - (1.0 - r.r2) * dfm / r.df_resid : std::numeric_limits<double>::quiet_NaN();
+    r.adj_r2 = tss_scaled > 0 ? 1.0 - (1.0 - r.r2) * dfm / r.df_resid : std::numeric_limits<double>::quiet_NaN();
     return r;
   }
 

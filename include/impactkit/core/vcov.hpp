@@ -17,20 +17,22 @@
 #include <cctype>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <Eigen/Core>
 
-#include "cross_product.hpp"
 #include "errors.hpp"
 #include "groups.hpp"
-#include "row_blocks.hpp"
-#include "threads.hpp"
+#include "score_sums.hpp"
+#include "survey_design.hpp"
+#include "variance_conventions.hpp"
 
 namespace impactkit {
 
-enum class vcov_kind { iid, hc0, hc1, hc2, hc3, cr0, cr1, cr2, cr3 };
+/// survey: a complex survey design (survey_design.hpp); replicate: replicate weights (influence_vcov.hpp).
+enum class vcov_kind { iid, hc0, hc1, hc2, hc3, cr0, cr1, cr2, cr3, survey, replicate };
 
 inline const char* vcov_name(vcov_kind k) {
   switch (k) {
@@ -43,6 +45,8 @@ inline const char* vcov_name(vcov_kind k) {
     case vcov_kind::cr1: return "CR1";
     case vcov_kind::cr2: return "CR2";
     case vcov_kind::cr3: return "CR3";
+    case vcov_kind::survey: return "survey";
+    case vcov_kind::replicate: return "replicate";
   }
   return "?";
 }
@@ -83,6 +87,9 @@ struct small_sample {
   /// Redundant fixed-effect levels: K − 1 (fixest, pyfixest) or, exactly, one per connected
   /// component of the first two dimensions plus one per further dimension (reghdfe).
   bool exact_redundancy = false;
+  /// Stata's rule for maximum-likelihood models (logit, probit, Poisson): HC1 with n/(n−1) instead of
+  /// n/(n−k), CR1 with G/(G−1) alone (no (n−1)/(n−k)).
+  bool maximum_likelihood = false;
 };
 
 /// What variance to compute. `clusters` holds n×m integer labels (any integers) for m ≥ 1
@@ -95,23 +102,34 @@ struct vcov_spec {
   /// `clusters`: their level codes are the cluster labels, so nothing n-long is passed or compared.
   /// Only with absorbed fixed effects.
   std::vector<int> fixed_effect_clusters;
+  /// survey: the factorised design, and the design row of each estimation row (empty: row i is design
+  /// row i). Rows of the design that the estimator did not use contribute zero scores, so a fit on a
+  /// subset (missing values, a domain) keeps the design's PSU counts, as R's svyglm does.
+  std::shared_ptr<const survey_design> survey;
+  std::vector<Eigen::Index> survey_rows;
 
-  static vcov_spec iid() { return vcov_spec{vcov_kind::iid, {}, {}, {}}; }
+  static vcov_spec iid() { return vcov_spec{vcov_kind::iid, {}, {}, {}, nullptr, {}}; }
   static vcov_spec hc(int type) {
     detail::require(type >= 0 && type <= 3, "vcov_spec::hc", "HC type must be 0, 1, 2 or 3");
     static const vcov_kind kinds[] = {vcov_kind::hc0, vcov_kind::hc1, vcov_kind::hc2, vcov_kind::hc3};
-    return vcov_spec{kinds[type], {}, {}, {}};
+    return vcov_spec{kinds[type], {}, {}, {}, nullptr, {}};
   }
   static vcov_spec cluster(const Eigen::Ref<const Eigen::MatrixXi>& codes, vcov_kind kind = vcov_kind::cr1,
                            small_sample ssc = {}) {
     detail::require(is_cluster_kind(kind), "vcov_spec::cluster", std::string("kind must be CR0..CR3, got ") + vcov_name(kind));
-    return vcov_spec{kind, codes, ssc, {}};
+    return vcov_spec{kind, codes, ssc, {}, nullptr, {}};
   }
   /// Cluster on the absorbed fixed effects `dims` (one cluster dimension each; e.g. {0} for the first).
   static vcov_spec cluster_on_fixed_effects(std::vector<int> dims, vcov_kind kind = vcov_kind::cr1, small_sample ssc = {}) {
     detail::require(is_cluster_kind(kind), "vcov_spec::cluster_on_fixed_effects", std::string("kind must be CR0..CR3, got ") + vcov_name(kind));
     detail::require(!dims.empty(), "vcov_spec::cluster_on_fixed_effects", "no fixed-effect dimension given");
-    return vcov_spec{kind, {}, ssc, std::move(dims)};
+    return vcov_spec{kind, {}, ssc, std::move(dims), nullptr, {}};
+  }
+  /// Design-based (Taylor-linearised) variance under a complex survey design; `rows`: the design row of
+  /// each estimation row (empty: all rows, in order).
+  static vcov_spec complex_survey(std::shared_ptr<const survey_design> design, std::vector<Eigen::Index> rows = {}) {
+    detail::require(design != nullptr, "vcov_spec::complex_survey", "no survey design given");
+    return vcov_spec{vcov_kind::survey, {}, {}, {}, std::move(design), std::move(rows)};
   }
 };
 
@@ -123,72 +141,10 @@ struct vcov_estimate {
   double factor = 1.0;                  ///< small-sample factor applied (one-way; first term multiway)
   std::vector<Eigen::Index> n_clusters; ///< per cluster dimension
   std::string convention;               ///< plain-words description
+  variance_conventions conventions;     ///< the same conventions as data (filled by the variance contract)
 };
 
 namespace detail {
-
-/// Σ_i u_i² z_i z_iᵀ over the columns `cols` of Z (u null: u ≡ 1). One pass over Z, fixed chunks;
-/// the kernel weights each row by d_i = u_i² (no scaled copy of the block).
-inline Eigen::MatrixXd weighted_cross_product(const Eigen::Ref<const Eigen::MatrixXd>& Z, const std::vector<Eigen::Index>& cols,
-                                              const double* u) {
-  const Eigen::Index n = Z.rows(), p = static_cast<Eigen::Index>(cols.size());
-  const Eigen::Index block = 1024;
-  const row_chunks chunks = make_row_chunks(n, 8 * block);
-  std::vector<Eigen::MatrixXd> partial(static_cast<std::size_t>(chunks.count));
-  const int threads = threads_for(chunks.count, static_cast<double>(chunks.size) * p * p);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
-  for (Eigen::Index c = 0; c < chunks.count; ++c) {
-    Eigen::MatrixXd acc = Eigen::MatrixXd::Zero(p, p);
-    std::vector<double> d(u ? static_cast<std::size_t>(block) : 0);
-    std::vector<const double*> col(static_cast<std::size_t>(p));
-    for (Eigen::Index b0 = chunks.begin(c); b0 < chunks.end(c); b0 += block) {
-      const Eigen::Index len = std::min(block, chunks.end(c) - b0);
-      for (Eigen::Index j = 0; j < p; ++j) col[static_cast<std::size_t>(j)] = Z.col(cols[static_cast<std::size_t>(j)]).data() + b0;
-      if (u)
-        for (Eigen::Index i = 0; i < len; ++i) d[static_cast<std::size_t>(i)] = u[b0 + i] * u[b0 + i];
-      accumulate_cross_product(col.data(), p, len, acc.data(), u ? d.data() : nullptr);
-    }
-    partial[static_cast<std::size_t>(c)] = acc;
-  }
-  Eigen::MatrixXd total = Eigen::MatrixXd::Zero(p, p);
-  for (const auto& m : partial) total += m;
-  return symmetric_from_lower(total);
-}
-
-/// G×p matrix of within-group score sums S_g = Σ_{i∈g} u_i z_i (u null: u ≡ 1).
-/// Every column is summed in row order, so the result is the same for any thread count and any
-/// split of the columns; the columns are split into one contiguous group per thread and each
-/// thread sweeps the rows once for its whole group (u and the codes are read once per thread, not
-/// once per column).
-inline Eigen::MatrixXd group_score_sums(const Eigen::Ref<const Eigen::MatrixXd>& Z, const std::vector<Eigen::Index>& cols,
-                                        const double* u, const group_codes& g) {
-  const Eigen::Index n = Z.rows(), p = static_cast<Eigen::Index>(cols.size());
-  Eigen::MatrixXd sums = Eigen::MatrixXd::Zero(g.n_groups, p);
-  const int* code = g.code.data();
-  const int threads = threads_for(p, static_cast<double>(n));
-  const Eigen::Index groups = std::max(1, threads);
-#pragma omp parallel for schedule(static, 1) num_threads(threads) if (threads > 1)
-  for (Eigen::Index t = 0; t < groups; ++t) {
-    const Eigen::Index j0 = p * t / groups, j1 = p * (t + 1) / groups;
-    // sweeps of at most 8 columns, so that a sweep reads a bounded number of streams
-    const Eigen::Index sweeps = (j1 - j0 + 7) / 8;
-    for (Eigen::Index sw = 0; sw < sweeps; ++sw) {
-      const Eigen::Index jb = j0 + (j1 - j0) * sw / sweeps, je = j0 + (j1 - j0) * (sw + 1) / sweeps, m = je - jb;
-      const double* z[8];
-      double* s[8];
-      for (Eigen::Index q = 0; q < m; ++q) {
-        z[q] = Z.col(cols[static_cast<std::size_t>(jb + q)]).data();
-        s[q] = sums.col(jb + q).data();
-      }
-      for (Eigen::Index i = 0; i < n; ++i) {
-        const double ui = u ? u[i] : 1.0;
-        const int gi = code[i];
-        for (Eigen::Index q = 0; q < m; ++q) s[q][gi] += ui * z[q][i];
-      }
-    }
-  }
-  return sums;
-}
 
 /// Factorised cluster dimensions of a spec, validated against n (≥ 2 clusters each).
 inline std::vector<group_codes> cluster_dimensions(const vcov_spec& spec, Eigen::Index n, const char* function) {
@@ -209,17 +165,65 @@ inline std::vector<group_codes> cluster_dimensions(const vcov_spec& spec, Eigen:
 /// p of n−p: the one place that sets the small-sample factor, the df and the convention of HC0/HC1
 /// (sandwich_vcov, and fused passes that accumulate the meat themselves).
 inline vcov_estimate hc_sandwich(const Eigen::Ref<const Eigen::MatrixXd>& bread, const Eigen::Ref<const Eigen::MatrixXd>& meat,
-                                 vcov_kind kind, Eigen::Index n, Eigen::Index n_params) {
+                                 vcov_kind kind, Eigen::Index n, Eigen::Index n_params, bool maximum_likelihood = false) {
   require(kind == vcov_kind::hc0 || kind == vcov_kind::hc1, "hc_sandwich", std::string("expects HC0 or HC1, got ") + vcov_name(kind));
   require(n > n_params, "hc_sandwich", "needs more observations (" + std::to_string(n) + ") than parameters (" + std::to_string(n_params) + ")");
   const double nn = static_cast<double>(n), kk = static_cast<double>(n_params);
   vcov_estimate out;
   out.kind = kind;
-  out.factor = kind == vcov_kind::hc1 ? nn / (nn - kk) : 1.0;
+  const bool ml = kind == vcov_kind::hc1 && maximum_likelihood;
+  out.factor = kind == vcov_kind::hc1 ? nn / (nn - (ml ? 1.0 : kk)) : 1.0;
   out.vcov = out.factor * bread * meat * bread;
   out.df = Eigen::VectorXd::Constant(bread.rows(), nn - kk);
-  out.convention = std::string(vcov_name(kind)) + " heteroskedasticity-robust" +
-                   (kind == vcov_kind::hc1 ? " with small-sample factor n/(n-k)" : " without small-sample factor") + "; t with n-k df";
+  out.conventions.kind = variance_kind::heteroskedastic;
+  out.conventions.factor = ml ? factor_rule::n_over_n_minus_1 : kind == vcov_kind::hc1 ? factor_rule::n_over_n_minus_k : factor_rule::none;
+  out.conventions.factor_value = out.factor;
+  out.conventions.df = df_rule::n_minus_k;
+  out.conventions.df_value = nn - kk;
+  out.conventions.n_obs = n;
+  out.conventions.n_params = n_params;
+  out.convention = out.conventions.describe();
+  return out;
+}
+
+/// The sampling units of estimation row i: unit code of design row rows[i] (all rows when `rows` is empty).
+inline group_codes survey_units_of_rows(const survey_design& d, const std::vector<Eigen::Index>& rows, Eigen::Index n, const char* fn) {
+  if (rows.empty()) {
+    require(d.rows() == n, fn, "the survey design has " + std::to_string(d.rows()) + " rows but the estimation has " + std::to_string(n) +
+                                   "; pass the design row of each estimation row");
+    return d.units();
+  }
+  require(static_cast<Eigen::Index>(rows.size()) == n, fn, "survey_rows has " + std::to_string(rows.size()) + " entries but the estimation has " + std::to_string(n) + " rows");
+  group_codes g;
+  g.n_groups = d.units().n_groups;
+  g.code.resize(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i] < 0 || rows[i] >= d.rows()) throw_invalid(fn, "survey_rows has an entry outside the design");
+    g.code[i] = d.units().code[static_cast<std::size_t>(rows[i])];
+  }
+  return g;
+}
+
+/// B·M·B with M the survey-design variance of the score totals per sampling unit; t with
+/// #PSU − #strata − k + 1 df (R svyglm's residual df).
+inline vcov_estimate survey_sandwich(const Eigen::Ref<const Eigen::MatrixXd>& bread, const Eigen::Ref<const Eigen::MatrixXd>& Z,
+                                     const std::vector<Eigen::Index>& cols, const double* u, const vcov_spec& spec, Eigen::Index n_params) {
+  const char* fn = "sandwich_vcov";
+  require(spec.survey != nullptr, fn, "vcov survey needs a survey design");
+  const survey_design& d = *spec.survey;
+  const group_codes units = survey_units_of_rows(d, spec.survey_rows, Z.rows(), fn);
+  const Eigen::MatrixXd meat = d.variance_of_unit_totals(group_score_sums(Z, cols, u, units));
+  vcov_estimate out;
+  out.kind = vcov_kind::survey;
+  out.factor = std::numeric_limits<double>::quiet_NaN();
+  out.vcov = bread * meat * bread;
+  out.conventions = d.conventions();
+  out.conventions.n_obs = Z.rows();
+  out.conventions.n_params = n_params;
+  out.conventions.df = df_rule::design_minus_k;
+  out.conventions.df_value = d.df_of_rows(spec.survey_rows) - static_cast<double>(n_params) + 1.0;
+  out.df = Eigen::VectorXd::Constant(bread.rows(), out.conventions.df_value);
+  out.convention = out.conventions.describe();
   return out;
 }
 
@@ -234,7 +238,8 @@ inline vcov_estimate sandwich_vcov(const Eigen::Ref<const Eigen::MatrixXd>& brea
   detail::require(static_cast<Eigen::Index>(cols.size()) == p, "sandwich_vcov", "bread and score columns disagree in size");
   detail::require(n > n_params, "sandwich_vcov", "needs more observations (" + std::to_string(n) + ") than parameters (" + std::to_string(n_params) + ")");
   if (spec.kind == vcov_kind::hc0 || spec.kind == vcov_kind::hc1)
-    return detail::hc_sandwich(bread, detail::weighted_cross_product(Z, cols, u), spec.kind, n, n_params);
+    return detail::hc_sandwich(bread, detail::weighted_cross_product(Z, cols, u), spec.kind, n, n_params, spec.ssc.maximum_likelihood);
+  if (spec.kind == vcov_kind::survey) return detail::survey_sandwich(bread, Z, cols, u, spec, n_params);
   vcov_estimate out;
   out.kind = spec.kind;
   const double nn = static_cast<double>(n), kk = static_cast<double>(n_params);
@@ -249,7 +254,8 @@ inline vcov_estimate sandwich_vcov(const Eigen::Ref<const Eigen::MatrixXd>& brea
     g_min = std::min<Eigen::Index>(g_min, d.n_groups);
   }
   const bool cr1 = spec.kind == vcov_kind::cr1;
-  const double adj = (cr1 && spec.ssc.adj) ? (nn - 1.0) / (nn - kk) : 1.0;
+  const bool with_adj = cr1 && spec.ssc.adj && !spec.ssc.maximum_likelihood;
+  const double adj = with_adj ? (nn - 1.0) / (nn - kk) : 1.0;
   auto cluster_factor = [&](Eigen::Index g) {
     if (!cr1 || !spec.ssc.cluster_adj) return 1.0;
     const double gg = static_cast<double>(spec.ssc.cluster_df == cluster_df_rule::min ? g_min : g);
@@ -271,17 +277,22 @@ inline vcov_estimate sandwich_vcov(const Eigen::Ref<const Eigen::MatrixXd>& brea
   out.factor = adj * cluster_factor(dims[0].n_groups);
   out.vcov = adj * bread * meat * bread;
   out.df = Eigen::VectorXd::Constant(p, static_cast<double>(g_min - 1));
-  std::string conv = std::string(vcov_name(spec.kind)) + (m > 1 ? " multiway (Cameron-Gelbach-Miller) cluster-robust" : " cluster-robust");
-  if (cr1) {
-    conv += std::string(" with small-sample factor ") + (spec.ssc.cluster_adj ? "G/(G-1)" : "") +
-            (spec.ssc.cluster_adj && spec.ssc.adj ? "*" : "") + (spec.ssc.adj ? "(n-1)/(n-k)" : "");
-    if (m > 1 && spec.ssc.cluster_adj)
-      conv += spec.ssc.cluster_df == cluster_df_rule::min ? " using G = min over dimensions" : " using each term's own G";
-  } else {
-    conv += " without small-sample factor";
-  }
-  conv += "; t with G-1 df (G = " + std::to_string(g_min) + ")";
-  out.convention = conv;
+  variance_conventions& c = out.conventions;
+  c.kind = variance_kind::cluster;
+  c.factor = !cr1 || (!spec.ssc.cluster_adj && !with_adj) ? factor_rule::none
+             : spec.ssc.cluster_adj && with_adj          ? factor_rule::cluster_stata
+             : spec.ssc.cluster_adj                          ? factor_rule::g_over_g_minus_1
+                                                             : factor_rule::n_minus_1_over_n_minus_k;
+  c.factor_value = out.factor;
+  c.df = df_rule::clusters_minus_1;
+  c.df_value = static_cast<double>(g_min - 1);
+  c.n_obs = n;
+  c.n_params = n_params;
+  c.n_clusters = out.n_clusters;
+  c.multiway_min = spec.ssc.cluster_df == cluster_df_rule::min;
+  c.cr1_without_factor = cr1 && c.factor == factor_rule::none;
+  c.maximum_likelihood = spec.ssc.maximum_likelihood;
+  out.convention = c.describe();
   return out;
 }
 

@@ -161,7 +161,7 @@ inline Eigen::MatrixXd score_outer_sum(const Eigen::Ref<const Eigen::MatrixXd>& 
                                        const double* u, const vcov_spec& spec) {
   const Eigen::Index p = static_cast<Eigen::Index>(cols.size());
   vcov_spec raw = spec;
-  raw.kind = is_cluster_kind(spec.kind) ? vcov_kind::cr0 : vcov_kind::hc0;
+  raw.kind = is_cluster_kind(spec.kind) ? vcov_kind::cr0 : spec.kind == vcov_kind::survey ? vcov_kind::survey : vcov_kind::hc0;
   return sandwich_vcov(Eigen::MatrixXd::Identity(p, p), scores, cols, u, raw, 0).vcov;
 }
 
@@ -204,6 +204,8 @@ inline iv_result fit_iv(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen:
   if (w_in && opt.probability_weights)
     require(opt.vcov.kind != vcov_kind::iid, fn, "probability weights need a robust or cluster-robust vcov, not iid");
   require(opt.vcov.fixed_effect_clusters.empty(), fn, "clustering on fixed effects by index is not supported here; pass cluster labels");
+  require(opt.vcov.kind != vcov_kind::survey || opt.fixed_effects.size() == 0, fn,
+          "a survey-design variance with absorbed fixed effects is not supported yet; use C(fe) regressors");
   if (is_cluster_kind(opt.vcov.kind))
     require(opt.vcov.clusters.rows() == n, fn, "cluster labels have " + std::to_string(opt.vcov.clusters.rows()) +
                                                    " rows but the data have " + std::to_string(n));
@@ -318,6 +320,7 @@ inline iv_result fit_iv(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen:
   ols_result& r = out.fit;
   r.coef = ls2.coef;
   r.vcov = v.vcov;
+  r.conventions = v.conventions;
   r.se = v.vcov.diagonal().unaryExpr([](double d) { return d >= 0 ? std::sqrt(d) : std::numeric_limits<double>::quiet_NaN(); });
   r.df_inference = v.df;
   r.kept_columns = ls2.kept;

@@ -42,6 +42,8 @@ class Figure:
         (for example, a published number that the source's own table contradicts). Such a figure
         still counts as failed unless the caller explicitly allows documented deviations
         (:meth:`Report.exit_code` with ``allow_documented=True``; CLI ``--allow-documented``).
+    source : where in the source the number is printed (table, page, row or column), e.g.
+        ``"Table 3, PA before"``; empty when that has not been verified (the reports then say so).
     """
 
     label: str
@@ -50,6 +52,7 @@ class Figure:
     decimals: int
     convention: str
     known_deviation: Optional[str] = None
+    source: str = ""
 
     def __post_init__(self):
         if not isinstance(self.decimals, int) or isinstance(self.decimals, bool):
@@ -88,6 +91,10 @@ class Figure:
     def precision(self) -> str:
         """The published precision in words, e.g. ``"2 dp (±0.005)"``."""
         return f"{self.decimals} dp (±{_fmt_number(self.tolerance, max(self.decimals + 1, 0))})"
+
+    def format_source(self) -> str:
+        """Where the published number is printed, or a statement that this is not recorded."""
+        return self.source or "table/page not recorded"
 
     def format_published(self) -> str:
         return _fmt_number(self.published, max(self.decimals, 0))

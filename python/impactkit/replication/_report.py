@@ -22,16 +22,16 @@ def _md_cell(text: str) -> str:
 
 def to_markdown(report) -> str:
     out: List[str] = [f"# {TITLE}", "", f"**Result: {report.summary()}.**", "", RULE, ""]
-    out.append("| Study | Figure | Reproduced | Published | Precision | Result | Convention |")
-    out.append("|---|---|--:|--:|---|---|---|")
+    out.append("| Study | Figure | Source | Reproduced | Published | Precision | Result | Convention |")
+    out.append("|---|---|---|--:|--:|---|---|---|")
     for r in report.results:
         if r.error is not None:
-            out.append(f"| {_md_cell(r.study.title)} | (study did not run) | | | | **ERROR** | {_md_cell(r.error)} |")
+            out.append(f"| {_md_cell(r.study.title)} | (study did not run) | | | | | **ERROR** | {_md_cell(r.error)} |")
         for i, f in enumerate(r.figures):
             res = "pass" if f.passed else f"**{f.status}**"
             study = f"{r.study.title} (`{r.study.key}`)" if i == 0 else ""
             out.append("| " + " | ".join(_md_cell(c) for c in (
-                study, f.label, f.format_reproduced(), f.format_published(), f.precision, res,
+                study, f.label, f.format_source(), f.format_reproduced(), f.format_published(), f.precision, res,
                 f.convention)) + " |")
     out += ["", "## Studies", ""]
     for r in report.results:
@@ -94,18 +94,24 @@ def html_table(report) -> str:
         n = max(len(r.figures), 1)
         first = f'<td class="study" rowspan="{n}">{e(r.study.title)}<br><code>{e(r.study.key)}</code></td>'
         if r.error is not None:
-            rows.append(f"<tr>{first}<td>(study did not run)</td><td></td><td></td><td></td>"
+            rows.append(f"<tr>{first}<td>(study did not run)</td><td></td><td></td><td></td><td></td>"
                         f'<td class="fail">ERROR</td><td class="conv">{e(r.error)}</td></tr>')
             continue
         for i, f in enumerate(r.figures):
             rows.append(
                 "<tr>" + (first if i == 0 else "")
-                + f"<td>{e(f.label)}</td><td class=\"num\">{e(f.format_reproduced())}</td>"
+                + f"<td>{e(f.label)}</td><td class=\"conv\">{e(f.format_source())}</td>"
+                f"<td class=\"num\">{e(f.format_reproduced())}</td>"
                 f"<td class=\"num\">{e(f.format_published())}</td><td>{e(f.precision)}</td>"
                 f"<td class=\"{_status_class(f)}\">{e(f.status)}</td><td class=\"conv\">{e(f.convention)}</td></tr>")
-    head = ("<thead><tr><th>Study</th><th>Figure</th><th>Reproduced</th><th>Published</th><th>Precision</th>"
+    head = ("<thead><tr><th>Study</th><th>Figure</th><th>Source</th><th>Reproduced</th><th>Published</th><th>Precision</th>"
             "<th>Pass/fail</th><th>Convention</th></tr></thead>")
     return f'<table class="ik-repro">{head}<tbody>\n' + "\n".join(rows) + "\n</tbody></table>"
+
+
+def _html_rule() -> str:
+    """RULE for HTML, with the power of ten as a superscript (not a literal caret)."""
+    return html.escape(RULE).replace("10^−decimals", "10<sup>−decimals</sup>")
 
 
 def to_html(report) -> str:
@@ -116,7 +122,7 @@ def to_html(report) -> str:
              f"<title>{e(TITLE)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
              f"<h1>{e(TITLE)}</h1>",
              f'<p class="summary {"ok" if ok else "bad"}">Result: {e(report.summary())}.</p>',
-             f'<p class="rule">{e(RULE)}</p>', html_table(report), "<h2>Studies</h2>"]
+             f'<p class="rule">{_html_rule()}</p>', html_table(report), "<h2>Studies</h2>"]
     for r in report.results:
         s = r.study
         parts.append(f"<h3>{e(s.title)} (<code>{e(s.key)}</code>)</h3>")

@@ -31,6 +31,9 @@ _CELLS = [  # state, nj, wave label, d, published mean, published SE
 _DID_ALL = (2.76, 1.36)
 _ROW3_STATES = {"PA": (-2.16, 1.25), "NJ": (0.59, 0.54)}  # row 3, columns (i)-(ii): change in means (SE)
 _DID_BALANCED = (2.75, 1.34)
+# Where each figure is printed, as far as the project's data README (shared/data/README.md) records it:
+# Table 3, FTE employment, by state and wave. (Page and row/column numbers are not in the provenance files.)
+_TABLE = "Table 3 (FTE employment)"
 
 
 def _wide(data):
@@ -51,9 +54,11 @@ def compute(data) -> List[Figure]:
         where = (f"{state} stores with fte observed in wave {d} ({wave}; n = {fit.nobs} of {len(cell)}, "
                  f"{fit.nobs_missing} missing)")
         figures.append(Figure(f"{state} FTE {wave}: mean", fit.coef["Intercept"], pub_mean, 2,
-                              f"mean of fte over {where}; ik.ols('fte ~ 1')"))
+                              f"mean of fte over {where}; ik.ols('fte ~ 1')",
+                              source=f"{_TABLE}: {state}, {wave}"))
         figures.append(Figure(f"{state} FTE {wave}: standard error", fit.se["Intercept"], pub_se, 2,
-                              f"s/√n (sample SD with n−1, vcov='iid' on 'fte ~ 1') over {where}"))
+                              f"s/√n (sample SD with n−1, vcov='iid' on 'fte ~ 1') over {where}",
+                              source=f"{_TABLE}: {state}, {wave} (standard error)"))
 
     # Row 3, column (iii): difference-in-differences on all stores (every store-wave with fte observed).
     all_cr2 = ik.ols("fte ~ nj * d", data, vcov="CR2", cluster="id")
@@ -89,13 +94,13 @@ def compute(data) -> List[Figure]:
         "Difference-in-differences, all stores (NJ - PA change)", did_all, _DID_ALL[0], 2,
         f"coefficient on nj:d in ik.ols('fte ~ nj * d') over {sample_all} = (NJ after - NJ before) - "
         "(PA after - PA before) of the four cell means",
-        known_deviation=dev_est))
+        known_deviation=dev_est, source=f"{_TABLE}: difference-in-differences, all stores"))
     figures.append(Figure(
         "Difference-in-differences, all stores: standard error", se_all, _DID_ALL[1], 2,
         f"cluster-robust by store (CR2, Bell-McCaffrey) SE of nj:d in ik.ols('fte ~ nj * d', cluster='id') over "
         f"{sample_all}, allowing for the correlation of a store's two waves; on the balanced panel this is "
         "exactly C&K's row-4 convention",
-        known_deviation=dev_se))
+        known_deviation=dev_se, source=f"{_TABLE}: difference-in-differences, all stores (standard error)"))
 
     # Row 4, column (iii): balanced panel of stores with fte observed in both waves.
     wide = _wide(data)
@@ -107,11 +112,13 @@ def compute(data) -> List[Figure]:
     figures.append(Figure(
         "Difference-in-differences, balanced panel", fit.coef["nj"], _DID_BALANCED[0], 2,
         f"coefficient on nj in ik.ols('dfte ~ nj') with dfte = fte after - fte before; {sample_bal}; "
-        "= mean change NJ - mean change PA"))
+        "= mean change NJ - mean change PA",
+        source=f"{_TABLE}: difference-in-differences, balanced panel of stores observed in both waves"))
     figures.append(Figure(
         "Difference-in-differences, balanced panel: standard error", fit.se["nj"], _DID_BALANCED[1], 2,
         f"HC2 SE of nj in ik.ols('dfte ~ nj', vcov='HC2') = sqrt(s²_NJ/n_NJ + s²_PA/n_PA) of the changes "
-        f"(unpooled, as C&K's row 4: SE of each state's mean change is s/√n, combined in quadrature); {sample_bal}"))
+        f"(unpooled, as C&K's row 4: SE of each state's mean change is s/√n, combined in quadrature); {sample_bal}",
+        source=f"{_TABLE}: difference-in-differences, balanced panel (standard error)"))
     return figures
 
 

@@ -1,0 +1,263 @@
+// impactkit._core.variance: the variance contract (influence values or scores + a variance design)
+// and complex survey designs. Arrays arrive as Eigen::Ref (no copy for Fortran-ordered float64);
+// the GIL is released around passes over the data.
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <pybind11/eigen.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <impactkit/core/influence_vcov.hpp>
+#include <impactkit/core/survey_design.hpp>
+
+#include "bindings.hpp"
+
+namespace py = pybind11;
+
+namespace impactkit::python {
+namespace {
+
+const char* kind_name(variance_kind k) {
+  switch (k) {
+    case variance_kind::model: return "model";
+    case variance_kind::iid: return "iid";
+    case variance_kind::heteroskedastic: return "heteroskedastic";
+    case variance_kind::cluster: return "cluster";
+    case variance_kind::survey: return "survey";
+    case variance_kind::replicate: return "replicate";
+  }
+  return "?";
+}
+
+const char* factor_name(factor_rule f) {
+  switch (f) {
+    case factor_rule::none: return "none";
+    case factor_rule::n_over_n_minus_k: return "n/(n-k)";
+    case factor_rule::n_over_n_minus_1: return "n/(n-1)";
+    case factor_rule::g_over_g_minus_1: return "G/(G-1)";
+    case factor_rule::cluster_stata: return "G/(G-1)*(n-1)/(n-k)";
+    case factor_rule::n_minus_1_over_n_minus_k: return "(n-1)/(n-k)";
+    case factor_rule::stratum_fpc: return "(1-f_h)*n_h/(n_h-1)";
+    case factor_rule::replicate_scale: return "scale*rscale_r";
+  }
+  return "?";
+}
+
+const char* df_name(df_rule d) {
+  switch (d) {
+    case df_rule::n_minus_k: return "n-k";
+    case df_rule::clusters_minus_1: return "G-1";
+    case df_rule::psu_minus_strata: return "#PSU-#strata";
+    case df_rule::design_minus_k: return "#PSU-#strata-k+1";
+    case df_rule::replicate_rank: return "rank(replicate weights)-1";
+    case df_rule::satterthwaite: return "Satterthwaite";
+    case df_rule::normal: return "normal";
+  }
+  return "?";
+}
+
+factor_rule parse_factor(const std::string& s) {
+  for (factor_rule f : {factor_rule::none, factor_rule::n_over_n_minus_k, factor_rule::n_over_n_minus_1, factor_rule::g_over_g_minus_1,
+                        factor_rule::cluster_stata, factor_rule::n_minus_1_over_n_minus_k, factor_rule::stratum_fpc, factor_rule::replicate_scale})
+    if (s == factor_name(f)) return f;
+  detail::throw_invalid("variance_design", "unknown small-sample factor rule '" + s + "'");
+}
+
+}  // namespace
+
+/// The conventions of a variance as a Python dict (with the plain-words 'description').
+py::dict conventions_dict(const variance_conventions& c) {
+  py::dict d;
+  d["kind"] = kind_name(c.kind);
+  d["factor_rule"] = factor_name(c.factor);
+  d["factor"] = c.factor_value;
+  d["df_rule"] = df_name(c.df);
+  d["df"] = c.df_value;
+  d["n_obs"] = c.n_obs;
+  d["n_params"] = c.n_params;
+  d["n_clusters"] = c.n_clusters;
+  if (c.kind == variance_kind::cluster && c.n_clusters.size() > 1) d["multiway_g"] = c.multiway_min ? "min" : "conventional";
+  if (c.kind == variance_kind::survey) {
+    d["n_strata"] = c.n_strata;
+    d["n_psu"] = c.n_psu;
+    d["n_stages"] = c.n_stages;
+    d["fpc"] = c.fpc;
+    d["lonely_psu"] = lonely_psu_name(c.lonely_psu);
+    d["n_lonely_strata"] = c.n_lonely_strata;
+  }
+  if (c.kind == variance_kind::replicate) {
+    d["replicate_type"] = replicate_method_name(c.replicate);
+    d["n_replicates"] = c.n_replicates;
+    d["scale"] = c.replicate_scale;
+    d["mse"] = c.mse;
+  }
+  d["description"] = c.describe();
+  return d;
+}
+
+namespace {
+
+py::dict estimate_dict(const vcov_estimate& v) {
+  py::dict d;
+  d["vcov"] = v.vcov;
+  d["df"] = v.df;
+  d["conventions"] = conventions_dict(v.conventions);
+  return d;
+}
+
+}  // namespace
+
+void bind_variance(py::module_& parent) {
+  py::module_ m = parent.def_submodule("variance", "The variance contract: influence values or scores + a variance design.");
+
+  py::class_<survey_design, std::shared_ptr<survey_design>>(m, "SurveyDesign",
+                                                           "A complex survey design factorised once (R svydesign semantics).")
+      .def(py::init([](std::optional<Eigen::VectorXi> strata, std::optional<Eigen::MatrixXi> ids, std::optional<Eigen::MatrixXd> fpc,
+                       std::optional<Eigen::VectorXd> weights, bool nest, const std::string& lonely_psu, std::vector<std::string> strata_names,
+                       std::vector<std::string> psu_names) {
+             survey_spec s;
+             if (strata) s.strata = std::move(*strata);
+             if (ids) s.ids = std::move(*ids);
+             if (fpc) s.fpc = std::move(*fpc);
+             if (weights) s.weights = std::move(*weights);
+             s.nest = nest;
+             s.lonely_psu = parse_lonely_psu(lonely_psu);
+             s.strata_names = std::move(strata_names);
+             s.psu_names = std::move(psu_names);
+             py::gil_scoped_release release;
+             return std::make_shared<survey_design>(s);
+           }),
+           py::arg("strata"), py::arg("ids"), py::arg("fpc"), py::arg("weights"), py::arg("nest") = false, py::arg("lonely_psu") = "fail",
+           py::arg("strata_names") = std::vector<std::string>{}, py::arg("psu_names") = std::vector<std::string>{})
+      .def_property_readonly("rows", &survey_design::rows)
+      .def_property_readonly("n_strata", &survey_design::n_strata)
+      .def_property_readonly("n_psu", &survey_design::n_psu)
+      .def_property_readonly("n_stages", &survey_design::n_stages)
+      .def_property_readonly("has_fpc", &survey_design::has_fpc)
+      .def_property_readonly("n_lonely_strata", &survey_design::n_lonely_strata)
+      .def_property_readonly("lonely_psu", [](const survey_design& d) { return lonely_psu_name(d.lonely_psu()); })
+      .def_property_readonly("df", &survey_design::df)
+      .def_property_readonly("n_units", &survey_design::n_units)
+      .def(
+          "unit_totals",
+          [](const survey_design& d, const Eigen::Ref<const Eigen::MatrixXd>& values, std::optional<Eigen::Ref<const Eigen::VectorXd>> w) {
+            detail::require(!w || w->size() == d.rows(), "SurveyDesign.unit_totals", "weights have the wrong length");
+            py::gil_scoped_release release;
+            return d.unit_totals(values, w ? w->data() : nullptr);
+          },
+          py::arg("values"), py::arg("weights") = py::none(), "Totals of weights*values per finest sampling unit (U x p).")
+      .def(
+          "unit_totals_by_domain",
+          [](const survey_design& d, const Eigen::Ref<const Eigen::MatrixXd>& values, std::optional<Eigen::Ref<const Eigen::VectorXd>> w,
+             const Eigen::Ref<const Eigen::VectorXi>& domain, int n_domains) {
+            detail::require(!w || w->size() == d.rows(), "SurveyDesign.unit_totals_by_domain", "weights have the wrong length");
+            py::gil_scoped_release release;
+            return d.unit_totals_by_domain(values, w ? w->data() : nullptr, domain, n_domains);
+          },
+          py::arg("values"), py::arg("weights"), py::arg("domain"), py::arg("n_domains"),
+          "Totals per (unit, domain): U x (D*p), column d*p + j.")
+      .def(
+          "unit_totals_of_columns",
+          [](const survey_design& d, const std::vector<py::array_t<double, py::array::c_style | py::array::forcecast>>& columns,
+             std::optional<py::array_t<double, py::array::c_style | py::array::forcecast>> w,
+             std::optional<py::array_t<int, py::array::c_style | py::array::forcecast>> domain, int n_domains, bool with_weights,
+             std::vector<std::string> names) {
+            const char* fn = "SurveyDesign.unit_totals_of_columns";
+            std::vector<const double*> cols;
+            for (const auto& c : columns) {
+              detail::require(c.ndim() == 1 && c.size() == d.rows(), fn, "every column must be 1-d with one value per design row");
+              cols.push_back(c.data());
+            }
+            detail::require(!w || (w->ndim() == 1 && w->size() == d.rows()), fn, "weights must be 1-d with one value per design row");
+            detail::require(!domain || (domain->ndim() == 1 && domain->size() == d.rows()), fn, "domain codes must be 1-d with one per design row");
+            const double* wp = w ? w->data() : nullptr;
+            const int* dp = domain ? domain->data() : nullptr;
+            py::gil_scoped_release release;
+            return d.unit_totals_of_columns(cols, wp, dp, n_domains, with_weights, names);
+          },
+          py::arg("columns"), py::arg("weights"), py::arg("domain"), py::arg("n_domains"), py::arg("with_weights"),
+          py::arg("names") = std::vector<std::string>{},
+          "Totals per (unit, domain) of weights*column for each column (+ the weights): U x (D*q), column d*q + j.")
+      .def(
+          "variance_of_unit_totals",
+          [](const survey_design& d, const Eigen::Ref<const Eigen::MatrixXd>& totals) {
+            py::gil_scoped_release release;
+            return d.variance_of_unit_totals(totals);
+          },
+          py::arg("totals"), "Design variance of the sum of psi from its totals per unit.")
+      .def(
+          "conventions", [](const survey_design& d) { return conventions_dict(d.conventions()); },
+          "The conventions of this design's variance, as a dict with a 'description'.");
+
+  py::class_<variance_design>(m, "VarianceDesign", "How the data were sampled or clustered (iid, HC, clusters, survey, replicates).")
+      .def_static("iid", &variance_design::iid)
+      .def_static("heteroskedastic", [](const std::string& factor) { return variance_design::heteroskedastic(parse_factor(factor)); },
+                  py::arg("factor") = "n/(n-k)")
+      .def_static(
+          "cluster",
+          [](Eigen::MatrixXi labels, const std::string& factor, const std::string& cluster_df) {
+            detail::require(cluster_df == "min" || cluster_df == "conventional", "VarianceDesign.cluster", "cluster_df must be 'min' or 'conventional'");
+            return variance_design::cluster(std::move(labels), parse_factor(factor),
+                                            cluster_df == "min" ? cluster_df_rule::min : cluster_df_rule::conventional);
+          },
+          py::arg("labels"), py::arg("factor") = "G/(G-1)*(n-1)/(n-k)", py::arg("cluster_df") = "min")
+      .def_static("survey", [](std::shared_ptr<survey_design> d) { return variance_design::complex_survey(std::move(d)); }, py::arg("design"))
+      .def_static(
+          "replicates",
+          [](const std::string& type, double scale, std::optional<Eigen::VectorXd> rscales, bool mse, double fay_rho, double df) {
+            replicate_spec r;
+            r.method = parse_replicate_method(type);
+            r.scale = scale;
+            if (rscales) r.rscales = std::move(*rscales);
+            r.mse = mse;
+            r.fay_rho = fay_rho;
+            r.df = df;
+            return variance_design::replicates(std::move(r));
+          },
+          py::arg("type"), py::arg("scale") = std::numeric_limits<double>::quiet_NaN(), py::arg("rscales") = py::none(),
+          py::arg("mse") = false, py::arg("fay_rho") = 0.0, py::arg("df") = std::numeric_limits<double>::quiet_NaN())
+      .def_property_readonly("kind", [](const variance_design& d) { return kind_name(d.kind); });
+
+  m.def(
+      "influence_vcov",
+      [](const Eigen::Ref<const Eigen::MatrixXd>& psi, const variance_design& design, Eigen::Index n_params) {
+        vcov_estimate v;
+        {
+          py::gil_scoped_release release;
+          v = influence_vcov(psi, design, n_params);
+        }
+        return estimate_dict(v);
+      },
+      py::arg("psi"), py::arg("design"), py::arg("n_params") = 0,
+      "Variance of theta-hat from its n x p influence values psi (theta-hat - theta ~ sum psi_i) under a variance design.");
+  m.def(
+      "score_vcov",
+      [](const Eigen::Ref<const Eigen::MatrixXd>& bread, const Eigen::Ref<const Eigen::MatrixXd>& Z,
+         std::optional<Eigen::Ref<const Eigen::VectorXd>> u, const variance_design& design, Eigen::Index n_params) {
+        detail::require(!u || u->size() == Z.rows(), "score_vcov", "u has " + std::to_string(u ? u->size() : 0) + " rows but Z has " + std::to_string(Z.rows()));
+        std::vector<Eigen::Index> cols(static_cast<std::size_t>(Z.cols()));
+        for (std::size_t j = 0; j < cols.size(); ++j) cols[j] = static_cast<Eigen::Index>(j);
+        vcov_estimate v;
+        {
+          py::gil_scoped_release release;
+          v = score_vcov(bread, Z, cols, u ? u->data() : nullptr, design, n_params);
+        }
+        return estimate_dict(v);
+      },
+      py::arg("bread"), py::arg("Z"), py::arg("u"), py::arg("design"), py::arg("n_params"),
+      "Sandwich B M B with the meat from scores u_i * Z_i under a variance design.");
+  m.def(
+      "replicate_vcov",
+      [](const Eigen::Ref<const Eigen::VectorXd>& theta, const Eigen::Ref<const Eigen::MatrixXd>& reps, const variance_design& design) {
+        detail::require(design.kind == variance_kind::replicate, "replicate_vcov", "the design is not a replicate-weight design");
+        return estimate_dict(replicate_vcov(theta, reps, design.replicate));
+      },
+      py::arg("theta"), py::arg("replicates"), py::arg("design"),
+      "Replicate-weight variance from the full-sample estimate and the R x p replicate estimates.");
+}
+
+}  // namespace impactkit::python
