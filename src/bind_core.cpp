@@ -67,21 +67,6 @@ void bind_core(py::module_& m) {
   py::class_<vcov_spec>(m, "VcovSpec", "What variance an estimator computes (built by make_vcov_spec).")
       .def(py::init<>())
       .def_property_readonly("kind", [](const vcov_spec& s) { return vcov_name(s.kind); });
-  m.def(
-      "make_vcov_spec",
-      [](const std::string& vcov, std::optional<Eigen::MatrixXi> clusters, bool ssc_adj, bool ssc_cluster_adj, const std::string& cluster_df,
-         const std::string& fixef_k, bool exact_redundancy, std::vector<int> cluster_fixed_effects, std::shared_ptr<survey_design> survey,
-         std::vector<Eigen::Index> survey_rows) {
-        return make_vcov_spec("make_vcov_spec", vcov, std::move(clusters), ssc_adj, ssc_cluster_adj, cluster_df, fixef_k, exact_redundancy,
-                              std::move(cluster_fixed_effects), std::move(survey), std::move(survey_rows));
-      },
-      py::arg("vcov") = "HC1", py::arg("clusters") = py::none(), py::arg("ssc_adj") = true, py::arg("ssc_cluster_adj") = true,
-      py::arg("cluster_df") = "min", py::arg("fixef_k") = "nonnested", py::arg("exact_redundancy") = false,
-      py::arg("cluster_fixed_effects") = std::vector<int>{}, py::arg("survey") = nullptr, py::arg("survey_rows") = std::vector<Eigen::Index>{},
-      "The variance every estimator binding takes: vcov name ('iid', 'HC0'..'HC3', 'CR0'..'CR3', or 'survey' with a\n"
-      "variance.SurveyDesign and the design row of each estimation row), n x m cluster labels, the small-sample\n"
-      "switches of ik.SSC, and cluster_fixed_effects (cluster on absorbed fixed-effect dimensions by index).");
-
   m.def("set_num_threads", &set_num_threads, py::arg("n"),
         "Number of threads impactkit uses (<= 0: all cores). Results do not depend on it.");
   m.def("get_num_threads", &get_num_threads);

@@ -74,6 +74,8 @@ void bind_glm(py::module_& m) {
       .def_readonly("ssc_factor", &glm_result::ssc_factor)
       .def_readonly("vcov_convention", &glm_result::vcov_convention)
       .def_property_readonly("conventions", [](const glm_result& r) { return conventions_dict(r.conventions); })
+      .def_readonly("bread", &glm_result::bread)
+      .def_readonly("score_weights", &glm_result::score_weights)
       .def_property_readonly("n_separated", &glm_result::n_separated)
       .def_property_readonly("statistic", &glm_result::statistic)
       .def_property_readonly("p_values", &glm_result::p_values)

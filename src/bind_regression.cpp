@@ -1,5 +1,6 @@
 // impactkit::ols / wls. Arrays arrive as Eigen::Ref (no copy for Fortran-ordered float64) and
 // the GIL is released around the C++ work.
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -97,7 +98,7 @@ void bind_regression(py::module_& m) {
   m.def(
       "sandwich_vcov",
       [](const Eigen::Ref<const Eigen::MatrixXd>& bread, const Eigen::Ref<const Eigen::MatrixXd>& Z, const std::vector<Eigen::Index>& cols,
-         std::optional<Eigen::Ref<const Eigen::VectorXd>> u, const vcov_spec& spec, Eigen::Index n_params) {
+         std::optional<Eigen::Ref<const Eigen::VectorXd>> u, const vcov_spec& spec, Eigen::Index n_params, bool normal) {
         const char* fn = "sandwich_vcov";
         detail::require(!u || u->size() == Z.rows(), fn, "u has " + std::to_string(u ? u->size() : 0) + " rows but Z has " + std::to_string(Z.rows()));
         for (Eigen::Index j : cols) detail::require(j >= 0 && j < Z.cols(), fn, "a score column index is outside Z");
@@ -108,16 +109,23 @@ void bind_regression(py::module_& m) {
           py::gil_scoped_release release;
           v = sandwich_vcov(bread, Z, cols, u ? u->data() : nullptr, spec, n_params);
         }
+        if (normal && v.kind != vcov_kind::survey) {  // maximum-likelihood models: z reference
+          v.conventions.df = df_rule::normal;
+          v.conventions.df_value = std::numeric_limits<double>::infinity();
+          v.df.setConstant(std::numeric_limits<double>::infinity());
+          v.convention = v.conventions.describe();
+        }
         py::dict d;
         d["vcov"] = v.vcov;
         d["df"] = v.df;
+        d["conventions"] = conventions_dict(v.conventions);
         d["kind"] = vcov_name(v.kind);
         d["factor"] = v.factor;
         d["n_clusters"] = v.n_clusters;
         d["convention"] = v.convention;
         return d;
       },
-      py::arg("bread"), py::arg("Z"), py::arg("cols"), py::arg("u"), py::arg("vcov"), py::arg("n_params"),
+      py::arg("bread"), py::arg("Z"), py::arg("cols"), py::arg("u"), py::arg("vcov"), py::arg("n_params"), py::arg("normal") = false,
       "The sandwich B M B of scores u_i Z[i, cols] under `vcov` (HC0/HC1, CR0/CR1 one- or multiway, survey):\n"
       "a new variance for a fitted model without refitting it.");
 

@@ -43,6 +43,11 @@ const char* factor_name(factor_rule f) {
     case factor_rule::n_minus_1_over_n_minus_k: return "(n-1)/(n-k)";
     case factor_rule::stratum_fpc: return "(1-f_h)*n_h/(n_h-1)";
     case factor_rule::replicate_scale: return "scale*rscale_r";
+    case factor_rule::leverage_sqrt: return "1/sqrt(1-h)";
+    case factor_rule::leverage: return "1/(1-h)";
+    case factor_rule::bell_mccaffrey: return "Bell-McCaffrey";
+    case factor_rule::cluster_jackknife: return "(I-H_gg)^-1";
+    case factor_rule::classical: return "sigma^2=RSS/(n-k)";
   }
   return "?";
 }
@@ -258,6 +263,25 @@ void bind_variance(py::module_& parent) {
       },
       py::arg("theta"), py::arg("replicates"), py::arg("design"),
       "Replicate-weight variance from the full-sample estimate and the R x p replicate estimates.");
+
+  // defined here, after SurveyDesign, so that its signature names the type
+  parent.def(
+      "make_vcov_spec",
+      [](const std::string& vcov, std::optional<Eigen::MatrixXi> clusters, bool ssc_adj, bool ssc_cluster_adj, const std::string& cluster_df,
+         const std::string& fixef_k, bool exact_redundancy, std::vector<int> cluster_fixed_effects, std::shared_ptr<survey_design> survey,
+         std::vector<Eigen::Index> survey_rows, bool maximum_likelihood) {
+        vcov_spec s = make_vcov_spec("make_vcov_spec", vcov, std::move(clusters), ssc_adj, ssc_cluster_adj, cluster_df, fixef_k,
+                                     exact_redundancy, std::move(cluster_fixed_effects), std::move(survey), std::move(survey_rows));
+        s.ssc.maximum_likelihood = maximum_likelihood;
+        return s;
+      },
+      py::arg("vcov") = "HC1", py::arg("clusters") = py::none(), py::arg("ssc_adj") = true, py::arg("ssc_cluster_adj") = true,
+      py::arg("cluster_df") = "min", py::arg("fixef_k") = "nonnested", py::arg("exact_redundancy") = false,
+      py::arg("cluster_fixed_effects") = std::vector<int>{}, py::arg("survey") = nullptr, py::arg("survey_rows") = std::vector<Eigen::Index>{},
+      py::arg("maximum_likelihood") = false,
+      "The variance every estimator binding takes: vcov name ('iid', 'HC0'..'HC3', 'CR0'..'CR3', or 'survey' with a\n"
+      "variance.SurveyDesign and the design row of each estimation row), n x m cluster labels, the small-sample\n"
+      "switches of ik.SSC, and cluster_fixed_effects (cluster on absorbed fixed-effect dimensions by index).");
 }
 
 }  // namespace impactkit::python

@@ -30,6 +30,11 @@ if [ ! -f "$stamp" ]; then
       "numpy>=1.22" "pandas>=1.5" "formulaic>=1.0"
   if [ "$want_test" = "test" ]; then
     .venv/bin/python -m pip install -q pytest matplotlib statsmodels linearmodels pyfixest nbclient nbformat ipykernel scipy
+    # svy (live survey peer of tests/python/test_survey_svy_live.py and benchmarks/python/bench_survey.py),
+    # without pyarrow: a plain `pip install svy` pulls pyarrow through polars, and pandas then switches its
+    # default string storage to pyarrow for everything
+    .venv/bin/python -m pip install -q --no-deps "svy==0.35.0" "svy-rs==0.19.1" "svy-io==0.7.1" "polars==2.1.0" \
+        "polars-runtime-32==2.1.0" "msgspec==0.23.0"
   fi
   rm -f .venv/.impactkit-deps-*
   touch "$stamp"

@@ -80,6 +80,15 @@ class GlmResult(EstimateResult):
         self._call = call
         self._design_index = design.index
         self._positions = design.positions
+        # a new score-only variance needs no refit: X (a reference), the used rows, the bread and u_i
+        used_rows = np.asarray(core.used_rows, dtype=np.int64) if len(core.used_rows) else None
+        if not design.fe_names and len(core.score_weights) and isinstance(design.X, np.ndarray):
+            pos = used_rows if design.positions is None else (np.asarray(design.positions) if used_rows is None
+                                                              else np.asarray(design.positions)[used_rows])
+            self._scores_parts = (design.X, used_rows, list(core.kept_columns), np.asarray(core.score_weights),
+                                  np.asarray(core.bread), pos)
+        else:
+            self._scores_parts = None
         self._terms = list(design.terms)
         self.fixed_effects = list(design.fe_names)
         self.fe_sizes = dict(zip(design.fe_names, [int(g) for g in core.fe_sizes]))
@@ -181,8 +190,22 @@ class GlmResult(EstimateResult):
     # --- variants --------------------------------------------------------------------------------
     def with_vcov(self, vcov: Optional[str] = None, *, cluster=None, ssc=None) -> "GlmResult":
         """The same model with another variance estimator (a new object; this one is unchanged)."""
+        from .results import rescore
         from .variance import refit_kwargs
 
+        parts = getattr(self, "_scores_parts", None)
+        if parts is not None:
+            X, used, kept, u, bread, positions = parts
+            Xu = X if used is None else X[used]
+            ml = isinstance(ssc if ssc is not None else self._call.get("ssc"), str) and \
+                (ssc if ssc is not None else self._call.get("ssc")).lower() == "stata"
+            suffix = self.vcov_convention[self.vcov_convention.find("; bread:"):] if "; bread:" in self.vcov_convention else ""
+            fast = rescore(self, np.asfortranarray(Xu), kept, u, bread, len(kept), positions, vcov, cluster,
+                           None if ml else ssc, self.family, maximum_likelihood=ml, normal=True, suffix=suffix)
+            if fast is not None:
+                if ml:
+                    fast._call["ssc"] = "stata"
+                return fast
         return _FITTERS[self.family](self.formula, **refit_kwargs(self._call, self._used_index, vcov, cluster, ssc, self.family))
 
     # --- presentation ----------------------------------------------------------------------------

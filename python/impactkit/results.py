@@ -239,6 +239,66 @@ class EstimateResult:
         return str(self.summary())
 
 
+def rescore(result, X, kept, u, bread, n_params, positions, vcov, cluster, ssc, who, *, maximum_likelihood=False,
+            normal=False, suffix=""):
+    """``result`` with another score-only variance (HC0/HC1, CR0/CR1, or back to its survey design),
+    recomputed from the scores u_i·X[i, kept] and the bread without refitting (DESIGN.md §2): a new
+    object, or None when the requested variance needs a refit. ``positions``: the data row of each
+    row of X (None: all rows in order), to read new cluster labels on exactly the estimation sample."""
+    from ._formula import _column_or_array, cluster_specs
+    from .variance import _resolve_ssc, _resolve_vcov, split_vcov, vcov_spec
+
+    vcov, cluster = split_vcov(vcov, cluster)
+    call = result._call
+    design = call.get("design")
+    if vcov is None and cluster is None and design is not None:
+        return result
+    if cluster is None and (vcov is None or (isinstance(vcov, str) and vcov.upper().startswith("CR"))):
+        cluster = call.get("cluster")
+    kind = _resolve_vcov(vcov, cluster)
+    if kind not in ("HC0", "HC1", "CR0", "CR1"):
+        return None
+    clusters = None
+    if kind.startswith("CR"):
+        data = call["data"]
+        codes = []
+        for spec in cluster_specs(cluster):
+            col = _column_or_array(data, spec, "cluster")
+            vals = col.to_numpy() if positions is None else col.to_numpy()[np.asarray(positions)]
+            if pd.isna(vals).any():
+                raise InvalidInputError(f"{who}.with_vcov: the cluster variable has missing values in the estimation sample; "
+                                        "with_vcov never changes the sample — refit the model with this cluster variable")
+            ints = np.issubdtype(vals.dtype, np.integer) and len(vals) and \
+                np.iinfo(np.int32).min <= vals.min() and vals.max() <= np.iinfo(np.int32).max
+            # integer labels go as they are (C++ factorises any integers); others get codes here
+            codes.append(vals.astype(np.int32) if ints else pd.factorize(vals)[0].astype(np.int32))
+        clusters = np.asfortranarray(np.column_stack(codes))
+    s = _resolve_ssc(ssc if ssc is not None else call.get("ssc"))
+    spec = _core.make_vcov_spec(kind, clusters, s.adj, s.cluster_adj, s.cluster_df, s.fixef_k, bool(s.exact_redundancy),
+                                maximum_likelihood=maximum_likelihood)
+    out = _core.sandwich_vcov(bread, X, kept, u, spec, n_params, normal)
+    new = copy.copy(result)
+    names = list(result._coef.index)
+    new._vcov = pd.DataFrame(np.asarray(out["vcov"]), index=names, columns=names)
+    new._df = pd.Series(np.asarray(out["df"]), index=names, name="df")
+    new.vcov_type = kind
+    new.vcov_convention = out["convention"] + suffix
+    new.conventions = dict(out["conventions"])
+    new.ssc_factor = float(out["factor"])
+    cluster_names = [c if isinstance(c, str) else getattr(c, "name", None) or f"cluster {j}"
+                     for j, c in enumerate(cluster_specs(cluster))] if clusters is not None else []
+    new.n_clusters = dict(zip(cluster_names, [int(g) for g in out["n_clusters"]]))
+    new._call = dict(call, vcov=vcov, cluster=cluster if kind.startswith("CR") else None,
+                     ssc=ssc if ssc is not None else call.get("ssc"))
+    if design is not None:  # the design's weights become probability weights of a model-based fit
+        data = call["data"]
+        new._call.update(design=None, weights=design._w[design.positions_of(data.index, f"{who}.with_vcov")],
+                         weight_type="probability")
+        if "weight_type" not in call:
+            new._call.pop("weight_type")
+    return new
+
+
 class RegressionResult(EstimateResult):
     """A fitted linear regression (``ik.ols``)."""
 
@@ -393,66 +453,20 @@ class RegressionResult(EstimateResult):
         return ols(self.formula, **refit_kwargs(self._call, self.residuals.index, vcov, cluster, ssc, "ols"))
 
     def _variance_without_refit(self, vcov, cluster, ssc):
-        """HC0/HC1, CR0/CR1 (one- or multiway) or a survey design for a model without absorbed fixed
-        effects: the sandwich from the kept design matrix, the residuals and the bread (no refit);
-        None when the new variance needs leverages (HC2/HC3, CR2/CR3), iid or fixed effects."""
-        from .survey import SurveyDesign
-        from .variance import _resolve_ssc, _resolve_vcov, split_vcov, vcov_spec
-
+        """HC0/HC1, CR0/CR1 (one- or multiway) or the design's variance for a model without absorbed
+        fixed effects: the sandwich from the kept design matrix, the residuals and the bread (no
+        refit); None when the new variance needs leverages (HC2/HC3, CR2/CR3), iid or fixed effects."""
         parts = getattr(self, "_scores_parts", None)
         if parts is None or type(self) is not RegressionResult:
-            return None
-        vcov, cluster = split_vcov(vcov, cluster)
-        call = self._call
-        design = call.get("design")
-        if vcov is None and cluster is None and design is not None:
-            return self
-        if cluster is None and (vcov is None or (isinstance(vcov, str) and vcov.upper().startswith("CR"))):
-            cluster = call.get("cluster")
-        kind = _resolve_vcov(vcov, cluster)
-        if kind not in ("HC0", "HC1", "CR0", "CR1"):
             return None
         X, w, bread, kept, positions, rank = parts
         e = np.asarray(self._residual_parts[0].residuals) if self._residuals is None else self._residuals.to_numpy()
         if len(e) != X.shape[0]:
             return None
-        if design is not None:  # another variance on a design fit: the design's weights are the sampling weights
-            w = design._w[design.positions_of(self.residuals.index, "ols.with_vcov")]
-        u = e * w if w is not None else e
-        clusters = None
-        if kind.startswith("CR"):
-            from ._formula import _column_or_array, cluster_specs
-
-            data = call["data"]
-            codes = []
-            for spec in cluster_specs(cluster):
-                col = _column_or_array(data, spec, "cluster")
-                vals = col.to_numpy() if positions is None else col.to_numpy()[np.asarray(positions)]
-                if pd.isna(vals).any():
-                    raise InvalidInputError("ols.with_vcov: the cluster variable has missing values in the estimation sample; "
-                                            "with_vcov never changes the sample — refit the model with this cluster variable")
-                codes.append(pd.factorize(vals)[0].astype(np.int32))
-            clusters = np.asfortranarray(np.column_stack(codes))
-        s = _resolve_ssc(ssc if ssc is not None else call.get("ssc"))
-        out = _core.sandwich_vcov(bread, X, kept, u, vcov_spec(kind, clusters, s), rank)
-        new = copy.copy(self)
-        names = list(self._coef.index)
-        new._vcov = pd.DataFrame(np.asarray(out["vcov"]), index=names, columns=names)
-        new._df = pd.Series(np.asarray(out["df"]), index=names, name="df")
-        new.vcov_type = kind
-        new.vcov_convention = out["convention"]
-        new.ssc_factor = float(out["factor"])
-        cluster_names = [c if isinstance(c, str) else getattr(c, "name", None) or f"cluster {j}"
-                         for j, c in enumerate(cluster_specs(cluster))] if clusters is not None else []
-        new.n_clusters = dict(zip(cluster_names, [int(g) for g in out["n_clusters"]]))
-        new._call = dict(call, vcov=vcov, cluster=cluster if kind.startswith("CR") else None, ssc=ssc if ssc is not None else call.get("ssc"),
-                         design=None if design is None else design)
+        design = self._call.get("design")
         if design is not None:
-            data = call["data"]
-            new._call.update(design=None, weights=design._w[design.positions_of(data.index, "ols.with_vcov")],
-                             weight_type="probability")
-        new.conventions = {}
-        return new
+            w = design._w[design.positions_of(self.residuals.index, "ols.with_vcov")]
+        return rescore(self, X, kept, e * w if w is not None else e, bread, rank, positions, vcov, cluster, ssc, "ols")
 
     def fit_stats(self) -> list:
         stats = [("Observations", _fmt_int(self.nobs))]

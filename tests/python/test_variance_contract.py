@@ -120,3 +120,21 @@ def test_with_vcov_on_a_design_fit():
     hc1 = fit.with_vcov("HC1")
     ref = ik.ols("api00 ~ ell + meals", df, weights="pw", weight_type="probability", vcov="HC1")
     np.testing.assert_allclose(hc1.vcov.to_numpy(), ref.vcov.to_numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("family", ["logit", "probit", "poisson"])
+@pytest.mark.parametrize("ssc", [None, "stata"])
+def test_glm_with_vcov_without_refit_equals_a_fresh_fit(thornton, family, ssc):
+    df = thornton.dropna(subset=["got", "any", "age", "villnum"])
+    fit = getattr(ik, family)("got ~ any + age", df, ssc=ssc)
+    fast = fit.with_vcov(cluster="villnum")
+    assert fit._scores_parts is not None
+    ref = getattr(ik, family)("got ~ any + age", df, cluster="villnum", ssc=ssc)
+    np.testing.assert_array_equal(fast.coef.to_numpy(), ref.coef.to_numpy())
+    np.testing.assert_allclose(fast.vcov.to_numpy(), ref.vcov.to_numpy(), rtol=1e-12)
+    assert np.isinf(fast.df_inference).all()
+    assert fast.vcov_convention == ref.vcov_convention
+    back = fast.with_vcov("HC1")
+    ref1 = getattr(ik, family)("got ~ any + age", df, vcov="HC1", ssc=ssc)
+    np.testing.assert_allclose(back.vcov.to_numpy(), ref1.vcov.to_numpy(), rtol=1e-12)
+    assert back.vcov_convention == ref1.vcov_convention

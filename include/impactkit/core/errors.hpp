@@ -2,6 +2,7 @@
 // Error policy (DESIGN.md §3): user input is validated explicitly (Eigen's asserts vanish in release
 // builds) and every message names the function, the argument and, where there is one, the remedy.
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -21,6 +22,13 @@ struct convergence_error : std::runtime_error {
 };
 
 namespace detail {
+
+/// A number as printf's %g (6 significant digits: 1e-10, not std::to_string's 0.000000), for messages.
+inline std::string format_g(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
 
 [[noreturn]] inline void throw_invalid(const char* function, const std::string& message) {
   throw invalid_input(std::string("impactkit::") + function + ": " + message);

@@ -221,7 +221,7 @@ class absorbed_effects {
     for (Eigen::Index j = 0; j < m; ++j)
       if (failed[static_cast<std::size_t>(j)])
         throw convergence_error("impactkit::demean: fixed effects did not converge for column " + std::to_string(j) + " within " +
-                                std::to_string(opt.max_iter) + " iterations (tol " + std::to_string(opt.tol) +
+                                std::to_string(opt.max_iter) + " iterations (tol " + detail::format_g(opt.tol) +
                                 "); raise max_iter or check for weakly connected fixed effects");
     return out;
   }

@@ -144,6 +144,8 @@ struct glm_result {
   Eigen::VectorXd fitted;                     ///< μ̂ (probability or mean) per used row
   Eigen::VectorXd linear_predictor;           ///< η̂ (includes offset and fixed effects) per used row
   std::vector<Eigen::Index> used_rows;        ///< rows of the input used (empty: all)
+  Eigen::MatrixXd bread;                      ///< inverse information at the estimate (kept columns)
+  Eigen::VectorXd score_weights;              ///< u_i of the scores u_i·x_i, one per used row: a new variance needs no refit
   Eigen::Index n_fe_dropped = 0;              ///< rows in fixed-effect groups whose outcome is constant (all 0 / all 1)
   Eigen::Index n_singletons = 0;              ///< rows dropped as fixed-effect singletons
   std::vector<Eigen::Index> separated_rows;   ///< input rows dropped as separated (iterative rectifier)
@@ -702,13 +704,6 @@ inline Eigen::Index count_boundary(glm_family f, const Eigen::VectorXd& y, const
   return c;
 }
 
-/// A number as printf's %g (6 significant digits: 1e-10, not std::to_string's 0.000000).
-inline std::string format_g(double v) {
-  std::ostringstream o;
-  o << v;
-  return o.str();
-}
-
 inline std::string describe_columns(const std::vector<Eigen::Index>& cols) {
   std::string s;
   for (std::size_t j = 0; j < cols.size(); ++j) s += (j ? ", " : "") + std::to_string(cols[j]);
@@ -939,6 +934,8 @@ inline glm_result glm(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::R
     throw convergence_error("impactkit::glm: " + fam + ": the information matrix is singular at the estimate (fitted values at the "
                             "boundary); check for separation (check_separation = always)");
   const Eigen::MatrixXd bread = info.bread();
+  r.bread = bread;
+  if (!has_fe) r.score_weights = u;
   std::vector<Eigen::Index> all(static_cast<std::size_t>(p));
   for (Eigen::Index j = 0; j < p; ++j) all[static_cast<std::size_t>(j)] = j;
   const std::string info_name = opt.information == information_matrix::observed || family != glm_family::probit

@@ -281,8 +281,14 @@ inline vcov_estimate bell_mccaffrey_vcov(const Eigen::Ref<const Eigen::MatrixXd>
     const double frob = d2 + 2.0 * dz + (CY * CY).trace();
     out.df(j) = frob > 0 ? tr * tr / frob : std::numeric_limits<double>::quiet_NaN();
   }
-  out.convention = "CR2 bias-reduced cluster-robust (Bell-McCaffrey, working model identity), no further small-sample factor; "
-                   "t with Satterthwaite df per coefficient (G = " + std::to_string(G) + ")";
+  out.conventions.kind = variance_kind::cluster;
+  out.conventions.factor = factor_rule::bell_mccaffrey;
+  out.conventions.df = df_rule::satterthwaite;
+  out.conventions.df_value = std::numeric_limits<double>::quiet_NaN();
+  out.conventions.n_obs = n;
+  out.conventions.n_params = p;
+  out.conventions.n_clusters = out.n_clusters;
+  out.convention = out.conventions.describe();
   return out;
 }
 
@@ -347,8 +353,14 @@ inline vcov_estimate bias_reduced_cluster_vcov(const Eigen::Ref<const Eigen::Mat
   out.n_clusters = {static_cast<Eigen::Index>(G)};
   out.vcov = detail::unscaled_vcov(ls, bread * meat * bread, fn);
   out.df = Eigen::VectorXd::Constant(p, static_cast<double>(G) - 1.0);
-  out.convention = "CR3 cluster jackknife (I-H_gg)^-1 adjustment, no further small-sample factor; "
-                   "t with G-1 df (G = " + std::to_string(G) + ")";
+  out.conventions.kind = variance_kind::cluster;
+  out.conventions.factor = factor_rule::cluster_jackknife;
+  out.conventions.df = df_rule::clusters_minus_1;
+  out.conventions.df_value = static_cast<double>(G) - 1.0;
+  out.conventions.n_obs = n;
+  out.conventions.n_params = p;
+  out.conventions.n_clusters = out.n_clusters;
+  out.convention = out.conventions.describe();
   return out;
 }
 
@@ -553,7 +565,14 @@ inline vcov_estimate linear_model_vcov(const Eigen::Ref<const Eigen::MatrixXd>& 
     const double sigma2 = rss / df_resid;
     out.vcov = detail::unscaled_vcov(ls, sigma2 * ls.scaled_bread(), fn);
     out.df = Eigen::VectorXd::Constant(p, df_resid);
-    out.convention = std::string("iid (classical) with sigma^2 = RSS/(n-k); t with n-k df") +
+    out.conventions.kind = variance_kind::model;
+    out.conventions.factor = factor_rule::classical;
+    out.conventions.factor_value = 1.0;
+    out.conventions.df = df_rule::n_minus_k;
+    out.conventions.df_value = df_resid;
+    out.conventions.n_obs = n;
+    out.conventions.n_params = p + absorbed.k_fe;
+    out.convention = out.conventions.describe() +
                      (absorbed.k_fe ? " (k includes " + std::to_string(absorbed.k_fe) + " absorbed fixed effects)" : "");
     return out;
   }
@@ -584,8 +603,9 @@ inline vcov_estimate linear_model_vcov(const Eigen::Ref<const Eigen::MatrixXd>& 
                                     : sandwich_vcov(ls.bread(), X, ls.kept, u.data(), vcov_spec{vcov_kind::hc0, {}, spec.ssc, {}, nullptr, {}}, p);
     if (transformed) out.vcov = detail::unscaled_vcov(ls, out.vcov, fn);
     out.kind = spec.kind;
-    out.convention = std::string(vcov_name(spec.kind)) + " heteroskedasticity-robust (MacKinnon-White " +
-                     (spec.kind == vcov_kind::hc2 ? "1/sqrt(1-h)" : "1/(1-h)") + " leverage scaling); t with n-k df";
+    out.conventions.factor = spec.kind == vcov_kind::hc2 ? factor_rule::leverage_sqrt : factor_rule::leverage;
+    out.conventions.factor_value = 1.0;
+    out.convention = out.conventions.describe();
     return out;
   }
   if (spec.kind == vcov_kind::hc0 || spec.kind == vcov_kind::hc1)

@@ -53,7 +53,12 @@ enum class factor_rule {
   cluster_stata,         ///< G/(G−1)·(n−1)/(n−k) (CR1: Stata, fixest)
   n_minus_1_over_n_minus_k,  ///< (n−1)/(n−k) alone (CR1 with ssc cluster_adj off)
   stratum_fpc,           ///< (1 − f_h)·n_h/(n_h − 1) per stratum (survey)
-  replicate_scale        ///< scale·rscale_r per replicate
+  replicate_scale,       ///< scale·rscale_r per replicate
+  leverage_sqrt,         ///< HC2: scores scaled by (1 − h_i)^(−1/2) (MacKinnon–White)
+  leverage,              ///< HC3: scores scaled by (1 − h_i)^(−1)
+  bell_mccaffrey,        ///< CR2: cluster scores adjusted by B_g^(−1/2) (Bell–McCaffrey, working model I)
+  cluster_jackknife,     ///< CR3: cluster scores adjusted by (I − H_gg)^(−1)
+  classical              ///< model-based σ²(X'WX)⁻¹ with σ² = RSS/(n−k)
 };
 
 /// Where the inference degrees of freedom come from.
@@ -119,16 +124,27 @@ struct variance_conventions {
     std::ostringstream s;
     auto count = [](Eigen::Index v) { return std::to_string(v); };
     switch (kind) {
-      case variance_kind::model: s << "model-based (classical)"; break;
+      case variance_kind::model: s << "iid (classical) with sigma^2 = RSS/(n-k)"; break;
       case variance_kind::iid: s << "independent observations: n/(n-1) times the sum of squared centred influence values"; break;
       case variance_kind::heteroskedastic:
-        if (factor == factor_rule::n_over_n_minus_1)
+        if (factor == factor_rule::leverage_sqrt || factor == factor_rule::leverage)
+          s << (factor == factor_rule::leverage_sqrt ? "HC2" : "HC3") << " heteroskedasticity-robust (MacKinnon-White "
+            << (factor == factor_rule::leverage_sqrt ? "1/sqrt(1-h)" : "1/(1-h)") << " leverage scaling)";
+        else if (factor == factor_rule::n_over_n_minus_1)
           s << "HC1 heteroskedasticity-robust with small-sample factor n/(n-1) (Stata's maximum-likelihood convention)";
         else
           s << (factor == factor_rule::none ? "HC0" : "HC1") << " heteroskedasticity-robust"
             << (factor == factor_rule::none ? " without small-sample factor" : " with small-sample factor n/(n-k)");
         break;
       case variance_kind::cluster: {
+        if (factor == factor_rule::bell_mccaffrey) {
+          s << "CR2 bias-reduced cluster-robust (Bell-McCaffrey, working model identity), no further small-sample factor";
+          break;
+        }
+        if (factor == factor_rule::cluster_jackknife) {
+          s << "CR3 cluster jackknife (I-H_gg)^-1 adjustment, no further small-sample factor";
+          break;
+        }
         s << (factor == factor_rule::none && !cr1_without_factor ? "CR0" : "CR1") << (n_clusters.size() > 1 ? " multiway (Cameron-Gelbach-Miller) cluster-robust" : " cluster-robust");
         if (factor == factor_rule::cluster_stata) s << " with small-sample factor G/(G-1)*(n-1)/(n-k)";
         else if (factor == factor_rule::g_over_g_minus_1) s << " with small-sample factor G/(G-1)";
@@ -165,7 +181,7 @@ struct variance_conventions {
       case df_rule::psu_minus_strata: s << "t with #PSU-#strata df"; break;
       case df_rule::design_minus_k: s << "t with #PSU-#strata-k+1 df"; break;
       case df_rule::replicate_rank: s << "t with rank(replicate weights)-1 df"; break;
-      case df_rule::satterthwaite: s << "t with Satterthwaite df per coefficient"; break;
+      case df_rule::satterthwaite: s << "t with Satterthwaite df per coefficient (G = " << g_min << ")"; break;
       case df_rule::normal: s << "z (normal) reference"; break;
     }
     const bool show = df == df_rule::psu_minus_strata || df == df_rule::design_minus_k || df == df_rule::replicate_rank;
