@@ -12,11 +12,10 @@ w·y, the floor for any design estimate). Agreement of estimates and SEs is chec
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-
 import numpy as np
 import pandas as pd
+
+from _timing import timed
 
 
 def make_data(n: int, seed: int = 1) -> pd.DataFrame:
@@ -28,15 +27,6 @@ def make_data(n: int, seed: int = 1) -> pd.DataFrame:
     y = 2 + 0.5 * x + u + rng.normal(size=n)
     return pd.DataFrame({"stratum": stratum, "psu": psu, "w": rng.uniform(1, 5, n), "y": y, "x": x,
                          "b": (y > 3).astype(np.float64), "region": rng.integers(0, 5, n)})
-
-
-def timed(f, repeat):
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = f()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
 
 
 def main():

@@ -10,20 +10,10 @@ ratio, and checks the two variances agree (rel 1e-10).
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-
 import numpy as np
 import pandas as pd
 
-
-def timed(f, repeat):
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = f()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
+from _timing import timed
 
 
 def main():

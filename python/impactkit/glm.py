@@ -17,7 +17,7 @@ import pandas as pd
 from . import _core
 from ._formula import _column_or_array, _split_formula, build_design, check_fit_options, warn_if_constant_outcome
 from .errors import ImpactkitWarning, InvalidInputError
-from .variance import _resolve_ssc, _resolve_vcov, replicate_refit, split_vcov, survey_weights, vcov_spec
+from .variance import _resolve_ssc, _resolve_vcov, design_rows, design_sample, split_vcov, vcov_spec
 from .results import EstimateResult, _fmt_int, core_tables
 
 __all__ = ["logit", "probit", "poisson", "GlmResult"]
@@ -279,18 +279,15 @@ def _fit(family: str, formula: str, data, *, weights=None, offset=None, exposure
     if information is None:  # R svyglm's bread is the Fisher (expected) information of the IRLS fit
         information = "expected" if survey is not None else "observed"
     if survey is not None:
-        if vcov not in (None, "survey") or cluster is not None:
-            raise InvalidInputError(f"{family}: design= gives the design-based variance; leave vcov and cluster unset")
-        if not isinstance(data, pd.DataFrame):
-            raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-        if survey._repw is not None:
-            kw = dict(offset=offset, exposure=exposure, na=na, information=information, separation=separation,
-                      check_separation=check_separation, tol=tol, max_iter=max_iter, collin_tol=collin_tol)
-            if family != "poisson":
-                kw.pop("offset"), kw.pop("exposure")
-            return replicate_refit(lambda d, w: _fit(family, formula, d, weights=w, vcov="HC0", **kw), data, survey, family)
-        weights, survey_pos, data = survey_weights(survey, data, weights, family)
-        kind = "survey"
+        kw = dict(offset=offset, exposure=exposure, na=na, information=information, separation=separation,
+                  check_separation=check_separation, tol=tol, max_iter=max_iter, collin_tol=collin_tol)
+        if family != "poisson":
+            kw.pop("offset"), kw.pop("exposure")
+        replicated, taylor = design_sample(survey, data, weights, vcov, cluster, family,
+                                           lambda d, w: _fit(family, formula, d, weights=w, vcov="HC0", **kw))
+        if replicated is not None:
+            return replicated
+        (weights, survey_pos, data), kind = taylor, "survey"
     else:
         kind = _resolve_vcov(vcov, cluster)
     if kind in ("HC2", "HC3", "CR2", "CR3"):
@@ -334,8 +331,7 @@ def _fit(family: str, formula: str, data, *, weights=None, offset=None, exposure
         if design.fe_names:
             raise InvalidInputError(f"{family}: design= with absorbed fixed effects is not supported yet; write the fixed "
                                     "effects as C(fe) regressors")
-        rows = survey_pos if design.positions is None else survey_pos[np.asarray(design.positions)]
-        spec = vcov_spec(kind, survey=survey, survey_rows=rows)
+        spec = vcov_spec(kind, survey=survey, survey_rows=design_rows(survey_pos, design.positions))
     else:
         spec = vcov_spec(kind, design.clusters, s)
     try:

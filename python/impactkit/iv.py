@@ -23,7 +23,7 @@ from . import _core
 from ._formula import (Design, _check_frame, _required_variables, _split_formula, build_design, by_position,
                        check_fit_options, check_formula_syntax, cluster_specs, warn_if_constant_outcome)
 from .errors import ImpactkitWarning, InvalidInputError
-from .variance import _resolve_ssc, _resolve_vcov, replicate_refit, split_vcov, survey_weights, vcov_spec
+from .variance import _resolve_ssc, _resolve_vcov, design_rows, design_sample, split_vcov, vcov_spec
 from .results import RegressionResult
 
 __all__ = ["iv", "IVResult", "OverIdTest"]
@@ -252,16 +252,14 @@ def iv(formula: str, data, *, weights=None, weight_type: str = "analytic", vcov:
     vcov, cluster = split_vcov(vcov, cluster)
     survey = design
     if survey is not None:
-        if vcov not in (None, "survey") or cluster is not None:
-            raise InvalidInputError("iv: design= gives the design-based variance; leave vcov and cluster unset")
         if fe is not None:
             raise InvalidInputError("iv: design= with absorbed fixed effects is not supported yet; write the fixed effects as "
                                     "C(fe) regressors")
-        if survey._repw is not None:
-            return replicate_refit(lambda d, w: iv(formula, d, weights=w, weight_type="probability", vcov="HC0", na=na,
-                                                   collin_tol=collin_tol), data, survey, "iv")
-        weights, survey_pos, data = survey_weights(survey, data, weights, "iv")
-        weight_type, kind = "probability", "survey"
+        replicated, taylor = design_sample(survey, data, weights, vcov, cluster, "iv", lambda d, w: iv(
+            formula, d, weights=w, weight_type="probability", vcov="HC0", na=na, collin_tol=collin_tol))
+        if replicated is not None:
+            return replicated
+        (weights, survey_pos, data), weight_type, kind = taylor, "probability", "survey"
     else:
         kind = _resolve_vcov(vcov, cluster)
     if weight_type == "probability" and weights is not None and kind == "iid":
@@ -312,7 +310,7 @@ def iv(formula: str, data, *, weights=None, weight_type: str = "analytic", vcov:
     D = np.asfortranarray(Ddf.to_numpy(dtype=np.float64))
     Z = np.asfortranarray(Zdf.to_numpy(dtype=np.float64))
     try:
-        spec = (vcov_spec(kind, survey=survey, survey_rows=survey_pos[np.asarray(rows.index)]) if survey is not None
+        spec = (vcov_spec(kind, survey=survey, survey_rows=design_rows(survey_pos, rows.index)) if survey is not None
                 else vcov_spec(kind, rows.clusters, s))
         core = _core.iv_2sls(X, D, Z, rows.y, rows.weights, spec, float(collin_tol),
                              weight_type == "probability", rows.fixed_effects, bool(drop_singletons), float(fe_tol), int(fe_max_iter))

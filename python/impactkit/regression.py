@@ -10,7 +10,7 @@ from . import _core
 from ._formula import build_design, check_fit_options, warn_if_constant_outcome
 from .errors import ImpactkitWarning, InvalidInputError
 from .results import RegressionResult
-from .variance import SSC, _resolve_ssc, _resolve_vcov, replicate_refit, split_vcov, survey_weights, vcov_spec  # noqa: F401  (SSC re-exported)
+from .variance import SSC, _resolve_ssc, _resolve_vcov, design_rows, design_sample, split_vcov, vcov_spec  # noqa: F401  (SSC re-exported)
 
 def ols(formula: str, data, *, weights=None, weight_type: str = "analytic", vcov: Optional[str] = None,
         cluster: Union[str, list, None] = None, ssc=None, na: str = "drop", collin_tol: float = 1e-10,
@@ -73,13 +73,11 @@ def ols(formula: str, data, *, weights=None, weight_type: str = "analytic", vcov
     vcov, cluster = split_vcov(vcov, cluster)
     survey = design
     if survey is not None:
-        if vcov not in (None, "survey") or cluster is not None:
-            raise InvalidInputError("ols: design= gives the design-based variance; leave vcov and cluster unset")
-        if survey._repw is not None:
-            return replicate_refit(lambda d, w: ols(formula, d, weights=w, weight_type="probability", vcov="HC0", na=na,
-                                                    collin_tol=collin_tol), data, survey, "ols")
-        weights, survey_pos, data = survey_weights(survey, data, weights, "ols")
-        weight_type, kind = "probability", "survey"
+        replicated, taylor = design_sample(survey, data, weights, vcov, cluster, "ols", lambda d, w: ols(
+            formula, d, weights=w, weight_type="probability", vcov="HC0", na=na, collin_tol=collin_tol))
+        if replicated is not None:
+            return replicated
+        (weights, survey_pos, data), weight_type, kind = taylor, "probability", "survey"
     else:
         kind = _resolve_vcov(vcov, cluster)
     if weight_type == "probability" and weights is not None and kind == "iid":
@@ -90,8 +88,7 @@ def ols(formula: str, data, *, weights=None, weight_type: str = "analytic", vcov
         if design.fe_names:
             raise InvalidInputError("ols: design= with absorbed fixed effects is not supported yet; write the fixed effects as "
                                     "C(fe) regressors")
-        rows = survey_pos if design.positions is None else survey_pos[np.asarray(design.positions)]
-        spec = vcov_spec(kind, survey=survey, survey_rows=rows)
+        spec = vcov_spec(kind, survey=survey, survey_rows=design_rows(survey_pos, design.positions))
     else:
         spec = vcov_spec(kind, design.clusters, s, cluster_fixed_effects=design.cluster_fixed_effects)
     if isinstance(design.X, list):  # absorbed fixed effects on plain columns: the caller's columns, no copy

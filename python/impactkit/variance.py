@@ -141,6 +141,26 @@ def survey_weights(design, data, weights, who: str):
     return w, pos, data
 
 
+def design_sample(design, data, weights, vcov, cluster, who: str, refit):
+    """``design=`` for an estimator. Replicate designs: (the result, None) — the full-sample fit and one
+    refit per set of replicate weights through ``refit(data, weights)``. Taylor designs: (None,
+    (sampling weights, design row of each data row, data without zero-weight rows))."""
+    if vcov not in (None, "survey") or cluster is not None:
+        raise InvalidInputError(f"{who}: design= gives the design-based variance; leave vcov and cluster unset")
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    _check_design(design, weights, who)
+    if design._repw is not None:
+        return replicate_refit(refit, data, design, who), None
+    return None, survey_weights(design, data, weights, who)
+
+
+def design_rows(survey_pos: np.ndarray, positions) -> np.ndarray:
+    """The design row of each estimation row: ``positions`` are the rows of the data the estimator
+    kept (None: all)."""
+    return survey_pos if positions is None else survey_pos[np.asarray(positions)]
+
+
 def replicate_refit(fit, data, design, who: str):
     """A model under a replicate-weight design (R svyglm on a svrepdesign): the full-sample fit with the
     design's weights, and one refit per set of replicate weights (rows with zero replicate weight left
