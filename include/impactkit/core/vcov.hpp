@@ -235,7 +235,12 @@ inline vcov_estimate sandwich_vcov(const Eigen::Ref<const Eigen::MatrixXd>& brea
                                    const std::vector<Eigen::Index>& cols, const double* u, const vcov_spec& spec,
                                    Eigen::Index n_params) {
   const Eigen::Index n = Z.rows(), p = bread.rows();
-  detail::require(static_cast<Eigen::Index>(cols.size()) == p, "sandwich_vcov", "bread and score columns disagree in size");
+  detail::require(static_cast<Eigen::Index>(cols.size()) == p && bread.cols() == p, "sandwich_vcov",
+                  "the bread must be p x p with p = " + std::to_string(cols.size()) + " score columns; got " +
+                      std::to_string(bread.rows()) + " x " + std::to_string(bread.cols()));
+  for (Eigen::Index j : cols)
+    if (j < 0 || j >= Z.cols())
+      detail::throw_invalid("sandwich_vcov", "score column index " + std::to_string(j) + " is outside Z (" + std::to_string(Z.cols()) + " columns)");
   detail::require(n > n_params, "sandwich_vcov", "needs more observations (" + std::to_string(n) + ") than parameters (" + std::to_string(n_params) + ")");
   if (spec.kind == vcov_kind::hc0 || spec.kind == vcov_kind::hc1)
     return detail::hc_sandwich(bread, detail::weighted_cross_product(Z, cols, u), spec.kind, n, n_params, spec.ssc.maximum_likelihood);

@@ -29,7 +29,9 @@ void expect_invalid(F&& f, const std::string& function, const std::string& must_
   } catch (const impactkit::invalid_input& e) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find("impactkit::" + function), std::string::npos) << msg;
-    if (!must_contain.empty()) EXPECT_NE(msg.find(must_contain), std::string::npos) << msg;
+    if (!must_contain.empty()) {
+      EXPECT_NE(msg.find(must_contain), std::string::npos) << msg;
+    }
   } catch (const std::exception& e) {
     ADD_FAILURE() << "expected impactkit::invalid_input from " << function << ", got: " << e.what();
   }
@@ -208,7 +210,7 @@ TEST(InputValidation, SandwichVcovClusterLengths) {
 
 // Needs vcov.hpp to check that `cols` index columns of Z and that the bread is square (reported to
 // the lead): until then these read out of bounds (ASan) or hit an Eigen size mismatch.
-TEST(InputValidation, DISABLED_SandwichVcovColumnIndicesAndBreadShape) {
+TEST(InputValidation, SandwichVcovColumnIndicesAndBreadShape) {
   const data d = make_data();
   const std::vector<Eigen::Index> cols = {0, 1, 7};
   expect_invalid([&] { impactkit::sandwich_vcov(Eigen::MatrixXd::Identity(3, 3), d.X, cols, d.y.data(), vcov_spec::hc(1), 3); }, "sandwich_vcov",
@@ -227,7 +229,7 @@ TEST(InputValidation, Iv2slsLengths) {
   const Eigen::MatrixXd X = d.X.leftCols(1), D = d.X.col(1), Z = d.X.col(2);
   expect_invalid([&] { impactkit::iv_2sls(X.topRows(n - 1), D, Z, d.y); }, "iv_2sls", "rows");
   expect_invalid([&] { impactkit::iv_2sls(X, D.topRows(n - 1), Z, d.y); }, "iv_2sls", "rows");
-  expect_invalid([&] { impactkit::iv_2sls(X, D, Z.topRows(n + 1), d.y); }, "iv_2sls", "rows");
+  expect_invalid([&] { impactkit::iv_2sls(X, D, Eigen::MatrixXd::Ones(n + 1, 1), d.y); }, "iv_2sls", "rows");
   expect_invalid([&] { impactkit::iv_2sls(X, D, Z, d.y, d.w.head(n - 1)); }, "iv_2sls", "weights");
   expect_invalid([&] { impactkit::iv_2sls(X, Eigen::MatrixXd(n, 0), Z, d.y); }, "iv_2sls", "endogenous");
   expect_invalid([&] { impactkit::iv_2sls(Eigen::MatrixXd(0, 1), Eigen::MatrixXd(0, 1), Eigen::MatrixXd(0, 1), Eigen::VectorXd(0)); }, "iv_2sls");
