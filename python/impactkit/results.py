@@ -258,6 +258,15 @@ def rescore(result, X, kept, u, bread, n_params, positions, vcov, cluster, ssc, 
     kind = _resolve_vcov(vcov, cluster)
     if kind not in ("HC0", "HC1", "CR0", "CR1"):
         return None
+    # the fit solved a centred / power-of-two-equilibrated copy when a column is dominated by its mean
+    # (mean² > 2^20·variance) or out of the 2^±200 range (least_squares.hpp, "Conditioning"); the raw
+    # sandwich would lose those digits, so such models refit
+    Xk = X[:, kept]
+    mean = Xk.mean(axis=0)
+    var = Xk.var(axis=0)
+    big = np.abs(Xk).max(axis=0)
+    if np.any((var > 0) & (mean * mean > 2.0 ** 20 * var)) or np.any((big > 2.0 ** 200) | ((big > 0) & (big < 2.0 ** -200))):
+        return None
     clusters = None
     if kind.startswith("CR"):
         data = call["data"]
