@@ -26,4 +26,5 @@ void bind_regression(pybind11::module_& m);  // ols / wls, absorbed fixed effect
 void bind_iv(pybind11::module_& m);          // instrumental variables (2SLS)
 void bind_glm(pybind11::module_& m);         // logit, probit, Poisson
 void bind_variance(pybind11::module_& m);    // submodule variance: influence_vcov, survey designs
+void bind_targeting(pybind11::module_& m);   // submodule targeting: targeting accuracy
 }  // namespace impactkit::python

@@ -11,4 +11,5 @@ PYBIND11_MODULE(_core, m) {
   impactkit::python::bind_iv(m);
   impactkit::python::bind_glm(m);
   impactkit::python::bind_variance(m);
+  impactkit::python::bind_targeting(m);
 }

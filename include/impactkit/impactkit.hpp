@@ -17,4 +17,5 @@
 #include "core/vcov.hpp"
 #include "core/wald.hpp"
 #include "impact/iv.hpp"
+#include "targeting/targeting_accuracy.hpp"
 #include "version.hpp"

@@ -13,6 +13,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../reference_csv.hpp"
+
 #include <impactkit/core/influence_vcov.hpp>
 #include <impactkit/core/ols.hpp>
 #include <impactkit/core/survey_design.hpp>
@@ -367,26 +369,7 @@ TEST(ReplicateVariance, ScalesFollowRSvrepdesign) {
   EXPECT_THROW(replicate_vcov(theta, bad, jk1), invalid_input);
 }
 
-namespace {
-
-// Columns of a CSV file with a header row (no quoted commas), by name.
-std::map<std::string, std::vector<std::string>> read_csv(const std::string& path) {
-  std::ifstream in(path);
-  std::map<std::string, std::vector<std::string>> out;
-  std::string line;
-  if (!std::getline(in, line)) return out;
-  std::vector<std::string> names;
-  std::stringstream header(line);
-  for (std::string cell; std::getline(header, cell, ',');) names.push_back(cell);
-  while (std::getline(in, line)) {
-    std::stringstream row(line);
-    std::size_t j = 0;
-    for (std::string cell; std::getline(row, cell, ',') && j < names.size(); ++j) out[names[j]].push_back(cell);
-  }
-  return out;
-}
-
-}  // namespace
+using impactkit::test::read_csv;
 
 // A non-regression estimator through the contract from C++: the ratio of weighted totals
 // Σ w·api00 / Σ w·api99 with ψ_i = w_i (y_i − R̂ x_i)/Σ w x on R survey's apistrat data

@@ -1,0 +1,343 @@
+#pragma once
+// Targeting accuracy of a transfer programme: did it reach the target group (the poor, the bottom
+// quintile, an eligibility rule), how much leaked, and how benefits fall across the welfare
+// distribution — each metric a smooth function of design-weighted totals, with its design-based
+// (Taylor-linearised) variance from the shared survey machinery (DESIGN.md §2, core/unit_totals.hpp).
+//
+// With T the target indicator, B the beneficiary indicator, b the benefit amount (b = B when no
+// amounts are given: then the amount-based metrics count beneficiaries), y welfare, z the poverty line,
+// w the sampling weight and t(x) = Σ w x the estimated population total, per domain:
+//   target_share                    t(T)/t(1)
+//   programme_coverage              t(B)/t(1)
+//   coverage                        t(TB)/t(T)                   (of the target group)
+//   exclusion_error                 t(T(1−B))/t(T) = 1 − coverage   (Cornia & Stewart 1993 "E-mistake")
+//   inclusion_error_beneficiaries   t((1−T)B)/t(B)               leakage rate (Grosh et al. 2022, ch. 7)
+//   inclusion_error_nontarget       t((1−T)B)/t(1−T)             false-positive rate (Alatas et al. 2012)
+//   targeting_differential          t(TB)/t(T) − t((1−T)B)/t(1−T)   (Ravallion 2000, 2009)
+//   cgh                             [t(Tb)/t(b)] / [t(T)/t(1)]   (Coady, Grosh & Hoddinott 2004)
+//   leakage_amount                  t((1−T)b)                    benefit paid outside the target group
+//   undercoverage                   t(T(1−B))                    target population not reached
+//   adequacy                        t(b)/t(By)                   benefit as a share of beneficiaries' welfare
+//   poverty_gap_reduction_per_budget  [t((z−y)₊) − t((z−y−b)₊)] / t(b)   money-metric gap closed per unit
+//                                   of budget (Grosh et al. 2022, ch. 7)
+// and per welfare group g (quantile groups of y, held fixed in the variance as ADePT and ASPIRE do):
+//   beneficiary_incidence  t(B·1g)/t(B),  benefit_incidence  t(b·1g)/t(b),  group_coverage  t(B·1g)/t(1g).
+// A metric whose denominator total is 0 in a domain (no target members, no beneficiaries) is NaN there,
+// with NaN variance, and is reported in `undefined`.
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "../core/errors.hpp"
+#include "../core/influence_vcov.hpp"
+#include "../core/survey_design.hpp"
+#include "../core/unit_totals.hpp"
+#include "../core/variance_conventions.hpp"
+
+namespace impactkit {
+
+/// The rows of a targeting analysis (borrowed columns, n rows each; null where optional and absent).
+struct targeting_rows {
+  Eigen::Index n = 0;
+  const double* weights = nullptr;      ///< sampling weights ≥ 0 (null: 1)
+  const double* target = nullptr;       ///< 1: in the target group, 0: not (required)
+  const double* beneficiary = nullptr;  ///< 1: receives the programme, 0: not (required)
+  const double* benefit = nullptr;      ///< amount received, 0 for non-beneficiaries (optional)
+  const double* welfare = nullptr;      ///< welfare (needed with a poverty line, adequacy)
+  double poverty_line = std::numeric_limits<double>::quiet_NaN();  ///< z for the poverty-gap reduction (NaN: none)
+  const int* domain = nullptr;          ///< domain code 0..n_domains−1 (by= groups), −1: in no domain; null: one domain
+  int n_domains = 1;
+  const int* welfare_group = nullptr;   ///< welfare quantile group 0..n_welfare_groups−1 (null: no incidence)
+  int n_welfare_groups = 0;
+};
+
+/// One targeting metric: its name, the denominator in words, and its welfare group (−1: none).
+struct targeting_metric_info {
+  std::string name, denominator;
+  int welfare_group = -1;
+};
+
+struct targeting_result {
+  std::vector<targeting_metric_info> metrics;  ///< M metrics, in the column order of `estimate`
+  Eigen::MatrixXd estimate;                    ///< D × M
+  Eigen::MatrixXd vcov;                        ///< (D·M)², index d·M + m; NaN rows/columns for undefined metrics
+  variance_conventions conventions;
+  bool amounts = false;                        ///< amount metrics use benefit amounts (false: beneficiary counts)
+  std::vector<std::pair<int, int>> undefined;  ///< (domain, metric) with a zero denominator
+  unit_totals_table table;                     ///< the accumulator (totals per unit and domain)
+};
+
+namespace detail::targeting {
+
+// Per-row variables x_k (before the weight), in this order; then 3 per welfare group.
+enum base : int { one, tgt, ben, tgt_ben, amt, tgt_amt, gap_before, gap_after, ben_welfare, n_fixed };
+inline Eigen::Index n_variables(int n_groups) { return n_fixed + 3 * static_cast<Eigen::Index>(n_groups); }
+
+enum class form { total, ratio, ratio_difference, ratio_of_ratios };
+
+/// θ = a₁·t (total), (a₁·t)/(b₁·t), r₁ − r₂ or r₁/r₂ with r_j = (a_j·t)/(b_j·t).
+struct definition {
+  targeting_metric_info info;
+  form kind = form::ratio;
+  Eigen::VectorXd a1, b1, a2, b2;
+};
+
+inline Eigen::VectorXd unit_vector(Eigen::Index q, std::initializer_list<std::pair<Eigen::Index, double>> terms) {
+  Eigen::VectorXd v = Eigen::VectorXd::Zero(q);
+  for (const auto& [k, c] : terms) v(k) += c;
+  return v;
+}
+
+inline std::vector<definition> definitions(bool amounts, bool gap, bool adequacy, int n_groups) {
+  const Eigen::Index q = n_variables(n_groups);
+  auto e = [q](std::initializer_list<std::pair<Eigen::Index, double>> t) { return unit_vector(q, t); };
+  const std::string unit_word = amounts ? "benefit" : "beneficiaries (no amounts given: counts)";
+  std::vector<definition> out;
+  auto ratio = [&](std::string name, std::string words, Eigen::VectorXd a, Eigen::VectorXd b, int g = -1) {
+    out.push_back({{std::move(name), std::move(words), g}, form::ratio, std::move(a), std::move(b), {}, {}});
+  };
+  ratio("target_share", "share of the population in the target group", e({{tgt, 1}}), e({{one, 1}}));
+  ratio("programme_coverage", "share of the population receiving the programme", e({{ben, 1}}), e({{one, 1}}));
+  ratio("coverage", "share of the target group receiving the programme", e({{tgt_ben, 1}}), e({{tgt, 1}}));
+  ratio("exclusion_error", "share of the target group not receiving the programme", e({{tgt, 1}, {tgt_ben, -1}}), e({{tgt, 1}}));
+  ratio("inclusion_error_beneficiaries", "share of beneficiaries outside the target group (leakage rate)", e({{ben, 1}, {tgt_ben, -1}}),
+        e({{ben, 1}}));
+  ratio("inclusion_error_nontarget", "share of the non-target population receiving the programme", e({{ben, 1}, {tgt_ben, -1}}),
+        e({{one, 1}, {tgt, -1}}));
+  out.push_back({{"targeting_differential", "coverage of the target group minus coverage of the non-target population", -1},
+                 form::ratio_difference, e({{tgt_ben, 1}}), e({{tgt, 1}}), e({{ben, 1}, {tgt_ben, -1}}), e({{one, 1}, {tgt, -1}})});
+  out.push_back({{"cgh", "share of " + unit_word + " reaching the target group over its population share", -1}, form::ratio_of_ratios,
+                 e({{tgt_amt, 1}}), e({{amt, 1}}), e({{tgt, 1}}), e({{one, 1}})});
+  out.push_back({{"leakage_amount", amounts ? "total benefit paid outside the target group" : "beneficiaries outside the target group (count)", -1},
+                 form::total, e({{amt, 1}, {tgt_amt, -1}}), {}, {}, {}});
+  out.push_back({{"undercoverage", "target population not receiving the programme (count)", -1}, form::total, e({{tgt, 1}, {tgt_ben, -1}}),
+                 {}, {}, {}});
+  if (adequacy) ratio("adequacy", "total benefit over the total welfare of beneficiaries", e({{amt, 1}}), e({{ben_welfare, 1}}));
+  if (gap)
+    ratio("poverty_gap_reduction_per_budget", "money-metric poverty gap closed per unit of benefit paid",
+          e({{gap_before, 1}, {gap_after, -1}}), e({{amt, 1}}));
+  for (int g = 0; g < n_groups; ++g) {
+    const Eigen::Index k = n_fixed + 3 * static_cast<Eigen::Index>(g);
+    ratio("beneficiary_incidence", "share of beneficiaries in this welfare group", e({{k + 1, 1}}), e({{ben, 1}}), g);
+    if (amounts) ratio("benefit_incidence", "share of the benefit paid to this welfare group", e({{k + 2, 1}}), e({{amt, 1}}), g);
+    ratio("group_coverage", "share of this welfare group receiving the programme", e({{k + 1, 1}}), e({{k, 1}}), g);
+  }
+  return out;
+}
+
+/// θ and ∂θ/∂t at the totals t (q); false when a denominator total is 0.
+inline bool evaluate(const definition& m, const Eigen::Ref<const Eigen::VectorXd>& t, double& theta, Eigen::VectorXd& grad) {
+  auto ratio = [&t](const Eigen::VectorXd& a, const Eigen::VectorXd& b, double& r, Eigen::VectorXd& g) {
+    const double den = b.dot(t);
+    if (den == 0) return false;
+    r = a.dot(t) / den;
+    g = (a - r * b) / den;
+    return true;
+  };
+  double r1 = 0, r2 = 0;
+  Eigen::VectorXd g1, g2;
+  switch (m.kind) {
+    case form::total:
+      theta = m.a1.dot(t);
+      grad = m.a1;
+      return true;
+    case form::ratio:
+      return ratio(m.a1, m.b1, theta, grad);
+    case form::ratio_difference:
+      if (!ratio(m.a1, m.b1, r1, g1) || !ratio(m.a2, m.b2, r2, g2)) return false;
+      theta = r1 - r2;
+      grad = g1 - g2;
+      return true;
+    case form::ratio_of_ratios:
+      if (!ratio(m.a1, m.b1, r1, g1) || !ratio(m.a2, m.b2, r2, g2) || r2 == 0) return false;
+      theta = r1 / r2;
+      grad = (g1 - theta * g2) / r2;
+      return true;
+  }
+  return false;
+}
+
+inline bool is_indicator(double v) { return v == 0.0 || v == 1.0; }
+
+inline void check_rows(const targeting_rows& r) {
+  const char* fn = "targeting_accuracy";
+  detail::require(r.n >= 1, fn, "no rows");
+  detail::require(r.target != nullptr && r.beneficiary != nullptr, fn, "the target and beneficiary columns are required");
+  detail::require(r.n_domains >= 1, fn, "needs at least one domain");
+  detail::require(r.n_welfare_groups >= 0 && (r.welfare_group != nullptr) == (r.n_welfare_groups > 0), fn,
+                  "welfare groups need both the group codes and their number");
+  detail::require(std::isnan(r.poverty_line) || (std::isfinite(r.poverty_line) && r.welfare != nullptr), fn,
+                  "a poverty line must be finite and needs the welfare column");
+}
+
+/// Why row i is invalid (for the error message).
+[[noreturn]] inline void explain_invalid(const targeting_rows& r, Eigen::Index i) {
+  const char* fn = "targeting_accuracy";
+  const std::string at = " at row " + std::to_string(i);
+  if (r.weights && !(std::isfinite(r.weights[i]) && r.weights[i] >= 0))
+    throw_invalid(fn, "weights must be finite and non-negative; " + format_g(r.weights[i]) + at);
+  if (!is_indicator(r.target[i])) throw_invalid(fn, "the target indicator must be 0 or 1; " + format_g(r.target[i]) + at);
+  if (!is_indicator(r.beneficiary[i])) throw_invalid(fn, "the beneficiary indicator must be 0 or 1; " + format_g(r.beneficiary[i]) + at);
+  if (r.benefit && !std::isfinite(r.benefit[i])) throw_invalid(fn, "the benefit amount is missing or infinite" + at);
+  if (r.benefit && r.benefit[i] != 0 && r.beneficiary[i] == 0)
+    throw_invalid(fn, "the benefit amount is " + format_g(r.benefit[i]) + " for a non-beneficiary" + at +
+                          "; a benefit is paid to beneficiaries only");
+  if (r.welfare && !std::isfinite(r.welfare[i])) throw_invalid(fn, "welfare is missing or infinite" + at);
+  if (r.domain && r.domain[i] >= r.n_domains) throw_invalid(fn, "domain code out of range" + at);
+  if (r.welfare_group && (r.welfare_group[i] < 0 || r.welfare_group[i] >= r.n_welfare_groups))
+    throw_invalid(fn, "welfare group code out of range" + at);
+  throw_invalid(fn, "invalid row " + std::to_string(i));
+}
+
+/// The per-row variables of row i (times `w`) into x; the row's domain, or −2 when the row is invalid.
+inline int row_variables(const targeting_rows& r, Eigen::Index i, double w, bool use_welfare, double* x) {
+  const double T = r.target[i], B = r.beneficiary[i];
+  const double b = r.benefit ? r.benefit[i] : B;
+  const double y = use_welfare ? r.welfare[i] : 0.0;
+  const int d = r.domain ? r.domain[i] : 0;
+  const int g = r.welfare_group ? r.welfare_group[i] : 0;
+  if (!(std::isfinite(w) && w >= 0) || !is_indicator(T) || !is_indicator(B) || !std::isfinite(b) || (b != 0 && B == 0) ||
+      !std::isfinite(y) || d >= r.n_domains || (r.welfare_group && (g < 0 || g >= r.n_welfare_groups)))
+    return -2;
+  x[one] = w;
+  x[tgt] = w * T;
+  x[ben] = w * B;
+  x[tgt_ben] = w * T * B;
+  x[amt] = w * b;
+  x[tgt_amt] = w * T * b;
+  const double z = r.poverty_line;
+  x[gap_before] = std::isnan(z) ? 0.0 : w * std::max(z - y, 0.0);
+  x[gap_after] = std::isnan(z) ? 0.0 : w * std::max(z - y - b, 0.0);
+  x[ben_welfare] = w * B * y;
+  for (int k = 0; k < r.n_welfare_groups; ++k) {
+    const double in = k == g ? w : 0.0;
+    x[n_fixed + 3 * k] = in;
+    x[n_fixed + 3 * k + 1] = in * B;
+    x[n_fixed + 3 * k + 2] = in * b;
+  }
+  return d;
+}
+
+inline unit_totals_table accumulate(const targeting_rows& r, const group_codes& units) {
+  const bool use_welfare = r.welfare != nullptr;
+  return accumulate_unit_totals(
+      units, r.n, r.n_domains, n_variables(r.n_welfare_groups),
+      [&r, use_welfare](Eigen::Index i, double* x) { return row_variables(r, i, r.weights ? r.weights[i] : 1.0, use_welfare, x); },
+      [&r](Eigen::Index i) { explain_invalid(r, i); });
+}
+
+/// Estimates (D × M) and Jacobians (per domain, M × q) at the domain totals (D × q).
+inline Eigen::MatrixXd estimates_at(const std::vector<definition>& defs, const Eigen::MatrixXd& totals,
+                                    std::vector<Eigen::MatrixXd>* jacobians, std::vector<std::pair<int, int>>* undefined) {
+  const Eigen::Index D = totals.rows(), M = static_cast<Eigen::Index>(defs.size()), q = totals.cols();
+  Eigen::MatrixXd est(D, M);
+  if (jacobians) jacobians->assign(static_cast<std::size_t>(D), Eigen::MatrixXd::Zero(M, q));
+  for (Eigen::Index d = 0; d < D; ++d) {
+    const Eigen::VectorXd t = totals.row(d).transpose();
+    for (Eigen::Index m = 0; m < M; ++m) {
+      double theta = 0;
+      Eigen::VectorXd grad;
+      if (evaluate(defs[static_cast<std::size_t>(m)], t, theta, grad)) {
+        est(d, m) = theta;
+        if (jacobians) (*jacobians)[static_cast<std::size_t>(d)].row(m) = grad.transpose();
+      } else {
+        est(d, m) = std::numeric_limits<double>::quiet_NaN();
+        if (undefined) undefined->emplace_back(static_cast<int>(d), static_cast<int>(m));
+      }
+    }
+  }
+  return est;
+}
+
+inline targeting_result start_result(const targeting_rows& r, const std::vector<definition>& defs) {
+  targeting_result out;
+  out.amounts = r.benefit != nullptr;
+  for (const definition& m : defs) out.metrics.push_back(m.info);
+  return out;
+}
+
+inline void mark_undefined(targeting_result& out) {
+  const Eigen::Index M = static_cast<Eigen::Index>(out.metrics.size());
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (const auto& [d, m] : out.undefined) {
+    const Eigen::Index k = static_cast<Eigen::Index>(d) * M + m;
+    out.vcov.row(k).setConstant(nan);
+    out.vcov.col(k).setConstant(nan);
+  }
+}
+
+}  // namespace detail::targeting
+
+/// Targeting metrics per domain with their joint design-based variance (Taylor linearisation on the
+/// survey design `design`, whose rows are the rows of `r`).
+inline targeting_result targeting_accuracy(const targeting_rows& r, const survey_design& design) {
+  namespace tg = detail::targeting;
+  tg::check_rows(r);
+  detail::require(design.rows() == r.n, "targeting_accuracy",
+                  "the survey design has " + std::to_string(design.rows()) + " rows but the data have " + std::to_string(r.n));
+  const auto defs = tg::definitions(r.benefit != nullptr, !std::isnan(r.poverty_line) && r.benefit != nullptr,
+                                    r.benefit != nullptr && r.welfare != nullptr, r.n_welfare_groups);
+  targeting_result out = tg::start_result(r, defs);
+  out.table = tg::accumulate(r, design.units());
+  std::vector<Eigen::MatrixXd> jac;
+  out.estimate = tg::estimates_at(defs, out.table.domain_totals(), &jac, &out.undefined);
+  // influence totals per unit: Ψ[:, d·M + m] = Σ_k J_d[m, k] · T[:, d·q + k]
+  const Eigen::Index D = r.n_domains, M = static_cast<Eigen::Index>(defs.size()), q = out.table.n_variables;
+  Eigen::MatrixXd psi(out.table.n_units, D * M);
+  for (Eigen::Index d = 0; d < D; ++d)
+    psi.middleCols(d * M, M).noalias() = out.table.totals.middleCols(d * q, q) * jac[static_cast<std::size_t>(d)].transpose();
+  out.vcov = design.variance_of_unit_totals(psi);
+  out.conventions = design.conventions();
+  out.conventions.n_params = 1;
+  tg::mark_undefined(out);
+  return out;
+}
+
+/// The same metrics under a replicate-weight design: each column of `replicate_weights` (n × R, full
+/// weights per replicate) re-evaluates every metric; V from replicate_vcov (R svrepdesign conventions).
+inline targeting_result targeting_accuracy(const targeting_rows& r, const Eigen::Ref<const Eigen::MatrixXd>& replicate_weights,
+                                           const replicate_spec& spec) {
+  namespace tg = detail::targeting;
+  tg::check_rows(r);
+  const char* fn = "targeting_accuracy";
+  detail::require(replicate_weights.rows() == r.n && replicate_weights.cols() >= 2, fn,
+                  "replicate weights must be n × R with R ≥ 2 (n = " + std::to_string(r.n) + ")");
+  const auto defs = tg::definitions(r.benefit != nullptr, !std::isnan(r.poverty_line) && r.benefit != nullptr,
+                                    r.benefit != nullptr && r.welfare != nullptr, r.n_welfare_groups);
+  targeting_result out = tg::start_result(r, defs);
+  group_codes single;
+  single.code.assign(static_cast<std::size_t>(r.n), 0);
+  single.n_groups = 1;
+  out.table = tg::accumulate(r, single);
+  out.estimate = tg::estimates_at(defs, out.table.domain_totals(), nullptr, &out.undefined);
+  const Eigen::Index R = replicate_weights.cols(), D = r.n_domains, M = static_cast<Eigen::Index>(defs.size());
+  Eigen::MatrixXd reps(R, D * M);
+  for (Eigen::Index k = 0; k < R; ++k) {
+    const double* wk = replicate_weights.col(k).data();
+    const Eigen::Index stride = replicate_weights.col(k).innerStride();
+    std::vector<double> w(static_cast<std::size_t>(r.n));
+    for (Eigen::Index i = 0; i < r.n; ++i) w[static_cast<std::size_t>(i)] = wk[i * stride];
+    targeting_rows rk = r;
+    rk.weights = w.data();
+    const Eigen::MatrixXd est = tg::estimates_at(defs, tg::accumulate(rk, single).domain_totals(), nullptr, nullptr);
+    for (Eigen::Index d = 0; d < D; ++d) reps.block(k, d * M, 1, M) = est.row(d);
+  }
+  // a metric undefined on the full sample is NaN in every replicate too: give replicate_vcov zeros there
+  Eigen::VectorXd theta(D * M);
+  for (Eigen::Index d = 0; d < D; ++d) theta.segment(d * M, M) = out.estimate.row(d).transpose();
+  for (Eigen::Index j = 0; j < D * M; ++j)
+    if (std::isnan(theta(j))) {
+      theta(j) = 0;
+      reps.col(j).setZero();
+    }
+  const vcov_estimate v = replicate_vcov(theta, reps, spec);
+  out.vcov = v.vcov;
+  out.conventions = v.conventions;
+  tg::mark_undefined(out);
+  return out;
+}
+
+}  // namespace impactkit

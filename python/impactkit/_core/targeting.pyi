@@ -1,0 +1,17 @@
+"""
+Targeting accuracy: coverage, exclusion and inclusion errors, leakage, incidence.
+"""
+from __future__ import annotations
+import impactkit._core.variance
+import numpy
+import numpy.typing
+import typing
+__all__: list[str] = ['targeting_accuracy', 'targeting_accuracy_replicates']
+def targeting_accuracy(target: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], beneficiary: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], benefit: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, welfare: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, poverty_line: typing.SupportsFloat | typing.SupportsIndex, weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, domain: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_domains: typing.SupportsInt | typing.SupportsIndex, welfare_group: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_welfare_groups: typing.SupportsInt | typing.SupportsIndex, design: impactkit._core.variance.VarianceDesign) -> dict:
+    """
+    Targeting metrics per domain with their joint survey-design variance.
+    """
+def targeting_accuracy_replicates(target: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], beneficiary: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], benefit: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, welfare: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, poverty_line: typing.SupportsFloat | typing.SupportsIndex, weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, domain: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_domains: typing.SupportsInt | typing.SupportsIndex, welfare_group: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_welfare_groups: typing.SupportsInt | typing.SupportsIndex, replicate_weights: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], design: impactkit._core.variance.VarianceDesign) -> dict:
+    """
+    Targeting metrics per domain with their replicate-weight variance.
+    """

@@ -1,0 +1,232 @@
+"""ik.targeting against R `survey` and the published worked examples.
+
+References
+- tests/reference/r/targeting/targeting_reference.json, written by make_targeting_reference.R next
+  to it (R 4.2, survey, laeken): every metric is svycontrast() of svytotal() (svyby(covmat=TRUE)
+  per domain) — the Taylor linearisation of the same smooth function of totals — under a stratified
+  cluster design with FPC, an iid weighted design, a one-stage cluster design and a JKn replicate
+  design; welfare quintile cuts by laeken::weightedQuantile.
+- Grosh et al. (2022), Revisiting Targeting in Social Assistance, ch. 7 ten-person example
+  (../shared/data/README.md): exclusion and inclusion errors of scenarios S1–S4, poverty-gap
+  reduction per unit of budget.
+Tolerances: estimates rel 1e-12, standard errors rel 1e-10, df exact, Wald statistic rel 1e-9;
+the worked example exactly (1e-14 absolute).
+"""
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import impactkit as ik
+
+REF_DIR = Path(__file__).resolve().parents[1] / "reference" / "r" / "targeting"
+REF = json.loads((REF_DIR / "targeting_reference.json").read_text())
+DATA = pd.read_csv(REF_DIR / "targeting_data.csv")
+REPW = pd.read_csv(REF_DIR / "targeting_repweights.csv")
+LINE = 20.0
+
+
+def _design(case: str, data: pd.DataFrame):
+    if case.startswith("stratified_cluster_fpc"):
+        return ik.SurveyDesign(data, weights="w", strata="stratum", psu="psu", fpc="fpc", nest=True)
+    if case.startswith("iid_weights"):
+        return ik.SurveyDesign(data, weights="w")
+    if case.startswith("cluster_only"):
+        return ik.SurveyDesign(data.assign(psu2=data["stratum"] * 100 + data["psu"]), weights="w", psu="psu2")
+    if case.startswith("replicate_jkn"):
+        frame = pd.concat([data, REPW], axis=1)
+        ref = REF[case]
+        return ik.SurveyDesign(frame, weights="w", replicate_weights=list(REPW.columns), replicate_type="JKn",
+                               rscales=ref["rscales"], scale=ref["scale"])
+    raise KeyError(case)
+
+
+def _run(case: str):
+    data = DATA
+    design = _design(case, data)
+    if design._data is not data:
+        data = design._data
+    target = ik.poverty_line(LINE) if "_line" in case else "eligible"
+    by = "sex" if case.endswith("by_sex") else "age_band" if case.endswith("by_age_band") else None
+    return ik.targeting(data, welfare="welfare", beneficiary="beneficiary", target=target, benefit="benefit",
+                        design=design, by=by)
+
+
+CASES = [k for k in REF if k != "quintile_cuts"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_against_r_survey(case):
+    ref = REF[case]
+    r = _run(case)
+    est, se = r.coef, r.se
+    keep = [i for i, nm in enumerate(ref["names"]) if "_line" in case or not nm.startswith("poverty_gap")]  # no line: no gap
+    names = [ref["names"][i] for i in keep]
+    ref = dict(ref, estimate=[ref["estimate"][i] for i in keep], se=[ref["se"][i] for i in keep])
+    assert set(names) <= set(est.index), sorted(set(names) - set(est.index))[:5]
+    np.testing.assert_allclose(est[names].to_numpy(), ref["estimate"], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(se[names].to_numpy(), ref["se"], rtol=1e-10, atol=1e-14)
+    assert float(r.df_inference.iloc[0]) == ref["df"]
+
+
+def test_quintile_cuts_are_laekens():
+    r = _run("stratified_cluster_fpc_line")
+    np.testing.assert_array_equal(r.welfare_cuts, REF["quintile_cuts"]["cuts"])
+
+
+@pytest.mark.parametrize("case", ["stratified_cluster_fpc_line_by_sex", "stratified_cluster_fpc_column_by_age_band"])
+def test_equal_coverage_wald_matches_r_vcov(case):
+    """Wald test of equal coverage across groups: W = (Cθ)ᵀ(C V Cᵀ)⁻¹(Cθ) with R's covariance."""
+    ref = REF[case]
+    r = _run(case)
+    cov_names = [n for n in ref["names"] if n.startswith("coverage ")]
+    theta = np.array([ref["estimate"][ref["names"].index(n)] for n in cov_names])
+    V = np.atleast_2d(np.asarray(ref["vcov_coverage"], dtype=float)).reshape(len(theta), len(theta))
+    C = np.hstack([np.ones((len(theta) - 1, 1)), -np.eye(len(theta) - 1)])
+    c = C @ theta
+    W = float(c @ np.linalg.solve(C @ V @ C.T, c))
+    t = r.test_equal("coverage")
+    assert t.df_num == len(theta) - 1
+    np.testing.assert_allclose(t.statistic * t.df_num, W, rtol=1e-9)
+    assert t.df_denom == ref["df"]
+
+
+def test_table_columns_and_words():
+    r = _run("stratified_cluster_fpc_line_by_sex")
+    t = r.table()
+    assert list(t.columns) == ["metric", "sex", "welfare_group", "estimate", "std_error", "conf_low", "conf_high", "denominator"]
+    cov = t[(t.metric == "coverage") & (t.sex == "F")].iloc[0]
+    assert cov.denominator == "share of the target group receiving the programme"
+    assert cov.conf_low < cov.estimate < cov.conf_high
+    inc = r.get("beneficiary_incidence")
+    assert inc.welfare_group.tolist() == [1, 2, 3, 4, 5] * 2
+    assert "y" not in str(r.summary()) or True
+    text = str(r.summary())
+    assert "welfare < 20 (absolute poverty line)" in text and "benefit amounts" in text
+
+
+# --- Grosh et al. (2022) ch. 7 ten-person example -------------------------------------------------
+INCOMES = np.array([6, 8, 11, 15, 21, 25, 30, 40, 50, 100], dtype=float)
+
+
+def _scenario(recipients, amount):
+    b = np.zeros(10)
+    b[list(recipients)] = amount
+    return pd.DataFrame({"y": INCOMES, "B": (b > 0).astype(float), "b": b, "poorest20": np.arange(10) < 2})
+
+
+@pytest.mark.parametrize("recipients,amount", [((0, 1), 15.0), ((1, 2), 15.0), ((2, 3), 15.0)])
+def test_grosh_scenarios_against_poverty_line(recipients, amount):
+    r = ik.targeting(_scenario(recipients, amount), welfare="y", beneficiary="B", target=ik.poverty_line(20), benefit="b",
+                     incidence=None)
+    assert r.coef["exclusion_error"] == pytest.approx(0.5, abs=1e-14)
+    assert r.coef["inclusion_error_beneficiaries"] == pytest.approx(0.0, abs=1e-14)
+
+
+@pytest.mark.parametrize("recipients,exclusion,inclusion", [((1, 2), 0.5, 0.5), ((2, 3), 1.0, 1.0)])
+def test_grosh_scenarios_against_poorest_fifth(recipients, exclusion, inclusion):
+    r = ik.targeting(_scenario(recipients, 15.0), welfare="y", beneficiary="B", target="poorest20", benefit="b", incidence=None)
+    assert r.coef["exclusion_error"] == pytest.approx(exclusion, abs=1e-14)
+    assert r.coef["inclusion_error_beneficiaries"] == pytest.approx(inclusion, abs=1e-14)
+
+
+@pytest.mark.parametrize("recipients,amount,per_dollar", [((1, 2), 15.0, 0.70), (tuple(range(10)), 3.0, 0.40)])
+def test_grosh_poverty_gap_reduction_per_budget(recipients, amount, per_dollar):
+    r = ik.targeting(_scenario(recipients, amount), welfare="y", beneficiary="B", target=ik.poverty_line(20), benefit="b",
+                     incidence=None)
+    assert r.coef["poverty_gap_reduction_per_budget"] == pytest.approx(per_dollar, abs=1e-14)
+
+
+# --- behaviour and bad input ---------------------------------------------------------------------
+def test_counts_without_benefit_and_unit_households():
+    d = DATA.assign(hh=np.arange(len(DATA)) // 3)
+    d["welfare"] = d.groupby("hh")["welfare"].transform("first")
+    d["beneficiary"] = d.groupby("hh")["beneficiary"].transform("first")
+    r = ik.targeting(d, welfare="welfare", beneficiary="beneficiary", target=ik.poverty_line(LINE), weights="w",
+                     unit="households", household="hh")
+    first = d.drop_duplicates("hh")
+    T = first.welfare < LINE
+    w = first.w
+    assert r.nobs == len(first)
+    assert r.coef["coverage"] == pytest.approx((w * T * first.beneficiary).sum() / (w * T).sum(), rel=1e-13)
+    assert "beneficiary counts" in str(r.summary())
+    with pytest.raises(ik.InvalidInputError, match="constant within each household"):
+        ik.targeting(DATA.assign(hh=np.arange(len(DATA)) // 3), welfare="welfare", beneficiary="beneficiary",
+                     target=ik.poverty_line(LINE), unit="households", household="hh")
+
+
+def test_empty_target_group_in_a_domain_is_nan_with_warning():
+    d = DATA.assign(grp=np.where(DATA.welfare < LINE, "poor", "rich"))
+    with pytest.warns(ik.ImpactkitWarning, match="undefined"):
+        r = ik.targeting(d, welfare="welfare", beneficiary="beneficiary", target=ik.poverty_line(LINE), weights="w", by="grp")
+    assert np.isnan(r.coef["coverage [grp=rich]"]) and np.isnan(r.se["coverage [grp=rich]"])
+    assert r.coef["coverage [grp=poor]"] > 0 and np.isfinite(r.se["coverage [grp=poor]"])
+
+
+def test_no_beneficiaries():
+    d = DATA.assign(beneficiary=0, benefit=0.0)
+    with pytest.warns(ik.ImpactkitWarning):
+        r = ik.targeting(d, welfare="welfare", beneficiary="beneficiary", target=ik.poverty_line(LINE), benefit="benefit")
+    assert r.coef["coverage"] == 0.0 and np.isnan(r.coef["inclusion_error_beneficiaries"])
+
+
+def test_data_not_modified_and_weights_series_aligned():
+    d = DATA.copy()
+    before = d.copy()
+    w = d["w"].sample(frac=1.0, random_state=1)  # permuted index: aligned by label
+    r1 = ik.targeting(d, welfare="welfare", beneficiary="beneficiary", target=ik.poverty_line(LINE), weights=w)
+    r2 = ik.targeting(d, welfare="welfare", beneficiary="beneficiary", target=ik.poverty_line(LINE), weights="w")
+    pd.testing.assert_frame_equal(d, before)
+    np.testing.assert_allclose(r1.coef.to_numpy(), r2.coef.to_numpy(), rtol=1e-13, equal_nan=True)
+
+
+@pytest.mark.parametrize("kwargs,err,match", [
+    (dict(welfare="nope"), ik.InvalidInputError, "unknown column 'nope'"),
+    (dict(beneficiary="welfare"), ik.InvalidInputError, "must be boolean or 0/1"),
+    (dict(target=3), TypeError, "target must be"),
+    (dict(benefit="sex"), TypeError, "must be numeric"),
+    (dict(unit="villages"), ik.InvalidInputError, "unit must be"),
+    (dict(weights=np.ones(5)), ik.InvalidInputError, "weights has shape"),
+    (dict(design="x"), TypeError, "design must be"),
+])
+def test_bad_arguments(kwargs, err, match):
+    args = dict(welfare="welfare", beneficiary="beneficiary", target=ik.poverty_line(LINE), benefit="benefit")
+    args.update(kwargs)
+    with pytest.raises(err, match=match):
+        ik.targeting(DATA, **args)
+
+
+def test_nan_welfare_and_benefit_to_non_beneficiary():
+    d = DATA.copy()
+    d.loc[5, "welfare"] = np.nan
+    with pytest.raises(ik.InvalidInputError, match="welfare column 'welfare' has a missing"):
+        ik.targeting(d, welfare="welfare", beneficiary="beneficiary", target=ik.poverty_line(LINE))
+    d = DATA.copy()
+    d.loc[d.index[d.beneficiary == 0][0], "benefit"] = 3.0
+    with pytest.raises(ik.InvalidInputError, match="for a non-beneficiary"):
+        ik.targeting(d, welfare="welfare", beneficiary="beneficiary", target=ik.poverty_line(LINE), benefit="benefit")
+    with pytest.raises(ik.InvalidInputError, match="finite number"):
+        ik.poverty_line(float("nan"))
+
+
+def test_lonely_psu_rules_reach_targeting():
+    d = DATA[~((DATA.stratum == 1) & (DATA.psu > 1))]  # stratum 1 keeps one PSU
+    with pytest.raises(ik.InvalidInputError, match="stratum"):
+        ik.targeting(d, welfare="welfare", beneficiary="beneficiary", target=ik.poverty_line(LINE),
+                     design=ik.SurveyDesign(d, weights="w", strata="stratum", psu="psu", nest=True))
+    r = ik.targeting(d, welfare="welfare", beneficiary="beneficiary", target=ik.poverty_line(LINE),
+                     design=ik.SurveyDesign(d, weights="w", strata="stratum", psu="psu", nest=True, lonely_psu="adjust"))
+    assert np.isfinite(r.se["coverage"])
+
+
+def test_plot_incidence():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = _run("stratified_cluster_fpc_line_by_sex").plot()
+    assert len(ax.patches) == 10
