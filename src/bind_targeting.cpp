@@ -35,6 +35,32 @@ const int* codes(const std::optional<i32>& a, Eigen::Index n, const char* name) 
   return a->data();
 }
 
+targeting_rows make_rows(const std::string& rule, const std::optional<f64>& target, double poverty_line, double line_quantile,
+                         double line_share, bool strict, const f64& beneficiary, const std::optional<f64>& benefit,
+                         const std::optional<f64>& welfare, const std::optional<f64>& weights, const std::optional<i32>& domain,
+                         int n_domains, const std::optional<i32>& welfare_group, int n_welfare_groups) {
+  targeting_rows r;
+  r.n = beneficiary.size();
+  if (rule == "column") r.rule = target_rule::column;
+  else if (rule == "fixed_line") r.rule = target_rule::fixed_line;
+  else if (rule == "quantile_line") r.rule = target_rule::quantile_line;
+  else detail::throw_invalid("targeting_accuracy", "rule must be 'column', 'fixed_line' or 'quantile_line'");
+  r.target = column(target, r.n, "target");
+  r.poverty_line = poverty_line;
+  r.line_quantile = line_quantile;
+  r.line_share = line_share;
+  r.strict = strict;
+  r.beneficiary = column(beneficiary, r.n, "beneficiary");
+  r.benefit = column(benefit, r.n, "benefit");
+  r.welfare = column(welfare, r.n, "welfare");
+  r.weights = column(weights, r.n, "weights");
+  r.domain = codes(domain, r.n, "domain");
+  r.n_domains = n_domains;
+  r.welfare_group = codes(welfare_group, r.n, "welfare_group");
+  r.n_welfare_groups = n_welfare_groups;
+  return r;
+}
+
 py::dict result_dict(const targeting_result& r) {
   py::list names, words, groups;
   for (const auto& m : r.metrics) {
@@ -52,6 +78,8 @@ py::dict result_dict(const targeting_result& r) {
   out["amounts"] = r.amounts;
   out["undefined"] = r.undefined;
   out["unit_totals"] = r.table.totals;
+  out["line"] = r.line;
+  out["bandwidth"] = r.bandwidth;
   return out;
 }
 
@@ -61,20 +89,11 @@ void bind_targeting(py::module_& parent) {
   py::module_ m = parent.def_submodule("targeting", "Targeting accuracy: coverage, exclusion and inclusion errors, leakage, incidence.");
   m.def(
       "targeting_accuracy",
-      [](f64 target, f64 beneficiary, std::optional<f64> benefit, std::optional<f64> welfare, double poverty_line, std::optional<f64> weights,
+      [](const std::string& rule, std::optional<f64> target, double poverty_line, double line_quantile, double line_share, bool strict,
+         f64 beneficiary, std::optional<f64> benefit, std::optional<f64> welfare, std::optional<f64> weights,
          std::optional<i32> domain, int n_domains, std::optional<i32> welfare_group, int n_welfare_groups, const variance_design& design) {
-        targeting_rows r;
-        r.n = target.size();
-        r.target = column(target, r.n, "target");
-        r.beneficiary = column(beneficiary, r.n, "beneficiary");
-        r.benefit = column(benefit, r.n, "benefit");
-        r.welfare = column(welfare, r.n, "welfare");
-        r.poverty_line = poverty_line;
-        r.weights = column(weights, r.n, "weights");
-        r.domain = codes(domain, r.n, "domain");
-        r.n_domains = n_domains;
-        r.welfare_group = codes(welfare_group, r.n, "welfare_group");
-        r.n_welfare_groups = n_welfare_groups;
+        const targeting_rows r = make_rows(rule, target, poverty_line, line_quantile, line_share, strict, beneficiary, benefit, welfare,
+                                           weights, domain, n_domains, welfare_group, n_welfare_groups);
         targeting_result res;
         {
           py::gil_scoped_release release;
@@ -87,27 +106,19 @@ void bind_targeting(py::module_& parent) {
         }
         return result_dict(res);
       },
-      py::arg("target"), py::arg("beneficiary"), py::arg("benefit"), py::arg("welfare"), py::arg("poverty_line"), py::arg("weights"),
+      py::arg("rule"), py::arg("target"), py::arg("poverty_line"), py::arg("line_quantile"), py::arg("line_share"), py::arg("strict"),
+      py::arg("beneficiary"), py::arg("benefit"), py::arg("welfare"), py::arg("weights"),
       py::arg("domain"), py::arg("n_domains"), py::arg("welfare_group"), py::arg("n_welfare_groups"), py::arg("design"),
       "Targeting metrics per domain with their joint survey-design variance.");
   m.def(
       "targeting_accuracy_replicates",
-      [](f64 target, f64 beneficiary, std::optional<f64> benefit, std::optional<f64> welfare, double poverty_line, std::optional<f64> weights,
+      [](const std::string& rule, std::optional<f64> target, double poverty_line, double line_quantile, double line_share, bool strict,
+         f64 beneficiary, std::optional<f64> benefit, std::optional<f64> welfare, std::optional<f64> weights,
          std::optional<i32> domain, int n_domains, std::optional<i32> welfare_group, int n_welfare_groups,
          const Eigen::Ref<const Eigen::MatrixXd>& replicate_weights, const variance_design& design) {
         detail::require(design.kind == variance_kind::replicate, "targeting_accuracy_replicates", "the variance design must be a replicate design");
-        targeting_rows r;
-        r.n = target.size();
-        r.target = column(target, r.n, "target");
-        r.beneficiary = column(beneficiary, r.n, "beneficiary");
-        r.benefit = column(benefit, r.n, "benefit");
-        r.welfare = column(welfare, r.n, "welfare");
-        r.poverty_line = poverty_line;
-        r.weights = column(weights, r.n, "weights");
-        r.domain = codes(domain, r.n, "domain");
-        r.n_domains = n_domains;
-        r.welfare_group = codes(welfare_group, r.n, "welfare_group");
-        r.n_welfare_groups = n_welfare_groups;
+        const targeting_rows r = make_rows(rule, target, poverty_line, line_quantile, line_share, strict, beneficiary, benefit, welfare,
+                                           weights, domain, n_domains, welfare_group, n_welfare_groups);
         targeting_result res;
         {
           py::gil_scoped_release release;
@@ -115,7 +126,8 @@ void bind_targeting(py::module_& parent) {
         }
         return result_dict(res);
       },
-      py::arg("target"), py::arg("beneficiary"), py::arg("benefit"), py::arg("welfare"), py::arg("poverty_line"), py::arg("weights"),
+      py::arg("rule"), py::arg("target"), py::arg("poverty_line"), py::arg("line_quantile"), py::arg("line_share"), py::arg("strict"),
+      py::arg("beneficiary"), py::arg("benefit"), py::arg("welfare"), py::arg("weights"),
       py::arg("domain"), py::arg("n_domains"), py::arg("welfare_group"), py::arg("n_welfare_groups"), py::arg("replicate_weights"),
       py::arg("design"), "Targeting metrics per domain with their replicate-weight variance.");
 }

@@ -24,7 +24,7 @@ from .survey import SurveyDesign, _as_list, _column, _factorize_sorted
 _t = _core.targeting
 _v = _core.variance
 
-__all__ = ["targeting", "poverty_line", "quantile_groups", "TargetingResult"]
+__all__ = ["targeting", "poverty_line", "relative_line", "bottom", "quantile_groups", "TargetingResult"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,45 @@ class poverty_line:
 
     def describe(self) -> str:
         return f"welfare {'<' if self.strict else '≤'} {self.value:g} (absolute poverty line)"
+
+
+def _share(value, name: str, who: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) or not 0 < value < 1:
+        raise InvalidInputError(f"{who}: {name} must be a number in (0, 1), got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class relative_line:
+    """A relative poverty line, ``share`` × the weighted median of welfare over the analysis rows
+    (Eurostat's at-risk-of-poverty threshold with 0.6); the target group is welfare below it
+    (``strict=True``, as Eurostat) or at or below it. The line is estimated, and its estimation enters
+    every standard error by linearisation (Osier 2009); the result reports it as the metric ``line``."""
+
+    share: float = 0.6
+    strict: bool = True
+
+    def __post_init__(self):
+        if isinstance(self.share, (bool, np.bool_)) or not isinstance(self.share, (int, float, np.integer, np.floating)) \
+                or not (np.isfinite(self.share) and self.share > 0):
+            raise InvalidInputError(f"relative_line: share must be a positive number, got {self.share!r}")
+
+    def describe(self) -> str:
+        return f"welfare {'<' if self.strict else '≤'} {self.share:g} × weighted median (estimated relative line)"
+
+
+@dataclass(frozen=True)
+class bottom:
+    """The poorest ``share`` of the population: welfare at or below the weighted ``share``-quantile
+    (laeken rule); the quantile is estimated and enters the standard errors by linearisation."""
+
+    share: float = 0.2
+
+    def __post_init__(self):
+        _share(self.share, "share", "bottom")
+
+    def describe(self) -> str:
+        return f"welfare ≤ weighted {self.share:g}-quantile (bottom {100 * self.share:g}%, estimated)"
 
 
 @dataclass(frozen=True)
@@ -65,7 +104,8 @@ def _weighted_quantile(y: np.ndarray, w: np.ndarray, probs: Sequence[float]) -> 
     y, w = y[keep], w[keep]
     order = np.argsort(y, kind="stable")
     ys, ws = y[order], w[order]
-    share = np.cumsum(ws) / ws.sum()
+    cum = np.cumsum(ws.astype(np.longdouble))  # R sums in long double
+    share = (cum / cum[-1]).astype(np.float64)
     out = []
     for p in probs:
         j = int(np.searchsorted(share, p, side="left"))
@@ -154,7 +194,9 @@ def targeting(data: pd.DataFrame, *, welfare: str, beneficiary: str, target, ben
     welfare : column ranking welfare (per-capita consumption or income), used for the poverty line,
         the welfare groups of the incidence tables, adequacy and the poverty-gap reduction.
     beneficiary : boolean (or 0/1) column: receives the programme.
-    target : the target group: a boolean (or 0/1) column name, or ``ik.poverty_line(z)``.
+    target : the target group: a boolean (or 0/1) column name, ``ik.poverty_line(z)`` (fixed line),
+        ``ik.relative_line(0.6)`` (share of the weighted median) or ``ik.bottom(0.2)`` (poorest share);
+        estimated lines enter the standard errors by linearisation.
     benefit : column of benefit amounts (0 for non-beneficiaries). Without it CGH, leakage and
         incidence count beneficiaries instead of amounts (the result says which).
     design : ``ik.SurveyDesign`` over the rows of ``data`` (strata, PSUs, FPC, lonely-PSU rule, or
@@ -198,15 +240,19 @@ def targeting(data: pd.DataFrame, *, welfare: str, beneficiary: str, target, ben
     y = _numeric(data, welfare, "welfare")
     B = _indicator(data, beneficiary, "beneficiary")
     amounts = None if benefit is None else _numeric(data, benefit, "benefit")
+    T, line, p, s, strict = None, float("nan"), 0.5, 1.0, True
     if isinstance(target, poverty_line):
-        T = (y < target.value) if target.strict else (y <= target.value)
-        T = T.astype(np.float64)
-        line, rule = float(target.value), target.describe()
+        kind, line, strict = "fixed_line", float(target.value), target.strict
+    elif isinstance(target, relative_line):
+        kind, p, s, strict = "quantile_line", 0.5, float(target.share), target.strict
+    elif isinstance(target, bottom):
+        kind, p, s, strict = "quantile_line", float(target.share), 1.0, False
     elif isinstance(target, str):
-        T = _indicator(data, target, "target")
-        line, rule = float("nan"), f"column {target!r}"
+        kind, T = "column", _indicator(data, target, "target")
     else:
-        raise TypeError(f"{who}: target must be a column name or ik.poverty_line(z), got {type(target).__name__}")
+        raise TypeError(f"{who}: target must be a column name, ik.poverty_line(z), ik.relative_line(share) or ik.bottom(share), "
+                        f"got {type(target).__name__}")
+    rule = f"column {target!r}" if kind == "column" else target.describe()
 
     by_names = _as_list(by)
     codes, levels = _codes_of(data, by_names)
@@ -217,7 +263,9 @@ def targeting(data: pd.DataFrame, *, welfare: str, beneficiary: str, target, ben
         hh = _column(data, household, "household")
         if hh.isna().any():
             raise InvalidInputError(f"{who}: household column {household!r} has missing values")
-        frame = pd.DataFrame({"h": hh.to_numpy(), "y": y, "B": B, "T": T})
+        frame = pd.DataFrame({"h": hh.to_numpy(), "y": y, "B": B})
+        if T is not None:
+            frame["T"] = T
         if amounts is not None:
             frame["b"] = amounts
         varying = frame.groupby("h", sort=False).nunique().gt(1).any()
@@ -250,8 +298,8 @@ def targeting(data: pd.DataFrame, *, welfare: str, beneficiary: str, target, ben
         out[pos] = v
         return out
 
-    args = dict(target=spread(T), beneficiary=spread(B), benefit=None if amounts is None else spread(amounts),
-                welfare=spread(y), poverty_line=line, weights=w_all, domain=spread(dom, -1, np.int32), n_domains=D,
+    args = dict(rule=kind, target=None if T is None else spread(T), poverty_line=line, line_quantile=p, line_share=s, strict=strict,
+                beneficiary=spread(B), benefit=None if amounts is None else spread(amounts), welfare=spread(y), weights=w_all, domain=spread(dom, -1, np.int32), n_domains=D,
                 welfare_group=None if groups is None else spread(groups, 0, np.int32), n_welfare_groups=K)
     if d._repw is not None:
         out = _t.targeting_accuracy_replicates(**args, replicate_weights=d._repw, design=d._rep_design)
@@ -299,6 +347,8 @@ class TargetingResult(EstimateResult):
         res.welfare = welfare
         res.amounts = bool(out["amounts"])
         res.welfare_cuts = cuts
+        res.line = float(out["line"])
+        res.bandwidth = float(out["bandwidth"])
         res.undefined = [(dd, metrics[m]) for dd, m in out["undefined"]]
         if res.undefined:
             where = ", ".join(f"{metrics[m]}" + ("" if levels is None else f" ({levels.iloc[dd].to_dict()})") for dd, m in out["undefined"][:6])

@@ -22,8 +22,17 @@
 //                                   of budget (Grosh et al. 2022, ch. 7)
 // and per welfare group g (quantile groups of y, held fixed in the variance as ADePT and ASPIRE do):
 //   beneficiary_incidence  t(B·1g)/t(B),  benefit_incidence  t(b·1g)/t(b),  group_coverage  t(B·1g)/t(1g).
+// The target group is a column, or welfare below a line z (y < z, or y ≤ z): a fixed poverty line, or
+// an estimated one z = s·Q_p, Q_p the weighted p-quantile of welfare over the analysis rows (Eurostat /
+// laeken rule): a relative line (s = 0.6, p = 0.5, the at-risk-of-poverty threshold) or the bottom share
+// p (s = 1, y ≤ Q_p). An estimated line enters the variance by linearisation (Deville 1999; Osier 2009,
+// eqs. 20-22): IF(Q_p)_i = −w_i (1{y_i ≤ Q_p} − p) / (N̂ f̂(Q_p)) and each total t(vT) of the target group
+// gains ∂t(vT)/∂z · s·IF(Q_p), with densities by a Gaussian kernel of bandwidth h = σ̂ N̂^(−1/5) (σ̂ the
+// weighted standard deviation of welfare, N̂ = Σ w: R convey's h_fun and densfun); ∂t((z−y)₊)/∂z = t(T)
+// exactly. The line itself is reported as the metric `line` with this variance.
 // A metric whose denominator total is 0 in a domain (no target members, no beneficiaries) is NaN there,
 // with NaN variance, and is reported in `undefined`.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -39,15 +48,23 @@
 
 namespace impactkit {
 
+/// How the target group is defined: a column of 0/1, welfare below a fixed line, or below an
+/// estimated line s·Q_p(welfare).
+enum class target_rule { column, fixed_line, quantile_line };
+
 /// The rows of a targeting analysis (borrowed columns, n rows each; null where optional and absent).
 struct targeting_rows {
   Eigen::Index n = 0;
   const double* weights = nullptr;      ///< sampling weights ≥ 0 (null: 1)
-  const double* target = nullptr;       ///< 1: in the target group, 0: not (required)
+  target_rule rule = target_rule::column;
+  const double* target = nullptr;       ///< column rule: 1 in the target group, 0 not
   const double* beneficiary = nullptr;  ///< 1: receives the programme, 0: not (required)
   const double* benefit = nullptr;      ///< amount received, 0 for non-beneficiaries (optional)
   const double* welfare = nullptr;      ///< welfare (needed with a poverty line, adequacy)
-  double poverty_line = std::numeric_limits<double>::quiet_NaN();  ///< z for the poverty-gap reduction (NaN: none)
+  double poverty_line = std::numeric_limits<double>::quiet_NaN();  ///< fixed_line: z
+  double line_quantile = 0.5;           ///< quantile_line: p of Q_p
+  double line_share = 1.0;              ///< quantile_line: s in z = s·Q_p
+  bool strict = true;                   ///< line rules: the target is y < z (true) or y ≤ z (false)
   const int* domain = nullptr;          ///< domain code 0..n_domains−1 (by= groups), −1: in no domain; null: one domain
   int n_domains = 1;
   const int* welfare_group = nullptr;   ///< welfare quantile group 0..n_welfare_groups−1 (null: no incidence)
@@ -67,16 +84,21 @@ struct targeting_result {
   variance_conventions conventions;
   bool amounts = false;                        ///< amount metrics use benefit amounts (false: beneficiary counts)
   std::vector<std::pair<int, int>> undefined;  ///< (domain, metric) with a zero denominator
+  double line = std::numeric_limits<double>::quiet_NaN();       ///< the line z (line rules)
+  double bandwidth = std::numeric_limits<double>::quiet_NaN();  ///< kernel bandwidth h (estimated lines)
   unit_totals_table table;                     ///< the accumulator (totals per unit and domain)
 };
 
 namespace detail::targeting {
 
-// Per-row variables x_k (before the weight), in this order; then 3 per welfare group.
-enum base : int { one, tgt, ben, tgt_ben, amt, tgt_amt, gap_before, gap_after, ben_welfare, n_fixed };
+// Per-row variables x_k (before the weight), in this order; then 3 per welfare group. The second row
+// serves the linearisation of an estimated line: 1{y ≤ Q}, φ_h(z − y), B·φ_h(z − y), b·φ_h(z − y),
+// φ_h(Q − y) and 1{y + b < z}, with φ_h(u) = φ(u/h)/h.
+enum base : int { one, tgt, ben, tgt_ben, amt, tgt_amt, gap_before, gap_after, ben_welfare,
+                  below_q, kernel_z, kernel_z_ben, kernel_z_amt, kernel_q, poor_after, n_fixed };
 inline Eigen::Index n_variables(int n_groups) { return n_fixed + 3 * static_cast<Eigen::Index>(n_groups); }
 
-enum class form { total, ratio, ratio_difference, ratio_of_ratios };
+enum class form { total, ratio, ratio_difference, ratio_of_ratios, line };
 
 /// θ = a₁·t (total), (a₁·t)/(b₁·t), r₁ − r₂ or r₁/r₂ with r_j = (a_j·t)/(b_j·t).
 struct definition {
@@ -91,7 +113,7 @@ inline Eigen::VectorXd unit_vector(Eigen::Index q, std::initializer_list<std::pa
   return v;
 }
 
-inline std::vector<definition> definitions(bool amounts, bool gap, bool adequacy, int n_groups) {
+inline std::vector<definition> definitions(bool amounts, bool gap, bool adequacy, bool estimated_line, int n_groups) {
   const Eigen::Index q = n_variables(n_groups);
   auto e = [q](std::initializer_list<std::pair<Eigen::Index, double>> t) { return unit_vector(q, t); };
   const std::string unit_word = amounts ? "benefit" : "beneficiaries (no amounts given: counts)";
@@ -99,6 +121,7 @@ inline std::vector<definition> definitions(bool amounts, bool gap, bool adequacy
   auto ratio = [&](std::string name, std::string words, Eigen::VectorXd a, Eigen::VectorXd b, int g = -1) {
     out.push_back({{std::move(name), std::move(words), g}, form::ratio, std::move(a), std::move(b), {}, {}});
   };
+  if (estimated_line) out.push_back({{"line", "the estimated line z (welfare units)", -1}, form::line, {}, {}, {}, {}});
   ratio("target_share", "share of the population in the target group", e({{tgt, 1}}), e({{one, 1}}));
   ratio("programme_coverage", "share of the population receiving the programme", e({{ben, 1}}), e({{one, 1}}));
   ratio("coverage", "share of the target group receiving the programme", e({{tgt_ben, 1}}), e({{tgt, 1}}));
@@ -156,6 +179,10 @@ inline bool evaluate(const definition& m, const Eigen::Ref<const Eigen::VectorXd
       theta = r1 / r2;
       grad = (g1 - theta * g2) / r2;
       return true;
+    case form::line:  // filled by the caller (its influence is the line's)
+      theta = 0;
+      grad = Eigen::VectorXd::Zero(t.size());
+      return true;
   }
   return false;
 }
@@ -165,12 +192,16 @@ inline bool is_indicator(double v) { return v == 0.0 || v == 1.0; }
 inline void check_rows(const targeting_rows& r) {
   const char* fn = "targeting_accuracy";
   detail::require(r.n >= 1, fn, "no rows");
-  detail::require(r.target != nullptr && r.beneficiary != nullptr, fn, "the target and beneficiary columns are required");
+  detail::require(r.beneficiary != nullptr, fn, "the beneficiary column is required");
+  detail::require(r.rule != target_rule::column || r.target != nullptr, fn, "the target rule 'column' needs the target column");
+  detail::require(r.rule == target_rule::column || r.welfare != nullptr, fn, "a line rule needs the welfare column");
+  detail::require(r.rule != target_rule::fixed_line || std::isfinite(r.poverty_line), fn, "the poverty line must be finite");
+  detail::require(r.rule != target_rule::quantile_line ||
+                      (r.line_quantile > 0 && r.line_quantile < 1 && std::isfinite(r.line_share) && r.line_share > 0), fn,
+                  "an estimated line needs a quantile p in (0, 1) and a positive share s");
   detail::require(r.n_domains >= 1, fn, "needs at least one domain");
   detail::require(r.n_welfare_groups >= 0 && (r.welfare_group != nullptr) == (r.n_welfare_groups > 0), fn,
                   "welfare groups need both the group codes and their number");
-  detail::require(std::isnan(r.poverty_line) || (std::isfinite(r.poverty_line) && r.welfare != nullptr), fn,
-                  "a poverty line must be finite and needs the welfare column");
 }
 
 /// Why row i is invalid (for the error message).
@@ -179,7 +210,7 @@ inline void check_rows(const targeting_rows& r) {
   const std::string at = " at row " + std::to_string(i);
   if (r.weights && !(std::isfinite(r.weights[i]) && r.weights[i] >= 0))
     throw_invalid(fn, "weights must be finite and non-negative; " + format_g(r.weights[i]) + at);
-  if (!is_indicator(r.target[i])) throw_invalid(fn, "the target indicator must be 0 or 1; " + format_g(r.target[i]) + at);
+  if (r.target && !is_indicator(r.target[i])) throw_invalid(fn, "the target indicator must be 0 or 1; " + format_g(r.target[i]) + at);
   if (!is_indicator(r.beneficiary[i])) throw_invalid(fn, "the beneficiary indicator must be 0 or 1; " + format_g(r.beneficiary[i]) + at);
   if (r.benefit && !std::isfinite(r.benefit[i])) throw_invalid(fn, "the benefit amount is missing or infinite" + at);
   if (r.benefit && r.benefit[i] != 0 && r.beneficiary[i] == 0)
@@ -192,26 +223,107 @@ inline void check_rows(const targeting_rows& r) {
   throw_invalid(fn, "invalid row " + std::to_string(i));
 }
 
+/// The line of a line rule, resolved: z, and for an estimated line Q_p and the kernel bandwidth h.
+struct resolved_line {
+  double z = std::numeric_limits<double>::quiet_NaN();
+  double q = std::numeric_limits<double>::quiet_NaN();
+  double h = std::numeric_limits<double>::quiet_NaN();
+  bool estimated = false;
+};
+
+/// Rows of the analysis (domain ≥ 0) sorted by welfare: the order every estimated line reads.
+inline std::vector<Eigen::Index> welfare_order(const targeting_rows& r) {
+  std::vector<Eigen::Index> order;
+  order.reserve(static_cast<std::size_t>(r.n));
+  for (Eigen::Index i = 0; i < r.n; ++i) {
+    if (r.domain && r.domain[i] < 0) continue;
+    if (!std::isfinite(r.welfare[i])) throw_invalid("targeting_accuracy", "welfare is missing or infinite at row " + std::to_string(i));
+    order.push_back(i);
+  }
+  std::stable_sort(order.begin(), order.end(), [&r](Eigen::Index a, Eigen::Index b) { return r.welfare[a] < r.welfare[b]; });
+  return order;
+}
+
+/// z = s·Q_p with Q_p laeken's weighted quantile (the first sorted value whose cumulative weight share
+/// reaches p; the mean of it and the next positive-weight value on an exact tie; sums in long double as
+/// R), and h = σ̂ / N̂^(1/5) (convey's h_fun), over the rows of `order` with weights w (null: 1).
+inline resolved_line resolve_line(const targeting_rows& r, const double* w, const std::vector<Eigen::Index>& order) {
+  resolved_line L;
+  if (r.rule == target_rule::fixed_line) L.z = r.poverty_line;
+  if (r.rule != target_rule::quantile_line) return L;
+  const char* fn = "targeting_accuracy";
+  long double total = 0, sum_y = 0;
+  for (Eigen::Index i : order) {
+    const double wi = w ? w[i] : 1.0;
+    if (!(std::isfinite(wi) && wi >= 0)) throw_invalid(fn, "weights must be finite and non-negative at row " + std::to_string(i));
+    total += wi;
+    sum_y += static_cast<long double>(wi) * r.welfare[i];
+  }
+  detail::require(total > 0, fn, "the analysis rows have no positive weight: the line cannot be estimated");
+  const double N = static_cast<double>(total), mean = static_cast<double>(sum_y / total);
+  long double ss = 0, cum = 0;
+  bool found = false;
+  const std::size_t m = order.size();
+  for (std::size_t k = 0; k < m; ++k) {
+    const Eigen::Index i = order[k];
+    const double wi = w ? w[i] : 1.0;
+    ss += static_cast<long double>(wi) * (r.welfare[i] - mean) * (r.welfare[i] - mean);
+    if (found || wi == 0) continue;
+    cum += wi;
+    const double share = static_cast<double>(cum / total);
+    if (share >= r.line_quantile) {
+      L.q = r.welfare[i];
+      if (share == r.line_quantile)
+        for (std::size_t j = k + 1; j < m; ++j)
+          if ((w ? w[order[j]] : 1.0) > 0) {
+            L.q = 0.5 * (r.welfare[i] + r.welfare[order[j]]);
+            break;
+          }
+      found = true;
+    }
+  }
+  L.z = r.line_share * L.q;
+  L.h = std::sqrt(static_cast<double>(ss / total)) / std::pow(N, 0.2);
+  detail::require(L.h > 0, fn, "welfare is constant over the analysis rows: an estimated line has no density to linearise");
+  L.estimated = true;
+  return L;
+}
+
+/// φ(u/h)/h with φ the standard normal density.
+inline double gaussian_kernel(double u, double h) { return 0.3989422804014327 * std::exp(-0.5 * (u / h) * (u / h)) / h; }
+
 /// The per-row variables of row i (times `w`) into x; the row's domain, or −2 when the row is invalid.
-inline int row_variables(const targeting_rows& r, Eigen::Index i, double w, bool use_welfare, double* x) {
-  const double T = r.target[i], B = r.beneficiary[i];
+inline int row_variables(const targeting_rows& r, const resolved_line& L, Eigen::Index i, double w, double* x) {
+  const double y = r.welfare ? r.welfare[i] : 0.0;
+  const double T = r.rule == target_rule::column ? r.target[i] : (r.strict ? (y < L.z ? 1.0 : 0.0) : (y <= L.z ? 1.0 : 0.0));
+  const double B = r.beneficiary[i];
   const double b = r.benefit ? r.benefit[i] : B;
-  const double y = use_welfare ? r.welfare[i] : 0.0;
   const int d = r.domain ? r.domain[i] : 0;
   const int g = r.welfare_group ? r.welfare_group[i] : 0;
   if (!(std::isfinite(w) && w >= 0) || !is_indicator(T) || !is_indicator(B) || !std::isfinite(b) || (b != 0 && B == 0) ||
       !std::isfinite(y) || d >= r.n_domains || (r.welfare_group && (g < 0 || g >= r.n_welfare_groups)))
     return -2;
+  std::fill(x, x + n_fixed, 0.0);
   x[one] = w;
   x[tgt] = w * T;
   x[ben] = w * B;
   x[tgt_ben] = w * T * B;
   x[amt] = w * b;
   x[tgt_amt] = w * T * b;
-  const double z = r.poverty_line;
-  x[gap_before] = std::isnan(z) ? 0.0 : w * std::max(z - y, 0.0);
-  x[gap_after] = std::isnan(z) ? 0.0 : w * std::max(z - y - b, 0.0);
   x[ben_welfare] = w * B * y;
+  if (!std::isnan(L.z)) {
+    x[gap_before] = w * std::max(L.z - y, 0.0);
+    x[gap_after] = w * std::max(L.z - y - b, 0.0);
+  }
+  if (L.estimated) {
+    const double kz = gaussian_kernel(L.z - y, L.h);
+    x[below_q] = y <= L.q ? w : 0.0;
+    x[kernel_z] = w * kz;
+    x[kernel_z_ben] = w * B * kz;
+    x[kernel_z_amt] = w * b * kz;
+    x[kernel_q] = w * gaussian_kernel(L.q - y, L.h);
+    x[poor_after] = y + b < L.z ? w : 0.0;
+  }
   for (int k = 0; k < r.n_welfare_groups; ++k) {
     const double in = k == g ? w : 0.0;
     x[n_fixed + 3 * k] = in;
@@ -221,16 +333,22 @@ inline int row_variables(const targeting_rows& r, Eigen::Index i, double w, bool
   return d;
 }
 
-inline unit_totals_table accumulate(const targeting_rows& r, const group_codes& units) {
-  const bool use_welfare = r.welfare != nullptr;
+inline unit_totals_table accumulate(const targeting_rows& r, const resolved_line& L, const group_codes& units) {
   return accumulate_unit_totals(
       units, r.n, r.n_domains, n_variables(r.n_welfare_groups),
-      [&r, use_welfare](Eigen::Index i, double* x) { return row_variables(r, i, r.weights ? r.weights[i] : 1.0, use_welfare, x); },
+      [&r, &L](Eigen::Index i, double* x) { return row_variables(r, L, i, r.weights ? r.weights[i] : 1.0, x); },
       [&r](Eigen::Index i) { explain_invalid(r, i); });
 }
 
-/// Estimates (D × M) and Jacobians (per domain, M × q) at the domain totals (D × q).
-inline Eigen::MatrixXd estimates_at(const std::vector<definition>& defs, const Eigen::MatrixXd& totals,
+inline std::vector<definition> definitions_for(const targeting_rows& r) {
+  const bool line = r.rule != target_rule::column;
+  return definitions(r.benefit != nullptr, line && r.benefit != nullptr, r.benefit != nullptr && r.welfare != nullptr,
+                     r.rule == target_rule::quantile_line, r.n_welfare_groups);
+}
+
+/// Estimates (D × M) and Jacobians (per domain, M × q) at the domain totals (D × q); the line metric
+/// takes the value z.
+inline Eigen::MatrixXd estimates_at(const std::vector<definition>& defs, const Eigen::MatrixXd& totals, double z,
                                     std::vector<Eigen::MatrixXd>* jacobians, std::vector<std::pair<int, int>>* undefined) {
   const Eigen::Index D = totals.rows(), M = static_cast<Eigen::Index>(defs.size()), q = totals.cols();
   Eigen::MatrixXd est(D, M);
@@ -241,7 +359,7 @@ inline Eigen::MatrixXd estimates_at(const std::vector<definition>& defs, const E
       double theta = 0;
       Eigen::VectorXd grad;
       if (evaluate(defs[static_cast<std::size_t>(m)], t, theta, grad)) {
-        est(d, m) = theta;
+        est(d, m) = defs[static_cast<std::size_t>(m)].kind == form::line ? z : theta;
         if (jacobians) (*jacobians)[static_cast<std::size_t>(d)].row(m) = grad.transpose();
       } else {
         est(d, m) = std::numeric_limits<double>::quiet_NaN();
@@ -252,9 +370,46 @@ inline Eigen::MatrixXd estimates_at(const std::vector<definition>& defs, const E
   return est;
 }
 
-inline targeting_result start_result(const targeting_rows& r, const std::vector<definition>& defs) {
+/// The influence totals per unit of every metric (U × D·M): Ψ[:, d·M + m] = Σ_k J_d[m, k] T[:, d·q + k],
+/// plus, for an estimated line, (J_d[m] · ∂t_d/∂z) · s·IF_u(Q_p) (see the header comment).
+inline Eigen::MatrixXd influence_totals(const targeting_rows& r, const resolved_line& L, const std::vector<definition>& defs,
+                                        const unit_totals_table& table, const std::vector<Eigen::MatrixXd>& jac) {
+  const Eigen::Index D = r.n_domains, M = static_cast<Eigen::Index>(defs.size()), q = table.n_variables, U = table.n_units;
+  Eigen::MatrixXd psi(U, D * M);
+  for (Eigen::Index d = 0; d < D; ++d)
+    psi.middleCols(d * M, M).noalias() = table.totals.middleCols(d * q, q) * jac[static_cast<std::size_t>(d)].transpose();
+  if (!L.estimated) return psi;
+  const Eigen::MatrixXd t = table.domain_totals();
+  // s·IF_u(Q_p) = −s (t_u(1{y ≤ Q}) − p t_u(1)) / Σ w φ_h(Q − y), over all domains
+  Eigen::VectorXd below = Eigen::VectorXd::Zero(U), all = Eigen::VectorXd::Zero(U);
+  for (Eigen::Index d = 0; d < D; ++d) {
+    below += table.totals.col(d * q + below_q);
+    all += table.totals.col(d * q + one);
+  }
+  const double density = t.col(kernel_q).sum();
+  detail::require(density > 0, "targeting_accuracy", "the welfare density at the estimated quantile is zero: the line cannot be linearised");
+  const Eigen::VectorXd if_z = -r.line_share * (below - r.line_quantile * all) / density;
+  for (Eigen::Index d = 0; d < D; ++d) {
+    Eigen::VectorXd dt = Eigen::VectorXd::Zero(q);  // ∂t_d/∂z
+    dt(tgt) = t(d, kernel_z);
+    dt(tgt_ben) = t(d, kernel_z_ben);
+    dt(tgt_amt) = t(d, kernel_z_amt);
+    dt(gap_before) = t(d, tgt);
+    dt(gap_after) = t(d, poor_after);
+    const Eigen::VectorXd slope = jac[static_cast<std::size_t>(d)] * dt;
+    for (Eigen::Index m = 0; m < M; ++m) {
+      const double c = defs[static_cast<std::size_t>(m)].kind == form::line ? 1.0 : slope(m);
+      if (c != 0) psi.col(d * M + m) += c * if_z;
+    }
+  }
+  return psi;
+}
+
+inline targeting_result start_result(const targeting_rows& r, const std::vector<definition>& defs, const resolved_line& L) {
   targeting_result out;
   out.amounts = r.benefit != nullptr;
+  out.line = L.z;
+  out.bandwidth = L.h;
   for (const definition& m : defs) out.metrics.push_back(m.info);
   return out;
 }
@@ -278,18 +433,14 @@ inline targeting_result targeting_accuracy(const targeting_rows& r, const survey
   tg::check_rows(r);
   detail::require(design.rows() == r.n, "targeting_accuracy",
                   "the survey design has " + std::to_string(design.rows()) + " rows but the data have " + std::to_string(r.n));
-  const auto defs = tg::definitions(r.benefit != nullptr, !std::isnan(r.poverty_line) && r.benefit != nullptr,
-                                    r.benefit != nullptr && r.welfare != nullptr, r.n_welfare_groups);
-  targeting_result out = tg::start_result(r, defs);
-  out.table = tg::accumulate(r, design.units());
+  const auto defs = tg::definitions_for(r);
+  const tg::resolved_line L =
+      r.rule == target_rule::quantile_line ? tg::resolve_line(r, r.weights, tg::welfare_order(r)) : tg::resolve_line(r, r.weights, {});
+  targeting_result out = tg::start_result(r, defs, L);
+  out.table = tg::accumulate(r, L, design.units());
   std::vector<Eigen::MatrixXd> jac;
-  out.estimate = tg::estimates_at(defs, out.table.domain_totals(), &jac, &out.undefined);
-  // influence totals per unit: Ψ[:, d·M + m] = Σ_k J_d[m, k] · T[:, d·q + k]
-  const Eigen::Index D = r.n_domains, M = static_cast<Eigen::Index>(defs.size()), q = out.table.n_variables;
-  Eigen::MatrixXd psi(out.table.n_units, D * M);
-  for (Eigen::Index d = 0; d < D; ++d)
-    psi.middleCols(d * M, M).noalias() = out.table.totals.middleCols(d * q, q) * jac[static_cast<std::size_t>(d)].transpose();
-  out.vcov = design.variance_of_unit_totals(psi);
+  out.estimate = tg::estimates_at(defs, out.table.domain_totals(), L.z, &jac, &out.undefined);
+  out.vcov = design.variance_of_unit_totals(tg::influence_totals(r, L, defs, out.table, jac));
   out.conventions = design.conventions();
   out.conventions.n_params = 1;
   tg::mark_undefined(out);
@@ -297,7 +448,8 @@ inline targeting_result targeting_accuracy(const targeting_rows& r, const survey
 }
 
 /// The same metrics under a replicate-weight design: each column of `replicate_weights` (n × R, full
-/// weights per replicate) re-evaluates every metric; V from replicate_vcov (R svrepdesign conventions).
+/// weights per replicate) re-evaluates every metric, an estimated line included; V from replicate_vcov
+/// (R svrepdesign conventions).
 inline targeting_result targeting_accuracy(const targeting_rows& r, const Eigen::Ref<const Eigen::MatrixXd>& replicate_weights,
                                            const replicate_spec& spec) {
   namespace tg = detail::targeting;
@@ -305,24 +457,24 @@ inline targeting_result targeting_accuracy(const targeting_rows& r, const Eigen:
   const char* fn = "targeting_accuracy";
   detail::require(replicate_weights.rows() == r.n && replicate_weights.cols() >= 2, fn,
                   "replicate weights must be n × R with R ≥ 2 (n = " + std::to_string(r.n) + ")");
-  const auto defs = tg::definitions(r.benefit != nullptr, !std::isnan(r.poverty_line) && r.benefit != nullptr,
-                                    r.benefit != nullptr && r.welfare != nullptr, r.n_welfare_groups);
-  targeting_result out = tg::start_result(r, defs);
+  const auto defs = tg::definitions_for(r);
+  const std::vector<Eigen::Index> order = r.rule == target_rule::quantile_line ? tg::welfare_order(r) : std::vector<Eigen::Index>{};
+  const tg::resolved_line L = tg::resolve_line(r, r.weights, order);
+  targeting_result out = tg::start_result(r, defs, L);
   group_codes single;
   single.code.assign(static_cast<std::size_t>(r.n), 0);
   single.n_groups = 1;
-  out.table = tg::accumulate(r, single);
-  out.estimate = tg::estimates_at(defs, out.table.domain_totals(), nullptr, &out.undefined);
+  out.table = tg::accumulate(r, L, single);
+  out.estimate = tg::estimates_at(defs, out.table.domain_totals(), L.z, nullptr, &out.undefined);
   const Eigen::Index R = replicate_weights.cols(), D = r.n_domains, M = static_cast<Eigen::Index>(defs.size());
   Eigen::MatrixXd reps(R, D * M);
+  std::vector<double> w(static_cast<std::size_t>(r.n));
   for (Eigen::Index k = 0; k < R; ++k) {
-    const double* wk = replicate_weights.col(k).data();
-    const Eigen::Index stride = replicate_weights.col(k).innerStride();
-    std::vector<double> w(static_cast<std::size_t>(r.n));
-    for (Eigen::Index i = 0; i < r.n; ++i) w[static_cast<std::size_t>(i)] = wk[i * stride];
+    for (Eigen::Index i = 0; i < r.n; ++i) w[static_cast<std::size_t>(i)] = replicate_weights(i, k);
     targeting_rows rk = r;
     rk.weights = w.data();
-    const Eigen::MatrixXd est = tg::estimates_at(defs, tg::accumulate(rk, single).domain_totals(), nullptr, nullptr);
+    const tg::resolved_line Lk = tg::resolve_line(rk, rk.weights, order);
+    const Eigen::MatrixXd est = tg::estimates_at(defs, tg::accumulate(rk, Lk, single).domain_totals(), Lk.z, nullptr, nullptr);
     for (Eigen::Index d = 0; d < D; ++d) reps.block(k, d * M, 1, M) = est.row(d);
   }
   // a metric undefined on the full sample is NaN in every replicate too: give replicate_vcov zeros there

@@ -57,7 +57,7 @@ struct targeting_fixture {
     targeting_rows r;
     r.n = n;
     r.weights = w.data();
-    r.target = target.data();
+    r.rule = target_rule::fixed_line;  // welfare < 20
     r.beneficiary = beneficiary.data();
     r.benefit = benefit.data();
     r.welfare = welfare.data();
@@ -165,6 +165,7 @@ TEST(TargetingAccuracy, RefusesBadRows) {
   Eigen::VectorXd target = f.target;
   target(7) = 0.5;
   targeting_rows r = f.rows();
+  r.rule = target_rule::column;
   r.target = target.data();
   EXPECT_THROW(targeting_accuracy(r, *f.design), invalid_input);
   Eigen::VectorXd benefit = f.benefit;
@@ -190,7 +191,7 @@ TEST(TargetingAccuracy, RefusesBadRows) {
   r.n = f.n - 1;  // the design has one more row
   EXPECT_THROW(targeting_accuracy(r, *f.design), invalid_input);
   r = f.rows();
-  r.target = nullptr;
+  r.rule = target_rule::column;  // without the column
   EXPECT_THROW(targeting_accuracy(r, *f.design), invalid_input);
   Eigen::VectorXi domain = Eigen::VectorXi::Zero(f.n);
   domain(4) = 3;
@@ -212,4 +213,21 @@ TEST(TargetingAccuracy, UndefinedMetricsAreNaNAndListed) {
   EXPECT_TRUE(std::isnan(res.vcov(leak, leak)));
   EXPECT_EQ(res.estimate(0, metric_index(res, "coverage")), 0.0);
   EXPECT_FALSE(res.undefined.empty());
+}
+
+// Relative line 0.6 × weighted median (y < z): R's independent linearisation with convey's kernel and
+// bandwidth (make_targeting_reference.R, case estimated_relative_line).
+TEST(TargetingAccuracy, EstimatedRelativeLineEqualsRLinearisation) {
+  const targeting_fixture f;
+  targeting_rows r = f.rows();
+  r.rule = target_rule::quantile_line;
+  r.line_quantile = 0.5;
+  r.line_share = 0.6;
+  const targeting_result res = targeting_accuracy(r, *f.design);
+  expect_rel(res.line, 15.881999999999998, 1e-15);
+  expect_rel(res.bandwidth, 2.363430155240089, 1e-12);
+  const Eigen::Index line = metric_index(res, "line"), cov = metric_index(res, "coverage");
+  expect_rel(std::sqrt(res.vcov(line, line)), 0.6262627762968028, 1e-9);
+  expect_rel(res.estimate(0, cov), 0.6783406221781548, 1e-12);
+  expect_rel(std::sqrt(res.vcov(cov, cov)), 0.04422080097005965, 1e-9);
 }

@@ -115,6 +115,48 @@ con <- svycontrast(tot, metric_exprs(function(v) v))
 res <- as_list(con); res$df <- degf(rep); res$rscales <- rep$rscales; res$scale <- rep$scale
 res$call <- "as.svrepdesign(type='JKn') of the stratified cluster design; line"
 cases[["replicate_jkn_line"]] <- res
+
+# Estimated lines: an independent implementation of the linearisation (Deville 1999; Osier 2009) with
+# convey's conventions (h_fun bandwidth, Gaussian densfun, iqalpha influence of a quantile), the SE
+# from svytotal of the linearised variable. z = 0.6 * weighted median (strict <) or the weighted
+# 0.2-quantile (<=); laeken::weightedQuantile.
+options(survey.lonely.psu = "fail")
+y <- d$welfare; w <- d$w; B <- d$beneficiary; b <- d$benefit; N <- sum(w)
+h <- sqrt((sum(w * y * y) - sum(w * y)^2 / N) / N) / exp(0.2 * log(N))
+kern <- function(x, v = 1) sum(w * v * dnorm((x - y) / h)) / h
+linearised <- function(T, z, Q, p, s, dom = rep(1, n)) {
+  if_z <- -s * ((y <= Q) - p) / kern(Q)                      # per row; svytotal weights it
+  tot <- function(v) sum(w * v * dom)
+  kd <- function(v) sum(w * v * dom * dnorm((z - y) / h)) / h
+  cov <- tot(T * B) / tot(T)
+  leak <- tot((1 - T) * B) / tot(B)
+  list(
+    coverage = list(value = cov, lin = (dom * (T * B - cov * T) + (kd(B) - cov * kd(1)) * if_z) / tot(T)),
+    exclusion_error = list(value = 1 - cov, lin = -(dom * (T * B - cov * T) + (kd(B) - cov * kd(1)) * if_z) / tot(T)),
+    inclusion_error_beneficiaries = list(value = leak, lin = (dom * ((1 - T) * B - leak * B) - kd(B) * if_z) / tot(B)),
+    target_share = list(value = tot(T) / tot(1), lin = (dom * (T - tot(T) / tot(1)) + kd(1) * if_z) / tot(1)),
+    line = list(value = z, lin = if_z))
+}
+for (rule in c("relative", "bottom")) {
+  if (rule == "relative") { Q <- weightedQuantile(y, w, 0.5); z <- 0.6 * Q; T <- as.numeric(y < z); p <- 0.5; s <- 0.6 }
+  else { Q <- weightedQuantile(y, w, 0.2); z <- Q; T <- as.numeric(y <= z); p <- 0.2; s <- 1 }
+  for (by in c("none", "sex")) {
+    doms <- if (by == "none") list(all = rep(1, n)) else list(F = as.numeric(d$sex == "F"), M = as.numeric(d$sex == "M"))
+    res <- list(names = c(), estimate = c(), se = c())
+    for (dn in names(doms)) {
+      lin <- linearised(T, z, Q, p, s, doms[[dn]])
+      for (m in names(lin)) {
+        des <- svydesign(ids = ~psu, strata = ~stratum, fpc = ~fpc, weights = ~w, nest = TRUE, data = transform(d, lin = lin[[m]]$lin))
+        res$names <- c(res$names, if (by == "none") m else paste0(m, " [sex=", dn, "]"))
+        res$estimate <- c(res$estimate, lin[[m]]$value)
+        res$se <- c(res$se, unname(SE(svytotal(~lin, des))))
+      }
+    }
+    res$df <- 18; res$bandwidth <- h; res$line <- z
+    res$call <- paste("linearised", rule, "line, stratified cluster fpc design, by", by)
+    cases[[paste0("estimated_", rule, "_line", if (by == "none") "" else "_by_sex")]] <- res
+  }
+}
 cases[["quintile_cuts"]] <- list(cuts = unname(cuts))
 writeLines(to_json(cases), file.path(out_dir, "targeting_reference.json"))
 cat("wrote", length(cases), "cases\n")
