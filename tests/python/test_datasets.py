@@ -26,6 +26,7 @@ EXPECTED = {  # name: (rows, a few columns that must be present)
     "cattaneo2": (4642, ["bweight", "mbsmoke", "mmarried", "mage", "medu", "fbaby", "prenatal1"]),
     "uruguay_panes": (1948, ["Income_Centered", "Support", "Participation"]),
     "eusilc": (14827, ["db030", "db040", "rb050", "db090", "eqIncome", "hy070n"]),
+    "grosh_targeting_example": (10, ["person", "income", "benefit_s1", "benefit_s4", "poorest20"]),
 }
 
 

@@ -41,6 +41,7 @@ _REGISTRY: Dict[str, _Entry] = {
     "cattaneo2": _Entry("cattaneo2.csv", rows=4642),
     "uruguay_panes": _Entry("uruguay_panes_transfers_rdd.csv", rows=1948),
     "eusilc": _Entry("eusilc.csv", rows=14827),
+    "grosh_targeting_example": _Entry("grosh_targeting_example.csv", rows=10),
 }
 
 _PROVENANCE = "PROVENANCE.md"
