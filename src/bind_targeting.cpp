@@ -10,6 +10,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <impactkit/targeting/inequality.hpp>
+#include <impactkit/targeting/poverty.hpp>
 #include <impactkit/targeting/targeting_accuracy.hpp>
 
 #include "bindings.hpp"
@@ -35,21 +37,27 @@ const int* codes(const std::optional<i32>& a, Eigen::Index n, const char* name) 
   return a->data();
 }
 
+welfare_line make_line(const std::string& rule, double value, double quantile, double share, bool strict) {
+  welfare_line L;
+  if (rule == "column" || rule == "none") L.kind = line_kind::none;
+  else if (rule == "fixed_line") L.kind = line_kind::fixed;
+  else if (rule == "quantile_line") L.kind = line_kind::quantile;
+  else detail::throw_invalid("welfare line", "rule must be 'column', 'fixed_line' or 'quantile_line'");
+  L.value = value;
+  L.quantile = quantile;
+  L.share = share;
+  L.strict = strict;
+  return L;
+}
+
 targeting_rows make_rows(const std::string& rule, const std::optional<f64>& target, double poverty_line, double line_quantile,
                          double line_share, bool strict, const f64& beneficiary, const std::optional<f64>& benefit,
                          const std::optional<f64>& welfare, const std::optional<f64>& weights, const std::optional<i32>& domain,
                          int n_domains, const std::optional<i32>& welfare_group, int n_welfare_groups) {
   targeting_rows r;
   r.n = beneficiary.size();
-  if (rule == "column") r.rule = target_rule::column;
-  else if (rule == "fixed_line") r.rule = target_rule::fixed_line;
-  else if (rule == "quantile_line") r.rule = target_rule::quantile_line;
-  else detail::throw_invalid("targeting_accuracy", "rule must be 'column', 'fixed_line' or 'quantile_line'");
+  r.line = make_line(rule, poverty_line, line_quantile, line_share, strict);
   r.target = column(target, r.n, "target");
-  r.poverty_line = poverty_line;
-  r.line_quantile = line_quantile;
-  r.line_share = line_share;
-  r.strict = strict;
   r.beneficiary = column(beneficiary, r.n, "beneficiary");
   r.benefit = column(benefit, r.n, "benefit");
   r.welfare = column(welfare, r.n, "welfare");
@@ -80,7 +88,35 @@ py::dict result_dict(const targeting_result& r) {
   out["unit_totals"] = r.table.totals;
   out["line"] = r.line;
   out["bandwidth"] = r.bandwidth;
+  out["line_variance_out_of_range"] = r.line_variance_out_of_range;
   return out;
+}
+
+py::dict index_dict(const welfare_index_result& r) {
+  py::dict out;
+  out["estimate"] = r.estimate;
+  out["vcov"] = r.vcov;
+  out["conventions"] = conventions_dict(r.conventions);
+  out["undefined"] = r.undefined;
+  out["line"] = r.line;
+  out["bandwidth"] = r.bandwidth;
+  return out;
+}
+
+welfare_rows make_welfare_rows(const f64& welfare, const std::optional<f64>& weights, const std::optional<i32>& domain, int n_domains) {
+  welfare_rows r;
+  r.n = welfare.size();
+  r.welfare = column(welfare, r.n, "welfare");
+  r.weights = column(weights, r.n, "weights");
+  r.domain = codes(domain, r.n, "domain");
+  r.n_domains = n_domains;
+  return r;
+}
+
+const survey_design& survey_of(const variance_design& design, const char* fn) {
+  detail::require(design.kind == variance_kind::survey && design.survey, fn,
+                  "the variance design must be a survey design (iid data: a one-stratum design with a PSU per row)");
+  return *design.survey;
 }
 
 }  // namespace
@@ -130,6 +166,36 @@ void bind_targeting(py::module_& parent) {
       py::arg("beneficiary"), py::arg("benefit"), py::arg("welfare"), py::arg("weights"),
       py::arg("domain"), py::arg("n_domains"), py::arg("welfare_group"), py::arg("n_welfare_groups"), py::arg("replicate_weights"),
       py::arg("design"), "Targeting metrics per domain with their replicate-weight variance.");
+  m.def(
+      "poverty_measure",
+      [](const std::string& index, double alpha, const std::string& rule, double line_value, double line_quantile, double line_share,
+         bool strict, f64 welfare, std::optional<f64> weights, std::optional<i32> domain, int n_domains, const variance_design& design) {
+        detail::require(index == "fgt" || index == "watts", "poverty_measure", "index must be 'fgt' or 'watts'");
+        const welfare_rows r = make_welfare_rows(welfare, weights, domain, n_domains);
+        const welfare_line line = make_line(rule, line_value, line_quantile, line_share, strict);
+        welfare_index_result res;
+        {
+          py::gil_scoped_release release;
+          res = poverty_measure(r, index == "fgt" ? poverty_index::fgt : poverty_index::watts, alpha, line, survey_of(design, index.c_str()));
+        }
+        return index_dict(res);
+      },
+      py::arg("index"), py::arg("alpha"), py::arg("rule"), py::arg("line_value"), py::arg("line_quantile"), py::arg("line_share"),
+      py::arg("strict"), py::arg("welfare"), py::arg("weights"), py::arg("domain"), py::arg("n_domains"), py::arg("design"),
+      "FGT(alpha) or Watts poverty index per domain with its design variance.");
+  m.def(
+      "gini",
+      [](f64 welfare, std::optional<f64> weights, std::optional<i32> domain, int n_domains, const variance_design& design) {
+        const welfare_rows r = make_welfare_rows(welfare, weights, domain, n_domains);
+        welfare_index_result res;
+        {
+          py::gil_scoped_release release;
+          res = gini(r, survey_of(design, "gini"));
+        }
+        return index_dict(res);
+      },
+      py::arg("welfare"), py::arg("weights"), py::arg("domain"), py::arg("n_domains"), py::arg("design"),
+      "Gini coefficient per domain with its linearised design variance.");
 }
 
 }  // namespace impactkit::python

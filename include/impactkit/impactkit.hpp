@@ -17,5 +17,8 @@
 #include "core/vcov.hpp"
 #include "core/wald.hpp"
 #include "impact/iv.hpp"
+#include "targeting/inequality.hpp"
+#include "targeting/poverty.hpp"
 #include "targeting/targeting_accuracy.hpp"
+#include "targeting/welfare_line.hpp"
 #include "version.hpp"

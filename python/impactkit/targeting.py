@@ -101,6 +101,8 @@ def _weighted_quantile(y: np.ndarray, w: np.ndarray, probs: Sequence[float]) -> 
     """laeken's weightedQuantile: the first sorted value whose cumulative weight share is ≥ p (the mean
     of it and the next one when the share equals p exactly)."""
     keep = w > 0
+    if not keep.any():
+        raise InvalidInputError("targeting: no row has a positive weight, so welfare quantile groups (incidence=) are undefined")
     y, w = y[keep], w[keep]
     order = np.argsort(y, kind="stable")
     ys, ws = y[order], w[order]
@@ -181,6 +183,34 @@ def _codes_of(data: pd.DataFrame, by: list):
     frame = pd.DataFrame({b: c.to_numpy() for b, c in zip(by, cols)})
     grouped = frame.groupby(by, sort=True, observed=True)
     return grouped.ngroup().to_numpy().astype(np.int32), grouped.size().reset_index()[by]
+
+
+def _spreader(pos: np.ndarray, n: int):
+    """A function placing the values of the data's rows on the design's n rows (``fill`` elsewhere)."""
+    identity = len(pos) == n and np.array_equal(pos, np.arange(n))
+
+    def spread(v, fill=0.0, dtype=np.float64):
+        if identity:
+            return np.ascontiguousarray(v, dtype=dtype)
+        out = np.full(n, fill, dtype=dtype)
+        out[pos] = v
+        return out
+
+    return spread
+
+
+def _line_args(line, who: str) -> dict:
+    """The C++ arguments of a welfare line given as a number, ik.poverty_line, ik.relative_line or ik.bottom."""
+    if isinstance(line, (int, float, np.integer, np.floating)) and not isinstance(line, (bool, np.bool_)):
+        line = poverty_line(float(line))
+    if isinstance(line, poverty_line):
+        return dict(rule="fixed_line", line_value=float(line.value), line_quantile=0.5, line_share=1.0, strict=line.strict)
+    if isinstance(line, relative_line):
+        return dict(rule="quantile_line", line_value=float("nan"), line_quantile=0.5, line_share=float(line.share), strict=line.strict)
+    if isinstance(line, bottom):
+        return dict(rule="quantile_line", line_value=float("nan"), line_quantile=float(line.share), line_share=1.0, strict=False)
+    raise TypeError(f"{who}: line must be a number, ik.poverty_line(z), ik.relative_line(share) or ik.bottom(share), "
+                    f"got {type(line).__name__}")
 
 
 def targeting(data: pd.DataFrame, *, welfare: str, beneficiary: str, target, benefit: Optional[str] = None,
@@ -291,12 +321,7 @@ def targeting(data: pd.DataFrame, *, welfare: str, beneficiary: str, target, ben
     dom = np.zeros(len(data), dtype=np.int32) if codes is None else codes
     dom = np.where(counted, dom, -1).astype(np.int32)
 
-    def spread(v, fill=0.0, dtype=np.float64):
-        if len(pos) == n and np.array_equal(pos, np.arange(n)):
-            return np.ascontiguousarray(v, dtype=dtype)
-        out = np.full(n, fill, dtype=dtype)
-        out[pos] = v
-        return out
+    spread = _spreader(pos, n)
 
     args = dict(rule=kind, target=None if T is None else spread(T), poverty_line=line, line_quantile=p, line_share=s, strict=strict,
                 beneficiary=spread(B), benefit=None if amounts is None else spread(amounts), welfare=spread(y), weights=w_all, domain=spread(dom, -1, np.int32), n_domains=D,
@@ -349,6 +374,10 @@ class TargetingResult(EstimateResult):
         res.welfare_cuts = cuts
         res.line = float(out["line"])
         res.bandwidth = float(out["bandwidth"])
+        if out.get("line_variance_out_of_range"):
+            warnings.warn("targeting: the variance of the estimated line (in welfare units squared) is outside the range of a "
+                          "double at this welfare scale and is reported as NaN; rescale welfare (e.g. to thousands) for the "
+                          "line's SE. The other metrics are unaffected.", ImpactkitWarning, stacklevel=3)
         res.undefined = [(dd, metrics[m]) for dd, m in out["undefined"]]
         if res.undefined:
             where = ", ".join(f"{metrics[m]}" + ("" if levels is None else f" ({levels.iloc[dd].to_dict()})") for dd, m in out["undefined"][:6])

@@ -22,14 +22,10 @@
 //                                   of budget (Grosh et al. 2022, ch. 7)
 // and per welfare group g (quantile groups of y, held fixed in the variance as ADePT and ASPIRE do):
 //   beneficiary_incidence  t(B·1g)/t(B),  benefit_incidence  t(b·1g)/t(b),  group_coverage  t(B·1g)/t(1g).
-// The target group is a column, or welfare below a line z (y < z, or y ≤ z): a fixed poverty line, or
-// an estimated one z = s·Q_p, Q_p the weighted p-quantile of welfare over the analysis rows (Eurostat /
-// laeken rule): a relative line (s = 0.6, p = 0.5, the at-risk-of-poverty threshold) or the bottom share
-// p (s = 1, y ≤ Q_p). An estimated line enters the variance by linearisation (Deville 1999; Osier 2009,
-// eqs. 20-22): IF(Q_p)_i = −w_i (1{y_i ≤ Q_p} − p) / (N̂ f̂(Q_p)) and each total t(vT) of the target group
-// gains ∂t(vT)/∂z · s·IF(Q_p), with densities by a Gaussian kernel of bandwidth h = σ̂ N̂^(−1/5) (σ̂ the
-// weighted standard deviation of welfare, N̂ = Σ w: R convey's h_fun and densfun); ∂t((z−y)₊)/∂z = t(T)
-// exactly. The line itself is reported as the metric `line` with this variance.
+// The target group is a column, or welfare below a line (welfare_line.hpp): fixed, or estimated as
+// s·Q_p (a relative line, the bottom share), whose estimation enters the variance by linearisation: each
+// total t(vT) of the target group gains ∂t(vT)/∂z · s·IF(Q_p), with ∂t(vT)/∂z = Σ w v φ_h(z − y) and
+// ∂t((z−y)₊)/∂z = t(T) exactly. The line itself is reported as the metric `line` with this variance.
 // A metric whose denominator total is 0 in a domain (no target members, no beneficiaries) is NaN there,
 // with NaN variance, and is reported in `undefined`.
 #include <algorithm>
@@ -45,26 +41,19 @@
 #include "../core/survey_design.hpp"
 #include "../core/unit_totals.hpp"
 #include "../core/variance_conventions.hpp"
+#include "welfare_line.hpp"
 
 namespace impactkit {
-
-/// How the target group is defined: a column of 0/1, welfare below a fixed line, or below an
-/// estimated line s·Q_p(welfare).
-enum class target_rule { column, fixed_line, quantile_line };
 
 /// The rows of a targeting analysis (borrowed columns, n rows each; null where optional and absent).
 struct targeting_rows {
   Eigen::Index n = 0;
   const double* weights = nullptr;      ///< sampling weights ≥ 0 (null: 1)
-  target_rule rule = target_rule::column;
-  const double* target = nullptr;       ///< column rule: 1 in the target group, 0 not
+  const double* target = nullptr;       ///< 1: in the target group, 0: not (when no line is given)
+  welfare_line line;                    ///< target group = welfare below this line (kind none: the target column)
   const double* beneficiary = nullptr;  ///< 1: receives the programme, 0: not (required)
   const double* benefit = nullptr;      ///< amount received, 0 for non-beneficiaries (optional)
   const double* welfare = nullptr;      ///< welfare (needed with a poverty line, adequacy)
-  double poverty_line = std::numeric_limits<double>::quiet_NaN();  ///< fixed_line: z
-  double line_quantile = 0.5;           ///< quantile_line: p of Q_p
-  double line_share = 1.0;              ///< quantile_line: s in z = s·Q_p
-  bool strict = true;                   ///< line rules: the target is y < z (true) or y ≤ z (false)
   const int* domain = nullptr;          ///< domain code 0..n_domains−1 (by= groups), −1: in no domain; null: one domain
   int n_domains = 1;
   const int* welfare_group = nullptr;   ///< welfare quantile group 0..n_welfare_groups−1 (null: no incidence)
@@ -86,10 +75,13 @@ struct targeting_result {
   std::vector<std::pair<int, int>> undefined;  ///< (domain, metric) with a zero denominator
   double line = std::numeric_limits<double>::quiet_NaN();       ///< the line z (line rules)
   double bandwidth = std::numeric_limits<double>::quiet_NaN();  ///< kernel bandwidth h (estimated lines)
+  bool line_variance_out_of_range = false;  ///< the line's variance (welfare units²) overflows or underflows a double: NaN
   unit_totals_table table;                     ///< the accumulator (totals per unit and domain)
 };
 
 namespace detail::targeting {
+
+namespace lines = detail::lines;
 
 // Per-row variables x_k (before the weight), in this order; then 3 per welfare group. The second row
 // serves the linearisation of an estimated line: 1{y ≤ Q}, φ_h(z − y), B·φ_h(z − y), b·φ_h(z − y),
@@ -193,12 +185,9 @@ inline void check_rows(const targeting_rows& r) {
   const char* fn = "targeting_accuracy";
   detail::require(r.n >= 1, fn, "no rows");
   detail::require(r.beneficiary != nullptr, fn, "the beneficiary column is required");
-  detail::require(r.rule != target_rule::column || r.target != nullptr, fn, "the target rule 'column' needs the target column");
-  detail::require(r.rule == target_rule::column || r.welfare != nullptr, fn, "a line rule needs the welfare column");
-  detail::require(r.rule != target_rule::fixed_line || std::isfinite(r.poverty_line), fn, "the poverty line must be finite");
-  detail::require(r.rule != target_rule::quantile_line ||
-                      (r.line_quantile > 0 && r.line_quantile < 1 && std::isfinite(r.line_share) && r.line_share > 0), fn,
-                  "an estimated line needs a quantile p in (0, 1) and a positive share s");
+  detail::require(r.line.kind != line_kind::none || r.target != nullptr, fn, "needs the target column or a line");
+  detail::require(r.line.kind == line_kind::none || r.welfare != nullptr, fn, "a line needs the welfare column");
+  lines::check(r.line, fn);
   detail::require(r.n_domains >= 1, fn, "needs at least one domain");
   detail::require(r.n_welfare_groups >= 0 && (r.welfare_group != nullptr) == (r.n_welfare_groups > 0), fn,
                   "welfare groups need both the group codes and their number");
@@ -223,79 +212,19 @@ inline void check_rows(const targeting_rows& r) {
   throw_invalid(fn, "invalid row " + std::to_string(i));
 }
 
-/// The line of a line rule, resolved: z, and for an estimated line Q_p and the kernel bandwidth h.
-struct resolved_line {
-  double z = std::numeric_limits<double>::quiet_NaN();
-  double q = std::numeric_limits<double>::quiet_NaN();
-  double h = std::numeric_limits<double>::quiet_NaN();
-  bool estimated = false;
-};
-
-/// Rows of the analysis (domain ≥ 0) sorted by welfare: the order every estimated line reads.
-inline std::vector<Eigen::Index> welfare_order(const targeting_rows& r) {
-  std::vector<Eigen::Index> order;
-  order.reserve(static_cast<std::size_t>(r.n));
-  for (Eigen::Index i = 0; i < r.n; ++i) {
-    if (r.domain && r.domain[i] < 0) continue;
-    if (!std::isfinite(r.welfare[i])) throw_invalid("targeting_accuracy", "welfare is missing or infinite at row " + std::to_string(i));
-    order.push_back(i);
-  }
-  std::stable_sort(order.begin(), order.end(), [&r](Eigen::Index a, Eigen::Index b) { return r.welfare[a] < r.welfare[b]; });
-  return order;
+/// Rows in welfare order when the line is estimated (else none are needed).
+inline std::vector<Eigen::Index> order_of(const targeting_rows& r) {
+  return r.line.kind == line_kind::quantile ? lines::welfare_order(r.n, r.welfare, r.domain, "targeting_accuracy")
+                                            : std::vector<Eigen::Index>{};
 }
-
-/// z = s·Q_p with Q_p laeken's weighted quantile (the first sorted value whose cumulative weight share
-/// reaches p; the mean of it and the next positive-weight value on an exact tie; sums in long double as
-/// R), and h = σ̂ / N̂^(1/5) (convey's h_fun), over the rows of `order` with weights w (null: 1).
-inline resolved_line resolve_line(const targeting_rows& r, const double* w, const std::vector<Eigen::Index>& order) {
-  resolved_line L;
-  if (r.rule == target_rule::fixed_line) L.z = r.poverty_line;
-  if (r.rule != target_rule::quantile_line) return L;
-  const char* fn = "targeting_accuracy";
-  long double total = 0, sum_y = 0;
-  for (Eigen::Index i : order) {
-    const double wi = w ? w[i] : 1.0;
-    if (!(std::isfinite(wi) && wi >= 0)) throw_invalid(fn, "weights must be finite and non-negative at row " + std::to_string(i));
-    total += wi;
-    sum_y += static_cast<long double>(wi) * r.welfare[i];
-  }
-  detail::require(total > 0, fn, "the analysis rows have no positive weight: the line cannot be estimated");
-  const double N = static_cast<double>(total), mean = static_cast<double>(sum_y / total);
-  long double ss = 0, cum = 0;
-  bool found = false;
-  const std::size_t m = order.size();
-  for (std::size_t k = 0; k < m; ++k) {
-    const Eigen::Index i = order[k];
-    const double wi = w ? w[i] : 1.0;
-    ss += static_cast<long double>(wi) * (r.welfare[i] - mean) * (r.welfare[i] - mean);
-    if (found || wi == 0) continue;
-    cum += wi;
-    const double share = static_cast<double>(cum / total);
-    if (share >= r.line_quantile) {
-      L.q = r.welfare[i];
-      if (share == r.line_quantile)
-        for (std::size_t j = k + 1; j < m; ++j)
-          if ((w ? w[order[j]] : 1.0) > 0) {
-            L.q = 0.5 * (r.welfare[i] + r.welfare[order[j]]);
-            break;
-          }
-      found = true;
-    }
-  }
-  L.z = r.line_share * L.q;
-  L.h = std::sqrt(static_cast<double>(ss / total)) / std::pow(N, 0.2);
-  detail::require(L.h > 0, fn, "welfare is constant over the analysis rows: an estimated line has no density to linearise");
-  L.estimated = true;
-  return L;
+inline resolved_line resolve(const targeting_rows& r, const double* w, const std::vector<Eigen::Index>& order) {
+  return lines::resolve(r.line, r.welfare, w, order, "targeting_accuracy");
 }
-
-/// φ(u/h)/h with φ the standard normal density.
-inline double gaussian_kernel(double u, double h) { return 0.3989422804014327 * std::exp(-0.5 * (u / h) * (u / h)) / h; }
 
 /// The per-row variables of row i (times `w`) into x; the row's domain, or −2 when the row is invalid.
 inline int row_variables(const targeting_rows& r, const resolved_line& L, Eigen::Index i, double w, double* x) {
   const double y = r.welfare ? r.welfare[i] : 0.0;
-  const double T = r.rule == target_rule::column ? r.target[i] : (r.strict ? (y < L.z ? 1.0 : 0.0) : (y <= L.z ? 1.0 : 0.0));
+  const double T = r.line.kind == line_kind::none ? r.target[i] : (r.line.below(y, L.z) ? 1.0 : 0.0);
   const double B = r.beneficiary[i];
   const double b = r.benefit ? r.benefit[i] : B;
   const int d = r.domain ? r.domain[i] : 0;
@@ -316,12 +245,12 @@ inline int row_variables(const targeting_rows& r, const resolved_line& L, Eigen:
     x[gap_after] = w * std::max(L.z - y - b, 0.0);
   }
   if (L.estimated) {
-    const double kz = gaussian_kernel(L.z - y, L.h);
+    const double kz = lines::gaussian_kernel(L.z - y, L.h);
     x[below_q] = y <= L.q ? w : 0.0;
     x[kernel_z] = w * kz;
     x[kernel_z_ben] = w * B * kz;
     x[kernel_z_amt] = w * b * kz;
-    x[kernel_q] = w * gaussian_kernel(L.q - y, L.h);
+    x[kernel_q] = w * lines::gaussian_kernel(L.q - y, L.h);
     x[poor_after] = y + b < L.z ? w : 0.0;
   }
   for (int k = 0; k < r.n_welfare_groups; ++k) {
@@ -341,9 +270,9 @@ inline unit_totals_table accumulate(const targeting_rows& r, const resolved_line
 }
 
 inline std::vector<definition> definitions_for(const targeting_rows& r) {
-  const bool line = r.rule != target_rule::column;
+  const bool line = r.line.kind != line_kind::none;
   return definitions(r.benefit != nullptr, line && r.benefit != nullptr, r.benefit != nullptr && r.welfare != nullptr,
-                     r.rule == target_rule::quantile_line, r.n_welfare_groups);
+                     r.line.kind == line_kind::quantile, r.n_welfare_groups);
 }
 
 /// Estimates (D × M) and Jacobians (per domain, M × q) at the domain totals (D × q); the line metric
@@ -386,9 +315,7 @@ inline Eigen::MatrixXd influence_totals(const targeting_rows& r, const resolved_
     below += table.totals.col(d * q + below_q);
     all += table.totals.col(d * q + one);
   }
-  const double density = t.col(kernel_q).sum();
-  detail::require(density > 0, "targeting_accuracy", "the welfare density at the estimated quantile is zero: the line cannot be linearised");
-  const Eigen::VectorXd if_z = -r.line_share * (below - r.line_quantile * all) / density;
+  const Eigen::VectorXd if_z = lines::line_influence(r.line, below, all, t.col(kernel_q).sum(), "targeting_accuracy");
   for (Eigen::Index d = 0; d < D; ++d) {
     Eigen::VectorXd dt = Eigen::VectorXd::Zero(q);  // ∂t_d/∂z
     dt(tgt) = t(d, kernel_z);
@@ -434,13 +361,25 @@ inline targeting_result targeting_accuracy(const targeting_rows& r, const survey
   detail::require(design.rows() == r.n, "targeting_accuracy",
                   "the survey design has " + std::to_string(design.rows()) + " rows but the data have " + std::to_string(r.n));
   const auto defs = tg::definitions_for(r);
-  const tg::resolved_line L =
-      r.rule == target_rule::quantile_line ? tg::resolve_line(r, r.weights, tg::welfare_order(r)) : tg::resolve_line(r, r.weights, {});
+  const resolved_line L = tg::resolve(r, r.weights, tg::order_of(r));
   targeting_result out = tg::start_result(r, defs, L);
   out.table = tg::accumulate(r, L, design.units());
   std::vector<Eigen::MatrixXd> jac;
   out.estimate = tg::estimates_at(defs, out.table.domain_totals(), L.z, &jac, &out.undefined);
-  out.vcov = design.variance_of_unit_totals(tg::influence_totals(r, L, defs, out.table, jac));
+  const Eigen::MatrixXd psi = tg::influence_totals(r, L, defs, out.table, jac);
+  out.vcov = design.variance_of_unit_totals(psi);
+  if (L.estimated) {  // the line's variance is in welfare units²: at |y| ~ 1e±160 it leaves the double range
+    const Eigen::Index M = static_cast<Eigen::Index>(defs.size());
+    const double relative = design.variance_of_unit_totals(psi.col(0) / L.z)(0, 0);  // metric 0 is the line
+    for (Eigen::Index d = 0; d < r.n_domains; ++d) {
+      const double v = out.vcov(d * M, d * M);
+      if (relative > 0 && (!std::isfinite(v) || v == 0 || !std::isnormal(v))) {
+        out.line_variance_out_of_range = true;
+        out.vcov.row(d * M).setConstant(std::numeric_limits<double>::quiet_NaN());
+        out.vcov.col(d * M).setConstant(std::numeric_limits<double>::quiet_NaN());
+      }
+    }
+  }
   out.conventions = design.conventions();
   out.conventions.n_params = 1;
   tg::mark_undefined(out);
@@ -458,8 +397,8 @@ inline targeting_result targeting_accuracy(const targeting_rows& r, const Eigen:
   detail::require(replicate_weights.rows() == r.n && replicate_weights.cols() >= 2, fn,
                   "replicate weights must be n × R with R ≥ 2 (n = " + std::to_string(r.n) + ")");
   const auto defs = tg::definitions_for(r);
-  const std::vector<Eigen::Index> order = r.rule == target_rule::quantile_line ? tg::welfare_order(r) : std::vector<Eigen::Index>{};
-  const tg::resolved_line L = tg::resolve_line(r, r.weights, order);
+  const std::vector<Eigen::Index> order = tg::order_of(r);
+  const resolved_line L = tg::resolve(r, r.weights, order);
   targeting_result out = tg::start_result(r, defs, L);
   group_codes single;
   single.code.assign(static_cast<std::size_t>(r.n), 0);
@@ -473,7 +412,7 @@ inline targeting_result targeting_accuracy(const targeting_rows& r, const Eigen:
     for (Eigen::Index i = 0; i < r.n; ++i) w[static_cast<std::size_t>(i)] = replicate_weights(i, k);
     targeting_rows rk = r;
     rk.weights = w.data();
-    const tg::resolved_line Lk = tg::resolve_line(rk, rk.weights, order);
+    const resolved_line Lk = tg::resolve(rk, rk.weights, order);
     const Eigen::MatrixXd est = tg::estimates_at(defs, tg::accumulate(rk, Lk, single).domain_totals(), Lk.z, nullptr, nullptr);
     for (Eigen::Index d = 0; d < D; ++d) reps.block(k, d * M, 1, M) = est.row(d);
   }

@@ -42,6 +42,7 @@ _REGISTRY: Dict[str, _Entry] = {
     "uruguay_panes": _Entry("uruguay_panes_transfers_rdd.csv", rows=1948),
     "eusilc": _Entry("eusilc.csv", rows=14827),
     "grosh_targeting_example": _Entry("grosh_targeting_example.csv", rows=10),
+    "haughton_khandker_examples": _Entry("haughton_khandker_examples.csv", rows=14),
 }
 
 _PROVENANCE = "PROVENANCE.md"

@@ -57,11 +57,10 @@ struct targeting_fixture {
     targeting_rows r;
     r.n = n;
     r.weights = w.data();
-    r.rule = target_rule::fixed_line;  // welfare < 20
+    r.line = welfare_line::fixed(20.0);  // welfare < 20
     r.beneficiary = beneficiary.data();
     r.benefit = benefit.data();
     r.welfare = welfare.data();
-    r.poverty_line = 20.0;
     r.welfare_group = quintile.data();
     r.n_welfare_groups = 5;
     return r;
@@ -148,7 +147,7 @@ TEST(TargetingAccuracy, SameBitsForAnyThreadCount) {
   r.beneficiary = B.data();
   r.benefit = b.data();
   r.welfare = y.data();
-  r.poverty_line = 20.0;
+  r.line = welfare_line::fixed(20.0);
   r.welfare_group = g.data();
   r.n_welfare_groups = 5;
   set_num_threads(1);
@@ -165,7 +164,7 @@ TEST(TargetingAccuracy, RefusesBadRows) {
   Eigen::VectorXd target = f.target;
   target(7) = 0.5;
   targeting_rows r = f.rows();
-  r.rule = target_rule::column;
+  r.line = welfare_line{};  // the target column
   r.target = target.data();
   EXPECT_THROW(targeting_accuracy(r, *f.design), invalid_input);
   Eigen::VectorXd benefit = f.benefit;
@@ -191,7 +190,7 @@ TEST(TargetingAccuracy, RefusesBadRows) {
   r.n = f.n - 1;  // the design has one more row
   EXPECT_THROW(targeting_accuracy(r, *f.design), invalid_input);
   r = f.rows();
-  r.rule = target_rule::column;  // without the column
+  r.line = welfare_line{};  // neither a line nor the target column
   EXPECT_THROW(targeting_accuracy(r, *f.design), invalid_input);
   Eigen::VectorXi domain = Eigen::VectorXi::Zero(f.n);
   domain(4) = 3;
@@ -220,9 +219,7 @@ TEST(TargetingAccuracy, UndefinedMetricsAreNaNAndListed) {
 TEST(TargetingAccuracy, EstimatedRelativeLineEqualsRLinearisation) {
   const targeting_fixture f;
   targeting_rows r = f.rows();
-  r.rule = target_rule::quantile_line;
-  r.line_quantile = 0.5;
-  r.line_share = 0.6;
+  r.line = welfare_line::relative(0.6);
   const targeting_result res = targeting_accuracy(r, *f.design);
   expect_rel(res.line, 15.881999999999998, 1e-15);
   expect_rel(res.bandwidth, 2.363430155240089, 1e-12);

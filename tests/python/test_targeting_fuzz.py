@@ -1,0 +1,22 @@
+"""Randomised bad-input runs of ik.targeting, ik.fgt, ik.watts and ik.gini, each case in its own
+subprocess (a crash or a hang fails the case, not the test session): NaN/inf and huge/tiny/offset
+welfare, ties, zero/NaN weights, invalid indicators, no or all beneficiaries, empty groups, one-row
+data, survey designs with lonely PSUs under every rule. Expected: a result whose estimates are finite
+or NaN, or a clear InvalidInputError / TypeError / ValueError; the data unchanged
+(tests/python/fuzz/targeting_case.py)."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CASE = Path(__file__).resolve().parent / "fuzz" / "targeting_case.py"
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_random_bad_input_case(seed):
+    try:
+        out = subprocess.run([sys.executable, str(CASE), str(seed)], capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"seed {seed}: hung (> 120 s)")
+    assert out.returncode == 0, f"seed {seed}: exit {out.returncode}\n{out.stdout}\n{out.stderr[-2000:]}"
