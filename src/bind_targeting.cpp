@@ -89,6 +89,7 @@ py::dict result_dict(const targeting_result& r) {
   out["line"] = r.line;
   out["bandwidth"] = r.bandwidth;
   out["line_variance_out_of_range"] = r.line_variance_out_of_range;
+  out["welfare_cuts"] = r.welfare_cuts;
   return out;
 }
 

@@ -97,25 +97,6 @@ class quantile_groups:
             raise InvalidInputError(f"quantile_groups: k must be an integer in 2..100, got {self.k!r}")
 
 
-def _weighted_quantile(y: np.ndarray, w: np.ndarray, probs: Sequence[float]) -> np.ndarray:
-    """laeken's weightedQuantile: the first sorted value whose cumulative weight share is ≥ p (the mean
-    of it and the next one when the share equals p exactly)."""
-    keep = w > 0
-    if not keep.any():
-        raise InvalidInputError("targeting: no row has a positive weight, so welfare quantile groups (incidence=) are undefined")
-    y, w = y[keep], w[keep]
-    order = np.argsort(y, kind="stable")
-    ys, ws = y[order], w[order]
-    cum = np.cumsum(ws.astype(np.longdouble))  # R sums in long double
-    share = (cum / cum[-1]).astype(np.float64)
-    out = []
-    for p in probs:
-        j = int(np.searchsorted(share, p, side="left"))
-        j = min(j, len(ys) - 1)
-        out.append(0.5 * (ys[j] + ys[j + 1]) if share[j] == p and j + 1 < len(ys) else ys[j])
-    return np.asarray(out, dtype=float)
-
-
 def _indicator(data: pd.DataFrame, name: str, argument: str) -> np.ndarray:
     col = _column(data, name, argument)
     if col.isna().any():
@@ -308,14 +289,7 @@ def targeting(data: pd.DataFrame, *, welfare: str, beneficiary: str, target, ben
         raise InvalidInputError(f"{who}: household= is used with unit='households'")
 
     w_all = d._w
-    w = w_all[pos]
-    groups = None
-    K = 0
-    cuts = None
-    if incidence is not None:
-        K = incidence.k
-        cuts = _weighted_quantile(y[counted], w[counted], [j / K for j in range(1, K)])
-        groups = np.searchsorted(cuts, y, side="left").astype(np.int32)
+    K = 0 if incidence is None else incidence.k
 
     D = 1 if levels is None else len(levels)
     dom = np.zeros(len(data), dtype=np.int32) if codes is None else codes
@@ -325,11 +299,12 @@ def targeting(data: pd.DataFrame, *, welfare: str, beneficiary: str, target, ben
 
     args = dict(rule=kind, target=None if T is None else spread(T), poverty_line=line, line_quantile=p, line_share=s, strict=strict,
                 beneficiary=spread(B), benefit=None if amounts is None else spread(amounts), welfare=spread(y), weights=w_all, domain=spread(dom, -1, np.int32), n_domains=D,
-                welfare_group=None if groups is None else spread(groups, 0, np.int32), n_welfare_groups=K)
+                welfare_group=None, n_welfare_groups=K)
     if d._repw is not None:
         out = _t.targeting_accuracy_replicates(**args, replicate_weights=d._repw, design=d._rep_design)
     else:
         out = _t.targeting_accuracy(**args, design=_v.VarianceDesign.survey(d._core))
+    cuts = np.asarray(out["welfare_cuts"], dtype=float) if K else None
     return TargetingResult._build(out, levels, by_names, d, rule=rule, unit=unit, welfare=welfare, benefit=benefit,
                                   cuts=cuts, nobs=int(counted.sum()))
 

@@ -264,3 +264,32 @@ def test_plot_incidence():
     matplotlib.use("Agg")
     ax = _run("stratified_cluster_fpc_line_by_sex").plot()
     assert len(ax.patches) == 10
+
+
+def _laeken_quantile(y, w, p):
+    """laeken::weightedQuantile by sorting (the reference for the O(n) selection in C++)."""
+    keep = w > 0
+    o = np.argsort(y[keep], kind="stable")
+    ys, ws = y[keep][o], w[keep][o]
+    cum = np.cumsum(ws.astype(np.longdouble))
+    share = (cum / cum[-1]).astype(np.float64)
+    j = min(int(np.searchsorted(share, p, side="left")), len(ys) - 1)
+    return 0.5 * (ys[j] + ys[j + 1]) if share[j] == p and j + 1 < len(ys) else ys[j]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_quantile_group_cuts_equal_sorted_laeken_rule(seed):
+    """Ties, integer weights (exact share == j/K cases, where the rule averages with the next value),
+    zero weights: the selection gives laeken's cuts exactly."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([5, 10, 40, 1000, 5000]))
+    y = rng.integers(0, max(2, n // 3), n).astype(float) if seed % 2 else np.round(rng.lognormal(3, 1, n), 1)
+    w = rng.integers(0, 4, n).astype(float) if seed % 3 else np.ones(n)
+    w[0] = max(w[0], 1.0)
+    d = pd.DataFrame({"y": y, "B": (rng.random(n) < 0.5).astype(float), "w": w})
+    r = ik.targeting(d, welfare="y", beneficiary="B", target=ik.poverty_line(float(np.median(y))), weights="w",
+                     incidence=ik.quantile_groups(5))
+    want = [_laeken_quantile(y, w, j / 5) for j in range(1, 5)]
+    np.testing.assert_array_equal(r.welfare_cuts, want)
+    rel = ik.targeting(d, welfare="y", beneficiary="B", target=ik.bottom(0.3), weights="w", incidence=None)
+    assert rel.line == _laeken_quantile(y, w, 0.3)

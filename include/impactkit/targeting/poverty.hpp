@@ -87,9 +87,7 @@ inline welfare_index_result poverty_measure(const welfare_rows& r, poverty_index
   detail::require(line.kind != line_kind::none, fn, "needs a poverty line");
   detail::require(index != poverty_index::fgt || (std::isfinite(alpha) && alpha >= 0), fn, "alpha must be a finite number ≥ 0");
   detail::require(design.rows() == r.n, fn, "the survey design has " + std::to_string(design.rows()) + " rows but the data have " + std::to_string(r.n));
-  const std::vector<Eigen::Index> order =
-      line.kind == line_kind::quantile ? lines::welfare_order(r.n, r.welfare, r.domain, fn) : std::vector<Eigen::Index>{};
-  const resolved_line L = lines::resolve(line, r.welfare, r.weights, order, fn);
+  const resolved_line L = lines::resolve(line, r.n, r.welfare, r.weights, r.domain, fn);
   detail::require(L.z > 0, fn, "the poverty line must be positive (the indices divide by it); it is " + detail::format_g(L.z));
   const double z = L.z;
   const unit_totals_table table = accumulate_unit_totals(

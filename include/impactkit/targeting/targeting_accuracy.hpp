@@ -56,8 +56,10 @@ struct targeting_rows {
   const double* welfare = nullptr;      ///< welfare (needed with a poverty line, adequacy)
   const int* domain = nullptr;          ///< domain code 0..n_domains−1 (by= groups), −1: in no domain; null: one domain
   int n_domains = 1;
-  const int* welfare_group = nullptr;   ///< welfare quantile group 0..n_welfare_groups−1 (null: no incidence)
-  int n_welfare_groups = 0;
+  int n_welfare_groups = 0;            ///< incidence by this many welfare groups (0: none)
+  const int* welfare_group = nullptr;   ///< the group 0..n_welfare_groups−1 of each row; null: quantile groups of
+                                        ///< equal population share, cut at the weighted quantiles j/K of welfare
+                                        ///< (laeken rule; a row at a cut joins the lower group), held fixed in the variance
 };
 
 /// One targeting metric: its name, the denominator in words, and its welfare group (−1: none).
@@ -75,6 +77,7 @@ struct targeting_result {
   std::vector<std::pair<int, int>> undefined;  ///< (domain, metric) with a zero denominator
   double line = std::numeric_limits<double>::quiet_NaN();       ///< the line z (line rules)
   double bandwidth = std::numeric_limits<double>::quiet_NaN();  ///< kernel bandwidth h (estimated lines)
+  std::vector<double> welfare_cuts;         ///< the K − 1 cuts of the quantile groups (when computed here)
   bool line_variance_out_of_range = false;  ///< the line's variance (welfare units²) overflows or underflows a double: NaN
   unit_totals_table table;                     ///< the accumulator (totals per unit and domain)
 };
@@ -189,8 +192,10 @@ inline void check_rows(const targeting_rows& r) {
   detail::require(r.line.kind == line_kind::none || r.welfare != nullptr, fn, "a line needs the welfare column");
   lines::check(r.line, fn);
   detail::require(r.n_domains >= 1, fn, "needs at least one domain");
-  detail::require(r.n_welfare_groups >= 0 && (r.welfare_group != nullptr) == (r.n_welfare_groups > 0), fn,
-                  "welfare groups need both the group codes and their number");
+  detail::require(r.n_welfare_groups >= 0 && (r.welfare_group == nullptr || r.n_welfare_groups > 0), fn,
+                  "welfare group codes need the number of groups");
+  detail::require(r.welfare_group != nullptr || r.n_welfare_groups == 0 || r.welfare != nullptr, fn,
+                  "quantile groups of welfare need the welfare column");
 }
 
 /// Why row i is invalid (for the error message).
@@ -212,23 +217,26 @@ inline void check_rows(const targeting_rows& r) {
   throw_invalid(fn, "invalid row " + std::to_string(i));
 }
 
-/// Rows in welfare order when the line is estimated (else none are needed).
-inline std::vector<Eigen::Index> order_of(const targeting_rows& r) {
-  return r.line.kind == line_kind::quantile ? lines::welfare_order(r.n, r.welfare, r.domain, "targeting_accuracy")
-                                            : std::vector<Eigen::Index>{};
+inline resolved_line resolve(const targeting_rows& r, const double* w) {
+  return lines::resolve(r.line, r.n, r.welfare, w, r.domain, "targeting_accuracy");
 }
-inline resolved_line resolve(const targeting_rows& r, const double* w, const std::vector<Eigen::Index>& order) {
-  return lines::resolve(r.line, r.welfare, w, order, "targeting_accuracy");
+
+/// The welfare group of y: the number of cuts below it (y ≤ cut_1: group 0).
+inline int group_of(double y, const std::vector<double>& cuts) {
+  int g = 0;
+  for (double c : cuts) g += y > c;
+  return g;
 }
 
 /// The per-row variables of row i (times `w`) into x; the row's domain, or −2 when the row is invalid.
-inline int row_variables(const targeting_rows& r, const resolved_line& L, Eigen::Index i, double w, double* x) {
+inline int row_variables(const targeting_rows& r, const resolved_line& L, const std::vector<double>& cuts, Eigen::Index i, double w,
+                         double* x) {
   const double y = r.welfare ? r.welfare[i] : 0.0;
   const double T = r.line.kind == line_kind::none ? r.target[i] : (r.line.below(y, L.z) ? 1.0 : 0.0);
   const double B = r.beneficiary[i];
   const double b = r.benefit ? r.benefit[i] : B;
   const int d = r.domain ? r.domain[i] : 0;
-  const int g = r.welfare_group ? r.welfare_group[i] : 0;
+  const int g = r.welfare_group ? r.welfare_group[i] : r.n_welfare_groups ? group_of(y, cuts) : 0;
   if (!(std::isfinite(w) && w >= 0) || !is_indicator(T) || !is_indicator(B) || !std::isfinite(b) || (b != 0 && B == 0) ||
       !std::isfinite(y) || d >= r.n_domains || (r.welfare_group && (g < 0 || g >= r.n_welfare_groups)))
     return -2;
@@ -262,11 +270,20 @@ inline int row_variables(const targeting_rows& r, const resolved_line& L, Eigen:
   return d;
 }
 
-inline unit_totals_table accumulate(const targeting_rows& r, const resolved_line& L, const group_codes& units) {
+inline unit_totals_table accumulate(const targeting_rows& r, const resolved_line& L, const std::vector<double>& cuts,
+                                    const group_codes& units) {
   return accumulate_unit_totals(
       units, r.n, r.n_domains, n_variables(r.n_welfare_groups),
-      [&r, &L](Eigen::Index i, double* x) { return row_variables(r, L, i, r.weights ? r.weights[i] : 1.0, x); },
+      [&r, &L, &cuts](Eigen::Index i, double* x) { return row_variables(r, L, cuts, i, r.weights ? r.weights[i] : 1.0, x); },
       [&r](Eigen::Index i) { explain_invalid(r, i); });
+}
+
+/// The cuts of the welfare quantile groups (none when the caller gives group codes).
+inline std::vector<double> welfare_cuts(const targeting_rows& r) {
+  if (r.welfare_group || r.n_welfare_groups == 0) return {};
+  std::vector<double> probs;
+  for (int j = 1; j < r.n_welfare_groups; ++j) probs.push_back(static_cast<double>(j) / r.n_welfare_groups);
+  return lines::weighted_quantiles(r.n, r.welfare, r.weights, r.domain, probs, "targeting_accuracy");
 }
 
 inline std::vector<definition> definitions_for(const targeting_rows& r) {
@@ -361,9 +378,10 @@ inline targeting_result targeting_accuracy(const targeting_rows& r, const survey
   detail::require(design.rows() == r.n, "targeting_accuracy",
                   "the survey design has " + std::to_string(design.rows()) + " rows but the data have " + std::to_string(r.n));
   const auto defs = tg::definitions_for(r);
-  const resolved_line L = tg::resolve(r, r.weights, tg::order_of(r));
+  const resolved_line L = tg::resolve(r, r.weights);
   targeting_result out = tg::start_result(r, defs, L);
-  out.table = tg::accumulate(r, L, design.units());
+  out.welfare_cuts = tg::welfare_cuts(r);
+  out.table = tg::accumulate(r, L, out.welfare_cuts, design.units());
   std::vector<Eigen::MatrixXd> jac;
   out.estimate = tg::estimates_at(defs, out.table.domain_totals(), L.z, &jac, &out.undefined);
   const Eigen::MatrixXd psi = tg::influence_totals(r, L, defs, out.table, jac);
@@ -397,13 +415,13 @@ inline targeting_result targeting_accuracy(const targeting_rows& r, const Eigen:
   detail::require(replicate_weights.rows() == r.n && replicate_weights.cols() >= 2, fn,
                   "replicate weights must be n × R with R ≥ 2 (n = " + std::to_string(r.n) + ")");
   const auto defs = tg::definitions_for(r);
-  const std::vector<Eigen::Index> order = tg::order_of(r);
-  const resolved_line L = tg::resolve(r, r.weights, order);
+  const resolved_line L = tg::resolve(r, r.weights);
   targeting_result out = tg::start_result(r, defs, L);
+  out.welfare_cuts = tg::welfare_cuts(r);  // held fixed across replicates
   group_codes single;
   single.code.assign(static_cast<std::size_t>(r.n), 0);
   single.n_groups = 1;
-  out.table = tg::accumulate(r, L, single);
+  out.table = tg::accumulate(r, L, out.welfare_cuts, single);
   out.estimate = tg::estimates_at(defs, out.table.domain_totals(), L.z, nullptr, &out.undefined);
   const Eigen::Index R = replicate_weights.cols(), D = r.n_domains, M = static_cast<Eigen::Index>(defs.size());
   Eigen::MatrixXd reps(R, D * M);
@@ -412,8 +430,8 @@ inline targeting_result targeting_accuracy(const targeting_rows& r, const Eigen:
     for (Eigen::Index i = 0; i < r.n; ++i) w[static_cast<std::size_t>(i)] = replicate_weights(i, k);
     targeting_rows rk = r;
     rk.weights = w.data();
-    const resolved_line Lk = tg::resolve(rk, rk.weights, order);
-    const Eigen::MatrixXd est = tg::estimates_at(defs, tg::accumulate(rk, Lk, single).domain_totals(), Lk.z, nullptr, nullptr);
+    const resolved_line Lk = tg::resolve(rk, rk.weights);
+    const Eigen::MatrixXd est = tg::estimates_at(defs, tg::accumulate(rk, Lk, out.welfare_cuts, single).domain_totals(), Lk.z, nullptr, nullptr);
     for (Eigen::Index d = 0; d < D; ++d) reps.block(k, d * M, 1, M) = est.row(d);
   }
   // a metric undefined on the full sample is NaN in every replicate too: give replicate_vcov zeros there
