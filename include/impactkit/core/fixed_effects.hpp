@@ -38,10 +38,10 @@
 #include <Eigen/Eigenvalues>
 
 #include "errors.hpp"
-#include "gather.hpp"
+#include "../detail/gather.hpp"
 #include "groups.hpp"
-#include "moments.hpp"
-#include "threads.hpp"
+#include "../detail/moments.hpp"
+#include "../detail/threads.hpp"
 #include "vcov.hpp"
 
 namespace impactkit {

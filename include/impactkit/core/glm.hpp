@@ -65,8 +65,8 @@
 #include "fixed_effects.hpp"
 #include "groups.hpp"
 #include "least_squares.hpp"
-#include "row_blocks.hpp"
-#include "threads.hpp"
+#include "../detail/row_blocks.hpp"
+#include "../detail/threads.hpp"
 #include "vcov.hpp"
 
 namespace impactkit {

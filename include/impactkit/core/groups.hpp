@@ -10,7 +10,7 @@
 #include <Eigen/Core>
 
 #include "errors.hpp"
-#include "memory.hpp"
+#include "../detail/memory.hpp"
 
 namespace impactkit {
 

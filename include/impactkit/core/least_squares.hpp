@@ -57,10 +57,10 @@
 #include <Eigen/Householder>
 #include <Eigen/QR>
 
-#include "cross_product.hpp"
+#include "../detail/cross_product.hpp"
 #include "errors.hpp"
-#include "row_blocks.hpp"
-#include "threads.hpp"
+#include "../detail/row_blocks.hpp"
+#include "../detail/threads.hpp"
 
 namespace impactkit {
 

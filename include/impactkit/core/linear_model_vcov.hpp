@@ -39,9 +39,9 @@
 #include "fixed_effects.hpp"
 #include "groups.hpp"
 #include "least_squares.hpp"
-#include "moments.hpp"
-#include "row_blocks.hpp"
-#include "threads.hpp"
+#include "../detail/moments.hpp"
+#include "../detail/row_blocks.hpp"
+#include "../detail/threads.hpp"
 #include "vcov.hpp"
 
 namespace impactkit {

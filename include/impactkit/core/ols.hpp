@@ -14,10 +14,10 @@
 #include "errors.hpp"
 #include "fixed_effects.hpp"
 #include "least_squares.hpp"
-#include "memory.hpp"
+#include "../detail/memory.hpp"
 #include "linear_model_vcov.hpp"
-#include "row_blocks.hpp"
-#include "threads.hpp"
+#include "../detail/row_blocks.hpp"
+#include "../detail/threads.hpp"
 #include "vcov.hpp"
 
 namespace impactkit {

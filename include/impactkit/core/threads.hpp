@@ -2,10 +2,6 @@
 // Thread control. impactkit parallelises only over work whose partition does not depend on the
 // number of threads (fixed row blocks, columns, clusters) and reduces partial results in a fixed
 // order, so every result is bit-for-bit identical for any thread count (DESIGN.md §3).
-#include <algorithm>
-
-#include <Eigen/Core>
-
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -31,14 +27,5 @@ inline int get_num_threads() {
   return 1;
 #endif
 }
-
-namespace detail {
-/// Threads worth starting for `work_items` independent pieces of `item_cost` flops each.
-inline int threads_for(Eigen::Index work_items, double item_cost = 1.0) {
-  const double total = static_cast<double>(work_items) * item_cost;
-  if (total < 2e5 || work_items < 2) return 1;
-  return static_cast<int>(std::min<Eigen::Index>(get_num_threads(), work_items));
-}
-}  // namespace detail
 
 }  // namespace impactkit

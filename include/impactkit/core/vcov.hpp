@@ -25,7 +25,7 @@
 
 #include "errors.hpp"
 #include "groups.hpp"
-#include "score_sums.hpp"
+#include "../detail/score_sums.hpp"
 #include "survey_design.hpp"
 #include "variance_conventions.hpp"
 

@@ -8,7 +8,7 @@
 #include <Eigen/Core>
 
 #include "cross_product.hpp"
-#include "groups.hpp"
+#include "../core/groups.hpp"
 #include "row_blocks.hpp"
 #include "threads.hpp"
 
