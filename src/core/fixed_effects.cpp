@@ -301,7 +301,7 @@ void absorbed_effects::build_schur() {
 namespace impactkit {
 
 std::vector<char> non_singleton_rows(const std::vector<group_codes>& dims, Eigen::Index n,
-                                            std::vector<std::vector<Eigen::Index>>* kept_counts) {
+                                     std::vector<std::vector<Eigen::Index>>* kept_counts) {
   for (const auto& d : dims)
     detail::require(d.size() == n, "non_singleton_rows", "a fixed-effect dimension has " + std::to_string(d.size()) + " rows but n is " + std::to_string(n));
   std::vector<char> keep(static_cast<std::size_t>(n), 1);
@@ -385,7 +385,7 @@ bool nested_in(const group_codes& fe, const group_codes& cluster) {
 }
 
 within_transformed absorb_fixed_effects(const std::vector<const double*>& columns, Eigen::Index n, const double* w,
-                                               const std::vector<label_column>& fe, const vcov_spec& spec, const absorb_options& opt) {
+                                        const std::vector<label_column>& fe, const vcov_spec& spec, const absorb_options& opt) {
   const char* fn = "absorb_fixed_effects";
   detail::require(!fe.empty(), fn, "no fixed-effect dimension given");
   detail::require(n > 0, fn, "no observations");
@@ -573,7 +573,7 @@ within_transformed absorb_fixed_effects(const std::vector<const double*>& column
 }
 
 within_transformed absorb_fixed_effects(const std::vector<const double*>& columns, Eigen::Index n, const double* w,
-                                               const Eigen::MatrixXi& fe_labels, const vcov_spec& spec, const absorb_options& opt) {
+                                        const Eigen::MatrixXi& fe_labels, const vcov_spec& spec, const absorb_options& opt) {
   detail::require(fe_labels.rows() == n, "absorb_fixed_effects", "fixed-effect labels have " + std::to_string(fe_labels.rows()) +
                                                                      " rows but the data have " + std::to_string(n));
   std::vector<label_column> fe;

@@ -90,7 +90,7 @@ double total_deviance(glm_family f, const Eigen::VectorXd& y, const Eigen::Vecto
 }
 
 glm_sample make_sample(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y,
-                              const glm_options& opt, const std::vector<char>& keep) {
+                       const glm_options& opt, const std::vector<char>& keep) {
   glm_sample s;
   const Eigen::Index n = X.rows();
   for (Eigen::Index i = 0; i < n; ++i)
@@ -134,8 +134,8 @@ glm_sample make_sample(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::
 }
 
 void drop_uninformative_groups(const Eigen::MatrixXi& fe, const Eigen::Ref<const Eigen::VectorXd>& y, glm_family f,
-                                      bool singletons, std::vector<char>& keep, Eigen::Index& n_fe_dropped,
-                                      Eigen::Index& n_singletons) {
+                               bool singletons, std::vector<char>& keep, Eigen::Index& n_fe_dropped,
+                               Eigen::Index& n_singletons) {
   const Eigen::Index n = fe.rows();
   std::vector<group_codes> dims;
   for (Eigen::Index d = 0; d < fe.cols(); ++d) dims.push_back(factorize(fe.col(d)));
@@ -172,8 +172,8 @@ void drop_uninformative_groups(const Eigen::MatrixXi& fe, const Eigen::Ref<const
 }
 
 separation_outcome detect_separation(const const_matrix_map& X, const std::vector<Eigen::Index>& cols, const Eigen::VectorXd& y,
-                                            glm_family f, const std::vector<group_codes>* dims, const glm_options& opt,
-                                            const Eigen::VectorXd* start) {
+                                     glm_family f, const std::vector<group_codes>* dims, const glm_options& opt,
+                                     const Eigen::VectorXd* start) {
   separation_outcome out;
   const Eigen::Index m = X.rows(), p = static_cast<Eigen::Index>(cols.size());
   const double tol = opt.separation_tol;
@@ -267,10 +267,44 @@ Eigen::VectorXd initial_eta(glm_family f, const Eigen::VectorXd& y, const Eigen:
   return eta;
 }
 
+namespace {
+
+/// IRLS working response z = η − offset + s/W and weights p·W (W the observed information, at least
+/// 1e-300; z = η − offset where s/W is not finite), with √(p·W), in one parallel pass over fixed chunks.
+void working_response(const glm_sample& s, glm_family f, const Eigen::VectorXd& eta, Eigen::VectorXd& z, Eigen::VectorXd& W,
+                      Eigen::VectorXd& sqrt_w) {
+  const Eigen::Index m = s.m;
+  const bool has_w = s.w.size() > 0, has_off = s.off.size() > 0;
+  const row_chunks chunks = make_row_chunks(m, 8192);
+  const int threads = threads_for(chunks.count, static_cast<double>(chunks.size) * 20);
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (Eigen::Index c = 0; c < chunks.count; ++c)
+    for (Eigen::Index i = chunks.begin(c); i < chunks.end(c); ++i) {
+      const glm_point g = evaluate(f, s.y(i), eta(i), false);
+      const double wi = std::max(g.w_obs, 1e-300);
+      double zi = eta(i) - (has_off ? s.off(i) : 0.0) + g.score / wi;
+      if (!std::isfinite(zi)) zi = eta(i) - (has_off ? s.off(i) : 0.0);
+      z(i) = zi;
+      W(i) = (has_w ? s.w(i) : 1.0) * wi;
+      sqrt_w(i) = std::sqrt(W(i));
+    }
+}
+
+/// The columns `kept` of A followed by its last column (the working response of [X | z]).
+Eigen::MatrixXd kept_columns_and_last(const Eigen::MatrixXd& A, const std::vector<Eigen::Index>& kept) {
+  const Eigen::Index p = static_cast<Eigen::Index>(kept.size());
+  Eigen::MatrixXd out(A.rows(), p + 1);
+  for (Eigen::Index j = 0; j < p; ++j) out.col(j) = A.col(kept[static_cast<std::size_t>(j)]);
+  out.col(p) = A.col(A.cols() - 1);
+  return out;
+}
+
+}  // namespace
+
 irls_fit run_irls(const glm_sample& s, glm_family f, const glm_options& opt, const vcov_spec& spec) {
   irls_fit fit;
   const Eigen::Index m = s.m, k = s.k;
-  const bool has_w = s.w.size() > 0, has_off = s.off.size() > 0;
+  const bool has_off = s.off.size() > 0;
   fit.has_fe = s.fe.cols() > 0;
   const const_matrix_map X = s.X();
   absorb_options absorb = opt.absorb;
@@ -290,21 +324,7 @@ irls_fit run_irls(const glm_sample& s, glm_family f, const glm_options& opt, con
   bool beta_old_valid = false, compact = false;
   for (int it = 1; it <= opt.max_iter; ++it) {
     fit.iterations = it;
-    {  // working response and weights (Newton: observed information)
-      const row_chunks chunks = make_row_chunks(m, 8192);
-      const int threads = threads_for(chunks.count, static_cast<double>(chunks.size) * 20);
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-      for (Eigen::Index c = 0; c < chunks.count; ++c)
-        for (Eigen::Index i = chunks.begin(c); i < chunks.end(c); ++i) {
-          const glm_point g = evaluate(f, s.y(i), eta(i), false);
-          const double wi = std::max(g.w_obs, 1e-300);
-          double zi = eta(i) - (has_off ? s.off(i) : 0.0) + g.score / wi;
-          if (!std::isfinite(zi)) zi = eta(i) - (has_off ? s.off(i) : 0.0);
-          z(i) = zi;
-          W(i) = (has_w ? s.w(i) : 1.0) * wi;
-          sqrt_w(i) = std::sqrt(W(i));
-        }
-    }
+    working_response(s, f, eta, z, W, sqrt_w);
     least_squares_solution ls;
     if (fit.has_fe) {
       if (it == 1) {
@@ -336,16 +356,8 @@ irls_fit run_irls(const glm_sample& s, glm_family f, const glm_options& opt, con
       if (!ls.dropped.empty()) {
         p = ls.rank();
         if (fit.has_fe) {
-          Eigen::MatrixXd Vc(m, p + 1);
-          for (Eigen::Index j = 0; j < p; ++j) Vc.col(j) = V.col(fit.kept[static_cast<std::size_t>(j)]);
-          Vc.col(p) = V.col(k);
-          V.swap(Vc);
-          for (auto& a : acoef) {
-            Eigen::MatrixXd ac(a.rows(), p + 1);
-            for (Eigen::Index j = 0; j < p; ++j) ac.col(j) = a.col(fit.kept[static_cast<std::size_t>(j)]);
-            ac.col(p) = a.col(k);
-            a.swap(ac);
-          }
+          V = kept_columns_and_last(V, fit.kept);
+          for (auto& a : acoef) a = kept_columns_and_last(a, fit.kept);
         } else {
           Xk.resize(m, p);
           for (Eigen::Index j = 0; j < p; ++j) Xk.col(j) = X.col(fit.kept[static_cast<std::size_t>(j)]);
@@ -460,65 +472,204 @@ std::string describe_columns(const std::vector<Eigen::Index>& cols) {
   return s;
 }
 
+namespace {
+
+/// Throws invalid_input for data or options glm() cannot use (messages built only on failure).
+void validate_glm_input(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y, glm_family family,
+                        const glm_options& opt, const char* fn) {
+  const Eigen::Index n = X.rows(), k = X.cols();
+  const std::string fam = glm_family_name(family);
+  require(n > 0, fn, "no observations");
+  require(k > 0, fn, "X has no columns");
+  require(y.size() == n, fn, "y has " + std::to_string(y.size()) + " rows but X has " + std::to_string(n));
+  require_finite(y, fn, "y");
+  require_finite(X, fn, "X");
+  require(opt.tol > 0 && opt.tol < 1, fn, "tol must be in (0, 1)");
+  require(opt.max_iter > 0 && opt.max_halving >= 0, fn, "max_iter must be positive and max_halving non-negative");
+  require(opt.collin_tol >= 0 && opt.collin_tol < 1, fn, "collin_tol must be in [0, 1)");
+  require(opt.separation_tol > 0 && opt.separation_max_iter > 0, fn, "separation_tol and separation_max_iter must be positive");
+  for (Eigen::Index i = 0; i < n; ++i) {  // messages built only on failure
+    if (family == glm_family::poisson) {
+      if (!(y(i) >= 0))
+        throw_invalid(fn, "poisson: the outcome must be non-negative; row " + std::to_string(i) + " has " + std::to_string(y(i)));
+    } else if (!(y(i) == 0.0 || y(i) == 1.0)) {
+      throw_invalid(fn, fam + ": the outcome must be 0 or 1; row " + std::to_string(i) + " has " + std::to_string(y(i)) +
+                            " (recode it, e.g. y = (outcome > threshold))");
+    }
+  }
+  if (opt.weights.size()) {
+    require(opt.weights.size() == n, fn, "weights have " + std::to_string(opt.weights.size()) + " rows but X has " + std::to_string(n));
+    require_positive_weights(opt.weights.data(), n, fn);
+    require(std::isfinite(opt.weights.sum()), fn,
+            "the weights sum to infinity (largest weight " + format_g(opt.weights.maxCoeff()) +
+                "); rescale them, e.g. divide by their mean");
+  }
+  if (opt.offset.size()) {
+    require(family == glm_family::poisson, fn, "an offset is supported for the Poisson family only");
+    require(opt.offset.size() == n, fn, "offset has " + std::to_string(opt.offset.size()) + " rows but X has " + std::to_string(n));
+    require_finite(opt.offset, fn, "offset");
+  }
+  const vcov_kind kind = opt.vcov.kind;
+  require(kind == vcov_kind::iid || kind == vcov_kind::hc0 || kind == vcov_kind::hc1 || kind == vcov_kind::cr0 ||
+              kind == vcov_kind::cr1 || kind == vcov_kind::survey,
+          fn, std::string("vcov ") + vcov_name(kind) +
+                  " is not available for GLMs (its leverage adjustment is defined for least squares); use iid, HC0, HC1, CR0, CR1 or a survey design");
+  if (kind == vcov_kind::survey) {
+    require(opt.fixed_effects.size() == 0, fn, "a survey-design variance with absorbed fixed effects is not supported yet; use C(fe) regressors");
+    require(opt.vcov.survey_rows.empty() || static_cast<Eigen::Index>(opt.vcov.survey_rows.size()) == n, fn,
+            "survey_rows has " + std::to_string(opt.vcov.survey_rows.size()) + " entries but the data have " + std::to_string(n) + " rows");
+  }
+  require(opt.vcov.fixed_effect_clusters.empty(), fn, "clustering on fixed effects by index is not supported for GLMs; pass cluster labels");
+  if (is_cluster_kind(kind)) {
+    require(opt.vcov.clusters.cols() >= 1, fn, std::string("vcov ") + vcov_name(kind) + " needs cluster labels");
+    require(opt.vcov.clusters.rows() == n, fn, "cluster labels have " + std::to_string(opt.vcov.clusters.rows()) +
+                                                   " rows but the data have " + std::to_string(n));
+  }
+  const bool has_fe = opt.fixed_effects.size() > 0;
+  if (has_fe)
+    require(opt.fixed_effects.rows() == n, fn, "fixed-effect labels have " + std::to_string(opt.fixed_effects.rows()) +
+                                                   " rows but the data have " + std::to_string(n));
+}
+
+/// Weighted share of outcomes Σwy/Σw on the sample; throws when the outcome does not vary (a binary
+/// model needs both outcomes, Poisson a positive one) or the weights make the intercept-only model
+/// degenerate.
+double outcome_share(const glm_sample& s, glm_family family, const std::string& fam, const char* fn) {
+  if (family == glm_family::poisson) {
+    require(s.y.sum() > 0, fn, "poisson: the outcome is zero for every observation used; there is nothing to fit");
+  } else {
+    const double ones = s.y.sum();
+    require(ones > 0 && ones < static_cast<double>(s.m), fn,
+          fam + ": the outcome is " + (ones > 0 ? "1" : "0") +
+              " for every observation used; a binary model needs both outcomes");
+  }
+  double sw = 0, swy = 0;
+  for (Eigen::Index i = 0; i < s.m; ++i) {
+    const double wi = s.w.size() ? s.w(i) : 1.0;
+    sw += wi;
+    swy += wi * s.y(i);
+  }
+  if (family != glm_family::poisson && !(swy > 0 && swy < sw && swy / sw < 1.0))
+    throw_invalid(fn, fam + ": the weights are too unequal: the weighted share of outcomes equal to 1 is " +
+                        format_g(swy / sw) + " in double precision" +
+                        (s.w.size() ? " (weights from " + format_g(s.w.minCoeff()) + " to " +
+                                          format_g(s.w.maxCoeff()) + ")"
+                                    : std::string()) +
+                        ", so the intercept-only model is degenerate; check or rescale the weights");
+  return swy / sw;
+}
+
+/// Observations separated at the fit `fit` (Correia, Guimarães & Zylkin 2021): first from the
+/// direction in which the fit diverges (fast when the margin is thin, e.g. complete separation),
+/// then from U = 1; a converged rectifier certifies what it finds.
+separation_outcome find_separation(const glm_sample& s, const irls_fit& fit, glm_family family, bool has_fe, const glm_options& opt) {
+  std::vector<group_codes> dims;
+  if (has_fe)
+    for (Eigen::Index d = 0; d < s.fe.cols(); ++d) dims.push_back(factorize(s.fe.col(d)));
+  separation_outcome sep;
+  if (fit.step.size() == s.m) {
+    Eigen::VectorXd start(s.m);
+    for (Eigen::Index i = 0; i < s.m; ++i) {
+      const double dir = family == glm_family::poisson ? -1.0 : (s.y(i) > 0.5 ? 1.0 : -1.0);
+      start(i) = std::max(dir * fit.step(i), 0.0);
+    }
+    const double top = start.maxCoeff();
+    if (top > 0 && std::isfinite(top)) {
+      start /= top;
+      sep = detect_separation(s.X(), fit.kept, s.y, family, has_fe ? &dims : nullptr, opt, &start);
+    }
+  }
+  if (!sep.converged || sep.rows.empty()) {
+    const separation_outcome plain = detect_separation(s.X(), fit.kept, s.y, family, has_fe ? &dims : nullptr, opt);
+    if (plain.converged) sep = plain;
+  }
+  return sep;
+}
+
+/// Marks the separated observations as dropped (keep, r.separated_rows, r.separating_columns), or
+/// throws when asked to (on_separation = raise) or when every observation is separated.
+void drop_separated(const separation_outcome& sep, const glm_sample& s, const irls_fit& fit, glm_family family,
+                    const std::string& fam, const glm_options& opt, const char* fn, std::vector<char>& keep, glm_result& r) {
+  std::vector<Eigen::Index> cols;
+  for (Eigen::Index j : sep.columns) cols.push_back(fit.kept[static_cast<std::size_t>(j)]);
+  if (opt.on_separation == separation_action::raise || static_cast<Eigen::Index>(sep.rows.size()) == s.m)
+    throw_invalid(fn, fam + ": " + std::to_string(sep.rows.size()) + " of " + std::to_string(s.m) +
+                        " observations are separated (their fitted " +
+                        (family == glm_family::poisson ? "means go to 0" : "probabilities go to 0 or 1") +
+                        " while the coefficients diverge: the maximum-likelihood estimate does not exist)" +
+                        (cols.empty() ? std::string() : "; columns of X involved: " + describe_columns(cols)) +
+                        (static_cast<Eigen::Index>(sep.rows.size()) == s.m
+                             ? "; every observation is separated (complete separation): drop or recode the regressors involved"
+                             : "; use on_separation = drop to drop them and refit, or remove the regressors involved"));
+  for (Eigen::Index i : sep.rows) {
+    const Eigen::Index row = s.rows[static_cast<std::size_t>(i)];
+    keep[static_cast<std::size_t>(row)] = 0;
+    r.separated_rows.push_back(row);
+  }
+  for (Eigen::Index c : cols)
+    if (std::find(r.separating_columns.begin(), r.separating_columns.end(), c) == r.separating_columns.end())
+      r.separating_columns.push_back(c);
+}
+
+/// Log-likelihood and deviance of the null model (intercept only, with the offset; closed form) and
+/// McFadden's pseudo-R² 1 − ℓ/ℓ₀ (ll: the model's log-likelihood).
+void fill_null_model(const glm_sample& s, glm_family family, double ll, glm_result& r) {
+  const Eigen::Index m = s.m;
+  const bool has_w = s.w.size() > 0, has_off = s.off.size() > 0;
+  double sw = 0, swy = 0, swe = 0;
+  for (Eigen::Index i = 0; i < m; ++i) {
+    const double wi = has_w ? s.w(i) : 1.0;
+    sw += wi;
+    swy += wi * s.y(i);
+    swe += wi * (has_off ? std::exp(s.off(i)) : 1.0);
+  }
+  double lln = 0, devn = 0;
+  for (Eigen::Index i = 0; i < m; ++i) {
+    double eta0;
+    if (family == glm_family::poisson) eta0 = std::log(swy / swe) + (has_off ? s.off(i) : 0.0);
+    else if (family == glm_family::logit) eta0 = std::log(swy / (sw - swy));
+    else eta0 = boost::math::quantile(boost::math::normal(), swy / sw);
+    const glm_point g = evaluate(family, s.y(i), eta0);
+    const double wi = has_w ? s.w(i) : 1.0;
+    lln += wi * g.loglik;
+    devn += wi * g.deviance;
+  }
+  r.loglik_null = lln;
+  r.null_deviance = devn;
+  r.pseudo_r2 = lln != 0 ? 1.0 - ll / lln : std::numeric_limits<double>::quiet_NaN();
+}
+
+/// The estimated fixed effects on the link scale (tracked through the iterations: η̂ = offset + Xβ̂ + Dα̂),
+/// dimensions ≥ 2 shifted so that their first level is 0 and the shift moved into dimension 1.
+void fill_fixed_effects(const irls_fit& fit, Eigen::Index k_fe, glm_result& r) {
+  r.k_fe = k_fe;
+  for (const auto& d : fit.absorbed.dims) r.fe_sizes.push_back(d.n_groups);
+  const std::size_t K = fit.absorbed.dims.size();
+  for (std::size_t d = 0; d < K; ++d) {
+    r.fixef.push_back(fit.alpha[d]);
+    r.fixef_labels.push_back(fit.absorbed.level_labels(d));
+  }
+  for (std::size_t d = 1; d < K; ++d) {
+    const double shift = r.fixef[d](0);
+    r.fixef[d].array() -= shift;
+    r.fixef[0].array() += shift;
+  }
+}
+
+}  // namespace
+
 }  // namespace impactkit::detail
 
 namespace impactkit {
 
 glm_result glm(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y, glm_family family,
-                      const glm_options& opt) {
+               const glm_options& opt) {
   const char* fn = "glm";
-  const Eigen::Index n = X.rows(), k = X.cols();
+  const Eigen::Index n = X.rows();
   const std::string fam = glm_family_name(family);
-  detail::require(n > 0, fn, "no observations");
-  detail::require(k > 0, fn, "X has no columns");
-  detail::require(y.size() == n, fn, "y has " + std::to_string(y.size()) + " rows but X has " + std::to_string(n));
-  detail::require_finite(y, fn, "y");
-  detail::require_finite(X, fn, "X");
-  detail::require(opt.tol > 0 && opt.tol < 1, fn, "tol must be in (0, 1)");
-  detail::require(opt.max_iter > 0 && opt.max_halving >= 0, fn, "max_iter must be positive and max_halving non-negative");
-  detail::require(opt.collin_tol >= 0 && opt.collin_tol < 1, fn, "collin_tol must be in [0, 1)");
-  detail::require(opt.separation_tol > 0 && opt.separation_max_iter > 0, fn, "separation_tol and separation_max_iter must be positive");
-  for (Eigen::Index i = 0; i < n; ++i) {  // messages built only on failure
-    if (family == glm_family::poisson) {
-      if (!(y(i) >= 0))
-        detail::throw_invalid(fn, "poisson: the outcome must be non-negative; row " + std::to_string(i) + " has " + std::to_string(y(i)));
-    } else if (!(y(i) == 0.0 || y(i) == 1.0)) {
-      detail::throw_invalid(fn, fam + ": the outcome must be 0 or 1; row " + std::to_string(i) + " has " + std::to_string(y(i)) +
-                                    " (recode it, e.g. y = (outcome > threshold))");
-    }
-  }
-  if (opt.weights.size()) {
-    detail::require(opt.weights.size() == n, fn, "weights have " + std::to_string(opt.weights.size()) + " rows but X has " + std::to_string(n));
-    detail::require_positive_weights(opt.weights.data(), n, fn);
-    detail::require(std::isfinite(opt.weights.sum()), fn,
-                    "the weights sum to infinity (largest weight " + detail::format_g(opt.weights.maxCoeff()) +
-                        "); rescale them, e.g. divide by their mean");
-  }
-  if (opt.offset.size()) {
-    detail::require(family == glm_family::poisson, fn, "an offset is supported for the Poisson family only");
-    detail::require(opt.offset.size() == n, fn, "offset has " + std::to_string(opt.offset.size()) + " rows but X has " + std::to_string(n));
-    detail::require_finite(opt.offset, fn, "offset");
-  }
+  detail::validate_glm_input(X, y, family, opt, fn);
   const vcov_kind kind = opt.vcov.kind;
-  detail::require(kind == vcov_kind::iid || kind == vcov_kind::hc0 || kind == vcov_kind::hc1 || kind == vcov_kind::cr0 ||
-                      kind == vcov_kind::cr1 || kind == vcov_kind::survey,
-                  fn, std::string("vcov ") + vcov_name(kind) +
-                          " is not available for GLMs (its leverage adjustment is defined for least squares); use iid, HC0, HC1, CR0, CR1 or a survey design");
-  if (kind == vcov_kind::survey) {
-    detail::require(opt.fixed_effects.size() == 0, fn, "a survey-design variance with absorbed fixed effects is not supported yet; use C(fe) regressors");
-    detail::require(opt.vcov.survey_rows.empty() || static_cast<Eigen::Index>(opt.vcov.survey_rows.size()) == n, fn,
-                    "survey_rows has " + std::to_string(opt.vcov.survey_rows.size()) + " entries but the data have " + std::to_string(n) + " rows");
-  }
-  detail::require(opt.vcov.fixed_effect_clusters.empty(), fn, "clustering on fixed effects by index is not supported for GLMs; pass cluster labels");
-  if (is_cluster_kind(kind)) {
-    detail::require(opt.vcov.clusters.cols() >= 1, fn, std::string("vcov ") + vcov_name(kind) + " needs cluster labels");
-    detail::require(opt.vcov.clusters.rows() == n, fn, "cluster labels have " + std::to_string(opt.vcov.clusters.rows()) +
-                                                           " rows but the data have " + std::to_string(n));
-  }
   const bool has_fe = opt.fixed_effects.size() > 0;
-  if (has_fe)
-    detail::require(opt.fixed_effects.rows() == n, fn, "fixed-effect labels have " + std::to_string(opt.fixed_effects.rows()) +
-                                                           " rows but the data have " + std::to_string(n));
 
   glm_result r;
   r.family = family;
@@ -533,77 +684,18 @@ glm_result glm(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<cons
     s = detail::make_sample(X, y, opt, keep);
     detail::require(s.m > 0, fn, has_fe ? "no observation is left after dropping fixed-effect groups with a constant outcome"
                                          : "no observation is left");
-    if (family == glm_family::poisson) {
-      detail::require(s.y.sum() > 0, fn, "poisson: the outcome is zero for every observation used; there is nothing to fit");
-    } else {
-      const double ones = s.y.sum();
-      detail::require(ones > 0 && ones < static_cast<double>(s.m), fn,
-                      fam + ": the outcome is " + (ones > 0 ? "1" : "0") +
-                          " for every observation used; a binary model needs both outcomes");
-    }
-    double sw = 0, swy = 0;
-    for (Eigen::Index i = 0; i < s.m; ++i) {
-      const double wi = s.w.size() ? s.w(i) : 1.0;
-      sw += wi;
-      swy += wi * s.y(i);
-    }
-    if (family != glm_family::poisson && !(swy > 0 && swy < sw && swy / sw < 1.0))
-      detail::throw_invalid(fn, fam + ": the weights are too unequal: the weighted share of outcomes equal to 1 is " +
-                                    detail::format_g(swy / sw) + " in double precision" +
-                                    (s.w.size() ? " (weights from " + detail::format_g(s.w.minCoeff()) + " to " +
-                                                      detail::format_g(s.w.maxCoeff()) + ")"
-                                                : std::string()) +
-                                    ", so the intercept-only model is degenerate; check or rescale the weights");
+    const double share = detail::outcome_share(s, family, fam, fn);
     vcov_spec spec = opt.vcov;
     if (is_cluster_kind(kind)) spec.clusters = s.clusters;
     fit = detail::run_irls(s, family, opt, spec);
-    const bool suspicious = !fit.converged || detail::count_boundary(family, s.y, fit.eta, 1e-6, swy / sw) > 0;
+    const bool suspicious = !fit.converged || detail::count_boundary(family, s.y, fit.eta, 1e-6, share) > 0;
     const bool run_check = opt.check_separation == separation_check::always ||
                            (opt.check_separation == separation_check::automatic && suspicious);
     if (!run_check || fit.kept.empty()) break;
-    std::vector<group_codes> dims;
-    if (has_fe)
-      for (Eigen::Index d = 0; d < s.fe.cols(); ++d) dims.push_back(factorize(s.fe.col(d)));
-    // First from the direction in which the fit diverges (fast when the margin is thin, e.g. complete
-    // separation), then from U = 1 (CGZ); a converged rectifier certifies what it finds.
-    detail::separation_outcome sep;
-    if (fit.step.size() == s.m) {
-      Eigen::VectorXd start(s.m);
-      for (Eigen::Index i = 0; i < s.m; ++i) {
-        const double dir = family == glm_family::poisson ? -1.0 : (s.y(i) > 0.5 ? 1.0 : -1.0);
-        start(i) = std::max(dir * fit.step(i), 0.0);
-      }
-      const double top = start.maxCoeff();
-      if (top > 0 && std::isfinite(top)) {
-        start /= top;
-        sep = detail::detect_separation(s.X(), fit.kept, s.y, family, has_fe ? &dims : nullptr, opt, &start);
-      }
-    }
-    if (!sep.converged || sep.rows.empty()) {
-      const detail::separation_outcome plain = detail::detect_separation(s.X(), fit.kept, s.y, family, has_fe ? &dims : nullptr, opt);
-      if (plain.converged) sep = plain;
-    }
+    const detail::separation_outcome sep = detail::find_separation(s, fit, family, has_fe, opt);
     r.separation_checked = sep.converged;
     if (!sep.converged || sep.rows.empty()) break;
-    std::vector<Eigen::Index> cols;
-    for (Eigen::Index j : sep.columns) cols.push_back(fit.kept[static_cast<std::size_t>(j)]);
-    if (opt.on_separation == separation_action::raise || static_cast<Eigen::Index>(sep.rows.size()) == s.m)
-      detail::throw_invalid(fn, fam + ": " + std::to_string(sep.rows.size()) + " of " + std::to_string(s.m) +
-                                    " observations are separated (their fitted " +
-                                    (family == glm_family::poisson ? "means go to 0" : "probabilities go to 0 or 1") +
-                                    " while the coefficients diverge: the maximum-likelihood estimate does not exist)" +
-                                    (cols.empty() ? std::string() : "; columns of X involved: " + detail::describe_columns(cols)) +
-                                    (static_cast<Eigen::Index>(sep.rows.size()) == s.m
-                                         ? "; every observation is separated (complete separation): drop or recode the regressors involved"
-                                         : "; use on_separation = drop to drop them and refit, or remove the regressors involved"));
-    for (Eigen::Index i : sep.rows) {
-      const Eigen::Index row = s.rows[static_cast<std::size_t>(i)];
-      keep[static_cast<std::size_t>(row)] = 0;
-      r.separated_rows.push_back(row);
-    }
-    for (Eigen::Index c : cols)
-      if (std::find(r.separating_columns.begin(), r.separating_columns.end(), c) == r.separating_columns.end())
-        r.separating_columns.push_back(c);
+    detail::drop_separated(sep, s, fit, family, fam, opt, fn, keep, r);
     detail::require(round < 20, fn, "separation: too many rounds of dropping separated observations");
   }
   std::sort(r.separated_rows.begin(), r.separated_rows.end());
@@ -615,7 +707,7 @@ glm_result glm(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<cons
 
   // ---- estimates and fit statistics ---------------------------------------------------------------
   const Eigen::Index m = s.m, p = static_cast<Eigen::Index>(fit.kept.size());
-  const bool has_w = s.w.size() > 0, has_off = s.off.size() > 0;
+  const bool has_w = s.w.size() > 0;
   const Eigen::Index k_fe = has_fe ? fit.absorbed.dof.k_fe : 0;
   detail::require(m > p + k_fe, fn, "needs more observations (" + std::to_string(m) + ") than estimated coefficients (" +
                                         std::to_string(p + k_fe) + (k_fe ? ", including absorbed fixed effects" : "") + ")");
@@ -643,29 +735,7 @@ glm_result glm(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<cons
   r.loglik = ll;
   r.deviance = dev;
   r.n_boundary = detail::count_boundary(family, s.y, fit.eta, 1e-8, 1.0);
-  {  // null model: intercept only (with the offset), closed form
-    double sw = 0, swy = 0, swe = 0;
-    for (Eigen::Index i = 0; i < m; ++i) {
-      const double wi = has_w ? s.w(i) : 1.0;
-      sw += wi;
-      swy += wi * s.y(i);
-      swe += wi * (has_off ? std::exp(s.off(i)) : 1.0);
-    }
-    double lln = 0, devn = 0;
-    for (Eigen::Index i = 0; i < m; ++i) {
-      double eta0;
-      if (family == glm_family::poisson) eta0 = std::log(swy / swe) + (has_off ? s.off(i) : 0.0);
-      else if (family == glm_family::logit) eta0 = std::log(swy / (sw - swy));
-      else eta0 = boost::math::quantile(boost::math::normal(), swy / sw);
-      const detail::glm_point g = detail::evaluate(family, s.y(i), eta0);
-      const double wi = has_w ? s.w(i) : 1.0;
-      lln += wi * g.loglik;
-      devn += wi * g.deviance;
-    }
-    r.loglik_null = lln;
-    r.null_deviance = devn;
-    r.pseudo_r2 = lln != 0 ? 1.0 - ll / lln : std::numeric_limits<double>::quiet_NaN();
-  }
+  detail::fill_null_model(s, family, ll, r);
 
   // ---- bread and scores at the estimate -----------------------------------------------------------
   Eigen::MatrixXd Z;  // design of the scores: kept columns, demeaned with the final weights
@@ -729,24 +799,11 @@ glm_result glm(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<cons
     r.vcov_convention = conv + "; bread: inverse " + info_name + ", scores from the log-likelihood";
     if (kind == vcov_kind::survey) survey_df = v.df;  // R svyglm: t with #PSU − #strata − k + 1 df
   }
-  r.se = r.vcov.diagonal().unaryExpr([](double d) { return d >= 0 ? std::sqrt(d) : std::numeric_limits<double>::quiet_NaN(); });
+  r.se = detail::standard_errors(r.vcov);
   r.df_inference = survey_df.size() ? survey_df : Eigen::VectorXd::Constant(p, std::numeric_limits<double>::infinity());
 
-  // ---- fixed effects on the link scale (tracked through the iterations: η̂ = offset + Xβ̂ + Dα̂) --------
-  if (has_fe) {
-    r.k_fe = k_fe;
-    for (const auto& d : fit.absorbed.dims) r.fe_sizes.push_back(d.n_groups);
-    const std::size_t K = fit.absorbed.dims.size();
-    for (std::size_t d = 0; d < K; ++d) {
-      r.fixef.push_back(fit.alpha[d]);
-      r.fixef_labels.push_back(fit.absorbed.level_labels(d));
-    }
-    for (std::size_t d = 1; d < K; ++d) {
-      const double shift = r.fixef[d](0);
-      r.fixef[d].array() -= shift;
-      r.fixef[0].array() += shift;
-    }
-  }
+  if (has_fe) detail::fill_fixed_effects(fit, k_fe, r);
+
   return r;
 }
 

@@ -39,7 +39,7 @@ vcov_estimate finish_variance(Eigen::MatrixXd v, variance_conventions c) {
 }
 
 Eigen::MatrixXd design_meat(const Eigen::Ref<const Eigen::MatrixXd>& Z, const std::vector<Eigen::Index>& cols, const double* u,
-                                   const variance_design& design, Eigen::Index n_params, variance_conventions& c, const char* fn) {
+                            const variance_design& design, Eigen::Index n_params, variance_conventions& c, const char* fn) {
   const Eigen::Index n = Z.rows(), p = static_cast<Eigen::Index>(cols.size());
   c.kind = design.kind;
   c.n_obs = n;
@@ -120,8 +120,8 @@ vcov_estimate influence_vcov(const Eigen::Ref<const Eigen::MatrixXd>& psi, const
 }
 
 vcov_estimate score_vcov(const Eigen::Ref<const Eigen::MatrixXd>& bread, const Eigen::Ref<const Eigen::MatrixXd>& Z,
-                                    const std::vector<Eigen::Index>& cols, const double* u, const variance_design& design,
-                                    Eigen::Index n_params) {
+                         const std::vector<Eigen::Index>& cols, const double* u, const variance_design& design,
+                         Eigen::Index n_params) {
   const char* fn = "score_vcov";
   detail::require(bread.rows() == bread.cols() && bread.rows() == static_cast<Eigen::Index>(cols.size()), fn,
                   "the bread must be p×p with p the number of score columns");
@@ -145,7 +145,7 @@ double replicate_default_scale(const replicate_spec& r, Eigen::Index R) {
 }
 
 vcov_estimate replicate_vcov(const Eigen::Ref<const Eigen::VectorXd>& theta, const Eigen::Ref<const Eigen::MatrixXd>& replicates,
-                                        const replicate_spec& r) {
+                             const replicate_spec& r) {
   const char* fn = "replicate_vcov";
   const Eigen::Index R = replicates.rows(), p = replicates.cols();
   detail::require(R >= 2, fn, "needs at least 2 replicates");

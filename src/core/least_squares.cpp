@@ -27,7 +27,7 @@ void stack_and_triangularise(Eigen::MatrixXd& work, Eigen::Index rows_used, Eige
 }
 
 void load_transformed(const column_transform& t, const Eigen::Ref<const Eigen::MatrixXd>& X, const double* y,
-                             const std::vector<Eigen::Index>& cols, Eigen::Index b0, Eigen::Index len, double* dst, Eigen::Index ld) {
+                      const std::vector<Eigen::Index>& cols, Eigen::Index b0, Eigen::Index len, double* dst, Eigen::Index ld) {
   const Eigen::Index k = X.cols();
   const double* anchor = t.anchor >= 0 ? X.col(t.anchor).data() + b0 : nullptr;
   for (std::size_t c = 0; c < cols.size(); ++c) {
@@ -43,8 +43,8 @@ std::vector<Eigen::Index> all_columns(Eigen::Index k) {
 }
 
 Eigen::MatrixXd chunk_r_factor(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y,
-                                      const double* sqrt_w, Eigen::Index begin, Eigen::Index end, Eigen::Index block,
-                                      const column_transform& t) {
+                               const double* sqrt_w, Eigen::Index begin, Eigen::Index end, Eigen::Index block,
+                               const column_transform& t) {
   const Eigen::Index k = X.cols(), p = k + 1;
   Eigen::MatrixXd work(p + block, p);
   Eigen::MatrixXd r = Eigen::MatrixXd::Zero(p, p);
@@ -68,7 +68,7 @@ Eigen::MatrixXd chunk_r_factor(const Eigen::Ref<const Eigen::MatrixXd>& X, const
 }
 
 Eigen::MatrixXd weighted_gram(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y,
-                                     const double* sqrt_w, const column_transform& t) {
+                              const double* sqrt_w, const column_transform& t) {
   const Eigen::Index n = X.rows(), k = X.cols(), p = k + 1;
   const Eigen::Index block = 1024;
   const row_chunks chunks = make_row_chunks(n, 8 * block);
@@ -133,7 +133,7 @@ double equilibrated_condition(const Eigen::MatrixXd& r, const Eigen::MatrixXd& r
 }
 
 void refine_least_squares(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y, const double* sqrt_w,
-                                 least_squares_solution& sol) {
+                          least_squares_solution& sol) {
   const double kappa = equilibrated_condition(sol.scaled_r, sol.scaled_r_inverse);
   if (kappa <= 1e3 || kappa > 1e7) return;
   const Eigen::Index n = X.rows(), k = X.cols(), p = sol.rank();
@@ -251,7 +251,7 @@ column_transform sample_transform(const Eigen::Ref<const Eigen::MatrixXd>& X, co
 }
 
 bool adjust_transform(const Eigen::MatrixXd& gram, column_transform& t, const Eigen::Ref<const Eigen::MatrixXd>& X,
-                             const Eigen::Ref<const Eigen::VectorXd>& y, double w_total) {
+                      const Eigen::Ref<const Eigen::VectorXd>& y, double w_total) {
   const Eigen::Index k = X.cols();
   const double big = std::numeric_limits<double>::max();
   std::vector<int> e(static_cast<std::size_t>(k) + 1);
@@ -310,7 +310,7 @@ bool adjust_transform(const Eigen::MatrixXd& gram, column_transform& t, const Ei
 }
 
 least_squares_solution solve_transformed(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y,
-                                                const double* sqrt_w, double collin_tol, column_transform t) {
+                                         const double* sqrt_w, double collin_tol, column_transform t) {
   const Eigen::Index n = X.rows(), k = X.cols(), p = k + 1;
   double w_total = static_cast<double>(n);
   if (sqrt_w) {
@@ -462,8 +462,8 @@ void unscale_solution(least_squares_solution& sol) {
 namespace impactkit {
 
 least_squares_solution solve_least_squares(const Eigen::Ref<const Eigen::MatrixXd>& X,
-                                                  const Eigen::Ref<const Eigen::VectorXd>& y,
-                                                  const double* sqrt_w, double collin_tol) {
+                                           const Eigen::Ref<const Eigen::VectorXd>& y,
+                                           const double* sqrt_w, double collin_tol) {
   const Eigen::Index n = X.rows(), k = X.cols();
   detail::require(y.size() == n, "solve_least_squares", "y has " + std::to_string(y.size()) + " rows but X has " + std::to_string(n));
   detail::require(k >= 1, "solve_least_squares", "X has no columns");

@@ -42,7 +42,7 @@ Eigen::MatrixXd unscaled_vcov(const least_squares_solution& ls, const Eigen::Mat
 }
 
 Eigen::MatrixXd transformed_cross_product(const Eigen::Ref<const Eigen::MatrixXd>& X, const least_squares_solution& ls,
-                                                 const double* u, double f) {
+                                          const double* u, double f) {
   if (ls.transform.identity() && f == 1.0) return weighted_cross_product(X, ls.kept, u);
   const Eigen::Index n = X.rows(), p = ls.rank();
   const Eigen::Index block = 1024;
@@ -138,7 +138,7 @@ double jackknife_weight(double lambda) {
 namespace impactkit {
 
 vcov_estimate bell_mccaffrey_vcov(const Eigen::Ref<const Eigen::MatrixXd>& X, const least_squares_solution& ls, const double* w,
-                                         const Eigen::Ref<const Eigen::VectorXd>& e, const vcov_spec& spec) {
+                                  const Eigen::Ref<const Eigen::VectorXd>& e, const vcov_spec& spec) {
   const char* fn = "bell_mccaffrey_vcov";
   const Eigen::Index n = X.rows(), p = ls.rank(), q = 2 * p;
   detail::require_solution_of(ls, n, X.cols(), fn);
@@ -248,7 +248,7 @@ vcov_estimate bell_mccaffrey_vcov(const Eigen::Ref<const Eigen::MatrixXd>& X, co
 }
 
 vcov_estimate bias_reduced_cluster_vcov(const Eigen::Ref<const Eigen::MatrixXd>& X, const least_squares_solution& ls,
-                                               const double* w, const Eigen::Ref<const Eigen::VectorXd>& e, const vcov_spec& spec) {
+                                        const double* w, const Eigen::Ref<const Eigen::VectorXd>& e, const vcov_spec& spec) {
   const char* fn = "bias_reduced_cluster_vcov";
   const Eigen::Index n = X.rows(), p = ls.rank();
   detail::require_solution_of(ls, n, X.cols(), fn);
@@ -333,8 +333,8 @@ void note_absorbed_parameters(vcov_estimate& out, const absorbed_dof& absorbed, 
 }
 
 residual_pass_sums residuals_and_hc_meat(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y,
-                                                const double* w, const least_squares_solution& ls, double* e, Eigen::MatrixXd* hc_meat,
-                                                const std::vector<Eigen::Index>& constant_candidates) {
+                                         const double* w, const least_squares_solution& ls, double* e, Eigen::MatrixXd* hc_meat,
+                                         const std::vector<Eigen::Index>& constant_candidates) {
   const Eigen::Index n = X.rows(), p = ls.rank();
   const Eigen::Index block = 1024;
   const row_chunks chunks = make_row_chunks(n, 8 * block);
@@ -451,7 +451,7 @@ residual_pass_sums residuals_and_hc_meat(const Eigen::Ref<const Eigen::MatrixXd>
 namespace impactkit {
 
 vcov_estimate linear_model_hc_vcov(const least_squares_solution& ls, const Eigen::Ref<const Eigen::MatrixXd>& meat,
-                                          const vcov_spec& spec, Eigen::Index n, const absorbed_dof& absorbed) {
+                                   const vcov_spec& spec, Eigen::Index n, const absorbed_dof& absorbed) {
   detail::require(meat.rows() == ls.rank() && meat.cols() == ls.rank(), "linear_model_hc_vcov",
                   "the meat must be rank x rank (" + std::to_string(ls.rank()) + ")");
   vcov_estimate out = detail::hc_sandwich(ls.scaled_bread(), meat, spec.kind, n, ls.rank() + absorbed.k_fe);
@@ -461,8 +461,8 @@ vcov_estimate linear_model_hc_vcov(const least_squares_solution& ls, const Eigen
 }
 
 vcov_estimate linear_model_vcov(const Eigen::Ref<const Eigen::MatrixXd>& X, const least_squares_solution& ls, const double* w,
-                                       const Eigen::Ref<const Eigen::VectorXd>& e, const vcov_spec& spec,
-                                       const absorbed_dof& absorbed) {
+                                const Eigen::Ref<const Eigen::VectorXd>& e, const vcov_spec& spec,
+                                const absorbed_dof& absorbed) {
   const char* fn = "linear_model_vcov";
   const Eigen::Index n = X.rows(), p = ls.rank();
   detail::require_solution_of(ls, n, X.cols(), fn);

@@ -64,9 +64,20 @@ double total_sum_of_squares(const Eigen::Ref<const Eigen::VectorXd>& y, const do
   return tss;
 }
 
+void fill_inference(const vcov_estimate& v, ols_result& r) {
+  r.vcov = v.vcov;
+  r.conventions = v.conventions;
+  r.se = standard_errors(v.vcov);
+  r.df_inference = v.df;
+  r.vcov_type = v.kind;
+  r.ssc_factor = v.factor;
+  r.n_clusters = v.n_clusters;
+  r.vcov_convention = v.convention;
+}
+
 residual_pass_sums fit_and_infer(const Eigen::Ref<const Eigen::MatrixXd>& Xd, const Eigen::Ref<const Eigen::VectorXd>& yd,
-                                        const double* w, const ols_options& opt, const vcov_spec& spec, const absorbed_dof& absorbed,
-                                        const char* fn, bool detect_intercept, least_squares_solution& ls, ols_result& r) {
+                                 const double* w, const ols_options& opt, const vcov_spec& spec, const absorbed_dof& absorbed,
+                                 const char* fn, bool detect_intercept, least_squares_solution& ls, ols_result& r) {
   const Eigen::Index n = Xd.rows();
   std::vector<double> sqrt_w;
   if (w) {
@@ -110,22 +121,14 @@ residual_pass_sums fit_and_infer(const Eigen::Ref<const Eigen::MatrixXd>& Xd, co
   r.rss = ls.rss;  // may overflow to inf with a y beyond 1e154; sigma and R² come from the scaled RSS
   r.sigma = std::ldexp(std::sqrt(ls.scaled_rss / r.df_resid), ls.y_exponent());
   const vcov_estimate v = fused_hc ? linear_model_hc_vcov(ls, meat, spec, n, absorbed) : linear_model_vcov(Xd, ls, w, r.residuals, spec, absorbed);
-  r.vcov = v.vcov;
+  fill_inference(v, r);
   r.bread = ls.bread();
-  r.conventions = v.conventions;
-  // a negative variance (possible with multiway clustering, CGM 2011 §2.3) gives NaN, never 0
-  r.se = v.vcov.diagonal().unaryExpr([](double d) { return d >= 0 ? std::sqrt(d) : std::numeric_limits<double>::quiet_NaN(); });
-  r.df_inference = v.df;
-  r.vcov_type = v.kind;
-  r.ssc_factor = v.factor;
-  r.n_clusters = v.n_clusters;
-  r.vcov_convention = v.convention;
   if (!opt.keep_residuals) r.residuals = Eigen::VectorXd();
   return sums;
 }
 
 void recover_fixed_effects(const within_transformed& wt, const std::vector<Eigen::Index>& kept, const Eigen::VectorXd& b,
-                                  Eigen::Index y_column, ols_result& r) {
+                           Eigen::Index y_column, ols_result& r) {
   const std::size_t K = wt.dims.size();
   r.fixef.clear();
   r.fixef_labels.clear();
@@ -144,7 +147,7 @@ void recover_fixed_effects(const within_transformed& wt, const std::vector<Eigen
 }
 
 ols_result fit_absorbed(const std::vector<const double*>& x, const double* y, Eigen::Index n, const double* w,
-                               const std::vector<label_column>& fe, const ols_options& opt, const char* fn) {
+                        const std::vector<label_column>& fe, const ols_options& opt, const char* fn) {
   const Eigen::Index k = static_cast<Eigen::Index>(x.size());
   require(n > 0, fn, "no observations");
   require(k > 0, fn, "X has no columns");
@@ -190,7 +193,7 @@ ols_result fit_absorbed(const std::vector<const double*>& x, const double* y, Ei
 }
 
 ols_result fit_linear(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y, const double* w,
-                             const ols_options& opt, const char* fn) {
+                      const ols_options& opt, const char* fn) {
   const Eigen::Index n = X.rows(), k = X.cols();
   require(n > 0, fn, "no observations");
   require(k > 0, fn, "X has no columns");
@@ -235,13 +238,13 @@ ols_result ols(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<cons
 }
 
 ols_result ols_absorbed(const std::vector<const double*>& x, const double* y, Eigen::Index n, const double* w,
-                               const std::vector<label_column>& fe, const ols_options& opt) {
+                        const std::vector<label_column>& fe, const ols_options& opt) {
   if (w) detail::require_positive_weights(w, n, "wls");
   return detail::fit_absorbed(x, y, n, w, fe, opt, w ? "wls" : "ols");
 }
 
 ols_result wls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y,
-                      const Eigen::Ref<const Eigen::VectorXd>& w, const ols_options& opt) {
+               const Eigen::Ref<const Eigen::VectorXd>& w, const ols_options& opt) {
   detail::require(w.size() == X.rows(), "wls", "weights have " + std::to_string(w.size()) + " rows but X has " + std::to_string(X.rows()));
   const Eigen::VectorXd wc = w;  // contiguous copy so the kernels can use raw pointers
   detail::require_positive_weights(wc.data(), wc.size(), "wls");

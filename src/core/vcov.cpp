@@ -52,6 +52,10 @@ bool is_cluster_kind(vcov_kind k) {
 
 namespace impactkit::detail {
 
+Eigen::VectorXd standard_errors(const Eigen::MatrixXd& vcov) {
+  return vcov.diagonal().unaryExpr([](double d) { return d >= 0 ? std::sqrt(d) : std::numeric_limits<double>::quiet_NaN(); });
+}
+
 std::vector<group_codes> cluster_dimensions(const vcov_spec& spec, Eigen::Index n, const char* function) {
   require(spec.clusters.cols() >= 1, function, std::string("vcov ") + vcov_name(spec.kind) + " needs cluster labels (one column per dimension)");
   require(spec.clusters.rows() == n, function, "cluster labels have " + std::to_string(spec.clusters.rows()) +
@@ -67,7 +71,7 @@ std::vector<group_codes> cluster_dimensions(const vcov_spec& spec, Eigen::Index 
 }
 
 vcov_estimate hc_sandwich(const Eigen::Ref<const Eigen::MatrixXd>& bread, const Eigen::Ref<const Eigen::MatrixXd>& meat,
-                                 vcov_kind kind, Eigen::Index n, Eigen::Index n_params, bool maximum_likelihood) {
+                          vcov_kind kind, Eigen::Index n, Eigen::Index n_params, bool maximum_likelihood) {
   require(kind == vcov_kind::hc0 || kind == vcov_kind::hc1, "hc_sandwich", std::string("expects HC0 or HC1, got ") + vcov_name(kind));
   require(n > n_params, "hc_sandwich", "needs more observations (" + std::to_string(n) + ") than parameters (" + std::to_string(n_params) + ")");
   const double nn = static_cast<double>(n), kk = static_cast<double>(n_params);
@@ -106,7 +110,7 @@ group_codes survey_units_of_rows(const survey_design& d, const std::vector<Eigen
 }
 
 vcov_estimate survey_sandwich(const Eigen::Ref<const Eigen::MatrixXd>& bread, const Eigen::Ref<const Eigen::MatrixXd>& Z,
-                                     const std::vector<Eigen::Index>& cols, const double* u, const vcov_spec& spec, Eigen::Index n_params) {
+                              const std::vector<Eigen::Index>& cols, const double* u, const vcov_spec& spec, Eigen::Index n_params) {
   const char* fn = "sandwich_vcov";
   require(spec.survey != nullptr, fn, "vcov survey needs a survey design");
   const survey_design& d = *spec.survey;
@@ -131,8 +135,8 @@ vcov_estimate survey_sandwich(const Eigen::Ref<const Eigen::MatrixXd>& bread, co
 namespace impactkit {
 
 vcov_estimate sandwich_vcov(const Eigen::Ref<const Eigen::MatrixXd>& bread, const Eigen::Ref<const Eigen::MatrixXd>& Z,
-                                   const std::vector<Eigen::Index>& cols, const double* u, const vcov_spec& spec,
-                                   Eigen::Index n_params) {
+                            const std::vector<Eigen::Index>& cols, const double* u, const vcov_spec& spec,
+                            Eigen::Index n_params) {
   const Eigen::Index n = Z.rows(), p = bread.rows();
   detail::require(static_cast<Eigen::Index>(cols.size()) == p && bread.cols() == p, "sandwich_vcov",
                   "the bread must be p x p with p = " + std::to_string(cols.size()) + " score columns; got " +

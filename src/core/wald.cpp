@@ -9,7 +9,7 @@
 namespace impactkit {
 
 wald_result wald_test(const Eigen::Ref<const Eigen::VectorXd>& coef, const Eigen::Ref<const Eigen::MatrixXd>& vcov,
-                             const Eigen::Ref<const Eigen::MatrixXd>& R, const Eigen::Ref<const Eigen::VectorXd>& r, double df_denom) {
+                      const Eigen::Ref<const Eigen::MatrixXd>& R, const Eigen::Ref<const Eigen::VectorXd>& r, double df_denom) {
   const char* fn = "wald_test";
   const Eigen::Index p = coef.size(), q = R.rows();
   detail::require(vcov.rows() == p && vcov.cols() == p, fn, "vcov must be " + std::to_string(p) + "x" + std::to_string(p));

@@ -9,7 +9,7 @@
 namespace impactkit::detail {
 
 Eigen::MatrixXd weighted_cross_product(const Eigen::Ref<const Eigen::MatrixXd>& Z, const std::vector<Eigen::Index>& cols,
-                                              const double* u) {
+                                       const double* u) {
   const Eigen::Index n = Z.rows(), p = static_cast<Eigen::Index>(cols.size());
   const Eigen::Index block = 1024;
   const row_chunks chunks = make_row_chunks(n, 8 * block);
@@ -35,7 +35,7 @@ Eigen::MatrixXd weighted_cross_product(const Eigen::Ref<const Eigen::MatrixXd>& 
 }
 
 Eigen::MatrixXd group_score_sums(const Eigen::Ref<const Eigen::MatrixXd>& Z, const std::vector<Eigen::Index>& cols,
-                                        const double* u, const group_codes& g) {
+                                 const double* u, const group_codes& g) {
   const Eigen::Index n = Z.rows(), p = static_cast<Eigen::Index>(cols.size());
   Eigen::MatrixXd sums = Eigen::MatrixXd::Zero(g.n_groups, p);
   const int* code = g.code.data();

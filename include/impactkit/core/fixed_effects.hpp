@@ -56,7 +56,7 @@ struct demean_options {
 /// One counting pass per dimension, then only the removed rows are revisited: a removal lowers the
 /// counts of the row's other groups, which may create new singletons (found through a work list).
 std::vector<char> non_singleton_rows(const std::vector<group_codes>& dims, Eigen::Index n,
-                                            std::vector<std::vector<Eigen::Index>>* kept_counts = nullptr);
+                                     std::vector<std::vector<Eigen::Index>>* kept_counts = nullptr);
 
 /// Number of connected components of the bipartite graph linking the groups of two dimensions
 /// (each component makes one level of the second dimension redundant; Abowd, Creecy & Kramarz 2002).
@@ -206,10 +206,10 @@ struct within_transformed {
 /// Levels are numbered in order of first appearance in the input; levels left without rows by
 /// singleton removal are skipped.
 within_transformed absorb_fixed_effects(const std::vector<const double*>& columns, Eigen::Index n, const double* w,
-                                               const std::vector<label_column>& fe, const vcov_spec& spec, const absorb_options& opt = {});
+                                        const std::vector<label_column>& fe, const vcov_spec& spec, const absorb_options& opt = {});
 
 /// The same with the fixed effects as an n×K matrix of integer labels.
 within_transformed absorb_fixed_effects(const std::vector<const double*>& columns, Eigen::Index n, const double* w,
-                                               const Eigen::MatrixXi& fe_labels, const vcov_spec& spec, const absorb_options& opt = {});
+                                        const Eigen::MatrixXi& fe_labels, const vcov_spec& spec, const absorb_options& opt = {});
 
 }  // namespace impactkit

@@ -245,14 +245,14 @@ struct glm_sample {
 };
 
 glm_sample make_sample(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y,
-                              const glm_options& opt, const std::vector<char>& keep);
+                       const glm_options& opt, const std::vector<char>& keep);
 
 /// Drops, to a fixed point, rows of fixed-effect groups whose outcome is constant in a way that
 /// makes the group's fixed effect diverge (Poisson: all zero; binary: all 0 or all 1) and, when
 /// `singletons`, rows alone in a group. Counts the rows dropped by each rule.
 void drop_uninformative_groups(const Eigen::MatrixXi& fe, const Eigen::Ref<const Eigen::VectorXd>& y, glm_family f,
-                                      bool singletons, std::vector<char>& keep, Eigen::Index& n_fe_dropped,
-                                      Eigen::Index& n_singletons);
+                               bool singletons, std::vector<char>& keep, Eigen::Index& n_fe_dropped,
+                               Eigen::Index& n_singletons);
 
 // ---- separation: the iterative rectifier -------------------------------------------------------
 
@@ -267,8 +267,8 @@ struct separation_outcome {
 /// comment). `dims` null: no fixed effects.
 /// `start`: initial U on the boundary rows (null: U = 1).
 separation_outcome detect_separation(const const_matrix_map& X, const std::vector<Eigen::Index>& cols, const Eigen::VectorXd& y,
-                                            glm_family f, const std::vector<group_codes>* dims, const glm_options& opt,
-                                            const Eigen::VectorXd* start = nullptr);
+                                     glm_family f, const std::vector<group_codes>* dims, const glm_options& opt,
+                                     const Eigen::VectorXd* start = nullptr);
 
 // ---- IRLS ----------------------------------------------------------------------------------------
 
@@ -302,6 +302,6 @@ std::string describe_columns(const std::vector<Eigen::Index>& cols);
 /// Logit, probit or Poisson regression of y on X (X includes the intercept column if wanted; with
 /// absorbed fixed effects it must not). See the file comment for the algorithm and conventions.
 glm_result glm(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y, glm_family family,
-                      const glm_options& opt = {});
+               const glm_options& opt = {});
 
 }  // namespace impactkit

@@ -81,7 +81,7 @@ vcov_estimate finish_variance(Eigen::MatrixXd v, variance_conventions c);
 /// Meat Σ over the design of ψ-totals (p×p, before any bread) for iid, heteroskedastic, cluster and
 /// survey designs, from scores s_i = u_i Z[i, cols] (u null: 1); the conventions it used.
 Eigen::MatrixXd design_meat(const Eigen::Ref<const Eigen::MatrixXd>& Z, const std::vector<Eigen::Index>& cols, const double* u,
-                                   const variance_design& design, Eigen::Index n_params, variance_conventions& c, const char* fn);
+                            const variance_design& design, Eigen::Index n_params, variance_conventions& c, const char* fn);
 
 }  // namespace detail
 
@@ -92,8 +92,8 @@ vcov_estimate influence_vcov(const Eigen::Ref<const Eigen::MatrixXd>& psi, const
 /// Sandwich B·M·B with the meat M from scores s_i = u_i Z[i, cols] (u null: 1) under `design`; `n_params`
 /// is k in n − k. The score-plus-bread form of influence_vcov (ψ_i = B s_i) without forming ψ.
 vcov_estimate score_vcov(const Eigen::Ref<const Eigen::MatrixXd>& bread, const Eigen::Ref<const Eigen::MatrixXd>& Z,
-                                    const std::vector<Eigen::Index>& cols, const double* u, const variance_design& design,
-                                    Eigen::Index n_params);
+                         const std::vector<Eigen::Index>& cols, const double* u, const variance_design& design,
+                         Eigen::Index n_params);
 
 /// The default scale of a replicate method with R replicates (R svrepdesign): JK1 (R−1)/R, BRR 1/R,
 /// Fay 1/(R(1−ρ)²), bootstrap 1/(R−1); JKn and other: 1.
@@ -102,6 +102,6 @@ double replicate_default_scale(const replicate_spec& r, Eigen::Index R);
 /// Replicate-weight variance from the full-sample estimate θ̂ (p) and the R×p replicate estimates:
 /// V = scale Σ_r rscale_r (θ̂_r − c)(θ̂_r − c)ᵀ, c = mean_r θ̂_r, or θ̂ when `mse` (R svrVar).
 vcov_estimate replicate_vcov(const Eigen::Ref<const Eigen::VectorXd>& theta, const Eigen::Ref<const Eigen::MatrixXd>& replicates,
-                                        const replicate_spec& r);
+                             const replicate_spec& r);
 
 }  // namespace impactkit

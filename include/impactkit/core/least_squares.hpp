@@ -167,19 +167,19 @@ void stack_and_triangularise(Eigen::MatrixXd& work, Eigen::Index rows_used, Eige
 /// Rows [b0, b0 + len) of the transformed columns `cols` of X (an index equal to X.cols() means y)
 /// into dst, column c at dst + c·ld.
 void load_transformed(const column_transform& t, const Eigen::Ref<const Eigen::MatrixXd>& X, const double* y,
-                             const std::vector<Eigen::Index>& cols, Eigen::Index b0, Eigen::Index len, double* dst, Eigen::Index ld);
+                      const std::vector<Eigen::Index>& cols, Eigen::Index b0, Eigen::Index len, double* dst, Eigen::Index ld);
 
 /// 0..k: every column of [X y].
 std::vector<Eigen::Index> all_columns(Eigen::Index k);
 
 /// R factor ((k+1)×(k+1)) of [√w·X̃  √w·ỹ] over rows [begin, end), block by block.
 Eigen::MatrixXd chunk_r_factor(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y,
-                                      const double* sqrt_w, Eigen::Index begin, Eigen::Index end, Eigen::Index block,
-                                      const column_transform& t);
+                               const double* sqrt_w, Eigen::Index begin, Eigen::Index end, Eigen::Index block,
+                               const column_transform& t);
 
 /// [X̃ ỹ]'W[X̃ ỹ] ((k+1)×(k+1)) in one pass over fixed chunks; throws on a non-finite entry.
 Eigen::MatrixXd weighted_gram(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y,
-                                     const double* sqrt_w, const column_transform& t);
+                              const double* sqrt_w, const column_transform& t);
 
 /// κ_F of R with unit-norm columns: ‖R D⁻¹‖_F · ‖D R⁻¹‖_F, D = diag of column norms.
 double equilibrated_condition(const Eigen::MatrixXd& r, const Eigen::MatrixXd& r_inverse);
@@ -187,7 +187,7 @@ double equilibrated_condition(const Eigen::MatrixXd& r, const Eigen::MatrixXd& r
 /// Extended-precision iterative refinement of sol.scaled_coef (and sol.scaled_rss) for the
 /// transformed problem sol.transform; see the file comment.
 void refine_least_squares(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y, const double* sqrt_w,
-                                 least_squares_solution& sol);
+                          least_squares_solution& sol);
 
 }  // namespace detail
 
@@ -209,12 +209,12 @@ column_transform sample_transform(const Eigen::Ref<const Eigen::MatrixXd>& X, co
 /// outside [2^−200, 2^200] (from an exact max |x| when its sum of squares over- or underflowed).
 /// `w_total` is (an estimate of) Σw. Returns whether t changed; the Gram matrix is then recomputed.
 bool adjust_transform(const Eigen::MatrixXd& gram, column_transform& t, const Eigen::Ref<const Eigen::MatrixXd>& X,
-                             const Eigen::Ref<const Eigen::VectorXd>& y, double w_total);
+                      const Eigen::Ref<const Eigen::VectorXd>& y, double w_total);
 
 /// Least squares of ỹ on X̃ under the transform t (adjusted here against the Gram matrix): fills
 /// the scaled fields, kept/dropped and the transform of the solution.
 least_squares_solution solve_transformed(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y,
-                                                const double* sqrt_w, double collin_tol, column_transform t);
+                                         const double* sqrt_w, double collin_tol, column_transform t);
 
 /// The coefficients, R, R⁻¹ and RSS of the original problem from the scaled ones (file comment);
 /// throws invalid_input when a coefficient is not a normal double.
@@ -225,7 +225,7 @@ void unscale_solution(least_squares_solution& sol);
 /// Solves min_b ‖√w ⊙ (y − Xb)‖ (w = 1 when `sqrt_w` is null; otherwise sqrt_w[i] = √w_i, length n).
 /// Columns whose relative residual norm is ≤ collin_tol are dropped (see file comment).
 least_squares_solution solve_least_squares(const Eigen::Ref<const Eigen::MatrixXd>& X,
-                                                  const Eigen::Ref<const Eigen::VectorXd>& y,
-                                                  const double* sqrt_w, double collin_tol = 1e-10);
+                                           const Eigen::Ref<const Eigen::VectorXd>& y,
+                                           const double* sqrt_w, double collin_tol = 1e-10);
 
 }  // namespace impactkit

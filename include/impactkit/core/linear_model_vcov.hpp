@@ -57,7 +57,7 @@ Eigen::MatrixXd unscaled_vcov(const least_squares_solution& ls, const Eigen::Mat
 /// turns raw scores into scores of the transformed problem). The identity transform reads X as it is
 /// (weighted_cross_product); otherwise each block is transformed in cache.
 Eigen::MatrixXd transformed_cross_product(const Eigen::Ref<const Eigen::MatrixXd>& X, const least_squares_solution& ls,
-                                                 const double* u, double f);
+                                          const double* u, double f);
 
 /// The n×p transformed design X̃ over the kept columns, for variance code that needs the scores as
 /// a matrix (the cluster and survey sandwiches of vcov.hpp); only for a non-identity transform.
@@ -83,12 +83,12 @@ double jackknife_weight(double lambda);
 
 /// CR2 (Bell–McCaffrey, working model Φ = I) with Satterthwaite df; one cluster dimension.
 vcov_estimate bell_mccaffrey_vcov(const Eigen::Ref<const Eigen::MatrixXd>& X, const least_squares_solution& ls, const double* w,
-                                         const Eigen::Ref<const Eigen::VectorXd>& e, const vcov_spec& spec);
+                                  const Eigen::Ref<const Eigen::VectorXd>& e, const vcov_spec& spec);
 
 /// CR2 (delegated to bell_mccaffrey_vcov) or CR3 for a least-squares fit, one cluster dimension;
 /// `e` are raw residuals y − Xb.
 vcov_estimate bias_reduced_cluster_vcov(const Eigen::Ref<const Eigen::MatrixXd>& X, const least_squares_solution& ls,
-                                               const double* w, const Eigen::Ref<const Eigen::VectorXd>& e, const vcov_spec& spec);
+                                        const double* w, const Eigen::Ref<const Eigen::VectorXd>& e, const vcov_spec& spec);
 
 namespace detail {
 
@@ -122,8 +122,8 @@ struct residual_pass_sums {
 ///  - whether each column of X listed in `constant_candidates` is constant (for the intercept).
 /// Partial results are reduced in chunk order, so they do not depend on the thread count.
 residual_pass_sums residuals_and_hc_meat(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y,
-                                                const double* w, const least_squares_solution& ls, double* e, Eigen::MatrixXd* hc_meat,
-                                                const std::vector<Eigen::Index>& constant_candidates = {});
+                                         const double* w, const least_squares_solution& ls, double* e, Eigen::MatrixXd* hc_meat,
+                                         const std::vector<Eigen::Index>& constant_candidates = {});
 
 }  // namespace detail
 
@@ -132,12 +132,12 @@ residual_pass_sums residuals_and_hc_meat(const Eigen::Ref<const Eigen::MatrixXd>
 /// detail::transformed_cross_product compute it; for the identity transform simply Σ (w e)² x xᵀ);
 /// n rows. Same factors and conventions as linear_model_vcov, which calls it.
 vcov_estimate linear_model_hc_vcov(const least_squares_solution& ls, const Eigen::Ref<const Eigen::MatrixXd>& meat,
-                                          const vcov_spec& spec, Eigen::Index n, const absorbed_dof& absorbed = {});
+                                   const vcov_spec& spec, Eigen::Index n, const absorbed_dof& absorbed = {});
 
 /// Variance of a least-squares fit of any kind in `spec`. `e` = y − Xb (raw), w may be null.
 /// With absorbed fixed effects, X and e are the within-transformed design and residuals.
 vcov_estimate linear_model_vcov(const Eigen::Ref<const Eigen::MatrixXd>& X, const least_squares_solution& ls, const double* w,
-                                       const Eigen::Ref<const Eigen::VectorXd>& e, const vcov_spec& spec,
-                                       const absorbed_dof& absorbed = {});
+                                const Eigen::Ref<const Eigen::VectorXd>& e, const vcov_spec& spec,
+                                const absorbed_dof& absorbed = {});
 
 }  // namespace impactkit

@@ -17,6 +17,6 @@ struct wald_result {
 };
 
 wald_result wald_test(const Eigen::Ref<const Eigen::VectorXd>& coef, const Eigen::Ref<const Eigen::MatrixXd>& vcov,
-                             const Eigen::Ref<const Eigen::MatrixXd>& R, const Eigen::Ref<const Eigen::VectorXd>& r, double df_denom);
+                      const Eigen::Ref<const Eigen::MatrixXd>& R, const Eigen::Ref<const Eigen::VectorXd>& r, double df_denom);
 
 }  // namespace impactkit

@@ -17,7 +17,7 @@ namespace impactkit::detail {
 /// Σ_i u_i² z_i z_iᵀ over the columns `cols` of Z (u null: u ≡ 1). One pass over Z, fixed chunks;
 /// the kernel weights each row by d_i = u_i² (no scaled copy of the block).
 Eigen::MatrixXd weighted_cross_product(const Eigen::Ref<const Eigen::MatrixXd>& Z, const std::vector<Eigen::Index>& cols,
-                                              const double* u);
+                                       const double* u);
 
 /// G×p matrix of within-group score sums S_g = Σ_{i∈g} u_i z_i (u null: u ≡ 1).
 /// Every column is summed in row order, so the result is the same for any thread count and any
@@ -25,6 +25,6 @@ Eigen::MatrixXd weighted_cross_product(const Eigen::Ref<const Eigen::MatrixXd>& 
 /// thread sweeps the rows once for its whole group (u and the codes are read once per thread, not
 /// once per column).
 Eigen::MatrixXd group_score_sums(const Eigen::Ref<const Eigen::MatrixXd>& Z, const std::vector<Eigen::Index>& cols,
-                                        const double* u, const group_codes& g);
+                                 const double* u, const group_codes& g);
 
 }  // namespace impactkit::detail

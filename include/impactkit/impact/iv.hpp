@@ -126,42 +126,21 @@ struct iv_result {
 };
 
 namespace detail {
-namespace iv_impl {
-
-constexpr double nan = std::numeric_limits<double>::quiet_NaN();
-
-/// True when a kept column of X is constant and non-zero (an intercept).
-bool has_constant_column(const Eigen::Ref<const Eigen::MatrixXd>& X, const std::vector<Eigen::Index>& kept);
-
-/// Kronecker product A ⊗ B.
-Eigen::MatrixXd kron(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B);
-
-/// Heteroskedasticity- (HC0) or cluster-robust (CR0, one- or multiway) sum of outer products of the
-/// rows of `scores` (u null) or of u_i·scores_i, without small-sample factor: sandwich_vcov with an
-/// identity bread.
-Eigen::MatrixXd score_outer_sum(const Eigen::Ref<const Eigen::MatrixXd>& scores, const std::vector<Eigen::Index>& cols,
-                                       const double* u, const vcov_spec& spec);
-
-/// n·λ'Ω⁻λ with a generalised inverse over the positive eigenvalues of the symmetric Ω (ranktest).
-double rank_quadratic_form(const Eigen::VectorXd& lambda, const Eigen::MatrixXd& omega, double n);
-
-}  // namespace iv_impl
-
 iv_result fit_iv(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::MatrixXd>& D,
-                        const Eigen::Ref<const Eigen::MatrixXd>& Z, const Eigen::Ref<const Eigen::VectorXd>& y, const double* w_in,
-                        const iv_options& opt, const char* fn);
+                 const Eigen::Ref<const Eigen::MatrixXd>& Z, const Eigen::Ref<const Eigen::VectorXd>& y, const double* w_in,
+                 const iv_options& opt, const char* fn);
 
 }  // namespace detail
 
 /// Two-stage least squares of y on [X, D] with excluded instruments Z (X includes the intercept
 /// column if wanted; X may have no columns when fixed effects are absorbed).
 iv_result iv_2sls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::MatrixXd>& D,
-                         const Eigen::Ref<const Eigen::MatrixXd>& Z, const Eigen::Ref<const Eigen::VectorXd>& y,
-                         const iv_options& opt = {});
+                  const Eigen::Ref<const Eigen::MatrixXd>& Z, const Eigen::Ref<const Eigen::VectorXd>& y,
+                  const iv_options& opt = {});
 
 /// Weighted 2SLS with positive weights w (analytic by default; probability weights via options).
 iv_result iv_2sls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::MatrixXd>& D,
-                         const Eigen::Ref<const Eigen::MatrixXd>& Z, const Eigen::Ref<const Eigen::VectorXd>& y,
-                         const Eigen::Ref<const Eigen::VectorXd>& w, const iv_options& opt = {});
+                  const Eigen::Ref<const Eigen::MatrixXd>& Z, const Eigen::Ref<const Eigen::VectorXd>& y,
+                  const Eigen::Ref<const Eigen::VectorXd>& w, const iv_options& opt = {});
 
 }  // namespace impactkit
