@@ -1,6 +1,7 @@
 # impactkit — the two commands of the README:
 #   make demo   reproduce the published studies from shipped data (writes reports/report.{md,html})
-#   make test   all tests: C++ (GoogleTest, ctest), ASan+UBSan C++ tests, the find_package consumer,
+#   make test   all tests: C++ (GoogleTest, ctest), ASan+UBSan C++ tests, the find_package consumer
+#               (against impactkit installed with and without OpenMP),
 #               and Python (pytest, incl. peer comparisons and the quickstart notebook)
 # Both install what is missing first (tools/setup.sh) and are safe to re-run.
 SHELL := /bin/bash
@@ -44,10 +45,16 @@ test-asan: setup-test
 
 test-consumer: setup-test
 	@echo "== find_package(impactkit) consumer example"
-	@rm -rf build/prefix build/consumer
+	@rm -rf build/prefix build/prefix-no-openmp build/consumer
 	@$(CMAKE) -S . -B build/install $(GEN) >/dev/null
+	@$(CMAKE) --build build/install -j $(JOBS)
 	@$(CMAKE) --install build/install --prefix build/prefix >/dev/null
-	@PATH=$(CURDIR)/.venv/bin:$$PATH bash examples/cpp/consumer/run_consumer.sh $(CURDIR)/build/prefix $(CURDIR)/build/consumer
+	@echo "== the same, configured without OpenMP"
+	@$(CMAKE) -S . -B build/install-no-openmp $(GEN) -DCMAKE_DISABLE_FIND_PACKAGE_OpenMP=ON >/dev/null
+	@$(CMAKE) --build build/install-no-openmp -j $(JOBS)
+	@$(CMAKE) --install build/install-no-openmp --prefix build/prefix-no-openmp >/dev/null
+	@PATH=$(CURDIR)/.venv/bin:$$PATH bash examples/cpp/consumer/run_consumer.sh $(CURDIR)/build/prefix $(CURDIR)/build/consumer \
+	  $(CURDIR)/build/prefix-no-openmp
 
 test-python: python
 	@echo "== Python tests"

@@ -1,8 +1,8 @@
-// The extension module impactkit._core: a thin layer over the header-only C++ library.
+// The extension module impactkit._core: a thin layer over the C++ library (headers + impactkit_core).
 #include "bindings.hpp"
 
 PYBIND11_MODULE(_core, m) {
-  m.doc() = "impactkit C++ core (header-only library bound with pybind11)";
+  m.doc() = "impactkit C++ core (the C++ library bound with pybind11)";
 #ifdef IMPACTKIT_VERSION
   m.attr("__version__") = IMPACTKIT_VERSION;
 #endif

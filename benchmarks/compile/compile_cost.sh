@@ -3,12 +3,16 @@
 # of compiling one translation unit (-c, no link) for
 #   (a) an empty TU including only <Eigen/Dense>, and a plain-Eigen OLS (HouseholderQR + sandwich)
 #   (b) a TU including only impactkit/impactkit.hpp (the umbrella header)
-#   (c) each public header alone (core/*.hpp, impact/*.hpp)
+#   (c) each public header alone (core/*.hpp, impact/*.hpp, targeting/*.hpp; detail/ holds implementation headers)
 #   (d) the README quickstart program (examples/cpp/quickstart/quickstart.cpp)
+#   (e) with --library, each source of the compiled companion library impactkit_core (src/core,
+#       src/detail, src/impact): paid once per build of the library, not by every consumer TU
 # and prints a table (Markdown). Budget of issue 13: umbrella header <= 8 s CPU and <= 700 MB at -O2.
+# Every case is compiled only (-c), never linked, so no library needs to be built first.
 #
-#   usage: benchmarks/compile/compile_cost.sh [--include DIR] [--flags "FLAGS"] [--only REGEX] [--out FILE]
+#   usage: benchmarks/compile/compile_cost.sh [--include DIR] [--flags "FLAGS"] [--only REGEX] [--library] [--out FILE]
 #     --include DIR  the directory holding impactkit/ (default: the repository's include/)
+#     --library      also measure the library's sources (e)
 #     --flags        compiler flags (default "-std=c++17 -O2 -fopenmp")
 #     --only REGEX   measure only the cases whose name matches REGEX (grep -E)
 #     --out FILE     also write the table to FILE
@@ -22,14 +26,16 @@ repo="$(cd "$here/../.." && pwd)"
 include="$repo/include"
 flags="-std=c++17 -O2 -fopenmp"
 only=""
+library=0
 out=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --include) include="$(cd "$2" && pwd)"; shift 2 ;;
     --flags) flags="$2"; shift 2 ;;
     --only) only="$2"; shift 2 ;;
+    --library) library=1; shift ;;
     --out) out="$2"; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -73,13 +79,18 @@ EOF
 add_case "plain Eigen OLS (QR + HC1)" "$work/eigen_ols.cpp"
 printf '#include <impactkit/impactkit.hpp>\nint main() { return 0; }\n' >"$work/umbrella.cpp"
 add_case "impactkit/impactkit.hpp" "$work/umbrella.cpp"
-for h in "$include"/impactkit/core/*.hpp "$include"/impactkit/impact/*.hpp; do
+for h in "$include"/impactkit/core/*.hpp "$include"/impactkit/impact/*.hpp "$include"/impactkit/targeting/*.hpp; do
   rel="${h#"$include"/}"
   f="$work/$(echo "$rel" | tr '/.' '__').cpp"
   printf '#include <%s>\nint main() { return 0; }\n' "$rel" >"$f"
   add_case "$rel" "$f"
 done
 add_case "examples/cpp/quickstart/quickstart.cpp" "$repo/examples/cpp/quickstart/quickstart.cpp"
+if [[ $library -eq 1 ]]; then
+  for f in "$repo"/src/core/*.cpp "$repo"/src/detail/*.cpp "$repo"/src/impact/*.cpp "$repo"/src/targeting/*.cpp; do
+    add_case "library: ${f#"$repo"/}" "$f"
+  done
+fi
 
 rows=()
 header="| translation unit | wall s | CPU s | peak MB |"

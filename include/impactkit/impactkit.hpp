@@ -1,7 +1,6 @@
 #pragma once
 // impactkit — statistics for monitoring and evaluation of social programmes.
-// Umbrella header: includes every public concept header.
-#include "core/cross_product.hpp"
+// Umbrella header: the public API, one header per concept (implementation details live in detail/).
 #include "core/distributions.hpp"
 #include "core/errors.hpp"
 #include "core/fixed_effects.hpp"

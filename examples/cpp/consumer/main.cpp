@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <Eigen/Dense>
+
 #include <impactkit/impactkit.hpp>
 
 namespace {

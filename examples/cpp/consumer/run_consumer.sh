@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
 # Build and run the C++ examples against an installed impactkit, as a downstream user would:
-#   1. examples/cpp/consumer (find_package(impactkit CONFIG)), configured twice: as found, and with
-#      OpenMP made unfindable (-DCMAKE_DISABLE_FIND_PACKAGE_OpenMP=ON, a consumer without OpenMP such
-#      as AppleClang): both must configure, build and pass the program's own checks;
+#   1. examples/cpp/consumer (find_package(impactkit CONFIG)) against PREFIX, and, when given,
+#      against PREFIX_NO_OPENMP, an impactkit configured with -DCMAKE_DISABLE_FIND_PACKAGE_OpenMP=ON
+#      (as on AppleClang without libomp): both must configure, build and pass the program's own
+#      checks, and the second must report impactkit_OpenMP_FOUND FALSE and run on one thread;
 #   2. examples/cpp/quickstart (the README's C++ quickstart), built with CMake and with the README's
 #      one-file compiler command; its output must match expected_output.txt (numbers to a relative
 #      2e-5, i.e. the printed digits; the values are those of the Python ik.ols), and README.md must
 #      show quickstart.cpp and that output verbatim.
-#   usage: run_consumer.sh PREFIX BUILD_DIR
+#   usage: run_consumer.sh PREFIX BUILD_DIR [PREFIX_NO_OPENMP]
 #     PREFIX     where `cmake --install` put impactkit (holds share/cmake/impactkit/impactkitConfig.cmake)
 #     BUILD_DIR  scratch build directory (created; reused if it exists)
+#     PREFIX_NO_OPENMP  where an impactkit built without OpenMP is installed (optional)
 #   environment: CMAKE (default cmake); CXX (one-file build, default g++); EIGEN3_INCLUDE_DIR (one-file
 #     build, default /usr/include/eigen3); ONEFILE_FLAGS (default "-O2 -fopenmp")
 # Exit status: non-zero if configuring, building, a program's checks or an output comparison fail.
 set -euo pipefail
 
-if [[ $# -ne 2 ]]; then
-  echo "usage: $0 PREFIX BUILD_DIR" >&2
+if [[ $# -ne 2 && $# -ne 3 ]]; then
+  echo "usage: $0 PREFIX BUILD_DIR [PREFIX_NO_OPENMP]" >&2
   exit 2
 fi
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,22 +26,23 @@ examples="$(dirname "$here")"
 repo="$(cd "$examples/../.." && pwd)"
 prefix="$(mkdir -p "$1" && cd "$1" && pwd)"
 build="$(mkdir -p "$2" && cd "$2" && pwd)"
+prefix_no_openmp=""
+[[ $# -eq 3 ]] && prefix_no_openmp="$(cd "$3" && pwd)"
 data="$repo/python/impactkit/datasets/data/thornton_hiv.csv"
 cmake_bin="${CMAKE:-cmake}"
 
-# configure_and_build NAME SOURCE_DIR BUILD_DIR [extra cmake args...]: configure against $prefix (the
-# configure log goes to BUILD_DIR/configure.log) and build.
+# configure_and_build NAME PREFIX SOURCE_DIR BUILD_DIR: configure against the impactkit installed in
+# PREFIX (the configure log goes to BUILD_DIR/configure.log) and build.
 configure_and_build() {
-  local name="$1" src="$2" dir="$3"
-  shift 3
+  local name="$1" prefix="$2" src="$3" dir="$4"
   local generator=()
   if [[ -z "${CMAKE_GENERATOR:-}" && ! -f "$dir/CMakeCache.txt" ]] && command -v ninja >/dev/null 2>&1; then
     generator=(-G Ninja)
   fi
-  echo "-- $name: configuring against impactkit in ${prefix} $*"
+  echo "-- $name: configuring against impactkit in ${prefix}"
   mkdir -p "$dir"
   "$cmake_bin" -S "$src" -B "$dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_FIND_PACKAGE_PREFER_CONFIG=ON "$@" | tee "$dir/configure.log"
+    -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_FIND_PACKAGE_PREFER_CONFIG=ON | tee "$dir/configure.log"
   local found
   found="$(sed -n 's/^impactkit_DIR:PATH=//p' "$dir/CMakeCache.txt")"
   case "$found" in
@@ -70,24 +73,25 @@ compare_output() {
 }
 
 # ---- 1. the consumer, with and without OpenMP --------------------------------------------------
-for variant in openmp-if-found no-openmp; do
-  dir="$build/consumer-$variant"
-  extra=()
-  [[ $variant == no-openmp ]] && extra=(-DCMAKE_DISABLE_FIND_PACKAGE_OpenMP=ON)
-  configure_and_build "consumer ($variant)" "$here" "$dir" "${extra[@]}"
-  echo "-- consumer ($variant): running"
+dir="$build/consumer"
+configure_and_build "consumer" "$prefix" "$here" "$dir"
+echo "-- consumer: running"
+"$dir/app" | tee "$dir/output.txt"
+if grep -q "OpenMP: TRUE" "$dir/configure.log"; then
+  grep -q "^OpenMP: on" "$dir/output.txt" || { echo "consumer: impactkit has OpenMP but the program was compiled without it" >&2; exit 1; }
+fi
+if [[ -n "$prefix_no_openmp" ]]; then
+  dir="$build/consumer-no-openmp"
+  configure_and_build "consumer (impactkit without OpenMP)" "$prefix_no_openmp" "$here" "$dir"
+  echo "-- consumer (impactkit without OpenMP): running"
   "$dir/app" | tee "$dir/output.txt"
-  if [[ $variant == no-openmp ]]; then
-    grep -q "OpenMP: FALSE" "$dir/configure.log" || { echo "consumer (no-openmp): impactkit_OpenMP_FOUND is not FALSE" >&2; exit 1; }
-    grep -q "^OpenMP: off" "$dir/output.txt" || { echo "consumer (no-openmp): the program was compiled with OpenMP" >&2; exit 1; }
-  elif grep -q "OpenMP: TRUE" "$dir/configure.log"; then
-    grep -q "^OpenMP: on" "$dir/output.txt" || { echo "consumer: OpenMP was found but the program was compiled without it" >&2; exit 1; }
-  fi
-done
+  grep -q "OpenMP: FALSE" "$dir/configure.log" || { echo "consumer (no-openmp): impactkit_OpenMP_FOUND is not FALSE" >&2; exit 1; }
+  grep -q "^OpenMP: off" "$dir/output.txt" || { echo "consumer (no-openmp): the program was compiled with OpenMP" >&2; exit 1; }
+fi
 
 # ---- 2. the README quickstart ------------------------------------------------------------------
 qs="$examples/quickstart"
-configure_and_build "quickstart" "$qs" "$build/quickstart"
+configure_and_build "quickstart" "$prefix" "$qs" "$build/quickstart"
 echo "-- quickstart: running"
 "$build/quickstart/quickstart" "$data" | tee "$build/quickstart/output.txt"
 compare_output "$qs/expected_output.txt" "$build/quickstart/output.txt" ||
@@ -96,9 +100,11 @@ compare_output "$qs/expected_output.txt" "$build/quickstart/output.txt" ||
 eigen_inc="${EIGEN3_INCLUDE_DIR:-/usr/include/eigen3}"
 if [[ -f "$eigen_inc/Eigen/Dense" ]]; then
   mkdir -p "$build/quickstart-onefile"
-  # the README's command: g++ -std=c++17 -O2 -fopenmp -I<prefix>/include -I/usr/include/eigen3 quickstart.cpp -o quickstart
+  libdir="$(dirname "$(find "$prefix" -name 'libimpactkit_core.*' | head -1)")"
+  # the README's command: g++ -std=c++17 -O2 -fopenmp -I<prefix>/include -I/usr/include/eigen3 quickstart.cpp
+  #   -L<prefix>/lib -limpactkit_core -o quickstart
   cmd=("${CXX:-g++}" -std=c++17 ${ONEFILE_FLAGS:--O2 -fopenmp} -I"$prefix/include" -I"$eigen_inc" "$qs/quickstart.cpp"
-       -o "$build/quickstart-onefile/quickstart")
+       -L"$libdir" -limpactkit_core -o "$build/quickstart-onefile/quickstart")
   echo "-- quickstart (one file): ${cmd[*]}"
   "${cmd[@]}"
   "$build/quickstart-onefile/quickstart" "$data" >"$build/quickstart-onefile/output.txt"

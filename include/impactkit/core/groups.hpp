@@ -10,7 +10,7 @@
 #include <Eigen/Core>
 
 #include "errors.hpp"
-#include "memory.hpp"
+#include "../detail/memory.hpp"
 
 namespace impactkit {
 
@@ -41,9 +41,7 @@ struct group_codes {
 };
 
 namespace detail {
-[[noreturn]] inline void throw_too_many_groups() {
-  throw_invalid("factorize", "more than 2^31 - 1 distinct labels; group codes are 32-bit");
-}
+[[noreturn]] void throw_too_many_groups();
 }  // namespace detail
 
 /// Dense codes in order of first appearance from arbitrary integer labels (any 64-bit range).
@@ -130,19 +128,9 @@ struct label_column {
 };
 
 /// Dense codes of a borrowed label column.
-inline group_codes factorize(const label_column& labels) {
-  labels.require_rows(labels.size < 0 ? 0 : labels.size, "factorize");
-  return labels.visit([](const auto& v) { return factorize(v); });
-}
+group_codes factorize(const label_column& labels);
 
 /// The intersection of two groupings (e.g. firm x year for multiway clustering).
-inline group_codes intersect(const group_codes& a, const group_codes& b) {
-  detail::require(a.size() == b.size(), "intersect", "the groupings have " + std::to_string(a.size()) + " and " + std::to_string(b.size()) +
-                                                         " rows; both must code the same observations");
-  Eigen::Matrix<std::int64_t, Eigen::Dynamic, 1> pair(a.size());
-  for (Eigen::Index i = 0; i < a.size(); ++i)
-    pair(i) = static_cast<std::int64_t>(a.code[static_cast<std::size_t>(i)]) * b.n_groups + b.code[static_cast<std::size_t>(i)];
-  return factorize(pair);
-}
+group_codes intersect(const group_codes& a, const group_codes& b);
 
 }  // namespace impactkit

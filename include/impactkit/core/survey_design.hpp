@@ -39,9 +39,9 @@
 
 #include "errors.hpp"
 #include "groups.hpp"
-#include "row_blocks.hpp"
-#include "score_sums.hpp"
-#include "threads.hpp"
+#include "../detail/row_blocks.hpp"
+#include "../detail/score_sums.hpp"
+#include "../detail/threads.hpp"
 #include "variance_conventions.hpp"
 
 namespace impactkit {

@@ -15,8 +15,8 @@
 
 #include "errors.hpp"
 #include "groups.hpp"
-#include "row_blocks.hpp"
-#include "threads.hpp"
+#include "../detail/row_blocks.hpp"
+#include "../detail/threads.hpp"
 
 namespace impactkit {
 

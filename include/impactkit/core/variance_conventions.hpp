@@ -21,24 +21,9 @@ namespace impactkit {
 /// R survey's lonely-PSU rules (options(survey.lonely.psu = ...)).
 enum class lonely_psu_rule { fail, remove, certainty, average, adjust };
 
-inline const char* lonely_psu_name(lonely_psu_rule r) {
-  switch (r) {
-    case lonely_psu_rule::fail: return "fail";
-    case lonely_psu_rule::remove: return "remove";
-    case lonely_psu_rule::certainty: return "certainty";
-    case lonely_psu_rule::average: return "average";
-    case lonely_psu_rule::adjust: return "adjust";
-  }
-  return "?";
-}
+const char* lonely_psu_name(lonely_psu_rule r);
 
-inline lonely_psu_rule parse_lonely_psu(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  for (lonely_psu_rule r : {lonely_psu_rule::fail, lonely_psu_rule::remove, lonely_psu_rule::certainty, lonely_psu_rule::average,
-                            lonely_psu_rule::adjust})
-    if (s == lonely_psu_name(r)) return r;
-  detail::throw_invalid("parse_lonely_psu", "unknown lonely_psu rule '" + s + "'; use fail, remove, certainty, average or adjust");
-}
+lonely_psu_rule parse_lonely_psu(std::string s);
 
 /// model: model-based (classical σ²(X'X)⁻¹, or the inverse information of a likelihood); the others
 /// are design-based variances of influence values or scores.
@@ -74,29 +59,9 @@ enum class df_rule {
 
 enum class replicate_method { jk1, jkn, brr, fay, bootstrap, other };
 
-inline const char* replicate_method_name(replicate_method m) {
-  switch (m) {
-    case replicate_method::jk1: return "JK1";
-    case replicate_method::jkn: return "JKn";
-    case replicate_method::brr: return "BRR";
-    case replicate_method::fay: return "Fay";
-    case replicate_method::bootstrap: return "bootstrap";
-    case replicate_method::other: return "other";
-  }
-  return "?";
-}
+const char* replicate_method_name(replicate_method m);
 
-inline replicate_method parse_replicate_method(std::string s) {
-  std::string u;
-  for (char c : s) u += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (u == "JK1") return replicate_method::jk1;
-  if (u == "JKN") return replicate_method::jkn;
-  if (u == "BRR") return replicate_method::brr;
-  if (u == "FAY") return replicate_method::fay;
-  if (u == "BOOTSTRAP") return replicate_method::bootstrap;
-  if (u == "OTHER") return replicate_method::other;
-  detail::throw_invalid("parse_replicate_method", "unknown replicate type '" + s + "'; use JK1, JKn, BRR, Fay, bootstrap or other");
-}
+replicate_method parse_replicate_method(std::string s);
 
 /// The conventions behind a variance, as data.
 struct variance_conventions {

@@ -1,5 +1,5 @@
 """
-impactkit C++ core (header-only library bound with pybind11)
+impactkit C++ core (the C++ library bound with pybind11)
 """
 from __future__ import annotations
 import collections.abc

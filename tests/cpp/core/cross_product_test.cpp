@@ -1,4 +1,4 @@
-// The cross-product and residual kernels (core/cross_product.hpp): the AVX2+FMA implementation
+// The cross-product and residual kernels (detail/cross_product.hpp): the AVX2+FMA implementation
 // against the portable one and against a long-double loop on awkward sizes (p = 1..13, lengths not
 // multiples of the vector width, misaligned starts); the fused residual + HC meat pass of ols()
 // against the unfused computation; thread-count invariance of the fused pass.
@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <impactkit/detail/cross_product.hpp>
 #include <impactkit/impactkit.hpp>
 
 namespace {

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <impactkit/detail/gather.hpp>
 #include <impactkit/impactkit.hpp>
 
 namespace {

@@ -11,6 +11,7 @@
 #include <random>
 #include <vector>
 
+#include <Eigen/Dense>
 #include <gtest/gtest.h>
 
 #include "../reference_csv.hpp"

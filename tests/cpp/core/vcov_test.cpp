@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include <Eigen/Dense>
 #include <gtest/gtest.h>
 
 #include <impactkit/impactkit.hpp>

@@ -10,6 +10,7 @@
 #include <random>
 #include <string>
 
+#include <Eigen/Dense>
 #include <gtest/gtest.h>
 
 #include <impactkit/impact/iv.hpp>

@@ -8,25 +8,10 @@
 #include <cstdint>
 #include <vector>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
 namespace impactkit::detail {
 
 /// Asks for huge pages on [p, p + bytes) before it is first written (buffers of ≥ 4 MB only).
-inline void advise_huge_pages(const void* p, std::size_t bytes) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  constexpr std::uintptr_t huge = std::uintptr_t{1} << 21;
-  if (bytes < 2 * huge) return;
-  const std::uintptr_t begin = (reinterpret_cast<std::uintptr_t>(p) + huge - 1) & ~(huge - 1);
-  const std::uintptr_t end = (reinterpret_cast<std::uintptr_t>(p) + bytes) & ~(huge - 1);
-  if (end > begin) (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-#else
-  (void)p;
-  (void)bytes;
-#endif
-}
+void advise_huge_pages(const void* p, std::size_t bytes);
 
 /// v.resize(n) with huge pages asked for before the new elements are written.
 template <typename T, typename A>

@@ -1,23 +1,15 @@
-#pragma once
-// Score sums under every sandwich meat and design variance: Σ_i u_i² z_i z_iᵀ (heteroskedastic) and
-// the per-group totals S_g = Σ_{i∈g} u_i z_i (clusters, survey sampling units). Fixed row chunks and
-// a fixed column split, so results are bit-identical for any thread count (DESIGN.md §3).
+// Out-of-line definitions for impactkit/detail/score_sums.hpp (the compiled part of impactkit::impactkit).
+#include <impactkit/detail/score_sums.hpp>
+
 #include <algorithm>
 #include <vector>
 
 #include <Eigen/Core>
 
-#include "cross_product.hpp"
-#include "groups.hpp"
-#include "row_blocks.hpp"
-#include "threads.hpp"
-
 namespace impactkit::detail {
 
-/// Σ_i u_i² z_i z_iᵀ over the columns `cols` of Z (u null: u ≡ 1). One pass over Z, fixed chunks;
-/// the kernel weights each row by d_i = u_i² (no scaled copy of the block).
-inline Eigen::MatrixXd weighted_cross_product(const Eigen::Ref<const Eigen::MatrixXd>& Z, const std::vector<Eigen::Index>& cols,
-                                              const double* u) {
+Eigen::MatrixXd weighted_cross_product(const Eigen::Ref<const Eigen::MatrixXd>& Z, const std::vector<Eigen::Index>& cols,
+                                       const double* u) {
   const Eigen::Index n = Z.rows(), p = static_cast<Eigen::Index>(cols.size());
   const Eigen::Index block = 1024;
   const row_chunks chunks = make_row_chunks(n, 8 * block);
@@ -42,13 +34,8 @@ inline Eigen::MatrixXd weighted_cross_product(const Eigen::Ref<const Eigen::Matr
   return symmetric_from_lower(total);
 }
 
-/// G×p matrix of within-group score sums S_g = Σ_{i∈g} u_i z_i (u null: u ≡ 1).
-/// Every column is summed in row order, so the result is the same for any thread count and any
-/// split of the columns; the columns are split into one contiguous group per thread and each
-/// thread sweeps the rows once for its whole group (u and the codes are read once per thread, not
-/// once per column).
-inline Eigen::MatrixXd group_score_sums(const Eigen::Ref<const Eigen::MatrixXd>& Z, const std::vector<Eigen::Index>& cols,
-                                        const double* u, const group_codes& g) {
+Eigen::MatrixXd group_score_sums(const Eigen::Ref<const Eigen::MatrixXd>& Z, const std::vector<Eigen::Index>& cols,
+                                 const double* u, const group_codes& g) {
   const Eigen::Index n = Z.rows(), p = static_cast<Eigen::Index>(cols.size());
   Eigen::MatrixXd sums = Eigen::MatrixXd::Zero(g.n_groups, p);
   const int* code = g.code.data();

@@ -15,7 +15,7 @@
 
 #include <Eigen/Core>
 
-#include "errors.hpp"
+#include "../core/errors.hpp"
 #include "memory.hpp"
 #include "threads.hpp"
 

@@ -1,0 +1,442 @@
+// Out-of-line definitions for impactkit/impact/iv.hpp (the compiled part of impactkit::impactkit).
+#include <impactkit/impact/iv.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+#include <Eigen/Eigenvalues>
+#include <Eigen/SVD>
+
+namespace impactkit::detail {
+
+namespace {
+
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+
+/// True when a kept column of X is constant and non-zero (an intercept).
+bool has_constant_column(const Eigen::Ref<const Eigen::MatrixXd>& X, const std::vector<Eigen::Index>& kept) {
+  for (Eigen::Index j : kept) {
+    if (j >= X.cols()) continue;
+    const double c0 = X(0, j);
+    if (c0 == 0) continue;
+    Eigen::Index i = 1;
+    while (i < X.rows() && X(i, j) == c0) ++i;
+    if (i == X.rows()) return true;
+  }
+  return false;
+}
+
+/// Kronecker product A ⊗ B.
+Eigen::MatrixXd kron(const Eigen::MatrixXd& A, const Eigen::MatrixXd& B) {
+  Eigen::MatrixXd out(A.rows() * B.rows(), A.cols() * B.cols());
+  for (Eigen::Index i = 0; i < A.rows(); ++i)
+    for (Eigen::Index j = 0; j < A.cols(); ++j) out.block(i * B.rows(), j * B.cols(), B.rows(), B.cols()) = A(i, j) * B;
+  return out;
+}
+
+/// Heteroskedasticity- (HC0) or cluster-robust (CR0, one- or multiway) sum of outer products of the
+/// rows of `scores` (u null) or of u_i·scores_i, without small-sample factor: sandwich_vcov with an
+/// identity bread.
+Eigen::MatrixXd score_outer_sum(const Eigen::Ref<const Eigen::MatrixXd>& scores, const std::vector<Eigen::Index>& cols,
+                                const double* u, const vcov_spec& spec) {
+  const Eigen::Index p = static_cast<Eigen::Index>(cols.size());
+  vcov_spec raw = spec;
+  raw.kind = is_cluster_kind(spec.kind) ? vcov_kind::cr0 : spec.kind == vcov_kind::survey ? vcov_kind::survey : vcov_kind::hc0;
+  return sandwich_vcov(Eigen::MatrixXd::Identity(p, p), scores, cols, u, raw, 0).vcov;
+}
+
+/// n·λ'Ω⁻λ with a generalised inverse over the positive eigenvalues of the symmetric Ω (ranktest).
+double rank_quadratic_form(const Eigen::VectorXd& lambda, const Eigen::MatrixXd& omega, double n) {
+  const Eigen::MatrixXd sym = 0.5 * (omega + omega.transpose());
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(sym);
+  const Eigen::VectorXd& values = eig.eigenvalues();
+  const double tol = values.maxCoeff() * std::numeric_limits<double>::epsilon() * static_cast<double>(values.size());
+  const Eigen::VectorXd coef = eig.eigenvectors().transpose() * lambda;
+  double chi2 = 0;
+  bool any = false;
+  for (Eigen::Index j = 0; j < values.size(); ++j)
+    if (values(j) > tol && values(j) > 0) {
+      chi2 += coef(j) * coef(j) / values(j);
+      any = true;
+    }
+  return any ? n * chi2 : nan;
+}
+
+void validate_iv_input(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::MatrixXd>& D,
+                       const Eigen::Ref<const Eigen::MatrixXd>& Z, const Eigen::Ref<const Eigen::VectorXd>& y, const double* w_in,
+                       const iv_options& opt, const char* fn) {
+  const Eigen::Index n = y.size(), kd = D.cols(), kz = Z.cols();
+  require(n > 0, fn, "no observations");
+  require(X.rows() == n, fn, "X has " + std::to_string(X.rows()) + " rows but y has " + std::to_string(n));
+  require(D.rows() == n, fn, "D (endogenous regressors) has " + std::to_string(D.rows()) + " rows but y has " + std::to_string(n));
+  require(Z.rows() == n, fn, "Z (excluded instruments) has " + std::to_string(Z.rows()) + " rows but y has " + std::to_string(n));
+  require(kd >= 1, fn, "no endogenous regressor given (D has no columns); use ols for a model without endogenous regressors");
+  require(kz >= kd, fn, "the model is under-identified: " + std::to_string(kd) + " endogenous regressor(s) but only " +
+                            std::to_string(kz) + " excluded instrument(s); at least as many instruments as endogenous regressors are needed");
+  require_finite(y, fn, "y");
+  require_finite(X, fn, "X");
+  require_finite(D, fn, "D (endogenous regressors)");
+  require_finite(Z, fn, "Z (excluded instruments)");
+  require(opt.collin_tol >= 0 && opt.collin_tol < 1, fn, "collin_tol must be in [0, 1)");
+  if (w_in && opt.probability_weights)
+    require(opt.vcov.kind != vcov_kind::iid, fn, "probability weights need a robust or cluster-robust vcov, not iid");
+  require(opt.vcov.fixed_effect_clusters.empty(), fn, "clustering on fixed effects by index is not supported here; pass cluster labels");
+  require(opt.vcov.kind != vcov_kind::survey || opt.fixed_effects.size() == 0, fn,
+          "a survey-design variance with absorbed fixed effects is not supported yet; use C(fe) regressors");
+  if (is_cluster_kind(opt.vcov.kind))
+    require(opt.vcov.clusters.rows() == n, fn, "cluster labels have " + std::to_string(opt.vcov.clusters.rows()) +
+                                                   " rows but the data have " + std::to_string(n));
+
+}
+
+/// First stage of one endogenous regressor d (column `column` of the within-transformed data when
+/// `wt` is given): d on Zf = [X, Z] with `ls` its least-squares solution; R² of the full first stage
+/// (with fixed effects: of the model including them), within R², and the partial F of the excluded
+/// instruments. The residuals are left in estimation-row order.
+iv_first_stage fit_first_stage(const Eigen::MatrixXd& Zf, const Eigen::Ref<const Eigen::VectorXd>& d, Eigen::Index kx,
+                               Eigen::Index column, const double* w, const ols_options& first_opt, const vcov_spec& spec,
+                               const absorbed_dof& dof, const within_transformed* wt, bool intercept, Eigen::Index n,
+                               const char* fn, least_squares_solution& ls) {
+  const bool fe = wt != nullptr;
+  const Eigen::Index m = Zf.rows(), kz = Zf.cols() - kx;
+  iv_first_stage fs;
+  const residual_pass_sums sums = fit_and_infer(Zf, d, w, first_opt, spec, dof, fn, false, ls, fs.fit);
+  for (Eigen::Index c : ls.dropped)
+    require(c < kx, fn, "excluded instrument " + std::to_string(c - kx) +
+                            " is collinear with the exogenous regressors" + std::string(fe ? ", the fixed effects" : "") +
+                            " or the other instruments; remove it (an instrument must add information beyond X)");
+  const Eigen::Index p1 = ls.rank();
+  fs.instrument_coef = fs.fit.coef.tail(kz);
+  fs.instrument_se = fs.fit.se.tail(kz);
+  // R² of the full first stage (with fixed effects: of the model including them) and within R²
+  fs.fit.has_intercept = intercept;
+  fs.fit.tss = fe ? wt->columns.centred_squared_norm[static_cast<std::size_t>(column)] : intercept ? sums.tss_centred : sums.tss_raw;
+  fs.fit.r2 = fs.fit.tss > 0 ? 1.0 - fs.fit.rss / fs.fit.tss : nan;
+  const double dfm = static_cast<double>(m - (intercept ? 1 : 0));
+  fs.fit.adj_r2 = fs.fit.tss > 0 ? 1.0 - (1.0 - fs.fit.r2) * dfm / fs.fit.df_resid : nan;
+  if (fe) {
+    const double tss_within = sums.tss_raw;  // of the within-transformed d
+    fs.fit.r2_within = tss_within > 0 ? 1.0 - fs.fit.rss / tss_within : nan;
+    for (const auto& g : wt->dims) fs.fit.fe_sizes.push_back(g.n_groups);
+    fs.fit.k_fe = dof.k_fe;
+    fs.fit.n_singletons = n - m;
+    if (!wt->all_rows) fs.fit.used_rows = wt->rows;
+  }
+  // partial F: Wald test that the instrument coefficients are zero
+  Eigen::MatrixXd R = Eigen::MatrixXd::Zero(kz, p1);
+  R.rightCols(kz).setIdentity();
+  fs.f_df_num = static_cast<int>(kz);
+  fs.f_df_denom = fs.fit.df_inference.tail(kz).minCoeff();
+  try {
+    const wald_result wr = wald_test(fs.fit.coef, fs.fit.vcov, R, Eigen::VectorXd::Zero(kz), fs.f_df_denom);
+    fs.f_stat = wr.statistic_f;
+    fs.f_p_value = wr.p_value_f;
+  } catch (const invalid_input&) {  // singular variance of π̂ (e.g. fewer clusters than instruments)
+  }
+  return fs;
+}
+
+/// Cragg–Donald Wald F: (n − L)/k_z times the smallest generalised eigenvalue of Π'Z̃'WZ̃Π relative
+/// to V'WV (NaN when V'WV is singular).
+double cragg_donald_f(const Eigen::MatrixXd& PSP, const Eigen::MatrixXd& VV, double nn, double L_iid, Eigen::Index kz) {
+  Eigen::LLT<Eigen::MatrixXd> llt(VV);
+  if (llt.info() != Eigen::Success) return nan;
+  Eigen::GeneralizedSelfAdjointEigenSolver<Eigen::MatrixXd> ges(PSP, VV, Eigen::EigenvaluesOnly | Eigen::Ax_lBx);
+  if (ges.info() != Eigen::Success) return nan;
+  return (nn - L_iid) / static_cast<double>(kz) * ges.eigenvalues().minCoeff();
+}
+
+/// Kleibergen–Paap rk Wald F (Kleibergen & Paap 2006) with the HC0 or CR0 score covariance of
+/// vec(Z̃'V), scaled as ivreg2: (n−L)/n, or (n−L)(M−1)/((n−1)M) with M the (smallest) number of
+/// clusters (NaN when Z̃'WZ̃ or the first-stage cross-product is singular).
+double kleibergen_paap_f(const Eigen::MatrixXd& Szz, const Eigen::MatrixXd& PSP, const Eigen::MatrixXd& VV, const Eigen::MatrixXd& Pi,
+                         const Eigen::MatrixXd& Vs, const Eigen::MatrixXd& Zs, const vcov_spec& spec, double nn, double L_kind,
+                         const std::vector<Eigen::Index>& n_clusters) {
+  const Eigen::Index m = Vs.rows(), kd = Vs.cols(), kz = Zs.cols();
+  const Eigen::MatrixXd Qzz = Szz / nn, Qxx = (PSP + VV) / nn, Qzx = Szz * Pi / nn;
+  Eigen::LLT<Eigen::MatrixXd> lz(Qzz), lx(Qxx);
+  if (lz.info() != Eigen::Success || lx.info() != Eigen::Success) return nan;
+  const Eigen::MatrixXd Rz = lz.matrixU(), Rx = lx.matrixU();
+  const Eigen::MatrixXd irqzz = Rz.triangularView<Eigen::Upper>().solve(Eigen::MatrixXd::Identity(kz, kz));
+  const Eigen::MatrixXd irqxx = Rx.triangularView<Eigen::Upper>().solve(Eigen::MatrixXd::Identity(kd, kd));
+  const Eigen::MatrixXd theta = irqzz.transpose() * Qzx * irqxx;
+  Eigen::JacobiSVD<Eigen::MatrixXd> svd(theta, Eigen::ComputeFullU | Eigen::ComputeFullV);
+  const Eigen::MatrixXd left = svd.matrixU().rightCols(kz - kd + 1), right = svd.matrixV().rightCols(1);
+  // scores v_ij · z̃_il, ordered by endogenous regressor then instrument (vec of Z̃'V)
+  Eigen::MatrixXd scores(m, kd * kz);
+  for (Eigen::Index j = 0; j < kd; ++j)
+    for (Eigen::Index l = 0; l < kz; ++l) scores.col(j * kz + l) = Vs.col(j).cwiseProduct(Zs.col(l));
+  std::vector<Eigen::Index> cols(static_cast<std::size_t>(kd * kz));
+  for (Eigen::Index c = 0; c < kd * kz; ++c) cols[static_cast<std::size_t>(c)] = c;
+  const Eigen::MatrixXd shat = score_outer_sum(scores, cols, nullptr, spec) / nn;
+  const Eigen::MatrixXd T = kron(irqxx.transpose(), irqzz.transpose());
+  const Eigen::MatrixXd select = kron(right.transpose(), left.transpose());
+  const Eigen::VectorXd lambda = select * Eigen::Map<const Eigen::VectorXd>(theta.data(), theta.size());
+  const Eigen::MatrixXd omega = select * (T * shat * T.transpose()) * select.transpose();
+  const double rk = rank_quadratic_form(lambda, omega, nn);
+  double scale = (nn - L_kind) / nn;
+  if (is_cluster_kind(spec.kind)) {
+    const double M = static_cast<double>(*std::min_element(n_clusters.begin(), n_clusters.end()));
+    scale = (nn - L_kind) * (M - 1.0) / (M * (nn - 1.0));
+  }
+  return rk * scale / static_cast<double>(kz);
+}
+
+/// Montiel Olea–Pflueger effective F of one endogenous regressor: π̂'Z̃'WZ̃π̂ / tr(V̂_π Z̃'WZ̃), with V̂_π
+/// the first-stage variance of π̂ (HC1 when the model's kind is iid; NaN when the trace is not positive).
+double effective_f(const Eigen::MatrixXd& Zf, const least_squares_solution& ls0, const double* w,
+                   const Eigen::Ref<const Eigen::VectorXd>& v, const vcov_spec& spec, const absorbed_dof& dof,
+                   const Eigen::MatrixXd& first_stage_vcov, const Eigen::MatrixXd& Szz, double psp) {
+  const Eigen::Index kz = Szz.rows();
+  Eigen::MatrixXd Vpi;
+  if (spec.kind == vcov_kind::iid) {
+    vcov_spec hc1 = spec;
+    hc1.kind = vcov_kind::hc1;
+    Vpi = linear_model_vcov(Zf, ls0, w, v, hc1, dof).vcov.bottomRightCorner(kz, kz);
+  } else {
+    Vpi = first_stage_vcov.bottomRightCorner(kz, kz);
+  }
+  const double denom = (Vpi * Szz).trace();
+  return denom > 0 ? psp / denom : nan;
+}
+
+/// Over-identification tests (out.sargan, out.hansen_j): Sargan n·R² of the 2SLS residuals e on all
+/// instruments (always), Hansen J of two-step efficient GMM with the HC0/CR0 moment covariance at the
+/// 2SLS residuals (robust and cluster kinds); NaN when exactly identified.
+void overidentification_tests(const Eigen::MatrixXd& Zf, const least_squares_solution& ls0, const Eigen::Ref<const Eigen::MatrixXd>& Xd,
+                              const Eigen::Ref<const Eigen::MatrixXd>& Dd, const Eigen::Ref<const Eigen::VectorXd>& yd,
+                              const least_squares_solution& ls2, const Eigen::VectorXd& e, double rss, const double* w,
+                              const double* sqrt_w, const Eigen::ArrayXd& sw, const vcov_spec& spec, double collin_tol,
+                              iv_result& out) {
+  const Eigen::Index m = Zf.rows(), kx = Xd.cols(), kd = Dd.cols(), kz = Zf.cols() - kx, p = ls2.rank();
+  const double nn = static_cast<double>(m);
+  const int overid_df = static_cast<int>(kz - kd);
+  out.sargan.name = "Sargan";
+  out.hansen_j.name = "Hansen J";
+  out.sargan.df = out.hansen_j.df = overid_df;
+  if (overid_df > 0) {
+    // n·e'WP e/e'We from the explained part (no cancellation in e'We − e'WMe)
+    const least_squares_solution le = solve_least_squares(Zf, e, sqrt_w, collin_tol);
+    const Eigen::VectorXd fitted_e = Zf * le.coef_full(kx + kz);
+    const double explained = w ? (fitted_e.array().square() * Eigen::Map<const Eigen::ArrayXd>(w, m)).sum() : fitted_e.squaredNorm();
+    if (rss > 0) {
+      out.sargan.statistic = nn * explained / rss;
+      out.sargan.p_value = chi2_upper_tail(out.sargan.statistic, overid_df);
+    }
+    if (spec.kind != vcov_kind::iid) {
+      const std::vector<Eigen::Index>& zk = ls0.kept;
+      const Eigen::Index L = static_cast<Eigen::Index>(zk.size());
+      Eigen::VectorXd u = e;
+      if (w) u.array() *= Eigen::Map<const Eigen::ArrayXd>(w, m);
+      const Eigen::MatrixXd S = score_outer_sum(Zf, zk, u.data(), spec);
+      Eigen::LLT<Eigen::MatrixXd> ls(S);
+      if (ls.info() == Eigen::Success) {
+        // moments Zf'W(y − [X, D] b) = c − G b; J = min_b ‖L⁻¹(c − G b)‖² (a small least squares)
+        Eigen::MatrixXd Zk(m, L);
+        for (Eigen::Index a = 0; a < L; ++a) Zk.col(a) = Zf.col(zk[static_cast<std::size_t>(a)]).array() * sw * sw;
+        Eigen::MatrixXd G(L, p);
+        for (Eigen::Index a = 0; a < p; ++a) {
+          const Eigen::Index c = ls2.kept[static_cast<std::size_t>(a)];
+          G.col(a) = Zk.transpose() * (c < kx ? Xd.col(c) : Dd.col(c - kx));
+        }
+        const Eigen::VectorXd cvec = Zk.transpose() * yd;
+        const Eigen::MatrixXd Gs = ls.matrixL().solve(G);
+        const Eigen::VectorXd cs = ls.matrixL().solve(cvec);
+        const least_squares_solution g = solve_least_squares(Gs, cs, nullptr, collin_tol);
+        const double J = (cs - Gs * g.coef_full(p)).squaredNorm();  // from the residual, not c'c − …
+        out.hansen_j.statistic = J;
+        out.hansen_j.p_value = chi2_upper_tail(J, overid_df);
+      }
+    }
+  }
+}
+
+/// The conventions of the first-stage, weak-instrument and over-identification statistics, in words.
+std::string diagnostics_convention(const vcov_spec& spec, Eigen::Index kz, Eigen::Index kd, double nn, double L_iid) {
+  const bool cluster = is_cluster_kind(spec.kind);
+  const int overid_df = static_cast<int>(kz - kd);
+  std::ostringstream conv;
+  conv << "First-stage F: Wald test of the excluded instruments with the first-stage " << vcov_name(spec.kind)
+       << " variance, divided by " << kz << ". Cragg-Donald Wald F (iid) with n-L = " << (nn - L_iid) << ".";
+  if (spec.kind != vcov_kind::iid)
+    conv << " Kleibergen-Paap rk Wald F with the " << (cluster ? "CR0 cluster" : "HC0") << " score covariance scaled as ivreg2 ("
+         << (cluster ? "(n-L)(M-1)/((n-1)M)" : "(n-L)/n") << ").";
+  if (kd == 1)
+    conv << " Effective F (Montiel Olea-Pflueger) with the " << (spec.kind == vcov_kind::iid ? "HC1" : vcov_name(spec.kind))
+         << " first-stage variance.";
+  if (overid_df > 0)
+    conv << (spec.kind == vcov_kind::iid ? " Over-identification: Sargan n*R2 of the residuals on all instruments."
+                                         : std::string(" Over-identification: Hansen J of two-step efficient GMM with the ") +
+                                               (cluster ? "CR0" : "HC0") + " moment covariance at the 2SLS residuals.");
+  return conv.str();
+}
+
+}  // namespace
+
+iv_result fit_iv(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::MatrixXd>& D,
+                 const Eigen::Ref<const Eigen::MatrixXd>& Z, const Eigen::Ref<const Eigen::VectorXd>& y, const double* w_in,
+                 const iv_options& opt, const char* fn) {
+  const Eigen::Index n = y.size(), kx = X.cols(), kd = D.cols(), kz = Z.cols();
+  validate_iv_input(X, D, Z, y, w_in, opt, fn);
+
+  iv_result out;
+  out.n_endog = kd;
+  out.n_instruments = kz;
+  const bool fe = opt.fixed_effects.size() > 0;
+
+  // ---- data on the estimation rows (within-transformed with fixed effects) --------------------
+  within_transformed wt;
+  if (fe) {
+    std::vector<const double*> columns;
+    for (Eigen::Index j = 0; j < kx; ++j) columns.push_back(X.col(j).data());
+    for (Eigen::Index j = 0; j < kd; ++j) columns.push_back(D.col(j).data());
+    for (Eigen::Index j = 0; j < kz; ++j) columns.push_back(Z.col(j).data());
+    columns.push_back(y.data());
+    wt = absorb_fixed_effects(columns, n, w_in, opt.fixed_effects, opt.vcov, opt.absorb);
+  }
+  const Eigen::MatrixXd& values = wt.columns.values;
+  const Eigen::Index m = fe ? wt.n() : n;
+  const Eigen::Ref<const Eigen::MatrixXd> Xd = fe ? Eigen::Ref<const Eigen::MatrixXd>(values.leftCols(kx)) : X;
+  const Eigen::Ref<const Eigen::MatrixXd> Dd = fe ? Eigen::Ref<const Eigen::MatrixXd>(values.middleCols(kx, kd)) : D;
+  const Eigen::Ref<const Eigen::MatrixXd> Zd = fe ? Eigen::Ref<const Eigen::MatrixXd>(values.middleCols(kx + kd, kz)) : Z;
+  const Eigen::Ref<const Eigen::VectorXd> yd = fe ? Eigen::Ref<const Eigen::VectorXd>(values.col(kx + kd + kz)) : y;
+  const double* w = fe ? wt.weight_data() : w_in;
+  const vcov_spec& spec = fe ? wt.vcov : opt.vcov;
+  const absorbed_dof dof = fe ? wt.dof : absorbed_dof{};
+  const bool cluster = is_cluster_kind(spec.kind);
+  const Eigen::Index k_fe_kind = cluster ? dof.k_fe_cluster : dof.k_fe;
+  std::vector<double> sqrt_w_store;
+  if (w) {
+    sqrt_w_store.resize(static_cast<std::size_t>(m));
+    for (Eigen::Index i = 0; i < m; ++i) sqrt_w_store[static_cast<std::size_t>(i)] = std::sqrt(w[i]);
+  }
+  const double* sqrt_w = w ? sqrt_w_store.data() : nullptr;
+  Eigen::ArrayXd sw = Eigen::ArrayXd::Ones(m);
+  if (w) sw = Eigen::Map<const Eigen::ArrayXd>(sqrt_w, m);
+
+  // ---- first stage: each d_j on Zf = [X, Z] ---------------------------------------------------
+  Eigen::MatrixXd Zf(m, kx + kz);
+  Zf.leftCols(kx) = Xd;
+  Zf.rightCols(kz) = Zd;
+  ols_options first_opt;
+  first_opt.collin_tol = opt.collin_tol;
+  std::vector<least_squares_solution> ls1(static_cast<std::size_t>(kd));
+  Eigen::MatrixXd Pi(kz, kd), V(m, kd), Dhat(m, kd);
+  std::vector<Eigen::Index> all_x(static_cast<std::size_t>(kx));
+  for (Eigen::Index j = 0; j < kx; ++j) all_x[static_cast<std::size_t>(j)] = j;
+  const bool intercept = fe || has_constant_column(Xd, all_x);
+  for (Eigen::Index j = 0; j < kd; ++j) {
+    iv_first_stage fs = fit_first_stage(Zf, Dd.col(j), kx, kx + j, w, first_opt, spec, dof, fe ? &wt : nullptr, intercept, n, fn,
+                                        ls1[static_cast<std::size_t>(j)]);
+    Pi.col(j) = fs.instrument_coef;
+    V.col(j) = fs.fit.residuals;
+    Dhat.col(j) = Dd.col(j) - fs.fit.residuals;
+    if (fe) fs.fit.residuals = wt.in_input_order(std::move(fs.fit.residuals));
+    out.first_stage.push_back(std::move(fs));
+  }
+
+  // ---- second stage: y on [X, D̂]; residuals with the actual D ----------------------------------
+  Eigen::MatrixXd What(m, kx + kd);
+  What.leftCols(kx) = Xd;
+  What.rightCols(kd) = Dhat;
+  least_squares_solution ls2 = solve_least_squares(What, yd, sqrt_w, opt.collin_tol);
+  for (Eigen::Index c : ls2.dropped)
+    require(c < kx, fn, "endogenous regressor " + std::to_string(c - kx) +
+                            " is not identified: its first-stage fitted values are collinear with the exogenous regressors"
+                            " (the instruments carry no information about it)");
+  const Eigen::Index p = ls2.rank();
+  require(m > p + dof.k_fe, fn, "needs more observations (" + std::to_string(m) + ") than estimated coefficients (" +
+                                    std::to_string(p + dof.k_fe) + ")");
+  const Eigen::VectorXd b = ls2.coef_full(kx + kd);
+  Eigen::VectorXd e = yd - Dd * b.tail(kd);
+  if (kx > 0) e.noalias() -= Xd * b.head(kx);
+  ls2.rss = w ? (e.array().square() * Eigen::Map<const Eigen::ArrayXd>(w, m)).sum() : e.squaredNorm();
+  const vcov_estimate v = linear_model_vcov(What, ls2, w, e, spec, dof);
+
+  ols_result& r = out.fit;
+  r.coef = ls2.coef;
+  fill_inference(v, r);
+  r.kept_columns = ls2.kept;
+  r.dropped_columns = ls2.dropped;
+  r.residuals = fe ? wt.in_input_order(e) : e;
+  r.nobs = m;
+  r.rank = p;
+  r.weighted = w != nullptr;
+  r.df_resid = static_cast<double>(m - p - dof.k_fe);
+  r.rss = ls2.rss;
+  r.sigma = std::sqrt(r.rss / r.df_resid);
+  r.has_intercept = intercept;
+  r.tss = fe ? wt.columns.centred_squared_norm[static_cast<std::size_t>(kx + kd + kz)] : total_sum_of_squares(y, w, intercept);
+  r.r2 = r.tss > 0 ? 1.0 - r.rss / r.tss : nan;
+  r.adj_r2 = r.tss > 0 ? 1.0 - (1.0 - r.r2) * static_cast<double>(m - (intercept ? 1 : 0)) / r.df_resid : nan;
+  if (fe) {
+    const double tss_within = total_sum_of_squares(yd, w, false);
+    r.r2_within = tss_within > 0 ? 1.0 - r.rss / tss_within : nan;
+    for (const auto& d : wt.dims) r.fe_sizes.push_back(d.n_groups);
+    r.k_fe = dof.k_fe;
+    r.n_singletons = n - m;
+    if (!wt.all_rows) r.used_rows = wt.rows;
+    for (int it : wt.columns.iterations) r.demean_iterations = std::max(r.demean_iterations, it);
+    recover_fixed_effects(wt, r.kept_columns, r.coef, kx + kd + kz, r);
+  }
+
+  // ---- instruments partialled out of X: Z̃ = Z − X Γ from the R factor of √W [X_kept, Z] --------
+  const least_squares_solution& ls0 = ls1[0];
+  const Eigen::Index kxk = ls0.rank() - kz;
+  out.n_exog = kxk;
+  Eigen::MatrixXd Zt = Zd;
+  if (kxk > 0) {
+    const Eigen::MatrixXd gamma =
+        ls0.r.topLeftCorner(kxk, kxk).triangularView<Eigen::Upper>().solve(ls0.r.topRightCorner(kxk, kz));
+    for (Eigen::Index a = 0; a < kxk; ++a) Zt.noalias() -= Xd.col(ls0.kept[static_cast<std::size_t>(a)]) * gamma.row(a);
+  }
+  const Eigen::MatrixXd R22 = ls0.r.bottomRightCorner(kz, kz);
+  const Eigen::MatrixXd Szz = R22.transpose() * R22;          // Z̃'WZ̃
+  const Eigen::MatrixXd Zs = Zt.array().colwise() * sw;       // √W Z̃
+  const Eigen::MatrixXd Vs = V.array().colwise() * sw;        // √W V
+  const Eigen::MatrixXd VV = Vs.transpose() * Vs;             // V'WV
+  const Eigen::MatrixXd PSP = Pi.transpose() * Szz * Pi;      // Π'Z̃'WZ̃Π
+  const double nn = static_cast<double>(m);
+  const double L_iid = static_cast<double>(kxk + kz + dof.k_fe), L_kind = static_cast<double>(kxk + kz + k_fe_kind);
+  for (Eigen::Index j = 0; j < kd; ++j) {
+    const double explained = PSP(j, j), total = PSP(j, j) + VV(j, j);
+    out.first_stage[static_cast<std::size_t>(j)].partial_r2 = total > 0 ? explained / total : nan;
+  }
+
+  out.cragg_donald_f = cragg_donald_f(PSP, VV, nn, L_iid, kz);
+  if (spec.kind != vcov_kind::iid) out.kleibergen_paap_f = kleibergen_paap_f(Szz, PSP, VV, Pi, Vs, Zs, spec, nn, L_kind, r.n_clusters);
+  if (kd == 1) out.effective_f = effective_f(Zf, ls0, w, V.col(0), spec, dof, out.first_stage[0].fit.vcov, Szz, PSP(0, 0));
+  overidentification_tests(Zf, ls0, Xd, Dd, yd, ls2, e, r.rss, w, sqrt_w, sw, spec, opt.collin_tol, out);
+  out.overid = spec.kind == vcov_kind::iid ? out.sargan : out.hansen_j;
+  if (kz == kd) out.overid.name = "none (exactly identified)";
+
+  out.diagnostics_convention = diagnostics_convention(spec, kz, kd, nn, L_iid);
+  return out;
+}
+
+}  // namespace impactkit::detail
+
+namespace impactkit {
+
+iv_result iv_2sls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::MatrixXd>& D,
+                  const Eigen::Ref<const Eigen::MatrixXd>& Z, const Eigen::Ref<const Eigen::VectorXd>& y,
+                  const iv_options& opt) {
+  return detail::fit_iv(X, D, Z, y, nullptr, opt, "iv_2sls");
+}
+
+iv_result iv_2sls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::MatrixXd>& D,
+                  const Eigen::Ref<const Eigen::MatrixXd>& Z, const Eigen::Ref<const Eigen::VectorXd>& y,
+                  const Eigen::Ref<const Eigen::VectorXd>& w, const iv_options& opt) {
+  detail::require(w.size() == y.size(), "iv_2sls", "weights have " + std::to_string(w.size()) + " rows but y has " + std::to_string(y.size()));
+  const Eigen::VectorXd wc = w;
+  detail::require_positive_weights(wc.data(), wc.size(), "iv_2sls");
+  return detail::fit_iv(X, D, Z, y, wc.data(), opt, "iv_2sls");
+}
+
+}  // namespace impactkit

@@ -1,0 +1,47 @@
+#pragma once
+// Internal to the compiled library: checks shared by the poverty and inequality indices.
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include <Eigen/Core>
+
+#include <impactkit/core/errors.hpp>
+#include <impactkit/targeting/poverty.hpp>
+
+#include "welfare_line_detail.hpp"
+
+namespace impactkit {
+
+namespace detail::poverty {
+
+namespace lines = detail::lines;
+enum base : int { one, term, slope, below_q, kernel_q, n_base };
+
+inline void check(const welfare_rows& r, const char* fn) {
+  require(r.n >= 1 && r.welfare != nullptr, fn, "needs the welfare column and at least one row");
+  require(r.n_domains >= 1, fn, "needs at least one domain");
+}
+
+[[noreturn]] inline void explain_invalid(const welfare_rows& r, Eigen::Index i, const char* fn, poverty_index index) {
+  const std::string at = " at row " + std::to_string(i);
+  if (r.weights && !(std::isfinite(r.weights[i]) && r.weights[i] >= 0))
+    throw_invalid(fn, "weights must be finite and non-negative; " + format_g(r.weights[i]) + at);
+  if (!std::isfinite(r.welfare[i])) throw_invalid(fn, "welfare is missing or infinite" + at);
+  if (r.domain && r.domain[i] >= r.n_domains) throw_invalid(fn, "domain code out of range" + at);
+  if (index == poverty_index::watts)
+    throw_invalid(fn, "the Watts index needs positive welfare below the line; welfare is " + format_g(r.welfare[i]) + at);
+  throw_invalid(fn, "invalid row " + std::to_string(i));
+}
+
+inline void mark_undefined(welfare_index_result& out) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (int d : out.undefined) {
+    out.estimate(d) = nan;
+    out.vcov.row(d).setConstant(nan);
+    out.vcov.col(d).setConstant(nan);
+  }
+}
+
+}  // namespace detail::poverty
+}  // namespace impactkit

@@ -1,0 +1,192 @@
+// Out-of-line definitions for impactkit/targeting/welfare_line.hpp (the compiled part of impactkit::impactkit).
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include <impactkit/core/errors.hpp>
+
+#include "welfare_line_detail.hpp"
+
+namespace impactkit {
+
+namespace detail::lines {
+
+void check(const welfare_line& L, const char* fn) {
+  require(L.kind != line_kind::fixed || std::isfinite(L.value), fn, "the poverty line must be a finite number");
+  require(L.kind != line_kind::quantile || (L.quantile > 0 && L.quantile < 1 && std::isfinite(L.share) && L.share > 0), fn,
+          "an estimated line needs a quantile p in (0, 1) and a positive share s");
+}
+
+/// Rows of the analysis (domain ≥ 0, or all rows without domains) sorted by welfare (stable).
+std::vector<Eigen::Index> welfare_order(Eigen::Index n, const double* welfare, const int* domain, const char* fn) {
+  std::vector<Eigen::Index> order;
+  order.reserve(static_cast<std::size_t>(n));
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (domain && domain[i] < 0) continue;
+    if (!std::isfinite(welfare[i])) throw_invalid(fn, "welfare is missing or infinite at row " + std::to_string(i));
+    order.push_back(i);
+  }
+  std::stable_sort(order.begin(), order.end(), [welfare](Eigen::Index a, Eigen::Index b) { return welfare[a] < welfare[b]; });
+  return order;
+}
+
+struct weighted_value {
+  double y, w;
+};
+
+/// laeken's weighted quantiles of the pairs a[lo, hi) for the sorted shares probs[first, last) (all
+/// w > 0, total weight `total`), by multi-selection in expected O(n log K); a is reordered. Quantile p is
+/// the smallest value whose cumulative weight share, in welfare order, reaches p; on an exact tie (share
+/// == p at the end of a run of equal values) the mean of it and the next larger value. Shares are
+/// (cumulative sum) / total in long double, as R's cumsum. `below`: the weight left of lo; `next_right`:
+/// the smallest value right of hi.
+void select_weighted_quantiles(std::vector<weighted_value>& a, std::size_t lo, std::size_t hi, long double below,
+                                      double next_right, long double total, const std::vector<double>& probs, std::size_t first,
+                                      std::size_t last, std::vector<double>& out, std::uint64_t& state) {
+  const double inf = std::numeric_limits<double>::infinity();
+  if (first == last) return;
+  if (hi - lo <= 32) {
+    std::sort(a.begin() + static_cast<std::ptrdiff_t>(lo), a.begin() + static_cast<std::ptrdiff_t>(hi),
+              [](const weighted_value& u, const weighted_value& v) { return u.y < v.y; });
+    long double cum = below;
+    std::size_t j = first;
+    for (std::size_t k = lo; k < hi && j < last; ++k) {
+      cum += a[k].w;
+      const double share = static_cast<double>(cum / total);
+      for (; j < last && share >= probs[j]; ++j) {
+        const double next = k + 1 < hi ? a[k + 1].y : next_right;
+        out[j] = share != probs[j] || !(next < inf) ? a[k].y : 0.5 * (a[k].y + next);
+      }
+    }
+    for (; j < last; ++j) out[j] = a[hi - 1].y;  // p within rounding of 1: the largest value
+    return;
+  }
+  // pivot: median of three pseudo-random positions (a fixed xorshift stream, so runs repeat; fixed
+  // positions go quadratic on the blocks an earlier partition left behind)
+  auto pick = [&state, lo, hi]() -> std::size_t {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return lo + static_cast<std::size_t>(state % static_cast<std::uint64_t>(hi - lo));
+  };
+  double x0 = a[pick()].y;
+  double x1 = a[pick()].y;
+  double x2 = a[pick()].y;
+  if (x0 > x1) std::swap(x0, x1);
+  if (x1 > x2) std::swap(x1, x2);
+  if (x0 > x1) std::swap(x0, x1);
+  const double pivot = x1;
+  // three-way partition: [lo, lt) < pivot, [lt, gt) == pivot, [gt, hi) > pivot
+  std::size_t lt = lo, i = lo, gt = hi;
+  long double w_less = 0, w_equal = 0;
+  while (i < gt) {
+    if (a[i].y < pivot) {
+      w_less += a[i].w;
+      std::swap(a[lt++], a[i++]);
+    } else if (a[i].y > pivot) {
+      std::swap(a[i], a[--gt]);
+    } else {
+      w_equal += a[i++].w;
+    }
+  }
+  const double share_less = static_cast<double>((below + w_less) / total);
+  const double share_equal = static_cast<double>((below + w_less + w_equal) / total);
+  std::size_t m1 = first;  // probs[first, m1): answers among the smaller values
+  while (m1 < last && lt > lo && share_less >= probs[m1]) ++m1;
+  std::size_t m2 = m1;  // probs[m1, m2): the pivot (or its mean with the next value on an exact tie)
+  while (m2 < last && share_equal >= probs[m2]) ++m2;
+  if (m2 > m1) {
+    double next = next_right;
+    if (share_equal == probs[m2 - 1])
+      for (std::size_t k = gt; k < hi; ++k) next = std::min(next, a[k].y);
+    for (std::size_t j = m1; j < m2; ++j) out[j] = share_equal == probs[j] && next < inf ? 0.5 * (pivot + next) : pivot;
+  }
+  select_weighted_quantiles(a, lo, lt, below, pivot, total, probs, first, m1, out, state);
+  select_weighted_quantiles(a, gt, hi, below + w_less + w_equal, next_right, total, probs, m2, last, out, state);
+}
+
+/// laeken's weighted quantiles (see select_weighted_quantiles) of welfare over the rows with domain ≥ 0
+/// (all rows without domains) and positive weight.
+std::vector<double> weighted_quantiles(Eigen::Index n, const double* welfare, const double* w, const int* domain,
+                                              const std::vector<double>& probs, const char* fn) {
+  std::vector<weighted_value> a;
+  a.reserve(static_cast<std::size_t>(n));
+  long double total = 0;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (domain && domain[i] < 0) continue;
+    const double wi = w ? w[i] : 1.0;
+    if (!(std::isfinite(wi) && wi >= 0)) throw_invalid(fn, "weights must be finite and non-negative at row " + std::to_string(i));
+    if (!std::isfinite(welfare[i])) throw_invalid(fn, "welfare is missing or infinite at row " + std::to_string(i));
+    if (wi == 0) continue;
+    a.push_back({welfare[i], wi});
+    total += wi;
+  }
+  require(!a.empty(), fn, "no analysis row has a positive weight: welfare quantiles are undefined");
+  for (std::size_t j = 0; j < probs.size(); ++j)
+    require(probs[j] > 0 && probs[j] < 1 && (j == 0 || probs[j] > probs[j - 1]), fn, "quantile shares must increase within (0, 1)");
+  std::vector<double> out(probs.size());
+  std::uint64_t state = 0x9E3779B97F4A7C15ull ^ static_cast<std::uint64_t>(a.size());
+  select_weighted_quantiles(a, 0, a.size(), 0, std::numeric_limits<double>::infinity(), total, probs, 0, probs.size(), out, state);
+  return out;
+}
+
+/// The line on the analysis rows (domain ≥ 0) with weights w (null: 1); see the header comment.
+resolved_line resolve(const welfare_line& L, Eigen::Index n, const double* welfare, const double* w, const int* domain,
+                             const char* fn) {
+  resolved_line out;
+  if (L.kind == line_kind::fixed) out.z = L.value;
+  if (L.kind != line_kind::quantile) return out;
+  // the spread for the bandwidth on welfare scaled by its largest magnitude (no overflow at 1e300)
+  double scale = 0;
+  long double total = 0;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (domain && domain[i] < 0) continue;
+    if (!std::isfinite(welfare[i])) throw_invalid(fn, "welfare is missing or infinite at row " + std::to_string(i));
+    scale = std::max(scale, std::fabs(welfare[i]));
+  }
+  if (scale == 0) scale = 1;
+  long double sum_y = 0;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (domain && domain[i] < 0) continue;
+    const double wi = w ? w[i] : 1.0;
+    if (!(std::isfinite(wi) && wi >= 0)) throw_invalid(fn, "weights must be finite and non-negative at row " + std::to_string(i));
+    total += wi;
+    sum_y += static_cast<long double>(wi) * (welfare[i] / scale);
+  }
+  require(total > 0, fn, "the analysis rows have no positive weight: the line cannot be estimated");
+  const double N = static_cast<double>(total), mean = static_cast<double>(sum_y / total);
+  long double ss = 0;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (domain && domain[i] < 0) continue;
+    const double dev = welfare[i] / scale - mean;
+    ss += static_cast<long double>(w ? w[i] : 1.0) * dev * dev;
+  }
+  out.q = weighted_quantiles(n, welfare, w, domain, {L.quantile}, fn)[0];
+  out.z = L.share * out.q;
+  out.h = scale * std::sqrt(static_cast<double>(ss / total)) / std::pow(N, 0.2);
+  require(out.h > 0, fn, "welfare is constant over the analysis rows: an estimated line has no density to linearise");
+  out.estimated = true;
+  return out;
+}
+
+/// s·IF_u(Q_p) per unit from the unit totals of w·1{y ≤ Q} (`below`) and w (`all`) and the density total
+/// Σ w φ_h(Q − y).
+Eigen::VectorXd line_influence(const welfare_line& L, const Eigen::VectorXd& below, const Eigen::VectorXd& all, double density,
+                                      const char* fn) {
+  require(density > 0, fn, "the welfare density at the estimated quantile is zero: the line cannot be linearised");
+  return -L.share * (below - L.quantile * all) / density;
+}
+
+}  // namespace detail::lines
+
+std::vector<double> weighted_quantiles(Eigen::Index n, const double* welfare, const double* weights, const int* domain,
+                                       const std::vector<double>& probs) {
+  return detail::lines::weighted_quantiles(n, welfare, weights, domain, probs, "weighted_quantiles");
+}
+
+}  // namespace impactkit

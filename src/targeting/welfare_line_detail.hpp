@@ -1,0 +1,45 @@
+#pragma once
+// Internal to the compiled library: resolving a welfare line on the data and its linearisation
+// (formulas in include/impactkit/targeting/welfare_line.hpp).
+#include <cmath>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include <impactkit/targeting/welfare_line.hpp>
+
+namespace impactkit {
+
+/// A line resolved on the data: z, and for an estimated line Q_p and the kernel bandwidth h.
+struct resolved_line {
+  double z = std::numeric_limits<double>::quiet_NaN();
+  double q = std::numeric_limits<double>::quiet_NaN();
+  double h = std::numeric_limits<double>::quiet_NaN();
+  bool estimated = false;
+};
+
+namespace detail::lines {
+
+void check(const welfare_line& L, const char* fn);
+
+/// φ(u/h)/h with φ the standard normal density.
+inline double gaussian_kernel(double u, double h) { return 0.3989422804014327 * std::exp(-0.5 * (u / h) * (u / h)) / h; }
+
+/// Rows of the analysis (domain ≥ 0, or all rows without domains) sorted by welfare (stable).
+std::vector<Eigen::Index> welfare_order(Eigen::Index n, const double* welfare, const int* domain, const char* fn);
+
+/// weighted_quantiles with the caller's function name in messages.
+std::vector<double> weighted_quantiles(Eigen::Index n, const double* welfare, const double* w, const int* domain,
+                                       const std::vector<double>& probs, const char* fn);
+
+/// The line on the analysis rows (domain ≥ 0) with weights w (null: 1): z, and for an estimated line
+/// Q_p and the bandwidth h = σ̂ N̂^(−1/5).
+resolved_line resolve(const welfare_line& L, Eigen::Index n, const double* welfare, const double* w, const int* domain, const char* fn);
+
+/// s·IF_u(Q_p) per unit from the unit totals of w·1{y ≤ Q} (`below`) and w (`all`) and the density total
+/// Σ w φ_h(Q − y).
+Eigen::VectorXd line_influence(const welfare_line& L, const Eigen::VectorXd& below, const Eigen::VectorXd& all, double density,
+                               const char* fn);
+
+}  // namespace detail::lines
+}  // namespace impactkit
