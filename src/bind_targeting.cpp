@@ -197,6 +197,24 @@ void bind_targeting(py::module_& parent) {
       },
       py::arg("welfare"), py::arg("weights"), py::arg("domain"), py::arg("n_domains"), py::arg("design"),
       "Gini coefficient per domain with its linearised design variance.");
+  m.def(
+      "inequality_measure",
+      [](const std::string& index, double epsilon, f64 welfare, std::optional<f64> weights, std::optional<i32> domain, int n_domains,
+         const variance_design& design) {
+        inequality_index k = inequality_index::theil;
+        if (index == "mld") k = inequality_index::mean_log_deviation;
+        else if (index == "atkinson") k = inequality_index::atkinson;
+        else detail::require(index == "theil", "inequality_measure", "index must be 'theil', 'mld' or 'atkinson'");
+        const welfare_rows r = make_welfare_rows(welfare, weights, domain, n_domains);
+        welfare_index_result res;
+        {
+          py::gil_scoped_release release;
+          res = inequality_measure(r, k, epsilon, survey_of(design, index.c_str()));
+        }
+        return index_dict(res);
+      },
+      py::arg("index"), py::arg("epsilon"), py::arg("welfare"), py::arg("weights"), py::arg("domain"), py::arg("n_domains"),
+      py::arg("design"), "Theil, mean log deviation or Atkinson(epsilon) per domain with its design variance.");
 }
 
 }  // namespace impactkit::python

@@ -24,7 +24,7 @@ from .targeting import _codes_of, _design_for, _line_args, _numeric, _spreader
 _t = _core.targeting
 _v = _core.variance
 
-__all__ = ["fgt", "watts", "gini", "WelfareIndexResult"]
+__all__ = ["fgt", "watts", "gini", "theil", "mld", "atkinson", "arpr", "WelfareIndexResult"]
 
 
 class WelfareIndexResult(EstimateResult):
@@ -141,3 +141,44 @@ def gini(data: pd.DataFrame, variable: str, *, design: Optional[SurveyDesign] = 
     out = _t.gini(**args)
     return _result(out, "gini", levels, by_names, nobs, variable,
                    "Gini coefficient: [2 Σ w y C − Σ w² y] / (N T) − 1 over rows in welfare order (Eurostat, laeken::gini / 100)")
+
+
+def _smooth_index(index: str, epsilon: float, name: str, definition: str, data, variable, design, weights, by):
+    args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, name)
+    out = _t.inequality_measure(index, float(epsilon), **args)
+    return _result(out, name, levels, by_names, nobs, variable, definition)
+
+
+def theil(data: pd.DataFrame, variable: str, *, design: Optional[SurveyDesign] = None, weights=None, by=None) -> WelfareIndexResult:
+    """Theil index GE(1) = Σ w (y/μ) log(y/μ) / Σ w per group, with its design-based SE (welfare ≥ 0)."""
+    return _smooth_index("theil", 0.0, "theil", "Theil index GE(1): t(y log y)/t(y) − log μ (Theil 1967)", data, variable, design,
+                         weights, by)
+
+
+def mld(data: pd.DataFrame, variable: str, *, design: Optional[SurveyDesign] = None, weights=None, by=None) -> WelfareIndexResult:
+    """Mean log deviation GE(0) = Σ w log(μ/y) / Σ w per group, with its design-based SE (welfare > 0)."""
+    return _smooth_index("mld", 0.0, "mld", "Mean log deviation GE(0): log μ − t(log y)/N", data, variable, design, weights, by)
+
+
+def atkinson(data: pd.DataFrame, variable: str, *, epsilon: float = 1.0, design: Optional[SurveyDesign] = None, weights=None,
+             by=None) -> WelfareIndexResult:
+    """Atkinson index A(ε) = 1 − (equally distributed equivalent welfare)/μ per group, with its design-based
+    SE: ε > 0 (inequality aversion); welfare > 0 for ε ≥ 1, ≥ 0 otherwise."""
+    if isinstance(epsilon, (bool, np.bool_)) or not isinstance(epsilon, (int, float, np.integer, np.floating)) or not (np.isfinite(epsilon) and epsilon > 0):
+        raise InvalidInputError(f"atkinson: epsilon must be a finite number > 0, got {epsilon!r}")
+    e = f"{epsilon:g}"
+    return _smooth_index("atkinson", float(epsilon), f"atkinson{e}",
+                         f"Atkinson index A({e}) = 1 − [mean of y^(1−ε)]^(1/(1−ε)) / μ (Atkinson 1970)", data, variable, design,
+                         weights, by)
+
+
+def arpr(data: pd.DataFrame, variable: str, *, share: float = 0.6, design: Optional[SurveyDesign] = None, weights=None,
+         by=None) -> WelfareIndexResult:
+    """At-risk-of-poverty rate (Eurostat): the share with welfare below ``share`` × the weighted median
+    (the at-risk-of-poverty threshold, estimated on all rows, ``result.line``), with the threshold's
+    estimation in the SE by linearisation. Equal to ``ik.fgt(..., line=ik.relative_line(share), alpha=0)``."""
+    from .targeting import relative_line
+
+    r = fgt(data, variable, line=relative_line(share), alpha=0, design=design, weights=weights, by=by)
+    r.title = "At-risk-of-poverty rate"
+    return r

@@ -89,4 +89,86 @@ welfare_index_result gini(const welfare_rows& r, const survey_design& design) {
   return out;
 }
 
+welfare_index_result inequality_measure(const welfare_rows& r, inequality_index index, double epsilon, const survey_design& design) {
+  const char* fn = index == inequality_index::theil ? "theil" : index == inequality_index::mean_log_deviation ? "mld" : "atkinson";
+  detail::poverty::check(r, fn);
+  detail::require(index != inequality_index::atkinson || (std::isfinite(epsilon) && epsilon > 0), fn, "epsilon must be a finite number > 0");
+  detail::require(design.rows() == r.n, fn, "the survey design has " + std::to_string(design.rows()) + " rows but the data have " + std::to_string(r.n));
+  // totals: 1, y, and g(y) = y log y (Theil), log y (MLD, Atkinson(1)) or y^(1−ε) (Atkinson)
+  const bool logs = index == inequality_index::mean_log_deviation || (index == inequality_index::atkinson && epsilon == 1);
+  const bool needs_positive = logs || (index == inequality_index::atkinson && epsilon > 1);
+  // welfare scaled by its largest magnitude: the indices are scale-free and the totals then stay in range
+  double scale = 0;
+  for (Eigen::Index i = 0; i < r.n; ++i)
+    if (!(r.domain && r.domain[i] < 0) && std::isfinite(r.welfare[i])) scale = std::max(scale, std::fabs(r.welfare[i]));
+  if (!(scale > 0)) scale = 1;
+  const unit_totals_table table = accumulate_unit_totals(
+      design.units(), r.n, r.n_domains, 3,
+      [&](Eigen::Index i, double* x) {
+        const double w = r.weights ? r.weights[i] : 1.0, y = r.welfare[i];
+        const int d = r.domain ? r.domain[i] : 0;
+        if (d < 0) return -1;
+        if (!(std::isfinite(w) && w >= 0) || !std::isfinite(y) || d >= r.n_domains || y < 0 || (needs_positive && !(y > 0))) return -2;
+        const double u = y / scale;
+        x[0] = w;
+        x[1] = w * u;
+        x[2] = w * (index == inequality_index::theil ? (u > 0 ? u * std::log(u) : 0.0) : logs ? std::log(u) : std::pow(u, 1.0 - epsilon));
+        return d;
+      },
+      [&](Eigen::Index i) {
+        const double y = r.welfare[i];
+        if (std::isfinite(y) && (y < 0 || (needs_positive && !(y > 0))))
+          detail::throw_invalid(fn, std::string("the index needs welfare ") + (needs_positive ? "> 0" : "≥ 0") + "; welfare is " +
+                                        detail::format_g(y) + " at row " + std::to_string(i));
+        detail::poverty::explain_invalid(r, i, fn, poverty_index::fgt);
+      });
+  const Eigen::MatrixXd t = table.domain_totals();
+  const Eigen::Index D = r.n_domains, U = table.n_units;
+  welfare_index_result out;
+  out.estimate = Eigen::VectorXd::Constant(D, std::numeric_limits<double>::quiet_NaN());
+  Eigen::MatrixXd psi = Eigen::MatrixXd::Zero(U, D);
+  for (Eigen::Index d = 0; d < D; ++d) {
+    const double N = t(d, 0), Y = t(d, 1), G = t(d, 2);
+    if (!(N > 0 && Y > 0)) {
+      out.undefined.push_back(static_cast<int>(d));
+      continue;
+    }
+    const double mu = Y / N;
+    double theta = 0, dN = 0, dY = 0, dG = 0;  // θ and ∂θ/∂(N, Y, G) on the scaled welfare
+    switch (index) {
+      case inequality_index::theil:  // G/Y − log(Y/N)
+        theta = G / Y - std::log(mu);
+        dN = 1.0 / N;
+        dY = -G / (Y * Y) - 1.0 / Y;
+        dG = 1.0 / Y;
+        break;
+      case inequality_index::mean_log_deviation:  // log(Y/N) − G/N
+        theta = std::log(mu) - G / N;
+        dN = -1.0 / N + G / (N * N);
+        dY = 1.0 / Y;
+        dG = -1.0 / N;
+        break;
+      case inequality_index::atkinson: {
+        // 1 − m/μ with m = (G/N)^(1/(1−ε)) (ε ≠ 1) or exp(G/N) (ε = 1)
+        const double a = G / N;
+        const double m = epsilon == 1 ? std::exp(a) : std::pow(a, 1.0 / (1.0 - epsilon));
+        const double dm_da = epsilon == 1 ? m : m / ((1.0 - epsilon) * a);
+        theta = 1.0 - m / mu;
+        // θ = 1 − m N / Y
+        dG = -(dm_da / N) * N / Y;
+        dN = -(dm_da * (-G / (N * N)) * N + m) / Y;
+        dY = m * N / (Y * Y);
+        break;
+      }
+    }
+    out.estimate(d) = theta;
+    psi.col(d) = dN * table.totals.col(d * 3) + dY * table.totals.col(d * 3 + 1) + dG * table.totals.col(d * 3 + 2);
+  }
+  out.vcov = design.variance_of_unit_totals(psi);
+  out.conventions = design.conventions();
+  out.conventions.n_params = 1;
+  detail::poverty::mark_undefined(out);
+  return out;
+}
+
 }  // namespace impactkit

@@ -61,6 +61,32 @@ def test_relative_line_against_r_linearisation(alpha):
     assert r.se.iloc[0] == pytest.approx(ref["se"], rel=1e-9)
 
 
+@pytest.mark.parametrize("name", ["theil", "mld", "atkinson_0.5", "atkinson_1", "atkinson_2"])
+def test_smooth_indices_against_r_svycontrast(name):
+    ref = REF[name]
+    if name.startswith("atkinson"):
+        eps = float(name.split("_")[1])
+        run = lambda by: ik.atkinson(DATA, "welfare", epsilon=eps, design=_design(), by=by)  # noqa: E731
+    else:
+        run = lambda by: getattr(ik, name)(DATA, "welfare", design=_design(), by=by)  # noqa: E731
+    r = run(None)
+    assert r.coef.iloc[0] == pytest.approx(ref["estimate"], rel=1e-12)
+    assert r.se.iloc[0] == pytest.approx(ref["se"], rel=1e-10)
+    rb = run("sex")
+    np.testing.assert_allclose(rb.coef.to_numpy(), ref["by_sex_estimate"], rtol=1e-12)
+    np.testing.assert_allclose(rb.se.to_numpy(), ref["by_sex_se"], rtol=1e-10)
+
+
+def test_arpr_eusilc_against_laeken():
+    """laeken::arpr(eqIncome, weights = rb050): the rate and the threshold (point estimates)."""
+    ref = REF["arpr_eusilc"]
+    e = ik.datasets.load("eusilc")
+    r = ik.arpr(e, "eqIncome", design=ik.SurveyDesign(e, weights="rb050", strata="db040", psu="db030"))
+    assert r.coef.iloc[0] == pytest.approx(ref["rate"], rel=1e-12)
+    assert r.line == pytest.approx(ref["threshold"], rel=1e-14)
+    assert 0 < r.se.iloc[0] < 0.02
+
+
 def test_gini_eusilc_against_laeken_and_linearisation():
     ref = REF["gini_eusilc"]
     e = ik.datasets.load("eusilc")
@@ -123,6 +149,10 @@ def test_bad_input():
         ik.fgt(pd.DataFrame({"y": [1.0, np.nan]}), "y", line=5)
     with pytest.raises(ik.InvalidInputError, match="unknown column"):
         ik.gini(d, "x")
+    with pytest.raises(ik.InvalidInputError, match="welfare > 0"):
+        ik.mld(pd.DataFrame({"y": [1.0, 0.0, 3.0]}), "y")
+    with pytest.raises(ik.InvalidInputError, match="epsilon"):
+        ik.atkinson(d, "y", epsilon=0)
     with pytest.raises(ik.InvalidInputError, match="must be positive"):
         ik.fgt(pd.DataFrame({"y": [1.0, 2.0]}), "y", line=0)
     before = DATA.copy()

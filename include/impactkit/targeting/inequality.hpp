@@ -9,6 +9,13 @@
 // weight and welfare of the row's tie run, N_k = C_begin + W_run/2 and Y_k = Y_begin + y_k W_run/2:
 //   u_k = [2 N_k y_k − 2 Y_k + T − N y_k − G (T + N y_k)] / (N T),   ψ_k = w_k u_k.
 // Welfare must be ≥ 0 with a positive total in each domain (the index is not defined otherwise).
+//
+// Smooth indices of totals (t(x) = Σ w x over the domain, N = t(1), Y = t(y), μ = Y/N), linearised exactly
+// (Binder 1983) as R survey's svycontrast of svytotal:
+//   Theil (GE(1))        T = t(y log y)/Y − log μ                   (y ≥ 0; 0·log 0 = 0)
+//   mean log deviation   L = log μ − t(log y)/N                     (GE(0); y > 0)
+//   Atkinson(ε), ε ≠ 1   A = 1 − [t(y^(1−ε))/N]^(1/(1−ε)) / μ       (ε > 0; y > 0 when ε > 1)
+//   Atkinson(1)          A = 1 − exp(t(log y)/N) / μ                (y > 0)
 #include "../core/survey_design.hpp"
 #include "poverty.hpp"
 
@@ -16,5 +23,10 @@ namespace impactkit {
 
 /// Gini coefficient per domain (a fraction in [0, 1)) with its joint design variance.
 welfare_index_result gini(const welfare_rows& r, const survey_design& design);
+
+enum class inequality_index { theil, mean_log_deviation, atkinson };
+
+/// Theil, mean log deviation or Atkinson(epsilon) per domain with its joint design variance.
+welfare_index_result inequality_measure(const welfare_rows& r, inequality_index index, double epsilon, const survey_design& design);
 
 }  // namespace impactkit

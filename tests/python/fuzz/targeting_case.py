@@ -1,4 +1,4 @@
-"""One randomised bad-input case for ik.targeting, ik.fgt, ik.watts and ik.gini (run in a subprocess by
+"""One randomised bad-input case for ik.targeting, ik.fgt, ik.watts, ik.gini, ik.theil, ik.mld and ik.atkinson (run in a subprocess by
 tests/python/test_targeting_fuzz.py): every call must return (estimates finite or NaN, standard errors
 finite, NaN or +inf never negative) or raise InvalidInputError / TypeError / ValueError, and the
 caller's data must be unchanged. Prints one line per call; exits 0 unless a check fails."""
@@ -46,6 +46,10 @@ calls = {
     "fgt": lambda: ik.fgt(data, "y", line=line, alpha=int(rng.integers(3)), design=design, weights=None if design is not None else w, by=by),
     "watts": lambda: ik.watts(data, "y", line=line, design=design, weights=None if design is not None else w, by=by),
     "gini": lambda: ik.gini(data, "y", design=design, weights=None if design is not None else w, by=by),
+    "theil": lambda: ik.theil(data, "y", design=design, weights=None if design is not None else w, by=by),
+    "mld": lambda: ik.mld(data, "y", design=design, weights=None if design is not None else w, by=by),
+    "atkinson": lambda: ik.atkinson(data, "y", epsilon=float(rng.choice([0.5, 1.0, 2.0])), design=design,
+                                    weights=None if design is not None else w, by=by),
 }
 bad = 0
 for name, call in calls.items():

@@ -45,6 +45,27 @@ for (alpha in 0:2) {
                                                      call = "linearised FGT, relative line 0.6 x laeken weighted median")
 }
 
+
+# Theil, mean log deviation and Atkinson(0.5, 1, 2): svycontrast of svytotal (exact linearisation)
+d$one <- 1; d$ylogy <- y * log(y); d$logy <- log(y); d$y_half <- y^0.5; d$y_m1 <- y^(-1)
+des <- svydesign(ids = ~psu, strata = ~stratum, fpc = ~fpc, weights = ~w, nest = TRUE, data = d)
+tot <- svytotal(~one + welfare + ylogy + logy + y_half + y_m1, des)
+ineq <- list(theil = quote(ylogy / welfare - log(welfare / one)),
+             mld = quote(log(welfare / one) - logy / one),
+             atkinson_0.5 = quote(1 - (y_half / one)^2 / (welfare / one)),
+             atkinson_1 = quote(1 - exp(logy / one) / (welfare / one)),
+             atkinson_2 = quote(1 - (y_m1 / one)^(-1) / (welfare / one)))
+con <- svycontrast(tot, ineq)
+totb <- svyby(~one + welfare + ylogy + logy + y_half + y_m1, ~sex, des, svytotal, covmat = TRUE)
+for (nm in names(ineq)) {
+  ex <- lapply(c("F", "M"), function(l) do.call(substitute, list(ineq[[nm]], lapply(setNames(nm = c("one", "welfare", "ylogy", "logy", "y_half", "y_m1")),
+                                                                              function(v) as.name(paste0(l, ":", v))))))
+  names(ex) <- c("F", "M")
+  cb <- svycontrast(totb, ex)
+  cases[[nm]] <- list(estimate = unname(coef(con)[nm]), se = unname(SE(con)[nm]), by_sex_estimate = unname(coef(cb)),
+                      by_sex_se = unname(SE(cb)), df = degf(des), call = paste("svycontrast(svytotal(...),", deparse(ineq[[nm]]), ")"))
+}
+
 # Gini on eusilc
 e <- read.csv(file.path("python", "impactkit", "datasets", "data", "eusilc.csv"))
 g_all <- gini(e$eqIncome, weights = e$rb050)
@@ -80,6 +101,9 @@ cases[["gini_eusilc"]] <- list(laeken = unname(g_all$value) / 100, laeken_by_reg
                                estimate = all$G, se = unname(SE(svytotal(~u_all, de))), by_region_estimate = reg_est,
                                by_region_se = reg_se, by_region_names = regions, df = degf(de),
                                call = "laeken::gini(eqIncome, weights = rb050, breakdown = db040); Langel-Tille linearisation, svydesign(ids=~db030, strata=~db040, weights=~rb050)")
+a <- arpr(e$eqIncome, weights = e$rb050)
+cases[["arpr_eusilc"]] <- list(rate = unname(a$value) / 100, threshold = unname(a$threshold),
+                               call = "laeken::arpr(eqIncome, weights = rb050): 60% of the weighted median")
 # Haughton & Khandker (2009): the ten-income Gini example
 hk <- c(10, 15, 20, 25, 40, 20, 30, 35, 45, 90)
 cases[["gini_haughton_khandker"]] <- list(laeken = unname(gini(hk)$value) / 100, published = 0.32727)
