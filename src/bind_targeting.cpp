@@ -101,6 +101,7 @@ py::dict index_dict(const welfare_index_result& r) {
   out["undefined"] = r.undefined;
   out["line"] = r.line;
   out["bandwidth"] = r.bandwidth;
+  out["line_variance"] = r.line_variance;
   return out;
 }
 

@@ -24,7 +24,7 @@ from .targeting import _codes_of, _design_for, _line_args, _numeric, _spreader
 _t = _core.targeting
 _v = _core.variance
 
-__all__ = ["fgt", "watts", "gini", "theil", "mld", "atkinson", "arpr", "WelfareIndexResult"]
+__all__ = ["fgt", "watts", "gini", "theil", "mld", "atkinson", "arpr", "arpt", "WelfareIndexResult"]
 
 
 class WelfareIndexResult(EstimateResult):
@@ -85,6 +85,7 @@ def _result(out, name: str, levels, by_names, nobs, variable, definition) -> Wel
     res.welfare = variable
     res.line = float(out["line"])
     res.bandwidth = float(out["bandwidth"])
+    res.line_variance = float(out.get("line_variance", float("nan")))
     if out["undefined"]:
         import warnings
 
@@ -182,3 +183,24 @@ def arpr(data: pd.DataFrame, variable: str, *, share: float = 0.6, design: Optio
     r = fgt(data, variable, line=relative_line(share), alpha=0, design=design, weights=weights, by=by)
     r.title = "At-risk-of-poverty rate"
     return r
+
+
+def arpt(data: pd.DataFrame, variable: str, *, share: float = 0.6, design: Optional[SurveyDesign] = None,
+         weights=None) -> EstimateResult:
+    """At-risk-of-poverty threshold (Eurostat): ``share`` × the weighted median of welfare (laeken rule),
+    with its linearised design-based SE (Osier 2009: the median's influence −(1{y ≤ Q} − 0.5)/(N̂ f̂(Q)),
+    convey's bandwidth and Gaussian density)."""
+    from .targeting import relative_line
+
+    r = fgt(data, variable, line=relative_line(share), alpha=0, design=design, weights=weights)
+    if not np.isfinite(r.line_variance):
+        raise InvalidInputError("arpt: the threshold's variance (welfare units squared) is outside the range of a double at this "
+                                "welfare scale; rescale welfare (e.g. to thousands)")
+    name = "arpt"
+    res = EstimateResult(pd.Series([r.line], index=[name], name="estimate"),
+                         pd.DataFrame([[r.line_variance]], index=[name], columns=[name]),
+                         r.df_inference.iloc[:1].set_axis([name]), nobs=r.nobs, vcov_type=r.vcov_type,
+                         vcov_convention=r.vcov_convention, conventions=r.conventions, terms=[name])
+    res.title = "At-risk-of-poverty threshold"
+    res.bandwidth = r.bandwidth
+    return res

@@ -81,6 +81,10 @@ welfare_index_result poverty_measure(const welfare_rows& r, poverty_index index,
     if (L.estimated) psi.col(d) += (t(d, pv::slope) / N) * if_z;
   }
   out.vcov = design.variance_of_unit_totals(psi);
+  if (L.estimated) {
+    const double v = design.variance_of_unit_totals(if_z)(0, 0);
+    if (std::isnormal(v)) out.line_variance = v;
+  }
   out.conventions = design.conventions();
   out.conventions.n_params = 1;
   pv::mark_undefined(out);

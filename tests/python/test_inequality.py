@@ -87,6 +87,21 @@ def test_arpr_eusilc_against_laeken():
     assert 0 < r.se.iloc[0] < 0.02
 
 
+def test_arpt_against_laeken_and_r_linearisation():
+    """The threshold: laeken::arpr's threshold on eusilc (point), and on the targeting data the SE of the
+    independent R linearisation (tests/reference/r/targeting, case estimated_relative_line, 'line')."""
+    e = ik.datasets.load("eusilc")
+    t = ik.arpt(e, "eqIncome", weights="rb050")
+    assert t.coef.iloc[0] == pytest.approx(REF["arpr_eusilc"]["threshold"], rel=1e-14)
+    tref = json.loads((Path(__file__).resolve().parents[1] / "reference" / "r" / "targeting" / "targeting_reference.json").read_text())
+    case = tref["estimated_relative_line"]
+    r = ik.arpt(DATA, "welfare", design=_design())
+    k = case["names"].index("line")
+    assert r.coef.iloc[0] == pytest.approx(case["estimate"][k], rel=1e-15)
+    assert r.se.iloc[0] == pytest.approx(case["se"][k], rel=1e-9)
+    assert float(r.df_inference.iloc[0]) == case["df"]
+
+
 def test_gini_eusilc_against_laeken_and_linearisation():
     ref = REF["gini_eusilc"]
     e = ik.datasets.load("eusilc")

@@ -41,6 +41,9 @@ struct welfare_index_result {
   std::vector<int> undefined;  ///< domains with no positive weight
   double line = std::numeric_limits<double>::quiet_NaN();
   double bandwidth = std::numeric_limits<double>::quiet_NaN();
+  /// Design variance of an estimated line (its influence s·IF(Q_p)); NaN for a fixed line or when it
+  /// overflows or underflows a double (welfare units²).
+  double line_variance = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// FGT_α (index fgt) or Watts per domain below `line` (fixed or estimated), with the design variance.
