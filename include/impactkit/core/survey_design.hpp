@@ -39,6 +39,7 @@
 
 #include "errors.hpp"
 #include "groups.hpp"
+#include "unit_totals.hpp"
 #include "../detail/row_blocks.hpp"
 #include "../detail/score_sums.hpp"
 #include "../detail/threads.hpp"
@@ -266,9 +267,9 @@ class survey_design {
 
   /// Totals per (finest unit, domain) of w_i·c_ij for the borrowed columns c_j (length n each) and, when
   /// `with_weights`, of w_i itself (last column): a U×(D·q) matrix, q = #columns (+1), column d·q + j.
-  /// `domain` null: one domain; codes < 0: in no domain. One pass over the rows in fixed chunks whose
-  /// partial tables are added in chunk order (the same result for any thread count); every value is
-  /// checked to be finite in the same pass (the message names the column from `names`).
+  /// `domain` null: one domain; codes < 0: in no domain. One pass of the shared accumulator
+  /// (unit_totals.hpp: fixed chunks added in chunk order, the same result for any thread count); every
+  /// value is checked to be finite in the same pass (the message names the column from `names`).
   Eigen::MatrixXd unit_totals_of_columns(const std::vector<const double*>& columns, const double* w, const int* domain, int n_domains,
                                          bool with_weights, const std::vector<std::string>& names = {}) const {
     const char* fn = "survey_design::unit_totals_of_columns";
@@ -278,49 +279,28 @@ class survey_design {
     if (domain)  // before any table is written
       for (Eigen::Index i = 0; i < n_; ++i)
         if (domain[i] >= n_domains) detail::throw_invalid(fn, "domain code out of range at row " + std::to_string(i));
-    const Eigen::Index U = unit_.n_groups, width = static_cast<Eigen::Index>(n_domains) * q;
-    const detail::row_chunks chunks = detail::make_row_chunks(n_, 1 << 15, 32);
-    std::vector<Eigen::MatrixXd> partial(static_cast<std::size_t>(chunks.count));
-    std::vector<Eigen::Index> first_bad(static_cast<std::size_t>(chunks.count), -1);
-    const int* unit = unit_.code.data();
-    const int threads = detail::threads_for(chunks.count, static_cast<double>(chunks.size) * static_cast<double>(q));
-#pragma omp parallel for schedule(static, 1) num_threads(threads) if (threads > 1)
-    for (Eigen::Index k = 0; k < chunks.count; ++k) {
-      Eigen::MatrixXd t = Eigen::MatrixXd::Zero(U, width);
-      double* out = t.data();
-      const Eigen::Index b = chunks.begin(k), e = chunks.end(k);
+    auto row = [&](Eigen::Index i, double* x) {
+      const int d = domain ? domain[i] : 0;
+      if (d < 0) return -1;
+      const double wi = w ? w[i] : 1.0;
       bool finite = true;
-      for (Eigen::Index j = 0; j < q; ++j) {
-        const double* col = j < c ? columns[static_cast<std::size_t>(j)] : nullptr;
-        for (Eigen::Index i = b; i < e; ++i) {
-          const int d = domain ? domain[i] : 0;
-          if (d < 0) continue;
-          const double wi = w ? w[i] : 1.0;
-          const double v = col ? col[i] : 1.0;
-          finite = finite && std::isfinite(v);
-          out[(static_cast<Eigen::Index>(d) * q + j) * U + unit[i]] += wi * v;
+      for (Eigen::Index j = 0; j < c; ++j) {
+        const double v = columns[static_cast<std::size_t>(j)][i];
+        finite = finite && std::isfinite(v);
+        x[j] = wi * v;
+      }
+      if (with_weights) x[c] = wi;
+      return finite ? d : -2;
+    };
+    auto invalid = [&](Eigen::Index i) {
+      for (Eigen::Index j = 0; j < c; ++j)
+        if (!std::isfinite(columns[static_cast<std::size_t>(j)][i])) {
+          const std::string name = static_cast<std::size_t>(j) < names.size() ? names[static_cast<std::size_t>(j)] : "column " + std::to_string(j);
+          detail::throw_invalid(fn, name + " has a missing or infinite value at row " + std::to_string(i) +
+                                        "; drop or impute it when building the data (domains are estimated on the full design)");
         }
-      }
-      if (!finite) {
-        for (Eigen::Index j = 0; j < c && first_bad[static_cast<std::size_t>(k)] < 0; ++j)
-          for (Eigen::Index i = b; i < e; ++i)
-            if (!std::isfinite(columns[static_cast<std::size_t>(j)][i])) {
-              first_bad[static_cast<std::size_t>(k)] = j * n_ + i;
-              break;
-            }
-      }
-      partial[static_cast<std::size_t>(k)] = std::move(t);
-    }
-    for (Eigen::Index bad : first_bad)
-      if (bad >= 0) {
-        const Eigen::Index j = bad / n_, i = bad % n_;
-        const std::string name = static_cast<std::size_t>(j) < names.size() ? names[static_cast<std::size_t>(j)] : "column " + std::to_string(j);
-        detail::throw_invalid(fn, name + " has a missing or infinite value at row " + std::to_string(i) +
-                                      "; drop or impute it when building the data (domains are estimated on the full design)");
-      }
-    Eigen::MatrixXd total = std::move(partial[0]);
-    for (std::size_t k = 1; k < partial.size(); ++k) total += partial[k];
-    return total;
+    };
+    return accumulate_unit_totals(unit_, n_, n_domains, q, row, invalid).totals;
   }
 
   /// Design variance of Σ ψ from the U×p totals of ψ per finest unit (see the header comment).
