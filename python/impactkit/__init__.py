@@ -14,12 +14,13 @@ from .regression import SSC, ols
 from .results import EstimateResult, RegressionResult
 from .survey import SurveyDesign, SurveyEstimate
 from .targeting import TargetingResult, bottom, poverty_line, quantile_groups, relative_line, targeting
-from .inequality import WelfareIndexResult, arpr, arpt, atkinson, fgt, gini, mld, theil, watts
+from .inequality import (LorenzResult, WelfareIndexResult, arpr, arpt, atkinson, concentration_index, fgt, gini, kakwani,
+                         lorenz, mld, qsr, quantile_shares, sen, theil, watts)
 from .registry import RegistryOverlap, registry_overlap
 from .wald import WaldTest
 
 __version__ = "0.1.0"
 
 
-__all__ = ["ols", "iv", "IVResult", "logit", "probit", "poisson", "GlmResult", "SSC", "EstimateResult", "RegressionResult", "SurveyDesign", "SurveyEstimate", "targeting", "poverty_line", "relative_line", "bottom", "quantile_groups", "TargetingResult", "fgt", "watts", "gini", "theil", "mld", "atkinson", "arpr", "arpt", "WelfareIndexResult", "registry_overlap", "RegistryOverlap", "WaldTest", "etable", "coefplot", "datasets",
+__all__ = ["ols", "iv", "IVResult", "logit", "probit", "poisson", "GlmResult", "SSC", "EstimateResult", "RegressionResult", "SurveyDesign", "SurveyEstimate", "targeting", "poverty_line", "relative_line", "bottom", "quantile_groups", "TargetingResult", "fgt", "watts", "gini", "theil", "mld", "atkinson", "arpr", "arpt", "sen", "lorenz", "quantile_shares", "qsr", "concentration_index", "kakwani", "WelfareIndexResult", "LorenzResult", "registry_overlap", "RegistryOverlap", "WaldTest", "etable", "coefplot", "datasets",
            "InvalidInputError", "ConvergenceError", "ImpactkitWarning", "set_num_threads", "get_num_threads"]

@@ -24,7 +24,8 @@ from .targeting import _codes_of, _design_for, _line_args, _numeric, _spreader
 _t = _core.targeting
 _v = _core.variance
 
-__all__ = ["fgt", "watts", "gini", "theil", "mld", "atkinson", "arpr", "arpt", "WelfareIndexResult"]
+__all__ = ["fgt", "watts", "sen", "gini", "theil", "mld", "atkinson", "arpr", "arpt", "lorenz", "quantile_shares", "qsr",
+           "concentration_index", "kakwani", "WelfareIndexResult", "LorenzResult"]
 
 
 class WelfareIndexResult(EstimateResult):
@@ -46,14 +47,12 @@ class WelfareIndexResult(EstimateResult):
         return n
 
 
-def _prepare(data, variable, design, weights, by, who):
+def _prepare(data, variable, design, weights, by, who, extra=()):
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"{who}: data must be a pandas DataFrame, got {type(data).__name__}")
     if len(data) == 0:
         raise InvalidInputError(f"{who}: data has no rows")
     d = _design_for(data, design, weights, who)
-    if d._repw is not None:
-        raise InvalidInputError(f"{who}: replicate-weight designs are not supported yet; use a design with strata and PSUs")
     y = _numeric(data, variable, "variable")
     by_names = _as_list(by)
     codes, levels = _codes_of(data, by_names)
@@ -61,25 +60,55 @@ def _prepare(data, variable, design, weights, by, who):
     spread = _spreader(pos, d.n)
     dom = np.zeros(len(data), dtype=np.int32) if codes is None else codes
     D = 1 if levels is None else len(levels)
-    args = dict(welfare=spread(y), weights=d._w, domain=spread(dom, -1, np.int32), n_domains=D,
-                design=_v.VarianceDesign.survey(d._core))
+    args = dict(welfare=spread(y), weights=d._w, domain=spread(dom, -1, np.int32), n_domains=D)
+    if d._repw is not None:  # every replicate re-estimates the index (welfare_index.hpp)
+        args.update(design=d._rep_design, replicate_weights=d._repw)
+    else:
+        args["design"] = _v.VarianceDesign.survey(d._core)
+    for key, (column, argument) in dict(extra).items():
+        args[key] = spread(_numeric(data, column, argument))
     return args, levels, by_names, len(data)
 
 
-def _result(out, name: str, levels, by_names, nobs, variable, definition) -> WelfareIndexResult:
+_NO_LINE = dict(rule="none", line_value=float("nan"), line_quantile=0.5, line_share=1.0, strict=True)
+
+
+def _evaluate(index: str, args: dict, direct, *, parameter=0.0, line=None, shares=(), kind="standard", lower=float("nan"),
+              upper=float("nan"), convention="eurostat", values=None) -> dict:
+    """``direct(args)`` under a survey design; under a replicate design the one C++ entry that re-estimates
+    any index per replicate (``_core.targeting.welfare_index_replicates``)."""
+    if "replicate_weights" not in args:
+        return direct(args)
+    la = _NO_LINE if line is None else line
+    return _t.welfare_index_replicates(index, float(parameter), la["rule"], la["line_value"], la["line_quantile"], la["line_share"],
+                                       la["strict"], [float(x) for x in shares], kind, float(lower), float(upper), convention,
+                                       args["welfare"], values, args["weights"], args["domain"], args["n_domains"],
+                                       args["replicate_weights"], args["design"])
+
+
+def _result(out, name, levels, by_names, nobs, variable, definition, *, labels=None, label_frame=None,
+            cls=None) -> WelfareIndexResult:
+    """The shared results object. ``labels``: the K statistics per group (estimates are domain-major) with
+    ``label_frame`` (K rows) giving their columns in ``tidy()``; default one statistic named ``name``."""
     est = np.asarray(out["estimate"], dtype=float)
     V = np.asarray(out["vcov"], dtype=float)
     conv = dict(out["conventions"])
-    D = len(est)
+    labels = [name] if labels is None else list(labels)
+    K = len(labels)
+    D = len(est) // K
     if levels is None:
-        names, by_frame = [name], None
+        names = list(labels)
+        by_frame = None if label_frame is None else label_frame.reset_index(drop=True)
     else:
-        names = [f"{name} [" + ", ".join(f"{b}={levels.iloc[k][b]}" for b in by_names) + "]" for k in range(D)]
-        by_frame = levels.reset_index(drop=True)
-    res = WelfareIndexResult(pd.Series(est, index=names, name="estimate"), pd.DataFrame(V, index=names, columns=names),
-                             pd.Series(np.full(D, float(conv.get("df", np.inf))), index=names, name="df"), nobs=nobs,
-                             vcov_type=conv.get("kind", "survey"), vcov_convention=conv.get("description", ""),
-                             conventions=conv, by=by_frame, terms=[name] * D)
+        names = [f"{lab} [" + ", ".join(f"{b}={levels.iloc[d][b]}" for b in by_names) + "]" for d in range(D) for lab in labels]
+        by_frame = levels.loc[levels.index.repeat(K)].reset_index(drop=True)
+        if label_frame is not None:
+            by_frame = pd.concat([by_frame, pd.concat([label_frame] * D, ignore_index=True)], axis=1)
+    res = (cls or WelfareIndexResult)(pd.Series(est, index=names, name="estimate"), pd.DataFrame(V, index=names, columns=names),
+                                      pd.Series(np.full(len(est), float(conv.get("df", np.inf))), index=names, name="df"),
+                                      nobs=nobs, vcov_type=conv.get("kind", "survey"),
+                                      vcov_convention=conv.get("description", ""), conventions=conv, by=by_frame,
+                                      terms=labels * D)
     res.title = definition.split(":")[0]
     res.definition = definition
     res.welfare = variable
@@ -91,9 +120,29 @@ def _result(out, name: str, levels, by_names, nobs, variable, definition) -> Wel
 
         from .errors import ImpactkitWarning
 
-        warnings.warn(f"{name}: undefined (no positive weight or zero total welfare) in {len(out['undefined'])} group(s); NaN there",
-                      ImpactkitWarning, stacklevel=3)
+        warnings.warn(f"{name}: undefined in {len(out['undefined'])} group(s) (no positive weight, or a zero total or "
+                      "denominator); NaN there", ImpactkitWarning, stacklevel=3)
     return res
+
+
+def _check_number(value, who, what, low=None, high=None, open_low=True, open_high=True):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
+        raise InvalidInputError(f"{who}: {what} must be a finite number, got {value!r}")
+    if low is not None and (value <= low if open_low else value < low):
+        raise InvalidInputError(f"{who}: {what} must be {'>' if open_low else '≥'} {low:g}, got {value!r}")
+    if high is not None and (value >= high if open_high else value > high):
+        raise InvalidInputError(f"{who}: {what} must be {'<' if open_high else '≤'} {high:g}, got {value!r}")
+    return float(value)
+
+
+def _shares(values, who, what, allow_one):
+    try:
+        v = np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise TypeError(f"{who}: {what} must be numbers, got {values!r}") from None
+    if v.size == 0 or not np.all(np.isfinite(v)) or np.any(v <= 0) or np.any(v > 1 if allow_one else v >= 1) or np.any(np.diff(v) <= 0):
+        raise InvalidInputError(f"{who}: {what} must increase strictly within (0, {'1]' if allow_one else '1)'}, got {list(v)}")
+    return [float(x) for x in v]
 
 
 def fgt(data: pd.DataFrame, variable: str, *, line, alpha: float = 0, design: Optional[SurveyDesign] = None, weights=None,
@@ -115,7 +164,8 @@ def fgt(data: pd.DataFrame, variable: str, *, line, alpha: float = 0, design: Op
     if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.integer, np.floating)) or not (np.isfinite(alpha) and alpha >= 0):
         raise InvalidInputError(f"fgt: alpha must be a finite number ≥ 0, got {alpha!r}")
     args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "fgt")
-    out = _t.poverty_measure("fgt", float(alpha), **_line_args(line, "fgt"), **args)
+    la = _line_args(line, "fgt")
+    out = _evaluate("fgt", args, lambda a: _t.poverty_measure("fgt", float(alpha), **la, **a), parameter=float(alpha), line=la)
     a = f"{alpha:g}"
     return _result(out, f"fgt{a}", levels, by_names, nobs, variable,
                    f"FGT({a}) poverty index: Σ w·1{{y < z}}·((z − y)/z)^{a} / Σ w (Foster, Greer & Thorbecke 1984)")
@@ -126,27 +176,37 @@ def watts(data: pd.DataFrame, variable: str, *, line, design: Optional[SurveyDes
     """Watts poverty index Σ w 1{y < z} log(z / y) / Σ w per group, with its design-based standard
     error; welfare below the line must be positive (else a clear error). Arguments as :func:`fgt`."""
     args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "watts")
-    out = _t.poverty_measure("watts", 0.0, **_line_args(line, "watts"), **args)
+    la = _line_args(line, "watts")
+    out = _evaluate("watts", args, lambda a: _t.poverty_measure("watts", 0.0, **la, **a), line=la)
     return _result(out, "watts", levels, by_names, nobs, variable, "Watts poverty index: Σ w·1{y < z}·log(z/y) / Σ w (Watts 1968)")
 
 
-def gini(data: pd.DataFrame, variable: str, *, design: Optional[SurveyDesign] = None, weights=None, by=None) -> WelfareIndexResult:
+def gini(data: pd.DataFrame, variable: str, *, design: Optional[SurveyDesign] = None, weights=None, by=None,
+         convention: str = "eurostat") -> WelfareIndexResult:
     """Gini coefficient per group (Eurostat / laeken formula, as a fraction) with its linearised
     design-based standard error (Langel & Tillé 2013); welfare must be ≥ 0.
+
+    ``convention="convey"`` gives R convey's svygini instead: Σ (2 C_i − 1) w_i y_i / (N T) − 1 (equal to
+    Eurostat's with unit weights) and the linearised variable of convey's contrast of totals.
 
     Examples
     --------
     >>> ik.gini(eusilc, "eqIncome", design=ik.SurveyDesign(eusilc, weights="rb050", psu="db030"), by="db040")
     """
+    if convention not in ("eurostat", "convey"):
+        raise InvalidInputError(f"gini: convention must be 'eurostat' or 'convey', got {convention!r}")
     args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "gini")
-    out = _t.gini(**args)
+    out = _evaluate("gini", args, lambda a: _t.gini(**a, convention=convention), convention=convention)
+    if convention == "convey":
+        return _result(out, "gini", levels, by_names, nobs, variable,
+                       "Gini coefficient: Σ (2 C − 1) w y / (N T) − 1 over rows in welfare order (R convey::svygini)")
     return _result(out, "gini", levels, by_names, nobs, variable,
                    "Gini coefficient: [2 Σ w y C − Σ w² y] / (N T) − 1 over rows in welfare order (Eurostat, laeken::gini / 100)")
 
 
 def _smooth_index(index: str, epsilon: float, name: str, definition: str, data, variable, design, weights, by):
     args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, name)
-    out = _t.inequality_measure(index, float(epsilon), **args)
+    out = _evaluate(index, args, lambda a: _t.inequality_measure(index, float(epsilon), **a), parameter=float(epsilon))
     return _result(out, name, levels, by_names, nobs, variable, definition)
 
 
@@ -203,4 +263,190 @@ def arpt(data: pd.DataFrame, variable: str, *, share: float = 0.6, design: Optio
                          vcov_convention=r.vcov_convention, conventions=r.conventions, terms=[name])
     res.title = "At-risk-of-poverty threshold"
     res.bandwidth = r.bandwidth
+    return res
+
+
+def sen(data: pd.DataFrame, variable: str, *, line, design: Optional[SurveyDesign] = None, weights=None,
+        by=None) -> WelfareIndexResult:
+    """Sen (1976) poverty index S = H·[I + (1 − I)·G_p] per group, with H the headcount ratio, I the
+    income-gap ratio of the poor (1 − their mean welfare / z) and G_p the Gini coefficient of welfare among
+    the poor (Eurostat formula), with its linearised design-based SE. ``line``: a fixed line (a number or
+    ``ik.poverty_line(z, strict=)``); welfare below it must be ≥ 0."""
+    a = _line_args(line, "sen")
+    if a["rule"] != "fixed_line":
+        raise InvalidInputError("sen: needs a fixed poverty line (a number or ik.poverty_line(z)); the linearisation of an estimated "
+                                "line through the Gini of the poor is not implemented")
+    args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "sen")
+    out = _evaluate("sen", args, lambda x: _t.sen(a["line_value"], a["strict"], **x), line=a)
+    return _result(out, "sen", levels, by_names, nobs, variable,
+                   "Sen poverty index: H·[I + (1 − I)·G_p], G_p the Gini among the poor (Sen 1976)")
+
+
+class LorenzResult(WelfareIndexResult):
+    """Lorenz ordinates L(p) (or generalised GL(p)) per group with their joint design variance; ``tidy()``
+    has a column ``p``; ``plot()`` draws the curve with pointwise intervals."""
+
+    title = "Lorenz curve"
+
+    def plot(self, ax=None, level: float = 0.95, **kwargs):
+        """The Lorenz curve of each group through (0, 0) and the estimated ordinates, with pointwise intervals
+        (and the line of equality for L(p))."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5.5, 5))
+        t = self.tidy(level)
+        group_cols = [c for c in t.columns if c not in ("p", "term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")]
+        groups = [((), t)] if not group_cols else list(t.groupby(group_cols, sort=False))
+        for key, g in groups:
+            label = None if not group_cols else ", ".join(str(k) for k in (key if isinstance(key, tuple) else (key,)))
+            p = np.r_[0.0, g["p"].to_numpy()]
+            est = np.r_[0.0, g["estimate"].to_numpy()]
+            line, = ax.plot(p, est, marker="o", ms=3, label=label, **kwargs)
+            ax.fill_between(g["p"], g["conf_low"], g["conf_high"], color=line.get_color(), alpha=0.2, lw=0)
+        if not self.generalized:
+            ax.plot([0, 1], [0, 1], color="0.5", lw=0.8, ls="--", label="equality")
+        ax.set_xlabel("cumulative population share p")
+        ax.set_ylabel("generalised Lorenz GL(p)" if self.generalized else "cumulative welfare share L(p)")
+        ax.set_title(self.title)
+        if group_cols or not self.generalized:
+            ax.legend(frameon=False, fontsize=8)
+        return ax
+
+
+def lorenz(data: pd.DataFrame, variable: str, *, points=None, generalized: bool = False, design: Optional[SurveyDesign] = None,
+           weights=None, by=None) -> LorenzResult:
+    """Lorenz ordinates L(p) = Σ w y·1{y ≤ Q_p} / Σ w y (the share of welfare held by the units at or below
+    the weighted p-quantile, laeken's quantile rule) per group, or the generalised Lorenz ordinates GL(p) =
+    Σ w y·1{y ≤ Q_p} / Σ w (Shorrocks 1983), with their joint linearised design-based variance (Kovačević &
+    Binder 1997: IF(T_p) = (y − Q_p)·1{y ≤ Q_p} + p·Q_p, no density needed).
+
+    Parameters
+    ----------
+    points : increasing population shares in (0, 1]; default 0.05, 0.10, …, 1.
+    generalized : GL(p) instead of L(p).
+
+    Examples
+    --------
+    >>> ik.lorenz(eusilc, "eqIncome", weights="rb050", points=[0.2, 0.4, 0.6, 0.8]).tidy()
+    """
+    p = [round(0.05 * k, 10) for k in range(1, 21)] if points is None else _shares(points, "lorenz", "points", True)
+    who = "generalized_lorenz" if generalized else "lorenz"
+    args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, who)
+    out = _evaluate(who, args, lambda a: _t.lorenz(p, bool(generalized), **a), shares=p)
+    sym = "GL" if generalized else "L"
+    res = _result(out, sym, levels, by_names, nobs, variable,
+                  ("Generalised Lorenz ordinates: GL(p) = Σ w y·1{y ≤ Q_p} / Σ w (Shorrocks 1983)" if generalized else
+                   "Lorenz ordinates: L(p) = Σ w y·1{y ≤ Q_p} / Σ w y, Q_p the weighted p-quantile (laeken's rule)"),
+                  labels=[f"{sym}({x:g})" for x in p], label_frame=pd.DataFrame({"p": p}), cls=LorenzResult)
+    res.generalized = bool(generalized)
+    res.points = p
+    return res
+
+
+def quantile_shares(data: pd.DataFrame, variable: str, *, groups: int = 5, cuts=None, design: Optional[SurveyDesign] = None,
+                    weights=None, by=None) -> WelfareIndexResult:
+    """Shares of total welfare held by each quantile group (quintiles by default: the bottom 20%, …, the
+    top 20%) per group, with their joint linearised design-based variance; the shares of a group sum to 1.
+    Group k holds the units with Q_{c_k} < y ≤ Q_{c_(k+1)} (laeken's quantile rule, as ``ik.qsr``).
+
+    Parameters
+    ----------
+    groups : the number of equal-population groups (cuts k/groups), or
+    cuts : increasing population shares in (0, 1) between the groups.
+    """
+    if cuts is None:
+        if isinstance(groups, (bool, np.bool_)) or not isinstance(groups, (int, np.integer)) or groups < 2:
+            raise InvalidInputError(f"quantile_shares: groups must be an integer ≥ 2, got {groups!r}")
+        cuts = [k / groups for k in range(1, int(groups))]
+    c = _shares(cuts, "quantile_shares", "cuts", False)
+    args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "quantile_shares")
+    out = _evaluate("quantile_shares", args, lambda a: _t.quantile_shares(c, **a), shares=c)
+    edges = [0.0] + c + [1.0]
+    frame = pd.DataFrame({"p_low": edges[:-1], "p_high": edges[1:]})
+    labels = [f"share({lo:g}-{hi:g}]" for lo, hi in zip(edges[:-1], edges[1:])]
+    return _result(out, "share", levels, by_names, nobs, variable,
+                   "Quantile-group welfare shares: L(p_high) − L(p_low), L the Lorenz ordinate (laeken's quantile rule)",
+                   labels=labels, label_frame=frame)
+
+
+def qsr(data: pd.DataFrame, variable: str, *, lower: float = 0.2, upper: float = 0.8, design: Optional[SurveyDesign] = None,
+        weights=None, by=None) -> WelfareIndexResult:
+    """Quintile share ratio S80/S20 (Eurostat; laeken::qsr): Σ w y·1{y > Q_0.8} / Σ w y·1{y ≤ Q_0.2} per
+    group, with its linearised design-based SE (convey's svyqsr linearisation on laeken's quantiles).
+    ``lower`` / ``upper`` give other ratios (e.g. 0.1 and 0.9 for S90/S10)."""
+    lo = _check_number(lower, "qsr", "lower", 0, 1)
+    hi = _check_number(upper, "qsr", "upper", 0, 1)
+    if not lo < hi:
+        raise InvalidInputError(f"qsr: needs lower < upper, got {lower!r} and {upper!r}")
+    args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "qsr")
+    out = _evaluate("qsr", args, lambda a: _t.qsr(lo, hi, **a), shares=(lo, hi))
+    return _result(out, "qsr", levels, by_names, nobs, variable,
+                   f"Quintile share ratio: Σ w y·1{{y > Q_{hi:g}}} / Σ w y·1{{y ≤ Q_{lo:g}}} (Eurostat S80/S20, laeken::qsr)")
+
+
+_CONCENTRATION_KINDS = {
+    "standard": "Concentration index: C = 2 cov_w(h, R)/μ, R the mid-point fractional rank (Kakwani, Wagstaff & van Doorslaer 1997)",
+    "generalized": "Generalized concentration index: μ·C (Wagstaff, Paci & van Doorslaer 1991)",
+    "erreygers": "Erreygers-corrected concentration index: 4 μ C / (b − a) (Erreygers 2009)",
+    "wagstaff": "Wagstaff-normalised concentration index: (b − a) μ C / ((b − μ)(μ − a)) (Wagstaff 2005)",
+}
+
+
+def concentration_index(data: pd.DataFrame, variable: str, *, rank_by: str, kind: str = "standard", bounds=None,
+                        design: Optional[SurveyDesign] = None, weights=None, by=None) -> WelfareIndexResult:
+    """Concentration index of ``variable`` (h: health, benefit, service use) across the distribution of
+    ``rank_by`` (welfare), per group, with its linearised design-based SE. Ties in ``rank_by`` share
+    mid-point ranks, so no answer depends on row order.
+
+    Parameters
+    ----------
+    kind : "standard" (C = 2 cov(h, R)/μ), "generalized" (μ·C), "erreygers" (4μC/(b − a)) or "wagstaff"
+        ((b − a)μC/((b − μ)(μ − a)); C/(1 − μ) for a binary outcome).
+    bounds : (a, b), the bounds of h, for "erreygers" and "wagstaff"; default (0, 1) when h is binary.
+
+    Negative values mean h is concentrated among the poor (pro-poor); with ``variable == rank_by`` the
+    standard index is the Gini coefficient.
+    """
+    if kind not in _CONCENTRATION_KINDS:
+        raise InvalidInputError(f"concentration_index: kind must be one of {sorted(_CONCENTRATION_KINDS)}, got {kind!r}")
+    args, levels, by_names, nobs = _prepare(data, rank_by, design, weights, by, "concentration_index",
+                                            extra={"values": (variable, "variable")})
+    lower = upper = float("nan")
+    if kind in ("erreygers", "wagstaff"):
+        if bounds is None:
+            h = _numeric(data, variable, "variable")
+            if not np.all((h == 0) | (h == 1)):
+                raise InvalidInputError(f"concentration_index: kind={kind!r} needs bounds=(a, b) for a non-binary outcome")
+            bounds = (0.0, 1.0)
+        try:
+            lower, upper = (float(b) for b in bounds)
+        except (TypeError, ValueError):
+            raise TypeError(f"concentration_index: bounds must be a pair of numbers (a, b), got {bounds!r}") from None
+        if not (np.isfinite(lower) and np.isfinite(upper) and lower < upper):
+            raise InvalidInputError(f"concentration_index: bounds must be finite with a < b, got {bounds!r}")
+    values = args.pop("values")
+    out = _evaluate("concentration_index", args,
+                    lambda a: _t.concentration_index(kind, lower, upper, a["welfare"], values,
+                                                     **{k: v for k, v in a.items() if k != "welfare"}),
+                    kind=kind, lower=lower, upper=upper, values=values)
+    name = {"standard": "ci", "generalized": "gci", "erreygers": "eci", "wagstaff": "wci"}[kind]
+    res = _result(out, name, levels, by_names, nobs, variable, _CONCENTRATION_KINDS[kind])
+    res.rank_by = rank_by
+    return res
+
+
+def kakwani(data: pd.DataFrame, payment: str, *, income: str, design: Optional[SurveyDesign] = None, weights=None,
+            by=None) -> WelfareIndexResult:
+    """Kakwani (1977) index: the concentration index of ``payment`` (a tax or a benefit) ranked by
+    ``income`` minus the Gini coefficient of ``income`` (≥ 0), per group, with its linearised design-based
+    SE. For a tax, K > 0 is progressive; for a benefit, K < 0 means it is distributed more equally than
+    income (pro-poor relative to income)."""
+    args, levels, by_names, nobs = _prepare(data, income, design, weights, by, "kakwani", extra={"payment": (payment, "payment")})
+    pay = args.pop("payment")
+    out = _evaluate("kakwani", args, lambda a: _t.kakwani(a["welfare"], pay, **{k: v for k, v in a.items() if k != "welfare"}),
+                    values=pay)
+    res = _result(out, "kakwani", levels, by_names, nobs, payment,
+                  "Kakwani index: C(payment ranked by income) − Gini(income) (Kakwani 1977)")
+    res.income = income
     return res

@@ -92,3 +92,62 @@ welfare_index_result poverty_measure(const welfare_rows& r, poverty_index index,
 }
 
 }  // namespace impactkit
+
+namespace impactkit {
+
+welfare_index_result sen_index(const welfare_rows& r, const welfare_line& line, const survey_design& design) {
+  namespace ranks = detail::ranks;
+  const char* fn = "sen";
+  detail::poverty::check(r, fn);
+  detail::lines::check(line, fn);
+  detail::require(line.kind == line_kind::fixed, fn,
+                  "needs a fixed poverty line (the linearisation of an estimated line through the Gini of the poor is not implemented)");
+  const double z = line.value;
+  detail::require(std::isfinite(z) && z > 0, fn, "the poverty line must be positive (the index divides by it); it is " + detail::format_g(z));
+  detail::require(design.rows() == r.n, fn, "the survey design has " + std::to_string(design.rows()) + " rows but the data have " + std::to_string(r.n));
+  const auto by_domain = ranks::sorted_domain_rows(r, r.welfare, nullptr, fn);
+  welfare_index_result out;
+  out.line = z;
+  out.estimate = Eigen::VectorXd::Constant(r.n_domains, std::numeric_limits<double>::quiet_NaN());
+  std::vector<double> u(static_cast<std::size_t>(r.n), 0.0), u_gini(static_cast<std::size_t>(r.n), 0.0);
+  for (int d = 0; d < r.n_domains; ++d) {
+    const auto& rows = by_domain[static_cast<std::size_t>(d)];
+    std::vector<Eigen::Index> poor;
+    long double N = 0, P = 0, Yp = 0;
+    for (Eigen::Index i : rows) {
+      const double w = r.weights ? r.weights[i] : 1.0, y = r.welfare[i];
+      N += w;
+      if (!line.below(y, z)) continue;
+      if (y < 0)
+        detail::throw_invalid(fn, "the Sen index needs welfare ≥ 0 below the line (the Gini of the poor); welfare is " + detail::format_g(y) +
+                                      " at row " + std::to_string(i));
+      poor.push_back(i);  // still in welfare order
+      P += w;
+      Yp += static_cast<long double>(w) * y;
+    }
+    if (!(N > 0)) {
+      out.undefined.push_back(d);
+      continue;
+    }
+    const double n_ = static_cast<double>(N), H = static_cast<double>(P / N), m = static_cast<double>(Yp / N);
+    // G_p: the Gini among the poor (0 with its influence when the poor hold no welfare or there are none)
+    double Gp = 0;
+    if (Yp > 0) Gp = ranks::concentration_on_rows(poor, r.welfare, r.welfare, r.weights, false, u_gini);
+    out.estimate(d) = H - (1 - Gp) * m / z;
+    // u(S) = u(H) + (m·u(G_p) − (1 − G_p)·u(m))/z with u(H) = (1{poor} − H)/N, u(m) = (y·1{poor} − m)/N
+    for (Eigen::Index i : rows) {
+      const double y = r.welfare[i];
+      const bool is_poor = line.below(y, z);
+      const double uH = ((is_poor ? 1.0 : 0.0) - H) / n_, um = ((is_poor ? y : 0.0) - m) / n_;
+      const double uG = is_poor && Yp > 0 ? u_gini[static_cast<std::size_t>(i)] : 0.0;
+      u[static_cast<std::size_t>(i)] = uH + (m * uG - (1 - Gp) * um) / z;
+    }
+  }
+  out.vcov = ranks::influence_variance(r, 1, u, design, fn);
+  out.conventions = design.conventions();
+  out.conventions.n_params = 1;
+  detail::poverty::mark_undefined(out);
+  return out;
+}
+
+}  // namespace impactkit

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include <Eigen/Core>
 
@@ -44,4 +45,30 @@ inline void mark_undefined(welfare_index_result& out) {
 }
 
 }  // namespace detail::poverty
+
+/// Rank-based indices (Gini, concentration, Lorenz, Sen): rows per domain in welfare order and the
+/// linearised values u (ψ_i = w_i u_i) they share. Bodies in rank_sums.cpp.
+namespace detail::ranks {
+
+/// Rows of each domain (domain ≥ 0; all rows without domains) in increasing order of `key` (stable),
+/// after checking weights (finite, ≥ 0), key (finite), `values` if given (finite) and domain codes.
+std::vector<std::vector<Eigen::Index>> sorted_domain_rows(const welfare_rows& r, const double* key, const double* values,
+                                                          const char* fn);
+
+/// Concentration index of h over `rows` (sorted by key) with mid-point ranks of key's tie runs, and its
+/// linearised values written to u[i] for i in rows (formulas in concentration.hpp). `convey`: R convey's
+/// Gini convention (inequality.hpp; h must then equal key). NaN (u untouched) when N ≤ 0 or T = 0.
+double concentration_on_rows(const std::vector<Eigen::Index>& rows, const double* key, const double* h, const double* w, bool convey,
+                             std::vector<double>& u, std::size_t stride = 1, std::size_t offset = 0);
+
+/// laeken's weighted p-quantile of key over `rows` (sorted by key; rows with zero weight skipped), p in
+/// (0, 1]; Q_1 is the largest value. `total`: Σ w over rows (> 0).
+double quantile_on_sorted(const std::vector<Eigen::Index>& rows, const double* key, const double* w, long double total, double p);
+
+/// Design variance of the K statistics per domain whose linearised values are u[i·K + k] (ψ = w·u; rows in
+/// no domain skipped): the D·K × D·K matrix, domain-major.
+Eigen::MatrixXd influence_variance(const welfare_rows& r, Eigen::Index K, const std::vector<double>& u, const survey_design& design,
+                                   const char* fn);
+
+}  // namespace detail::ranks
 }  // namespace impactkit

@@ -110,26 +110,119 @@ void select_weighted_quantiles(std::vector<weighted_value>& a, std::size_t lo, s
   select_weighted_quantiles(a, gt, hi, below + w_less + w_equal, next_right, total, probs, m2, last, out, state);
 }
 
+/// laeken's quantiles on a large input by sample brackets (Floyd & Rivest 1975): a fixed pseudo-random
+/// sample of the rows gives, for each p, a welfare interval [lo, hi] that holds Q_p with near certainty;
+/// one pass then sums the weight below lo and gathers the rows within [lo, hi] (about 1% of them), which
+/// are sorted and scanned with the rule of select_weighted_quantiles. Returns false (answers unset) when a
+/// bracket missed its quantile, and the caller falls back to the full selection. Deterministic: the sample
+/// depends only on n.
+bool bracketed_quantiles(Eigen::Index n, const double* welfare, const double* w, const int* domain, long double total,
+                         const std::vector<double>& probs, std::vector<double>& out) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::size_t K = probs.size();
+  // the sample: 2^16 positive-weight analysis rows drawn with replacement by a fixed xorshift stream
+  std::vector<weighted_value> sample;
+  constexpr std::size_t target = std::size_t{1} << 16;
+  sample.reserve(target);
+  std::uint64_t state = 0x2545F4914F6CDD1Dull ^ static_cast<std::uint64_t>(n);
+  for (std::size_t tries = 0; sample.size() < target && tries < 4 * target; ++tries) {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    const Eigen::Index i = static_cast<Eigen::Index>(state % static_cast<std::uint64_t>(n));
+    const double wi = w ? w[i] : 1.0;
+    if ((domain && domain[i] < 0) || !(wi > 0)) continue;
+    sample.push_back({welfare[i], wi});
+  }
+  if (sample.size() < target / 2) return false;
+  std::sort(sample.begin(), sample.end(), [](const weighted_value& u, const weighted_value& v) { return u.y < v.y; });
+  long double sample_total = 0;
+  for (const auto& v : sample) sample_total += v.w;
+  // brackets at the sample's weighted shares p ∓ δ, δ = 5·sqrt(p(1 − p)/s_eff) + 1/s (s_eff Kish's effective size)
+  long double sum_w2 = 0;
+  for (const auto& v : sample) sum_w2 += static_cast<long double>(v.w) * v.w;
+  const double s_eff = static_cast<double>(sample_total * sample_total / sum_w2);
+  std::vector<double> lo(K), hi(K);
+  for (std::size_t k = 0; k < K; ++k) {
+    const double p = probs[k], delta = 5 * std::sqrt(p * (1 - p) / s_eff) + 1.0 / static_cast<double>(sample.size());
+    const double p_lo = p - delta, p_hi = p + delta;
+    lo[k] = -inf;
+    hi[k] = inf;
+    long double cum = 0;
+    for (const auto& v : sample) {
+      const double share = static_cast<double>(cum / sample_total);  // share strictly below v
+      cum += v.w;
+      if (share <= p_lo) lo[k] = v.y;
+      if (static_cast<double>(cum / sample_total) >= p_hi) {
+        hi[k] = v.y;
+        break;
+      }
+    }
+  }
+  // one pass: weight strictly below each bracket, the rows within it, and the smallest value above it
+  std::vector<long double> below(K, 0);
+  std::vector<double> above(K, inf);
+  std::vector<std::vector<weighted_value>> inside(K);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (domain && domain[i] < 0) continue;
+    const double wi = w ? w[i] : 1.0;
+    if (!(wi > 0)) continue;
+    const double y = welfare[i];
+    for (std::size_t k = 0; k < K; ++k) {
+      if (y < lo[k]) below[k] += wi;
+      else if (y <= hi[k]) inside[k].push_back({y, wi});
+      else above[k] = std::min(above[k], y);
+    }
+  }
+  for (std::size_t k = 0; k < K; ++k) {
+    auto& c = inside[k];
+    const double p = probs[k];
+    if (!(static_cast<double>(below[k] / total) < p)) return false;  // Q_p lies below the bracket
+    std::sort(c.begin(), c.end(), [](const weighted_value& u, const weighted_value& v) { return u.y < v.y; });
+    long double cum = below[k];
+    bool found = false;
+    for (std::size_t j = 0; j < c.size() && !found; ++j) {
+      cum += c[j].w;
+      const double share = static_cast<double>(cum / total);
+      if (share < p) continue;
+      const double next = j + 1 < c.size() ? c[j + 1].y : above[k];
+      out[k] = share != p || !(next < inf) ? c[j].y : 0.5 * (c[j].y + next);
+      found = true;
+    }
+    if (!found) return false;  // Q_p lies above the bracket
+  }
+  return true;
+}
+
 /// laeken's weighted quantiles (see select_weighted_quantiles) of welfare over the rows with domain ≥ 0
 /// (all rows without domains) and positive weight.
 std::vector<double> weighted_quantiles(Eigen::Index n, const double* welfare, const double* w, const int* domain,
                                               const std::vector<double>& probs, const char* fn) {
-  std::vector<weighted_value> a;
-  a.reserve(static_cast<std::size_t>(n));
+  for (std::size_t j = 0; j < probs.size(); ++j)
+    require(probs[j] > 0 && probs[j] < 1 && (j == 0 || probs[j] > probs[j - 1]), fn, "quantile shares must increase within (0, 1)");
   long double total = 0;
+  std::size_t m = 0;
   for (Eigen::Index i = 0; i < n; ++i) {
     if (domain && domain[i] < 0) continue;
     const double wi = w ? w[i] : 1.0;
     if (!(std::isfinite(wi) && wi >= 0)) throw_invalid(fn, "weights must be finite and non-negative at row " + std::to_string(i));
     if (!std::isfinite(welfare[i])) throw_invalid(fn, "welfare is missing or infinite at row " + std::to_string(i));
     if (wi == 0) continue;
-    a.push_back({welfare[i], wi});
     total += wi;
+    ++m;
   }
-  require(!a.empty(), fn, "no analysis row has a positive weight: welfare quantiles are undefined");
-  for (std::size_t j = 0; j < probs.size(); ++j)
-    require(probs[j] > 0 && probs[j] < 1 && (j == 0 || probs[j] > probs[j - 1]), fn, "quantile shares must increase within (0, 1)");
+  require(m > 0, fn, "no analysis row has a positive weight: welfare quantiles are undefined");
   std::vector<double> out(probs.size());
+  if (probs.empty()) return out;
+  // large inputs: sample brackets and one pass (expected); small ones, or a missed bracket: full selection
+  if (m >= (std::size_t{1} << 18) && probs.size() <= 64 && bracketed_quantiles(n, welfare, w, domain, total, probs, out)) return out;
+  std::vector<weighted_value> a;
+  a.reserve(m);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (domain && domain[i] < 0) continue;
+    const double wi = w ? w[i] : 1.0;
+    if (wi > 0) a.push_back({welfare[i], wi});
+  }
   std::uint64_t state = 0x9E3779B97F4A7C15ull ^ static_cast<std::uint64_t>(a.size());
   select_weighted_quantiles(a, 0, a.size(), 0, std::numeric_limits<double>::infinity(), total, probs, 0, probs.size(), out, state);
   return out;

@@ -202,3 +202,27 @@ def test_scale_invariance_at_extreme_magnitudes(scale):
     assert b.coef["line"] / scale == pytest.approx(a.coef["line"], rel=1e-14)
     if scale == 1e150:
         assert b.se["line"] / scale == pytest.approx(a.se["line"], rel=1e-10)
+
+
+@pytest.mark.parametrize("kind", ["continuous_weighted", "unit_weights_exact_ties", "integer_welfare"])
+def test_large_input_quantiles_follow_laeken_rule(kind):
+    """From 2^18 rows the quantiles come from sample brackets and one pass (welfare_line.cpp); they must equal
+    laeken's rule computed here from a full sort (with the exact-tie mean when a share hits p exactly)."""
+    rng = np.random.default_rng(4)
+    n = 300_000
+    y = np.exp(rng.normal(3, 1, n)) if kind != "integer_welfare" else rng.integers(0, 50, n).astype(float)
+    w = rng.uniform(0.5, 2, n) if kind == "continuous_weighted" else np.ones(n)
+    df = pd.DataFrame({"y": y, "w": w})
+
+    def laeken(p):
+        o = np.argsort(y, kind="stable")
+        ys, cs = y[o], np.cumsum(w[o])
+        share = cs / cs[-1]
+        j = int(np.argmax(share >= p))
+        return 0.5 * (ys[j] + ys[j + 1]) if share[j] == p and j + 1 < n else ys[j]
+
+    for p in (0.2, 0.5, 0.9):
+        r = ik.fgt(df, "y", line=ik.bottom(p), weights="w")
+        assert r.line == pytest.approx(laeken(p), rel=1e-15), p
+    t = ik.arpt(df, "y", weights="w")
+    assert t.coef.iloc[0] == pytest.approx(0.6 * laeken(0.5), rel=1e-15)

@@ -9,6 +9,11 @@
 // weight and welfare of the row's tie run, N_k = C_begin + W_run/2 and Y_k = Y_begin + y_k W_run/2:
 //   u_k = [2 N_k y_k − 2 Y_k + T − N y_k − G (T + N y_k)] / (N T),   ψ_k = w_k u_k.
 // Welfare must be ≥ 0 with a positive total in each domain (the index is not defined otherwise).
+// R convey's svygini (gini_convention::convey) uses Σ_i (2 C_i − 1) w_i y_i / (N T) − 1 — equal to the
+// above with unit weights — and the linearised variable of its contrast of the totals Σ w y C, T and N:
+//   u_k = [2 (C_before y_k − Y_before) + T − N y_k − G (T + N y_k) + y_k (2 w_k − 1)] / (N T)
+// (C_before, Y_before: weight and welfare total of the rows ranked strictly lower; both are the same for
+// every row of a tie run, so neither convention depends on the order of tied rows).
 //
 // Smooth indices of totals (t(x) = Σ w x over the domain, N = t(1), Y = t(y), μ = Y/N), linearised exactly
 // (Binder 1983) as R survey's svycontrast of svytotal:
@@ -21,8 +26,10 @@
 
 namespace impactkit {
 
+enum class gini_convention { eurostat, convey };
+
 /// Gini coefficient per domain (a fraction in [0, 1)) with its joint design variance.
-welfare_index_result gini(const welfare_rows& r, const survey_design& design);
+welfare_index_result gini(const welfare_rows& r, const survey_design& design, gini_convention convention = gini_convention::eurostat);
 
 enum class inequality_index { theil, mean_log_deviation, atkinson };
 

@@ -46,6 +46,12 @@ struct welfare_index_result {
   double line_variance = std::numeric_limits<double>::quiet_NaN();
 };
 
+/// Sen (1976) poverty index S = H·[I + (1 − I)·G_p] = H − (1 − G_p)·t(y·1{y < z})/(N z) per domain, with H the
+/// headcount ratio, I the income-gap ratio of the poor and G_p the Gini coefficient (Eurostat formula,
+/// inequality.hpp) of welfare among the poor (welfare ≥ 0 below the line); linearised as a smooth function
+/// of H, t(y·1{y < z})/N and G_p. A fixed line only (an estimated line would need ∂G_p/∂z).
+welfare_index_result sen_index(const welfare_rows& r, const welfare_line& line, const survey_design& design);
+
 /// FGT_α (index fgt) or Watts per domain below `line` (fixed or estimated), with the design variance.
 welfare_index_result poverty_measure(const welfare_rows& r, poverty_index index, double alpha, const welfare_line& line,
                                      const survey_design& design);

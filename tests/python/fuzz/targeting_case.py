@@ -1,4 +1,4 @@
-"""One randomised bad-input case for ik.targeting, ik.fgt, ik.watts, ik.gini, ik.theil, ik.mld and ik.atkinson (run in a subprocess by
+"""One randomised bad-input case for ik.targeting and the poverty and inequality indices (run in a subprocess by
 tests/python/test_targeting_fuzz.py): every call must return (estimates finite or NaN, standard errors
 finite, NaN or +inf never negative) or raise InvalidInputError / TypeError / ValueError, and the
 caller's data must be unchanged. Prints one line per call; exits 0 unless a check fails."""
@@ -48,6 +48,18 @@ calls = {
     "gini": lambda: ik.gini(data, "y", design=design, weights=None if design is not None else w, by=by),
     "theil": lambda: ik.theil(data, "y", design=design, weights=None if design is not None else w, by=by),
     "mld": lambda: ik.mld(data, "y", design=design, weights=None if design is not None else w, by=by),
+    "gini_convey": lambda: ik.gini(data, "y", design=design, weights=None if design is not None else w, by=by, convention="convey"),
+    "sen": lambda: ik.sen(data, "y", line=line, design=design, weights=None if design is not None else w, by=by),
+    "lorenz": lambda: ik.lorenz(data, "y", points=[0.2, 0.5, 1.0], generalized=bool(rng.random() < 0.5), design=design,
+                                weights=None if design is not None else w, by=by),
+    "quantile_shares": lambda: ik.quantile_shares(data, "y", groups=int(rng.choice([2, 5])), design=design,
+                                                  weights=None if design is not None else w, by=by),
+    "qsr": lambda: ik.qsr(data, "y", design=design, weights=None if design is not None else w, by=by),
+    "concentration_index": lambda: ik.concentration_index(data, str(rng.choice(["b", "B"])), rank_by="y",
+                                                          kind=str(rng.choice(["standard", "generalized", "erreygers", "wagstaff"])),
+                                                          bounds=None if rng.random() < 0.5 else (0, 10), design=design,
+                                                          weights=None if design is not None else w, by=by),
+    "kakwani": lambda: ik.kakwani(data, "b", income="y", design=design, weights=None if design is not None else w, by=by),
     "atkinson": lambda: ik.atkinson(data, "y", epsilon=float(rng.choice([0.5, 1.0, 2.0])), design=design,
                                     weights=None if design is not None else w, by=by),
 }

@@ -1,0 +1,185 @@
+// Lorenz ordinates, quantile shares, QSR, Sen, concentration and Kakwani indices from C++ (the entry points
+// the sanitizer build exercises): worked examples with known answers (Haughton & Khandker 2009: Sen 0.09
+// on incomes 100, 110, 150, 160 with line 125; cumulative shares of the ten-income example), the
+// Kakwani, Wagstaff & van Doorslaer (1997, eq. 14) iid variance of the concentration index (a simple
+// random sample's design variance is n/(n − 1) times it), and identities between the indices.
+// Python tests compare the same functions with R on eusilc (tests/python/test_rank_indices.py).
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <impactkit/targeting/concentration.hpp>
+#include <impactkit/targeting/inequality.hpp>
+#include <impactkit/targeting/lorenz.hpp>
+#include <impactkit/targeting/poverty.hpp>
+#include <impactkit/targeting/welfare_index.hpp>
+#include <impactkit/targeting/welfare_line.hpp>
+
+using namespace impactkit;
+
+namespace {
+
+survey_design simple_random_sample(Eigen::Index n) {
+  survey_spec spec;
+  spec.weights = Eigen::VectorXd::Ones(n);
+  return survey_design(spec);
+}
+
+welfare_rows rows_of(const Eigen::VectorXd& y, const int* domain = nullptr, int n_domains = 1) {
+  welfare_rows r;
+  r.n = y.size();
+  r.welfare = y.data();
+  r.domain = domain;
+  r.n_domains = n_domains;
+  return r;
+}
+
+}  // namespace
+
+TEST(RankIndices, SenIndexWorkedExample) {
+  const Eigen::Vector4d y(100, 110, 150, 160);
+  const welfare_index_result s = sen_index(rows_of(y), welfare_line::fixed(125), simple_random_sample(4));
+  EXPECT_NEAR(s.estimate(0), 0.09, 1e-15);  // H = 0.5, I = 0.16, G_p = 1/42
+  EXPECT_TRUE(std::isfinite(s.vcov(0, 0)) && s.vcov(0, 0) > 0);
+  EXPECT_THROW(sen_index(rows_of(y), welfare_line::relative(0.6), simple_random_sample(4)), invalid_input);
+}
+
+TEST(RankIndices, LorenzOrdinatesAreCumulativeShares) {
+  Eigen::VectorXd y(10);
+  y << 10, 15, 20, 25, 40, 20, 30, 35, 45, 90;
+  std::vector<double> p;
+  for (int k = 1; k <= 10; ++k) p.push_back(k / 10.0);
+  const welfare_index_result L = lorenz_ordinates(rows_of(y), p, false, simple_random_sample(10));
+  std::vector<double> s(y.data(), y.data() + 10);
+  std::sort(s.begin(), s.end());
+  const double total = std::accumulate(s.begin(), s.end(), 0.0);
+  double cum = 0;
+  for (int k = 0; k < 10; ++k) {
+    cum += s[static_cast<std::size_t>(k)];
+    EXPECT_NEAR(L.estimate(k), cum / total, 1e-15) << k;
+  }
+  EXPECT_NEAR(L.vcov(9, 9), 0.0, 1e-30);  // L(1) = 1 always
+  const welfare_index_result Q = quantile_shares(rows_of(y), {0.5}, simple_random_sample(10));
+  EXPECT_NEAR(Q.estimate(0) + Q.estimate(1), 1.0, 1e-15);
+  EXPECT_NEAR(Q.estimate(0), L.estimate(4), 1e-15);
+  EXPECT_NEAR(Q.vcov(0, 0), L.vcov(4, 4), 1e-18);
+  EXPECT_NEAR(Q.vcov(0, 1), -L.vcov(4, 4), 1e-18);
+  // S80/S20 on ten distinct values: the top two over the bottom two
+  const welfare_index_result R = quintile_share_ratio(rows_of(y), 0.2, 0.8, simple_random_sample(10));
+  EXPECT_NEAR(R.estimate(0), (45.0 + 90.0) / (10.0 + 15.0), 1e-14);
+}
+
+TEST(RankIndices, ConcentrationVarianceIsKakwaniWagstaffVanDoorslaer) {
+  const Eigen::Index n = 400;
+  std::mt19937_64 gen(7);
+  std::lognormal_distribution<double> income(8.0, 0.8);
+  std::poisson_distribution<int> visits(3.0);
+  Eigen::VectorXd y(n), h(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    y(i) = income(gen);
+    h(i) = visits(gen) + (y(i) < 3000 ? 2 : 0);
+  }
+  const welfare_index_result c = concentration_index(rows_of(y), h.data(), concentration_kind::standard, NAN, NAN, simple_random_sample(n));
+  std::vector<Eigen::Index> o(static_cast<std::size_t>(n));
+  std::iota(o.begin(), o.end(), 0);
+  std::sort(o.begin(), o.end(), [&](Eigen::Index a, Eigen::Index b) { return y(a) < y(b); });
+  const double mu = h.mean(), total = h.sum();
+  double C = 0;
+  for (Eigen::Index k = 0; k < n; ++k) C += h(o[static_cast<std::size_t>(k)]) * (k + 0.5) / n;
+  C = 2 * C / (n * mu) - 1;
+  double sum_a2 = 0, q_prev = 0;
+  for (Eigen::Index k = 0; k < n; ++k) {
+    const double hk = h(o[static_cast<std::size_t>(k)]), q = q_prev + hk / total;
+    const double a = hk / mu * (2 * (k + 0.5) / n - 1 - C) + 2 - q_prev - q;
+    sum_a2 += a * a;
+    q_prev = q;
+  }
+  const double var_kwvd = (sum_a2 / n - (1 + C) * (1 + C)) / n;
+  EXPECT_NEAR(c.estimate(0), C, 1e-13);
+  EXPECT_NEAR(c.vcov(0, 0), var_kwvd * n / (n - 1), 1e-10 * var_kwvd);
+  // the concentration index of income ranked by income is the Gini; Kakwani of a proportional tax is 0
+  const welfare_index_result g = gini(rows_of(y), simple_random_sample(n));
+  const welfare_index_result cy = concentration_index(rows_of(y), y.data(), concentration_kind::standard, NAN, NAN, simple_random_sample(n));
+  EXPECT_NEAR(cy.estimate(0), g.estimate(0), 1e-14);
+  EXPECT_NEAR(cy.vcov(0, 0), g.vcov(0, 0), 1e-14 * g.vcov(0, 0));
+  const Eigen::VectorXd tax = 0.2 * y;
+  const welfare_index_result k = kakwani_index(rows_of(y), tax.data(), simple_random_sample(n));
+  EXPECT_NEAR(k.estimate(0), 0.0, 1e-14);
+  EXPECT_NEAR(k.vcov(0, 0), 0.0, 1e-20);
+}
+
+TEST(RankIndices, DomainsAndBadInput) {
+  Eigen::VectorXd y(6), h(6);
+  y << 1, 2, 3, 4, 5, 6;
+  h << 0, 1, 0, 2, 0, 7;
+  const int dom[6] = {0, 0, 0, 1, 1, -1};
+  const welfare_index_result c = concentration_index(rows_of(y, dom, 3), h.data(), concentration_kind::standard, NAN, NAN, simple_random_sample(6));
+  EXPECT_TRUE(std::isfinite(c.estimate(0)) && std::isfinite(c.estimate(1)));
+  EXPECT_TRUE(std::isnan(c.estimate(2)));  // an empty domain is undefined
+  EXPECT_THROW(concentration_index(rows_of(y), h.data(), concentration_kind::erreygers, 0, 1, simple_random_sample(6)), invalid_input);
+  EXPECT_THROW(concentration_index(rows_of(y), nullptr, concentration_kind::standard, NAN, NAN, simple_random_sample(6)), invalid_input);
+  EXPECT_THROW(lorenz_ordinates(rows_of(y), {0.5, 0.2}, false, simple_random_sample(6)), invalid_input);
+  EXPECT_THROW(quintile_share_ratio(rows_of(y), 0.8, 0.2, simple_random_sample(6)), invalid_input);
+  EXPECT_THROW(lorenz_ordinates(rows_of(y), {0.5}, false, simple_random_sample(5)), invalid_input);
+  Eigen::VectorXd bad = y;
+  bad(2) = NAN;
+  EXPECT_THROW(gini(rows_of(bad), simple_random_sample(6), gini_convention::convey), invalid_input);
+  EXPECT_THROW(kakwani_index(rows_of(y), bad.data(), simple_random_sample(6)), invalid_input);
+}
+
+TEST(RankIndices, ReplicateDesignReestimatesTheIndex) {
+  // JK1 with one row per PSU: replicate k drops row k and scales the others by n/(n − 1); the variance is
+  // (n − 1)/n Σ (θ_k − θ̄)² (R svrepdesign type "JK1", scale (n − 1)/n, mse = FALSE)
+  const Eigen::Index n = 12;
+  Eigen::VectorXd y(n);
+  y << 3, 8, 1, 9, 4, 4, 12, 7, 2, 6, 15, 5;
+  Eigen::MatrixXd W = Eigen::MatrixXd::Constant(n, n, static_cast<double>(n) / (n - 1));
+  for (Eigen::Index k = 0; k < n; ++k) W(k, k) = 0;
+  welfare_index_spec spec;
+  spec.kind = welfare_index_kind::gini;
+  replicate_spec rs;
+  rs.method = replicate_method::jk1;
+  const welfare_index_result r = welfare_index(rows_of(y), spec, W, rs);
+  Eigen::VectorXd theta(n);
+  for (Eigen::Index k = 0; k < n; ++k) {
+    const Eigen::VectorXd wk = W.col(k);
+    welfare_rows rk = rows_of(y);
+    rk.weights = wk.data();
+    theta(k) = gini(rk, simple_random_sample(n)).estimate(0);
+  }
+  const double var = (n - 1.0) / n * (theta.array() - theta.mean()).square().sum();
+  EXPECT_NEAR(r.estimate(0), gini(rows_of(y), simple_random_sample(n)).estimate(0), 1e-15);
+  EXPECT_NEAR(r.vcov(0, 0), var, 1e-14 * var);
+}
+
+TEST(RankIndices, LargeInputQuantilesEqualTheSortedRule) {
+  // from 2^18 rows weighted_quantiles uses sample brackets and one pass; it must equal the sorted rule
+  const Eigen::Index n = 300000;
+  std::mt19937_64 gen(3);
+  std::uniform_int_distribution<int> level(0, 40);
+  std::uniform_real_distribution<double> weight(0.5, 2.0);
+  Eigen::VectorXd y(n), w(n);
+  for (Eigen::Index i = 0; i < n; ++i) y(i) = level(gen), w(i) = weight(gen);
+  const std::vector<double> p = {0.1, 0.25, 0.5, 0.9};
+  const std::vector<double> q = weighted_quantiles(n, y.data(), w.data(), nullptr, p);
+  std::vector<Eigen::Index> o(static_cast<std::size_t>(n));
+  std::iota(o.begin(), o.end(), 0);
+  std::stable_sort(o.begin(), o.end(), [&](Eigen::Index a, Eigen::Index b) { return y(a) < y(b); });
+  const long double total = w.cast<long double>().sum();
+  for (std::size_t k = 0; k < p.size(); ++k) {
+    long double cum = 0;
+    double want = NAN;
+    for (Eigen::Index i : o) {
+      cum += w(i);
+      if (static_cast<double>(cum / total) >= p[k]) {
+        want = y(i);
+        break;
+      }
+    }
+    EXPECT_EQ(q[k], want) << p[k];
+  }
+}
