@@ -1,0 +1,17 @@
+"""
+Survival of services and of effects: Kaplan-Meier curves, log-rank tests.
+"""
+from __future__ import annotations
+import collections.abc
+import numpy
+import numpy.typing
+import typing
+__all__: list[str] = ['kaplan_meier', 'logrank']
+def kaplan_meier(time: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], event: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, entry: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, group: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_groups: typing.SupportsInt | typing.SupportsIndex, level: typing.SupportsFloat | typing.SupportsIndex, conf_type: str, quantiles: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], tau: typing.SupportsFloat | typing.SupportsIndex | None = None) -> list:
+    """
+    Kaplan-Meier curve per group with Greenwood variance, confidence limits, quantiles and (given tau) the restricted mean.
+    """
+def logrank(time: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], event: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], entry: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, group: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], n_groups: typing.SupportsInt | typing.SupportsIndex, strata: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_strata: typing.SupportsInt | typing.SupportsIndex, rho: typing.SupportsFloat | typing.SupportsIndex) -> dict:
+    """
+    Log-rank / Fleming-Harrington G^rho test across groups, stratified.
+    """

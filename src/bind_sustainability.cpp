@@ -1,0 +1,129 @@
+// impactkit._core.sustainability: survival of services and of effects (Kaplan–Meier, log-rank). Columns
+// arrive as 1-d float64/int32 arrays without a copy when already of that type; the GIL is released around
+// the C++ work.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <pybind11/eigen.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <impactkit/core/errors.hpp>
+#include <impactkit/sustainability/survival.hpp>
+
+#include "bindings.hpp"
+
+namespace py = pybind11;
+
+namespace impactkit::python {
+namespace {
+
+using f64 = py::array_t<double, py::array::c_style | py::array::forcecast>;
+using i32 = py::array_t<int, py::array::c_style | py::array::forcecast>;
+
+const double* column(const std::optional<f64>& a, Eigen::Index n, const char* name, const char* fn) {
+  if (!a) return nullptr;
+  detail::require(a->ndim() == 1 && a->size() == n, fn, std::string(name) + " must be 1-d with " + std::to_string(n) + " values, got " + std::to_string(a->size()));
+  return a->data();
+}
+
+survival_rows rows_of(const f64& time, const f64& event, const std::optional<f64>& weights, const std::optional<f64>& entry,
+                      const std::optional<i32>& group, int n_groups, const char* fn) {
+  survival_rows r;
+  r.n = time.size();
+  r.time = column(time, r.n, "time", fn);
+  r.event = column(event, r.n, "event", fn);
+  r.weights = column(weights, r.n, "weights", fn);
+  r.entry = column(entry, r.n, "entry", fn);
+  if (group) {
+    detail::require(group->ndim() == 1 && group->size() == r.n, fn, "group codes must be 1-d with one per row");
+    r.group = group->data();
+  }
+  r.n_groups = n_groups;
+  return r;
+}
+
+km_conf_type conf_type_of(const std::string& s) {
+  if (s == "plain") return km_conf_type::plain;
+  if (s == "log") return km_conf_type::log;
+  detail::require(s == "log-log", "kaplan_meier", "conf_type must be 'plain', 'log' or 'log-log'");
+  return km_conf_type::log_log;
+}
+
+}  // namespace
+
+void bind_sustainability(py::module_& parent) {
+  py::module_ m = parent.def_submodule("sustainability", "Survival of services and of effects: Kaplan-Meier curves, log-rank tests.");
+  m.def(
+      "kaplan_meier",
+      [](f64 time, f64 event, std::optional<f64> weights, std::optional<f64> entry, std::optional<i32> group, int n_groups, double level,
+         const std::string& conf_type, std::vector<double> quantiles, std::optional<double> tau) {
+        const survival_rows r = rows_of(time, event, weights, entry, group, n_groups, "kaplan_meier");
+        const km_conf_type type = conf_type_of(conf_type);
+        std::vector<km_curve> curves;
+        std::vector<std::vector<double>> lower, upper;
+        std::vector<Eigen::MatrixXd> q;
+        std::vector<Eigen::Vector2d> rmst;
+        {
+          py::gil_scoped_release release;
+          curves = kaplan_meier(r);
+          for (const auto& c : curves) {
+            lower.emplace_back();
+            upper.emplace_back();
+            km_confidence(c, level, type, lower.back(), upper.back());
+            Eigen::MatrixXd qs(static_cast<Eigen::Index>(quantiles.size()), 3);
+            for (std::size_t k = 0; k < quantiles.size(); ++k) qs.row(static_cast<Eigen::Index>(k)) = km_quantile(c, quantiles[k], level, type).transpose();
+            q.push_back(qs);
+            if (tau) rmst.push_back(km_restricted_mean(c, *tau));
+          }
+        }
+        py::list out;
+        for (std::size_t g = 0; g < curves.size(); ++g) {
+          const km_curve& c = curves[g];
+          py::dict d;
+          d["time"] = c.time;
+          d["at_risk"] = c.at_risk;
+          d["events"] = c.events;
+          d["censored"] = c.censored;
+          d["survival"] = c.survival;
+          d["log_std_error"] = c.log_std_error;
+          d["conf_low"] = lower[g];
+          d["conf_high"] = upper[g];
+          d["quantiles"] = q[g];
+          if (tau) d["rmst"] = rmst[g];
+          out.append(d);
+        }
+        return out;
+      },
+      py::arg("time"), py::arg("event"), py::arg("weights"), py::arg("entry"), py::arg("group"), py::arg("n_groups"), py::arg("level"),
+      py::arg("conf_type"), py::arg("quantiles"), py::arg("tau") = py::none(),
+      "Kaplan-Meier curve per group with Greenwood variance, confidence limits, quantiles and (given tau) the restricted mean.");
+  m.def(
+      "logrank",
+      [](f64 time, f64 event, std::optional<f64> entry, i32 group, int n_groups, std::optional<i32> strata, int n_strata, double rho) {
+        const survival_rows r = rows_of(time, event, std::nullopt, entry, group, n_groups, "logrank");
+        const int* s = nullptr;
+        if (strata) {
+          detail::require(strata->ndim() == 1 && strata->size() == r.n, "logrank", "strata codes must be 1-d with one per row");
+          s = strata->data();
+        }
+        logrank_result res;
+        {
+          py::gil_scoped_release release;
+          res = logrank_test(r, s, n_strata, rho);
+        }
+        py::dict d;
+        d["statistic"] = res.statistic;
+        d["df"] = res.df;
+        d["observed"] = res.observed;
+        d["expected"] = res.expected;
+        d["variance"] = res.variance;
+        return d;
+      },
+      py::arg("time"), py::arg("event"), py::arg("entry"), py::arg("group"), py::arg("n_groups"), py::arg("strata"), py::arg("n_strata"),
+      py::arg("rho"), "Log-rank / Fleming-Harrington G^rho test across groups, stratified.");
+}
+
+}  // namespace impactkit::python

@@ -1,0 +1,285 @@
+// Out-of-line definitions for impactkit/sustainability/survival.hpp (the compiled part of impactkit::impactkit).
+#include <impactkit/sustainability/survival.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include <impactkit/core/distributions.hpp>
+#include <impactkit/core/errors.hpp>
+
+namespace impactkit {
+namespace {
+
+void check_rows(const survival_rows& r, const char* fn) {
+  detail::require(r.n >= 1 && r.time && r.event, fn, "needs time and event columns with at least one row");
+  detail::require(r.n_groups >= 1, fn, "needs at least one group");
+  for (Eigen::Index i = 0; i < r.n; ++i) {
+    const std::string at = " at row " + std::to_string(i);
+    if (r.group && r.group[i] < 0) continue;
+    if (r.group && r.group[i] >= r.n_groups) detail::throw_invalid(fn, "group code out of range" + at);
+    if (!std::isfinite(r.time[i])) detail::throw_invalid(fn, "time is missing or infinite" + at);
+    if (!(r.event[i] == 0 || r.event[i] == 1)) detail::throw_invalid(fn, "event must be 0 (censored) or 1 (event); it is " + detail::format_g(r.event[i]) + at);
+    if (r.weights && !(std::isfinite(r.weights[i]) && r.weights[i] >= 0))
+      detail::throw_invalid(fn, "weights must be finite and non-negative; " + detail::format_g(r.weights[i]) + at);
+    if (r.entry && !(std::isfinite(r.entry[i]) && r.entry[i] < r.time[i]))
+      detail::throw_invalid(fn, "entry must be finite and before the exit time (" + detail::format_g(r.entry[i]) + " ≥ " + detail::format_g(r.time[i]) + ")" + at);
+  }
+}
+
+/// Weight at risk at t, Σ w·1{entry < t ≤ exit} = W(entry < t) − W(exit < t) (entry < exit), by binary
+/// search in the rows' sorted entry and exit times with cumulative weights.
+class at_risk_counter {
+ public:
+  at_risk_counter(const survival_rows& r, const std::vector<Eigen::Index>& rows) {
+    std::vector<std::pair<double, double>> exits, entries;
+    for (Eigen::Index i : rows) {
+      const double w = r.weights ? r.weights[i] : 1.0;
+      exits.emplace_back(r.time[i], w);
+      entries.emplace_back(r.entry ? r.entry[i] : -std::numeric_limits<double>::infinity(), w);
+    }
+    fill(exits, exit_time_, exit_cum_);
+    fill(entries, entry_time_, entry_cum_);
+  }
+  double at(double t) const { return static_cast<double>(before(entry_time_, entry_cum_, t) - before(exit_time_, exit_cum_, t)); }
+
+ private:
+  static void fill(std::vector<std::pair<double, double>>& v, std::vector<double>& time, std::vector<long double>& cum) {
+    std::sort(v.begin(), v.end());
+    long double c = 0;
+    cum.push_back(0);
+    for (const auto& [t, w] : v) time.push_back(t), cum.push_back(c += w);
+  }
+  static long double before(const std::vector<double>& time, const std::vector<long double>& cum, double t) {
+    return cum[static_cast<std::size_t>(std::lower_bound(time.begin(), time.end(), t) - time.begin())];
+  }
+  std::vector<double> exit_time_, entry_time_;
+  std::vector<long double> exit_cum_, entry_cum_;
+};
+
+/// At-risk, event and censored weight at each distinct exit time of `rows`.
+struct risk_table {
+  std::vector<double> time, at_risk, events, censored;
+};
+
+risk_table risk_table_of(const survival_rows& r, std::vector<Eigen::Index> rows) {
+  risk_table out;
+  const at_risk_counter risk(r, rows);
+  std::sort(rows.begin(), rows.end(), [&](Eigen::Index a, Eigen::Index b) { return r.time[a] < r.time[b]; });
+  for (std::size_t a = 0; a < rows.size();) {
+    const double t = r.time[rows[a]];
+    long double d = 0, c = 0;
+    std::size_t b = a;
+    for (; b < rows.size() && r.time[rows[b]] == t; ++b) (r.event[rows[b]] == 1 ? d : c) += r.weights ? r.weights[rows[b]] : 1.0;
+    out.time.push_back(t);
+    out.at_risk.push_back(risk.at(t));
+    out.events.push_back(static_cast<double>(d));
+    out.censored.push_back(static_cast<double>(c));
+    a = b;
+  }
+  return out;
+}
+
+std::vector<std::vector<Eigen::Index>> rows_by(const int* codes, int n_codes, Eigen::Index n, const int* group) {
+  std::vector<std::vector<Eigen::Index>> out(static_cast<std::size_t>(n_codes));
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (group && group[i] < 0) continue;
+    const int c = codes ? codes[i] : 0;
+    out[static_cast<std::size_t>(c)].push_back(i);
+  }
+  return out;
+}
+
+double z_of(double level, const char* fn) {
+  detail::require(level > 0 && level < 1, fn, "level must be in (0, 1)");
+  return t_quantile(0.5 + level / 2, std::numeric_limits<double>::infinity());
+}
+
+}  // namespace
+
+std::vector<km_curve> kaplan_meier(const survival_rows& r) {
+  const char* fn = "kaplan_meier";
+  check_rows(r, fn);
+  std::vector<km_curve> out;
+  for (const auto& rows : rows_by(r.group, r.n_groups, r.n, r.group)) {
+    km_curve c;
+    const risk_table t = risk_table_of(r, rows);
+    c.time = t.time;
+    c.at_risk = t.at_risk;
+    c.events = t.events;
+    c.censored = t.censored;
+    double S = 1, v = 0;
+    for (std::size_t j = 0; j < t.time.size(); ++j) {
+      const double n = t.at_risk[j], d = t.events[j];
+      if (d > 0 && n > 0) {
+        S *= 1 - d / n;
+        v += n > d ? d / (n * (n - d)) : std::numeric_limits<double>::infinity();
+      }
+      c.survival.push_back(S);
+      c.log_std_error.push_back(std::sqrt(v));
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+void km_confidence(const km_curve& c, double level, km_conf_type type, std::vector<double>& lower, std::vector<double>& upper) {
+  const double z = z_of(level, "kaplan_meier"), nan = std::numeric_limits<double>::quiet_NaN();
+  const std::size_t m = c.time.size();
+  lower.assign(m, nan);
+  upper.assign(m, nan);
+  for (std::size_t j = 0; j < m; ++j) {
+    const double S = c.survival[j], s = c.log_std_error[j];
+    if (S == 1) {
+      lower[j] = upper[j] = 1;
+      continue;
+    }
+    if (!(S > 0) || !std::isfinite(s)) continue;
+    double lo, hi;
+    switch (type) {
+      case km_conf_type::plain: lo = S - z * S * s, hi = S + z * S * s; break;
+      case km_conf_type::log: lo = std::exp(std::log(S) - z * s), hi = std::exp(std::log(S) + z * s); break;
+      case km_conf_type::log_log: {
+        const double a = std::exp(z * s / std::fabs(std::log(S)));
+        lo = std::pow(S, a), hi = std::pow(S, 1 / a);
+        break;
+      }
+    }
+    lower[j] = std::clamp(lo, 0.0, 1.0);
+    upper[j] = std::clamp(hi, 0.0, 1.0);
+  }
+}
+
+namespace {
+/// R's quantile rule on a curve given at the times: the first time with curve ≤ target; a midpoint with the
+/// next event time when the curve equals the target there.
+double first_crossing(const km_curve& c, const std::vector<double>& curve, double target) {
+  const double tol = 1e-9;
+  for (std::size_t j = 0; j < c.time.size(); ++j) {
+    if (std::isnan(curve[j]) || curve[j] > target + tol * target) continue;
+    if (std::fabs(curve[j] - target) <= tol * target)
+      for (std::size_t k = j + 1; k < c.time.size(); ++k)
+        if (c.events[k] > 0) return 0.5 * (c.time[j] + c.time[k]);
+    if (std::fabs(curve[j] - target) <= tol * target) return std::numeric_limits<double>::quiet_NaN();
+    return c.time[j];
+  }
+  return std::numeric_limits<double>::quiet_NaN();
+}
+}  // namespace
+
+Eigen::Vector3d km_quantile(const km_curve& c, double p, double level, km_conf_type type) {
+  detail::require(p > 0 && p < 1, "kaplan_meier", "the quantile must be in (0, 1)");
+  std::vector<double> lo, hi;
+  km_confidence(c, level, type, lo, hi);
+  const double target = 1 - p;
+  // the lower confidence curve reaches 1 − p first: it gives the lower limit of the time
+  return {first_crossing(c, c.survival, target), first_crossing(c, lo, target), first_crossing(c, hi, target)};
+}
+
+Eigen::Vector2d km_restricted_mean(const km_curve& c, double tau) {
+  detail::require(std::isfinite(tau), "kaplan_meier", "tau must be finite");
+  // the step function's pieces [t_j, t_{j+1}) up to tau, starting at min(0, first time) with S = 1
+  const double start = std::min(0.0, c.time.empty() ? 0.0 : c.time.front());
+  detail::require(tau > start, "kaplan_meier", "tau must be after the start of follow-up");
+  std::vector<double> knots = {start}, level = {1.0};
+  for (std::size_t j = 0; j < c.time.size() && c.time[j] < tau; ++j)
+    if (c.events[j] > 0) knots.push_back(c.time[j]), level.push_back(c.survival[j]);
+  double mean = 0;
+  std::vector<double> area_after(knots.size(), 0.0);  // ∫_{knot}^{tau} S
+  for (std::size_t k = knots.size(); k-- > 0;) {
+    const double right = k + 1 < knots.size() ? knots[k + 1] : tau;
+    const double piece = level[k] * (right - knots[k]);
+    area_after[k] = piece + (k + 1 < knots.size() ? area_after[k + 1] : 0.0);
+  }
+  mean = area_after[0];
+  double var = 0;
+  std::size_t k = 1;
+  for (std::size_t j = 0; j < c.time.size() && c.time[j] < tau; ++j) {
+    if (!(c.events[j] > 0)) continue;
+    const double n = c.at_risk[j], d = c.events[j];
+    if (n > d) var += area_after[k] * area_after[k] * d / (n * (n - d));
+    ++k;
+  }
+  return {mean, var};
+}
+
+void km_at(const km_curve& c, const std::vector<double>& t, std::vector<double>& survival, std::vector<double>& log_std_error) {
+  survival.assign(t.size(), 1.0);
+  log_std_error.assign(t.size(), 0.0);
+  for (std::size_t k = 0; k < t.size(); ++k) {
+    detail::require(!std::isnan(t[k]), "kaplan_meier", "times must not be NaN");
+    const auto it = std::upper_bound(c.time.begin(), c.time.end(), t[k]);
+    if (it == c.time.begin()) continue;
+    const std::size_t j = static_cast<std::size_t>(it - c.time.begin()) - 1;
+    survival[k] = c.survival[j];
+    log_std_error[k] = c.log_std_error[j];
+  }
+}
+
+logrank_result logrank_test(const survival_rows& r, const int* strata, int n_strata, double rho) {
+  const char* fn = "logrank";
+  check_rows(r, fn);
+  detail::require(r.weights == nullptr, fn, "case weights are not supported (as R survdiff)");
+  detail::require(std::isfinite(rho) && rho >= 0, fn, "rho must be a finite number ≥ 0");
+  detail::require(n_strata >= 1, fn, "needs at least one stratum");
+  const int G = r.n_groups;
+  detail::require(G >= 2, fn, "needs at least two groups");
+  logrank_result out;
+  out.observed = Eigen::VectorXd::Zero(G);
+  out.expected = Eigen::VectorXd::Zero(G);
+  out.variance = Eigen::MatrixXd::Zero(G, G);
+  if (strata)
+    for (Eigen::Index i = 0; i < r.n; ++i)
+      if (!(r.group && r.group[i] < 0) && !(strata[i] >= 0 && strata[i] < n_strata))
+        detail::throw_invalid(fn, "stratum code out of range at row " + std::to_string(i));
+  for (const auto& rows : rows_by(strata, n_strata, r.n, r.group)) {
+    if (rows.empty()) continue;
+    // per group: events at each pooled time, and the at-risk counters
+    const risk_table pooled = risk_table_of(r, rows);
+    std::vector<std::vector<Eigen::Index>> grows(static_cast<std::size_t>(G));
+    for (Eigen::Index i : rows) grows[static_cast<std::size_t>(r.group ? r.group[i] : 0)].push_back(i);
+    std::vector<at_risk_counter> risk;
+    std::vector<risk_table> by_group;
+    for (int g = 0; g < G; ++g) {
+      risk.emplace_back(r, grows[static_cast<std::size_t>(g)]);
+      by_group.push_back(risk_table_of(r, grows[static_cast<std::size_t>(g)]));
+    }
+    std::vector<std::size_t> pos(static_cast<std::size_t>(G), 0);
+    double S_left = 1;  // pooled Kaplan–Meier just before t
+    for (std::size_t j = 0; j < pooled.time.size(); ++j) {
+      const double t = pooled.time[j], n = pooled.at_risk[j], d = pooled.events[j];
+      Eigen::VectorXd ng(G), dg(G);
+      for (int g = 0; g < G; ++g) {
+        const risk_table& tg = by_group[static_cast<std::size_t>(g)];
+        std::size_t& p = pos[static_cast<std::size_t>(g)];
+        ng(g) = risk[static_cast<std::size_t>(g)].at(t);
+        dg(g) = 0;
+        if (p < tg.time.size() && tg.time[p] == t) dg(g) = tg.events[p++];
+      }
+      if (d > 0 && n > 0) {
+        const double w = rho == 0 ? 1.0 : std::pow(S_left, rho);
+        out.observed += w * dg;
+        out.expected += w * (d / n) * ng;
+        if (n > 1) {
+          const double f = d * (n - d) / (n - 1);
+          const Eigen::VectorXd share = ng / n;
+          out.variance += w * w * f * (Eigen::MatrixXd(share.asDiagonal()) - share * share.transpose());
+        }
+        S_left *= 1 - d / n;
+      }
+    }
+  }
+  // χ² on the first G − 1 groups (the variance has rank G − 1)
+  const Eigen::VectorXd u = (out.observed - out.expected).head(G - 1);
+  const Eigen::MatrixXd V = out.variance.topLeftCorner(G - 1, G - 1);
+  const Eigen::LDLT<Eigen::MatrixXd> ldlt(V);
+  out.df = G - 1;
+  out.statistic = ldlt.info() == Eigen::Success ? u.dot(ldlt.solve(u)) : std::numeric_limits<double>::quiet_NaN();
+  return out;
+}
+
+}  // namespace impactkit
