@@ -11,6 +11,7 @@
 #include <pybind11/stl.h>
 
 #include <impactkit/core/errors.hpp>
+#include <impactkit/sustainability/cox.hpp>
 #include <impactkit/sustainability/survival.hpp>
 
 #include "bindings.hpp"
@@ -124,6 +125,40 @@ void bind_sustainability(py::module_& parent) {
       },
       py::arg("time"), py::arg("event"), py::arg("entry"), py::arg("group"), py::arg("n_groups"), py::arg("strata"), py::arg("n_strata"),
       py::arg("rho"), "Log-rank / Fleming-Harrington G^rho test across groups, stratified.");
+  m.def(
+      "coxph",
+      [](f64 time, f64 event, std::optional<f64> entry, std::optional<f64> weights, std::optional<i32> strata, int n_strata,
+         const Eigen::Ref<const Eigen::MatrixXd>& X, const std::string& ties, int max_iter) {
+        detail::require(ties == "efron" || ties == "breslow", "coxph", "ties must be 'efron' or 'breslow'");
+        cox_rows r;
+        r.n = time.size();
+        r.time = column(time, r.n, "time", "coxph");
+        r.event = column(event, r.n, "event", "coxph");
+        r.entry = column(entry, r.n, "entry", "coxph");
+        r.weights = column(weights, r.n, "weights", "coxph");
+        if (strata) {
+          detail::require(strata->ndim() == 1 && strata->size() == r.n, "coxph", "strata codes must be 1-d with one per row");
+          r.strata = strata->data();
+        }
+        r.n_strata = n_strata;
+        cox_fit fit;
+        {
+          py::gil_scoped_release release;
+          fit = cox_regression(r, X, ties == "efron" ? cox_ties::efron : cox_ties::breslow, max_iter);
+        }
+        py::dict d;
+        d["coef"] = fit.coef;
+        d["information"] = fit.information;
+        d["score_residuals"] = fit.score_residuals;
+        d["loglik_null"] = fit.loglik_null;
+        d["loglik"] = fit.loglik;
+        d["score_test"] = fit.score_test;
+        d["iterations"] = fit.iterations;
+        d["n_events"] = fit.n_events;
+        return d;
+      },
+      py::arg("time"), py::arg("event"), py::arg("entry"), py::arg("weights"), py::arg("strata"), py::arg("n_strata"), py::arg("X"),
+      py::arg("ties"), py::arg("max_iter") = 30, "Cox proportional-hazards fit: coefficients, information, score residuals, log-likelihoods.");
 }
 
 }  // namespace impactkit::python

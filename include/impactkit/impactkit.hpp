@@ -16,6 +16,7 @@
 #include "core/vcov.hpp"
 #include "core/wald.hpp"
 #include "impact/iv.hpp"
+#include "sustainability/cox.hpp"
 #include "sustainability/survival.hpp"
 #include "targeting/concentration.hpp"
 #include "targeting/inequality.hpp"

@@ -17,11 +17,11 @@ from .targeting import TargetingResult, bottom, poverty_line, quantile_groups, r
 from .inequality import (LorenzResult, WelfareIndexResult, arpr, arpt, atkinson, concentration_index, fgt, gini, kakwani,
                          lorenz, mld, qsr, quantile_shares, sen, theil, watts)
 from .registry import RegistryOverlap, registry_overlap
-from .survival import KaplanMeierResult, LogrankResult, kaplan_meier, logrank
+from .survival import CoxResult, KaplanMeierResult, LogrankResult, coxph, kaplan_meier, logrank
 from .wald import WaldTest
 
 __version__ = "0.1.0"
 
 
-__all__ = ["ols", "iv", "IVResult", "logit", "probit", "poisson", "GlmResult", "SSC", "EstimateResult", "RegressionResult", "SurveyDesign", "SurveyEstimate", "targeting", "poverty_line", "relative_line", "bottom", "quantile_groups", "TargetingResult", "fgt", "watts", "gini", "theil", "mld", "atkinson", "arpr", "arpt", "sen", "lorenz", "quantile_shares", "qsr", "concentration_index", "kakwani", "WelfareIndexResult", "LorenzResult", "registry_overlap", "RegistryOverlap", "kaplan_meier", "logrank", "KaplanMeierResult", "LogrankResult", "WaldTest", "etable", "coefplot", "datasets",
+__all__ = ["ols", "iv", "IVResult", "logit", "probit", "poisson", "GlmResult", "SSC", "EstimateResult", "RegressionResult", "SurveyDesign", "SurveyEstimate", "targeting", "poverty_line", "relative_line", "bottom", "quantile_groups", "TargetingResult", "fgt", "watts", "gini", "theil", "mld", "atkinson", "arpr", "arpt", "sen", "lorenz", "quantile_shares", "qsr", "concentration_index", "kakwani", "WelfareIndexResult", "LorenzResult", "registry_overlap", "RegistryOverlap", "kaplan_meier", "logrank", "coxph", "KaplanMeierResult", "LogrankResult", "CoxResult", "WaldTest", "etable", "coefplot", "datasets",
            "InvalidInputError", "ConvergenceError", "ImpactkitWarning", "set_num_threads", "get_num_threads"]

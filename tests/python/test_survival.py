@@ -156,3 +156,61 @@ def test_bad_inputs():
     z = pd.DataFrame({"t": [2.0, 2.0], "e": [1, 1]})
     tab = ik.kaplan_meier(z, time="t", event="e").table()
     assert tab["survival"].iloc[0] == 0 and np.isnan(tab["conf_low"].iloc[0])
+
+
+def _r_matrix(flat):
+    a = np.asarray(flat, dtype=float)
+    k = int(round(np.sqrt(a.size)))
+    return a.reshape(k, k, order="F")
+
+
+@pytest.mark.parametrize("case,formula,kwargs", [
+    ("cox_efron", "age + sex + C(ecog)", {}),
+    ("cox_breslow", "age + sex + C(ecog)", dict(ties="breslow")),
+    ("cox_strata", "age + sex", dict(strata="ecog")),
+    ("cox_weights", "age + sex", dict(weights="w")),
+    ("cox_entry", "age + sex", dict(entry="entry")),
+    ("cox_cluster", "age + sex", dict(cluster="cl")),
+    ("cox_cluster_breslow_weights", "age + sex", dict(cluster="cl", weights="w", ties="breslow", entry="entry")),
+    ("cox_robust_efron_weights", "age + sex + C(ecog)", dict(weights="w", robust=True)),
+])
+def test_coxph_equals_r(case, formula, kwargs):
+    """R coxph (stored): coefficients to 1e-7 relative (R stops Newton–Raphson at a relative change in the
+    log-likelihood of 1e-9; we iterate to 1e-13), variances 1e-6, log-likelihoods and score test 1e-9."""
+    ref = REF[case]
+    fit = ik.coxph(formula, LUNG, time="time", event="event", **kwargs)
+    np.testing.assert_allclose(fit.coef, ref["coef"], rtol=1e-7)
+    np.testing.assert_allclose(fit.vcov, _r_matrix(ref["var"]), rtol=1e-6, atol=1e-12)
+    if ref.get("naive_var") is not None:
+        np.testing.assert_allclose(fit.model_vcov, _r_matrix(ref["naive_var"]), rtol=1e-6, atol=1e-12)
+    assert fit.loglik_null == pytest.approx(ref["loglik"][0], rel=1e-12)
+    assert fit.loglik == pytest.approx(ref["loglik"][1], rel=1e-10)
+    assert fit.score_test == pytest.approx(ref["score"], rel=1e-9)
+    assert fit.n_events == ref["n_events"]
+    hr = fit.hazard_ratios()
+    np.testing.assert_allclose(hr["hazard_ratio"], np.exp(ref["coef"]), rtol=1e-7)
+    t = fit.tests()
+    assert t.statistic.iloc[0] == pytest.approx(2 * (ref["loglik"][1] - ref["loglik"][0]), rel=1e-8)
+
+
+def test_coxph_against_lifelines_and_bad_input():
+    lifelines = pytest.importorskip("lifelines")
+    df = LUNG[["time", "event", "age", "sex"]]
+    cph = lifelines.CoxPHFitter().fit(df, duration_col="time", event_col="event")  # Efron ties
+    fit = ik.coxph("age + sex", LUNG, time="time", event="event")
+    # lifelines stops Newton–Raphson earlier (its default tolerance): agreement to 1e-5 relative
+    np.testing.assert_allclose(fit.coef, cph.params_[["age", "sex"]].to_numpy(), rtol=1e-5)
+    np.testing.assert_allclose(fit.se, cph.standard_errors_[["age", "sex"]].to_numpy(), rtol=1e-5)
+    assert "Cox" in str(fit.summary())
+    bad = [
+        (lambda: ik.coxph("age", LUNG, time="time", event="event", ties="exact"), "ties"),
+        (lambda: ik.coxph("", LUNG, time="time", event="event"), "no covariates"),
+        (lambda: ik.coxph("nope", LUNG, time="time", event="event"), "nope"),
+        (lambda: ik.coxph("age", LUNG, time="time", event="event", cluster="nope"), "nope"),
+        (lambda: ik.coxph("age + age2", LUNG.assign(age2=LUNG.age * 2), time="time", event="event"), "singular"),
+        (lambda: ik.coxph("age", LUNG.assign(event=0), time="time", event="event"), "singular"),
+        (lambda: ik.coxph(3, LUNG, time="time", event="event"), "string"),
+    ]
+    for call, words in bad:
+        with pytest.raises((ValueError, TypeError), match=words):
+            call()

@@ -6,7 +6,11 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['kaplan_meier', 'logrank']
+__all__: list[str] = ['coxph', 'kaplan_meier', 'logrank']
+def coxph(time: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], event: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], entry: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, strata: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_strata: typing.SupportsInt | typing.SupportsIndex, X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], ties: str, max_iter: typing.SupportsInt | typing.SupportsIndex = 30) -> dict:
+    """
+    Cox proportional-hazards fit: coefficients, information, score residuals, log-likelihoods.
+    """
 def kaplan_meier(time: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], event: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, entry: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, group: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_groups: typing.SupportsInt | typing.SupportsIndex, level: typing.SupportsFloat | typing.SupportsIndex, conf_type: str, quantiles: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], tau: typing.SupportsFloat | typing.SupportsIndex | None = None) -> list:
     """
     Kaplan-Meier curve per group with Greenwood variance, confidence limits, quantiles and (given tau) the restricted mean.

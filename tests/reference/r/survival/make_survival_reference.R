@@ -7,14 +7,15 @@ suppressMessages(library(survival))
 out_dir <- file.path("tests", "reference", "r", "survival")
 if (!dir.exists(out_dir)) stop("run from the repository root")
 source(file.path("tests", "reference", "r", "json_writer.R"))
-d <- lung[!is.na(lung$ph.ecog), c("time", "status", "sex", "ph.ecog")]
+d <- lung[!is.na(lung$ph.ecog), c("time", "status", "sex", "ph.ecog", "age")]
 d$event <- d$status - 1
 set.seed(20261201)
 d$w <- sample(1:3, nrow(d), replace = TRUE)
 d$entry <- round(runif(nrow(d), 0, 0.5) * d$time, 1)
 d$entry[d$entry >= d$time] <- 0
+d$cl <- sample(1:20, nrow(d), replace = TRUE)
 names(d)[names(d) == "ph.ecog"] <- "ecog"
-write.csv(d[, c("time", "event", "sex", "ecog", "w", "entry")], file.path(out_dir, "lung.csv"), row.names = FALSE)
+write.csv(d[, c("time", "event", "sex", "ecog", "age", "w", "entry", "cl")], file.path(out_dir, "lung.csv"), row.names = FALSE)
 cases <- list()
 curve <- function(fit, call) {
   s <- if (is.null(fit$strata)) rep(1, length(fit$time)) else rep(seq_along(fit$strata), fit$strata)
@@ -45,5 +46,21 @@ cases[["fh1_sex"]] <- sd_case(Surv(time, event) ~ sex, 1, "survdiff(Surv(time, e
 cases[["logrank_ecog"]] <- sd_case(Surv(time, event) ~ ecog, 0, "survdiff(Surv(time, event) ~ ecog) (4 groups)")
 cases[["logrank_sex_strata_ecog"]] <- sd_case(Surv(time, event) ~ sex + strata(ecog), 0, "survdiff(Surv(time, event) ~ sex + strata(ecog))")
 cases[["fh05_sex_strata_ecog"]] <- sd_case(Surv(time, event) ~ sex + strata(ecog), 0.5, "survdiff(Surv(time, event) ~ sex + strata(ecog), rho = 0.5)")
+# Cox models (coxph defaults: eps 1e-9, Newton-Raphson from 0): coefficients, model-based and robust
+# variances, log-likelihoods at 0 and at the estimate, score test
+cox_case <- function(fit, call) {
+  list(coef = unname(coef(fit)), var = unname(c(fit$var)), naive_var = if (is.null(fit$naive.var)) NULL else unname(c(fit$naive.var)),
+       loglik = unname(fit$loglik), score = unname(fit$score), n_events = fit$nevent, call = call)
+}
+cases[["cox_efron"]] <- cox_case(coxph(Surv(time, event) ~ age + sex + factor(ecog), data = d), "coxph(Surv(time, event) ~ age + sex + factor(ecog))")
+cases[["cox_breslow"]] <- cox_case(coxph(Surv(time, event) ~ age + sex + factor(ecog), data = d, ties = "breslow"), "... ties = 'breslow'")
+cases[["cox_strata"]] <- cox_case(coxph(Surv(time, event) ~ age + sex + strata(ecog), data = d), "coxph(Surv(time, event) ~ age + sex + strata(ecog))")
+cases[["cox_weights"]] <- cox_case(coxph(Surv(time, event) ~ age + sex, data = d, weights = w, robust = FALSE), "coxph(... ~ age + sex, weights = w, robust = FALSE)")
+cases[["cox_entry"]] <- cox_case(coxph(Surv(entry, time, event) ~ age + sex, data = d), "coxph(Surv(entry, time, event) ~ age + sex)")
+cases[["cox_cluster"]] <- cox_case(coxph(Surv(time, event) ~ age + sex, data = d, cluster = cl), "coxph(Surv(time, event) ~ age + sex, cluster = cl)")
+cases[["cox_cluster_breslow_weights"]] <- cox_case(coxph(Surv(entry, time, event) ~ age + sex, data = d, cluster = cl, weights = w, ties = "breslow"),
+                                                   "coxph(Surv(entry, time, event) ~ age + sex, cluster = cl, weights = w, ties = 'breslow')")
+cases[["cox_robust_efron_weights"]] <- cox_case(coxph(Surv(time, event) ~ age + sex + factor(ecog), data = d, weights = w, robust = TRUE),
+                                                "coxph(Surv(time, event) ~ age + sex + factor(ecog), weights = w, robust = TRUE)")
 writeLines(to_json(cases), file.path(out_dir, "survival_reference.json"))
 cat("wrote", length(cases), "cases\n")

@@ -1,0 +1,249 @@
+// Out-of-line definitions for impactkit/sustainability/cox.hpp (the compiled part of impactkit::impactkit).
+#include <impactkit/sustainability/cox.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include <impactkit/core/errors.hpp>
+
+namespace impactkit {
+namespace {
+
+/// One stratum's event times with the risk-set sums needed by the likelihood and the residuals.
+struct stratum_rows {
+  std::vector<Eigen::Index> by_exit, by_entry;  // descending exit / descending entry
+};
+
+struct evaluation {
+  double loglik = 0;
+  Eigen::VectorXd score;
+  Eigen::MatrixXd information;
+};
+
+class cox_problem {
+ public:
+  cox_problem(const cox_rows& r, const Eigen::Ref<const Eigen::MatrixXd>& X, cox_ties ties) : r_(r), ties_(ties) {
+    const Eigen::Index n = r.n, p = X.cols();
+    // centred columns (weighted means): the partial likelihood is invariant, the sums better conditioned
+    Xc_ = X;
+    Eigen::VectorXd w = weights();
+    const Eigen::RowVectorXd mean = (w.transpose() * X) / w.sum();
+    Xc_.rowwise() -= mean;
+    strata_.resize(static_cast<std::size_t>(r.n_strata));
+    for (Eigen::Index i = 0; i < n; ++i) {
+      auto& s = strata_[static_cast<std::size_t>(r.strata ? r.strata[i] : 0)];
+      s.by_exit.push_back(i);
+      if (r.entry) s.by_entry.push_back(i);
+    }
+    for (auto& s : strata_) {
+      std::stable_sort(s.by_exit.begin(), s.by_exit.end(), [&](Eigen::Index a, Eigen::Index b) { return r.time[a] > r.time[b]; });
+      std::stable_sort(s.by_entry.begin(), s.by_entry.end(), [&](Eigen::Index a, Eigen::Index b) { return r.entry[a] > r.entry[b]; });
+    }
+    p_ = p;
+  }
+
+  Eigen::VectorXd weights() const { return r_.weights ? Eigen::Map<const Eigen::VectorXd>(r_.weights, r_.n).eval() : Eigen::VectorXd::Ones(r_.n); }
+
+  /// ℓ, U, I at β, and (when `residuals`) the score residuals.
+  evaluation evaluate(const Eigen::VectorXd& beta, Eigen::MatrixXd* residuals) const {
+    const Eigen::Index n = r_.n, p = p_;
+    const Eigen::VectorXd eta = Xc_ * beta;
+    const double shift = eta.size() ? eta.maxCoeff() : 0.0;  // e^(η − shift): the sums' common factor cancels
+    const Eigen::VectorXd risk = (eta.array() - shift).exp();
+    const Eigen::VectorXd w = weights();
+    evaluation ev;
+    ev.score = Eigen::VectorXd::Zero(p);
+    ev.information = Eigen::MatrixXd::Zero(p, p);
+    if (residuals) residuals->setZero(n, p);
+    // per event time, for the residuals: H = Σ_k h_k and A = Σ_k h_k a_k, cumulated over event times
+    for (const auto& s : strata_) {
+      std::vector<double> ev_time;  // descending
+      std::vector<double> H;
+      std::vector<Eigen::VectorXd> A;
+      double S0 = 0;
+      Eigen::VectorXd S1 = Eigen::VectorXd::Zero(p);
+      Eigen::MatrixXd S2 = Eigen::MatrixXd::Zero(p, p);
+      std::size_t in = 0, out = 0;
+      const auto& ex = s.by_exit;
+      for (std::size_t a = 0; a < ex.size();) {
+        const double t = r_.time[ex[a]];
+        std::size_t b = a;
+        for (; b < ex.size() && r_.time[ex[b]] == t; ++b) {}
+        // add rows with exit ≥ t; remove rows with entry ≥ t
+        for (; in < b; ++in) add(ex[in], 1.0, risk, w, S0, S1, S2);
+        if (r_.entry)
+          for (; out < s.by_entry.size() && r_.entry[s.by_entry[out]] >= t; ++out) add(s.by_entry[out], -1.0, risk, w, S0, S1, S2);
+        // tied events at t
+        double d = 0, WD = 0, S0D = 0;
+        Eigen::VectorXd S1D = Eigen::VectorXd::Zero(p);
+        Eigen::MatrixXd S2D = Eigen::MatrixXd::Zero(p, p);
+        for (std::size_t j = a; j < b; ++j) {
+          const Eigen::Index i = ex[j];
+          if (r_.event[i] != 1) continue;
+          d += 1;
+          WD += w(i);
+          const double c = w(i) * risk(i);
+          S0D += c;
+          S1D += c * Xc_.row(i).transpose();
+          S2D += c * Xc_.row(i).transpose() * Xc_.row(i);
+          ev.loglik += w(i) * eta(i);
+          ev.score += w(i) * Xc_.row(i).transpose();
+        }
+        if (d > 0) {
+          const int K = ties_ == cox_ties::efron ? static_cast<int>(d) : 1;
+          const double m = WD / K;
+          double Ht = 0;
+          Eigen::VectorXd At = Eigen::VectorXd::Zero(p), abar = Eigen::VectorXd::Zero(p);
+          Eigen::VectorXd tie_H(K);
+          std::vector<Eigen::VectorXd> tie_a;
+          for (int k = 0; k < K; ++k) {
+            const double f = ties_ == cox_ties::efron ? static_cast<double>(k) / K : 0.0;
+            const double den = S0 - f * S0D;
+            const Eigen::VectorXd ak = (S1 - f * S1D) / den;
+            ev.loglik -= m * (std::log(den) + shift);
+            ev.score -= m * ak;
+            ev.information += m * ((S2 - f * S2D) / den - ak * ak.transpose());
+            const double hk = m / den;
+            Ht += hk;
+            At += hk * ak;
+            abar += ak / K;
+            tie_H(k) = hk;
+            tie_a.push_back(ak);
+          }
+          if (residuals) {
+            ev_time.push_back(t);
+            H.push_back(Ht);
+            A.push_back(At);
+            // event part, and the Efron reduction c_ik = 1 − k/d of the tied events' own risk terms
+            for (std::size_t j = a; j < b; ++j) {
+              const Eigen::Index i = ex[j];
+              if (r_.event[i] != 1) continue;
+              residuals->row(i) += (Xc_.row(i).transpose() - abar).transpose();
+              if (ties_ == cox_ties::efron)
+                for (int k = 0; k < K; ++k) {
+                  const double f = static_cast<double>(k) / K;
+                  residuals->row(i) += (risk(i) * f * tie_H(k) * (Xc_.row(i).transpose() - tie_a[static_cast<std::size_t>(k)])).transpose();
+                }
+            }
+          }
+        }
+        a = b;
+      }
+      if (!residuals || ev_time.empty()) continue;
+      // at-risk part: −e^η_i Σ_{t ∈ (entry_i, exit_i]} (H(t) x_i − A(t)), by cumulative sums over event times
+      const std::size_t T = ev_time.size();
+      std::vector<double> t_asc(ev_time.rbegin(), ev_time.rend());
+      std::vector<double> cumH(T + 1, 0.0);
+      std::vector<Eigen::VectorXd> cumA(T + 1, Eigen::VectorXd::Zero(p));
+      for (std::size_t k = 0; k < T; ++k) {
+        cumH[k + 1] = cumH[k] + H[T - 1 - k];
+        cumA[k + 1] = cumA[k] + A[T - 1 - k];
+      }
+      auto upto = [&](double x) {  // number of event times ≤ x
+        return static_cast<std::size_t>(std::upper_bound(t_asc.begin(), t_asc.end(), x) - t_asc.begin());
+      };
+      for (Eigen::Index i : s.by_exit) {
+        const std::size_t hi = upto(r_.time[i]), lo = r_.entry ? upto(r_.entry[i]) : 0;
+        if (hi <= lo) continue;
+        const double h = cumH[hi] - cumH[lo];
+        const Eigen::VectorXd Ai = cumA[hi] - cumA[lo];
+        residuals->row(i) -= (risk(i) * (h * Xc_.row(i).transpose() - Ai)).transpose();
+      }
+    }
+    return ev;
+  }
+
+ private:
+  void add(Eigen::Index i, double sign, const Eigen::VectorXd& risk, const Eigen::VectorXd& w, double& S0, Eigen::VectorXd& S1,
+           Eigen::MatrixXd& S2) const {
+    const double c = sign * w(i) * risk(i);
+    S0 += c;
+    S1 += c * Xc_.row(i).transpose();
+    S2 += c * Xc_.row(i).transpose() * Xc_.row(i);
+  }
+
+  const cox_rows& r_;
+  cox_ties ties_;
+  Eigen::MatrixXd Xc_;
+  std::vector<stratum_rows> strata_;
+  Eigen::Index p_ = 0;
+};
+
+/// Whether the information matrix is numerically positive definite: the smallest eigenvalue of its
+/// unit-diagonal scaling above 1e-10 of the largest (exact collinearity leaves ~1e-16).
+bool well_conditioned(const Eigen::MatrixXd& I) {
+  const Eigen::VectorXd d = I.diagonal();
+  if (!(d.minCoeff() > 0) || !I.allFinite()) return false;
+  const Eigen::VectorXd s = d.cwiseSqrt().cwiseInverse();
+  const Eigen::MatrixXd C = s.asDiagonal() * I * s.asDiagonal();
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(C, Eigen::EigenvaluesOnly);
+  return eig.info() == Eigen::Success && eig.eigenvalues().minCoeff() > 1e-10 * eig.eigenvalues().maxCoeff();
+}
+
+void check(const cox_rows& r, const Eigen::Ref<const Eigen::MatrixXd>& X, const char* fn) {
+  detail::require(r.n >= 1 && r.time && r.event, fn, "needs time and event columns with at least one row");
+  detail::require(X.rows() == r.n, fn, "the design has " + std::to_string(X.rows()) + " rows but the data have " + std::to_string(r.n));
+  detail::require(X.cols() >= 1, fn, "needs at least one covariate");
+  detail::require(X.allFinite(), fn, "the covariates must be finite");
+  detail::require(r.n_strata >= 1, fn, "needs at least one stratum");
+  for (Eigen::Index i = 0; i < r.n; ++i) {
+    const std::string at = " at row " + std::to_string(i);
+    if (!std::isfinite(r.time[i])) detail::throw_invalid(fn, "time is missing or infinite" + at);
+    if (!(r.event[i] == 0 || r.event[i] == 1)) detail::throw_invalid(fn, "event must be 0 or 1" + at);
+    if (r.weights && !(std::isfinite(r.weights[i]) && r.weights[i] > 0)) detail::throw_invalid(fn, "weights must be finite and positive" + at);
+    if (r.entry && !(std::isfinite(r.entry[i]) && r.entry[i] < r.time[i])) detail::throw_invalid(fn, "entry must be finite and before the exit time" + at);
+    if (r.strata && !(r.strata[i] >= 0 && r.strata[i] < r.n_strata)) detail::throw_invalid(fn, "stratum code out of range" + at);
+  }
+}
+
+}  // namespace
+
+cox_fit cox_regression(const cox_rows& r, const Eigen::Ref<const Eigen::MatrixXd>& X, cox_ties ties, int max_iter) {
+  const char* fn = "coxph";
+  check(r, X, fn);
+  const cox_problem problem(r, X, ties);
+  const Eigen::Index p = X.cols();
+  cox_fit out;
+  Eigen::VectorXd beta = Eigen::VectorXd::Zero(p);
+  evaluation ev = problem.evaluate(beta, nullptr);
+  out.loglik_null = ev.loglik;
+  {
+    const Eigen::LDLT<Eigen::MatrixXd> I0(ev.information);
+    detail::require(well_conditioned(ev.information), fn,
+                    "the information matrix at beta = 0 is singular: a covariate is constant within strata, collinear, or has no events");
+    out.score_test = ev.score.dot(I0.solve(ev.score));
+  }
+  for (out.iterations = 0; out.iterations < max_iter; ++out.iterations) {
+    const Eigen::LDLT<Eigen::MatrixXd> I(ev.information);
+    detail::require(well_conditioned(ev.information), fn, "the information matrix is singular (collinear covariates?)");
+    Eigen::VectorXd step = I.solve(ev.score);
+    double old = ev.loglik;
+    evaluation next = problem.evaluate(beta + step, nullptr);
+    int halvings = 0;
+    while (!(next.loglik >= old - 1e-12 * std::fabs(old)) && halvings < 30) {  // step halving (R coxph)
+      step /= 2;
+      next = problem.evaluate(beta + step, nullptr);
+      ++halvings;
+    }
+    beta += step;
+    ev = std::move(next);
+    if (std::fabs(ev.loglik - old) <= 1e-13 * std::fabs(old) && step.norm() <= 1e-10 * (1 + beta.norm())) break;
+  }
+  detail::require(out.iterations < max_iter, fn,
+                  "did not converge in " + std::to_string(max_iter) + " iterations (monotone likelihood: a covariate separates events?)");
+  Eigen::MatrixXd L;
+  ev = problem.evaluate(beta, &L);
+  out.coef = beta;
+  out.loglik = ev.loglik;
+  out.information = ev.information;
+  out.score_residuals = L;
+  for (Eigen::Index i = 0; i < r.n; ++i) out.n_events += r.event[i];
+  return out;
+}
+
+}  // namespace impactkit
