@@ -32,7 +32,14 @@ def ols(formula: str, data, *, weights=None, weight_type: str = "analytic", vcov
     design : an :class:`ik.SurveyDesign` over the rows of ``data``: its weights are the sampling
         weights and the variance is design-based (Taylor linearisation), equal to R ``svyglm``, with
         t on #PSU − #strata − k + 1 df. Rows dropped for missing values contribute zero scores; the
-        design's PSU counts are kept (domain estimation, as R).
+        design's PSU counts are kept (domain estimation, as R). With absorbed fixed effects the scores
+        and bread are those of the within-transformed (weighted-demeaned) model, so coefficients and SEs
+        equal ``svyglm`` with the fixed effects as factor dummies (Frisch–Waugh–Lovell). df rule: k
+        counts the absorbed coefficients like ``svyglm`` counts the dummies, except that a fixed effect
+        nested in the primary sampling units counts one level (``ssc.fixef_k="nonnested"``, the
+        default: its scores sum to zero within every PSU); ``ssc=ik.SSC(fixef_k="full")`` gives
+        ``svyglm``'s df exactly. Singleton groups are dropped (their rows' scores are zero) unless
+        ``drop_singletons=False``; only then does k equal svyglm's rank with singleton levels.
     cluster : column name, or list of names for multiway (Cameron–Gelbach–Miller) clustering.
     ssc : small-sample corrections, :class:`SSC` or "stata"/"fixest"/"none".
     na : "drop" (listwise, count reported in ``nobs_missing``) or "raise".
@@ -85,10 +92,7 @@ def ols(formula: str, data, *, weights=None, weight_type: str = "analytic", vcov
     s = _resolve_ssc(ssc)
     design = build_design(formula, data, weights=weights, cluster=cluster, na=na, as_columns=True)
     if survey is not None:
-        if design.fe_names:
-            raise InvalidInputError("ols: design= with absorbed fixed effects is not supported yet; write the fixed effects as "
-                                    "C(fe) regressors")
-        spec = vcov_spec(kind, survey=survey, survey_rows=design_rows(survey_pos, design.positions))
+        spec = vcov_spec(kind, ssc=s, survey=survey, survey_rows=design_rows(survey_pos, design.positions))
     else:
         spec = vcov_spec(kind, design.clusters, s, cluster_fixed_effects=design.cluster_fixed_effects)
     if isinstance(design.X, list):  # absorbed fixed effects on plain columns: the caller's columns, no copy

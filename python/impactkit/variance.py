@@ -114,7 +114,9 @@ def vcov_spec(kind: str, clusters=None, ssc: Optional[SSC] = None, *, cluster_fi
     s = ssc if ssc is not None else SSC()
     if survey is not None:
         rows = np.arange(survey.n, dtype=np.int64) if survey_rows is None else np.asarray(survey_rows, dtype=np.int64)
-        return _core.make_vcov_spec("survey", survey=survey._core, survey_rows=rows)
+        # fixef_k / exact_redundancy: how absorbed fixed effects count in k of the design df
+        return _core.make_vcov_spec("survey", fixef_k=s.fixef_k, exact_redundancy=bool(s.exact_redundancy),
+                                    survey=survey._core, survey_rows=rows)
     return _core.make_vcov_spec(kind, clusters, s.adj, s.cluster_adj, s.cluster_df, s.fixef_k, bool(s.exact_redundancy),
                                 list(cluster_fixed_effects))
 

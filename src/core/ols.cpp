@@ -160,7 +160,6 @@ ols_result fit_absorbed(const std::vector<const double*>& x, const double* y, Ei
   require(opt.collin_tol >= 0 && opt.collin_tol < 1, fn, "collin_tol must be in [0, 1)");
   if (w && opt.probability_weights)
     require(opt.vcov.kind != vcov_kind::iid, fn, "probability weights need a robust or cluster-robust vcov, not iid");
-  require(opt.vcov.kind != vcov_kind::survey, fn, "a survey-design variance with absorbed fixed effects is not supported yet; use C(fe) regressors");
 
   ols_result r;
   least_squares_solution ls;
