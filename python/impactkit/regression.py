@@ -98,10 +98,10 @@ def ols(formula: str, data, *, weights=None, weight_type: str = "analytic", vcov
     if isinstance(design.X, list):  # absorbed fixed effects on plain columns: the caller's columns, no copy
         core = _core.ols_absorbed(design.X, design.y, design.weights, spec, float(collin_tol),
                                   weight_type == "probability", design.fixed_effects, bool(drop_singletons),
-                                  float(fe_tol), int(fe_max_iter))
+                                  float(fe_tol), int(fe_max_iter), True)
     else:
         core = _core.ols(design.X, design.y, design.weights, spec, float(collin_tol), weight_type == "probability",
-                         design.fixed_effects, bool(drop_singletons), float(fe_tol), int(fe_max_iter))
+                         design.fixed_effects, bool(drop_singletons), float(fe_tol), int(fe_max_iter), True)
     call = dict(data=data, weights=weights if survey is None else None, weight_type=weight_type if survey is None else "analytic",
                 vcov=vcov, cluster=cluster, ssc=ssc, na=na, collin_tol=collin_tol, drop_singletons=drop_singletons,
                 fe_tol=fe_tol, fe_max_iter=fe_max_iter, design=survey)
