@@ -14,6 +14,8 @@
 #include <Eigen/Core>
 #include <boost/math/distributions/normal.hpp>
 
+#include <impactkit/core/linear_model_vcov.hpp>
+
 namespace impactkit {
 
 const char* glm_family_name(glm_family f) {
@@ -755,6 +757,13 @@ glm_result glm(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<cons
                             "boundary); check for separation (check_separation = always)");
   const Eigen::MatrixXd bread = info.bread();
   r.bread = bread;
+  // Conditioning (as OLS, linear_model_vcov.hpp): when a column is dominated by its mean or out of
+  // range, info solved a centred / power-of-two-equilibrated copy Z̃ = Z·P; the sandwich is then
+  // formed on Z̃ with its well-conditioned bread and mapped back, V = P Ṽ Pᵀ (unscaled_vcov), instead
+  // of B·M·B from the raw bread, which loses the digits the offset cancels (x + 1e8: NaN).
+  const bool conditioned = !info.transform.identity();
+  const Eigen::MatrixXd Zc = conditioned ? detail::transformed_design(Z, info) : Eigen::MatrixXd();
+  const double fy = std::ldexp(1.0, -info.y_exponent());
   if (!has_fe) r.score_weights = u;
   std::vector<Eigen::Index> all(static_cast<std::size_t>(p));
   for (Eigen::Index j = 0; j < p; ++j) all[static_cast<std::size_t>(j)] = j;
@@ -765,7 +774,7 @@ glm_result glm(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<cons
   r.vcov_type = kind;
   Eigen::VectorXd survey_df;
   if (kind == vcov_kind::iid) {
-    r.vcov = bread;
+    r.vcov = conditioned ? detail::unscaled_vcov(info, info.scaled_bread() * (fy * fy), fn) : bread;
     r.ssc_factor = 1.0;
     r.conventions.kind = variance_kind::model;
     r.conventions.df = df_rule::normal;
@@ -779,7 +788,14 @@ glm_result glm(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<cons
     const bool cluster = is_cluster_kind(kind);
     const Eigen::Index n_params = p + (has_fe ? (cluster ? fit.absorbed.dof.k_fe_cluster : fit.absorbed.dof.k_fe) : 0);
     spec.ssc.maximum_likelihood = opt.stata_ml_ssc;
-    const vcov_estimate v = sandwich_vcov(bread, Z, all, u.data(), spec, n_params);
+    vcov_estimate v;
+    if (conditioned) {
+      const Eigen::VectorXd us = u * fy;
+      v = sandwich_vcov(info.scaled_bread(), Zc, all, us.data(), spec, n_params);
+      v.vcov = detail::unscaled_vcov(info, v.vcov, fn);
+    } else {
+      v = sandwich_vcov(bread, Z, all, u.data(), spec, n_params);
+    }
     r.vcov = v.vcov;
     r.ssc_factor = v.factor;
     r.n_clusters = v.n_clusters;
