@@ -10,7 +10,7 @@ from . import _core
 from ._formula import build_design, check_fit_options, warn_if_constant_outcome
 from .errors import ImpactkitWarning, InvalidInputError
 from .results import RegressionResult
-from .variance import SSC, _resolve_ssc, _resolve_vcov, design_rows, design_sample, split_vcov, vcov_spec  # noqa: F401  (SSC re-exported)
+from .variance import SSC, _resolve_ssc, _resolve_vcov, design_rows, design_sample, split_vcov, vcov_spec, warn_if_not_psd  # noqa: F401  (SSC re-exported)
 
 def ols(formula: str, data, *, weights=None, weight_type: str = "analytic", vcov: Optional[str] = None,
         cluster: Union[str, list, None] = None, ssc=None, na: str = "drop", collin_tol: float = 1e-10,
@@ -106,11 +106,7 @@ def ols(formula: str, data, *, weights=None, weight_type: str = "analytic", vcov
                 vcov=vcov, cluster=cluster, ssc=ssc, na=na, collin_tol=collin_tol, drop_singletons=drop_singletons,
                 fe_tol=fe_tol, fe_max_iter=fe_max_iter, design=survey)
     result = RegressionResult(core, design, vcov_type=kind, call=call, formula=formula)
-    bad = [t for t, v in zip(result.coef.index, np.diag(result.vcov.to_numpy())) if not v >= 0]
-    if bad:
-        warnings.warn(f"ols: the {kind} variance is not positive semi-definite; standard errors of {bad} are NaN "
-                      "(multiway clustering can do this: Cameron, Gelbach & Miller 2011, section 2.3)",
-                      ImpactkitWarning, stacklevel=2)
+    warn_if_not_psd("ols", kind, result, stacklevel=2)
     if result.collinear:
         warnings.warn(f"ols: dropped collinear column(s) {result.collinear}", ImpactkitWarning, stacklevel=2)
     warn_if_constant_outcome(design.y, design.depvar, "ols", stacklevel=2)
