@@ -263,12 +263,17 @@ def rescore(result, X, kept, u, bread, n_params, positions, vcov, cluster, ssc, 
     # the fit solved a centred / power-of-two-equilibrated copy when a column is dominated by its mean
     # (mean² > 2^20·variance) or out of the 2^±200 range (least_squares.hpp, "Conditioning"); the raw
     # sandwich would lose those digits, so such models refit
-    Xk = X[:, kept]
-    mean = Xk.mean(axis=0)
-    var = Xk.var(axis=0)
-    big = np.abs(Xk).max(axis=0)
-    if np.any((var > 0) & (mean * mean > 2.0 ** 20 * var)) or np.any((big > 2.0 ** 200) | ((big > 0) & (big < 2.0 ** -200))):
-        return None
+    # (column by column on views of X, no copy: var = E[x²] − mean² is accurate far beyond what the
+    # 2^20 threshold needs, its rounding error being ~1e-16·mean²)
+    n_rows = X.shape[0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        for j in kept:
+            col = X[:, j]
+            mean = col.mean()
+            var = float(np.dot(col, col)) / n_rows - mean * mean
+            big = max(abs(col.max()), abs(col.min()))
+            if (var > 0 and mean * mean > 2.0 ** 20 * var) or not np.isfinite(var) or big > 2.0 ** 200 or 0 < big < 2.0 ** -200:
+                return None
     clusters = None
     if kind.startswith("CR"):
         data = call["data"]
