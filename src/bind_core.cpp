@@ -22,7 +22,13 @@ vcov_spec make_vcov_spec(const char* function, const std::string& vcov, std::opt
   vcov_spec spec;
   if (survey) {
     detail::require(vcov == "survey", function, "a survey design gives the design-based variance; vcov must be 'survey', got '" + vcov + "'");
-    return vcov_spec::complex_survey(std::move(survey), std::move(survey_rows));
+    vcov_spec s = vcov_spec::complex_survey(std::move(survey), std::move(survey_rows));
+    // with absorbed fixed effects: how they count in k of the design df (nested in PSUs or not)
+    detail::require(fixef_k == "nonnested" || fixef_k == "full" || fixef_k == "none", function,
+                    "fixef_k must be 'nonnested', 'full' or 'none', got '" + fixef_k + "'");
+    s.ssc.fixef_k = fixef_k == "nonnested" ? fixef_count::nonnested : (fixef_k == "full" ? fixef_count::full : fixef_count::none);
+    s.ssc.exact_redundancy = exact_redundancy;
+    return s;
   }
   spec.kind = parse_vcov_kind(vcov);
   if (clusters) spec.clusters = std::move(*clusters);

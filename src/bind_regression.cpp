@@ -66,6 +66,14 @@ void bind_regression(py::module_& m) {
       .def_readonly("fixef", &ols_result::fixef)
       .def_readonly("fixef_labels", &ols_result::fixef_labels)
       .def_readonly("demean_iterations", &ols_result::demean_iterations)
+      .def_property_readonly("has_within", [](const ols_result& r) { return r.within != nullptr; })
+      .def(
+          "within_design",
+          [](const ols_result& r) {
+            py::gil_scoped_release release;
+            return r.within_design();
+          },
+          "The within-transformed kept columns (nobs x rank, rows as `residuals`); fits with keep_within=True.")
       .def_property_readonly("statistic", &ols_result::statistic)
       .def_property_readonly("p_values", &ols_result::p_values)
       .def("describe", &ols_result::describe)
@@ -76,8 +84,9 @@ void bind_regression(py::module_& m) {
       [](const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y,
          std::optional<Eigen::Ref<const Eigen::VectorXd>> weights, const vcov_spec& vcov,
          double collin_tol, bool probability_weights, std::optional<Eigen::MatrixXi> fixed_effects,
-         bool drop_singletons, double fe_tol, int fe_max_iter) {
+         bool drop_singletons, double fe_tol, int fe_max_iter, bool keep_within) {
         ols_options opt;
+        opt.keep_within = keep_within;
         opt.vcov = vcov;
         opt.collin_tol = collin_tol;
         opt.probability_weights = probability_weights;
@@ -91,14 +100,16 @@ void bind_regression(py::module_& m) {
       py::arg("X"), py::arg("y"), py::arg("weights") = py::none(), py::arg_v("vcov", vcov_spec{}, "VcovSpec()"),
       py::arg("collin_tol") = 1e-10, py::arg("probability_weights") = false,
       py::arg("fixed_effects") = py::none(), py::arg("drop_singletons") = true, py::arg("fe_tol") = 1e-8,
-      py::arg("fe_max_iter") = 10000,
+      py::arg("fe_max_iter") = 10000, py::arg("keep_within") = false,
       "Least squares of y on X (n x k float64, Fortran order avoids a copy) with the variance of `vcov` (make_vcov_spec).\n"
-      "fixed_effects: n x K integer labels of absorbed fixed effects (singletons dropped unless drop_singletons=False).");
+      "fixed_effects: n x K integer labels of absorbed fixed effects (singletons dropped unless drop_singletons=False);\n"
+      "keep_within: keep the within-transformed data (within_design) for a new variance without refitting.");
 
   m.def(
       "sandwich_vcov",
       [](const Eigen::Ref<const Eigen::MatrixXd>& bread, const Eigen::Ref<const Eigen::MatrixXd>& Z, const std::vector<Eigen::Index>& cols,
-         std::optional<Eigen::Ref<const Eigen::VectorXd>> u, const vcov_spec& spec, Eigen::Index n_params, bool normal) {
+         std::optional<Eigen::Ref<const Eigen::VectorXd>> u, const vcov_spec& spec, Eigen::Index n_params, bool normal,
+         Eigen::Index k_fe, Eigen::Index k_fe_counted) {
         const char* fn = "sandwich_vcov";
         detail::require(!u || u->size() == Z.rows(), fn, "u has " + std::to_string(u ? u->size() : 0) + " rows but Z has " + std::to_string(Z.rows()));
         for (Eigen::Index j : cols) detail::require(j >= 0 && j < Z.cols(), fn, "a score column index is outside Z");
@@ -115,6 +126,8 @@ void bind_regression(py::module_& m) {
           v.df.setConstant(std::numeric_limits<double>::infinity());
           v.convention = v.conventions.describe();
         }
+        // absorbed fixed effects: n_params already counts k_fe_counted of them; say so as the fit does
+        if (k_fe > 0) detail::note_absorbed_parameters(v, absorbed_dof{k_fe, k_fe_counted}, v.kind != vcov_kind::hc0 && v.kind != vcov_kind::hc1);
         py::dict d;
         d["vcov"] = v.vcov;
         d["df"] = v.df;
@@ -126,8 +139,10 @@ void bind_regression(py::module_& m) {
         return d;
       },
       py::arg("bread"), py::arg("Z"), py::arg("cols"), py::arg("u"), py::arg("vcov"), py::arg("n_params"), py::arg("normal") = false,
+      py::arg("k_fe") = 0, py::arg("k_fe_counted") = 0,
       "The sandwich B M B of scores u_i Z[i, cols] under `vcov` (HC0/HC1, CR0/CR1 one- or multiway, survey):\n"
-      "a new variance for a fitted model without refitting it.");
+      "a new variance for a fitted model without refitting it. k_fe, k_fe_counted: absorbed fixed-effect\n"
+      "coefficients of the model and how many of them n_params counts (noted in the convention).");
 
   m.def(
       "ols_absorbed",
@@ -135,7 +150,7 @@ void bind_regression(py::module_& m) {
          const py::array_t<double, py::array::c_style | py::array::forcecast>& y,
          std::optional<py::array_t<double, py::array::c_style | py::array::forcecast>> weights, const vcov_spec& vcov,
          double collin_tol, bool probability_weights,
-         const std::vector<py::array>& fixed_effects, bool drop_singletons, double fe_tol, int fe_max_iter) {
+         const std::vector<py::array>& fixed_effects, bool drop_singletons, double fe_tol, int fe_max_iter, bool keep_within) {
         const char* fn = weights ? "wls" : "ols";
         const Eigen::Index n = static_cast<Eigen::Index>(y.size());
         std::vector<const double*> columns;
@@ -160,6 +175,7 @@ void bind_regression(py::module_& m) {
           }
         }
         ols_options opt;
+        opt.keep_within = keep_within;
         opt.vcov = vcov;
         opt.collin_tol = collin_tol;
         opt.probability_weights = probability_weights;
@@ -171,7 +187,7 @@ void bind_regression(py::module_& m) {
       },
       py::arg("x"), py::arg("y"), py::arg("weights") = py::none(), py::arg_v("vcov", vcov_spec{}, "VcovSpec()"),
       py::arg("collin_tol") = 1e-10, py::arg("probability_weights") = false, py::arg("fixed_effects") = std::vector<py::array>{},
-      py::arg("drop_singletons") = true, py::arg("fe_tol") = 1e-8, py::arg("fe_max_iter") = 10000,
+      py::arg("drop_singletons") = true, py::arg("fe_tol") = 1e-8, py::arg("fe_max_iter") = 10000, py::arg("keep_within") = false,
       "Least squares with absorbed fixed effects on borrowed columns: x a list of 1-d float64 arrays, y (and\n"
       "weights) 1-d, fixed_effects a list of 1-d integer label arrays (int32/int64 read without a copy).\n"
 

@@ -17,7 +17,7 @@ import pandas as pd
 from . import _core
 from ._formula import _column_or_array, _split_formula, build_design, check_fit_options, warn_if_constant_outcome
 from .errors import ImpactkitWarning, InvalidInputError
-from .variance import _resolve_ssc, _resolve_vcov, design_rows, design_sample, split_vcov, vcov_spec
+from .variance import _resolve_ssc, _resolve_vcov, design_rows, design_sample, split_vcov, vcov_spec, warn_if_not_psd
 from .results import EstimateResult, _fmt_int, core_tables
 
 __all__ = ["logit", "probit", "poisson", "GlmResult"]
@@ -362,11 +362,7 @@ def _fit(family: str, formula: str, data, *, weights=None, offset=None, exposure
     if result.n_boundary and not result.separation_checked:
         warnings.warn(f"{family}: {result.n_boundary} fitted value(s) within 1e-8 of the boundary and separation was not "
                       "verified; check the estimates (check_separation='always')", ImpactkitWarning, stacklevel=3)
-    bad = [t for t, v in zip(result.coef.index, np.diag(result.vcov.to_numpy())) if not v >= 0]
-    if bad:
-        warnings.warn(f"{family}: the {kind} variance is not positive semi-definite; standard errors of {bad} are NaN "
-                      "(multiway clustering can do this: Cameron, Gelbach & Miller 2011, section 2.3)",
-                      ImpactkitWarning, stacklevel=3)
+    warn_if_not_psd(family, kind, result, stacklevel=3)
     other = [t for t in result.collinear if t not in result.separating_terms]
     if other:
         warnings.warn(f"{family}: dropped collinear column(s) {other}", ImpactkitWarning, stacklevel=3)

@@ -23,7 +23,7 @@ from . import _core
 from ._formula import (Design, _check_frame, _required_variables, _split_formula, build_design, by_position,
                        check_fit_options, check_formula_syntax, cluster_specs, warn_if_constant_outcome)
 from .errors import ImpactkitWarning, InvalidInputError
-from .variance import _resolve_ssc, _resolve_vcov, design_rows, design_sample, split_vcov, vcov_spec
+from .variance import _resolve_ssc, _resolve_vcov, design_rows, design_sample, split_vcov, vcov_spec, warn_if_not_psd
 from .results import RegressionResult
 
 __all__ = ["iv", "IVResult", "OverIdTest"]
@@ -334,11 +334,7 @@ def iv(formula: str, data, *, weights=None, weight_type: str = "analytic", vcov:
                 fe_tol=fe_tol, fe_max_iter=fe_max_iter, design=survey)
     result = IVResult(core, design, vcov_type=kind, call=call, formula=formula, endogenous=dn, instruments=zn,
                       exogenous=xn, first_stage_designs=fs_designs, first_stage_formulas=fs_formulas)
-    bad = [t for t, v in zip(result.coef.index, np.diag(result.vcov.to_numpy())) if not v >= 0]
-    if bad:
-        warnings.warn(f"iv: the {kind} variance is not positive semi-definite; standard errors of {bad} are NaN "
-                      "(multiway clustering can do this: Cameron, Gelbach & Miller 2011, section 2.3)",
-                      ImpactkitWarning, stacklevel=2)
+    warn_if_not_psd("iv", kind, result, stacklevel=2)
     if result.collinear:
         warnings.warn(f"iv: dropped collinear exogenous column(s) {result.collinear}", ImpactkitWarning, stacklevel=2)
     warn_if_constant_outcome(rows.y, rows.depvar, "iv", stacklevel=2)

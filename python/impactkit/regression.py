@@ -10,7 +10,7 @@ from . import _core
 from ._formula import build_design, check_fit_options, warn_if_constant_outcome
 from .errors import ImpactkitWarning, InvalidInputError
 from .results import RegressionResult
-from .variance import SSC, _resolve_ssc, _resolve_vcov, design_rows, design_sample, split_vcov, vcov_spec  # noqa: F401  (SSC re-exported)
+from .variance import SSC, _resolve_ssc, _resolve_vcov, design_rows, design_sample, split_vcov, vcov_spec, warn_if_not_psd  # noqa: F401  (SSC re-exported)
 
 def ols(formula: str, data, *, weights=None, weight_type: str = "analytic", vcov: Optional[str] = None,
         cluster: Union[str, list, None] = None, ssc=None, na: str = "drop", collin_tol: float = 1e-10,
@@ -32,7 +32,14 @@ def ols(formula: str, data, *, weights=None, weight_type: str = "analytic", vcov
     design : an :class:`ik.SurveyDesign` over the rows of ``data``: its weights are the sampling
         weights and the variance is design-based (Taylor linearisation), equal to R ``svyglm``, with
         t on #PSU − #strata − k + 1 df. Rows dropped for missing values contribute zero scores; the
-        design's PSU counts are kept (domain estimation, as R).
+        design's PSU counts are kept (domain estimation, as R). With absorbed fixed effects the scores
+        and bread are those of the within-transformed (weighted-demeaned) model, so coefficients and SEs
+        equal ``svyglm`` with the fixed effects as factor dummies (Frisch–Waugh–Lovell). df rule: k
+        counts the absorbed coefficients like ``svyglm`` counts the dummies, except that a fixed effect
+        nested in the primary sampling units counts one level (``ssc.fixef_k="nonnested"``, the
+        default: its scores sum to zero within every PSU); ``ssc=ik.SSC(fixef_k="full")`` gives
+        ``svyglm``'s df exactly. Singleton groups are dropped (their rows' scores are zero) unless
+        ``drop_singletons=False``; only then does k equal svyglm's rank with singleton levels.
     cluster : column name, or list of names for multiway (Cameron–Gelbach–Miller) clustering.
     ssc : small-sample corrections, :class:`SSC` or "stata"/"fixest"/"none".
     na : "drop" (listwise, count reported in ``nobs_missing``) or "raise".
@@ -85,28 +92,21 @@ def ols(formula: str, data, *, weights=None, weight_type: str = "analytic", vcov
     s = _resolve_ssc(ssc)
     design = build_design(formula, data, weights=weights, cluster=cluster, na=na, as_columns=True)
     if survey is not None:
-        if design.fe_names:
-            raise InvalidInputError("ols: design= with absorbed fixed effects is not supported yet; write the fixed effects as "
-                                    "C(fe) regressors")
-        spec = vcov_spec(kind, survey=survey, survey_rows=design_rows(survey_pos, design.positions))
+        spec = vcov_spec(kind, ssc=s, survey=survey, survey_rows=design_rows(survey_pos, design.positions))
     else:
         spec = vcov_spec(kind, design.clusters, s, cluster_fixed_effects=design.cluster_fixed_effects)
     if isinstance(design.X, list):  # absorbed fixed effects on plain columns: the caller's columns, no copy
         core = _core.ols_absorbed(design.X, design.y, design.weights, spec, float(collin_tol),
                                   weight_type == "probability", design.fixed_effects, bool(drop_singletons),
-                                  float(fe_tol), int(fe_max_iter))
+                                  float(fe_tol), int(fe_max_iter), True)
     else:
         core = _core.ols(design.X, design.y, design.weights, spec, float(collin_tol), weight_type == "probability",
-                         design.fixed_effects, bool(drop_singletons), float(fe_tol), int(fe_max_iter))
+                         design.fixed_effects, bool(drop_singletons), float(fe_tol), int(fe_max_iter), True)
     call = dict(data=data, weights=weights if survey is None else None, weight_type=weight_type if survey is None else "analytic",
                 vcov=vcov, cluster=cluster, ssc=ssc, na=na, collin_tol=collin_tol, drop_singletons=drop_singletons,
                 fe_tol=fe_tol, fe_max_iter=fe_max_iter, design=survey)
     result = RegressionResult(core, design, vcov_type=kind, call=call, formula=formula)
-    bad = [t for t, v in zip(result.coef.index, np.diag(result.vcov.to_numpy())) if not v >= 0]
-    if bad:
-        warnings.warn(f"ols: the {kind} variance is not positive semi-definite; standard errors of {bad} are NaN "
-                      "(multiway clustering can do this: Cameron, Gelbach & Miller 2011, section 2.3)",
-                      ImpactkitWarning, stacklevel=2)
+    warn_if_not_psd("ols", kind, result, stacklevel=2)
     if result.collinear:
         warnings.warn(f"ols: dropped collinear column(s) {result.collinear}", ImpactkitWarning, stacklevel=2)
     warn_if_constant_outcome(design.y, design.depvar, "ols", stacklevel=2)

@@ -240,11 +240,13 @@ class EstimateResult:
 
 
 def rescore(result, X, kept, u, bread, n_params, positions, vcov, cluster, ssc, who, *, maximum_likelihood=False,
-            normal=False, suffix=""):
+            normal=False, suffix="", absorbed=None):
     """``result`` with another score-only variance (HC0/HC1, CR0/CR1, or back to its survey design),
     recomputed from the scores u_i·X[i, kept] and the bread without refitting (DESIGN.md §2): a new
     object, or None when the requested variance needs a refit. ``positions``: the data row of each
-    row of X (None: all rows in order), to read new cluster labels on exactly the estimation sample."""
+    row of X (None: all rows in order), to read new cluster labels on exactly the estimation sample.
+    ``absorbed(kind, cluster_codes) -> (n_params, k_fe, k_fe_counted)`` for models with absorbed fixed
+    effects, whose count in n − k depends on the new clusters (nested fixed effects)."""
     from ._formula import _column_or_array, cluster_specs
     from .variance import _resolve_ssc, _resolve_vcov, split_vcov, vcov_spec
 
@@ -261,12 +263,17 @@ def rescore(result, X, kept, u, bread, n_params, positions, vcov, cluster, ssc, 
     # the fit solved a centred / power-of-two-equilibrated copy when a column is dominated by its mean
     # (mean² > 2^20·variance) or out of the 2^±200 range (least_squares.hpp, "Conditioning"); the raw
     # sandwich would lose those digits, so such models refit
-    Xk = X[:, kept]
-    mean = Xk.mean(axis=0)
-    var = Xk.var(axis=0)
-    big = np.abs(Xk).max(axis=0)
-    if np.any((var > 0) & (mean * mean > 2.0 ** 20 * var)) or np.any((big > 2.0 ** 200) | ((big > 0) & (big < 2.0 ** -200))):
-        return None
+    # (column by column on views of X, no copy: var = E[x²] − mean² is accurate far beyond what the
+    # 2^20 threshold needs, its rounding error being ~1e-16·mean²)
+    n_rows = X.shape[0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        for j in kept:
+            col = X[:, j]
+            mean = col.mean()
+            var = float(np.dot(col, col)) / n_rows - mean * mean
+            big = max(abs(col.max()), abs(col.min()))
+            if (var > 0 and mean * mean > 2.0 ** 20 * var) or not np.isfinite(var) or big > 2.0 ** 200 or 0 < big < 2.0 ** -200:
+                return None
     clusters = None
     if kind.startswith("CR"):
         data = call["data"]
@@ -285,7 +292,10 @@ def rescore(result, X, kept, u, bread, n_params, positions, vcov, cluster, ssc, 
     s = _resolve_ssc(ssc if ssc is not None else call.get("ssc"))
     spec = _core.make_vcov_spec(kind, clusters, s.adj, s.cluster_adj, s.cluster_df, s.fixef_k, bool(s.exact_redundancy),
                                 maximum_likelihood=maximum_likelihood)
-    out = _core.sandwich_vcov(bread, X, kept, u, spec, n_params, normal)
+    k_fe = k_counted = 0
+    if absorbed is not None:
+        n_params, k_fe, k_counted = absorbed(kind, clusters)
+    out = _core.sandwich_vcov(bread, X, kept, u, spec, n_params, normal, k_fe, k_counted)
     new = copy.copy(result)
     names = list(result._coef.index)
     new._vcov = pd.DataFrame(np.asarray(out["vcov"]), index=names, columns=names)
@@ -346,10 +356,13 @@ class RegressionResult(EstimateResult):
         self.r2_within = float(core.r2_within)
         self._fe_parts = (list(design.fe_names), list(design.fe_levels), core) if design.fe_names else None
         # what a new variance needs without a refit (DESIGN.md §2): the design matrix (a reference, not a
-        # copy), the weights, the bread and the kept columns; models with absorbed fixed effects refit
+        # copy), the weights, the bread and the kept columns (absorbed fixed effects: _within_parts below)
         plain = not design.fe_names and isinstance(design.X, np.ndarray) and hasattr(core, "bread")
         self._scores_parts = (design.X, design.weights, np.asarray(core.bread), list(core.kept_columns), design.positions,
                               int(core.rank)) if plain else None
+        # with absorbed fixed effects: the within-transformed design the fit kept (C++ keep_within)
+        self._within_parts = (core, design.weights, design.fixed_effects, design.positions) \
+            if design.fe_names and getattr(core, "has_within", False) else None
 
     def fixef(self) -> dict:
         """Estimated fixed effects: {name: Series indexed by level}. Dimensions after the first have
@@ -462,12 +475,15 @@ class RegressionResult(EstimateResult):
         return ols(self.formula, **refit_kwargs(self._call, self.residuals.index, vcov, cluster, ssc, "ols"))
 
     def _variance_without_refit(self, vcov, cluster, ssc):
-        """HC0/HC1, CR0/CR1 (one- or multiway) or the design's variance for a model without absorbed
-        fixed effects: the sandwich from the kept design matrix, the residuals and the bread (no
-        refit); None when the new variance needs leverages (HC2/HC3, CR2/CR3), iid or fixed effects."""
+        """HC0/HC1, CR0/CR1 (one- or multiway) or the design's variance: the sandwich from the kept
+        design matrix (with absorbed fixed effects: the within-transformed one the fit kept), the
+        residuals and the bread (no refit); None when the new variance needs leverages (HC2/HC3,
+        CR2/CR3) or is iid."""
         parts = getattr(self, "_scores_parts", None)
-        if parts is None or type(self) is not RegressionResult:
+        if type(self) is not RegressionResult:
             return None
+        if parts is None:
+            return self._absorbed_variance_without_refit(vcov, cluster, ssc)
         X, w, bread, kept, positions, rank = parts
         e = np.asarray(self._residual_parts[0].residuals) if self._residuals is None else self._residuals.to_numpy()
         if len(e) != X.shape[0]:
@@ -476,6 +492,57 @@ class RegressionResult(EstimateResult):
         if design is not None:
             w = design._w[design.positions_of(self.residuals.index, "ols.with_vcov")]
         return rescore(self, X, kept, e * w if w is not None else e, bread, rank, positions, vcov, cluster, ssc, "ols")
+
+    def _absorbed_variance_without_refit(self, vcov, cluster, ssc):
+        """The same for a model with absorbed fixed effects, from the within-transformed design, residuals
+        and bread the fit kept (Frisch–Waugh–Lovell: the slopes' scores are those of the demeaned model).
+        None (refit) without them, or when ``ssc`` changes (the absorbed count may change with it)."""
+        parts = getattr(self, "_within_parts", None)
+        if parts is None or ssc is not None:
+            return None
+        from .variance import _resolve_ssc
+
+        core, w, fixed_effects, positions = parts
+        used = np.asarray(core.used_rows)
+        e = np.asarray(core.residuals)
+        rows = np.arange(len(self._call["data"])) if positions is None else (
+            np.flatnonzero(positions) if np.asarray(positions).dtype == bool else np.asarray(positions))
+        if len(used):
+            rows = rows[used]
+        if len(e) != len(rows):
+            return None
+        X = np.asfortranarray(core.within_design())
+        design = self._call.get("design")
+        if design is not None:
+            w = design._w[design.positions_of(self.residuals.index, "ols.with_vcov")]
+        elif w is not None and len(used):
+            w = w[used]
+        rank, k_fe = int(core.rank), int(core.k_fe)
+        sizes = [int(g) for g in core.fe_sizes]
+        rule = _resolve_ssc(self._call.get("ssc")).fixef_k
+
+        def fe_codes(d):
+            col = fixed_effects[d] if isinstance(fixed_effects, list) else fixed_effects[:, d]
+            col = np.asarray(col)
+            return pd.factorize(col[used] if len(used) else col)[0]
+
+        def nested(f, c):  # every level of f inside one cluster of c
+            owner = np.empty(f.max() + 1, dtype=np.int64)
+            owner[f] = c
+            return bool((owner[f] == c).all())
+
+        def absorbed(kind, clusters):
+            counted = k_fe
+            if kind.startswith("CR") and rule == "nonnested" and k_fe:
+                cl = [pd.factorize(clusters[:, j])[0] for j in range(clusters.shape[1])]
+                for d, g in enumerate(sizes):
+                    f = fe_codes(d)
+                    if any(nested(f, c) for c in cl):
+                        counted -= g - 1
+            return rank + (counted if kind.startswith("CR") else k_fe), k_fe, counted
+
+        return rescore(self, X, list(range(rank)), e * w if w is not None else e, np.asarray(core.bread), rank, rows,
+                       vcov, cluster, ssc, "ols", absorbed=absorbed)
 
     def fit_stats(self) -> list:
         stats = [("Observations", _fmt_int(self.nobs))]

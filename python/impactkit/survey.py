@@ -408,11 +408,14 @@ class SurveyDesign:
     def _deff(self, kind: str, y: list, codes, D: int, V: np.ndarray) -> np.ndarray:
         """R's deff=TRUE: design variance over the variance under simple random sampling without
         replacement of the same size, svyvar·(N − n)/(N·n) (mean) or svyvar·N²·(N − n)/(N·n) (total),
-        with svyvar = n/(n−1)·Σ w (y − ȳ)² / Σ w over the domain's rows with positive weight."""
+        with svyvar = n/(n−1)·Σ w (y − ȳ)² / Σ w over the domain's rows with positive weight (Taylor
+        designs, svymean.survey.design2) or over all the domain's rows, zero full-sample weights
+        included (replicate designs: n = length(pweights) in svymean.svyrep.design)."""
         p = len(y)
         out = np.empty(D * p)
+        counted = np.ones(self.n, dtype=bool) if self._repw is not None else (self._w != 0)
         for d in range(D):
-            m = (self._w != 0) if codes is None else ((codes == d) & (self._w != 0))
+            m = counted if codes is None else ((codes == d) & counted)
             w = self._w[m]
             nobs, N = float(m.sum()), float(w.sum())
             for j in range(p):
@@ -429,8 +432,6 @@ class SurveyDesign:
 
     def _deff_of(self, kind, y, codes, D, V):
         """Design effects on first use (one more pass per domain; not needed for the estimate)."""
-        if self._repw is not None:
-            return None
         return lambda: self._deff(kind, y, codes, D, V)
 
     # --- estimators ------------------------------------------------------------------------------
@@ -587,9 +588,9 @@ class SurveyEstimate(EstimateResult):
     @property
     def deff(self) -> pd.Series:
         """Design effects: design variance / variance under simple random sampling without
-        replacement of the same size (R ``deff=TRUE``)."""
+        replacement of the same size (R ``deff=TRUE``; replicate designs as svymean.svyrep.design)."""
         if self._deff is None:
-            raise InvalidInputError("design effects are defined for Taylor-linearised means, totals and proportions")
+            raise InvalidInputError("design effects are defined for means, totals and proportions (Taylor or replicate designs)")
         if callable(self._deff):
             self._deff = pd.Series(np.asarray(self._deff(), dtype=float), index=self._coef.index, name="deff")
         return self._deff.copy()

@@ -114,7 +114,9 @@ def vcov_spec(kind: str, clusters=None, ssc: Optional[SSC] = None, *, cluster_fi
     s = ssc if ssc is not None else SSC()
     if survey is not None:
         rows = np.arange(survey.n, dtype=np.int64) if survey_rows is None else np.asarray(survey_rows, dtype=np.int64)
-        return _core.make_vcov_spec("survey", survey=survey._core, survey_rows=rows)
+        # fixef_k / exact_redundancy: how absorbed fixed effects count in k of the design df
+        return _core.make_vcov_spec("survey", fixef_k=s.fixef_k, exact_redundancy=bool(s.exact_redundancy),
+                                    survey=survey._core, survey_rows=rows)
     return _core.make_vcov_spec(kind, clusters, s.adj, s.cluster_adj, s.cluster_df, s.fixef_k, bool(s.exact_redundancy),
                                 list(cluster_fixed_effects))
 
@@ -294,3 +296,24 @@ def refit_kwargs(call: dict, used_index: pd.Index, vcov, cluster, ssc, who: str)
                 raise InvalidInputError(f"{who}.with_vcov: cluster column {c!r} has missing values in the estimation sample; "
                                         "with_vcov never changes the sample — refit the model with this cluster variable")
     return kwargs
+
+
+def warn_if_not_psd(who: str, kind: str, result, stacklevel: int = 3) -> None:
+    """ImpactkitWarning naming the coefficients whose variance is negative or undefined (their SEs are
+    NaN). Only with two or more cluster dimensions is a negative variance expected (the inclusion-
+    exclusion sum of the multiway sandwich need not be PSD: Cameron, Gelbach & Miller 2011, §2.3);
+    otherwise it is a numerical failure and the message says so."""
+    import warnings
+
+    from .errors import ImpactkitWarning
+
+    bad = [t for t, v in zip(result.coef.index, np.diag(result.vcov.to_numpy())) if not v >= 0]
+    if not bad:
+        return
+    if len(getattr(result, "n_clusters", {}) or {}) >= 2:
+        why = "multiway clustering can do this: Cameron, Gelbach & Miller 2011, section 2.3"
+    else:
+        why = ("the variance is negative or undefined in floating point; check for nearly collinear regressors or "
+               "regressors that are almost constant within clusters")
+    warnings.warn(f"{who}: the {kind} variance is not positive semi-definite; standard errors of {bad} are NaN ({why})",
+                  ImpactkitWarning, stacklevel=stacklevel + 1)

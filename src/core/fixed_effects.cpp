@@ -568,6 +568,36 @@ within_transformed absorb_fixed_effects(const std::vector<const double*>& column
             break;
           }
     }
+  } else if (spec.kind == vcov_kind::survey) {
+    // the design row of each within row; fixed effects nested in the first-stage sampling units
+    // count one level under fixef_count::nonnested (as for clusters): their scores sum to zero
+    // within every PSU, so they use no design degrees of freedom
+    detail::require(spec.survey != nullptr, fn, "vcov survey needs a survey design");
+    detail::require(spec.survey_rows.empty() || static_cast<Eigen::Index>(spec.survey_rows.size()) == n, fn,
+                    "survey_rows has " + std::to_string(spec.survey_rows.size()) + " entries but the data have " + std::to_string(n));
+    out.vcov.survey = spec.survey;
+    out.vcov.survey_rows.resize(static_cast<std::size_t>(m));
+    if (spec.survey_rows.empty()) {
+      std::vector<Eigen::Index> identity(static_cast<std::size_t>(n));
+      std::iota(identity.begin(), identity.end(), Eigen::Index{0});
+      out.gather(identity.data(), out.vcov.survey_rows.data());
+    } else {
+      out.gather(spec.survey_rows.data(), out.vcov.survey_rows.data());
+    }
+    if (!out.all_rows) out.vcov.survey_df = spec.survey->df_of_rows(spec.survey_rows);
+    if (rule == fixef_count::nonnested) {
+      group_codes psu;
+      psu.n_groups = static_cast<int>(spec.survey->n_psu());
+      detail::resize_large(psu.code, static_cast<std::size_t>(m));
+      const std::vector<int>& code = spec.survey->psu_codes();
+      for (Eigen::Index t = 0; t < m; ++t) {
+        const Eigen::Index r = out.vcov.survey_rows[static_cast<std::size_t>(t)];
+        if (r < 0 || r >= spec.survey->rows()) detail::throw_invalid(fn, "survey_rows has an entry outside the design");
+        psu.code[static_cast<std::size_t>(t)] = code[static_cast<std::size_t>(r)];
+      }
+      for (const auto& d : out.dims)
+        if (nested_in(d, psu)) out.dof.k_fe_cluster -= d.n_groups - 1;
+    }
   }
   return out;
 }

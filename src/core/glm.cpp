@@ -14,6 +14,8 @@
 #include <Eigen/Core>
 #include <boost/math/distributions/normal.hpp>
 
+#include <impactkit/core/linear_model_vcov.hpp>
+
 namespace impactkit {
 
 const char* glm_family_name(glm_family f) {
@@ -299,6 +301,39 @@ Eigen::MatrixXd kept_columns_and_last(const Eigen::MatrixXd& A, const std::vecto
   return out;
 }
 
+// An increase of the deviance within the convergence tolerance is rounding in the deviance sum at
+// the optimum: the full (Newton) step is kept, since halving would move back towards the older, less
+// accurate iterate. Larger increases (and non-finite deviances) are not acceptable.
+bool deviance_acceptable(double d, double dev, double tol) { return std::isfinite(d) && d - dev <= tol * (0.1 + std::fabs(d)); }
+
+// Step-halving (as R's glm.fit): β, the fixed effects α and η move halfway back to the previous
+// iterate until the deviance is acceptable against `dev` or opt.max_halving halvings were made.
+// Returns the deviance reached; `accepted` says whether it is acceptable.
+double halve_step(const glm_sample& s, glm_family f, const glm_options& opt, double dev, const Eigen::VectorXd& beta_old,
+                  const std::vector<Eigen::VectorXd>& alpha_old, const Eigen::VectorXd& eta, Eigen::VectorXd& beta,
+                  std::vector<Eigen::VectorXd>& alpha, Eigen::VectorXd& eta_new, double dev_new, bool& accepted) {
+  for (int h = 0; h < opt.max_halving && !deviance_acceptable(dev_new, dev, opt.tol); ++h) {
+    beta = 0.5 * (beta + beta_old);
+    for (std::size_t d = 0; d < alpha.size(); ++d) alpha[d] = 0.5 * (alpha[d] + alpha_old[d]);
+    eta_new = 0.5 * (eta_new + eta);
+    dev_new = total_deviance(f, s.y, eta_new, s.w);
+  }
+  accepted = deviance_acceptable(dev_new, dev, opt.tol);
+  return dev_new;
+}
+
+// A first step that overshoots (non-finite deviance): η moves halfway back towards the start until
+// the deviance is finite, at most opt.max_halving times (β is then not consistent with η, so the next
+// step does not halve on β). Returns the deviance reached.
+double pull_back_first_step(const glm_sample& s, glm_family f, const glm_options& opt, const Eigen::VectorXd& eta,
+                            Eigen::VectorXd& eta_new, double dev_new) {
+  for (int h = 0; h < opt.max_halving && !std::isfinite(dev_new); ++h) {
+    eta_new = 0.5 * (eta_new + eta);
+    dev_new = total_deviance(f, s.y, eta_new, s.w);
+  }
+  return dev_new;
+}
+
 }  // namespace
 
 irls_fit run_irls(const glm_sample& s, glm_family f, const glm_options& opt, const vcov_spec& spec) {
@@ -385,27 +420,13 @@ irls_fit run_irls(const glm_sample& s, glm_family f, const glm_options& opt, con
     eta_new = fitted;
     if (has_off) eta_new += s.off;
     double dev_new = total_deviance(f, s.y, eta_new, s.w);
-    // An increase within the convergence tolerance is rounding in the deviance sum at the optimum:
-    // the full (Newton) step is kept, since halving would move back towards the older, less
-    // accurate iterate. Larger increases are halved.
-    auto accept = [&](double d) { return std::isfinite(d) && d - dev <= opt.tol * (0.1 + std::fabs(d)); };
     bool halving_failed = false;
-    if (beta_old_valid && !accept(dev_new)) {
-      int h = 0;
-      for (; h < opt.max_halving && !accept(dev_new); ++h) {
-        beta = 0.5 * (beta + beta_old);
-        for (std::size_t d = 0; d < alpha.size(); ++d) alpha[d] = 0.5 * (alpha[d] + alpha_old[d]);
-        eta_new = 0.5 * (eta_new + eta);
-        dev_new = total_deviance(f, s.y, eta_new, s.w);
-      }
-      halving_failed = !accept(dev_new);
+    if (beta_old_valid && !deviance_acceptable(dev_new, dev, opt.tol)) {
+      bool accepted = false;
+      dev_new = halve_step(s, f, opt, dev, beta_old, alpha_old, eta, beta, alpha, eta_new, dev_new, accepted);
+      halving_failed = !accepted;
     } else if (!beta_old_valid && !std::isfinite(dev_new)) {
-      // first step overshoots (non-finite deviance): move η back towards the start; β is then
-      // not consistent with η, so no halving on β in the next step
-      for (int h = 0; h < opt.max_halving && !std::isfinite(dev_new); ++h) {
-        eta_new = 0.5 * (eta_new + eta);
-        dev_new = total_deviance(f, s.y, eta_new, s.w);
-      }
+      dev_new = pull_back_first_step(s, f, opt, eta, eta_new, dev_new);
       if (!std::isfinite(dev_new)) {
         fit.failure = "the deviance is not finite after the first step";
         fit.eta = eta;
@@ -755,6 +776,13 @@ glm_result glm(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<cons
                             "boundary); check for separation (check_separation = always)");
   const Eigen::MatrixXd bread = info.bread();
   r.bread = bread;
+  // Conditioning (as OLS, linear_model_vcov.hpp): when a column is dominated by its mean or out of
+  // range, info solved a centred / power-of-two-equilibrated copy Z̃ = Z·P; the sandwich is then
+  // formed on Z̃ with its well-conditioned bread and mapped back, V = P Ṽ Pᵀ (unscaled_vcov), instead
+  // of B·M·B from the raw bread, which loses the digits the offset cancels (x + 1e8: NaN).
+  const bool conditioned = !info.transform.identity();
+  const Eigen::MatrixXd Zc = conditioned ? detail::transformed_design(Z, info) : Eigen::MatrixXd();
+  const double fy = std::ldexp(1.0, -info.y_exponent());
   if (!has_fe) r.score_weights = u;
   std::vector<Eigen::Index> all(static_cast<std::size_t>(p));
   for (Eigen::Index j = 0; j < p; ++j) all[static_cast<std::size_t>(j)] = j;
@@ -765,7 +793,7 @@ glm_result glm(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<cons
   r.vcov_type = kind;
   Eigen::VectorXd survey_df;
   if (kind == vcov_kind::iid) {
-    r.vcov = bread;
+    r.vcov = conditioned ? detail::unscaled_vcov(info, info.scaled_bread() * (fy * fy), fn) : bread;
     r.ssc_factor = 1.0;
     r.conventions.kind = variance_kind::model;
     r.conventions.df = df_rule::normal;
@@ -779,7 +807,14 @@ glm_result glm(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<cons
     const bool cluster = is_cluster_kind(kind);
     const Eigen::Index n_params = p + (has_fe ? (cluster ? fit.absorbed.dof.k_fe_cluster : fit.absorbed.dof.k_fe) : 0);
     spec.ssc.maximum_likelihood = opt.stata_ml_ssc;
-    const vcov_estimate v = sandwich_vcov(bread, Z, all, u.data(), spec, n_params);
+    vcov_estimate v;
+    if (conditioned) {
+      const Eigen::VectorXd us = u * fy;
+      v = sandwich_vcov(info.scaled_bread(), Zc, all, us.data(), spec, n_params);
+      v.vcov = detail::unscaled_vcov(info, v.vcov, fn);
+    } else {
+      v = sandwich_vcov(bread, Z, all, u.data(), spec, n_params);
+    }
     r.vcov = v.vcov;
     r.ssc_factor = v.factor;
     r.n_clusters = v.n_clusters;

@@ -329,7 +329,8 @@ void note_absorbed_parameters(vcov_estimate& out, const absorbed_dof& absorbed, 
                         ? "; k includes the " + total + " absorbed fixed-effect coefficients"
                         : "; k includes " + std::to_string(counted) + " of the " + total +
                               " absorbed fixed-effect coefficients (the " + std::to_string(absorbed.k_fe - counted) +
-                              " nested in the clusters are not counted)";
+                              (out.kind == vcov_kind::survey ? " nested in the primary sampling units are not counted)"
+                                                             : " nested in the clusters are not counted)");
 }
 
 residual_pass_sums residuals_and_hc_meat(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y,

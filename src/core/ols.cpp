@@ -160,7 +160,6 @@ ols_result fit_absorbed(const std::vector<const double*>& x, const double* y, Ei
   require(opt.collin_tol >= 0 && opt.collin_tol < 1, fn, "collin_tol must be in [0, 1)");
   if (w && opt.probability_weights)
     require(opt.vcov.kind != vcov_kind::iid, fn, "probability weights need a robust or cluster-robust vcov, not iid");
-  require(opt.vcov.kind != vcov_kind::survey, fn, "a survey-design variance with absorbed fixed effects is not supported yet; use C(fe) regressors");
 
   ols_result r;
   least_squares_solution ls;
@@ -188,7 +187,8 @@ ols_result fit_absorbed(const std::vector<const double*>& x, const double* y, Ei
   r.adj_r2 = tss_scaled > 0 ? 1.0 - (1.0 - r.r2) * static_cast<double>(m - 1) / r.df_resid : std::numeric_limits<double>::quiet_NaN();
 
   recover_fixed_effects(wt, r.kept_columns, r.coef, k, r);
-  if (!wt.all_rows) r.used_rows = std::move(wt.rows);
+  if (!wt.all_rows) r.used_rows = std::move(wt.rows);  // ols_result::within needs only the row order
+  if (opt.keep_within) r.within = std::make_shared<const within_transformed>(std::move(wt));
   return r;
 }
 
@@ -232,6 +232,16 @@ ols_result fit_linear(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::R
 }  // namespace impactkit::detail
 
 namespace impactkit {
+
+Eigen::MatrixXd ols_result::within_design() const {
+  detail::require(within != nullptr, "ols_result::within_design",
+                  "the fit kept no within-transformed design; fit with ols_options::keep_within (absorbed fixed effects)");
+  const Eigen::MatrixXd& values = within->columns.values;
+  Eigen::MatrixXd out(values.rows(), rank);
+  for (Eigen::Index j = 0; j < rank; ++j)
+    out.col(j) = within->in_input_order(Eigen::VectorXd(values.col(kept_columns[static_cast<std::size_t>(j)])));
+  return out;
+}
 
 ols_result ols(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y, const ols_options& opt) {
   return detail::fit_linear(X, y, nullptr, opt, "ols");

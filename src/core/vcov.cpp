@@ -124,7 +124,7 @@ vcov_estimate survey_sandwich(const Eigen::Ref<const Eigen::MatrixXd>& bread, co
   out.conventions.n_obs = Z.rows();
   out.conventions.n_params = n_params;
   out.conventions.df = df_rule::design_minus_k;
-  out.conventions.df_value = d.df_of_rows(spec.survey_rows) - static_cast<double>(n_params) + 1.0;
+  out.conventions.df_value = (std::isnan(spec.survey_df) ? d.df_of_rows(spec.survey_rows) : spec.survey_df) - static_cast<double>(n_params) + 1.0;
   out.df = Eigen::VectorXd::Constant(bread.rows(), out.conventions.df_value);
   out.convention = out.conventions.describe();
   return out;

@@ -4,6 +4,7 @@
 //   R² = 1 − RSS/TSS, TSS centred on the weighted mean when X has a constant column.
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -33,6 +34,11 @@ struct ols_options {
   /// fit writes nothing n-long: for coefficient-and-variance loops over large data, where a fresh
   /// n-vector costs as much as a pass over y in page faults.
   bool keep_residuals = true;
+  /// Absorbed fixed effects only: keep the within-transformed data in ols_result::within, so that a
+  /// new HC0/HC1, CR0/CR1 or survey variance needs no refit (ols_result::within_design). It holds
+  /// the m×(k+1) demeaned columns for the lifetime of the result (they are not copied: the fit moves
+  /// them there instead of freeing them).
+  bool keep_within = false;
 };
 
 struct ols_result {
@@ -63,6 +69,14 @@ struct ols_result {
   std::vector<Eigen::VectorXd> fixef;         ///< estimated fixed effects per dimension (dims ≥ 2: first level 0)
   std::vector<Eigen::VectorXi> fixef_labels;  ///< the input label of each level in `fixef`
   int demean_iterations = 0;                  ///< max Irons–Tuck iterations over columns
+  /// The within-transformed data of the fit (ols_options::keep_within; null otherwise). Its `rows`
+  /// are moved to used_rows; its row order maps within rows to them.
+  std::shared_ptr<const within_transformed> within;
+
+  /// The within-transformed kept columns X̃ (nobs × rank), rows in input order of the used rows (as
+  /// `residuals`): with the residuals, weights and `bread` the scores of every score-only variance.
+  /// Needs ols_options::keep_within.
+  Eigen::MatrixXd within_design() const;
 
   /// t (or z) statistics coef/se.
   Eigen::VectorXd statistic() const { return coef.cwiseQuotient(se); }

@@ -232,6 +232,8 @@ class survey_design {
     }
     return static_cast<double>(std::count(psu.begin(), psu.end(), 1) - std::count(stratum.begin(), stratum.end(), 1));
   }
+  /// The first-stage sampling unit (PSU, distinct across strata) of each design row, 0..#PSU−1.
+  const std::vector<int>& psu_codes() const { return psu_code_; }
   /// The finest unit whose totals the variance needs (the PSU unless the design is multistage).
   const group_codes& units() const { return unit_; }
   Eigen::Index n_units() const { return unit_.n_groups; }

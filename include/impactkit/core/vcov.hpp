@@ -78,6 +78,10 @@ struct vcov_spec {
   /// subset (missing values, a domain) keeps the design's PSU counts, as R's svyglm does.
   std::shared_ptr<const survey_design> survey;
   std::vector<Eigen::Index> survey_rows;
+  /// survey: #PSU − #strata of the estimation sample when it is not that of `survey_rows` (NaN: it
+  /// is). Set by absorb_fixed_effects: rows dropped as fixed-effect singletons still belong to the
+  /// sample (svyglm keeps them, with zero scores), so their PSUs count.
+  double survey_df = std::numeric_limits<double>::quiet_NaN();
 
   static vcov_spec iid() { return vcov_spec{vcov_kind::iid, {}, {}, {}, nullptr, {}}; }
   static vcov_spec hc(int type) {

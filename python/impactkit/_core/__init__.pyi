@@ -99,6 +99,10 @@ class OlsResult:
         ...
     def describe(self) -> str:
         ...
+    def within_design(self) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"]:
+        """
+        The within-transformed kept columns (nobs x rank, rows as `residuals`); fits with keep_within=True.
+        """
     @property
     def adj_r2(self) -> float:
         ...
@@ -134,6 +138,9 @@ class OlsResult:
         ...
     @property
     def has_intercept(self) -> bool:
+        ...
+    @property
+    def has_within(self) -> bool:
         ...
     @property
     def k_fe(self) -> int:
@@ -445,21 +452,23 @@ def make_vcov_spec(vcov: str = 'HC1', clusters: typing.Annotated[numpy.typing.Ar
     variance.SurveyDesign and the design row of each estimation row), n x m cluster labels, the small-sample
     switches of ik.SSC, and cluster_fixed_effects (cluster on absorbed fixed-effect dimensions by index).
     """
-def ols(X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], weights: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"] | None = None, vcov: VcovSpec = ..., collin_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-10, probability_weights: bool = False, fixed_effects: typing.Annotated[numpy.typing.ArrayLike, numpy.int32, "[m, n]"] | None = None, drop_singletons: bool = True, fe_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, fe_max_iter: typing.SupportsInt | typing.SupportsIndex = 10000) -> OlsResult:
+def ols(X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], weights: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"] | None = None, vcov: VcovSpec = ..., collin_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-10, probability_weights: bool = False, fixed_effects: typing.Annotated[numpy.typing.ArrayLike, numpy.int32, "[m, n]"] | None = None, drop_singletons: bool = True, fe_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, fe_max_iter: typing.SupportsInt | typing.SupportsIndex = 10000, keep_within: bool = False) -> OlsResult:
     """
     Least squares of y on X (n x k float64, Fortran order avoids a copy) with the variance of `vcov` (make_vcov_spec).
-    fixed_effects: n x K integer labels of absorbed fixed effects (singletons dropped unless drop_singletons=False).
+    fixed_effects: n x K integer labels of absorbed fixed effects (singletons dropped unless drop_singletons=False);
+    keep_within: keep the within-transformed data (within_design) for a new variance without refitting.
     """
-def ols_absorbed(x: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64]], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None = None, vcov: VcovSpec = ..., collin_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-10, probability_weights: bool = False, fixed_effects: collections.abc.Sequence[numpy.ndarray] = [], drop_singletons: bool = True, fe_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, fe_max_iter: typing.SupportsInt | typing.SupportsIndex = 10000) -> OlsResult:
+def ols_absorbed(x: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64]], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None = None, vcov: VcovSpec = ..., collin_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-10, probability_weights: bool = False, fixed_effects: collections.abc.Sequence[numpy.ndarray] = [], drop_singletons: bool = True, fe_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, fe_max_iter: typing.SupportsInt | typing.SupportsIndex = 10000, keep_within: bool = False) -> OlsResult:
     """
     Least squares with absorbed fixed effects on borrowed columns: x a list of 1-d float64 arrays, y (and
     weights) 1-d, fixed_effects a list of 1-d integer label arrays (int32/int64 read without a copy).
     Everything else as ols.
     """
-def sandwich_vcov(bread: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], Z: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], cols: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], u: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"] | None, vcov: VcovSpec, n_params: typing.SupportsInt | typing.SupportsIndex, normal: bool = False) -> dict:
+def sandwich_vcov(bread: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], Z: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], cols: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], u: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"] | None, vcov: VcovSpec, n_params: typing.SupportsInt | typing.SupportsIndex, normal: bool = False, k_fe: typing.SupportsInt | typing.SupportsIndex = 0, k_fe_counted: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
     """
     The sandwich B M B of scores u_i Z[i, cols] under `vcov` (HC0/HC1, CR0/CR1 one- or multiway, survey):
-    a new variance for a fitted model without refitting it.
+    a new variance for a fitted model without refitting it. k_fe, k_fe_counted: absorbed fixed-effect
+    coefficients of the model and how many of them n_params counts (noted in the convention).
     """
 def set_num_threads(n: typing.SupportsInt | typing.SupportsIndex) -> None:
     """

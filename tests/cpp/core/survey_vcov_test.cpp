@@ -2,6 +2,7 @@
 // References: textbook formulas evaluated here in long double on small designs (Cochran 1977 §5.3,
 // stratified sampling; §11.2 two-stage); R survey values are checked from Python
 // (tests/python/test_survey_reference.py) on the designs of tests/reference/r/survey.
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -405,4 +406,62 @@ TEST(InfluenceVariance, RatioOfWeightedTotalsEqualsRSvyratio) {
   EXPECT_DOUBLE_EQ(v.df(0), 197.0);
   EXPECT_EQ(v.conventions.n_strata, 3);
   EXPECT_EQ(v.conventions.n_psu, 200);
+}
+
+// Absorbed fixed effects under a survey design: the slope's variance is that of the regression with
+// the fixed effects as dummies (Frisch–Waugh–Lovell; R svyglm is checked from Python), t with
+// #PSU − #strata − k + 1 df where k counts the absorbed levels, except a dimension nested in the
+// PSUs, which counts one (fixef_count::nonnested). Tolerance rel 1e-10.
+TEST(SurveyVariance, AbsorbedFixedEffectsEqualTheDummyRegression) {
+  const toy_design t = make_toy(true);
+  const Eigen::Index n = t.y.size();
+  Eigen::VectorXd x(n);
+  for (Eigen::Index i = 0; i < n; ++i) x(i) = std::sin(1.3 * static_cast<double>(i)) + 0.1 * t.strata(i);
+  const auto d = design_of(t);
+  for (const bool fe_is_psu : {false, true}) {
+    const Eigen::VectorXi& fe = fe_is_psu ? Eigen::VectorXi(t.ids.col(0)) : t.strata;
+    std::vector<int> levels(fe.data(), fe.data() + n);
+    std::sort(levels.begin(), levels.end());
+    levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
+    const Eigen::Index G = static_cast<Eigen::Index>(levels.size());
+    Eigen::MatrixXd D(n, 1 + G);  // x and one dummy per level
+    D.col(0) = x;
+    for (Eigen::Index g = 0; g < G; ++g)
+      for (Eigen::Index i = 0; i < n; ++i) D(i, 1 + g) = fe(i) == levels[static_cast<std::size_t>(g)] ? 1.0 : 0.0;
+    ols_options dummies;
+    dummies.probability_weights = true;
+    dummies.vcov = vcov_spec::complex_survey(d);
+    const ols_result ref = wls(D, t.y, t.w, dummies);
+
+    ols_options opt = dummies;
+    opt.absorb.drop_singletons = false;  // as the dummy regression, which keeps one-row levels
+    opt.keep_within = true;
+    const std::vector<const double*> cols{x.data()};
+    const Eigen::VectorXi fe_copy = fe;
+    const ols_result r = ols_absorbed(cols, t.y.data(), n, t.w.data(), {label_column::of(fe_copy.data(), n)}, opt);
+    EXPECT_NEAR(r.coef(0), ref.coef(0), 1e-10 * std::fabs(ref.coef(0)));
+    EXPECT_NEAR(r.vcov(0, 0), ref.vcov(0, 0), 1e-10 * ref.vcov(0, 0));
+    const double design_df = 9 - 3;
+    EXPECT_DOUBLE_EQ(ref.df_inference(0), design_df - (1 + G) + 1);
+    EXPECT_DOUBLE_EQ(r.df_inference(0), design_df - (1 + (fe_is_psu ? 1 : G)) + 1) << (fe_is_psu ? "PSU fixed effect" : "strata");
+    // the kept within-transformed design reproduces the variance from its scores
+    const Eigen::MatrixXd Xw = r.within_design();
+    ASSERT_EQ(Xw.rows(), n);
+    const Eigen::VectorXd u = t.w.cwiseProduct(r.residuals);
+    const vcov_estimate again = sandwich_vcov(r.bread, Xw, {0}, u.data(), vcov_spec::complex_survey(d), 1 + (fe_is_psu ? 1 : G));
+    EXPECT_NEAR(again.vcov(0, 0), r.vcov(0, 0), 1e-12 * r.vcov(0, 0));
+  }
+  // survey_rows must give one design row per data row
+  ols_options bad;
+  bad.probability_weights = true;
+  bad.vcov = vcov_spec::complex_survey(d, std::vector<Eigen::Index>(static_cast<std::size_t>(n - 1), 0));
+  const std::vector<const double*> cols{x.data()};
+  const Eigen::VectorXi st = t.strata;
+  EXPECT_THROW(ols_absorbed(cols, t.y.data(), n, t.w.data(), {label_column::of(st.data(), n)}, bad), invalid_input);
+  bad.vcov = vcov_spec::complex_survey(d, std::vector<Eigen::Index>(static_cast<std::size_t>(n), n + 5));
+  EXPECT_THROW(ols_absorbed(cols, t.y.data(), n, t.w.data(), {label_column::of(st.data(), n)}, bad), invalid_input);
+  // within_design without keep_within names the option
+  ols_options plain = bad;
+  plain.vcov = vcov_spec::hc(1);
+  EXPECT_THROW(ols_absorbed(cols, t.y.data(), n, t.w.data(), {label_column::of(st.data(), n)}, plain).within_design(), invalid_input);
 }
