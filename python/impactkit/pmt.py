@@ -427,6 +427,7 @@ class PMT:
         return PMTEvaluation(errors=errors, roc=pd.DataFrame({"fpr": fpr, "tpr": tpr, "threshold": thr}), auc=auc,
                              budget=budget, transfer=T, line=z, folds=folds, seed=int(seed), groups=groups, method=self.method,
                              n=n, poor_share=float(w @ poor / w.sum()), scores=pd.Series(score, index=sub.index, name="oos_score"),
+                             fold=pd.Series(fold + 1, index=sub.index, name="fold"),
                              frame=pd.DataFrame({"welfare": welfare, "poor": poor, "need": need, "w": w}, index=sub.index))
 
     # --- internals ----------------------------------------------------------------------------------
@@ -617,7 +618,7 @@ class PMTEvaluation:
     ``roc`` and ``auc``, ``budget`` (budget-neutral comparison), ``table()``, ``summary()``, ``plot()``,
     ``targeting(coverage=)`` (the full ``ik.targeting`` metrics with standard errors at one cutoff)."""
 
-    def __init__(self, *, errors, roc, auc, budget, transfer, line, folds, seed, groups, method, n, poor_share, scores, frame):
+    def __init__(self, *, errors, roc, auc, budget, transfer, line, folds, seed, groups, method, n, poor_share, scores, fold, frame):
         self.errors = errors
         self.roc = roc
         self.auc = auc
@@ -630,7 +631,9 @@ class PMTEvaluation:
         self.method = method
         self.nobs = n
         self.poor_share = poor_share
+        #: out-of-sample score of each evaluated row (model fitted without its fold), and its fold (1..k)
         self.scores = scores
+        self.fold = fold
         self._frame = frame
 
     def table(self) -> pd.DataFrame:

@@ -143,9 +143,9 @@ struct interior_point {
 };
 
 /// One Newton direction for the complementarity right-hand sides r_xz, r_sv (see the derivation in
-/// frisch_newton): returns (dx, dy), with dz, dv following from them.
+/// frisch_newton), with X·dy (kept: the dual residual is then updated without a pass over X).
 struct direction {
-  VectorXd dx, dy, dz, dv;
+  VectorXd dx, dy, dz, dv, x_dy;
 };
 
 direction newton_direction(const Eigen::Ref<const MatrixXd>& X, const spd_solver& M, const interior_point& ip, const VectorXd& D,
@@ -154,7 +154,8 @@ direction newton_direction(const Eigen::Ref<const MatrixXd>& X, const spd_solver
   const VectorXd q = r_xz.cwiseQuotient(ip.x) - r_sv.cwiseQuotient(ip.s) - r_d;
   direction d;
   d.dy = M.solve(r_p - cross_times(X, D.cwiseProduct(q)));
-  d.dx = D.cwiseProduct(times(X, d.dy) + q);
+  d.x_dy = times(X, d.dy);
+  d.dx = D.cwiseProduct(d.x_dy + q);
   d.dz = (r_xz - ip.z.cwiseProduct(d.dx)).cwiseQuotient(ip.x);
   d.dv = (r_sv + ip.v.cwiseProduct(d.dx)).cwiseQuotient(ip.s);  // ds = −dx
   return d;
@@ -162,6 +163,11 @@ direction newton_direction(const Eigen::Ref<const MatrixXd>& X, const spd_solver
 
 /// Mehrotra predictor–corrector on  min cᵀx  s.t.  Ax = b, 0 ≤ x ≤ u  (c = −y/scale, A = Xᵀ,
 /// b = (1 − τ) Xᵀu). KKT: Ax = b, x + s = u, Aᵀy + z − v = c, x∘z = μ, s∘v = μ.
+/// Newton step for the target μ (second-order terms ΔXΔZ, ΔSΔV in the corrector):
+///   A dx = r_p = b − Ax,  Aᵀdy + dz − dv = r_d = c − Aᵀy − z + v,  Z dx + X dz = r_xz,  V ds + S dv = r_sv,
+///   ds = −dx  ⇒  dx = D(Aᵀdy + q),  A D Aᵀ dy = r_p − A D q,  D = (X⁻¹Z + S⁻¹V)⁻¹.
+/// Passes over X per iteration: the Gram matrix A D Aᵀ, and Xᵀ(·) and X(·) for each of the two solves;
+/// Aᵀy is carried along (Aᵀy ← Aᵀy + α_d·Aᵀdy) and recomputed every 10 iterations against drift.
 interior_point frisch_newton(const Eigen::Ref<const MatrixXd>& X, const VectorXd& c, const VectorXd& u, double tau,
                              const quantile_regression_options& o) {
   const Index n = X.rows();
@@ -169,19 +175,22 @@ interior_point frisch_newton(const Eigen::Ref<const MatrixXd>& X, const VectorXd
   ip.x = (1.0 - tau) * u;
   ip.s = tau * u;
   const VectorXd b = cross_times(X, ip.x);
+  VectorXd x_y;  // X y
   {  // start from the least-squares dual multipliers: y = (XᵀX)⁻¹ Xᵀ c, r = c − Xy
     const spd_solver M0(weighted_gram(X, VectorXd::Ones(n)));
     ip.y = M0.solve(cross_times(X, c));
-    const VectorXd r = c - times(X, ip.y);
+    x_y = times(X, ip.y);
+    const VectorXd r = c - x_y;
     const double floor = std::max(1e-3 * r.cwiseAbs().mean(), 1e-8);
     ip.z = r.cwiseMax(0.0).array() + floor;
     ip.v = (-r).cwiseMax(0.0).array() + floor;
   }
+  VectorXd r_p = b - cross_times(X, ip.x);
   for (ip.iterations = 0; ip.iterations < o.max_iter; ++ip.iterations) {
+    if (ip.iterations % 10 == 9) x_y = times(X, ip.y);
     const double objective = std::abs(c.dot(ip.x));
     ip.gap = (ip.x.dot(ip.z) + ip.s.dot(ip.v)) / (1.0 + objective);
-    const VectorXd r_p = b - cross_times(X, ip.x);
-    const VectorXd r_d = c - times(X, ip.y) - ip.z + ip.v;
+    const VectorXd r_d = c - x_y - ip.z + ip.v;
     if (ip.gap < o.tolerance && r_p.norm() <= 1e-9 * (1.0 + b.norm())) break;
     const VectorXd D = (ip.z.cwiseQuotient(ip.x) + ip.v.cwiseQuotient(ip.s)).cwiseInverse();
     const spd_solver M(weighted_gram(X, D));
@@ -206,8 +215,10 @@ interior_point frisch_newton(const Eigen::Ref<const MatrixXd>& X, const VectorXd
     ip.x += ap * d.dx;
     ip.s -= ap * d.dx;
     ip.y += ad * d.dy;
+    x_y += ad * d.x_dy;
     ip.z += ad * d.dz;
     ip.v += ad * d.dv;
+    r_p = b - cross_times(X, ip.x);
   }
   return ip;
 }
