@@ -22,12 +22,13 @@ void bind_quantile(py::module_& m) {
   m.def(
       "quantile_regression",
       [](RefM X, RefV y, RefV weights, double tau, double tolerance, int max_iter,
-         bool snap_to_vertex) {
+         bool snap_to_vertex, int preprocess) {
         quantile_regression_options o;
         o.tau = tau;
         o.tolerance = tolerance;
         o.max_iter = max_iter;
         o.snap_to_vertex = snap_to_vertex;
+        o.preprocess = preprocess;
         quantile_regression_result r;
         {
           py::gil_scoped_release release;
@@ -42,13 +43,16 @@ void bind_quantile(py::module_& m) {
         out["vertex"] = r.vertex;
         out["basis"] = r.basis;
         out["nobs"] = r.nobs;
+        out["preprocessed"] = r.preprocessed;
+        out["reduced_rows"] = r.reduced_rows;
         return out;
       },
       py::arg("X"), py::arg("y"), py::arg("weights"), py::arg("tau") = 0.5, py::arg("tolerance") = 1e-12,
-      py::arg("max_iter") = 200, py::arg("snap_to_vertex") = true,
+      py::arg("max_iter") = 200, py::arg("snap_to_vertex") = true, py::arg("preprocess") = -1,
       "Weighted linear quantile regression by the Frisch-Newton interior-point method (Portnoy & Koenker 1997), "
-      "finished on the basic solution (exact simplex vertex). Returns coef, residuals, objective, duality_gap, "
-      "iterations, vertex, basis, nobs.");
+      "with Portnoy-Koenker preprocessing for large n (preprocess: 1 on, 0 off, -1 automatic), finished on the basic "
+      "solution (exact simplex vertex). Returns coef, residuals, objective, duality_gap, iterations, vertex, basis, nobs, "
+      "preprocessed, reduced_rows.");
   m.def(
       "quantile_kernel_vcov",
       [](RefM X, RefV residuals, RefV weights, double tau) {

@@ -570,10 +570,14 @@ def pmt(formula: str, data: pd.DataFrame, *, method: str = "ols", quantile: Opti
         from formulaic import model_matrix
 
         try:
-            mm = model_matrix(f"{lhs} ~ 1", pd.DataFrame({welfare: [float(value)]}))
-            return float(np.asarray(mm.lhs, dtype=float).ravel()[0])
+            with np.errstate(all="ignore"):
+                mm = model_matrix(f"{lhs} ~ 1", pd.DataFrame({welfare: [float(value)]}), na_action="ignore")
+            t = float(np.asarray(mm.lhs, dtype=float).ravel()[0])
         except Exception as exc:
             raise InvalidInputError(f"{who}: cannot map the line {value!r} through the outcome {lhs.strip()!r}: {exc}") from None
+        if not np.isfinite(t):
+            raise InvalidInputError(f"{who}: cannot map the line {value!r} through the outcome {lhs.strip()!r}: it gives {t!r}")
+        return t
 
     out = PMT(formula=formula, method=method, quantile=quantile, target=target, welfare=welfare, weights=w, design=design,
               data=rows, model=model, outcome_of=outcome_of)

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <numeric>
 #include <string>
@@ -282,8 +283,8 @@ powell_kernel powell_hessian(const Eigen::Ref<const MatrixXd>& X, const Eigen::R
   const boost::math::normal_distribution<double> N;
   std::vector<double> sorted(e.data(), e.data() + n);
   std::sort(sorted.begin(), sorted.end());
-  const double mean = e.mean();
-  const double sd = std::sqrt((e.array() - mean).square().sum() / static_cast<double>(n - 1));
+  const double mean = e.mean();  // sd computed without overflow (residuals up to ~1e300)
+  const double sd = (e.array() - mean).matrix().stableNorm() / std::sqrt(static_cast<double>(n - 1));
   const double iqr = quantile_type7(sorted, 0.75) - quantile_type7(sorted, 0.25);
   powell_kernel k;
   k.bandwidth = (boost::math::quantile(N, tau + hn) - boost::math::quantile(N, tau - hn)) * std::min(sd, iqr / 1.34);
@@ -325,8 +326,193 @@ quantile_kernel_vcov_result quantile_kernel_vcov(const Eigen::Ref<const MatrixXd
   const MatrixXd Hinv = H.solve(MatrixXd::Identity(X.cols(), X.cols()));
   out.vcov = tau * (1.0 - tau) * Hinv * J * Hinv;
   out.vcov = 0.5 * (out.vcov + out.vcov.transpose()).eval();
+  require(out.vcov.allFinite(), fn, "the variance is outside the range of a double at this outcome scale (bandwidth " +
+                                        detail::format_g(out.bandwidth) + "); rescale the outcome");
   return out;
 }
+
+namespace {
+
+struct interior_solution {
+  VectorXd coef;
+  int iterations = 0;
+  double gap = 0;
+};
+
+/// The interior-point solution of the weighted problem (u: the weights) on y / scale, scaled back.
+interior_solution solve_interior(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const VectorXd>& y, const VectorXd& u,
+                                 const quantile_regression_options& o) {
+  interior_solution s;
+  const Index n = X.rows();
+  // the solution is equivariant in scale: solve for y / scale (a root mean square of 1)
+  const double scale = y.stableNorm() / std::sqrt(static_cast<double>(n));  // no overflow at |y| ~ 1e300
+  if (!(scale > 0)) {  // y ≡ 0: b = 0 is optimal (objective 0)
+    s.coef = VectorXd::Zero(X.cols());
+    return s;
+  }
+  const VectorXd c = -y / scale;
+  const interior_point ip = frisch_newton(X, c, u, o.tau, o);
+  s.iterations = ip.iterations;
+  s.gap = ip.gap;
+  if (ip.iterations >= o.max_iter && !(ip.gap < std::sqrt(o.tolerance)))
+    throw convergence_error("impactkit::quantile_regression: no convergence in " + std::to_string(o.max_iter) +
+                            " interior-point iterations (relative duality gap " + detail::format_g(ip.gap) +
+                            "); raise max_iter or rescale the regressors");
+  s.coef = -scale * ip.y;
+  return s;
+}
+
+/// splitmix64 (Steele, Lea & Flood 2014): the deterministic stream of the subsample.
+std::uint64_t splitmix64(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+/// m distinct rows of 0..n−1, sorted (partial Fisher–Yates on a fixed stream: the same rows every run).
+std::vector<Index> subsample_rows(Index n, Index m) {
+  std::vector<Index> idx(static_cast<std::size_t>(n));
+  std::iota(idx.begin(), idx.end(), Index{0});
+  std::uint64_t state = 0x5EED5EED2026ULL;
+  for (Index k = 0; k < m; ++k) {
+    const std::uint64_t range = static_cast<std::uint64_t>(n - k);
+    const Index j = k + static_cast<Index>(static_cast<unsigned __int128>(splitmix64(state)) * range >> 64);
+    std::swap(idx[static_cast<std::size_t>(k)], idx[static_cast<std::size_t>(j)]);
+  }
+  idx.resize(static_cast<std::size_t>(m));
+  std::sort(idx.begin(), idx.end());
+  return idx;
+}
+
+/// Rows `rows` of X, y, u, plus up to two "globs": the weighted means of the rows below (sign −1) and
+/// above (+1) the fit, with their total weight — ρ_τ is linear on each side of 0, so a group whose
+/// residuals share a sign contributes exactly W ρ_τ(ȳ − x̄ᵀb).
+struct reduced_problem {
+  MatrixXd X;
+  VectorXd y, u;
+};
+
+reduced_problem gather_reduced(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const VectorXd>& y, const VectorXd& u,
+                               const std::vector<signed char>& side) {
+  const Index n = X.rows(), p = X.cols();
+  Index kept = 0;
+  for (const signed char c : side) kept += (c == 0);
+  VectorXd gx[2] = {VectorXd::Zero(p), VectorXd::Zero(p)};
+  double gy[2] = {0, 0}, gw[2] = {0, 0};
+  reduced_problem r;
+  r.X.resize(kept + 2, p);
+  r.y.resize(kept + 2);
+  r.u.resize(kept + 2);
+  Index k = 0;
+  for (Index i = 0; i < n; ++i) {
+    const signed char c = side[static_cast<std::size_t>(i)];
+    if (c == 0) {
+      r.X.row(k) = X.row(i);
+      r.y(k) = y(i);
+      r.u(k++) = u(i);
+    } else {
+      const int g = c > 0;
+      gx[g] += u(i) * X.row(i).transpose();
+      gy[g] += u(i) * y(i);
+      gw[g] += u(i);
+    }
+  }
+  for (int g = 0; g < 2; ++g)
+    if (gw[g] > 0) {
+      r.X.row(k) = (gx[g] / gw[g]).transpose();
+      r.y(k) = gy[g] / gw[g];
+      r.u(k++) = gw[g];
+    }
+  r.X.conservativeResize(k, p);
+  r.y.conservativeResize(k);
+  r.u.conservativeResize(k);
+  return r;
+}
+
+/// Portnoy & Koenker (1997, section 6; quantreg rq.fit.pfn) preprocessing: fit a subsample of
+/// m = ((p + 1) n)^(2/3) rows, set aside the rows far below / above that fit (residual beyond the
+/// quantiles τ ∓ 0.4 m / n of r_i / ‖L⁻¹x_i‖, L the Cholesky factor of the subsample's XᵀX) as two globs,
+/// solve the reduced problem, and check the signs of the set-aside residuals: a wrong sign puts the row
+/// back (at most 3 rounds, else m doubles). The result is the optimum of the full problem.
+interior_solution solve_preprocessed(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const VectorXd>& y, const VectorXd& u,
+                                     const quantile_regression_options& o, Index& reduced_rows) {
+  const Index n = X.rows(), p = X.cols();
+  double m = std::round(std::pow(static_cast<double>(p + 1) * static_cast<double>(n), 2.0 / 3.0));
+  interior_solution total;
+  while (m < static_cast<double>(n) / 2) {
+    const std::vector<Index> rows = subsample_rows(n, static_cast<Index>(m));
+    MatrixXd Xs(static_cast<Index>(rows.size()), p);
+    VectorXd ys(Xs.rows()), us(Xs.rows());
+    for (Index k = 0; k < Xs.rows(); ++k) {
+      const Index i = rows[static_cast<std::size_t>(k)];
+      Xs.row(k) = X.row(i);
+      ys(k) = y(i);
+      us(k) = u(i);
+    }
+    Eigen::LLT<MatrixXd> llt(weighted_gram(Xs, VectorXd::Ones(Xs.rows())));
+    if (llt.info() != Eigen::Success) break;  // a rank-deficient subsample: solve the full problem
+    interior_solution sub = solve_interior(Xs, ys, us, o);
+    total.iterations += sub.iterations;
+    // band_i = ‖L⁻¹ x_i‖, in row blocks; u_i = r_i / band_i
+    VectorXd r = y - times(X, sub.coef);
+    VectorXd ratio(n), band(n);
+    const MatrixXd Linv = llt.matrixL().solve(MatrixXd::Identity(p, p));
+    const detail::row_chunks chunks = detail::make_row_chunks(n, 4096);
+    const int threads = detail::threads_for(chunks.count, static_cast<double>(chunks.size) * p * p);
+#pragma omp parallel for schedule(static, 1) num_threads(threads) if (threads > 1)
+    for (Index c = 0; c < chunks.count; ++c) {
+      const Index b = chunks.begin(c), len = chunks.end(c) - b;
+      const MatrixXd Z = X.middleRows(b, len) * Linv.transpose();
+      band.segment(b, len) = Z.rowwise().norm().cwiseMax(1e-6);
+    }
+    ratio = r.cwiseQuotient(band);
+    const double M = 0.8 * m;
+    const double lo_q = std::max(1.0 / static_cast<double>(n), o.tau - M / (2.0 * static_cast<double>(n)));
+    const double hi_q = std::min(o.tau + M / (2.0 * static_cast<double>(n)), (static_cast<double>(n) - 1) / static_cast<double>(n));
+    std::vector<double> sorted(ratio.data(), ratio.data() + n);
+    const auto at = [&](double q) {  // R type-7 quantile by selection
+      const double h = (static_cast<double>(n) - 1.0) * q;
+      const std::size_t lo = static_cast<std::size_t>(std::floor(h));
+      std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(lo), sorted.end());
+      const double a = sorted[lo];
+      const double b = lo + 1 < sorted.size() ? *std::min_element(sorted.begin() + static_cast<std::ptrdiff_t>(lo) + 1, sorted.end()) : a;
+      return a + (h - std::floor(h)) * (b - a);
+    };
+    const double k_lo = at(lo_q), k_hi = at(hi_q);
+    std::vector<signed char> side(static_cast<std::size_t>(n), 0);
+    for (Index i = 0; i < n; ++i) side[static_cast<std::size_t>(i)] = r(i) < band(i) * k_lo ? -1 : (r(i) > band(i) * k_hi ? 1 : 0);
+    for (int fixup = 0; fixup < 3; ++fixup) {
+      const reduced_problem red = gather_reduced(X, y, u, side);
+      if (red.X.rows() <= p) break;
+      interior_solution s = solve_interior(red.X, red.y, red.u, o);
+      total.iterations += s.iterations;
+      r = y - times(X, s.coef);
+      Index wrong = 0;
+      for (Index i = 0; i < n; ++i) {
+        signed char& c = side[static_cast<std::size_t>(i)];
+        if ((c < 0 && r(i) > 0) || (c > 0 && r(i) < 0)) {
+          c = 0;
+          ++wrong;
+        }
+      }
+      if (wrong == 0) {
+        total.coef = s.coef;
+        total.gap = s.gap;
+        reduced_rows = red.X.rows();
+        return total;
+      }
+      if (static_cast<double>(wrong) > 0.1 * M) break;  // too many fix-ups: a larger subsample
+    }
+    m *= 2;
+  }
+  interior_solution full = solve_interior(X, y, u, o);
+  full.iterations += total.iterations;
+  reduced_rows = n;
+  return full;
+}
+
+}  // namespace
 
 quantile_regression_result quantile_regression(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const VectorXd>& y,
                                                const Eigen::Ref<const VectorXd>& weights, const quantile_regression_options& o) {
@@ -337,23 +523,15 @@ quantile_regression_result quantile_regression(const Eigen::Ref<const MatrixXd>&
   quantile_regression_result r;
   r.tau = o.tau;
   r.nobs = n;
-  // the solution is equivariant in scale: solve for y / scale (a root mean square of 1)
-  const double scale = std::sqrt(y.squaredNorm() / static_cast<double>(n));
-  if (!(scale > 0)) {  // y ≡ 0: b = 0 is optimal (objective 0)
-    r.coef = VectorXd::Zero(p);
-    r.residuals = VectorXd::Zero(n);
-    return r;
-  }
-  const VectorXd c = -y / scale;
   const VectorXd u = w ? VectorXd(weights) : VectorXd::Ones(n);
-  const interior_point ip = frisch_newton(X, c, u, o.tau, o);
-  r.iterations = ip.iterations;
-  r.duality_gap = ip.gap;
-  if (ip.iterations >= o.max_iter && !(ip.gap < std::sqrt(o.tolerance)))
-    throw convergence_error("impactkit::quantile_regression: no convergence in " + std::to_string(o.max_iter) +
-                            " interior-point iterations (relative duality gap " + detail::format_g(ip.gap) +
-                            "); raise max_iter or rescale the regressors");
-  r.coef = -scale * ip.y;
+  const bool preprocess = o.preprocess > 0 || (o.preprocess < 0 && n >= 100000 &&
+                                               std::pow(static_cast<double>(p + 1) * static_cast<double>(n), 2.0 / 3.0) < n / 8.0);
+  r.reduced_rows = n;
+  const interior_solution s = preprocess ? solve_preprocessed(X, y, u, o, r.reduced_rows) : solve_interior(X, y, u, o);
+  r.preprocessed = preprocess;
+  r.iterations = s.iterations;
+  r.duality_gap = s.gap;
+  r.coef = s.coef;
   r.residuals = y - times(X, r.coef);
   r.objective = check_loss(r.residuals, w, o.tau);
   if (o.snap_to_vertex) {

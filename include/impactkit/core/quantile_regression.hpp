@@ -11,7 +11,12 @@
 // Each iteration is one Mehrotra predictor–corrector step: one weighted Gram matrix Xᵀ D X (the
 // shared cross-product kernel, fixed row chunks: the same bits for any thread count) factorised once
 // and solved twice, and a few matrix–vector passes. It stops when the duality gap falls below
-// `tolerance` relative to the objective. The interior point lies near the optimal vertex, not on it;
+// `tolerance` relative to the objective. For large n (automatic from 10⁵ rows) the problem is first
+// reduced by Portnoy & Koenker's preprocessing (§6 of the paper; quantreg rq.fit.pfn): a subsample of
+// ((p + 1) n)^(2/3) rows is fitted, the rows far from that fit are replaced by two "glob" rows (weighted
+// means: ρ_τ is linear on each side of 0), the reduced problem is solved, and rows of the globs whose
+// residual has the wrong sign are put back until none has — the optimum of the full problem, at the cost
+// of a few passes over X. The interior point lies near the optimal vertex, not on it;
 // the solution is then snapped to the basic solution through the p rows with the smallest absolute
 // residuals (b = X_h⁻¹ y_h, their residuals set to exactly 0), kept when its objective is not larger
 // (up to rounding) — the exact simplex solution
@@ -37,6 +42,9 @@ struct quantile_regression_options {
   int max_iter = 200;         ///< interior-point iterations
   double step_fraction = 0.99995;  ///< fraction of the step to the boundary (quantreg's beta)
   bool snap_to_vertex = true; ///< finish on the basic solution through the p smallest residuals
+  /// Portnoy–Koenker preprocessing (subsample, globs, sign checks): 1 on, 0 off, −1 automatic
+  /// (n ≥ 100 000 and ((p + 1) n)^(2/3) < n / 8). The solution is the same optimum either way.
+  int preprocess = -1;
 };
 
 struct quantile_regression_result {
@@ -49,6 +57,8 @@ struct quantile_regression_result {
   std::vector<Eigen::Index> basis;  ///< the p interpolated rows (vertex only)
   double tau = 0.5;
   Eigen::Index nobs = 0;
+  bool preprocessed = false;   ///< solved through the Portnoy–Koenker reduced problem
+  Eigen::Index reduced_rows = 0;  ///< rows of the last problem solved (n without preprocessing)
 };
 
 /// Weighted quantile regression of y on X (n×p, full column rank; an intercept is a column of ones).

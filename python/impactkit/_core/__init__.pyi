@@ -465,9 +465,9 @@ def quantile_kernel_vcov(X: typing.Annotated[numpy.typing.NDArray[numpy.float64]
     """
     quantreg summary.rq(se='ker'): tau(1-tau) H^-1 J H^-1 with Powell's Gaussian-kernel H and the Hall-Sheather bandwidth.
     """
-def quantile_regression(X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], weights: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], tau: typing.SupportsFloat | typing.SupportsIndex = 0.5, tolerance: typing.SupportsFloat | typing.SupportsIndex = 1e-12, max_iter: typing.SupportsInt | typing.SupportsIndex = 200, snap_to_vertex: bool = True) -> dict:
+def quantile_regression(X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], weights: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], tau: typing.SupportsFloat | typing.SupportsIndex = 0.5, tolerance: typing.SupportsFloat | typing.SupportsIndex = 1e-12, max_iter: typing.SupportsInt | typing.SupportsIndex = 200, snap_to_vertex: bool = True, preprocess: typing.SupportsInt | typing.SupportsIndex = -1) -> dict:
     """
-    Weighted linear quantile regression by the Frisch-Newton interior-point method (Portnoy & Koenker 1997), finished on the basic solution (exact simplex vertex). Returns coef, residuals, objective, duality_gap, iterations, vertex, basis, nobs.
+    Weighted linear quantile regression by the Frisch-Newton interior-point method (Portnoy & Koenker 1997), with Portnoy-Koenker preprocessing for large n (preprocess: 1 on, 0 off, -1 automatic), finished on the basic solution (exact simplex vertex). Returns coef, residuals, objective, duality_gap, iterations, vertex, basis, nobs, preprocessed, reduced_rows.
     """
 def sandwich_vcov(bread: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], Z: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], cols: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], u: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"] | None, vcov: VcovSpec, n_params: typing.SupportsInt | typing.SupportsIndex, normal: bool = False) -> dict:
     """

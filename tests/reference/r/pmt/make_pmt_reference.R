@@ -57,3 +57,11 @@ out <- list(
   formula = "y ~ x1 + x2 + log(x3) + C(region)", n = n, cases = cases,
   design = list(design_case(0.3)))
 writeLines(to_json(out), "tests/reference/r/pmt/pmt_reference.json")
+
+# the same coefficients and kernel SEs as a flat CSV for the C++ test (tests/cpp/pmt/quantile_regression_test.cpp)
+flat <- do.call(rbind, lapply(seq_along(cases), function(k) {
+  c <- cases[[k]]
+  data.frame(case = k - 1, tau = c$tau, weighted = as.integer(c$weighted), term = seq_along(c$coef) - 1,
+             coef = sprintf("%.17g", c$coef), se_ker = sprintf("%.17g", c$se_ker))
+}))
+write.csv(flat, "tests/reference/r/pmt/pmt_reference_flat.csv", row.names = FALSE, quote = FALSE)
