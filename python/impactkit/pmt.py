@@ -406,7 +406,9 @@ class PMT:
         rows = []
         for c in grid:
             sel = _select_top(need, w, float(c))
-            rows.append({"rule": "coverage", "target_coverage": float(c), "threshold": float(np.min(score[sel]) if self.method == "logit" and sel.any() else (np.max(score[sel]) if sel.any() else np.nan)),
+            # the score of the last household selected (largest predicted outcome / smallest probability)
+            edge = float(-np.min(need[sel])) if sel.any() else float("nan")
+            rows.append({"rule": "coverage", "target_coverage": float(c), "threshold": -edge if self.method == "logit" else edge,
                          **_errors(poor, sel.astype(float), w)})
         if self.method != "logit":
             t = float(self._outcome_of(z))

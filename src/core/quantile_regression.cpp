@@ -524,8 +524,8 @@ quantile_regression_result quantile_regression(const Eigen::Ref<const MatrixXd>&
   r.tau = o.tau;
   r.nobs = n;
   const VectorXd u = w ? VectorXd(weights) : VectorXd::Ones(n);
-  const bool preprocess = o.preprocess > 0 || (o.preprocess < 0 && n >= 100000 &&
-                                               std::pow(static_cast<double>(p + 1) * static_cast<double>(n), 2.0 / 3.0) < n / 8.0);
+  const bool preprocess = o.preprocess > 0 || (o.preprocess < 0 && n >= 50000 &&
+                                               std::pow(static_cast<double>(p + 1) * static_cast<double>(n), 2.0 / 3.0) < n / 4.0);
   r.reduced_rows = n;
   const interior_solution s = preprocess ? solve_preprocessed(X, y, u, o, r.reduced_rows) : solve_interior(X, y, u, o);
   r.preprocessed = preprocess;

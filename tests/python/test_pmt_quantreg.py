@@ -148,7 +148,7 @@ def test_predict_and_cluster_variance(data):
 
 @pytest.mark.parametrize("tau", [0.1, 0.3, 0.5])
 def test_preprocessing_gives_the_same_optimum(tau):
-    """Portnoy-Koenker preprocessing (forced on at n = 30,000; automatic from 10^5 rows) returns the same
+    """Portnoy-Koenker preprocessing (forced on at n = 30,000; automatic for large n) returns the same
     vertex as the direct interior-point solve: coefficients to 1e-10, objective to 1e-12 relative."""
     rng = np.random.default_rng(11)
     n, p = 30000, 6

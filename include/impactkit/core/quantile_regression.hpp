@@ -11,7 +11,7 @@
 // Each iteration is one Mehrotra predictor–corrector step: one weighted Gram matrix Xᵀ D X (the
 // shared cross-product kernel, fixed row chunks: the same bits for any thread count) factorised once
 // and solved twice, and a few matrix–vector passes. It stops when the duality gap falls below
-// `tolerance` relative to the objective. For large n (automatic from 10⁵ rows) the problem is first
+// `tolerance` relative to the objective. For large n (automatic, see `preprocess`) the problem is first
 // reduced by Portnoy & Koenker's preprocessing (§6 of the paper; quantreg rq.fit.pfn): a subsample of
 // ((p + 1) n)^(2/3) rows is fitted, the rows far from that fit are replaced by two "glob" rows (weighted
 // means: ρ_τ is linear on each side of 0), the reduced problem is solved, and rows of the globs whose
@@ -43,7 +43,7 @@ struct quantile_regression_options {
   double step_fraction = 0.99995;  ///< fraction of the step to the boundary (quantreg's beta)
   bool snap_to_vertex = true; ///< finish on the basic solution through the p smallest residuals
   /// Portnoy–Koenker preprocessing (subsample, globs, sign checks): 1 on, 0 off, −1 automatic
-  /// (n ≥ 100 000 and ((p + 1) n)^(2/3) < n / 8). The solution is the same optimum either way.
+  /// (n ≥ 50 000 and ((p + 1) n)^(2/3) < n / 4). The solution is the same optimum either way.
   int preprocess = -1;
 };
 
