@@ -165,4 +165,5 @@ def quantreg(formula: str, data: pd.DataFrame, *, quantile: float = 0.5, weights
     res.weights = w
     res._y, res._resid, res._index = y, e, d.index
     res._fit_data = fit_rows(data, d.positions)
+    res._call = dict(data=data, weights=weights if survey is None else None, design=survey, quantile=q, na=na)
     return res

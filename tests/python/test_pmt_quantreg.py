@@ -7,7 +7,8 @@ References (tests/reference/r/pmt/make_pmt_reference.R, R 4.2.2, quantreg 5.94, 
 - standard errors: summary.rq(se = "ker") (Powell kernel sandwich, Gaussian kernel, Hall-Sheather
   bandwidth; weights as quantreg: rows scaled by w); relative tolerance 1e-9;
 - design-based SEs: an independent linearisation in R survey (svytotal of the influence values under a
-  stratified cluster design); relative tolerance 1e-9, df #PSU - #strata.
+  stratified cluster design); relative tolerance 1e-9, df #PSU - #strata; JK1 replicate weights: R
+  withReplicates refitting rq per replicate, relative tolerance 1e-9.
 statsmodels QuantReg (unweighted; iteratively reweighted least squares, which approaches the vertex
 without reaching it): coefficients to 1e-5 absolute with p_tol=1e-12, and its objective never below ours.
 """
@@ -62,6 +63,18 @@ def test_design_based_se_equals_r_survey_linearisation(ref, data):
     np.testing.assert_allclose(r.se.to_numpy(), c["se_design"], rtol=1e-9)
     assert r.df_inference.iloc[0] == c["df"] - 6 + 1 or r.df_inference.iloc[0] == c["df"]
     assert r.conventions["kind"] == "survey"
+
+
+def test_replicate_design_equals_r_withreplicates(ref, data):
+    """JK1 replicate weights: the fit is redone per replicate (R withReplicates of rq), SE rel 1e-9."""
+    c = ref["replicate"][0]
+    d = data.copy()
+    for k in range(20):
+        d[f"r{k}"] = np.where(d.psu == k + 1, 0.0, d.w * 20 / 19)
+    des = ik.SurveyDesign(d, weights="w", replicate_weights=[f"r{k}" for k in range(20)], replicate_type="JK1")
+    r = ik.quantreg(c["formula"], d, quantile=c["tau"], design=des)
+    np.testing.assert_allclose(r.coef.to_numpy(), c["coef"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(r.se.to_numpy(), c["se"], rtol=1e-9)
 
 
 def test_statsmodels_quantreg_live(data):

@@ -6,7 +6,8 @@
 #   - standard errors: summary.rq(se = "ker") (Powell kernel sandwich, Hall-Sheather bandwidth);
 #   - design-based SE: an independent linearisation in R survey: influence values
 #     z_i = H^-1 x_i (tau - 1{e_i < 0}) (the interpolated rows, e = 0, count as not negative), H = sum_i w_i phi(e_i/h)/h x_i x_i' (h as summary.rq "ker" on the
-#     unweighted residuals), V = vcov(svytotal(~z, design)) under a stratified two-stage cluster design.
+#     unweighted residuals), V = vcov(svytotal(~z, design)) under a stratified two-stage cluster design;
+#   - replicate-weight design (JK1): withReplicates() refitting rq per replicate.
 suppressPackageStartupMessages({ library(quantreg); library(survey) })
 source("tests/reference/r/json_writer.R")
 set.seed(20261201)
@@ -52,10 +53,21 @@ design_case <- function(tau) {
   list(tau = tau, coef = I(unname(coef(fit))), bandwidth = unname(h), se_design = I(unname(sqrt(diag(V)))),
        df = degf(des))
 }
+# replicate-weight design: JK1 deleting each of PSUs 1..20 (weights w * 20/19 elsewhere), scale 19/20;
+# quantile regression refitted per replicate (rows with zero replicate weight left out)
+replicate_case <- function(tau) {
+  rw <- sapply(1:20, function(k) ifelse(d$psu == k, 0, d$w * 20 / 19))
+  rd <- svrepdesign(data = d, repweights = rw, weights = ~w, type = "JK1", combined.weights = TRUE, scale = 19 / 20)
+  est <- withReplicates(rd, function(wts, data) {
+    keep <- wts > 0
+    coef(rq(y ~ x1 + x2, tau = tau, data = data[keep, ], weights = wts[keep], method = "br"))
+  })
+  list(tau = tau, formula = "y ~ x1 + x2", coef = I(unname(coef(est))), se = I(unname(SE(est))))
+}
 out <- list(
   software = paste("R", getRversion(), "quantreg", packageVersion("quantreg"), "survey", packageVersion("survey")),
   formula = "y ~ x1 + x2 + log(x3) + C(region)", n = n, cases = cases,
-  design = list(design_case(0.3)))
+  design = list(design_case(0.3)), replicate = list(replicate_case(0.4)))
 writeLines(to_json(out), "tests/reference/r/pmt/pmt_reference.json")
 
 # the same coefficients and kernel SEs as a flat CSV for the C++ test (tests/cpp/pmt/quantile_regression_test.cpp)
