@@ -179,6 +179,7 @@ interior_point frisch_newton(const Eigen::Ref<const MatrixXd>& X, const VectorXd
   VectorXd x_y;  // X y
   {  // start from the least-squares dual multipliers: y = (XᵀX)⁻¹ Xᵀ c, r = c − Xy
     const spd_solver M0(weighted_gram(X, VectorXd::Ones(n)));
+    if (!M0.ok()) throw convergence_error("impactkit::quantile_regression: XᵀX is singular (collinear columns)");
     ip.y = M0.solve(cross_times(X, c));
     x_y = times(X, ip.y);
     const VectorXd r = c - x_y;
@@ -435,8 +436,29 @@ reduced_problem gather_reduced(const Eigen::Ref<const MatrixXd>& X, const Eigen:
 /// quantiles τ ∓ 0.4 m / n of r_i / ‖L⁻¹x_i‖, L the Cholesky factor of the subsample's XᵀX) as two globs,
 /// solve the reduced problem, and check the signs of the set-aside residuals: a wrong sign puts the row
 /// back (at most 3 rounds, else m doubles). The result is the optimum of the full problem.
+interior_solution solve_preprocessed_or_empty(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const VectorXd>& y,
+                                              const VectorXd& u, const quantile_regression_options& o, Index& reduced_rows);
+
+/// The preprocessed solve, or the direct one when preprocessing fails (a subsample or reduced problem
+/// without full rank, e.g. a rare dummy whose rows all fall outside it).
 interior_solution solve_preprocessed(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const VectorXd>& y, const VectorXd& u,
                                      const quantile_regression_options& o, Index& reduced_rows) {
+  interior_solution s;
+  try {
+    s = solve_preprocessed_or_empty(X, y, u, o, reduced_rows);
+  } catch (const convergence_error&) {
+    s.coef.resize(0);
+  }
+  if (s.coef.size() == X.cols() && s.coef.allFinite()) return s;
+  interior_solution full = solve_interior(X, y, u, o);
+  full.iterations += s.iterations;
+  reduced_rows = X.rows();
+  return full;
+}
+
+/// Empty coef when the preprocessing gives up (then solve_preprocessed solves the full problem).
+interior_solution solve_preprocessed_or_empty(const Eigen::Ref<const MatrixXd>& X, const Eigen::Ref<const VectorXd>& y,
+                                              const VectorXd& u, const quantile_regression_options& o, Index& reduced_rows) {
   const Index n = X.rows(), p = X.cols();
   double m = std::round(std::pow(static_cast<double>(p + 1) * static_cast<double>(n), 2.0 / 3.0));
   interior_solution total;
@@ -454,6 +476,7 @@ interior_solution solve_preprocessed(const Eigen::Ref<const MatrixXd>& X, const 
     if (llt.info() != Eigen::Success) break;  // a rank-deficient subsample: solve the full problem
     interior_solution sub = solve_interior(Xs, ys, us, o);
     total.iterations += sub.iterations;
+    if (!sub.coef.allFinite()) break;
     // band_i = ‖L⁻¹ x_i‖, in row blocks; u_i = r_i / band_i
     VectorXd r = y - times(X, sub.coef);
     VectorXd ratio(n), band(n);
@@ -487,6 +510,7 @@ interior_solution solve_preprocessed(const Eigen::Ref<const MatrixXd>& X, const 
       if (red.X.rows() <= p) break;
       interior_solution s = solve_interior(red.X, red.y, red.u, o);
       total.iterations += s.iterations;
+      if (!s.coef.allFinite()) break;
       r = y - times(X, s.coef);
       Index wrong = 0;
       for (Index i = 0; i < n; ++i) {
@@ -506,10 +530,8 @@ interior_solution solve_preprocessed(const Eigen::Ref<const MatrixXd>& X, const 
     }
     m *= 2;
   }
-  interior_solution full = solve_interior(X, y, u, o);
-  full.iterations += total.iterations;
-  reduced_rows = n;
-  return full;
+  total.coef.resize(0);
+  return total;
 }
 
 }  // namespace

@@ -174,3 +174,18 @@ def test_preprocessing_gives_the_same_optimum(tau):
     assert a["vertex"] and b["vertex"]
     np.testing.assert_allclose(b["coef"], a["coef"], rtol=0, atol=1e-10)
     assert b["objective"] == pytest.approx(a["objective"], rel=1e-12)
+
+
+def test_preprocessing_with_a_rare_dummy_falls_back_to_the_same_optimum():
+    """A dummy with 3 ones in 30,000 rows is missing from the subsample (or globbed away): the
+    preprocessing detects the rank loss and solves the full problem; same optimum as without it."""
+    rng = np.random.default_rng(12)
+    n = 30000
+    rare = np.zeros(n)
+    rare[[5, 17000, 29000]] = 1.0
+    X = np.asfortranarray(np.column_stack([np.ones(n), rng.normal(size=n), rare]))
+    y = X @ np.array([1.0, 2.0, 5.0]) + rng.standard_t(3, n)
+    a = ik._core.quantile_regression(X, y, np.empty(0), 0.3, 1e-12, 200, True, 0)
+    b = ik._core.quantile_regression(X, y, np.empty(0), 0.3, 1e-12, 200, True, 1)
+    np.testing.assert_allclose(b["coef"], a["coef"], rtol=0, atol=1e-9)
+    assert b["objective"] == pytest.approx(a["objective"], rel=1e-12)
