@@ -28,4 +28,5 @@ void bind_glm(pybind11::module_& m);         // logit, probit, Poisson
 void bind_variance(pybind11::module_& m);    // submodule variance: influence_vcov, survey designs
 void bind_targeting(pybind11::module_& m);   // submodule targeting: targeting accuracy
 void bind_sustainability(pybind11::module_& m);  // submodule sustainability: survival curves and tests
+void bind_quantile(pybind11::module_& m);    // quantile regression (Frisch-Newton), Powell kernel sandwich
 }  // namespace impactkit::python

@@ -13,4 +13,5 @@ PYBIND11_MODULE(_core, m) {
   impactkit::python::bind_variance(m);
   impactkit::python::bind_targeting(m);
   impactkit::python::bind_sustainability(m);
+  impactkit::python::bind_quantile(m);
 }

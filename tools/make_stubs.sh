@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 .venv/bin/python -m pip install -q "pybind11-stubgen>=2.5"
 out=$(mktemp -d)
-.venv/bin/pybind11-stubgen impactkit._core -o "$out" --ignore-invalid-expressions '.*' >/dev/null
+.venv/bin/python -m pybind11_stubgen impactkit._core -o "$out" --ignore-invalid-expressions '.*' >/dev/null
 rm -rf python/impactkit/_core python/impactkit/_core.pyi
 mkdir -p python/impactkit/_core
 cp "$out"/impactkit/_core/*.pyi python/impactkit/_core/

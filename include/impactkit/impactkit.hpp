@@ -10,6 +10,7 @@
 #include "core/least_squares.hpp"
 #include "core/linear_model_vcov.hpp"
 #include "core/ols.hpp"
+#include "core/quantile_regression.hpp"
 #include "core/survey_design.hpp"
 #include "core/threads.hpp"
 #include "core/variance_conventions.hpp"
