@@ -1,6 +1,7 @@
 #pragma once
 // impactkit — statistics for monitoring and evaluation of social programmes.
 // Umbrella header: the public API, one header per concept (implementation details live in detail/).
+#include "core/design_accumulator.hpp"
 #include "core/distributions.hpp"
 #include "core/errors.hpp"
 #include "core/fixed_effects.hpp"
@@ -18,6 +19,7 @@
 #include "impact/iv.hpp"
 #include "targeting/inequality.hpp"
 #include "targeting/poverty.hpp"
+#include "targeting/streaming.hpp"
 #include "targeting/targeting_accuracy.hpp"
 #include "targeting/welfare_line.hpp"
 #include "version.hpp"

@@ -15,7 +15,7 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from . import _core
+from . import _core, _dask
 from .errors import InvalidInputError
 from .results import EstimateResult
 from .survey import SurveyDesign, _as_list
@@ -114,8 +114,11 @@ def fgt(data: pd.DataFrame, variable: str, *, line, alpha: float = 0, design: Op
     """
     if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.integer, np.floating)) or not (np.isfinite(alpha) and alpha >= 0):
         raise InvalidInputError(f"fgt: alpha must be a finite number ≥ 0, got {alpha!r}")
-    args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "fgt")
-    out = _t.poverty_measure("fgt", float(alpha), **_line_args(line, "fgt"), **args)
+    if _dask.is_dask_frame(data):
+        out, levels, by_names, nobs = _dask.poverty("fgt", float(alpha), data, variable, _line_args(line, "fgt"), design, weights, by, "fgt")
+    else:
+        args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "fgt")
+        out = _t.poverty_measure("fgt", float(alpha), **_line_args(line, "fgt"), **args)
     a = f"{alpha:g}"
     return _result(out, f"fgt{a}", levels, by_names, nobs, variable,
                    f"FGT({a}) poverty index: Σ w·1{{y < z}}·((z − y)/z)^{a} / Σ w (Foster, Greer & Thorbecke 1984)")
@@ -125,8 +128,11 @@ def watts(data: pd.DataFrame, variable: str, *, line, design: Optional[SurveyDes
           by=None) -> WelfareIndexResult:
     """Watts poverty index Σ w 1{y < z} log(z / y) / Σ w per group, with its design-based standard
     error; welfare below the line must be positive (else a clear error). Arguments as :func:`fgt`."""
-    args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "watts")
-    out = _t.poverty_measure("watts", 0.0, **_line_args(line, "watts"), **args)
+    if _dask.is_dask_frame(data):
+        out, levels, by_names, nobs = _dask.poverty("watts", 0.0, data, variable, _line_args(line, "watts"), design, weights, by, "watts")
+    else:
+        args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "watts")
+        out = _t.poverty_measure("watts", 0.0, **_line_args(line, "watts"), **args)
     return _result(out, "watts", levels, by_names, nobs, variable, "Watts poverty index: Σ w·1{y < z}·log(z/y) / Σ w (Watts 1968)")
 
 
@@ -137,9 +143,15 @@ def gini(data: pd.DataFrame, variable: str, *, design: Optional[SurveyDesign] = 
     Examples
     --------
     >>> ik.gini(eusilc, "eqIncome", design=ik.SurveyDesign(eusilc, weights="rb050", psu="db030"), by="db040")
+
+    On a dask DataFrame the partitions are sorted by welfare (one shuffle); tied values keep mid-point
+    ranks across partitions, so the result equals the in-memory one.
     """
-    args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "gini")
-    out = _t.gini(**args)
+    if _dask.is_dask_frame(data):  # exact on Dask: a global sort by welfare, then per-PSU sums
+        out, levels, by_names, nobs = _dask.gini(data, variable, design, weights, by)
+    else:
+        args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "gini")
+        out = _t.gini(**args)
     return _result(out, "gini", levels, by_names, nobs, variable,
                    "Gini coefficient: [2 Σ w y C − Σ w² y] / (N T) − 1 over rows in welfare order (Eurostat, laeken::gini / 100)")
 

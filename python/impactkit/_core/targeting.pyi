@@ -2,11 +2,57 @@
 Targeting accuracy: coverage, exclusion and inclusion errors, leakage, incidence.
 """
 from __future__ import annotations
+import collections.abc
 import impactkit._core.variance
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['gini', 'inequality_measure', 'poverty_measure', 'targeting_accuracy', 'targeting_accuracy_replicates']
+__all__: list[str] = ['PovertyAccumulator', 'TargetingAccumulator', 'gini', 'inequality_measure', 'poverty_measure', 'targeting_accuracy', 'targeting_accuracy_replicates']
+class TargetingAccumulator:
+    """
+    ik.targeting streamed in chunks: update, merge, finalize (targeting/streaming.hpp).
+    """
+    def __getstate__(self) -> tuple[tuple, tuple]:
+        ...
+    def __init__(self, rule: str, line_value: typing.SupportsFloat | typing.SupportsIndex, line_quantile: typing.SupportsFloat | typing.SupportsIndex, line_share: typing.SupportsFloat | typing.SupportsIndex, strict: bool, line_q: typing.SupportsFloat | typing.SupportsIndex, line_h: typing.SupportsFloat | typing.SupportsIndex, amounts: bool, welfare: bool, n_domains: typing.SupportsInt | typing.SupportsIndex, n_welfare_groups: typing.SupportsInt | typing.SupportsIndex, welfare_cuts: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], nest: bool, fpc: bool) -> None:
+        ...
+    def __setstate__(self, arg0: tuple) -> None:
+        ...
+    def finalize(self, lonely_psu: str, strata_names: collections.abc.Sequence[str] = [], psu_names: collections.abc.Sequence[str] = []) -> dict:
+        """
+        The metrics and their design variance (the dict of targeting_accuracy).
+        """
+    def merge(self, other: TargetingAccumulator) -> None:
+        ...
+    def update(self, target: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, beneficiary: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], benefit: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, welfare: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, domain: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, strata: typing.Annotated[numpy.typing.ArrayLike, numpy.int64] | None, psu: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], fpc: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None) -> None:
+        """
+        Adds a chunk of rows with their design columns.
+        """
+    @property
+    def n_psu(self) -> int:
+        ...
+    @property
+    def rows(self) -> int:
+        ...
+class PovertyAccumulator:
+    """
+    ik.fgt / ik.watts streamed in chunks: update, merge, finalize (targeting/streaming.hpp).
+    """
+    def __getstate__(self) -> tuple[str, float, str, float, float, float, bool, float, float, tuple]:
+        ...
+    def __init__(self, index: str, alpha: typing.SupportsFloat | typing.SupportsIndex, rule: str, line_value: typing.SupportsFloat | typing.SupportsIndex, line_quantile: typing.SupportsFloat | typing.SupportsIndex, line_share: typing.SupportsFloat | typing.SupportsIndex, strict: bool, line_q: typing.SupportsFloat | typing.SupportsIndex, line_h: typing.SupportsFloat | typing.SupportsIndex, n_domains: typing.SupportsInt | typing.SupportsIndex, nest: bool, fpc: bool) -> None:
+        ...
+    def __setstate__(self, arg0: tuple) -> None:
+        ...
+    def finalize(self, lonely_psu: str, strata_names: collections.abc.Sequence[str] = [], psu_names: collections.abc.Sequence[str] = []) -> dict:
+        ...
+    def merge(self, other: PovertyAccumulator) -> None:
+        ...
+    def update(self, welfare: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, domain: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, strata: typing.Annotated[numpy.typing.ArrayLike, numpy.int64] | None, psu: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], fpc: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None) -> None:
+        ...
+    @property
+    def rows(self) -> int:
+        ...
 def gini(welfare: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, domain: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_domains: typing.SupportsInt | typing.SupportsIndex, design: impactkit._core.variance.VarianceDesign) -> dict:
     """
     Gini coefficient per domain with its linearised design variance.
