@@ -80,6 +80,14 @@ def tree_reduce(ddf, fn: Callable, *args, merge: Callable = _merge_pair):
 
 # --- labels coded against global levels ----------------------------------------------------------
 
+def _distinct_values(part: pd.DataFrame, k: int, name: str) -> np.ndarray:
+    return pd.unique(part[name].dropna().to_numpy())
+
+
+def _distinct_rows(part: pd.DataFrame, k: int, by: list) -> pd.DataFrame:
+    return part[by].drop_duplicates()
+
+
 @dataclass
 class LabelCoder:
     """Codes a column of any partition against the column's sorted global levels (int64 labels as they are)."""
@@ -93,7 +101,7 @@ class LabelCoder:
         dtype = ddf[name].dtype
         if integers_as_is and pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
             return cls(name, argument)
-        uniq = ddf[name].dropna().unique().compute()
+        uniq = pd.unique(np.concatenate(map_partitions(ddf, _distinct_values, name)))
         return cls(name, argument, pd.Index(np.sort(np.asarray(uniq))))
 
     def codes(self, part: pd.DataFrame) -> np.ndarray:
@@ -121,7 +129,7 @@ class DomainCoder:
     def of(cls, ddf, by: List[str]) -> "DomainCoder":
         if not by:
             return cls(by)
-        frame = ddf[by].drop_duplicates().compute()
+        frame = pd.concat(map_partitions(ddf, _distinct_rows, by), ignore_index=True).drop_duplicates()
         for b in by:
             if frame[b].isna().any():
                 raise InvalidInputError(f"by column {b!r} has missing values; every row must belong to a group")
@@ -233,12 +241,12 @@ def _q_first(part, k, y, w, domain_fn):
     squared deviations of y / m, m the partition's largest |y|: combined without cancellation)."""
     yy, ww = _analysis_pairs(part, y, w, domain_fn)
     m = float(np.max(np.abs(yy))) if len(yy) else 0.0
-    W_all = math.fsum(ww)
+    W_all = float(np.sum(ww))  # pairwise sums: the bandwidth needs ~1e-15, not exact rounding
     moments = None
     if len(yy) and W_all > 0:
         ys = yy / (m or 1.0)
-        mean = math.fsum(ww * ys) / W_all
-        moments = (m or 1.0, W_all, mean, math.fsum(ww * (ys - mean) ** 2))
+        mean = float(np.sum(ww * ys)) / W_all
+        moments = (m or 1.0, W_all, mean, float(np.sum(ww * (ys - mean) ** 2)))
     pos = ww > 0
     return dict(W=math.fsum(ww[pos]), n=int(pos.sum()), max_abs=m, moments=moments, W_all=W_all,
                 cand=_q_candidates_of(yy[pos], [(-np.inf, np.inf)])[0])
@@ -272,30 +280,32 @@ def _q_candidates_of(yy, brackets):
         if len(sel) == 0:
             out.append((0, np.empty(0), np.inf, -np.inf))
             continue
-        s = np.sort(sel)
-        idx = np.unique(np.linspace(0, len(s) - 1, min(_PIVOTS, len(s))).astype(np.int64))
-        out.append((len(s), s[idx], s[0], s[-1]))
+        idx = np.unique(np.linspace(0, len(sel) - 1, min(_PIVOTS, len(sel))).astype(np.int64))
+        s = np.partition(sel, idx)  # the order statistics at idx (0 and n−1 among them), O(n)
+        out.append((len(sel), s[idx], s[0], s[-1]))
     return out
 
 
 def _q_weights_at(part, k, y, w, domain_fn, brackets, pivots):
-    """Per bracket: the weight of rows in (lo, pivot_j] for every pivot j (fsum per cell)."""
+    """Per bracket: the weight of rows in (pivot_{j−1}, pivot_j] for every pivot j (lo before the first).
+    Plain float sums: they only narrow the bracket, with a margin; the final step is exact."""
     yy, ww = _positive_pairs(part, y, w, domain_fn)
     out = []
     for (lo, hi), piv in zip(brackets, pivots):
         m = (yy > lo) & (yy <= hi)
-        ys, ws = yy[m], ww[m]
-        cell = np.searchsorted(piv, ys, side="left")  # rows in (piv[j-1], piv[j]] → cell j; beyond the last → len(piv)
-        order = np.argsort(cell, kind="stable")
-        bounds = np.searchsorted(cell[order], np.arange(len(piv) + 1), side="left")
-        sums = [math.fsum(ws[order[bounds[j]:bounds[j + 1]]]) for j in range(len(piv))]
-        out.append(np.asarray(sums))
+        cell = np.searchsorted(piv, yy[m], side="left")
+        out.append(np.bincount(cell, weights=ww[m], minlength=len(piv) + 1)[:len(piv)])
     return out
 
 
 def _q_rows(part, k, y, w, domain_fn, brackets):
+    """Per bracket: its rows (y, w) and the exactly rounded weight at or below lo."""
     yy, ww = _positive_pairs(part, y, w, domain_fn)
-    return [(yy[(yy > lo) & (yy <= hi)], ww[(yy > lo) & (yy <= hi)]) for lo, hi in brackets]
+    out = []
+    for lo, hi in brackets:
+        m = (yy > lo) & (yy <= hi)
+        out.append((yy[m], ww[m], math.fsum(ww[yy <= lo])))
+    return out
 
 
 def _q_next_above(part, k, y, w, domain_fn, values):
@@ -334,7 +344,7 @@ def quantiles_and_bandwidth(ddf, y: str, w: Optional[str], probs: Sequence[float
             count = sum(c[j][0] for c in cand)
             vmin = min(c[j][2] for c in cand)
             vmax = max(c[j][3] for c in cand)
-            if count <= _FETCH_ROWS or vmin == vmax:
+            if count <= _FETCH_ROWS or vmin == vmax or s.get("force"):
                 small.append(s)
             else:
                 piv = np.unique(np.concatenate([c[j][1] for c in cand]))
@@ -345,19 +355,24 @@ def quantiles_and_bandwidth(ddf, y: str, w: Optional[str], probs: Sequence[float
             for j, s in enumerate(small):
                 ys = np.concatenate([r[j][0] for r in rows])
                 ws = np.concatenate([r[j][1] for r in rows])
+                s["below"] = math.fsum(r[j][2] for r in rows)  # exact C(lo) for the final step
                 _finish_quantile(s, ys, ws, W)
         if narrow:
-            sums = map_partitions(ddf, _q_weights_at, y, w, domain_fn, [(s["lo"], s["hi"]) for s, _ in narrow],
-                                  [piv for _, piv in narrow])
-            for j, (s, piv) in enumerate(narrow):
-                cell = [math.fsum(r[j][c] for r in sums) for c in range(len(piv))]
-                cum = s["below"]
-                for c in range(len(piv)):
-                    new = math.fsum([cum, cell[c]])
-                    if new / W >= s["p"]:
-                        s["hi"] = piv[c]
-                        break
-                    s["lo"], s["below"], cum = piv[c], new, new
+            # brackets shared by several quantiles (the first round) are counted once
+            keys = list(dict.fromkeys((s["lo"], s["hi"]) for s, _ in narrow))
+            pivots = {(s["lo"], s["hi"]): piv for s, piv in narrow}
+            sums = map_partitions(ddf, _q_weights_at, y, w, domain_fn, keys, [pivots[key] for key in keys])
+            for s, piv in narrow:
+                j = keys.index((s["lo"], s["hi"]))
+                cum = s["below"] + np.cumsum(np.sum([r[j] for r in sums], axis=0))  # ≈ C(pivot)
+                target = s["p"] * W
+                below = np.flatnonzero(cum < target * (1 - 1e-9))  # surely C(pivot)/W < p (float sums: error ≪ 1e-9)
+                above = np.flatnonzero(cum >= target * (1 + 1e-9))  # surely C(pivot)/W ≥ p
+                s["force"] = not len(below) and not len(above)  # no progress: finish with the rows of the bracket
+                if len(below):
+                    s["lo"], s["below"] = piv[below[-1]], cum[below[-1]]
+                if len(above):
+                    s["hi"] = piv[above[0]]
     # an exact tie at the end of a run: the next larger value over all partitions
     ties = [s for s in state if s["done"] == "tie"]
     if ties:
@@ -518,9 +533,7 @@ class DaskSurveyDesign:
     def proportion(self, var: str, by=None):
         """Share of each level of a categorical variable per domain (svymean on a factor)."""
         _check_frame(self._data, "SurveyDesign", [var])
-        if self._data[var].isna().any().compute():
-            raise InvalidInputError(f"var column {var!r} has missing values; every row needs a level")
-        lev = np.sort(np.asarray(self._data[var].unique().compute()))
+        lev = np.sort(pd.unique(np.concatenate(map_partitions(self._data, _distinct_values, var))))  # missing values: refused per partition
         cols = [("level", var, v) for v in lev]
         terms = [f"{var}={v}" for v in lev]
         return self._estimate(cols, "weights", by, "proportion", terms, terms, "proportion")
@@ -643,7 +656,11 @@ def poverty(index: str, alpha: float, data, variable: str, line_args: dict, desi
 #   u_i = (2 midN_i y_i − 2 midY_i + T_d − N_d y_i − G_d (T_d + N_d y_i)) / (N_d T_d).
 # After a global sort the partitions hold consecutive welfare ranges (a tie run may straddle partitions
 # only at their smallest and largest values), so a first pass of per-partition totals gives every row its
-# C and Y, and Σ_{i∈PSU} w_i u_i is linear in the PSU totals of w·midN·y, w·midY, w and w·y.
+# C and Y, and Σ_{i∈PSU} w_i u_i is linear in PSU totals. To keep G = 2 Σ w midN y/(N T) − 1 accurate when
+# welfare has a large common offset (G tiny), welfare is centred at the domain mean c: with e = y − c and
+# midE_i = E(<y_i) + e_i W(y_i)/2, Σ w (2 midN − N) = 0 gives N T G = 2 Σ w midN e − N E (E = Σ w e), and
+#   Σ_{i∈u} w_i u_i = [2 Σ_u w (midN e − midE) + E N_u − N E_u − G (T N_u + N (c N_u + E_u))] / (N T),
+# so the PSU totals of w·(midN e − midE), w·midN·e, w and w·e suffice.
 
 def _with_row_ids(part: pd.DataFrame, offset: int) -> pd.DataFrame:
     return part.assign(__ik_row=np.arange(len(part), dtype=np.int64) + offset)
@@ -686,7 +703,7 @@ def _weight_at(edge, v) -> float:
     return 0.0
 
 
-def _gini_part(part, k, variable, cols: DesignColumns, domains: DomainCoder, offsets_of_runs):
+def _gini_part(part, k, variable, cols: DesignColumns, domains: DomainCoder, offsets_of_runs, centre):
     from . import _core
 
     acc = _core.variance.DesignAccumulator(domains.n, 4, cols.nest, cols.fpc is not None)
@@ -694,27 +711,33 @@ def _gini_part(part, k, variable, cols: DesignColumns, domains: DomainCoder, off
         return acc
     y, w, dom = _gini_pairs(part, variable, cols, domains)
     order = np.argsort(y, kind="stable")
-    midN, midY = np.zeros(len(y)), np.zeros(len(y))
+    midN, midE, e = np.zeros(len(y)), np.zeros(len(y)), np.zeros(len(y))
     for d in range(domains.n):
         info = offsets_of_runs[k][d]
         if info is None:
             continue
+        c = centre[d]
         rows = order[dom[order] == d]
         yd, wd = y[rows], w[rows]
+        e[rows] = yd - c
         values, start = np.unique(yd, return_index=True)
         stop = np.append(start[1:], len(yd))
-        C, Y = info["C"], info["Y"]  # weight and w·y of the domain's rows before this partition
+        C, E = info["C"], info["E"]  # weight and w·(y − c) of the domain's rows before this partition
         for j, v in enumerate(values):
             local = math.fsum(wd[start[j]:stop[j]])
             before, total = info["runs"].get(v, (0.0, local))
-            c_below = C - before  # rows of this run in earlier partitions are not below it
-            y_below = Y - v * before
-            midN[rows[start[j]:stop[j]]] = c_below + total / 2
-            midY[rows[start[j]:stop[j]]] = y_below + v * total / 2
-            C, Y = C + local, Y + v * local
-    acc.update_columns(columns=[midN * y, midY, np.ones(len(y)), y], weights=w, domain=dom if domains.levels is not None else None,
-                       with_weights=False, **cols.chunk(part, k))
+            ev = v - c
+            midN[rows[start[j]:stop[j]]] = (C - before) + total / 2  # rows of this run in earlier partitions are not below it
+            midE[rows[start[j]:stop[j]]] = (E - ev * before) + ev * total / 2
+            C, E = C + local, E + ev * local
+    acc.update_columns(columns=[midN * e - midE, midN * e, np.ones(len(y)), e], weights=w,
+                       domain=dom if domains.levels is not None else None, with_weights=False, **cols.chunk(part, k))
     return acc
+
+
+def _gini_check(part, k, variable, cols, domains):
+    _gini_pairs(part, variable, cols, domains)
+    return len(part)
 
 
 def gini(data, variable: str, design, weights, by, who: str = "gini"):
@@ -732,9 +755,16 @@ def gini(data, variable: str, design, weights, by, who: str = "gini"):
         data = dd_from_delayed([dask.delayed(_with_row_ids)(p, int(o)) for p, o in zip(data.to_delayed(), offsets)],
                                data._meta.assign(__ik_row=np.zeros(0, dtype=np.int64)))
         cols = DesignColumns(**{**cols.__dict__, "psu": LabelCoder("__ik_row", "psu")})
+    if sum(map_partitions(data, _gini_check, variable, cols, domains)) == 0:  # clear errors before the shuffle
+        raise InvalidInputError(f"{who}: data has no rows")
     ordered = data.sort_values(variable)
     edges = map_partitions(ordered, _gini_edges, variable, cols, domains)
     P = len(edges)
+    centre = []
+    for d in range(domains.n):
+        W = math.fsum(edges[q][d]["W"] for q in range(P) if edges[q][d] is not None)
+        Y = math.fsum(edges[q][d]["Y"] for q in range(P) if edges[q][d] is not None)
+        centre.append(Y / W if W > 0 else 0.0)
     runs = []
     for p in range(P):
         per_domain = []
@@ -744,15 +774,15 @@ def gini(data, variable: str, design, weights, by, who: str = "gini"):
                 per_domain.append(None)
                 continue
             C = math.fsum(edges[q][d]["W"] for q in range(p) if edges[q][d] is not None)
-            Y = math.fsum(edges[q][d]["Y"] for q in range(p) if edges[q][d] is not None)
+            E = math.fsum(edges[q][d]["Y"] - centre[d] * edges[q][d]["W"] for q in range(p) if edges[q][d] is not None)
             r = {}
             for v in {e["lo"], e["hi"]}:
                 before = math.fsum(_weight_at(edges[q][d], v) for q in range(p))
                 total = math.fsum(_weight_at(edges[q][d], v) for q in range(P))
                 r[v] = (before, total)
-            per_domain.append(dict(C=C, Y=Y, runs=r))
+            per_domain.append(dict(C=C, E=E, runs=r))
         runs.append(per_domain)
-    acc = tree_reduce(ordered, _gini_part, variable, cols, domains, runs)
+    acc = tree_reduce(ordered, _gini_part, variable, cols, domains, runs, centre)
     if acc.rows == 0:
         raise InvalidInputError(f"{who}: data has no rows")
     core = acc.design(**cols.finalize_args())
@@ -765,14 +795,16 @@ def gini(data, variable: str, design, weights, by, who: str = "gini"):
     psi = np.zeros((U, D))
     undefined = []
     for d in range(D):
-        A, B, N, Ty = tot[d]
+        _, S, N, E = tot[d]
+        c = centre[d]
+        Ty = c * N + E
         if not (N > 0 and Ty > 0):
             undefined.append(d)
             continue
-        G = 2 * A / (N * Ty) - 1
+        G = (2 * S - N * E) / (N * Ty)
         est[d] = G
-        a, b, nu, yu = T3[:, d, 0], T3[:, d, 1], T3[:, d, 2], T3[:, d, 3]
-        psi[:, d] = (2 * a - 2 * b + Ty * nu - N * yu - G * (Ty * nu + N * yu)) / (N * Ty)
+        a, nu, eu = T3[:, d, 0], T3[:, d, 2], T3[:, d, 3]
+        psi[:, d] = (2 * a + E * nu - N * eu - G * (Ty * nu + N * (c * nu + eu))) / (N * Ty)
     V = np.asarray(core.variance_of_unit_totals(np.asfortranarray(psi)))
     for d in undefined:
         V[d, :] = np.nan
