@@ -248,7 +248,7 @@ def _q_first(part, k, y, w, domain_fn):
         mean = float(np.sum(ww * ys)) / W_all
         moments = (m or 1.0, W_all, mean, float(np.sum(ww * (ys - mean) ** 2)))
     pos = ww > 0
-    return dict(W=math.fsum(ww[pos]), n=int(pos.sum()), max_abs=m, moments=moments, W_all=W_all,
+    return dict(W=np.sum(ww[pos], dtype=np.longdouble), n=int(pos.sum()), max_abs=m, moments=moments, W_all=W_all,
                 cand=_q_candidates_of(yy[pos], [(-np.inf, np.inf)])[0])
 
 
@@ -304,7 +304,7 @@ def _q_rows(part, k, y, w, domain_fn, brackets):
     out = []
     for lo, hi in brackets:
         m = (yy > lo) & (yy <= hi)
-        out.append((yy[m], ww[m], math.fsum(ww[yy <= lo])))
+        out.append((yy[m], ww[m], np.sum(ww[yy <= lo], dtype=np.longdouble)))
     return out
 
 
@@ -326,7 +326,7 @@ def quantiles_and_bandwidth(ddf, y: str, w: Optional[str], probs: Sequence[float
     first pass serves both."""
     first = map_partitions(ddf, _q_first, y, w, domain_fn)
     h = _bandwidth_of(first, who) if bandwidth else float("nan")
-    W = math.fsum(f["W"] for f in first)
+    W = np.sum([f["W"] for f in first], dtype=np.longdouble)  # weight sums in long double, as in memory
     if sum(f["n"] for f in first) == 0 or not W > 0:
         raise InvalidInputError(f"{who}: no analysis row has a positive weight: welfare quantiles are undefined")
     # brackets (lo, hi] with C(lo)/W < p ≤ C(hi)/W; below = C(lo)
@@ -355,7 +355,7 @@ def quantiles_and_bandwidth(ddf, y: str, w: Optional[str], probs: Sequence[float
             for j, s in enumerate(small):
                 ys = np.concatenate([r[j][0] for r in rows])
                 ws = np.concatenate([r[j][1] for r in rows])
-                s["below"] = math.fsum(r[j][2] for r in rows)  # exact C(lo) for the final step
+                s["below"] = np.sum([r[j][2] for r in rows], dtype=np.longdouble)  # C(lo) for the final step
                 _finish_quantile(s, ys, ws, W)
         if narrow:
             # brackets shared by several quantiles (the first round) are counted once
@@ -364,8 +364,8 @@ def quantiles_and_bandwidth(ddf, y: str, w: Optional[str], probs: Sequence[float
             sums = map_partitions(ddf, _q_weights_at, y, w, domain_fn, keys, [pivots[key] for key in keys])
             for s, piv in narrow:
                 j = keys.index((s["lo"], s["hi"]))
-                cum = s["below"] + np.cumsum(np.sum([r[j] for r in sums], axis=0))  # ≈ C(pivot)
-                target = s["p"] * W
+                cum = float(s["below"]) + np.cumsum(np.sum([r[j] for r in sums], axis=0))  # ≈ C(pivot)
+                target = s["p"] * float(W)
                 below = np.flatnonzero(cum < target * (1 - 1e-9))  # surely C(pivot)/W < p (float sums: error ≪ 1e-9)
                 above = np.flatnonzero(cum >= target * (1 + 1e-9))  # surely C(pivot)/W ≥ p
                 s["force"] = not len(below) and not len(above)  # no progress: finish with the rows of the bracket
@@ -383,27 +383,30 @@ def quantiles_and_bandwidth(ddf, y: str, w: Optional[str], probs: Sequence[float
     return [float(s["done"]) for s in state], h
 
 
-def _finish_quantile(s: dict, ys: np.ndarray, ws: np.ndarray, W: float):
-    """The quantile from the rows of its bracket (C(lo) = s['below'])."""
+def _finish_quantile(s: dict, ys: np.ndarray, ws: np.ndarray, W):
+    """The quantile from the rows of its bracket (C(lo) = s['below']): shares C(v)/W at the end of each run of
+    equal values in long double, as in memory (welfare_line.cpp)."""
+    if not len(ys):
+        s["done"] = float(s["hi"])
+        return
     order = np.argsort(ys, kind="stable")
     ys, ws = ys[order], ws[order]
     values, start = np.unique(ys, return_index=True)
-    cum = s["below"]
-    for j, v in enumerate(values):
-        stop = start[j + 1] if j + 1 < len(values) else len(ys)
-        cum = math.fsum([cum, math.fsum(ws[start[j]:stop])])
-        share = cum / W
-        if share >= s["p"]:
-            if share == s["p"]:
-                if j + 1 < len(values):
-                    s["done"] = 0.5 * (v + values[j + 1])
-                else:
-                    s["done"], s["v"] = "tie", float(v)
-            else:
-                s["done"] = float(v)
-            return
-    # p within rounding of 1: the largest value
-    s["done"] = float(values[-1]) if len(values) else s["hi"]
+    stop = np.append(start[1:], len(ys))
+    cum = np.longdouble(s["below"]) + np.cumsum(ws.astype(np.longdouble))[stop - 1]
+    share = (cum / W).astype(np.float64)
+    hit = np.flatnonzero(share >= s["p"])
+    if not len(hit):  # p within rounding of 1: the largest value
+        s["done"] = float(values[-1])
+        return
+    j = int(hit[0])
+    v = float(values[j])
+    if share[j] != s["p"]:
+        s["done"] = v
+    elif j + 1 < len(values):
+        s["done"] = 0.5 * (v + float(values[j + 1]))
+    else:
+        s["done"], s["v"] = "tie", v
 
 
 def _analysis_pairs(part, y, w, domain_fn):
