@@ -47,6 +47,9 @@ class WelfareIndexResult(EstimateResult):
 
 
 def _prepare(data, variable, design, weights, by, who):
+    if _dask.is_dask_frame(data):
+        raise TypeError(f"{who}: a dask DataFrame is not supported here yet (on Dask: ik.fgt, ik.watts, ik.arpr, ik.arpt, ik.gini, "
+                        "ik.targeting, SurveyDesign mean/total/ratio/proportion); compute() a sample or the groups first")
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"{who}: data must be a pandas DataFrame, got {type(data).__name__}")
     if len(data) == 0:

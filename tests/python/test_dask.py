@@ -289,3 +289,13 @@ def test_gini_exact_with_ties_across_partitions(client, how):
     _same_result(ik.gini(ddf, "welfare", design=ik.SurveyDesign(ddf, **DESIGN), by="sex"), want)
     if how == 16:
         _same_result(ik.gini(ddf, "welfare", weights="w"), ik.gini(frame, "welfare", weights="w"))
+
+
+def test_arpr_arpt_and_unsupported_indices(client):
+    ddf = _split(DATA, 3)
+    _same_result(ik.arpr(ddf, "welfare", design=ik.SurveyDesign(ddf, **DESIGN), by="sex"),
+                 ik.arpr(DATA, "welfare", design=ik.SurveyDesign(DATA, **DESIGN), by="sex"))
+    _same_result(ik.arpt(ddf, "welfare", design=ik.SurveyDesign(ddf, **DESIGN)), ik.arpt(DATA, "welfare", design=ik.SurveyDesign(DATA, **DESIGN)))
+    for f in (ik.theil, ik.mld):
+        with pytest.raises(TypeError, match="dask DataFrame is not supported here yet"):
+            f(ddf, "welfare", weights="w")
