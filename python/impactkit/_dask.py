@@ -221,8 +221,8 @@ def design_columns(ddf, *, weights=None, strata=None, psu=None, fpc=None, nest=F
 
 # --- exact weighted quantiles across partitions ---------------------------------------------------
 
-_FETCH_ROWS = 50_000   # finish on the client once a bracket holds at most this many rows
-_PIVOTS = 64           # candidate pivots per partition and bracket per round
+_FETCH_ROWS = 200_000  # finish on the client once a bracket holds at most this many rows
+_PIVOTS = 128          # candidate pivots per partition and bracket per round
 
 
 def _positive_pairs(part: pd.DataFrame, y: str, w: Optional[str], domain_fn) -> tuple:
@@ -294,7 +294,8 @@ def _q_weights_at(part, k, y, w, domain_fn, brackets, pivots):
     for (lo, hi), piv in zip(brackets, pivots):
         m = (yy > lo) & (yy <= hi)
         cell = np.searchsorted(piv, yy[m], side="left")
-        out.append(np.bincount(cell, weights=ww[m], minlength=len(piv) + 1)[:len(piv)])
+        out.append((np.bincount(cell, weights=ww[m], minlength=len(piv) + 1)[:len(piv)],
+                    np.bincount(cell, minlength=len(piv) + 1)))  # weights per cell; rows per cell (+ beyond the last)
     return out
 
 
@@ -336,10 +337,12 @@ def quantiles_and_bandwidth(ddf, y: str, w: Optional[str], probs: Sequence[float
         active = [s for s in state if s["done"] is None]
         if not active:
             break
+        small = [s for s in active if s.get("fetch")]  # few rows left: no candidates needed
+        active = [s for s in active if not s.get("fetch")]
         brackets = [(s["lo"], s["hi"]) for s in active]
-        if cand is None:
+        if cand is None and active:
             cand = map_partitions(ddf, _q_candidates, y, w, domain_fn, brackets)
-        small, narrow = [], []
+        narrow = []
         for j, s in enumerate(active):
             count = sum(c[j][0] for c in cand)
             vmin = min(c[j][2] for c in cand)
@@ -364,15 +367,19 @@ def quantiles_and_bandwidth(ddf, y: str, w: Optional[str], probs: Sequence[float
             sums = map_partitions(ddf, _q_weights_at, y, w, domain_fn, keys, [pivots[key] for key in keys])
             for s, piv in narrow:
                 j = keys.index((s["lo"], s["hi"]))
-                cum = float(s["below"]) + np.cumsum(np.sum([r[j] for r in sums], axis=0))  # ≈ C(pivot)
+                cum = float(s["below"]) + np.cumsum(np.sum([r[j][0] for r in sums], axis=0))  # ≈ C(pivot)
+                rows_in = np.sum([r[j][1] for r in sums], axis=0)  # rows per cell; the last: beyond the last pivot
                 target = s["p"] * float(W)
                 below = np.flatnonzero(cum < target * (1 - 1e-9))  # surely C(pivot)/W < p (float sums: error ≪ 1e-9)
                 above = np.flatnonzero(cum >= target * (1 + 1e-9))  # surely C(pivot)/W ≥ p
                 s["force"] = not len(below) and not len(above)  # no progress: finish with the rows of the bracket
+                first = below[-1] + 1 if len(below) else 0  # cells of the new bracket: first..last
+                last = above[0] if len(above) else len(piv)
                 if len(below):
                     s["lo"], s["below"] = piv[below[-1]], cum[below[-1]]
                 if len(above):
                     s["hi"] = piv[above[0]]
+                s["fetch"] = int(rows_in[first:last + 1].sum()) <= _FETCH_ROWS
     # an exact tie at the end of a run: the next larger value over all partitions
     ties = [s for s in state if s["done"] == "tie"]
     if ties:
