@@ -60,6 +60,8 @@ def main():
              lambda d, des: ik.fgt(d, "welfare", line=15.0, alpha=1, design=des, by="group")),
             ("SurveyDesign.mean(welfare, benefit) by group",
              lambda d, des: des.mean(["welfare", "benefit"], by="group")),
+            ("gini (global sort by welfare on Dask)",
+             lambda d, des: ik.gini(d, "welfare", design=des)),
         ]
         for name, f in cases:
             t_mem, r_mem = timed(lambda: f(df, mem_design), a.repeat)

@@ -49,9 +49,9 @@ def _check_frame(ddf, who: str, columns: Sequence):
 # --- running work on the partitions --------------------------------------------------------------
 
 def _partition_offsets(ddf) -> np.ndarray:
-    """The global row number of each partition's first row."""
+    """The global row number of each partition's first row, then the number of rows."""
     lengths = ddf.map_partitions(len).compute()
-    return np.concatenate([[0], np.cumsum(np.asarray(lengths, dtype=np.int64))[:-1]])
+    return np.concatenate([[0], np.cumsum(np.asarray(lengths, dtype=np.int64))])
 
 
 def map_partitions(ddf, fn: Callable, *args) -> list:
@@ -216,7 +216,18 @@ def design_columns(ddf, *, weights=None, strata=None, psu=None, fpc=None, nest=F
         d.psu = LabelCoder.of(ddf, psu_list[0], "psu")
     else:
         d.offsets = _partition_offsets(ddf)
+        if d.offsets[-1] > _ROWS_AS_PSU_WARNING:  # offsets[-1]: all rows
+            import warnings
+
+            from .errors import ImpactkitWarning
+
+            warnings.warn(f"{who}: without psu= every row is its own PSU, so the accumulators hold one row per observation "
+                          f"({int(d.offsets[-1]):,} rows): memory grows with the data. Give the sampling units (psu=) of a "
+                          "registry or survey to stream it in memory independent of n.", ImpactkitWarning, stacklevel=4)
     return d
+
+
+_ROWS_AS_PSU_WARNING = 1_000_000  # rows beyond which a design without PSUs warns (accumulators ∝ rows)
 
 
 # --- exact weighted quantiles across partitions ---------------------------------------------------
@@ -767,7 +778,8 @@ def gini(data, variable: str, design, weights, by, who: str = "gini"):
         cols = DesignColumns(**{**cols.__dict__, "psu": LabelCoder("__ik_row", "psu")})
     if sum(map_partitions(data, _gini_check, variable, cols, domains)) == 0:  # clear errors before the shuffle
         raise InvalidInputError(f"{who}: data has no rows")
-    ordered = data.sort_values(variable)
+    needed = [variable] + by_names + [c for c in (cols.weights, cols.fpc, cols.strata and cols.strata.name, cols.psu and cols.psu.name) if c]
+    ordered = data[list(dict.fromkeys(needed))].sort_values(variable)  # shuffle only the columns used
     edges = map_partitions(ordered, _gini_edges, variable, cols, domains)
     P = len(edges)
     centre = []
