@@ -742,15 +742,20 @@ def _gini_part(part, k, variable, cols: DesignColumns, domains: DomainCoder, off
         yd, wd = y[rows], w[rows]
         e[rows] = yd - c
         values, start = np.unique(yd, return_index=True)
-        stop = np.append(start[1:], len(yd))
-        C, E = info["C"], info["E"]  # weight and w·(y − c) of the domain's rows before this partition
-        for j, v in enumerate(values):
-            local = math.fsum(wd[start[j]:stop[j]])
-            before, total = info["runs"].get(v, (0.0, local))
-            ev = v - c
-            midN[rows[start[j]:stop[j]]] = (C - before) + total / 2  # rows of this run in earlier partitions are not below it
-            midE[rows[start[j]:stop[j]]] = (E - ev * before) + ev * total / 2
-            C, E = C + local, E + ev * local
+        counts = np.diff(np.append(start, len(yd)))
+        local = np.add.reduceat(wd.astype(np.longdouble), start)  # weight of each run of equal values here
+        ev = (values - c).astype(np.longdouble)
+        before = np.zeros(len(values), dtype=np.longdouble)  # the run's weight in earlier partitions
+        total = local.copy()  # the run's weight over all partitions
+        for j in {0, len(values) - 1}:  # only the smallest and largest runs can straddle partitions
+            if values[j] in info["runs"]:
+                before[j], total[j] = info["runs"][values[j]]
+        c_excl = np.cumsum(local) - local  # weight of the earlier runs in this partition
+        e_excl = np.cumsum(ev * local) - ev * local
+        mid_n = info["C"] + c_excl - before + total / 2  # rows of a run in earlier partitions are not below it
+        mid_e = info["E"] + e_excl - ev * before + ev * total / 2
+        midN[rows] = np.repeat(mid_n.astype(np.float64), counts)
+        midE[rows] = np.repeat(mid_e.astype(np.float64), counts)
     acc.update_columns(columns=[midN * e - midE, midN * e, np.ones(len(y)), e], weights=w,
                        domain=dom if domains.levels is not None else None, with_weights=False, **cols.chunk(part, k))
     return acc
@@ -779,7 +784,8 @@ def gini(data, variable: str, design, weights, by, who: str = "gini"):
     if sum(map_partitions(data, _gini_check, variable, cols, domains)) == 0:  # clear errors before the shuffle
         raise InvalidInputError(f"{who}: data has no rows")
     needed = [variable] + by_names + [c for c in (cols.weights, cols.fpc, cols.strata and cols.strata.name, cols.psu and cols.psu.name) if c]
-    ordered = data[list(dict.fromkeys(needed))].sort_values(variable)  # shuffle only the columns used
+    # shuffle only the columns used, once: persisted for the two passes over the sorted partitions
+    ordered = data[list(dict.fromkeys(needed))].sort_values(variable).persist()
     edges = map_partitions(ordered, _gini_edges, variable, cols, domains)
     P = len(edges)
     centre = []
