@@ -42,75 +42,125 @@ design_accumulator::design_accumulator(const state& s) : design_accumulator(s.n_
   n_rows_ = s.n_rows;
 }
 
-int design_accumulator::psu_index(std::int64_t stratum, std::int64_t psu, double fpc, Eigen::Index row) {
-  const auto [it, fresh] = index_.emplace(std::make_pair(nest_ ? stratum : 0, psu), static_cast<int>(psu_.size()));
-  const std::size_t u = static_cast<std::size_t>(it->second);
-  if (fresh) {
-    strata_.push_back(stratum);
-    psu_.push_back(psu);
-    rows_.push_back(0);
-    positive_.push_back(0);
-    fpc_.push_back(fpc);
-    if (static_cast<Eigen::Index>(psu_.size()) > totals_.rows()) {
-      const Eigen::Index old = totals_.rows();
-      totals_.conservativeResize(2 * old, Eigen::NoChange);
-      totals_.bottomRows(old).setZero();
-    }
-    return static_cast<int>(u);
-  }
-  if (strata_[u] != stratum)  // only without nest: a PSU label names one PSU
-    detail::throw_invalid(kFn, "PSU " + std::to_string(psu) + " appears in more than one stratum (strata " + std::to_string(strata_[u]) +
+void design_accumulator::check_same(std::int64_t psu, std::int64_t stratum, double fpc, std::int64_t known_stratum, double known_fpc) const {
+  if (known_stratum != stratum)  // only without nest: a PSU label names one PSU
+    detail::throw_invalid(kFn, "PSU " + std::to_string(psu) + " appears in more than one stratum (strata " + std::to_string(known_stratum) +
                                    " and " + std::to_string(stratum) + "); if PSU labels are only unique within strata, pass nest=True");
-  if (has_fpc_ && !(fpc_[u] == fpc))
-    detail::throw_invalid(kFn, "fpc is not constant within PSU " + std::to_string(psu) + " (chunk row " + std::to_string(row) + " has " +
-                                   detail::format_g(fpc) + ", earlier rows " + detail::format_g(fpc_[u]) + ")");
-  return static_cast<int>(u);
+  if (has_fpc_ && !(known_fpc == fpc))
+    detail::throw_invalid(kFn, "fpc is not constant within PSU " + std::to_string(psu) + " (" + detail::format_g(fpc) + " and " +
+                                   detail::format_g(known_fpc) + ")");
 }
 
-group_codes design_accumulator::register_rows(const design_chunk& c) {
+design_accumulator::plan design_accumulator::plan_rows(const design_chunk& c) const {
   detail::require(c.psu != nullptr, kFn, "PSU labels are required (a design whose PSUs are its rows: pass row ids)");
   detail::require(!has_fpc_ || c.fpc != nullptr, kFn, "this accumulator uses an FPC: every chunk needs its fpc column");
   detail::require(has_fpc_ || c.fpc == nullptr, kFn, "this accumulator was made without an FPC but the chunk has one");
-  group_codes g;
-  g.code.resize(static_cast<std::size_t>(c.n));
+  plan p;
+  p.n = c.n;
+  p.units.code.resize(static_cast<std::size_t>(c.n));
+  const int U0 = static_cast<int>(psu_.size());
+  std::unordered_map<std::pair<std::int64_t, std::int64_t>, int, key_hash> fresh;  // new PSUs of this chunk
   std::int64_t last_s = 0, last_p = 0;
+  double last_f = 0;
   int last = -1;
   for (Eigen::Index i = 0; i < c.n; ++i) {
-    const std::int64_t s = c.strata ? c.strata[i] : 0, p = c.psu[i];
+    const std::int64_t s = c.strata ? c.strata[i] : 0, q = c.psu[i];
     const double f = c.fpc ? c.fpc[i] : std::numeric_limits<double>::quiet_NaN();
     const double w = c.weights ? c.weights[i] : 1.0;
     if (c.fpc && !(std::isfinite(f) && f > 0))
       detail::throw_invalid(kFn, "fpc must be positive and finite; chunk row " + std::to_string(i) + " has " + detail::format_g(f));
     if (!(std::isfinite(w) && w >= 0))
       detail::throw_invalid(kFn, "weights must be finite and non-negative; chunk row " + std::to_string(i) + " has " + detail::format_g(w));
-    int u;
-    if (last >= 0 && s == last_s && p == last_p && (!has_fpc_ || fpc_[static_cast<std::size_t>(last)] == f)) {
-      u = last;  // rows of a PSU usually come together
-    } else {
-      u = psu_index(s, p, f, i);
-      last = u;
-      last_s = s;
-      last_p = p;
+    int u = last;
+    if (!(last >= 0 && s == last_s && q == last_p && (!has_fpc_ || f == last_f))) {  // rows of a PSU usually come together
+      const auto key = std::make_pair(nest_ ? s : 0, q);
+      const auto it = index_.find(key);
+      if (it != index_.end()) {
+        u = it->second;
+        check_same(q, s, f, strata_[static_cast<std::size_t>(u)], fpc_[static_cast<std::size_t>(u)]);
+      } else {
+        const auto [jt, is_new] = fresh.emplace(key, U0 + static_cast<int>(p.psu.size()));
+        u = jt->second;
+        if (is_new) {
+          p.strata.push_back(s);
+          p.psu.push_back(q);
+          p.fpc.push_back(f);
+        } else {
+          const std::size_t k = static_cast<std::size_t>(u - U0);
+          check_same(q, s, f, p.strata[k], p.fpc[k]);
+        }
+      }
+      last = u, last_s = s, last_p = q, last_f = f;
     }
-    g.code[static_cast<std::size_t>(i)] = u;
-    ++rows_[static_cast<std::size_t>(u)];
-    if (w > 0) ++positive_[static_cast<std::size_t>(u)];
+    p.units.code[static_cast<std::size_t>(i)] = u;
   }
-  g.n_groups = static_cast<int>(psu_.size());
-  n_rows_ += c.n;
-  return g;
+  p.units.n_groups = U0 + static_cast<int>(p.psu.size());
+  p.rows.assign(static_cast<std::size_t>(p.units.n_groups), 0);
+  p.positive.assign(static_cast<std::size_t>(p.units.n_groups), 0);
+  for (Eigen::Index i = 0; i < c.n; ++i) {
+    const std::size_t u = static_cast<std::size_t>(p.units.code[static_cast<std::size_t>(i)]);
+    ++p.rows[u];
+    if ((c.weights ? c.weights[i] : 1.0) > 0) ++p.positive[u];
+  }
+  return p;
+}
+
+void design_accumulator::commit(const plan& p, const Eigen::MatrixXd& totals) {
+  const std::size_t U0 = psu_.size(), U = U0 + p.psu.size();
+  if (static_cast<Eigen::Index>(U) > totals_.rows()) {
+    const Eigen::Index old = totals_.rows(), grown = std::max<Eigen::Index>(2 * old, static_cast<Eigen::Index>(U));
+    totals_.conservativeResize(grown, Eigen::NoChange);
+    totals_.bottomRows(grown - old).setZero();
+  }
+  for (std::size_t k = 0; k < p.psu.size(); ++k) {
+    index_.emplace(std::make_pair(nest_ ? p.strata[k] : 0, p.psu[k]), static_cast<int>(U0 + k));
+    strata_.push_back(p.strata[k]);
+    psu_.push_back(p.psu[k]);
+    fpc_.push_back(p.fpc[k]);
+  }
+  rows_.resize(U, 0);
+  positive_.resize(U, 0);
+  for (std::size_t u = 0; u < U; ++u) {
+    rows_[u] += p.rows[u];
+    positive_[u] += p.positive[u];
+  }
+  totals_.topRows(totals.rows()) += totals;
+  n_rows_ += p.n;
 }
 
 void design_accumulator::merge(const design_accumulator& other) {
   detail::require(other.n_domains_ == n_domains_ && other.q_ == q_ && other.nest_ == nest_ && other.has_fpc_ == has_fpc_, kFn,
                   "cannot merge accumulators with different domains, variables, nesting or FPC use");
+  // every PSU is checked first, so that a refused merge leaves this accumulator unchanged
+  std::vector<int> target(other.psu_.size(), -1);
   for (std::size_t v = 0; v < other.psu_.size(); ++v) {
-    const int u = psu_index(other.strata_[v], other.psu_[v], other.fpc_[v], -1);
-    rows_[static_cast<std::size_t>(u)] += other.rows_[v];
-    positive_[static_cast<std::size_t>(u)] += other.positive_[v];
-    totals_.row(u) += other.totals_.row(static_cast<Eigen::Index>(v));
+    const auto it = index_.find(std::make_pair(nest_ ? other.strata_[v] : 0, other.psu_[v]));
+    if (it == index_.end()) continue;
+    target[v] = it->second;
+    check_same(other.psu_[v], other.strata_[v], other.fpc_[v], strata_[static_cast<std::size_t>(it->second)],
+               fpc_[static_cast<std::size_t>(it->second)]);
   }
-  n_rows_ += other.n_rows_;
+  plan p;
+  p.n = other.n_rows_;
+  const std::size_t U0 = psu_.size();
+  for (std::size_t v = 0; v < other.psu_.size(); ++v)
+    if (target[v] < 0) {
+      target[v] = static_cast<int>(U0 + p.psu.size());
+      p.strata.push_back(other.strata_[v]);
+      p.psu.push_back(other.psu_[v]);
+      p.fpc.push_back(other.fpc_[v]);
+    }
+  const std::size_t U = U0 + p.psu.size();
+  p.rows.assign(U, 0);
+  p.positive.assign(U, 0);
+  Eigen::MatrixXd add = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(U), totals_.cols());
+  for (std::size_t v = 0; v < other.psu_.size(); ++v) {
+    const std::size_t u = static_cast<std::size_t>(target[v]);
+    p.rows[u] += other.rows_[v];
+    p.positive[u] += other.positive_[v];
+    add.row(static_cast<Eigen::Index>(u)) += other.totals_.row(static_cast<Eigen::Index>(v));
+  }
+  commit(p, add);
 }
 
 std::vector<Eigen::Index> design_accumulator::sorted_order() const {

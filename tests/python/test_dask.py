@@ -299,3 +299,49 @@ def test_arpr_arpt_and_unsupported_indices(client):
     for f in (ik.theil, ik.mld):
         with pytest.raises(TypeError, match="dask DataFrame is not supported here yet"):
             f(ddf, "welfare", weights="w")
+
+
+def test_accumulator_bindings_refuse_bad_input():
+    """The bound accumulators (used per partition) name the problem: lengths, NaN, merges of unlike accumulators."""
+    from impactkit import _core
+
+    V = _core.variance
+    psu = np.arange(4, dtype=np.int64)
+    a = V.DesignAccumulator(1, 2, False, False)
+    with pytest.raises(ValueError, match="1-d with one value per row"):
+        a.update_columns(strata=None, psu=psu, fpc=None, columns=[np.ones(3)], weights=None, domain=None, with_weights=True)
+    with pytest.raises(ValueError, match="expected 2 variables"):
+        a.update_columns(strata=None, psu=psu, fpc=None, columns=[np.ones(4), np.ones(4)], weights=None, domain=None, with_weights=True)
+    with pytest.raises(ValueError, match="y has a missing or infinite value at chunk row 2"):
+        a.update_columns(strata=None, psu=psu, fpc=None, columns=[np.array([1.0, 2.0, np.nan, 4.0])], weights=None, domain=None,
+                         with_weights=True, names=["y"])
+    with pytest.raises(ValueError, match="strata must be 1-d with 4 values"):
+        a.update_columns(strata=psu[:2], psu=psu, fpc=None, columns=[np.ones(4)], weights=None, domain=None, with_weights=True)
+    with pytest.raises(ValueError, match="without an FPC but the chunk has one"):
+        a.update_columns(strata=None, psu=psu, fpc=np.full(4, 10.0), columns=[np.ones(4)], weights=None, domain=None, with_weights=True)
+    with pytest.raises(ValueError, match="weights must be finite and non-negative"):
+        a.update_columns(strata=None, psu=psu, fpc=None, columns=[np.ones(4)], weights=np.array([1.0, -1, 1, 1]), domain=None,
+                         with_weights=True)
+    with pytest.raises(ValueError, match="cannot merge"):
+        a.merge(V.DesignAccumulator(2, 2, False, False))
+    with pytest.raises(ValueError, match="no rows were streamed"):
+        a.design("fail")
+    b = V.DesignAccumulator(1, 1, False, True)
+    with pytest.raises(ValueError, match="fpc is not constant within PSU 0"):
+        b.update_columns(strata=None, psu=np.zeros(2, dtype=np.int64), fpc=np.array([10.0, 11.0]), columns=[np.ones(2)], weights=None,
+                         domain=None, with_weights=False)
+    T = _core.targeting.TargetingAccumulator
+    t = T(rule="fixed_line", line_value=1.0, line_quantile=0.5, line_share=1.0, strict=True, line_q=np.nan, line_h=np.nan, amounts=False,
+          welfare=True, n_domains=1, n_welfare_groups=0, welfare_cuts=[], nest=False, fpc=False)
+    with pytest.raises(ValueError, match="differ from the accumulator's setup"):
+        t.update(target=None, beneficiary=np.ones(4), benefit=np.ones(4), welfare=np.ones(4), weights=None, domain=None, strata=None,
+                 psu=psu, fpc=None)
+    with pytest.raises(ValueError, match="beneficiary indicator must be 0 or 1"):
+        t.update(target=None, beneficiary=np.array([0.0, 2, 1, 1]), benefit=None, welfare=np.ones(4), weights=None, domain=None,
+                 strata=None, psu=psu, fpc=None)
+    with pytest.raises(ValueError, match="needs its quantile Q_p and a positive bandwidth"):
+        T(rule="quantile_line", line_value=np.nan, line_quantile=0.5, line_share=0.6, strict=True, line_q=np.nan, line_h=np.nan,
+          amounts=False, welfare=True, n_domains=1, n_welfare_groups=0, welfare_cuts=[], nest=False, fpc=False)
+    with pytest.raises(ValueError, match="K − 1 cuts"):
+        T(rule="fixed_line", line_value=1.0, line_quantile=0.5, line_share=1.0, strict=True, line_q=np.nan, line_h=np.nan, amounts=False,
+          welfare=True, n_domains=1, n_welfare_groups=5, welfare_cuts=[1.0], nest=False, fpc=False)

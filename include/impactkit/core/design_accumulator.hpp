@@ -62,12 +62,13 @@ class design_accumulator {
   /// Adds the rows of a chunk: `row(i, x)` writes the q weighted values of chunk row i into x and returns
   /// its domain (−1: in no domain, the row still counts in the design; −2: invalid, then `on_invalid(i)`
   /// is called and should throw). The pass is the shared deterministic one (unit_totals.hpp).
+  /// A chunk that fails (bad design value, invalid row) leaves the accumulator unchanged.
   template <class RowFn, class InvalidFn>
   void update(const design_chunk& c, RowFn row, InvalidFn on_invalid) {
     if (c.n == 0) return;
-    const group_codes units = register_rows(c);
-    const unit_totals_table t = accumulate_unit_totals(units, c.n, n_domains_, q_, row, on_invalid);
-    totals_.topRows(t.totals.rows()) += t.totals;
+    plan p = plan_rows(c);
+    const unit_totals_table t = accumulate_unit_totals(p.units, c.n, n_domains_, q_, row, on_invalid);
+    commit(p, t.totals);
   }
 
   /// Adds another accumulator (same domains, variables, nesting and FPC use).
@@ -94,9 +95,21 @@ class design_accumulator {
       return std::hash<std::int64_t>()(k.first * 0x9E3779B97F4A7C15LL) ^ std::hash<std::int64_t>()(k.second);
     }
   };
-  /// Validates the chunk's design columns, registers its PSUs and returns the chunk rows' PSU codes.
-  group_codes register_rows(const design_chunk& c);
-  int psu_index(std::int64_t stratum, std::int64_t psu, double fpc, Eigen::Index row);
+  /// A chunk's PSUs before they are added: codes of its rows (existing PSUs first, then the new ones).
+  struct plan {
+    group_codes units;
+    std::vector<std::int64_t> strata, psu;  ///< the new PSUs
+    std::vector<double> fpc;
+    std::vector<std::int64_t> rows, positive;  ///< per PSU code of the chunk (existing and new)
+    std::int64_t n = 0;
+  };
+  /// Validates the chunk's design columns and codes its rows, without changing the accumulator.
+  plan plan_rows(const design_chunk& c) const;
+  /// Adds a planned chunk and its totals (U_chunk × D·q over the plan's codes).
+  void commit(const plan& p, const Eigen::MatrixXd& totals);
+  /// The PSU with this key: its index, or −1; checks the stratum and FPC against an existing PSU.
+  int find_psu(std::int64_t stratum, std::int64_t psu, double fpc, std::int64_t known_stratum, double known_fpc, bool known) const;
+  void check_same(std::int64_t psu, std::int64_t stratum, double fpc, std::int64_t known_stratum, double known_fpc) const;
   std::vector<Eigen::Index> sorted_order() const;
 
   int n_domains_ = 1;
