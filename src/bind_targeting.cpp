@@ -1,6 +1,7 @@
 // impactkit._core.targeting: targeting accuracy (did the programme reach the target group). Columns
 // arrive as 1-d float64/int32 arrays without a copy when already of that type; the GIL is released
 // around the pass over the rows.
+#include <cmath>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include <impactkit/targeting/inequality.hpp>
 #include <impactkit/targeting/lorenz.hpp>
 #include <impactkit/targeting/poverty.hpp>
+#include <impactkit/targeting/streaming.hpp>
 #include <impactkit/targeting/targeting_accuracy.hpp>
 #include <impactkit/targeting/welfare_index.hpp>
 
@@ -123,6 +125,51 @@ const survey_design& survey_of(const variance_design& design, const char* fn) {
                   "the variance design must be a survey design (iid data: a one-stratum design with a PSU per row)");
   return *design.survey;
 }
+
+const char* rule_name(line_kind k) { return k == line_kind::none ? "column" : k == line_kind::fixed ? "fixed_line" : "quantile_line"; }
+
+py::tuple setup_tuple(const targeting_stream_setup& s) {
+  return py::make_tuple(rule_name(s.line.kind), s.line.value, s.line.quantile, s.line.share, s.line.strict, s.values.q, s.values.h, s.amounts,
+                        s.welfare, s.n_domains, s.n_welfare_groups, s.welfare_cuts, s.nest, s.fpc);
+}
+
+targeting_stream_setup make_setup(const std::string& rule, double line_value, double line_quantile, double line_share, bool strict,
+                                  double line_q, double line_h, bool amounts, bool welfare, int n_domains, int n_welfare_groups,
+                                  std::vector<double> welfare_cuts, bool nest, bool fpc) {
+  targeting_stream_setup s;
+  s.line = make_line(rule, line_value, line_quantile, line_share, strict);
+  s.values.q = line_q;
+  s.values.h = line_h;
+  s.amounts = amounts;
+  s.welfare = welfare;
+  s.n_domains = n_domains;
+  s.n_welfare_groups = n_welfare_groups;
+  s.welfare_cuts = std::move(welfare_cuts);
+  s.nest = nest;
+  s.fpc = fpc;
+  return s;
+}
+
+targeting_stream_setup setup_from(const py::tuple& t) {
+  detail::require(t.size() == 14, "TargetingAccumulator", "a setup is a tuple of 14 entries");
+  return make_setup(t[0].cast<std::string>(), t[1].cast<double>(), t[2].cast<double>(), t[3].cast<double>(), t[4].cast<bool>(),
+                    t[5].cast<double>(), t[6].cast<double>(), t[7].cast<bool>(), t[8].cast<bool>(), t[9].cast<int>(), t[10].cast<int>(),
+                    t[11].cast<std::vector<double>>(), t[12].cast<bool>(), t[13].cast<bool>());
+}
+
+/// A poverty accumulator with the arguments that made it (for pickling).
+struct poverty_stream {
+  std::string index, rule;
+  double alpha, line_value, line_quantile, line_share, line_q, line_h;
+  bool strict;
+  poverty_accumulator acc;
+  static poverty_accumulator make(const std::string& index, double alpha, const std::string& rule, double line_value, double line_quantile,
+                                  double line_share, bool strict, double line_q, double line_h, int n_domains, bool nest, bool fpc) {
+    detail::require(index == "fgt" || index == "watts", "PovertyAccumulator", "index must be 'fgt' or 'watts'");
+    return poverty_accumulator(index == "fgt" ? poverty_index::fgt : poverty_index::watts, alpha,
+                               make_line(rule, line_value, line_quantile, line_share, strict), line_values{NAN, line_q, line_h}, n_domains, nest, fpc);
+  }
+};
 
 }  // namespace
 
@@ -356,6 +403,101 @@ void bind_targeting(py::module_& parent) {
       },
       py::arg("index"), py::arg("epsilon"), py::arg("welfare"), py::arg("weights"), py::arg("domain"), py::arg("n_domains"),
       py::arg("design"), "Theil, mean log deviation or Atkinson(epsilon) per domain with its design variance.");
+  py::class_<targeting_accumulator>(m, "TargetingAccumulator",
+                                    "ik.targeting streamed in chunks: update, merge, finalize (targeting/streaming.hpp).")
+      .def(py::init([](const std::string& rule, double line_value, double line_quantile, double line_share, bool strict, double line_q,
+                       double line_h, bool amounts, bool welfare, int n_domains, int n_welfare_groups, std::vector<double> welfare_cuts,
+                       bool nest, bool fpc) {
+             return targeting_accumulator(make_setup(rule, line_value, line_quantile, line_share, strict, line_q, line_h, amounts, welfare,
+                                                     n_domains, n_welfare_groups, std::move(welfare_cuts), nest, fpc));
+           }),
+           py::arg("rule"), py::arg("line_value"), py::arg("line_quantile"), py::arg("line_share"), py::arg("strict"), py::arg("line_q"),
+           py::arg("line_h"), py::arg("amounts"), py::arg("welfare"), py::arg("n_domains"), py::arg("n_welfare_groups"),
+           py::arg("welfare_cuts"), py::arg("nest"), py::arg("fpc"))
+      .def(
+          "update",
+          [](targeting_accumulator& a, std::optional<f64> target, f64 beneficiary, std::optional<f64> benefit, std::optional<f64> welfare,
+             std::optional<f64> weights, std::optional<i32> domain, std::optional<design_columns_i64> strata, design_columns_i64 psu,
+             std::optional<f64> fpc) {
+            const targeting_stream_setup& s = a.setup();
+            const targeting_rows r = make_rows(rule_name(s.line.kind), target, s.line.value, s.line.quantile, s.line.share, s.line.strict,
+                                               beneficiary, benefit, welfare, weights, domain, s.n_domains, std::nullopt, s.n_welfare_groups);
+            const design_chunk c = make_design_chunk("TargetingAccumulator.update", r.n, strata, psu, fpc);
+            py::gil_scoped_release release;
+            a.update(r, c);
+          },
+          py::arg("target"), py::arg("beneficiary"), py::arg("benefit"), py::arg("welfare"), py::arg("weights"), py::arg("domain"),
+          py::arg("strata"), py::arg("psu"), py::arg("fpc"), "Adds a chunk of rows with their design columns.")
+      .def("merge", &targeting_accumulator::merge, py::arg("other"), py::call_guard<py::gil_scoped_release>())
+      .def(
+          "finalize",
+          [](const targeting_accumulator& a, const std::string& lonely_psu, std::vector<std::string> strata_names, std::vector<std::string> psu_names) {
+            targeting_result res;
+            {
+              py::gil_scoped_release release;
+              res = a.finalize(parse_lonely_psu(lonely_psu), strata_names, psu_names);
+            }
+            return result_dict(res);
+          },
+          py::arg("lonely_psu"), py::arg("strata_names") = std::vector<std::string>{}, py::arg("psu_names") = std::vector<std::string>{},
+          "The metrics and their design variance (the dict of targeting_accuracy).")
+      .def_property_readonly("rows", [](const targeting_accumulator& a) { return a.totals().rows(); })
+      .def_property_readonly("n_psu", [](const targeting_accumulator& a) { return a.totals().n_psu(); })
+      .def(py::pickle([](const targeting_accumulator& a) { return py::make_tuple(setup_tuple(a.setup()), accumulator_state_tuple(a.totals().get_state())); },
+                      [](const py::tuple& t) {
+                        detail::require(t.size() == 2, "TargetingAccumulator", "a pickled accumulator is (setup, state)");
+                        return targeting_accumulator(setup_from(t[0].cast<py::tuple>()), accumulator_state_from(t[1].cast<py::tuple>()));
+                      }));
+  py::class_<poverty_stream>(m, "PovertyAccumulator", "ik.fgt / ik.watts streamed in chunks: update, merge, finalize (targeting/streaming.hpp).")
+      .def(py::init([](const std::string& index, double alpha, const std::string& rule, double line_value, double line_quantile, double line_share,
+                       bool strict, double line_q, double line_h, int n_domains, bool nest, bool fpc) {
+             return poverty_stream{index, rule, alpha, line_value, line_quantile, line_share, line_q, line_h, strict,
+                                   poverty_stream::make(index, alpha, rule, line_value, line_quantile, line_share, strict, line_q, line_h,
+                                                        n_domains, nest, fpc)};
+           }),
+           py::arg("index"), py::arg("alpha"), py::arg("rule"), py::arg("line_value"), py::arg("line_quantile"), py::arg("line_share"),
+           py::arg("strict"), py::arg("line_q"), py::arg("line_h"), py::arg("n_domains"), py::arg("nest"), py::arg("fpc"))
+      .def(
+          "update",
+          [](poverty_stream& a, f64 welfare, std::optional<f64> weights, std::optional<i32> domain, std::optional<design_columns_i64> strata,
+             design_columns_i64 psu, std::optional<f64> fpc) {
+            const welfare_rows r = make_welfare_rows(welfare, weights, domain, a.acc.totals().n_domains());
+            const design_chunk c = make_design_chunk("PovertyAccumulator.update", r.n, strata, psu, fpc);
+            py::gil_scoped_release release;
+            a.acc.update(r, c);
+          },
+          py::arg("welfare"), py::arg("weights"), py::arg("domain"), py::arg("strata"), py::arg("psu"), py::arg("fpc"))
+      .def(
+          "merge", [](poverty_stream& a, const poverty_stream& b) { a.acc.merge(b.acc); }, py::arg("other"))
+      .def(
+          "finalize",
+          [](const poverty_stream& a, const std::string& lonely_psu, std::vector<std::string> strata_names, std::vector<std::string> psu_names) {
+            welfare_index_result res;
+            {
+              py::gil_scoped_release release;
+              res = a.acc.finalize(parse_lonely_psu(lonely_psu), strata_names, psu_names);
+            }
+            return index_dict(res);
+          },
+          py::arg("lonely_psu"), py::arg("strata_names") = std::vector<std::string>{}, py::arg("psu_names") = std::vector<std::string>{})
+      .def_property_readonly("rows", [](const poverty_stream& a) { return a.acc.totals().rows(); })
+      .def(py::pickle(
+          [](const poverty_stream& a) {
+            return py::make_tuple(a.index, a.alpha, a.rule, a.line_value, a.line_quantile, a.line_share, a.strict, a.line_q, a.line_h,
+                                  accumulator_state_tuple(a.acc.totals().get_state()));
+          },
+          [](const py::tuple& t) {
+            detail::require(t.size() == 10, "PovertyAccumulator", "a pickled accumulator has 10 entries");
+            const auto s = accumulator_state_from(t[9].cast<py::tuple>());
+            poverty_stream p{t[0].cast<std::string>(), t[2].cast<std::string>(), t[1].cast<double>(), t[3].cast<double>(), t[4].cast<double>(),
+                             t[5].cast<double>(), t[7].cast<double>(), t[8].cast<double>(), t[6].cast<bool>(),
+                             poverty_stream::make(t[0].cast<std::string>(), t[1].cast<double>(), t[2].cast<std::string>(), t[3].cast<double>(),
+                                                  t[4].cast<double>(), t[5].cast<double>(), t[6].cast<bool>(), t[7].cast<double>(),
+                                                  t[8].cast<double>(), s.n_domains, s.nest, s.has_fpc)};
+            p.acc = poverty_accumulator(t[0].cast<std::string>() == "fgt" ? poverty_index::fgt : poverty_index::watts, p.alpha,
+                                        make_line(p.rule, p.line_value, p.line_quantile, p.line_share, p.strict), line_values{NAN, p.line_q, p.line_h}, s);
+            return p;
+          }));
 }
 
 }  // namespace impactkit::python

@@ -1,6 +1,8 @@
 // impactkit._core.variance: the variance contract (influence values or scores + a variance design)
 // and complex survey designs. Arrays arrive as Eigen::Ref (no copy for Fortran-ordered float64);
 // the GIL is released around passes over the data.
+#include <cmath>
+#include <cstdint>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -11,6 +13,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <impactkit/core/design_accumulator.hpp>
 #include <impactkit/core/influence_vcov.hpp>
 #include <impactkit/core/survey_design.hpp>
 
@@ -115,6 +118,49 @@ py::dict estimate_dict(const vcov_estimate& v) {
 }
 
 }  // namespace
+
+py::tuple accumulator_state_tuple(const design_accumulator::state& s) {
+  auto i64 = [](const std::vector<std::int64_t>& v) { return py::array_t<std::int64_t>(static_cast<py::ssize_t>(v.size()), v.data()); };
+  return py::make_tuple(s.n_domains, static_cast<std::int64_t>(s.n_variables), s.nest, s.has_fpc, s.n_rows, i64(s.strata), i64(s.psu),
+                        i64(s.rows), i64(s.positive), py::array_t<double>(static_cast<py::ssize_t>(s.fpc.size()), s.fpc.data()), s.totals);
+}
+
+design_accumulator::state accumulator_state_from(const py::tuple& t) {
+  detail::require(t.size() == 11, "design_accumulator", "a state is a tuple of 11 entries");
+  design_accumulator::state s;
+  s.n_domains = t[0].cast<int>();
+  s.n_variables = t[1].cast<Eigen::Index>();
+  s.nest = t[2].cast<bool>();
+  s.has_fpc = t[3].cast<bool>();
+  s.n_rows = t[4].cast<std::int64_t>();
+  s.strata = t[5].cast<std::vector<std::int64_t>>();
+  s.psu = t[6].cast<std::vector<std::int64_t>>();
+  s.rows = t[7].cast<std::vector<std::int64_t>>();
+  s.positive = t[8].cast<std::vector<std::int64_t>>();
+  s.fpc = t[9].cast<std::vector<double>>();
+  s.totals = t[10].cast<Eigen::MatrixXd>();
+  return s;
+}
+
+design_chunk make_design_chunk(const char* fn, Eigen::Index n, const std::optional<design_columns_i64>& strata, const design_columns_i64& psu,
+                               const std::optional<design_columns_f64>& fpc) {
+  auto check = [fn, n](py::ssize_t ndim, py::ssize_t size, const char* what) {
+    detail::require(ndim == 1 && size == n, fn, std::string(what) + " must be 1-d with " + std::to_string(n) + " values, got " + std::to_string(size));
+  };
+  design_chunk c;
+  c.n = n;
+  check(psu.ndim(), psu.size(), "psu");
+  c.psu = psu.data();
+  if (strata) {
+    check(strata->ndim(), strata->size(), "strata");
+    c.strata = strata->data();
+  }
+  if (fpc) {
+    check(fpc->ndim(), fpc->size(), "fpc");
+    c.fpc = fpc->data();
+  }
+  return c;
+}
 
 void bind_variance(py::module_& parent) {
   py::module_ m = parent.def_submodule("variance", "The variance contract: influence values or scores + a variance design.");
@@ -263,6 +309,80 @@ void bind_variance(py::module_& parent) {
       },
       py::arg("theta"), py::arg("replicates"), py::arg("design"),
       "Replicate-weight variance from the full-sample estimate and the R x p replicate estimates.");
+
+  using f64 = design_columns_f64;
+  using i32 = py::array_t<int, py::array::c_style | py::array::forcecast>;
+  py::class_<design_accumulator>(m, "DesignAccumulator",
+                                 "Mergeable weighted totals per (stratum, PSU, domain) of streamed columns (core/design_accumulator.hpp).")
+      .def(py::init<int, Eigen::Index, bool, bool>(), py::arg("n_domains"), py::arg("n_variables"), py::arg("nest"), py::arg("fpc"))
+      .def(
+          "update_columns",
+          [](design_accumulator& a, std::optional<design_columns_i64> strata, const design_columns_i64& psu, std::optional<f64> fpc,
+             const std::vector<f64>& columns, std::optional<f64> weights, std::optional<i32> domain, bool with_weights,
+             std::vector<std::string> names) {
+            const char* fn = "DesignAccumulator.update_columns";
+            const Eigen::Index n = psu.size(), c = static_cast<Eigen::Index>(columns.size());
+            detail::require(c + (with_weights ? 1 : 0) == a.n_variables(), fn,
+                            "expected " + std::to_string(a.n_variables()) + " variables (columns + weights)");
+            std::vector<const double*> cols;
+            for (const auto& col : columns) {
+              detail::require(col.ndim() == 1 && col.size() == n, fn, "every column must be 1-d with one value per row");
+              cols.push_back(col.data());
+            }
+            detail::require(!weights || (weights->ndim() == 1 && weights->size() == n), fn, "weights must be 1-d with one value per row");
+            detail::require(!domain || (domain->ndim() == 1 && domain->size() == n), fn, "domain codes must be 1-d with one per row");
+            design_chunk chunk = make_design_chunk(fn, n, strata, psu, fpc);
+            const double* w = weights ? weights->data() : nullptr;
+            const int* dom = domain ? domain->data() : nullptr;
+            chunk.weights = w;
+            const int D = a.n_domains();
+            py::gil_scoped_release release;
+            // the row variables of survey_design::unit_totals_of_columns: w·c_j (and w), finite values only
+            a.update(
+                chunk,
+                [&](Eigen::Index i, double* x) {
+                  const int d = dom ? dom[i] : 0;
+                  if (d >= D) return -2;
+                  if (d < 0) return -1;
+                  const double wi = w ? w[i] : 1.0;
+                  bool finite = true;
+                  for (Eigen::Index j = 0; j < c; ++j) {
+                    const double v = cols[static_cast<std::size_t>(j)][i];
+                    finite = finite && std::isfinite(v);
+                    x[j] = wi * v;
+                  }
+                  if (with_weights) x[c] = wi;
+                  return finite ? d : -2;
+                },
+                [&](Eigen::Index i) {
+                  if (dom && dom[i] >= D) detail::throw_invalid(fn, "domain code out of range at row " + std::to_string(i));
+                  for (Eigen::Index j = 0; j < c; ++j)
+                    if (!std::isfinite(cols[static_cast<std::size_t>(j)][i]))
+                      detail::throw_invalid(fn, (static_cast<std::size_t>(j) < names.size() ? names[static_cast<std::size_t>(j)] : "column " + std::to_string(j)) +
+                                                    " has a missing or infinite value at chunk row " + std::to_string(i) +
+                                                    "; drop or impute it when building the data (domains are estimated on the full design)");
+                });
+          },
+          py::arg("strata"), py::arg("psu"), py::arg("fpc"), py::arg("columns"), py::arg("weights"), py::arg("domain"), py::arg("with_weights"),
+          py::arg("names") = std::vector<std::string>{},
+          "Adds a chunk: totals per (stratum, PSU, domain) of weights*column for each column (+ the weights).")
+      .def("merge", &design_accumulator::merge, py::arg("other"), py::call_guard<py::gil_scoped_release>(),
+           "Adds another accumulator's totals (the same PSU in both: added).")
+      .def(
+          "design",
+          [](const design_accumulator& a, const std::string& lonely_psu, std::vector<std::string> strata_names, std::vector<std::string> psu_names) {
+            return std::make_shared<survey_design>(a.design(parse_lonely_psu(lonely_psu), strata_names, psu_names));
+          },
+          py::arg("lonely_psu"), py::arg("strata_names") = std::vector<std::string>{}, py::arg("psu_names") = std::vector<std::string>{},
+          "The survey design over the PSUs streamed (one row per PSU, in (stratum, PSU) label order).")
+      .def("totals", [](const design_accumulator& a) { return a.table().totals; }, "Totals per PSU and domain in design order: U x (D*q).")
+      .def(
+          "conventions", [](const design_accumulator& a, const survey_design& d) { return conventions_dict(a.conventions(d)); }, py::arg("design"),
+          "The design's conventions with the number of rows streamed.")
+      .def_property_readonly("rows", &design_accumulator::rows)
+      .def_property_readonly("n_psu", &design_accumulator::n_psu)
+      .def(py::pickle([](const design_accumulator& a) { return accumulator_state_tuple(a.get_state()); },
+                      [](const py::tuple& t) { return design_accumulator(accumulator_state_from(t)); }));
 
   // defined here, after SurveyDesign, so that its signature names the type
   parent.def(

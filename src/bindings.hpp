@@ -5,8 +5,10 @@
 #include <vector>
 #include <string>
 
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <impactkit/core/design_accumulator.hpp>
 #include <impactkit/core/vcov.hpp>
 
 namespace impactkit::python {
@@ -20,6 +22,16 @@ vcov_spec make_vcov_spec(const char* function, const std::string& vcov, std::opt
 
 /// The conventions of a variance as a dict (kind, factor and rule, df and rule, counts, description).
 pybind11::dict conventions_dict(const variance_conventions& c);
+
+/// A design accumulator's state as a picklable tuple of plain values and numpy arrays, and back.
+pybind11::tuple accumulator_state_tuple(const design_accumulator::state& s);
+design_accumulator::state accumulator_state_from(const pybind11::tuple& t);
+
+/// The design columns of a chunk (int64 stratum and PSU labels, optional FPC) borrowed from numpy.
+using design_columns_i64 = pybind11::array_t<std::int64_t, pybind11::array::c_style | pybind11::array::forcecast>;
+using design_columns_f64 = pybind11::array_t<double, pybind11::array::c_style | pybind11::array::forcecast>;
+design_chunk make_design_chunk(const char* fn, Eigen::Index n, const std::optional<design_columns_i64>& strata, const design_columns_i64& psu,
+                               const std::optional<design_columns_f64>& fpc);
 
 void bind_core(pybind11::module_& m);        // errors, threads, distributions, Wald tests
 void bind_regression(pybind11::module_& m);  // ols / wls, absorbed fixed effects

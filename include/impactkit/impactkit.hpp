@@ -1,6 +1,7 @@
 #pragma once
 // impactkit — statistics for monitoring and evaluation of social programmes.
 // Umbrella header: the public API, one header per concept (implementation details live in detail/).
+#include "core/design_accumulator.hpp"
 #include "core/distributions.hpp"
 #include "core/errors.hpp"
 #include "core/fixed_effects.hpp"
@@ -23,6 +24,7 @@
 #include "targeting/inequality.hpp"
 #include "targeting/lorenz.hpp"
 #include "targeting/poverty.hpp"
+#include "targeting/streaming.hpp"
 #include "targeting/targeting_accuracy.hpp"
 #include "targeting/welfare_index.hpp"
 #include "targeting/welfare_line.hpp"

@@ -15,7 +15,7 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from . import _core
+from . import _core, _dask
 from .errors import InvalidInputError
 from .results import EstimateResult
 from .survey import SurveyDesign, _as_list
@@ -48,6 +48,9 @@ class WelfareIndexResult(EstimateResult):
 
 
 def _prepare(data, variable, design, weights, by, who, extra=()):
+    if _dask.is_dask_frame(data):
+        raise TypeError(f"{who}: a dask DataFrame is not supported here yet (on Dask: ik.fgt, ik.watts, ik.arpr, ik.arpt, ik.gini, "
+                        "ik.targeting, SurveyDesign mean/total/ratio/proportion); compute() a sample or the groups first")
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"{who}: data must be a pandas DataFrame, got {type(data).__name__}")
     if len(data) == 0:
@@ -163,9 +166,12 @@ def fgt(data: pd.DataFrame, variable: str, *, line, alpha: float = 0, design: Op
     """
     if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.integer, np.floating)) or not (np.isfinite(alpha) and alpha >= 0):
         raise InvalidInputError(f"fgt: alpha must be a finite number ≥ 0, got {alpha!r}")
-    args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "fgt")
     la = _line_args(line, "fgt")
-    out = _evaluate("fgt", args, lambda a: _t.poverty_measure("fgt", float(alpha), **la, **a), parameter=float(alpha), line=la)
+    if _dask.is_dask_frame(data):
+        out, levels, by_names, nobs = _dask.poverty("fgt", float(alpha), data, variable, la, design, weights, by, "fgt")
+    else:
+        args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "fgt")
+        out = _evaluate("fgt", args, lambda a: _t.poverty_measure("fgt", float(alpha), **la, **a), parameter=float(alpha), line=la)
     a = f"{alpha:g}"
     return _result(out, f"fgt{a}", levels, by_names, nobs, variable,
                    f"FGT({a}) poverty index: Σ w·1{{y < z}}·((z − y)/z)^{a} / Σ w (Foster, Greer & Thorbecke 1984)")
@@ -175,9 +181,12 @@ def watts(data: pd.DataFrame, variable: str, *, line, design: Optional[SurveyDes
           by=None) -> WelfareIndexResult:
     """Watts poverty index Σ w 1{y < z} log(z / y) / Σ w per group, with its design-based standard
     error; welfare below the line must be positive (else a clear error). Arguments as :func:`fgt`."""
-    args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "watts")
     la = _line_args(line, "watts")
-    out = _evaluate("watts", args, lambda a: _t.poverty_measure("watts", 0.0, **la, **a), line=la)
+    if _dask.is_dask_frame(data):
+        out, levels, by_names, nobs = _dask.poverty("watts", 0.0, data, variable, la, design, weights, by, "watts")
+    else:
+        args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "watts")
+        out = _evaluate("watts", args, lambda a: _t.poverty_measure("watts", 0.0, **la, **a), line=la)
     return _result(out, "watts", levels, by_names, nobs, variable, "Watts poverty index: Σ w·1{y < z}·log(z/y) / Σ w (Watts 1968)")
 
 
@@ -192,11 +201,19 @@ def gini(data: pd.DataFrame, variable: str, *, design: Optional[SurveyDesign] = 
     Examples
     --------
     >>> ik.gini(eusilc, "eqIncome", design=ik.SurveyDesign(eusilc, weights="rb050", psu="db030"), by="db040")
+
+    On a dask DataFrame the partitions are sorted by welfare (one shuffle); tied values keep mid-point
+    ranks across partitions, so the result equals the in-memory one.
     """
     if convention not in ("eurostat", "convey"):
         raise InvalidInputError(f"gini: convention must be 'eurostat' or 'convey', got {convention!r}")
-    args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "gini")
-    out = _evaluate("gini", args, lambda a: _t.gini(**a, convention=convention), convention=convention)
+    if _dask.is_dask_frame(data):  # exact on Dask: a global sort by welfare, then per-PSU sums
+        if convention != "eurostat":
+            raise TypeError("gini: on a dask DataFrame only convention='eurostat' is supported")
+        out, levels, by_names, nobs = _dask.gini(data, variable, design, weights, by)
+    else:
+        args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "gini")
+        out = _evaluate("gini", args, lambda a: _t.gini(**a, convention=convention), convention=convention)
     if convention == "convey":
         return _result(out, "gini", levels, by_names, nobs, variable,
                        "Gini coefficient: Σ (2 C − 1) w y / (N T) − 1 over rows in welfare order (R convey::svygini)")

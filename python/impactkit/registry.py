@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ImpactkitWarning, InvalidInputError
+from ._dask import is_dask_frame
 from .survey import _as_list, _column
 
 __all__ = ["registry_overlap", "RegistryOverlap"]
@@ -98,6 +99,8 @@ def registry_overlap(registry: pd.DataFrame, rosters: Mapping[str, object], *, k
     >>> r.table(); r.unknown_keys
     """
     who = "registry_overlap"
+    if is_dask_frame(registry):
+        return _registry_overlap_dask(registry, rosters, key=key, eligible=eligible, by=by)
     if not isinstance(registry, pd.DataFrame):
         raise TypeError(f"{who}: registry must be a pandas DataFrame, got {type(registry).__name__}")
     if not isinstance(rosters, Mapping) or not rosters:
@@ -110,6 +113,15 @@ def registry_overlap(registry: pd.DataFrame, rosters: Mapping[str, object], *, k
     if keys.duplicated().any():
         dup = keys[keys.duplicated()].unique()[:5].tolist()
         raise InvalidInputError(f"{who}: the registry lists household(s) {dup} more than once; {key!r} must be unique")
+    by_names = _as_list(by)
+    el, groups = _eligible_and_groups(registry, eligible, by_names, who)
+
+    uniq, duplicates = _rosters(rosters, key)
+    counts = _OverlapCounts.of(keys.to_numpy(), el, pd.DataFrame({b: g.to_numpy() for b, g in zip(by_names, groups)}), uniq, by_names)
+    return counts.result(uniq, duplicates, by_names, who)
+
+
+def _eligible_and_groups(registry: pd.DataFrame, eligible: str, by_names: list, who: str):
     el = _column(registry, eligible, "eligible")
     if el.isna().any():
         raise InvalidInputError(f"{who}: eligible column {eligible!r} has missing values")
@@ -119,50 +131,117 @@ def registry_overlap(registry: pd.DataFrame, rosters: Mapping[str, object], *, k
         el = el.to_numpy() == 1
     else:
         raise InvalidInputError(f"{who}: eligible column {eligible!r} must be boolean or 0/1")
-    by_names = _as_list(by)
     groups = [_column(registry, b, "by") for b in by_names]
     for g in groups:
         if g.isna().any():
             raise InvalidInputError(f"{who}: by column {g.name!r} has missing values")
+    return el, groups
 
-    index = pd.Index(keys.to_numpy())
-    served = {}
-    unknown, duplicates = {}, {}
+
+def _overlap_part(part: pd.DataFrame, k: int, key: str, eligible: str, by_names: list, rosters: Dict[str, pd.Index]):
+    """One partition of a dask registry reduced to its counts."""
+    keys = part[key]
+    if keys.isna().any():
+        raise InvalidInputError(f"registry_overlap: the registry has a missing {key!r}")
+    el, groups = _eligible_and_groups(part, eligible, by_names, "registry_overlap")
+    return _OverlapCounts.of(keys.to_numpy(), el, pd.DataFrame({b: g.to_numpy() for b, g in zip(by_names, groups)}), rosters, by_names)
+
+
+def _registry_overlap_dask(registry, rosters, *, key: str, eligible: str, by) -> "RegistryOverlap":
+    """registry_overlap on a dask registry: each partition reduced to counts, merged in a tree (keys must be
+    unique across partitions: checked with a distributed value count)."""
+    from . import _dask
+
+    who = "registry_overlap"
+    if not isinstance(rosters, Mapping) or not rosters:
+        raise TypeError(f"{who}: rosters must be a non-empty mapping from programme name to its served keys")
+    if ALL in rosters:
+        raise InvalidInputError(f"{who}: {ALL!r} is reserved for the combined row; rename that programme")
+    by_names = _as_list(by)
+    _dask._check_frame(registry, who, [key, eligible] + by_names)
+    counts = registry[key].value_counts()
+    dup = counts[counts > 1].compute()
+    if len(dup):
+        raise InvalidInputError(f"{who}: the registry lists household(s) {sorted(dup.index.tolist())[:5]} more than once; {key!r} must be unique")
+    uniq, duplicates = _rosters(rosters, key)
+    acc = _dask.tree_reduce(registry, _overlap_part, key, eligible, by_names, uniq)
+    return acc.result(uniq, duplicates, by_names, who)
+
+
+def _rosters(rosters: Mapping[str, object], key: str):
+    """(programme → its distinct keys, programme → keys listed more than once)."""
+    uniq, duplicates = {}, {}
     for name, roster in rosters.items():
         rk = _roster_keys(str(name), roster, key)
         dup = rk[rk.duplicated()]
         if len(dup):
             duplicates[str(name)] = pd.Index(dup.unique())
-        pos = index.get_indexer(pd.Index(rk.drop_duplicates().to_numpy()))
-        if (pos < 0).any():
-            unknown[str(name)] = pd.Index(rk.drop_duplicates().to_numpy()[pos < 0])
-        flag = np.zeros(len(index), dtype=bool)
-        flag[pos[pos >= 0]] = True
-        served[str(name)] = flag
-    if unknown:
-        warnings.warn(f"{who}: roster keys not in the registry: " + ", ".join(f"{k}: {len(v)}" for k, v in unknown.items())
-                      + " (see .unknown_keys; they are not counted)", ImpactkitWarning, stacklevel=2)
-    n_served = np.sum(np.column_stack(list(served.values())), axis=1)
-    several = n_served > 1
-    served[ALL] = n_served > 0
+        uniq[str(name)] = pd.Index(rk.drop_duplicates().to_numpy())
+    return uniq, duplicates
 
-    frame = pd.DataFrame({b: g.to_numpy() for b, g in zip(by_names, groups)})
-    frame["_eligible"] = el
-    frame["_several"] = several
-    rows = []
-    for name, flag in served.items():
-        f = frame.assign(_served=flag)
-        grouped = f.groupby(by_names, sort=True, observed=True) if by_names else [((), f)]
-        for lev, part in grouped:
-            lev = lev if isinstance(lev, tuple) else (lev,)
-            e, s = part["_eligible"].to_numpy(), part["_served"].to_numpy()
-            row = {"programme": name, **dict(zip(by_names, lev)), "registered": len(part), "eligible": int(e.sum()),
-                   "served": int(s.sum()), "eligible_served": int((e & s).sum()), "eligible_unserved": int((e & ~s).sum()),
-                   "ineligible_served": int((~e & s).sum()), "served_by_several": int((s & part["_several"].to_numpy()).sum())}
-            with np.errstate(divide="ignore", invalid="ignore"):
-                row["coverage"] = row["eligible_served"] / row["eligible"] if row["eligible"] else np.nan
-                row["exclusion"] = row["eligible_unserved"] / row["eligible"] if row["eligible"] else np.nan
-                row["leakage"] = row["ineligible_served"] / row["served"] if row["served"] else np.nan
-                row["overlap"] = row["served_by_several"] / row["served"] if row["served"] else np.nan
+
+_COUNTS = ["registered", "eligible", "served", "eligible_served", "eligible_unserved", "ineligible_served", "served_by_several"]
+
+
+class _OverlapCounts:
+    """Mergeable counts of a registry (or one part of it): per programme and group the counts of
+    ``_COUNTS``, and per programme which roster keys were found. Parts of a registry add (merge)."""
+
+    def __init__(self, counts: pd.DataFrame, found: Dict[str, np.ndarray], rows: int):
+        self.counts, self.found, self.rows = counts, found, rows
+
+    @classmethod
+    def of(cls, keys: np.ndarray, eligible: np.ndarray, groups: pd.DataFrame, rosters: Dict[str, pd.Index], by_names: list):
+        index = pd.Index(keys)
+        served, found = {}, {}
+        for name, rk in rosters.items():
+            flag = index.isin(rk)
+            served[name] = flag
+            found[name] = rk.isin(index)
+        n_served = np.sum(np.column_stack(list(served.values())), axis=1) if len(index) else np.zeros(0, dtype=int)
+        several = n_served > 1
+        served[ALL] = n_served > 0
+        frame = groups.reset_index(drop=True).copy()
+        frame["_eligible"] = eligible
+        frame["_several"] = several
+        parts = []
+        for name, flag in served.items():
+            e, s, v = frame["_eligible"].to_numpy(), flag, frame["_several"].to_numpy()
+            f = frame[by_names].copy()
+            f["programme"] = name
+            f["registered"] = 1
+            f["eligible"] = e.astype(np.int64)
+            f["served"] = s.astype(np.int64)
+            f["eligible_served"] = (e & s).astype(np.int64)
+            f["eligible_unserved"] = (e & ~s).astype(np.int64)
+            f["ineligible_served"] = (~e & s).astype(np.int64)
+            f["served_by_several"] = (s & v).astype(np.int64)
+            parts.append(f.groupby(["programme"] + by_names, sort=False, observed=True)[_COUNTS].sum())
+        counts = pd.concat(parts) if parts else pd.DataFrame(columns=_COUNTS)
+        return cls(counts, found, len(index))
+
+    def merge(self, other: "_OverlapCounts") -> "_OverlapCounts":
+        if len(other.counts):
+            self.counts = other.counts if not len(self.counts) else self.counts.add(other.counts, fill_value=0).astype(np.int64)
+        self.found = {k: v | other.found[k] for k, v in self.found.items()}
+        self.rows += other.rows
+        return self
+
+    def result(self, rosters: Dict[str, pd.Index], duplicates: dict, by_names: list, who: str) -> "RegistryOverlap":
+        unknown = {name: rk[~self.found[name]] for name, rk in rosters.items() if (~self.found[name]).any()}
+        if unknown:
+            warnings.warn(f"{who}: roster keys not in the registry: " + ", ".join(f"{k}: {len(v)}" for k, v in unknown.items())
+                          + " (see .unknown_keys; they are not counted)", ImpactkitWarning, stacklevel=3)
+        order = list(rosters) + [ALL]
+        c = self.counts.reset_index()
+        c["_p"] = c["programme"].map({p: i for i, p in enumerate(order)})
+        c = c.sort_values(["_p"] + by_names, kind="mergesort").drop(columns="_p").reset_index(drop=True)
+        rows = []
+        for rec in c.to_dict("records"):
+            row = {"programme": rec["programme"], **{b: rec[b] for b in by_names}, **{k: int(rec[k]) for k in _COUNTS}}
+            row["coverage"] = row["eligible_served"] / row["eligible"] if row["eligible"] else np.nan
+            row["exclusion"] = row["eligible_unserved"] / row["eligible"] if row["eligible"] else np.nan
+            row["leakage"] = row["ineligible_served"] / row["served"] if row["served"] else np.nan
+            row["overlap"] = row["served_by_several"] / row["served"] if row["served"] else np.nan
             rows.append(row)
-    return RegistryOverlap(pd.DataFrame(rows), unknown, duplicates, by_names, len(index))
+        return RegistryOverlap(pd.DataFrame(rows), unknown, duplicates, by_names, int(self.rows))

@@ -133,6 +133,13 @@ class SurveyDesign:
     >>> d.mean("api00", by="stype").tidy()
     """
 
+    def __new__(cls, data=None, *args, **kwargs):
+        from ._dask import DaskSurveyDesign, is_dask_frame
+
+        if is_dask_frame(data):  # a lazy design over a dask DataFrame (its estimates stream the partitions)
+            return DaskSurveyDesign(data, *args, **kwargs)
+        return super().__new__(cls)
+
     def __init__(self, data, weights=None, strata=None, psu=None, fpc=None, lonely_psu: str = "fail",
                  nest: bool = False, replicate_weights=None, replicate_type: Optional[str] = None,
                  scale: Optional[float] = None, rscales=None, mse: bool = False, fay_rho: Optional[float] = None):
@@ -337,19 +344,7 @@ class SurveyDesign:
         q = len(cols) + (1 if isinstance(den, str) else 0)
         labels = [f"{'var' if j < p else 'denominator'} column {n!r}" for j, n in enumerate(names)]
         T = np.asarray(self._core.unit_totals_of_columns(cols, self._w, codes, D, isinstance(den, str), labels))  # U × (D·q)
-        U = T.shape[0]
-        T3 = T.reshape(U, D, q)
-        tot = T3.sum(axis=0)  # D × q
-        if den is not None:
-            X = tot[:, p]
-            empty = np.flatnonzero(X == 0)
-            if len(empty):
-                lev = "" if levels is None else f" {levels.iloc[empty[0]].to_dict()}"
-                raise InvalidInputError(f"{who}: the domain{lev} has a zero denominator total (no rows with positive weight); "
-                                        "the estimate is undefined there")
-            theta = tot[:, :p] / X[:, None]
-        else:
-            theta = tot[:, :p]
+        theta, psi = _ratios_of_unit_totals(T, D, p, den is not None, levels, who)
         if self._repw is not None:
             dom = np.zeros(self.n, dtype=np.int32) if codes is None else codes
             stacked = np.column_stack(cols + ([np.ones(self.n)] if isinstance(den, str) else []))
@@ -358,11 +353,7 @@ class SurveyDesign:
             V = np.asarray(est["vcov"])
             conventions = dict(est["conventions"])
         else:
-            if den is not None:
-                psi = (T3[:, :, :p] - theta[None, :, :] * T3[:, :, p:p + 1]) / X[None, :, None]
-            else:
-                psi = T3[:, :, :p]
-            V = np.asarray(self._core.variance_of_unit_totals(np.asfortranarray(psi.reshape(U, D * p))))
+            V = np.asarray(self._core.variance_of_unit_totals(psi))
             conventions = self.conventions()
         return theta, V, codes, levels, conventions
 
@@ -545,6 +536,28 @@ class SurveyDesign:
             return m, float(np.asarray(est["vcov"])[0, 0])
         psi = (T[:, 0] - m * T[:, 1]) / X
         return m, float(np.asarray(self._core.variance_of_unit_totals(psi[:, None]))[0, 0])
+
+
+def _ratios_of_unit_totals(T: np.ndarray, D: int, p: int, ratio: bool, levels, who: str):
+    """θ (D × p) and the influence totals per unit (U × D·p) of Y_dj / X_d (ratio; X in column p of each
+    domain's block) or Y_dj from the totals per (unit, domain) T (U × D·q): (Y_udj − θ_dj X_ud)/X_d or Y_udj."""
+    U = T.shape[0]
+    q = T.shape[1] // D
+    T3 = T.reshape(U, D, q)
+    tot = T3.sum(axis=0)  # D × q
+    if ratio:
+        X = tot[:, p]
+        empty = np.flatnonzero(X == 0)
+        if len(empty):
+            lev = "" if levels is None else f" {levels.iloc[empty[0]].to_dict()}"
+            raise InvalidInputError(f"{who}: the domain{lev} has a zero denominator total (no rows with positive weight); "
+                                    "the estimate is undefined there")
+        theta = tot[:, :p] / X[:, None]
+        psi = (T3[:, :, :p] - theta[None, :, :] * T3[:, :, p:p + 1]) / X[None, :, None]
+    else:
+        theta = tot[:, :p]
+        psi = T3[:, :, :p]
+    return theta, np.asfortranarray(psi.reshape(U, D * p))
 
 
 def _cumulative_weights(w_sorted: np.ndarray):

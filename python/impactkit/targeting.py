@@ -16,7 +16,8 @@ from typing import Optional, Sequence, Union
 import numpy as np
 import pandas as pd
 
-from . import _core
+from . import _core, _dask
+from ._dask import is_dask_frame
 from .errors import ImpactkitWarning, InvalidInputError
 from .results import EstimateResult
 from .survey import SurveyDesign, _as_list, _column, _factorize_sorted
@@ -201,7 +202,10 @@ def targeting(data: pd.DataFrame, *, welfare: str, beneficiary: str, target, ben
 
     Parameters
     ----------
-    data : DataFrame, one row per person (or per household), never modified.
+    data : DataFrame, one row per person (or per household), never modified; or a dask DataFrame (each
+        partition is reduced to a mergeable accumulator, merged in a tree; ``design`` then is an
+        ``ik.SurveyDesign`` built from the same dask frame, ``weights`` a column name; single-stage designs,
+        ``unit="persons"``).
     welfare : column ranking welfare (per-capita consumption or income), used for the poverty line,
         the welfare groups of the incidence tables, adequacy and the poverty-gap reduction.
     beneficiary : boolean (or 0/1) column: receives the programme.
@@ -234,6 +238,17 @@ def targeting(data: pd.DataFrame, *, welfare: str, beneficiary: str, target, ben
     >>> r.test_equal("coverage")
     """
     who = "targeting"
+    if is_dask_frame(data):
+        if unit not in ("persons", "households"):
+            raise InvalidInputError(f"{who}: unit must be 'persons' or 'households', got {unit!r}")
+        if incidence is not None and not isinstance(incidence, quantile_groups):
+            raise TypeError(f"{who}: incidence must be ik.quantile_groups(k) or None, got {type(incidence).__name__}")
+        if not isinstance(target, (poverty_line, relative_line, bottom, str)):
+            raise TypeError(f"{who}: target must be a column name, ik.poverty_line(z), ik.relative_line(share) or ik.bottom(share), "
+                            f"got {type(target).__name__}")
+        return _dask.targeting(data, welfare=welfare, beneficiary=beneficiary, target=target, benefit=benefit, design=design,
+                               weights=weights, unit=unit, household=household, by=by, incidence=incidence,
+                               target_rule=f"column {target!r}" if isinstance(target, str) else target.describe())
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"{who}: data must be a pandas DataFrame, got {type(data).__name__}")
     if len(data) == 0:

@@ -14,47 +14,38 @@
 
 namespace impactkit {
 
-/// FGT_α (index fgt) or Watts per domain below `line` (fixed or estimated), with the design variance.
-welfare_index_result poverty_measure(const welfare_rows& r, poverty_index index, double alpha, const welfare_line& line,
-                                            const survey_design& design) {
-  namespace pv = detail::poverty;
-  namespace lines = detail::lines;
-  const char* fn = index == poverty_index::fgt ? "fgt" : "watts";
-  pv::check(r, fn);
-  lines::check(line, fn);
-  detail::require(line.kind != line_kind::none, fn, "needs a poverty line");
-  detail::require(index != poverty_index::fgt || (std::isfinite(alpha) && alpha >= 0), fn, "alpha must be a finite number ≥ 0");
-  detail::require(design.rows() == r.n, fn, "the survey design has " + std::to_string(design.rows()) + " rows but the data have " + std::to_string(r.n));
-  const resolved_line L = lines::resolve(line, r.n, r.welfare, r.weights, r.domain, fn);
-  detail::require(L.z > 0, fn, "the poverty line must be positive (the indices divide by it); it is " + detail::format_g(L.z));
+namespace detail::poverty {
+
+/// The per-row variables of row i (weight w, welfare y, domain d) into x: w, w·term, w·∂term/∂z and, for
+/// an estimated line, w·1{y ≤ Q} and w·φ_h(Q − y); returns d, or −2 when the row is invalid.
+int row_variables(poverty_index index, double alpha, const welfare_line& line, const resolved_line& L, double w, double y, int d,
+                  int n_domains, double* x) {
+  if (!(std::isfinite(w) && w >= 0) || !std::isfinite(y) || d >= n_domains) return -2;
   const double z = L.z;
-  const unit_totals_table table = accumulate_unit_totals(
-      design.units(), r.n, r.n_domains, pv::n_base,
-      [&](Eigen::Index i, double* x) {
-        const double w = r.weights ? r.weights[i] : 1.0, y = r.welfare[i];
-        const int d = r.domain ? r.domain[i] : 0;
-        if (!(std::isfinite(w) && w >= 0) || !std::isfinite(y) || d >= r.n_domains) return -2;
-        const bool poor = line.below(y, z);
-        double t = 0, s = 0;
-        if (index == poverty_index::fgt) {
-          const double gap = (z - y) / z;
-          t = poor ? (alpha == 0 ? 1.0 : std::pow(gap, alpha)) : 0.0;
-          s = !L.estimated ? 0.0 : alpha == 0 ? lines::gaussian_kernel(z - y, L.h) : poor && gap > 0 ? alpha * std::pow(gap, alpha - 1) * (y / z) / z : 0.0;
-        } else if (poor) {
-          if (!(y > 0)) return -2;
-          t = std::log(z / y);
-          s = 1.0 / z;
-        }
-        x[pv::one] = w;
-        x[pv::term] = w * t;
-        x[pv::slope] = w * s;
-        x[pv::below_q] = L.estimated && y <= L.q ? w : 0.0;
-        x[pv::kernel_q] = L.estimated ? w * lines::gaussian_kernel(L.q - y, L.h) : 0.0;
-        return d;
-      },
-      [&](Eigen::Index i) { pv::explain_invalid(r, i, fn, index); });
+  const bool poor = line.below(y, z);
+  double t = 0, s = 0;
+  if (index == poverty_index::fgt) {
+    const double gap = (z - y) / z;
+    t = poor ? (alpha == 0 ? 1.0 : std::pow(gap, alpha)) : 0.0;
+    s = !L.estimated ? 0.0 : alpha == 0 ? lines::gaussian_kernel(z - y, L.h) : poor && gap > 0 ? alpha * std::pow(gap, alpha - 1) * (y / z) / z : 0.0;
+  } else if (poor) {
+    if (!(y > 0)) return -2;
+    t = std::log(z / y);
+    s = 1.0 / z;
+  }
+  x[one] = w;
+  x[term] = w * t;
+  x[slope] = w * s;
+  x[below_q] = L.estimated && y <= L.q ? w : 0.0;
+  x[kernel_q] = L.estimated ? w * lines::gaussian_kernel(L.q - y, L.h) : 0.0;
+  return d;
+}
+
+/// The index per domain, its influence totals per unit and the design variance from the table.
+welfare_index_result finish(const welfare_line& line, const resolved_line& L, const unit_totals_table& table, const survey_design& design,
+                            const char* fn) {
   const Eigen::MatrixXd t = table.domain_totals();
-  const Eigen::Index D = r.n_domains, U = table.n_units, q = pv::n_base;
+  const Eigen::Index D = table.n_domains, U = table.n_units, q = n_base;
   welfare_index_result out;
   out.line = L.z;
   out.bandwidth = L.h;
@@ -64,21 +55,21 @@ welfare_index_result poverty_measure(const welfare_rows& r, poverty_index index,
   if (L.estimated) {
     Eigen::VectorXd below = Eigen::VectorXd::Zero(U), all = Eigen::VectorXd::Zero(U);
     for (Eigen::Index d = 0; d < D; ++d) {
-      below += table.totals.col(d * q + pv::below_q);
-      all += table.totals.col(d * q + pv::one);
+      below += table.totals.col(d * q + below_q);
+      all += table.totals.col(d * q + one);
     }
-    if_z = lines::line_influence(line, below, all, t.col(pv::kernel_q).sum(), fn);
+    if_z = lines::line_influence(line, below, all, t.col(kernel_q).sum(), fn);
   }
   for (Eigen::Index d = 0; d < D; ++d) {
-    const double N = t(d, pv::one);
+    const double N = t(d, one);
     if (!(N > 0)) {
       out.undefined.push_back(static_cast<int>(d));
       continue;
     }
-    const double theta = t(d, pv::term) / N;
+    const double theta = t(d, term) / N;
     out.estimate(d) = theta;
-    psi.col(d) = (table.totals.col(d * q + pv::term) - theta * table.totals.col(d * q + pv::one)) / N;
-    if (L.estimated) psi.col(d) += (t(d, pv::slope) / N) * if_z;
+    psi.col(d) = (table.totals.col(d * q + term) - theta * table.totals.col(d * q + one)) / N;
+    if (L.estimated) psi.col(d) += (t(d, slope) / N) * if_z;
   }
   out.vcov = design.variance_of_unit_totals(psi);
   if (L.estimated) {
@@ -87,8 +78,31 @@ welfare_index_result poverty_measure(const welfare_rows& r, poverty_index index,
   }
   out.conventions = design.conventions();
   out.conventions.n_params = 1;
-  pv::mark_undefined(out);
+  mark_undefined(out);
   return out;
+}
+
+}  // namespace detail::poverty
+
+/// FGT_α (index fgt) or Watts per domain below `line` (fixed or estimated), with the design variance.
+welfare_index_result poverty_measure(const welfare_rows& r, poverty_index index, double alpha, const welfare_line& line,
+                                     const survey_design& design) {
+  namespace pv = detail::poverty;
+  namespace lines = detail::lines;
+  const char* fn = index == poverty_index::fgt ? "fgt" : "watts";
+  pv::check(r, fn);
+  pv::check_index(index, alpha, line, fn);
+  detail::require(design.rows() == r.n, fn, "the survey design has " + std::to_string(design.rows()) + " rows but the data have " + std::to_string(r.n));
+  const resolved_line L = lines::resolve(line, r.n, r.welfare, r.weights, r.domain, fn);
+  pv::check_line_value(L, fn);
+  const unit_totals_table table = accumulate_unit_totals(
+      design.units(), r.n, r.n_domains, pv::n_base,
+      [&](Eigen::Index i, double* x) {
+        return pv::row_variables(index, alpha, line, L, r.weights ? r.weights[i] : 1.0, r.welfare[i], r.domain ? r.domain[i] : 0,
+                                 r.n_domains, x);
+      },
+      [&](Eigen::Index i) { pv::explain_invalid(r, i, fn, index); });
+  return pv::finish(line, L, table, design, fn);
 }
 
 }  // namespace impactkit

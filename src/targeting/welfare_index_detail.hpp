@@ -8,6 +8,8 @@
 #include <Eigen/Core>
 
 #include <impactkit/core/errors.hpp>
+#include <impactkit/core/survey_design.hpp>
+#include <impactkit/core/unit_totals.hpp>
 #include <impactkit/targeting/poverty.hpp>
 
 #include "welfare_line_detail.hpp"
@@ -34,6 +36,23 @@ inline void check(const welfare_rows& r, const char* fn) {
     throw_invalid(fn, "the Watts index needs positive welfare below the line; welfare is " + format_g(r.welfare[i]) + at);
   throw_invalid(fn, "invalid row " + std::to_string(i));
 }
+
+inline void check_index(poverty_index index, double alpha, const welfare_line& line, const char* fn) {
+  lines::check(line, fn);
+  require(line.kind != line_kind::none, fn, "needs a poverty line");
+  require(index != poverty_index::fgt || (std::isfinite(alpha) && alpha >= 0), fn, "alpha must be a finite number ≥ 0");
+}
+
+inline void check_line_value(const resolved_line& L, const char* fn) {
+  require(L.z > 0, fn, "the poverty line must be positive (the indices divide by it); it is " + format_g(L.z));
+}
+
+/// The per-row variables of an FGT / Watts index (poverty.cpp), shared with the streaming accumulator.
+int row_variables(poverty_index index, double alpha, const welfare_line& line, const resolved_line& L, double w, double y, int d,
+                  int n_domains, double* x);
+/// The index, its influence totals and design variance from the accumulated table (poverty.cpp).
+welfare_index_result finish(const welfare_line& line, const resolved_line& L, const unit_totals_table& table, const survey_design& design,
+                            const char* fn);
 
 inline void mark_undefined(welfare_index_result& out) {
   const double nan = std::numeric_limits<double>::quiet_NaN();

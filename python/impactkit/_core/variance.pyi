@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['SurveyDesign', 'VarianceDesign', 'influence_vcov', 'replicate_vcov', 'score_vcov']
+__all__: list[str] = ['DesignAccumulator', 'SurveyDesign', 'VarianceDesign', 'influence_vcov', 'replicate_vcov', 'score_vcov']
 class SurveyDesign:
     """
     A complex survey design factorised once (R svydesign semantics).
@@ -81,6 +81,42 @@ class VarianceDesign:
         ...
     @property
     def kind(self) -> str:
+        ...
+class DesignAccumulator:
+    """
+    Mergeable weighted totals per (stratum, PSU, domain) of streamed columns (core/design_accumulator.hpp).
+    """
+    def __getstate__(self) -> tuple:
+        ...
+    def __init__(self, n_domains: typing.SupportsInt | typing.SupportsIndex, n_variables: typing.SupportsInt | typing.SupportsIndex, nest: bool, fpc: bool) -> None:
+        ...
+    def __setstate__(self, arg0: tuple) -> None:
+        ...
+    def conventions(self, design: SurveyDesign) -> dict:
+        """
+        The design's conventions with the number of rows streamed.
+        """
+    def design(self, lonely_psu: str, strata_names: collections.abc.Sequence[str] = [], psu_names: collections.abc.Sequence[str] = []) -> SurveyDesign:
+        """
+        The survey design over the PSUs streamed (one row per PSU, in (stratum, PSU) label order).
+        """
+    def merge(self, other: DesignAccumulator) -> None:
+        """
+        Adds another accumulator's totals (the same PSU in both: added).
+        """
+    def totals(self) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"]:
+        """
+        Totals per PSU and domain in design order: U x (D*q).
+        """
+    def update_columns(self, strata: typing.Annotated[numpy.typing.ArrayLike, numpy.int64] | None, psu: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], fpc: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, columns: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64]], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, domain: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, with_weights: bool, names: collections.abc.Sequence[str] = []) -> None:
+        """
+        Adds a chunk: totals per (stratum, PSU, domain) of weights*column for each column (+ the weights).
+        """
+    @property
+    def n_psu(self) -> int:
+        ...
+    @property
+    def rows(self) -> int:
         ...
 def influence_vcov(psi: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], design: VarianceDesign, n_params: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
     """

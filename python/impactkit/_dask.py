@@ -1,0 +1,848 @@
+"""Dask support: estimators on a ``dask.dataframe.DataFrame`` reduce each partition to a mergeable
+accumulator (C++ ``core/design_accumulator.hpp``, ``targeting/streaming.hpp``), merge the accumulators in
+a binary tree and finalize on the client (DESIGN.md §5). The numbers equal the in-memory call up to the
+order of floating-point additions (tests: 1e-10 relative).
+
+What a single pass cannot know is computed first, exactly, across partitions:
+- labels: strata, PSU and by= columns are coded against their sorted global levels (integer strata and
+  PSU labels are used as they are);
+- an estimated line (``ik.relative_line``, ``ik.bottom``) and the cuts of quantile welfare groups: the
+  weighted quantile by the laeken rule (welfare_line.hpp), found by narrowing a bracket with candidate
+  pivots from every partition until few enough rows remain to finish on the client; and the kernel
+  bandwidth h = σ̂ N̂^(−1/5) from weighted sums.
+dask is never imported unless a dask object is passed.
+"""
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass, field
+from typing import Callable, List, Optional, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import InvalidInputError
+
+__all__ = ["is_dask_frame"]
+
+
+def is_dask_frame(x) -> bool:
+    """True for a dask DataFrame (without importing dask: a dask object exists only if dask is loaded)."""
+    mod = sys.modules.get("dask.dataframe")
+    return mod is not None and isinstance(x, mod.DataFrame)
+
+
+def _check_frame(ddf, who: str, columns: Sequence):
+    if ddf.columns.has_duplicates:
+        raise InvalidInputError(f"{who}: the data have more than one column named {ddf.columns[ddf.columns.duplicated()][0]!r}")
+    for c in columns:
+        if c is None:
+            continue
+        if not isinstance(c, str):
+            raise TypeError(f"{who}: column names must be str, got {type(c).__name__}")
+        if c not in ddf.columns:
+            cols = ", ".join(map(str, list(ddf.columns)[:30]))
+            raise InvalidInputError(f"{who}: unknown column {c!r}; the data have: {cols}")
+
+
+# --- running work on the partitions --------------------------------------------------------------
+
+def _partition_offsets(ddf) -> np.ndarray:
+    """The global row number of each partition's first row, then the number of rows."""
+    lengths = ddf.map_partitions(len).compute()
+    return np.concatenate([[0], np.cumsum(np.asarray(lengths, dtype=np.int64))])
+
+
+def map_partitions(ddf, fn: Callable, *args) -> list:
+    """fn(partition, partition number, *args) on every partition; the list of results on the client."""
+    import dask
+
+    parts = ddf.to_delayed()
+    return list(dask.compute(*[dask.delayed(fn)(p, k, *args) for k, p in enumerate(parts)]))
+
+
+def _merge_pair(a, b):
+    a.merge(b)
+    return a
+
+
+def tree_reduce(ddf, fn: Callable, *args, merge: Callable = _merge_pair):
+    """fn(partition, partition number, *args) → accumulator on every partition, merged pairwise in a
+    binary tree on the workers; the merged accumulator on the client."""
+    import dask
+
+    nodes = [dask.delayed(fn)(p, k, *args) for k, p in enumerate(ddf.to_delayed())]
+    while len(nodes) > 1:
+        nodes = [dask.delayed(merge)(nodes[i], nodes[i + 1]) if i + 1 < len(nodes) else nodes[i] for i in range(0, len(nodes), 2)]
+    return nodes[0].compute()
+
+
+# --- labels coded against global levels ----------------------------------------------------------
+
+def _distinct_values(part: pd.DataFrame, k: int, name: str) -> np.ndarray:
+    return pd.unique(part[name].dropna().to_numpy())
+
+
+def _distinct_rows(part: pd.DataFrame, k: int, by: list) -> pd.DataFrame:
+    return part[by].drop_duplicates()
+
+
+@dataclass
+class LabelCoder:
+    """Codes a column of any partition against the column's sorted global levels (int64 labels as they are)."""
+
+    name: str
+    argument: str
+    levels: Optional[pd.Index] = None  # None: integer labels used as they are
+
+    @classmethod
+    def of(cls, ddf, name: str, argument: str, integers_as_is: bool = True) -> "LabelCoder":
+        dtype = ddf[name].dtype
+        if integers_as_is and pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+            return cls(name, argument)
+        uniq = pd.unique(np.concatenate(map_partitions(ddf, _distinct_values, name)))
+        return cls(name, argument, pd.Index(np.sort(np.asarray(uniq))))
+
+    def codes(self, part: pd.DataFrame) -> np.ndarray:
+        col = part[self.name]
+        if col.isna().any():
+            row = col.index[col.isna().to_numpy()][0]
+            raise InvalidInputError(f"{self.argument} column {self.name!r} has missing values (first at row {row!r}); "
+                                    "every row of a survey design needs its design variables")
+        if self.levels is None:
+            return col.to_numpy(dtype=np.int64)
+        return self.levels.get_indexer(col.to_numpy()).astype(np.int64)
+
+    def names(self) -> List[str]:
+        return [] if self.levels is None else [str(v) for v in self.levels]
+
+
+@dataclass
+class DomainCoder:
+    """Codes the by= columns of any partition against the sorted observed level combinations."""
+
+    by: List[str]
+    levels: Optional[pd.DataFrame] = None
+
+    @classmethod
+    def of(cls, ddf, by: List[str]) -> "DomainCoder":
+        if not by:
+            return cls(by)
+        frame = pd.concat(map_partitions(ddf, _distinct_rows, by), ignore_index=True).drop_duplicates()
+        for b in by:
+            if frame[b].isna().any():
+                raise InvalidInputError(f"by column {b!r} has missing values; every row must belong to a group")
+        levels = frame.sort_values(by, kind="mergesort").reset_index(drop=True)
+        return cls(by, levels)
+
+    @property
+    def n(self) -> int:
+        return 1 if self.levels is None else len(self.levels)
+
+    def codes(self, part: pd.DataFrame) -> Optional[np.ndarray]:
+        if self.levels is None:
+            return None
+        for b in self.by:
+            if part[b].isna().any():
+                raise InvalidInputError(f"by column {b!r} has missing values; every row must belong to a group")
+        if len(self.by) == 1:
+            return pd.Index(self.levels[self.by[0]]).get_indexer(part[self.by[0]].to_numpy()).astype(np.int32)
+        mi = pd.MultiIndex.from_frame(self.levels)
+        return mi.get_indexer(pd.MultiIndex.from_frame(part[self.by])).astype(np.int32)
+
+
+@dataclass
+class DesignColumns:
+    """How a partition's rows map onto the survey design: strata, PSU, FPC and weight columns."""
+
+    weights: Optional[str] = None
+    strata: Optional[LabelCoder] = None
+    psu: Optional[LabelCoder] = None  # None: every row is its own PSU (labels: global row numbers)
+    fpc: Optional[str] = None
+    nest: bool = False
+    lonely_psu: str = "fail"
+    offsets: Optional[np.ndarray] = None  # partition offsets when rows are their own PSUs
+
+    def weights_of(self, part: pd.DataFrame) -> Optional[np.ndarray]:
+        if self.weights is None:
+            return None
+        return _float_values(part[self.weights], "weights")
+
+    def chunk(self, part: pd.DataFrame, k: int) -> dict:
+        """strata, psu, fpc arrays of a partition (keyword arguments of the accumulators' update)."""
+        strata = None if self.strata is None else self.strata.codes(part)
+        if self.psu is None:
+            psu = np.arange(len(part), dtype=np.int64) + int(self.offsets[k])
+        else:
+            psu = self.psu.codes(part)
+        fpc = None if self.fpc is None else _float_values(part[self.fpc], "fpc")
+        return dict(strata=strata, psu=psu, fpc=fpc)
+
+    def finalize_args(self) -> dict:
+        return dict(lonely_psu=self.lonely_psu, strata_names=[] if self.strata is None else self.strata.names(),
+                    psu_names=[] if self.psu is None else self.psu.names())
+
+
+def _float_values(col: pd.Series, argument: str) -> np.ndarray:
+    if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
+        raise TypeError(f"{argument} column {col.name!r} must be numeric, got dtype {col.dtype}")
+    v = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = ~np.isfinite(v)
+    if bad.any():
+        raise InvalidInputError(f"{argument} column {col.name!r} has a missing or infinite value at row {col.index[bad][0]!r}")
+    if argument == "weights" and (v < 0).any():
+        raise InvalidInputError(f"weights column {col.name!r} has a negative weight at row {col.index[v < 0][0]!r}")
+    return v
+
+
+def design_columns(ddf, *, weights=None, strata=None, psu=None, fpc=None, nest=False, lonely_psu="fail", who: str) -> DesignColumns:
+    """The design of a dask frame from column names (as ik.SurveyDesign in memory)."""
+    if weights is not None and not isinstance(weights, str):
+        raise TypeError(f"{who}: on a dask DataFrame, weights must be a column name, got {type(weights).__name__}")
+    psu_list = [psu] if isinstance(psu, str) else list(psu or [])
+    fpc_list = [fpc] if isinstance(fpc, str) else list(fpc or [])
+    if len(psu_list) > 1 or len(fpc_list) > 1:
+        raise InvalidInputError(f"{who}: on a dask DataFrame only single-stage designs stream (one psu column, one fpc column); "
+                                "multistage variances need the later-stage units of every PSU")
+    if fpc_list and weights is None:
+        raise InvalidInputError(f"{who}: on a dask DataFrame give weights= with fpc= (weights derived from the FPC need the "
+                                "sampled PSU counts before the pass)")
+    _check_frame(ddf, who, [weights, strata] + psu_list + fpc_list)
+    d = DesignColumns(weights=weights, nest=bool(nest), lonely_psu=lonely_psu, fpc=fpc_list[0] if fpc_list else None)
+    if strata is not None:
+        d.strata = LabelCoder.of(ddf, strata, "strata")
+    if psu_list:
+        d.psu = LabelCoder.of(ddf, psu_list[0], "psu")
+    else:
+        d.offsets = _partition_offsets(ddf)
+        if d.offsets[-1] > _ROWS_AS_PSU_WARNING:  # offsets[-1]: all rows
+            import warnings
+
+            from .errors import ImpactkitWarning
+
+            warnings.warn(f"{who}: without psu= every row is its own PSU, so the accumulators hold one row per observation "
+                          f"({int(d.offsets[-1]):,} rows): memory grows with the data. Give the sampling units (psu=) of a "
+                          "registry or survey to stream it in memory independent of n.", ImpactkitWarning, stacklevel=4)
+    return d
+
+
+_ROWS_AS_PSU_WARNING = 1_000_000  # rows beyond which a design without PSUs warns (accumulators ∝ rows)
+
+
+# --- exact weighted quantiles across partitions ---------------------------------------------------
+
+_FETCH_ROWS = 200_000  # finish on the client once a bracket holds at most this many rows
+_PIVOTS = 128          # candidate pivots per partition and bracket per round
+
+
+def _positive_pairs(part: pd.DataFrame, y: str, w: Optional[str], domain_fn) -> tuple:
+    yy = _float_values(part[y], "welfare") if len(part) else np.empty(0)
+    ww = _float_values(part[w], "weights") if (w is not None and len(part)) else np.ones(len(yy))
+    if domain_fn is not None and len(part):
+        keep = domain_fn(part) >= 0
+        yy, ww = yy[keep], ww[keep]
+    keep = ww > 0
+    return yy[keep], ww[keep]
+
+
+def _q_first(part, k, y, w, domain_fn):
+    """The first pass: the positive weight total and row count, the bracket (−inf, inf]'s candidate pivots,
+    and the weighted moments of welfare over all analysis rows for the bandwidth (local mean and sum of
+    squared deviations of y / m, m the partition's largest |y|: combined without cancellation)."""
+    yy, ww = _analysis_pairs(part, y, w, domain_fn)
+    m = float(np.max(np.abs(yy))) if len(yy) else 0.0
+    W_all = float(np.sum(ww))  # pairwise sums: the bandwidth needs ~1e-15, not exact rounding
+    moments = None
+    if len(yy) and W_all > 0:
+        ys = yy / (m or 1.0)
+        mean = float(np.sum(ww * ys)) / W_all
+        moments = (m or 1.0, W_all, mean, float(np.sum(ww * (ys - mean) ** 2)))
+    pos = ww > 0
+    return dict(W=np.sum(ww[pos], dtype=np.longdouble), n=int(pos.sum()), max_abs=m, moments=moments, W_all=W_all,
+                cand=_q_candidates_of(yy[pos], [(-np.inf, np.inf)])[0])
+
+
+def _bandwidth_of(first: list, who: str) -> float:
+    """h = σ̂ N̂^(−1/5) from the partitions' moments (Chan et al. 1979 pairwise combination), σ̂ on the
+    welfare scaled by its largest magnitude as in memory (no overflow at 1e300)."""
+    scale = max(f["max_abs"] for f in first) or 1.0
+    total = math.fsum(f["W_all"] for f in first)
+    if not total > 0:
+        raise InvalidInputError(f"{who}: the analysis rows have no positive weight: the line cannot be estimated")
+    parts = [(W, mean * (m / scale), M2 * (m / scale) ** 2) for m, W, mean, M2 in (f["moments"] for f in first if f["moments"])]
+    mean = math.fsum(W * mu for W, mu, _ in parts) / total
+    ss = math.fsum([M2 for _, _, M2 in parts] + [W * (mu - mean) ** 2 for W, mu, _ in parts])
+    h = scale * math.sqrt(ss / total) / total ** 0.2
+    if not h > 0:
+        raise InvalidInputError(f"{who}: welfare is constant over the analysis rows: an estimated line has no density to linearise")
+    return h
+
+
+def _q_candidates(part, k, y, w, domain_fn, brackets):
+    yy, ww = _positive_pairs(part, y, w, domain_fn)
+    return _q_candidates_of(yy, brackets)
+
+
+def _q_candidates_of(yy, brackets):
+    out = []
+    for lo, hi in brackets:
+        sel = yy[(yy > lo) & (yy <= hi)]
+        if len(sel) == 0:
+            out.append((0, np.empty(0), np.inf, -np.inf))
+            continue
+        idx = np.unique(np.linspace(0, len(sel) - 1, min(_PIVOTS, len(sel))).astype(np.int64))
+        s = np.partition(sel, idx)  # the order statistics at idx (0 and n−1 among them), O(n)
+        out.append((len(sel), s[idx], s[0], s[-1]))
+    return out
+
+
+def _q_weights_at(part, k, y, w, domain_fn, brackets, pivots):
+    """Per bracket: the weight of rows in (pivot_{j−1}, pivot_j] for every pivot j (lo before the first).
+    Plain float sums: they only narrow the bracket, with a margin; the final step is exact."""
+    yy, ww = _positive_pairs(part, y, w, domain_fn)
+    out = []
+    for (lo, hi), piv in zip(brackets, pivots):
+        m = (yy > lo) & (yy <= hi)
+        cell = np.searchsorted(piv, yy[m], side="left")
+        out.append((np.bincount(cell, weights=ww[m], minlength=len(piv) + 1)[:len(piv)],
+                    np.bincount(cell, minlength=len(piv) + 1)))  # weights per cell; rows per cell (+ beyond the last)
+    return out
+
+
+def _q_rows(part, k, y, w, domain_fn, brackets):
+    """Per bracket: its rows (y, w) and the exactly rounded weight at or below lo."""
+    yy, ww = _positive_pairs(part, y, w, domain_fn)
+    out = []
+    for lo, hi in brackets:
+        m = (yy > lo) & (yy <= hi)
+        out.append((yy[m], ww[m], np.sum(ww[yy <= lo], dtype=np.longdouble)))
+    return out
+
+
+def _q_next_above(part, k, y, w, domain_fn, values):
+    yy, _ = _positive_pairs(part, y, w, domain_fn)
+    return [yy[yy > v].min() if (yy > v).any() else np.inf for v in values]
+
+
+def weighted_quantiles(ddf, y: str, w: Optional[str], probs: Sequence[float], domain_fn=None, who: str = "weighted_quantiles") -> List[float]:
+    """laeken's weighted quantiles (welfare_line.hpp) of column y over the rows with positive weight
+    (and domain code ≥ 0 under domain_fn): Q_p is the smallest value v with C(v)/W ≥ p, C(v) the
+    weight at or below v; when C(v)/W == p exactly, the mean of v and the next larger value."""
+    return quantiles_and_bandwidth(ddf, y, w, probs, False, domain_fn, who)[0]
+
+
+def quantiles_and_bandwidth(ddf, y: str, w: Optional[str], probs: Sequence[float], bandwidth: bool, domain_fn=None,
+                            who: str = "weighted_quantiles"):
+    """(weighted_quantiles, and the kernel bandwidth of an estimated line when `bandwidth`, else nan): the
+    first pass serves both."""
+    first = map_partitions(ddf, _q_first, y, w, domain_fn)
+    h = _bandwidth_of(first, who) if bandwidth else float("nan")
+    W = np.sum([f["W"] for f in first], dtype=np.longdouble)  # weight sums in long double, as in memory
+    if sum(f["n"] for f in first) == 0 or not W > 0:
+        raise InvalidInputError(f"{who}: no analysis row has a positive weight: welfare quantiles are undefined")
+    # brackets (lo, hi] with C(lo)/W < p ≤ C(hi)/W; below = C(lo)
+    state = [dict(p=float(p), lo=-np.inf, hi=np.inf, below=0.0, done=None) for p in probs]
+    cand = [[f["cand"]] * len(state) for f in first]  # the first round's candidates: one bracket for all
+    for _ in range(64):
+        active = [s for s in state if s["done"] is None]
+        if not active:
+            break
+        small = [s for s in active if s.get("fetch")]  # few rows left: no candidates needed
+        active = [s for s in active if not s.get("fetch")]
+        brackets = [(s["lo"], s["hi"]) for s in active]
+        if cand is None and active:
+            cand = map_partitions(ddf, _q_candidates, y, w, domain_fn, brackets)
+        narrow = []
+        for j, s in enumerate(active):
+            count = sum(c[j][0] for c in cand)
+            vmin = min(c[j][2] for c in cand)
+            vmax = max(c[j][3] for c in cand)
+            if count <= _FETCH_ROWS or vmin == vmax or s.get("force"):
+                small.append(s)
+            else:
+                piv = np.unique(np.concatenate([c[j][1] for c in cand]))
+                narrow.append((s, piv))
+        cand = None
+        if small:
+            rows = map_partitions(ddf, _q_rows, y, w, domain_fn, [(s["lo"], s["hi"]) for s in small])
+            for j, s in enumerate(small):
+                ys = np.concatenate([r[j][0] for r in rows])
+                ws = np.concatenate([r[j][1] for r in rows])
+                s["below"] = np.sum([r[j][2] for r in rows], dtype=np.longdouble)  # C(lo) for the final step
+                _finish_quantile(s, ys, ws, W)
+        if narrow:
+            # brackets shared by several quantiles (the first round) are counted once
+            keys = list(dict.fromkeys((s["lo"], s["hi"]) for s, _ in narrow))
+            pivots = {(s["lo"], s["hi"]): piv for s, piv in narrow}
+            sums = map_partitions(ddf, _q_weights_at, y, w, domain_fn, keys, [pivots[key] for key in keys])
+            for s, piv in narrow:
+                j = keys.index((s["lo"], s["hi"]))
+                cum = float(s["below"]) + np.cumsum(np.sum([r[j][0] for r in sums], axis=0))  # ≈ C(pivot)
+                rows_in = np.sum([r[j][1] for r in sums], axis=0)  # rows per cell; the last: beyond the last pivot
+                target = s["p"] * float(W)
+                below = np.flatnonzero(cum < target * (1 - 1e-9))  # surely C(pivot)/W < p (float sums: error ≪ 1e-9)
+                above = np.flatnonzero(cum >= target * (1 + 1e-9))  # surely C(pivot)/W ≥ p
+                s["force"] = not len(below) and not len(above)  # no progress: finish with the rows of the bracket
+                first = below[-1] + 1 if len(below) else 0  # cells of the new bracket: first..last
+                last = above[0] if len(above) else len(piv)
+                if len(below):
+                    s["lo"], s["below"] = piv[below[-1]], cum[below[-1]]
+                if len(above):
+                    s["hi"] = piv[above[0]]
+                s["fetch"] = int(rows_in[first:last + 1].sum()) <= _FETCH_ROWS
+    # an exact tie at the end of a run: the next larger value over all partitions
+    ties = [s for s in state if s["done"] == "tie"]
+    if ties:
+        nxt = map_partitions(ddf, _q_next_above, y, w, domain_fn, [s["v"] for s in ties])
+        for j, s in enumerate(ties):
+            n = min(r[j] for r in nxt)
+            s["done"] = s["v"] if not np.isfinite(n) else 0.5 * (s["v"] + n)
+    return [float(s["done"]) for s in state], h
+
+
+def _finish_quantile(s: dict, ys: np.ndarray, ws: np.ndarray, W):
+    """The quantile from the rows of its bracket (C(lo) = s['below']): shares C(v)/W at the end of each run of
+    equal values in long double, as in memory (welfare_line.cpp)."""
+    if not len(ys):
+        s["done"] = float(s["hi"])
+        return
+    order = np.argsort(ys, kind="stable")
+    ys, ws = ys[order], ws[order]
+    values, start = np.unique(ys, return_index=True)
+    stop = np.append(start[1:], len(ys))
+    cum = np.longdouble(s["below"]) + np.cumsum(ws.astype(np.longdouble))[stop - 1]
+    share = (cum / W).astype(np.float64)
+    hit = np.flatnonzero(share >= s["p"])
+    if not len(hit):  # p within rounding of 1: the largest value
+        s["done"] = float(values[-1])
+        return
+    j = int(hit[0])
+    v = float(values[j])
+    if share[j] != s["p"]:
+        s["done"] = v
+    elif j + 1 < len(values):
+        s["done"] = 0.5 * (v + float(values[j + 1]))
+    else:
+        s["done"], s["v"] = "tie", v
+
+
+def _analysis_pairs(part, y, w, domain_fn):
+    yy = _float_values(part[y], "welfare") if len(part) else np.empty(0)
+    ww = _float_values(part[w], "weights") if (w is not None and len(part)) else np.ones(len(yy))
+    if domain_fn is not None and len(part):
+        keep = domain_fn(part) >= 0
+        yy, ww = yy[keep], ww[keep]
+    return yy, ww
+
+
+# --- SurveyDesign on a dask frame --------------------------------------------------------------------
+
+def _column_values(part: pd.DataFrame, name: str, argument: str) -> np.ndarray:
+    col = part[name]
+    if pd.api.types.is_bool_dtype(col):
+        col = col.astype(np.float64)
+    if not pd.api.types.is_numeric_dtype(col):
+        raise TypeError(f"{argument} column {name!r} must be numeric (dtype {col.dtype}); use proportion() for a categorical variable")
+    return col.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _totals_part(part, k, design: DesignColumns, domains: DomainCoder, columns: list, with_weights: bool, names: list):
+    """One partition's DesignAccumulator of w·column (+ w) per (stratum, PSU, domain)."""
+    from . import _core
+
+    acc = _core.variance.DesignAccumulator(domains.n, len(columns) + int(with_weights), design.nest, design.fpc is not None)
+    if len(part):
+        cols = []
+        for kind, name, extra in columns:
+            if kind == "column":
+                cols.append(_column_values(part, name, extra))
+            else:  # an indicator of one level of a categorical column
+                col = part[name]
+                if col.isna().any():
+                    raise InvalidInputError(f"var column {name!r} has missing values; every row needs a level")
+                cols.append((col.to_numpy() == extra).astype(np.float64))
+        acc.update_columns(columns=cols, weights=design.weights_of(part), domain=domains.codes(part), with_weights=with_weights,
+                           names=names, **design.chunk(part, k))
+    return acc
+
+
+class DaskSurveyDesign:
+    """``ik.SurveyDesign`` over a dask DataFrame: the design columns are named as in memory (single-stage:
+    weights, strata, one psu column, one fpc column, nest, lonely_psu). ``mean``, ``total``, ``ratio`` and
+    ``proportion`` stream one pass each (a DesignAccumulator per partition, merged in a tree); the design's
+    counts, the lonely-PSU rule and the FPC are decided at finalize from the merged counts. Pass it as
+    ``design=`` to ``ik.targeting`` or ``ik.fgt`` on the same dask frame."""
+
+    _repw = None
+
+    def __init__(self, data, weights=None, strata=None, psu=None, fpc=None, lonely_psu: str = "fail", nest: bool = False,
+                 replicate_weights=None, replicate_type=None, **kwargs):
+        from .survey import _LONELY
+
+        if replicate_weights is not None or replicate_type is not None or kwargs:
+            raise InvalidInputError("SurveyDesign on a dask DataFrame: replicate-weight designs are not supported (Taylor designs only)")
+        if not isinstance(lonely_psu, str) or lonely_psu.lower() not in _LONELY:
+            raise InvalidInputError(f"lonely_psu must be one of {', '.join(_LONELY)}, got {lonely_psu!r}")
+        if weights is None and fpc is None:
+            import warnings
+
+            from .errors import ImpactkitWarning
+
+            warnings.warn("SurveyDesign: no weights or fpc given; assuming equal probability (every weight 1)", ImpactkitWarning, stacklevel=3)
+        self._data = data
+        self.lonely_psu = lonely_psu.lower()
+        self.nest = bool(nest)
+        self.weights_name = weights
+        self.strata_name = strata
+        self.psu_names = [psu] if isinstance(psu, str) else list(psu or [])
+        self.fpc_names = [fpc] if isinstance(fpc, str) else list(fpc or [])
+        self._columns = design_columns(data, weights=weights, strata=strata, psu=psu, fpc=fpc, nest=nest, lonely_psu=self.lonely_psu,
+                                       who="SurveyDesign")
+        self.n = None  # rows: known after the first pass
+
+    def __repr__(self) -> str:
+        return (f"<SurveyDesign on a dask DataFrame ({self._data.npartitions} partitions): strata={self.strata_name!r}, "
+                f"psu={self.psu_names[0] if self.psu_names else None!r}, lonely_psu={self.lonely_psu!r}>")
+
+    def _stream(self, columns: list, with_weights: bool, by, names: list):
+        from .survey import _as_list
+
+        by_names = _as_list(by)
+        _check_frame(self._data, "SurveyDesign", by_names + [c[1] for c in columns])
+        domains = DomainCoder.of(self._data, by_names)
+        acc = tree_reduce(self._data, _totals_part, self._columns, domains, columns, with_weights, names)
+        if acc.rows == 0:
+            raise InvalidInputError("SurveyDesign: the dask DataFrame has no rows")
+        core = acc.design(**self._columns.finalize_args())
+        self.n = int(acc.rows)
+        return acc, core, domains
+
+    def _estimate(self, columns, ratio_den, by, who, names, terms, statistic):
+        from .survey import SurveyDesign, _ratios_of_unit_totals
+
+        p = len(columns) - (1 if isinstance(ratio_den, tuple) else 0)
+        acc, core, domains = self._stream(columns, ratio_den == "weights", by, names)
+        T = np.asarray(acc.totals())
+        theta, psi = _ratios_of_unit_totals(T, domains.n, p, ratio_den is not None, domains.levels, who)
+        V = np.asarray(core.variance_of_unit_totals(psi))
+        conv = dict(acc.conventions(core))
+        return SurveyDesign._result(self, theta, V, terms, domains.levels, by, conv, statistic=statistic, nobs=int(acc.rows))
+
+    def mean(self, var, by=None):
+        """Weighted mean per domain (svymean), one pass over the partitions."""
+        from .survey import _as_list
+
+        names = _as_list(var)
+        cols = [("column", v, "var") for v in names]
+        return self._estimate(cols, "weights", by, "mean", [f"var column {v!r}" for v in names], names, "mean")
+
+    def total(self, var, by=None):
+        """Weighted total per domain (svytotal), one pass over the partitions."""
+        from .survey import _as_list
+
+        names = _as_list(var)
+        cols = [("column", v, "var") for v in names]
+        return self._estimate(cols, None, by, "total", [f"var column {v!r}" for v in names], names, "total")
+
+    def ratio(self, numerator: str, denominator: str, by=None):
+        """Ratio of totals Σ w y / Σ w x per domain (svyratio), one pass over the partitions."""
+        cols = [("column", numerator, "numerator"), ("column", denominator, "denominator")]
+        return self._estimate(cols, ("denominator",), by, "ratio",
+                              [f"var column {numerator!r}", f"denominator column {denominator!r}"], [f"{numerator}/{denominator}"], "ratio")
+
+    def proportion(self, var: str, by=None):
+        """Share of each level of a categorical variable per domain (svymean on a factor)."""
+        _check_frame(self._data, "SurveyDesign", [var])
+        lev = np.sort(pd.unique(np.concatenate(map_partitions(self._data, _distinct_values, var))))  # missing values: refused per partition
+        cols = [("level", var, v) for v in lev]
+        terms = [f"{var}={v}" for v in lev]
+        return self._estimate(cols, "weights", by, "proportion", terms, terms, "proportion")
+
+    def quantile(self, *args, **kwargs):
+        raise InvalidInputError("SurveyDesign on a dask DataFrame: quantile() is not available yet; use mean/total/ratio/proportion")
+
+
+# --- ik.targeting and ik.fgt on a dask frame -------------------------------------------------------
+
+def _design_of(data, design, weights, who: str) -> DesignColumns:
+    if design is not None:
+        if weights is not None:
+            raise InvalidInputError(f"{who}: give weights= or design=, not both (the design carries its weights)")
+        if not isinstance(design, DaskSurveyDesign):
+            raise TypeError(f"{who}: on a dask DataFrame, design must be ik.SurveyDesign built from the same dask DataFrame, "
+                            f"got {type(design).__name__}")
+        if design._data is not data and design._data._name != data._name:
+            raise InvalidInputError(f"{who}: the design was built from a different dask DataFrame; build it from this one")
+        return design._columns
+    return design_columns(data, weights=weights, who=who)
+
+
+def _line_values(data, y: str, cols: DesignColumns, line_args: dict, domains: DomainCoder, who: str):
+    """(Q_p, h) of an estimated line over the analysis rows; (nan, nan) for a fixed line or a column."""
+    if line_args["rule"] != "quantile_line":
+        return float("nan"), float("nan")
+    qs, h = quantiles_and_bandwidth(data, y, cols.weights, [line_args["line_quantile"]], True, None, who)
+    return qs[0], h
+
+
+def _targeting_part(part, k, plan: dict):
+    from . import _core
+    from .targeting import _indicator, _numeric
+
+    acc = _core.targeting.TargetingAccumulator(**plan["setup"])
+    if len(part):
+        cols: DesignColumns = plan["design"]
+        acc.update(target=_indicator(part, plan["target"], "target") if plan["target"] else None,
+                   beneficiary=_indicator(part, plan["beneficiary"], "beneficiary"),
+                   benefit=_numeric(part, plan["benefit"], "benefit") if plan["benefit"] else None,
+                   welfare=_numeric(part, plan["welfare"], "welfare"), weights=cols.weights_of(part),
+                   domain=plan["domains"].codes(part), **cols.chunk(part, k))
+    return acc
+
+
+def targeting(data, *, welfare, beneficiary, target, benefit, design, weights, unit, household, by, incidence, target_rule):
+    """ik.targeting on a dask DataFrame (see targeting.targeting for the arguments)."""
+    from .survey import _as_list
+    from .targeting import TargetingResult, bottom, poverty_line, relative_line
+
+    who = "targeting"
+    if unit != "persons" or household is not None:
+        raise InvalidInputError(f"{who}: unit='households' is not supported on a dask DataFrame (the first row of a household may be "
+                                "in any partition); aggregate to one row per household first")
+    by_names = _as_list(by)
+    _check_frame(data, who, [welfare, beneficiary, benefit, target if isinstance(target, str) else None] + by_names)
+    cols = _design_of(data, design, weights, who)
+    domains = DomainCoder.of(data, by_names)
+    kind, line, p, s, strict = "column", float("nan"), 0.5, 1.0, True
+    if isinstance(target, poverty_line):
+        kind, line, strict = "fixed_line", float(target.value), target.strict
+    elif isinstance(target, relative_line):
+        kind, p, s, strict = "quantile_line", 0.5, float(target.share), target.strict
+    elif isinstance(target, bottom):
+        kind, p, s, strict = "quantile_line", float(target.share), 1.0, False
+    K = 0 if incidence is None else incidence.k
+    probs = [j / K for j in range(1, K)]
+    want = probs + ([p] if kind == "quantile_line" else [])
+    qs, h = quantiles_and_bandwidth(data, welfare, cols.weights, want, kind == "quantile_line", None, who) if want else ([], float("nan"))
+    cuts = qs[:len(probs)]
+    q = qs[-1] if kind == "quantile_line" else float("nan")
+    setup = dict(rule=kind, line_value=line, line_quantile=p, line_share=s, strict=strict, line_q=q, line_h=h, amounts=benefit is not None,
+                 welfare=True, n_domains=domains.n, n_welfare_groups=K, welfare_cuts=cuts, nest=cols.nest, fpc=cols.fpc is not None)
+    plan = dict(setup=setup, design=cols, domains=domains, target=target if kind == "column" else None, beneficiary=beneficiary,
+                benefit=benefit, welfare=welfare)
+    acc = tree_reduce(data, _targeting_part, plan)
+    if acc.rows == 0:
+        raise InvalidInputError(f"{who}: data has no rows")
+    out = acc.finalize(**cols.finalize_args())
+    return TargetingResult._build(out, domains.levels, by_names, None, rule=target_rule, unit=unit, welfare=welfare, benefit=benefit,
+                                  cuts=np.asarray(out["welfare_cuts"], dtype=float) if K else None, nobs=int(acc.rows))
+
+
+def _poverty_part(part, k, plan: dict):
+    from . import _core
+    from .targeting import _numeric
+
+    acc = _core.targeting.PovertyAccumulator(**plan["setup"])
+    if len(part):
+        cols: DesignColumns = plan["design"]
+        acc.update(welfare=_numeric(part, plan["welfare"], "variable"), weights=cols.weights_of(part), domain=plan["domains"].codes(part),
+                   **cols.chunk(part, k))
+    return acc
+
+
+def poverty(index: str, alpha: float, data, variable: str, line_args: dict, design, weights, by, who: str):
+    """(out dict, levels, by names, rows) of ik.fgt / ik.watts on a dask DataFrame."""
+    from .survey import _as_list
+
+    by_names = _as_list(by)
+    _check_frame(data, who, [variable] + by_names)
+    cols = _design_of(data, design, weights, who)
+    domains = DomainCoder.of(data, by_names)
+    q, h = _line_values(data, variable, cols, line_args, domains, who)
+    setup = dict(index=index, alpha=float(alpha), rule=line_args["rule"], line_value=line_args["line_value"],
+                 line_quantile=line_args["line_quantile"], line_share=line_args["line_share"], strict=line_args["strict"], line_q=q,
+                 line_h=h, n_domains=domains.n, nest=cols.nest, fpc=cols.fpc is not None)
+    acc = tree_reduce(data, _poverty_part, dict(setup=setup, design=cols, domains=domains, welfare=variable))
+    if acc.rows == 0:
+        raise InvalidInputError(f"{who}: data has no rows")
+    return acc.finalize(**cols.finalize_args()), domains.levels, by_names, int(acc.rows)
+
+
+# --- Gini on a dask frame: a global sort by welfare, then sums again ---------------------------------
+#
+# In memory (inequality.cpp) row i of domain d has the mid-point cumulative weight midN_i = C_d(<y_i) +
+# W_d(y_i)/2 and weighted welfare midY_i = Y_d(<y_i) + y_i W_d(y_i)/2 (W_d(y): the weight of the tie run at
+# y), G_d = 2 Σ w midN y / (N_d T_d) − 1, and the influence of row i is
+#   u_i = (2 midN_i y_i − 2 midY_i + T_d − N_d y_i − G_d (T_d + N_d y_i)) / (N_d T_d).
+# After a global sort the partitions hold consecutive welfare ranges (a tie run may straddle partitions
+# only at their smallest and largest values), so a first pass of per-partition totals gives every row its
+# C and Y, and Σ_{i∈PSU} w_i u_i is linear in PSU totals. To keep G = 2 Σ w midN y/(N T) − 1 accurate when
+# welfare has a large common offset (G tiny), welfare is centred at the domain mean c: with e = y − c and
+# midE_i = E(<y_i) + e_i W(y_i)/2, Σ w (2 midN − N) = 0 gives N T G = 2 Σ w midN e − N E (E = Σ w e), and
+#   Σ_{i∈u} w_i u_i = [2 Σ_u w (midN e − midE) + E N_u − N E_u − G (T N_u + N (c N_u + E_u))] / (N T),
+# so the PSU totals of w·(midN e − midE), w·midN·e, w and w·e suffice.
+
+def _with_row_ids(part: pd.DataFrame, offset: int) -> pd.DataFrame:
+    return part.assign(__ik_row=np.arange(len(part), dtype=np.int64) + offset)
+
+
+def _gini_pairs(part, variable, cols: DesignColumns, domains: DomainCoder):
+    y = _float_values(part[variable], "variable") if len(part) else np.empty(0)
+    if (y < 0).any():
+        raise InvalidInputError(f"gini: the Gini coefficient needs welfare ≥ 0; welfare is {y[y < 0][0]!r} at row "
+                                f"{part.index[y < 0][0]!r}")
+    w = cols.weights_of(part) if len(part) else np.empty(0)
+    w = np.ones(len(y)) if w is None else w
+    dom = domains.codes(part) if len(part) else np.empty(0, dtype=np.int32)
+    dom = np.zeros(len(y), dtype=np.int32) if dom is None else dom
+    return y, w, dom
+
+
+def _gini_edges(part, k, variable, cols, domains):
+    """Per domain: total weight, total w·y, and (value, weight) at the partition's smallest and largest value."""
+    y, w, dom = _gini_pairs(part, variable, cols, domains)
+    out = []
+    for d in range(domains.n):
+        m = dom == d
+        yd, wd = y[m], w[m]
+        if len(yd) == 0:
+            out.append(None)
+            continue
+        lo, hi = yd.min(), yd.max()
+        out.append(dict(W=math.fsum(wd), Y=math.fsum(wd * yd), lo=lo, w_lo=math.fsum(wd[yd == lo]), hi=hi, w_hi=math.fsum(wd[yd == hi])))
+    return out
+
+
+def _weight_at(edge, v) -> float:
+    if edge is None:
+        return 0.0
+    if edge["lo"] == v:
+        return edge["w_lo"]
+    if edge["hi"] == v:
+        return edge["w_hi"]
+    return 0.0
+
+
+def _gini_part(part, k, variable, cols: DesignColumns, domains: DomainCoder, offsets_of_runs, centre):
+    from . import _core
+
+    acc = _core.variance.DesignAccumulator(domains.n, 4, cols.nest, cols.fpc is not None)
+    if not len(part):
+        return acc
+    y, w, dom = _gini_pairs(part, variable, cols, domains)
+    order = np.argsort(y, kind="stable")
+    midN, midE, e = np.zeros(len(y)), np.zeros(len(y)), np.zeros(len(y))
+    for d in range(domains.n):
+        info = offsets_of_runs[k][d]
+        if info is None:
+            continue
+        c = centre[d]
+        rows = order[dom[order] == d]
+        yd, wd = y[rows], w[rows]
+        e[rows] = yd - c
+        values, start = np.unique(yd, return_index=True)
+        counts = np.diff(np.append(start, len(yd)))
+        local = np.add.reduceat(wd.astype(np.longdouble), start)  # weight of each run of equal values here
+        ev = (values - c).astype(np.longdouble)
+        before = np.zeros(len(values), dtype=np.longdouble)  # the run's weight in earlier partitions
+        total = local.copy()  # the run's weight over all partitions
+        for j in {0, len(values) - 1}:  # only the smallest and largest runs can straddle partitions
+            if values[j] in info["runs"]:
+                before[j], total[j] = info["runs"][values[j]]
+        c_excl = np.cumsum(local) - local  # weight of the earlier runs in this partition
+        e_excl = np.cumsum(ev * local) - ev * local
+        mid_n = info["C"] + c_excl - before + total / 2  # rows of a run in earlier partitions are not below it
+        mid_e = info["E"] + e_excl - ev * before + ev * total / 2
+        midN[rows] = np.repeat(mid_n.astype(np.float64), counts)
+        midE[rows] = np.repeat(mid_e.astype(np.float64), counts)
+    acc.update_columns(columns=[midN * e - midE, midN * e, np.ones(len(y)), e], weights=w,
+                       domain=dom if domains.levels is not None else None, with_weights=False, **cols.chunk(part, k))
+    return acc
+
+
+def _gini_check(part, k, variable, cols, domains):
+    _gini_pairs(part, variable, cols, domains)
+    return len(part)
+
+
+def gini(data, variable: str, design, weights, by, who: str = "gini"):
+    """(out dict, levels, by names, rows) of ik.gini on a dask DataFrame."""
+    from .survey import _as_list
+
+    by_names = _as_list(by)
+    _check_frame(data, who, [variable] + by_names)
+    cols = _design_of(data, design, weights, who)
+    domains = DomainCoder.of(data, by_names)
+    if cols.psu is None:  # rows are their own PSUs: fix their labels before the sort moves them
+        import dask
+
+        offsets = _partition_offsets(data)
+        data = dd_from_delayed([dask.delayed(_with_row_ids)(p, int(o)) for p, o in zip(data.to_delayed(), offsets)],
+                               data._meta.assign(__ik_row=np.zeros(0, dtype=np.int64)))
+        cols = DesignColumns(**{**cols.__dict__, "psu": LabelCoder("__ik_row", "psu")})
+    if sum(map_partitions(data, _gini_check, variable, cols, domains)) == 0:  # clear errors before the shuffle
+        raise InvalidInputError(f"{who}: data has no rows")
+    needed = [variable] + by_names + [c for c in (cols.weights, cols.fpc, cols.strata and cols.strata.name, cols.psu and cols.psu.name) if c]
+    # shuffle only the columns used, once: persisted for the two passes over the sorted partitions
+    ordered = data[list(dict.fromkeys(needed))].sort_values(variable).persist()
+    edges = map_partitions(ordered, _gini_edges, variable, cols, domains)
+    P = len(edges)
+    centre = []
+    for d in range(domains.n):
+        W = math.fsum(edges[q][d]["W"] for q in range(P) if edges[q][d] is not None)
+        Y = math.fsum(edges[q][d]["Y"] for q in range(P) if edges[q][d] is not None)
+        centre.append(Y / W if W > 0 else 0.0)
+    runs = []
+    for p in range(P):
+        per_domain = []
+        for d in range(domains.n):
+            e = edges[p][d]
+            if e is None:
+                per_domain.append(None)
+                continue
+            C = math.fsum(edges[q][d]["W"] for q in range(p) if edges[q][d] is not None)
+            E = math.fsum(edges[q][d]["Y"] - centre[d] * edges[q][d]["W"] for q in range(p) if edges[q][d] is not None)
+            r = {}
+            for v in {e["lo"], e["hi"]}:
+                before = math.fsum(_weight_at(edges[q][d], v) for q in range(p))
+                total = math.fsum(_weight_at(edges[q][d], v) for q in range(P))
+                r[v] = (before, total)
+            per_domain.append(dict(C=C, E=E, runs=r))
+        runs.append(per_domain)
+    acc = tree_reduce(ordered, _gini_part, variable, cols, domains, runs, centre)
+    if acc.rows == 0:
+        raise InvalidInputError(f"{who}: data has no rows")
+    core = acc.design(**cols.finalize_args())
+    T = np.asarray(acc.totals())
+    D = domains.n
+    U = T.shape[0]
+    T3 = T.reshape(U, D, 4)
+    tot = T3.sum(axis=0)
+    est = np.full(D, np.nan)
+    psi = np.zeros((U, D))
+    undefined = []
+    for d in range(D):
+        _, S, N, E = tot[d]
+        c = centre[d]
+        Ty = c * N + E
+        if not (N > 0 and Ty > 0):
+            undefined.append(d)
+            continue
+        G = (2 * S - N * E) / (N * Ty)
+        est[d] = G
+        a, nu, eu = T3[:, d, 0], T3[:, d, 2], T3[:, d, 3]
+        psi[:, d] = (2 * a + E * nu - N * eu - G * (Ty * nu + N * (c * nu + eu))) / (N * Ty)
+    V = np.asarray(core.variance_of_unit_totals(np.asfortranarray(psi)))
+    for d in undefined:
+        V[d, :] = np.nan
+        V[:, d] = np.nan
+    conv = dict(acc.conventions(core))
+    out = dict(estimate=est, vcov=V, conventions=conv, undefined=undefined, line=float("nan"), bandwidth=float("nan"))
+    return out, domains.levels, by_names, int(acc.rows)
+
+
+def dd_from_delayed(parts, meta):
+    import dask.dataframe as dd
+
+    return dd.from_delayed(parts, meta=meta, verify_meta=False)

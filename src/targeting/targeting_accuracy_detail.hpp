@@ -1,0 +1,336 @@
+#pragma once
+// Internal to the compiled library: the per-row variables, metric definitions and linearisation of
+// targeting_accuracy (formulas in include/impactkit/targeting/targeting_accuracy.hpp), shared by the
+// in-memory call and the streaming accumulator (targeting/streaming.hpp).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include <impactkit/core/errors.hpp>
+#include <impactkit/core/influence_vcov.hpp>
+#include <impactkit/core/survey_design.hpp>
+#include <impactkit/core/unit_totals.hpp>
+#include <impactkit/targeting/targeting_accuracy.hpp>
+
+#include "welfare_line_detail.hpp"
+
+namespace impactkit {
+
+namespace detail::targeting {
+
+namespace lines = detail::lines;
+
+// Per-row variables x_k (before the weight), in this order; then 3 per welfare group. The second row
+// serves the linearisation of an estimated line: 1{y ≤ Q}, φ_h(z − y), B·φ_h(z − y), b·φ_h(z − y),
+// φ_h(Q − y) and 1{y + b < z}, with φ_h(u) = φ(u/h)/h.
+enum base : int { one, tgt, ben, tgt_ben, amt, tgt_amt, gap_before, gap_after, ben_welfare,
+                  below_q, kernel_z, kernel_z_ben, kernel_z_amt, kernel_q, poor_after, n_fixed };
+inline Eigen::Index n_variables(int n_groups) { return n_fixed + 3 * static_cast<Eigen::Index>(n_groups); }
+
+enum class form { total, ratio, ratio_difference, ratio_of_ratios, line };
+
+/// θ = a₁·t (total), (a₁·t)/(b₁·t), r₁ − r₂ or r₁/r₂ with r_j = (a_j·t)/(b_j·t).
+struct definition {
+  targeting_metric_info info;
+  form kind = form::ratio;
+  Eigen::VectorXd a1, b1, a2, b2;
+};
+
+inline Eigen::VectorXd unit_vector(Eigen::Index q, std::initializer_list<std::pair<Eigen::Index, double>> terms) {
+  Eigen::VectorXd v = Eigen::VectorXd::Zero(q);
+  for (const auto& [k, c] : terms) v(k) += c;
+  return v;
+}
+
+inline std::vector<definition> definitions(bool amounts, bool gap, bool adequacy, bool estimated_line, int n_groups) {
+  const Eigen::Index q = n_variables(n_groups);
+  auto e = [q](std::initializer_list<std::pair<Eigen::Index, double>> t) { return unit_vector(q, t); };
+  const std::string unit_word = amounts ? "benefit" : "beneficiaries (no amounts given: counts)";
+  std::vector<definition> out;
+  auto ratio = [&](std::string name, std::string words, Eigen::VectorXd a, Eigen::VectorXd b, int g = -1) {
+    out.push_back({{std::move(name), std::move(words), g}, form::ratio, std::move(a), std::move(b), {}, {}});
+  };
+  if (estimated_line) out.push_back({{"line", "the estimated line z (welfare units)", -1}, form::line, {}, {}, {}, {}});
+  ratio("target_share", "share of the population in the target group", e({{tgt, 1}}), e({{one, 1}}));
+  ratio("programme_coverage", "share of the population receiving the programme", e({{ben, 1}}), e({{one, 1}}));
+  ratio("coverage", "share of the target group receiving the programme", e({{tgt_ben, 1}}), e({{tgt, 1}}));
+  ratio("exclusion_error", "share of the target group not receiving the programme", e({{tgt, 1}, {tgt_ben, -1}}), e({{tgt, 1}}));
+  ratio("inclusion_error_beneficiaries", "share of beneficiaries outside the target group (leakage rate)", e({{ben, 1}, {tgt_ben, -1}}),
+        e({{ben, 1}}));
+  ratio("inclusion_error_nontarget", "share of the non-target population receiving the programme", e({{ben, 1}, {tgt_ben, -1}}),
+        e({{one, 1}, {tgt, -1}}));
+  out.push_back({{"targeting_differential", "coverage of the target group minus coverage of the non-target population", -1},
+                 form::ratio_difference, e({{tgt_ben, 1}}), e({{tgt, 1}}), e({{ben, 1}, {tgt_ben, -1}}), e({{one, 1}, {tgt, -1}})});
+  out.push_back({{"cgh", "share of " + unit_word + " reaching the target group over its population share", -1}, form::ratio_of_ratios,
+                 e({{tgt_amt, 1}}), e({{amt, 1}}), e({{tgt, 1}}), e({{one, 1}})});
+  out.push_back({{"leakage_amount", amounts ? "total benefit paid outside the target group" : "beneficiaries outside the target group (count)", -1},
+                 form::total, e({{amt, 1}, {tgt_amt, -1}}), {}, {}, {}});
+  out.push_back({{"undercoverage", "target population not receiving the programme (count)", -1}, form::total, e({{tgt, 1}, {tgt_ben, -1}}),
+                 {}, {}, {}});
+  if (adequacy) ratio("adequacy", "total benefit over the total welfare of beneficiaries", e({{amt, 1}}), e({{ben_welfare, 1}}));
+  if (gap)
+    ratio("poverty_gap_reduction_per_budget", "money-metric poverty gap closed per unit of benefit paid",
+          e({{gap_before, 1}, {gap_after, -1}}), e({{amt, 1}}));
+  for (int g = 0; g < n_groups; ++g) {
+    const Eigen::Index k = n_fixed + 3 * static_cast<Eigen::Index>(g);
+    ratio("beneficiary_incidence", "share of beneficiaries in this welfare group", e({{k + 1, 1}}), e({{ben, 1}}), g);
+    if (amounts) ratio("benefit_incidence", "share of the benefit paid to this welfare group", e({{k + 2, 1}}), e({{amt, 1}}), g);
+    ratio("group_coverage", "share of this welfare group receiving the programme", e({{k + 1, 1}}), e({{k, 1}}), g);
+  }
+  return out;
+}
+
+/// θ and ∂θ/∂t at the totals t (q); false when a denominator total is 0.
+inline bool evaluate(const definition& m, const Eigen::Ref<const Eigen::VectorXd>& t, double& theta, Eigen::VectorXd& grad) {
+  auto ratio = [&t](const Eigen::VectorXd& a, const Eigen::VectorXd& b, double& r, Eigen::VectorXd& g) {
+    const double den = b.dot(t);
+    if (den == 0) return false;
+    r = a.dot(t) / den;
+    g = (a - r * b) / den;
+    return true;
+  };
+  double r1 = 0, r2 = 0;
+  Eigen::VectorXd g1, g2;
+  switch (m.kind) {
+    case form::total:
+      theta = m.a1.dot(t);
+      grad = m.a1;
+      return true;
+    case form::ratio:
+      return ratio(m.a1, m.b1, theta, grad);
+    case form::ratio_difference:
+      if (!ratio(m.a1, m.b1, r1, g1) || !ratio(m.a2, m.b2, r2, g2)) return false;
+      theta = r1 - r2;
+      grad = g1 - g2;
+      return true;
+    case form::ratio_of_ratios:
+      if (!ratio(m.a1, m.b1, r1, g1) || !ratio(m.a2, m.b2, r2, g2) || r2 == 0) return false;
+      theta = r1 / r2;
+      grad = (g1 - theta * g2) / r2;
+      return true;
+    case form::line:  // filled by the caller (its influence is the line's)
+      theta = 0;
+      grad = Eigen::VectorXd::Zero(t.size());
+      return true;
+  }
+  return false;
+}
+
+inline bool is_indicator(double v) { return v == 0.0 || v == 1.0; }
+
+inline void check_rows(const targeting_rows& r) {
+  const char* fn = "targeting_accuracy";
+  detail::require(r.n >= 1, fn, "no rows");
+  detail::require(r.beneficiary != nullptr, fn, "the beneficiary column is required");
+  detail::require(r.line.kind != line_kind::none || r.target != nullptr, fn, "needs the target column or a line");
+  detail::require(r.line.kind == line_kind::none || r.welfare != nullptr, fn, "a line needs the welfare column");
+  lines::check(r.line, fn);
+  detail::require(r.n_domains >= 1, fn, "needs at least one domain");
+  detail::require(r.n_welfare_groups >= 0 && (r.welfare_group == nullptr || r.n_welfare_groups > 0), fn,
+                  "welfare group codes need the number of groups");
+  detail::require(r.welfare_group != nullptr || r.n_welfare_groups == 0 || r.welfare != nullptr, fn,
+                  "quantile groups of welfare need the welfare column");
+}
+
+/// Why row i is invalid (for the error message).
+[[noreturn]] inline void explain_invalid(const targeting_rows& r, Eigen::Index i) {
+  const char* fn = "targeting_accuracy";
+  const std::string at = " at row " + std::to_string(i);
+  if (r.weights && !(std::isfinite(r.weights[i]) && r.weights[i] >= 0))
+    throw_invalid(fn, "weights must be finite and non-negative; " + format_g(r.weights[i]) + at);
+  if (r.target && !is_indicator(r.target[i])) throw_invalid(fn, "the target indicator must be 0 or 1; " + format_g(r.target[i]) + at);
+  if (!is_indicator(r.beneficiary[i])) throw_invalid(fn, "the beneficiary indicator must be 0 or 1; " + format_g(r.beneficiary[i]) + at);
+  if (r.benefit && !std::isfinite(r.benefit[i])) throw_invalid(fn, "the benefit amount is missing or infinite" + at);
+  if (r.benefit && r.benefit[i] != 0 && r.beneficiary[i] == 0)
+    throw_invalid(fn, "the benefit amount is " + format_g(r.benefit[i]) + " for a non-beneficiary" + at +
+                          "; a benefit is paid to beneficiaries only");
+  if (r.welfare && !std::isfinite(r.welfare[i])) throw_invalid(fn, "welfare is missing or infinite" + at);
+  if (r.domain && r.domain[i] >= r.n_domains) throw_invalid(fn, "domain code out of range" + at);
+  if (r.welfare_group && (r.welfare_group[i] < 0 || r.welfare_group[i] >= r.n_welfare_groups))
+    throw_invalid(fn, "welfare group code out of range" + at);
+  throw_invalid(fn, "invalid row " + std::to_string(i));
+}
+
+inline resolved_line resolve(const targeting_rows& r, const double* w) {
+  return lines::resolve(r.line, r.n, r.welfare, w, r.domain, "targeting_accuracy");
+}
+
+/// The welfare group of y: the number of cuts below it (y ≤ cut_1: group 0).
+inline int group_of(double y, const std::vector<double>& cuts) {
+  int g = 0;
+  for (double c : cuts) g += y > c;
+  return g;
+}
+
+/// The per-row variables of row i (times `w`) into x; the row's domain, or −2 when the row is invalid.
+inline int row_variables(const targeting_rows& r, const resolved_line& L, const std::vector<double>& cuts, Eigen::Index i, double w,
+                         double* x) {
+  const double y = r.welfare ? r.welfare[i] : 0.0;
+  const double T = r.line.kind == line_kind::none ? r.target[i] : (r.line.below(y, L.z) ? 1.0 : 0.0);
+  const double B = r.beneficiary[i];
+  const double b = r.benefit ? r.benefit[i] : B;
+  const int d = r.domain ? r.domain[i] : 0;
+  const int g = r.welfare_group ? r.welfare_group[i] : r.n_welfare_groups ? group_of(y, cuts) : 0;
+  if (!(std::isfinite(w) && w >= 0) || !is_indicator(T) || !is_indicator(B) || !std::isfinite(b) || (b != 0 && B == 0) ||
+      !std::isfinite(y) || d >= r.n_domains || (r.welfare_group && (g < 0 || g >= r.n_welfare_groups)))
+    return -2;
+  std::fill(x, x + n_fixed, 0.0);
+  x[one] = w;
+  x[tgt] = w * T;
+  x[ben] = w * B;
+  x[tgt_ben] = w * T * B;
+  x[amt] = w * b;
+  x[tgt_amt] = w * T * b;
+  x[ben_welfare] = w * B * y;
+  if (!std::isnan(L.z)) {
+    x[gap_before] = w * std::max(L.z - y, 0.0);
+    x[gap_after] = w * std::max(L.z - y - b, 0.0);
+  }
+  if (L.estimated) {
+    const double kz = lines::gaussian_kernel(L.z - y, L.h);
+    x[below_q] = y <= L.q ? w : 0.0;
+    x[kernel_z] = w * kz;
+    x[kernel_z_ben] = w * B * kz;
+    x[kernel_z_amt] = w * b * kz;
+    x[kernel_q] = w * lines::gaussian_kernel(L.q - y, L.h);
+    x[poor_after] = y + b < L.z ? w : 0.0;
+  }
+  for (int k = 0; k < r.n_welfare_groups; ++k) {
+    const double in = k == g ? w : 0.0;
+    x[n_fixed + 3 * k] = in;
+    x[n_fixed + 3 * k + 1] = in * B;
+    x[n_fixed + 3 * k + 2] = in * b;
+  }
+  return d;
+}
+
+inline unit_totals_table accumulate(const targeting_rows& r, const resolved_line& L, const std::vector<double>& cuts,
+                                    const group_codes& units) {
+  return accumulate_unit_totals(
+      units, r.n, r.n_domains, n_variables(r.n_welfare_groups),
+      [&r, &L, &cuts](Eigen::Index i, double* x) { return row_variables(r, L, cuts, i, r.weights ? r.weights[i] : 1.0, x); },
+      [&r](Eigen::Index i) { explain_invalid(r, i); });
+}
+
+/// The cuts of the welfare quantile groups (none when the caller gives group codes).
+inline std::vector<double> welfare_cuts(const targeting_rows& r) {
+  if (r.welfare_group || r.n_welfare_groups == 0) return {};
+  std::vector<double> probs;
+  for (int j = 1; j < r.n_welfare_groups; ++j) probs.push_back(static_cast<double>(j) / r.n_welfare_groups);
+  return lines::weighted_quantiles(r.n, r.welfare, r.weights, r.domain, probs, "targeting_accuracy");
+}
+
+inline std::vector<definition> definitions_for(const targeting_rows& r) {
+  const bool line = r.line.kind != line_kind::none;
+  return definitions(r.benefit != nullptr, line && r.benefit != nullptr, r.benefit != nullptr && r.welfare != nullptr,
+                     r.line.kind == line_kind::quantile, r.n_welfare_groups);
+}
+
+/// Estimates (D × M) and Jacobians (per domain, M × q) at the domain totals (D × q); the line metric
+/// takes the value z.
+inline Eigen::MatrixXd estimates_at(const std::vector<definition>& defs, const Eigen::MatrixXd& totals, double z,
+                                    std::vector<Eigen::MatrixXd>* jacobians, std::vector<std::pair<int, int>>* undefined) {
+  const Eigen::Index D = totals.rows(), M = static_cast<Eigen::Index>(defs.size()), q = totals.cols();
+  Eigen::MatrixXd est(D, M);
+  if (jacobians) jacobians->assign(static_cast<std::size_t>(D), Eigen::MatrixXd::Zero(M, q));
+  for (Eigen::Index d = 0; d < D; ++d) {
+    const Eigen::VectorXd t = totals.row(d).transpose();
+    for (Eigen::Index m = 0; m < M; ++m) {
+      double theta = 0;
+      Eigen::VectorXd grad;
+      if (evaluate(defs[static_cast<std::size_t>(m)], t, theta, grad)) {
+        est(d, m) = defs[static_cast<std::size_t>(m)].kind == form::line ? z : theta;
+        if (jacobians) (*jacobians)[static_cast<std::size_t>(d)].row(m) = grad.transpose();
+      } else {
+        est(d, m) = std::numeric_limits<double>::quiet_NaN();
+        if (undefined) undefined->emplace_back(static_cast<int>(d), static_cast<int>(m));
+      }
+    }
+  }
+  return est;
+}
+
+/// The influence totals per unit of every metric (U × D·M): Ψ[:, d·M + m] = Σ_k J_d[m, k] T[:, d·q + k],
+/// plus, for an estimated line, (J_d[m] · ∂t_d/∂z) · s·IF_u(Q_p) (see the header comment).
+inline Eigen::MatrixXd influence_totals(const targeting_rows& r, const resolved_line& L, const std::vector<definition>& defs,
+                                        const unit_totals_table& table, const std::vector<Eigen::MatrixXd>& jac) {
+  const Eigen::Index D = r.n_domains, M = static_cast<Eigen::Index>(defs.size()), q = table.n_variables, U = table.n_units;
+  Eigen::MatrixXd psi(U, D * M);
+  for (Eigen::Index d = 0; d < D; ++d)
+    psi.middleCols(d * M, M).noalias() = table.totals.middleCols(d * q, q) * jac[static_cast<std::size_t>(d)].transpose();
+  if (!L.estimated) return psi;
+  const Eigen::MatrixXd t = table.domain_totals();
+  // s·IF_u(Q_p) = −s (t_u(1{y ≤ Q}) − p t_u(1)) / Σ w φ_h(Q − y), over all domains
+  Eigen::VectorXd below = Eigen::VectorXd::Zero(U), all = Eigen::VectorXd::Zero(U);
+  for (Eigen::Index d = 0; d < D; ++d) {
+    below += table.totals.col(d * q + below_q);
+    all += table.totals.col(d * q + one);
+  }
+  const Eigen::VectorXd if_z = lines::line_influence(r.line, below, all, t.col(kernel_q).sum(), "targeting_accuracy");
+  for (Eigen::Index d = 0; d < D; ++d) {
+    Eigen::VectorXd dt = Eigen::VectorXd::Zero(q);  // ∂t_d/∂z
+    dt(tgt) = t(d, kernel_z);
+    dt(tgt_ben) = t(d, kernel_z_ben);
+    dt(tgt_amt) = t(d, kernel_z_amt);
+    dt(gap_before) = t(d, tgt);
+    dt(gap_after) = t(d, poor_after);
+    const Eigen::VectorXd slope = jac[static_cast<std::size_t>(d)] * dt;
+    for (Eigen::Index m = 0; m < M; ++m) {
+      const double c = defs[static_cast<std::size_t>(m)].kind == form::line ? 1.0 : slope(m);
+      if (c != 0) psi.col(d * M + m) += c * if_z;
+    }
+  }
+  return psi;
+}
+
+inline targeting_result start_result(const targeting_rows& r, const std::vector<definition>& defs, const resolved_line& L) {
+  targeting_result out;
+  out.amounts = r.benefit != nullptr;
+  out.line = L.z;
+  out.bandwidth = L.h;
+  for (const definition& m : defs) out.metrics.push_back(m.info);
+  return out;
+}
+
+inline void mark_undefined(targeting_result& out) {
+  const Eigen::Index M = static_cast<Eigen::Index>(out.metrics.size());
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (const auto& [d, m] : out.undefined) {
+    const Eigen::Index k = static_cast<Eigen::Index>(d) * M + m;
+    out.vcov.row(k).setConstant(nan);
+    out.vcov.col(k).setConstant(nan);
+  }
+}
+
+/// The estimates, their influence totals per unit and the design variance from the accumulated table
+/// (the part of targeting_accuracy after the pass over the rows; `out` carries metrics, line and cuts).
+inline void finish(const targeting_rows& r, const resolved_line& L, const std::vector<definition>& defs, unit_totals_table table,
+                   const survey_design& design, targeting_result& out) {
+  out.table = std::move(table);
+  std::vector<Eigen::MatrixXd> jac;
+  out.estimate = estimates_at(defs, out.table.domain_totals(), L.z, &jac, &out.undefined);
+  const Eigen::MatrixXd psi = influence_totals(r, L, defs, out.table, jac);
+  out.vcov = design.variance_of_unit_totals(psi);
+  if (L.estimated) {  // the line's variance is in welfare units²: at |y| ~ 1e±160 it leaves the double range
+    const Eigen::Index M = static_cast<Eigen::Index>(defs.size());
+    const double relative = design.variance_of_unit_totals(psi.col(0) / L.z)(0, 0);  // metric 0 is the line
+    for (Eigen::Index d = 0; d < r.n_domains; ++d) {
+      const double v = out.vcov(d * M, d * M);
+      if (relative > 0 && (!std::isfinite(v) || v == 0 || !std::isnormal(v))) {
+        out.line_variance_out_of_range = true;
+        out.vcov.row(d * M).setConstant(std::numeric_limits<double>::quiet_NaN());
+        out.vcov.col(d * M).setConstant(std::numeric_limits<double>::quiet_NaN());
+      }
+    }
+  }
+  mark_undefined(out);
+}
+
+}  // namespace detail::targeting
+
+}  // namespace impactkit

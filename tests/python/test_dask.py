@@ -1,0 +1,347 @@
+"""Estimators on a dask DataFrame equal the in-memory call (which equals R survey / laeken:
+test_targeting.py, test_inequality.py, test_survey_reference.py).
+
+Every partition is reduced to a mergeable accumulator on a real two-process `distributed.LocalCluster`
+(started and closed here), merged in a tree and finalized on the client. Data: the R reference registry
+(tests/reference/r/targeting/targeting_data.csv: 380 rows, strata, PSUs nested in strata, stage-1 FPC),
+split into 1, 3 and 16 partitions, and a split with an empty partition and a one-row partition.
+Tolerance: estimates and (co)variances relative 1e-10 (entries below 1e-12 of the largest: absolute
+1e-10 of it), counts and df exact. Quantiles (lines, quintile cuts) are exact (laeken rule).
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import impactkit as ik
+
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+import dask  # noqa: E402
+
+REF_DIR = Path(__file__).resolve().parents[1] / "reference" / "r" / "targeting"
+DATA = pd.read_csv(REF_DIR / "targeting_data.csv")
+RTOL = 1e-10
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None)
+    c = distributed.Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+def _split(df: pd.DataFrame, how):
+    """A dask frame of df: `how` partitions, or "ragged": an empty, a one-row and two larger partitions."""
+    if how == "ragged":
+        cuts = [0, 0, 1, 150, len(df)]
+        pieces = [df.iloc[a:b] for a, b in zip(cuts[:-1], cuts[1:])]
+        return dd.from_delayed([dask.delayed(p.copy)() for p in pieces], meta=df.iloc[:0], verify_meta=False)
+    return dd.from_pandas(df, npartitions=how, sort=False)
+
+
+def _close(got, want, what=""):
+    got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+    assert got.shape == want.shape, what
+    assert np.array_equal(np.isnan(got), np.isnan(want)), what
+    m = ~np.isnan(want)
+    scale = np.max(np.abs(want[m])) if m.any() else 1.0
+    np.testing.assert_allclose(got[m], want[m], rtol=RTOL, atol=RTOL * 1e-2 * scale, err_msg=what)
+
+
+def _same_result(got, want):
+    assert list(got.params.index) == list(want.params.index)
+    _close(got.params, want.params, "estimates")
+    _close(got.vcov, want.vcov, "vcov")
+    assert got.nobs == want.nobs
+    for k in ("df", "n_strata", "n_psu", "n_lonely_strata", "n_obs"):
+        if k in want.conventions:
+            assert got.conventions[k] == want.conventions[k], k
+
+
+DESIGN = dict(weights="w", strata="stratum", psu="psu", fpc="fpc", nest=True)
+
+
+@pytest.mark.parametrize("how", [1, 3, 16, "ragged"])
+def test_targeting_fixed_line_by_groups_on_design(client, how):
+    kw = dict(welfare="welfare", beneficiary="beneficiary", target=ik.poverty_line(20.0), benefit="benefit", by=["sex", "age_band"])
+    want = ik.targeting(DATA, design=ik.SurveyDesign(DATA, **DESIGN), **kw)
+    ddf = _split(DATA, how)
+    got = ik.targeting(ddf, design=ik.SurveyDesign(ddf, **DESIGN), **kw)
+    _same_result(got, want)
+    np.testing.assert_array_equal(got.welfare_cuts, want.welfare_cuts)
+    pd.testing.assert_frame_equal(got.table().drop(columns=["estimate", "std_error", "conf_low", "conf_high"]),
+                                  want.table().drop(columns=["estimate", "std_error", "conf_low", "conf_high"]))
+    t = got.test_equal("coverage")
+    w = want.test_equal("coverage")
+    assert t.statistic == pytest.approx(w.statistic, rel=1e-9)
+
+
+@pytest.mark.parametrize("target,how", [(ik.relative_line(0.6), 3), (ik.relative_line(0.5, strict=False), "ragged"),
+                                        (ik.bottom(0.2), "ragged"), (ik.bottom(0.5), 16), ("eligible", "ragged")])
+def test_targeting_estimated_lines_and_columns(client, target, how):
+    kw = dict(welfare="welfare", beneficiary="beneficiary", target=target, benefit="benefit", by="sex")
+    want = ik.targeting(DATA, design=ik.SurveyDesign(DATA, **DESIGN), **kw)
+    ddf = _split(DATA, how)
+    got = ik.targeting(ddf, design=ik.SurveyDesign(ddf, **DESIGN), **kw)
+    _same_result(got, want)
+    if not isinstance(target, str):
+        assert got.line == want.line  # the exact weighted quantile
+        assert got.bandwidth == pytest.approx(want.bandwidth, rel=1e-13)
+
+
+def test_targeting_weights_only_and_no_weights(client):
+    """Without a design the rows are an independent sample (each row its own PSU)."""
+    ddf = _split(DATA, 16)
+    kw = dict(welfare="welfare", beneficiary="beneficiary", target=ik.relative_line(0.6), incidence=ik.quantile_groups(4))
+    _same_result(ik.targeting(ddf, weights="w", **kw), ik.targeting(DATA, weights="w", **kw))
+    _same_result(ik.targeting(ddf, **kw), ik.targeting(DATA, **kw))
+
+
+@pytest.mark.parametrize("rule", ["remove", "certainty", "average", "adjust"])
+def test_lonely_psu_rules_decided_on_merged_counts(client, rule):
+    # keep one PSU of the first two strata: two lonely strata, their rows spread over all partitions
+    first = DATA.groupby("stratum")["psu"].transform("min")
+    lonely = DATA[~DATA["stratum"].isin(DATA["stratum"].unique()[:2]) | (DATA["psu"] == first)].reset_index(drop=True)
+    lonely = lonely.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    design = dict(DESIGN, lonely_psu=rule)
+    kw = dict(welfare="welfare", beneficiary="beneficiary", target=ik.poverty_line(20.0), benefit="benefit", by="sex", incidence=None)
+    want = ik.targeting(lonely, design=ik.SurveyDesign(lonely, **design), **kw)
+    assert want.conventions["n_lonely_strata"] == 2
+    ddf = _split(lonely, 16)
+    _same_result(ik.targeting(ddf, design=ik.SurveyDesign(ddf, **design), **kw), want)
+    d = ik.SurveyDesign(ddf, **design)
+    _same_result(d.mean("welfare", by="sex"), ik.SurveyDesign(lonely, **design).mean("welfare", by="sex"))
+
+
+def test_lonely_psu_fail_names_the_stratum(client):
+    first = DATA.groupby("stratum")["psu"].transform("min")
+    lonely = DATA[(DATA["stratum"] != DATA["stratum"].iloc[0]) | (DATA["psu"] == first)].reset_index(drop=True)
+    ddf = _split(lonely, 3)
+    with pytest.raises(ValueError, match="lonely PSU"):
+        ik.SurveyDesign(ddf, **DESIGN).total("benefit")
+
+
+@pytest.mark.parametrize("how", [1, 16, "ragged"])
+def test_survey_design_mean_total_ratio_proportion(client, how):
+    mem = ik.SurveyDesign(DATA, **DESIGN)
+    ddf = _split(DATA, how)
+    lazy = ik.SurveyDesign(ddf, **DESIGN)
+    _same_result(lazy.mean(["welfare", "benefit"], by="sex"), mem.mean(["welfare", "benefit"], by="sex"))
+    _same_result(lazy.total("benefit", by=["sex", "age_band"]), mem.total("benefit", by=["sex", "age_band"]))
+    _same_result(lazy.ratio("benefit", "welfare", by="age_band"), mem.ratio("benefit", "welfare", by="age_band"))
+    _same_result(lazy.proportion("age_band", by="sex"), mem.proportion("age_band", by="sex"))
+    _same_result(lazy.mean("welfare"), mem.mean("welfare"))
+
+
+def test_survey_design_string_labels_and_no_fpc(client):
+    frame = DATA.assign(region=DATA["stratum"].map(lambda s: f"region-{s:02d}"), cluster=DATA["stratum"] * 1000 + DATA["psu"])
+    frame["cluster"] = frame["cluster"].map(lambda c: f"ea{c}")
+    spec = dict(weights="w", strata="region", psu="cluster")
+    ddf = _split(frame, 3)
+    _same_result(ik.SurveyDesign(ddf, **spec).mean("welfare", by="sex"), ik.SurveyDesign(frame, **spec).mean("welfare", by="sex"))
+
+
+@pytest.mark.parametrize("line,alpha", [(20.0, 0), (20.0, 2), (ik.relative_line(0.6), 0), (ik.relative_line(0.6), 1),
+                                        (ik.bottom(0.3), 2)])
+def test_fgt(client, line, alpha):
+    ddf = _split(DATA, 3)
+    want = ik.fgt(DATA, "welfare", line=line, alpha=alpha, design=ik.SurveyDesign(DATA, **DESIGN), by="sex")
+    got = ik.fgt(ddf, "welfare", line=line, alpha=alpha, design=ik.SurveyDesign(ddf, **DESIGN), by="sex")
+    _same_result(got, want)
+    if not isinstance(line, float):
+        assert got.line == want.line
+        np.testing.assert_allclose(got.line_variance, want.line_variance, rtol=RTOL)
+
+
+def test_watts_weights_only(client):
+    ddf = _split(DATA, 16)
+    _same_result(ik.watts(ddf, "welfare", line=20.0, weights="w"), ik.watts(DATA, "welfare", line=20.0, weights="w"))
+
+
+def test_weighted_quantile_exact_ties_and_many_rounds(client, monkeypatch):
+    """Heavy ties, integer weights (exact share == p: the mean with the next value) and a bracket that
+    needs several narrowing rounds (few rows fetched per round)."""
+    from impactkit import _dask
+
+    rng = np.random.default_rng(5)
+    n = 6_000
+    frame = pd.DataFrame({"y": rng.integers(0, 300, n).astype(float), "w": rng.integers(1, 4, n).astype(float),
+                          "b": rng.integers(0, 2, n)})
+    frame.loc[:9, "w"] = 0.0  # zero weights take no part in quantiles
+    frame.loc[:99, "y"] = 1e6  # a long upper tail
+    ddf = _split(frame, 16)
+    monkeypatch.setattr(_dask, "_FETCH_ROWS", 40)
+    for probs in ([0.2, 0.4, 0.6, 0.8], [0.001, 0.5, 0.999]):
+        want = ik.targeting(frame, welfare="y", beneficiary="b", target=ik.bottom(probs[0]), weights="w",
+                            incidence=ik.quantile_groups(5)).welfare_cuts
+        got = _dask.weighted_quantiles(ddf, "y", "w", probs)
+        mem = [float(ik.targeting(frame, welfare="y", beneficiary="b", target=ik.bottom(p), weights="w", incidence=None).line)
+               for p in probs]
+        assert got == mem
+    assert list(_dask.weighted_quantiles(ddf, "y", "w", [0.2, 0.4, 0.6, 0.8])) == list(want)
+    # an exact tie: equal weights and an even count give share == 1/2 at the end of a run
+    even = pd.DataFrame({"y": np.repeat([1.0, 2.0, 3.0, 4.0], 5), "w": 1.0, "b": 0})
+    got = _dask.weighted_quantiles(_split(even, 3), "y", "w", [0.5])[0]
+    assert got == ik.targeting(even, welfare="y", beneficiary="b", target=ik.bottom(0.5), weights="w", incidence=None).line == 2.5
+
+
+def test_registry_overlap(client):
+    rng = np.random.default_rng(1)
+    reg = pd.DataFrame({"hh": np.arange(5000) * 7 + 3, "eligible": rng.random(5000) < 0.4,
+                        "district": rng.choice(["north", "south", "east"], 5000), "female_head": rng.integers(0, 2, 5000)})
+    rosters = {"NGO A": pd.DataFrame({"hh": np.concatenate([rng.choice(reg["hh"], 900, replace=False), [1, 2]])}),
+               "NGO B": list(rng.choice(reg["hh"], 700, replace=False)) + [int(reg["hh"][0])] * 2}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = ik.registry_overlap(reg, rosters, key="hh", eligible="eligible", by=["district", "female_head"])
+    for how in (1, 16, "ragged"):
+        with pytest.warns(ik.ImpactkitWarning, match="not in the registry"):
+            got = ik.registry_overlap(_split(reg, how), rosters, key="hh", eligible="eligible", by=["district", "female_head"])
+        pd.testing.assert_frame_equal(got.table(), want.table())
+        assert {k: list(v) for k, v in got.unknown_keys.items()} == {k: list(v) for k, v in want.unknown_keys.items()}
+        assert {k: list(v) for k, v in got.duplicate_keys.items()} == {k: list(v) for k, v in want.duplicate_keys.items()}
+        assert got.n_registry == want.n_registry
+    dup = pd.concat([reg, reg.iloc[:1]], ignore_index=True)
+    with pytest.raises(ValueError, match="more than once"):
+        ik.registry_overlap(_split(dup, 3), rosters, key="hh", eligible="eligible")
+
+
+def test_bad_input_on_dask(client):
+    ddf = _split(DATA, 3)
+    kw = dict(welfare="welfare", beneficiary="beneficiary", target=ik.poverty_line(20.0))
+    with pytest.raises(ValueError, match="unknown column 'nope'"):
+        ik.targeting(ddf, **dict(kw, welfare="nope"))
+    with pytest.raises(ValueError, match="unknown column 'nope'"):
+        ik.SurveyDesign(ddf, weights="w", psu="nope")
+    bad = DATA.copy()
+    bad.loc[300, "welfare"] = np.nan
+    with pytest.raises(ValueError, match="welfare column 'welfare' has a missing or infinite value at row 300"):
+        ik.targeting(_split(bad, 3), **kw)
+    with pytest.raises(ValueError, match="missing or infinite"):
+        ik.SurveyDesign(_split(bad, 3), weights="w").mean("welfare")
+    neg = DATA.assign(w=DATA["w"].where(DATA.index != 200, -1.0))
+    with pytest.raises(ValueError, match="negative weight"):
+        ik.targeting(_split(neg, 3), weights="w", **kw)
+    with pytest.raises(ValueError, match="different dask DataFrame"):
+        ik.targeting(ddf, design=ik.SurveyDesign(_split(DATA.iloc[:200], 2), **DESIGN), **kw)
+    with pytest.raises(TypeError, match="design must be ik.SurveyDesign"):
+        ik.targeting(ddf, design=ik.SurveyDesign(DATA, **DESIGN), **kw)
+    with pytest.raises(ValueError, match="single-stage"):
+        ik.SurveyDesign(ddf, weights="w", psu=["stratum", "psu"])
+    with pytest.raises(ValueError, match="households"):
+        ik.targeting(ddf, unit="households", household="psu", **kw)
+    with pytest.raises(ValueError, match="replicate"):
+        ik.SurveyDesign(ddf, weights="w", replicate_weights=["w", "fpc"], replicate_type="JK1")
+    flat = DATA.assign(psu=DATA["psu"] % 3)  # PSU labels repeat across strata without nest
+    with pytest.raises(ValueError, match="more than one stratum"):
+        ik.SurveyDesign(_split(flat, 3), weights="w", strata="stratum", psu="psu").mean("welfare")
+    with pytest.raises(ValueError, match="no rows"):
+        ik.SurveyDesign(_split(DATA.iloc[:0], 1), weights="w", psu="psu").mean("welfare")
+
+
+def test_accumulators_pickle_and_merge_in_any_order():
+    """The accumulators travel between processes as plain arrays; merge order does not matter."""
+    import pickle
+
+    from impactkit import _core
+
+    acc = [_core.variance.DesignAccumulator(1, 2, True, True) for _ in range(3)]
+    for k, part in enumerate(np.array_split(np.arange(len(DATA)), 3)):
+        p = DATA.iloc[part]
+        acc[k].update_columns(strata=p["stratum"].to_numpy(np.int64), psu=p["psu"].to_numpy(np.int64), fpc=p["fpc"].to_numpy(float),
+                              columns=[p["welfare"].to_numpy(float)], weights=p["w"].to_numpy(float), domain=None, with_weights=True)
+    a = pickle.loads(pickle.dumps(acc[0]))
+    a.merge(acc[2])
+    a.merge(acc[1])
+    b = pickle.loads(pickle.dumps(acc[2]))
+    b.merge(acc[1])
+    b.merge(acc[0])
+    np.testing.assert_allclose(a.totals(), b.totals(), rtol=1e-14)
+    assert a.rows == b.rows == len(DATA)
+    mem = ik.SurveyDesign(DATA, **DESIGN)
+    assert a.n_psu == mem.n_psu
+
+
+def test_dask_is_not_imported_by_in_memory_calls():
+    code = ("import sys, pandas as pd, impactkit as ik\n"
+            "df = pd.DataFrame({'y': [1.0, 2, 3, 4], 'b': [0, 1, 0, 1], 'w': [1.0, 2, 1, 1]})\n"
+            "ik.targeting(df, welfare='y', beneficiary='b', target=ik.poverty_line(2.5), weights='w')\n"
+            "ik.fgt(df, 'y', line=2.5, weights='w')\n"
+            "assert 'dask' not in sys.modules, 'dask imported'\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("how", [1, 16, "ragged"])
+def test_gini_exact_with_ties_across_partitions(client, how):
+    """Welfare rounded to whole units: long tie runs that straddle partitions after the global sort."""
+    frame = DATA.assign(welfare=DATA["welfare"].round(0))
+    want = ik.gini(frame, "welfare", design=ik.SurveyDesign(frame, **DESIGN), by="sex")
+    ddf = _split(frame, how)
+    _same_result(ik.gini(ddf, "welfare", design=ik.SurveyDesign(ddf, **DESIGN), by="sex"), want)
+    if how == 16:
+        _same_result(ik.gini(ddf, "welfare", weights="w"), ik.gini(frame, "welfare", weights="w"))
+
+
+def test_arpr_arpt_and_unsupported_indices(client):
+    ddf = _split(DATA, 3)
+    _same_result(ik.arpr(ddf, "welfare", design=ik.SurveyDesign(ddf, **DESIGN), by="sex"),
+                 ik.arpr(DATA, "welfare", design=ik.SurveyDesign(DATA, **DESIGN), by="sex"))
+    _same_result(ik.arpt(ddf, "welfare", design=ik.SurveyDesign(ddf, **DESIGN)), ik.arpt(DATA, "welfare", design=ik.SurveyDesign(DATA, **DESIGN)))
+    for f in (ik.theil, ik.mld):
+        with pytest.raises(TypeError, match="dask DataFrame is not supported here yet"):
+            f(ddf, "welfare", weights="w")
+
+
+def test_accumulator_bindings_refuse_bad_input():
+    """The bound accumulators (used per partition) name the problem: lengths, NaN, merges of unlike accumulators."""
+    from impactkit import _core
+
+    V = _core.variance
+    psu = np.arange(4, dtype=np.int64)
+    a = V.DesignAccumulator(1, 2, False, False)
+    with pytest.raises(ValueError, match="1-d with one value per row"):
+        a.update_columns(strata=None, psu=psu, fpc=None, columns=[np.ones(3)], weights=None, domain=None, with_weights=True)
+    with pytest.raises(ValueError, match="expected 2 variables"):
+        a.update_columns(strata=None, psu=psu, fpc=None, columns=[np.ones(4), np.ones(4)], weights=None, domain=None, with_weights=True)
+    with pytest.raises(ValueError, match="y has a missing or infinite value at chunk row 2"):
+        a.update_columns(strata=None, psu=psu, fpc=None, columns=[np.array([1.0, 2.0, np.nan, 4.0])], weights=None, domain=None,
+                         with_weights=True, names=["y"])
+    with pytest.raises(ValueError, match="strata must be 1-d with 4 values"):
+        a.update_columns(strata=psu[:2], psu=psu, fpc=None, columns=[np.ones(4)], weights=None, domain=None, with_weights=True)
+    with pytest.raises(ValueError, match="without an FPC but the chunk has one"):
+        a.update_columns(strata=None, psu=psu, fpc=np.full(4, 10.0), columns=[np.ones(4)], weights=None, domain=None, with_weights=True)
+    with pytest.raises(ValueError, match="weights must be finite and non-negative"):
+        a.update_columns(strata=None, psu=psu, fpc=None, columns=[np.ones(4)], weights=np.array([1.0, -1, 1, 1]), domain=None,
+                         with_weights=True)
+    with pytest.raises(ValueError, match="cannot merge"):
+        a.merge(V.DesignAccumulator(2, 2, False, False))
+    with pytest.raises(ValueError, match="no rows were streamed"):
+        a.design("fail")
+    b = V.DesignAccumulator(1, 1, False, True)
+    with pytest.raises(ValueError, match="fpc is not constant within PSU 0"):
+        b.update_columns(strata=None, psu=np.zeros(2, dtype=np.int64), fpc=np.array([10.0, 11.0]), columns=[np.ones(2)], weights=None,
+                         domain=None, with_weights=False)
+    T = _core.targeting.TargetingAccumulator
+    t = T(rule="fixed_line", line_value=1.0, line_quantile=0.5, line_share=1.0, strict=True, line_q=np.nan, line_h=np.nan, amounts=False,
+          welfare=True, n_domains=1, n_welfare_groups=0, welfare_cuts=[], nest=False, fpc=False)
+    with pytest.raises(ValueError, match="differ from the accumulator's setup"):
+        t.update(target=None, beneficiary=np.ones(4), benefit=np.ones(4), welfare=np.ones(4), weights=None, domain=None, strata=None,
+                 psu=psu, fpc=None)
+    with pytest.raises(ValueError, match="beneficiary indicator must be 0 or 1"):
+        t.update(target=None, beneficiary=np.array([0.0, 2, 1, 1]), benefit=None, welfare=np.ones(4), weights=None, domain=None,
+                 strata=None, psu=psu, fpc=None)
+    with pytest.raises(ValueError, match="needs its quantile Q_p and a positive bandwidth"):
+        T(rule="quantile_line", line_value=np.nan, line_quantile=0.5, line_share=0.6, strict=True, line_q=np.nan, line_h=np.nan,
+          amounts=False, welfare=True, n_domains=1, n_welfare_groups=0, welfare_cuts=[], nest=False, fpc=False)
+    with pytest.raises(ValueError, match="K − 1 cuts"):
+        T(rule="fixed_line", line_value=1.0, line_quantile=0.5, line_share=1.0, strict=True, line_q=np.nan, line_h=np.nan, amounts=False,
+          welfare=True, n_domains=1, n_welfare_groups=5, welfare_cuts=[1.0], nest=False, fpc=False)
