@@ -27,4 +27,5 @@ void bind_iv(pybind11::module_& m);          // instrumental variables (2SLS)
 void bind_glm(pybind11::module_& m);         // logit, probit, Poisson
 void bind_variance(pybind11::module_& m);    // submodule variance: influence_vcov, survey designs
 void bind_targeting(pybind11::module_& m);   // submodule targeting: targeting accuracy
+void bind_monitoring(pybind11::module_& m);  // submodule monitoring: trend tests, control charts, LQAS
 }  // namespace impactkit::python

@@ -12,4 +12,5 @@ PYBIND11_MODULE(_core, m) {
   impactkit::python::bind_glm(m);
   impactkit::python::bind_variance(m);
   impactkit::python::bind_targeting(m);
+  impactkit::python::bind_monitoring(m);
 }

@@ -8,7 +8,8 @@ import numpy.typing
 import typing
 from . import variance
 from . import targeting
-__all__: list[str] = ['ConvergenceError', 'GlmResult', 'InvalidInputError', 'IvFirstStage', 'IvResult', 'IvTest', 'OlsResult', 'VcovKind', 'VcovSpec', 'chi2_upper_tail', 'f_upper_tail', 'get_num_threads', 'glm', 'iv_2sls', 'make_vcov_spec', 'ols', 'ols_absorbed', 'sandwich_vcov', 'set_num_threads', 't_quantiles', 'targeting', 'two_sided_p_values', 'variance', 'wald_test']
+from . import monitoring
+__all__: list[str] = ['ConvergenceError', 'GlmResult', 'InvalidInputError', 'IvFirstStage', 'IvResult', 'IvTest', 'OlsResult', 'VcovKind', 'VcovSpec', 'chi2_upper_tail', 'f_upper_tail', 'get_num_threads', 'glm', 'iv_2sls', 'make_vcov_spec', 'monitoring', 'ols', 'ols_absorbed', 'sandwich_vcov', 'set_num_threads', 't_quantiles', 'targeting', 'two_sided_p_values', 'variance', 'wald_test']
 class InvalidInputError(ValueError):
     pass
 class ConvergenceError(ValueError, RuntimeError):
