@@ -16,11 +16,13 @@ from .survey import SurveyDesign, SurveyEstimate
 from .targeting import TargetingResult, bottom, poverty_line, quantile_groups, relative_line, targeting
 from .inequality import WelfareIndexResult, arpr, arpt, atkinson, fgt, gini, mld, theil, watts
 from .registry import RegistryOverlap, registry_overlap
-from .monitoring import IndicatorIntervals, SensSlopeResult, TrendTestResult, mann_kendall, proportion, rate, sens_slope
+from .monitoring import (ControlChartResult, IndicatorIntervals, LqasRule, SampleSize, SensSlopeResult, TrendTestResult,
+                         control_chart, lqas_rule, lqas_table, mann_kendall, proportion, rate, sample_size_proportion,
+                         sens_slope)
 from .wald import WaldTest
 
 __version__ = "0.1.0"
 
 
-__all__ = ["ols", "iv", "IVResult", "logit", "probit", "poisson", "GlmResult", "SSC", "EstimateResult", "RegressionResult", "SurveyDesign", "SurveyEstimate", "targeting", "poverty_line", "relative_line", "bottom", "quantile_groups", "TargetingResult", "fgt", "watts", "gini", "theil", "mld", "atkinson", "arpr", "arpt", "WelfareIndexResult", "registry_overlap", "RegistryOverlap", "mann_kendall", "sens_slope", "TrendTestResult", "SensSlopeResult", "proportion", "rate", "IndicatorIntervals", "WaldTest", "etable", "coefplot", "datasets",
+__all__ = ["ols", "iv", "IVResult", "logit", "probit", "poisson", "GlmResult", "SSC", "EstimateResult", "RegressionResult", "SurveyDesign", "SurveyEstimate", "targeting", "poverty_line", "relative_line", "bottom", "quantile_groups", "TargetingResult", "fgt", "watts", "gini", "theil", "mld", "atkinson", "arpr", "arpt", "WelfareIndexResult", "registry_overlap", "RegistryOverlap", "mann_kendall", "sens_slope", "TrendTestResult", "SensSlopeResult", "proportion", "rate", "IndicatorIntervals", "control_chart", "ControlChartResult", "lqas_rule", "lqas_table", "LqasRule", "sample_size_proportion", "SampleSize", "WaldTest", "etable", "coefplot", "datasets",
            "InvalidInputError", "ConvergenceError", "ImpactkitWarning", "set_num_threads", "get_num_threads"]

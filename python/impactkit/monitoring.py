@@ -396,5 +396,259 @@ def rate(events, person_time, *, level: float = 0.95, per: float = 1.0) -> Indic
                               per=float(per), names=("events", "person_time"))
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Control charts, LQAS and survey sample sizes
+
+_CHART_KINDS = ("p", "np", "c", "u", "xmr", "laney_p")
+_RULE_NAMES = {1: "beyond 3 sigma", 2: "run on one side of the centre", 3: "six points trending",
+               4: "fourteen points alternating", 5: "two of three beyond 2 sigma", 6: "four of five beyond 1 sigma",
+               7: "fifteen within 1 sigma", 8: "eight beyond 1 sigma on either side"}
+
+
+def _column_or_array(data, value, name: str, who: str, n_rows: Optional[int]):
+    """A column name of `data`, or array-like; float64 1-d. Series must be indexed like `data`."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if data is None:
+            raise InvalidInputError(f"{who}: {name}={value!r} names a column but no data was given")
+        if value not in data.columns:
+            raise InvalidInputError(f"{who}: {name}: unknown column {value!r}; data has {list(data.columns)}")
+        value = data[value]
+    if isinstance(value, pd.Series) and data is not None and not value.index.equals(data.index):
+        raise InvalidInputError(f"{who}: {name} is a Series indexed unlike the data; align it first")
+    arr, _, scalar = _counts(value, name, who)
+    if scalar:
+        raise InvalidInputError(f"{who}: {name} must hold one value per sample, got a scalar")
+    if n_rows is not None and arr.size != n_rows:
+        raise InvalidInputError(f"{who}: {name} has {arr.size} values but there are {n_rows} samples")
+    return np.ascontiguousarray(arr)
+
+
+class ControlChartResult:
+    """A Shewhart chart: statistic, centre line, limits, σ per sample, run-rule violations, phase-I revision."""
+
+    def __init__(self, core: dict, *, kind: str, rules: str, phase1, index):
+        self.kind, self.rules, self.phase1 = kind, rules, phase1
+        self.centre_estimate = float(core["centre_estimate"])
+        self.mean_moving_range = float(core["mean_moving_range"])
+        self.sigma_z = float(core["sigma_z"])
+        self.revisions = int(core["revisions"])
+        self.description = core["description"]
+        v = np.asarray(core["violations"])
+        self._table = pd.DataFrame({"statistic": core["statistic"], "centre": core["centre"], "lower": core["lower"],
+                                    "upper": core["upper"], "sigma": core["sigma"],
+                                    "excluded": np.asarray(core["excluded"]).astype(bool)}, index=index)
+        self._table["out_of_control"] = v != 0
+        self._table["rules"] = [",".join(str(r) for r in range(1, 9) if code >> (r - 1) & 1) for code in v]
+        self._codes = v
+
+    def tidy(self) -> pd.DataFrame:
+        """One row per sample: statistic, centre, lower, upper, sigma, excluded (by revision), out_of_control, rules."""
+        return self._table.rename_axis("sample").reset_index()
+
+    @property
+    def violations(self) -> pd.DataFrame:
+        """Samples with at least one run-rule violation, one row per (sample, rule)."""
+        rows = [(i, r, _RULE_NAMES[r]) for i, code in zip(self._table.index, self._codes) for r in range(1, 9)
+                if code >> (r - 1) & 1]
+        return pd.DataFrame(rows, columns=["sample", "rule", "description"])
+
+    def notes(self) -> list:
+        lim = {"p": "p-bar +/- 3 sqrt(p-bar(1-p-bar)/n_i)", "np": "n p-bar +/- 3 sqrt(n p-bar(1-p-bar))",
+               "c": "c-bar +/- 3 sqrt(c-bar)", "u": "u-bar +/- 3 sqrt(u-bar/n_i)",
+               "xmr": "x-bar +/- 3 MR-bar/1.128", "laney_p": "p-bar +/- 3 sigma_p,i sigma_z (Laney 2002)"}[self.kind]
+        out = [f"Limits {lim} (Montgomery, Introduction to SQC); phase I = samples {self.phase1[0]}..{self.phase1[1] - 1}."]
+        if self.revisions:
+            out.append(f"Revised {self.revisions} time(s): {int(self._table['excluded'].sum())} phase-I sample(s) outside "
+                       "their limits dropped from the centre line.")
+        out.append({"nelson": "Run rules: Nelson (1984) 1-8.", "western_electric":
+                    "Run rules: Western Electric (1956): 1, 2 (8 on one side), 5, 6.", "none": "No run rules."}[self.rules])
+        return out
+
+    def summary(self) -> "MonitoringSummary":
+        t = self._table
+        rows = [("Chart", self.kind), ("Samples", f"{len(t):,}"), ("Centre line", format_number(self.centre_estimate)),
+                ("Out of control", f"{int(t['out_of_control'].sum())} sample(s)")]
+        rows += [(f"Sample {r.sample}", f"rule {r.rule}: {r.description}") for r in self.violations.itertuples()][:20]
+        return MonitoringSummary(f"{self.kind} control chart", rows, self.notes())
+
+    def plot(self, ax=None, **kwargs):
+        """The statistic with centre line and (step) limits; violations in red (matplotlib Axes)."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots()
+        t = self._table
+        x = np.arange(len(t))
+        ax.plot(x, t["statistic"], marker="o", markersize=3, linewidth=1, label=self.kind, **kwargs)
+        ax.step(x, t["centre"], where="mid", color="k", linewidth=1, label="centre")
+        ax.step(x, t["upper"], where="mid", color="C3", linestyle="--", linewidth=1, label="limits")
+        ax.step(x, t["lower"], where="mid", color="C3", linestyle="--", linewidth=1)
+        bad = t["out_of_control"].to_numpy()
+        ax.scatter(x[bad], t["statistic"].to_numpy()[bad], color="C3", zorder=3, label="rule violated")
+        ax.set_xlabel("sample")
+        ax.set_title(f"{self.kind} chart")
+        ax.legend()
+        return ax
+
+    def __repr__(self) -> str:
+        return (f"<ControlChartResult {self.kind}: centre {self.centre_estimate:.4g}, "
+                f"{int(self._table['out_of_control'].sum())} of {len(self._table)} samples flagged>")
+
+    def _repr_html_(self) -> str:
+        return self.summary().as_html()
+
+
+def control_chart(data=None, *, kind: str = "p", values=None, sizes=None, phase1=None, revise: bool = False,
+                  rules: str = "nelson") -> ControlChartResult:
+    """Shewhart control chart with phase-I limits, optional revision and run-rule flags.
+
+    ``values``: counts (p, np, laney_p: nonconforming; c, u: events) or measurements (xmr), a column of ``data``
+    or an array; ``sizes``: sample sizes (p, np, laney_p) or inspection units (u). ``phase1 = (begin, end)``:
+    the samples (positions, end exclusive) that set the centre line (default: all). ``revise``: drop phase-I
+    samples outside their limits and recompute until none is. ``rules``: "nelson", "western_electric", "none".
+    """
+    who = "control_chart"
+    if not isinstance(kind, str) or kind not in _CHART_KINDS:
+        raise InvalidInputError(f"{who}: kind must be one of {', '.join(repr(k) for k in _CHART_KINDS)}; got {kind!r}")
+    if data is not None and not isinstance(data, pd.DataFrame):
+        values, data = (data if values is None else values), None  # ik.control_chart(array, kind=...)
+    if values is None:
+        raise InvalidInputError(f"{who}: values is required (a column of data or an array)")
+    v = _column_or_array(data, values, "values", who, None)
+    if v.size == 0:
+        raise InvalidInputError(f"{who}: needs at least one sample, got none")
+    needs = kind in ("p", "np", "u", "laney_p")
+    if needs and sizes is None:
+        raise InvalidInputError(f"{who}: kind={kind!r} needs sizes (trials or inspection units per sample)")
+    n = _column_or_array(data, sizes, "sizes", who, v.size) if needs else np.empty(0)
+    if phase1 is None:
+        begin, end = 0, v.size
+    else:
+        try:
+            begin, end = (int(phase1[0]), int(phase1[1]))
+        except (TypeError, ValueError, IndexError):
+            raise TypeError(f"{who}: phase1 must be a pair (begin, end) of sample positions, got {phase1!r}") from None
+    if isinstance(revise, (bool, np.bool_)):
+        rounds = -1 if revise else 0
+    elif isinstance(revise, (int, np.integer)) and revise >= 0:
+        rounds = int(revise)
+    else:
+        raise TypeError(f"{who}: revise must be True/False or a number of revision rounds >= 0, got {revise!r}")
+    if rules not in ("nelson", "western_electric", "none"):
+        raise InvalidInputError(f"{who}: rules must be 'nelson', 'western_electric' or 'none'; got {rules!r}")
+    core = _core.monitoring.control_chart(v, n, kind, begin, end, rounds, rules)
+    index = data.index if data is not None else pd.RangeIndex(v.size)
+    return ControlChartResult(core, kind=kind, rules=rules, phase1=(begin, end), index=index)
+
+
+class LqasRule:
+    """An LQAS decision rule: an area reaches the upper threshold when successes >= rule; its α and β risks."""
+
+    def __init__(self, n: int, rule: int, upper: float, lower: float, alpha: float, beta: float):
+        self.n, self.rule, self.upper, self.lower, self.alpha, self.beta = n, rule, upper, lower, alpha, beta
+
+    def classify(self, successes, *, names=None) -> pd.DataFrame:
+        """Classify supervision areas from their success counts (of n each): reached / not reached."""
+        arr, index, _ = _counts(successes, "successes", "lqas_rule.classify")
+        flags = np.asarray(_core.monitoring.lqas_classify(np.ascontiguousarray(arr), self.n, self.rule)).astype(bool)
+        idx = names if names is not None else (index if index is not None else pd.RangeIndex(arr.size))
+        return pd.DataFrame({"area": list(idx), "successes": arr, "n": self.n, "rule": self.rule,
+                             "classification": np.where(flags, "reached", "not reached")})
+
+    def tidy(self) -> pd.DataFrame:
+        return pd.DataFrame([{"n": self.n, "upper": self.upper, "lower": self.lower, "rule": self.rule,
+                              "alpha": self.alpha, "beta": self.beta}])
+
+    def __repr__(self) -> str:
+        return (f"<LqasRule n={self.n}: reached if successes >= {self.rule} (upper {self.upper:g}, lower {self.lower:g}; "
+                f"alpha {self.alpha:.3f}, beta {self.beta:.3f})>")
+
+
+def _lqas_args(n, upper, lower, who):
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"{who}: n must be an integer, got {n!r}")
+    for name, v in (("upper", upper), ("lower", lower)):
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{who}: {name} must be a number in [0, 1], got {v!r}")
+    return int(n), float(upper), float(lower)
+
+
+def lqas_rule(n, upper, lower, *, rule: Optional[int] = None) -> LqasRule:
+    """LQAS decision rule for n respondents per area and thresholds lower < upper: the rule d minimising α + β
+    (α = P(successes < d | upper), β = P(successes >= d | lower)); with ``rule`` given, that rule's risks."""
+    who = "lqas_rule"
+    n, upper, lower = _lqas_args(n, upper, lower, who)
+    if rule is None:
+        d, a, b = _core.monitoring.lqas_rule(n, upper, lower)
+    else:
+        if isinstance(rule, bool) or not isinstance(rule, (int, np.integer)):
+            raise TypeError(f"{who}: rule must be an integer, got {rule!r}")
+        d, a, b = _core.monitoring.lqas_risks(n, int(rule), upper, lower)
+    return LqasRule(n, int(d), upper, lower, float(a), float(b))
+
+
+def lqas_table(n, *, targets=None, grey_zone: float = 0.30) -> pd.DataFrame:
+    """Decision rules for sample size n by upper threshold (10%, 15%, …, 95% by default), lower = upper − grey_zone
+    (at least 0), with α and β and whether both are at most 10%."""
+    who = "lqas_table"
+    targets = np.round(np.arange(0.10, 0.951, 0.05), 2) if targets is None else np.asarray(targets, dtype=float)
+    rows = []
+    for u in targets:
+        r = lqas_rule(n, float(u), max(float(u) - grey_zone, 0.0))
+        rows.append({"upper": r.upper, "lower": r.lower, "rule": r.rule, "alpha": r.alpha, "beta": r.beta,
+                     "both_risks_at_most_10pct": r.alpha <= 0.1 and r.beta <= 0.1})
+    if not rows:
+        raise InvalidInputError(f"{who}: targets is empty")
+    return pd.DataFrame(rows)
+
+
+class SampleSize:
+    """A survey sample size with the formula used."""
+
+    def __init__(self, n: int, n_unrounded: float, formula: str, inputs: dict):
+        self.n, self.n_unrounded, self.formula, self.inputs = int(n), float(n_unrounded), formula, inputs
+
+    def __int__(self) -> int:
+        return self.n
+
+    def __repr__(self) -> str:
+        return f"<SampleSize n={self.n} ({self.n_unrounded:.2f} before rounding up): {self.formula}>"
+
+
+def sample_size_proportion(p: float, *, margin: Optional[float] = None, p2: Optional[float] = None,
+                           level: float = 0.95, alpha: float = 0.05, power: float = 0.8, deff: float = 1.0,
+                           population: Optional[float] = None, response_rate: float = 1.0) -> SampleSize:
+    """Survey sample size for a proportion.
+
+    With ``margin``: respondents to estimate p within ±margin at ``level`` (Cochran 1977),
+    deff·z²p(1−p)/e², finite-population corrected with ``population``. With ``p2``: respondents per round to
+    detect a change p → p2 (two-sided ``alpha``, ``power``; Fleiss et al. 2003 eq. 4.14 without continuity
+    correction). Both divided by ``response_rate``; rounded up.
+    """
+    who = "sample_size_proportion"
+    if (margin is None) == (p2 is None):
+        raise InvalidInputError(f"{who}: give exactly one of margin (estimate p) or p2 (detect a change p -> p2)")
+    num = [("p", p), ("deff", deff), ("response_rate", response_rate)]
+    num += [("margin", margin), ("level", level)] if margin is not None else [("p2", p2), ("alpha", alpha), ("power", power)]
+    for name, v in num:
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{who}: {name} must be a number, got {v!r}")
+    if margin is not None:
+        pop = 0.0 if population is None else float(population)
+        n, raw, f = _core.monitoring.sample_size_proportion(float(p), float(margin), float(level), float(deff), pop,
+                                                             float(response_rate))
+        return SampleSize(n, raw, f, {"p": p, "margin": margin, "level": level, "deff": deff, "population": population,
+                                      "response_rate": response_rate})
+    if population is not None:
+        raise InvalidInputError(f"{who}: population applies to margin= (estimating p) only")
+    n, raw, f = _core.monitoring.sample_size_change(float(p), float(p2), float(alpha), float(power), float(deff),
+                                                     float(response_rate))
+    return SampleSize(n, raw, f, {"p1": p, "p2": p2, "alpha": alpha, "power": power, "deff": deff,
+                                  "response_rate": response_rate})
+
+
 __all__ = ["mann_kendall", "sens_slope", "TrendTestResult", "SensSlopeResult", "MonitoringSummary", "proportion", "rate",
-           "IndicatorIntervals"]
+           "IndicatorIntervals", "control_chart", "ControlChartResult", "lqas_rule", "lqas_table", "LqasRule",
+           "sample_size_proportion", "SampleSize"]

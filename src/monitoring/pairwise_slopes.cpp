@@ -227,19 +227,15 @@ tie_summary ties_of_sorted(const double* a, Index n) {
   return t;
 }
 
-std::vector<double> select_pairwise_slopes(const std::vector<strided_series>& series, std::int64_t k_first,
-                                           std::int64_t k_last) {
-  slope_set set(series);
-  const std::int64_t N = set.total();
-  if (N <= (std::int64_t{1} << 21)) {  // small: materialise, as peers do
-    std::vector<double> all = set.all();
-    return ranks_of(all, k_first, k_last);
-  }
-  Index n_total = 0;
-  for (const auto& v : series) n_total += v.n;
-  const std::int64_t budget = std::max<std::int64_t>(4 * static_cast<std::int64_t>(n_total), std::int64_t{1} << 20);
+namespace {
 
-  // 1. a bracket (lo, hi] with count(lo) ≤ k_first and count(hi) > k_last, from the extremes and a sample
+// The slopes of ranks `ranks` (ascending, within one group whose span is well below the budget), from the bracket
+// search of steps 1–3 below, appended to `out` in the order of `ranks`.
+void select_group(slope_set& set, const std::vector<double>& sample, const std::vector<std::int64_t>& ranks,
+                  std::int64_t budget, std::vector<double>& out) {
+  const std::int64_t N = set.total(), k_first = ranks.front(), k_last = ranks.back();
+  auto fill = [&](double v) { out.insert(out.end(), ranks.size(), v); };
+  // 1. a bracket (lo, hi] with count(lo) ≤ k_first and count(hi) > k_last, from the extremes and the sample
   const auto [smin, smax] = set.extremes();
   double lo = smin - std::max(1.0, std::abs(smin)), hi = smax + std::max(1.0, std::abs(smax));
   std::int64_t A = 0, H = N;
@@ -248,19 +244,21 @@ std::vector<double> select_pairwise_slopes(const std::vector<strided_series>& se
     if (c.le <= k_first && t > lo) { lo = t; A = c.le; }
     else if (c.le > k_last && t < hi) { hi = t; H = c.le; }
   };
-  const std::size_t m = static_cast<std::size_t>(std::min<std::int64_t>(N, 1 << 16));
-  const std::vector<double> sample = set.sample(m);
-  const double md = static_cast<double>(m), Nd = static_cast<double>(N);
+  const double md = static_cast<double>(sample.size()), Nd = static_cast<double>(N);
   const double margin = 3 * std::sqrt(md) / 2 + 2;
-  const auto at = [&](double pos) { return sample[static_cast<std::size_t>(std::clamp(pos, 0.0, md - 1))]; };
-  for (double pos : {static_cast<double>(k_first) / Nd * md, static_cast<double>(k_last + 1) / Nd * md}) {
-    const double t = at(pos);  // the estimate itself: catches a heavily tied slope value
-    const slope_counts c = set.count(t);
-    if (is_tie(c)) return std::vector<double>(static_cast<std::size_t>(k_last - k_first + 1), t);
-    update(t, c);
+  const auto at = [&](double pos) { return static_cast<std::size_t>(std::clamp(pos, 0.0, md - 1)); };
+  const double p_first = static_cast<double>(k_first) / Nd * md, p_last = static_cast<double>(k_last + 1) / Nd * md;
+  // a slope value repeated in the sample around the estimate may hold all the ranks (heavily tied slopes)
+  for (double pos : {p_first, p_last}) {
+    const std::size_t a = at(pos);
+    if ((a > 0 && sample[a - 1] == sample[a]) || (a + 1 < sample.size() && sample[a + 1] == sample[a])) {
+      const slope_counts c = set.count(sample[a]);
+      if (is_tie(c)) return fill(sample[a]);
+      update(sample[a], c);
+    }
   }
-  for (double pos : {static_cast<double>(k_first) / Nd * md - margin, static_cast<double>(k_last + 1) / Nd * md + margin})
-    if (pos >= 0 && pos <= md - 1) update(at(pos), set.count(at(pos)));
+  for (double pos : {p_first - margin, p_last + margin})
+    if (pos >= 0 && pos <= md - 1) update(sample[at(pos)], set.count(sample[at(pos)]));
 
   // 2. narrow by interpolation on the count (bisection when it stalls) until few slopes are left
   for (int iteration = 0; iteration < 200 && H - A > budget; ++iteration) {
@@ -272,20 +270,20 @@ std::vector<double> select_pairwise_slopes(const std::vector<strided_series>& se
     for (double t : targets) {
       if (!(t > lo && t < hi)) continue;
       const slope_counts c = set.count(t);
-      if (is_tie(c)) return std::vector<double>(static_cast<std::size_t>(k_last - k_first + 1), t);
+      if (is_tie(c)) return fill(t);
       update(t, c);
     }
     if (2 * (H - A) > before) {
       const double mid = lo + (hi - lo) / 2;
       if (!(mid > lo && mid < hi)) break;
       const slope_counts c = set.count(mid);
-      if (is_tie(c)) return std::vector<double>(static_cast<std::size_t>(k_last - k_first + 1), mid);
+      if (is_tie(c)) return fill(mid);
       update(mid, c);
-      if (2 * (H - A) > before) {  // stalled: a tied slope value inside? try the sample's values in the bracket
+      if (2 * (H - A) > before) {  // stalled: a tied slope value inside? try a sample value in the bracket
         for (double s : sample)
           if (s > lo && s < hi) {
             const slope_counts cs = set.count(s);
-            if (is_tie(cs)) return std::vector<double>(static_cast<std::size_t>(k_last - k_first + 1), s);
+            if (is_tie(cs)) return fill(s);
             update(s, cs);
             break;
           }
@@ -294,10 +292,43 @@ std::vector<double> select_pairwise_slopes(const std::vector<strided_series>& se
   }
   // A bracket that cannot be split further holds slopes equal to within rounding of x_k − t·k (a value shared
   // by very many pairs, e.g. 1/3 with integer data): they all equal hi to a few ulps.
-  if (H - A > 16 * budget) return std::vector<double>(static_cast<std::size_t>(k_last - k_first + 1), hi);
+  if (H - A > 16 * budget) return fill(hi);
   // 3. list the slopes in (lo, hi] and select
   std::vector<double> inside = set.between(lo, hi, H - A);
-  return ranks_of(inside, k_first - A, k_last - A);
+  for (std::int64_t k : ranks) out.push_back(ranks_of(inside, k - A, k - A)[0]);
+}
+
+}  // namespace
+
+std::vector<double> select_pairwise_slopes(const std::vector<strided_series>& series, const std::vector<std::int64_t>& ranks) {
+  slope_set set(series);
+  const std::int64_t N = set.total();
+  std::vector<std::int64_t> sorted(ranks);
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  std::vector<double> values;  // per sorted rank
+  if (N <= (std::int64_t{1} << 21)) {  // small: materialise, as peers do
+    std::vector<double> all = set.all();
+    for (std::int64_t k : sorted) values.push_back(ranks_of(all, k, k)[0]);
+  } else {
+    Index n_total = 0;
+    for (const auto& v : series) n_total += v.n;
+    const std::int64_t budget = std::max<std::int64_t>(4 * static_cast<std::int64_t>(n_total), std::int64_t{1} << 20);
+    const std::size_t m = static_cast<std::size_t>(
+        std::min<std::int64_t>(N, std::clamp<std::int64_t>(n_total, std::int64_t{1} << 16, std::int64_t{1} << 20)));
+    const std::vector<double> sample = set.sample(m);
+    // ranks close together (e.g. the two middle ranks, or a whole interval at moderate n) share one bracket
+    for (std::size_t g = 0; g < sorted.size();) {
+      std::size_t e = g + 1;
+      while (e < sorted.size() && sorted[e] - sorted[g] <= budget / 2) ++e;
+      select_group(set, sample, std::vector<std::int64_t>(sorted.begin() + g, sorted.begin() + e), budget, values);
+      g = e;
+    }
+  }
+  std::vector<double> out;
+  for (std::int64_t k : ranks)
+    out.push_back(values[static_cast<std::size_t>(std::lower_bound(sorted.begin(), sorted.end(), k) - sorted.begin())]);
+  return out;
 }
 
 }  // namespace impactkit::detail

@@ -28,9 +28,9 @@ struct tie_summary {
 };
 tie_summary ties_of_sorted(const double* a, Eigen::Index n);
 
-/// The values of ranks k_first..k_last (0-based, ascending order) among all within-series pairwise slopes
-/// of `series` (each slope (x_j − x_i)/(j − i) evaluated exactly as written). Exact; O(n log n) per step.
-std::vector<double> select_pairwise_slopes(const std::vector<strided_series>& series, std::int64_t k_first,
-                                           std::int64_t k_last);
+/// The values of the given ranks (0-based, in ascending order of the slopes; any order, duplicates allowed) among
+/// all within-series pairwise slopes of `series` (each (x_j − x_i)/(j − i) evaluated exactly as written).
+/// Exact; O(n log n) per narrowing step; ranks close together share one bracket.
+std::vector<double> select_pairwise_slopes(const std::vector<strided_series>& series, const std::vector<std::int64_t>& ranks);
 
 }  // namespace impactkit::detail

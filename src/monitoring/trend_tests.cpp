@@ -121,14 +121,20 @@ struct slope_and_intercept {
   double slope = 0, intercept = 0;
 };
 
-slope_and_intercept theil_sen(const Eigen::Ref<const Eigen::VectorXd>& x, Index period) {
+// Theil–Sen slope and intercept; `extra_ranks` (e.g. an interval's ends) are selected in the same pass and
+// their values returned in `extra_values`.
+slope_and_intercept theil_sen(const Eigen::Ref<const Eigen::VectorXd>& x, Index period,
+                              const std::vector<std::int64_t>& extra_ranks = {}, std::vector<double>* extra_values = nullptr) {
   const Index n = x.size();
   const std::vector<strided_series> series =
       period > 0 ? seasons_of(x.data(), n, period) : std::vector<strided_series>{{x.data(), 1, n}};
   std::int64_t N = 0;
   for (const auto& v : series) N += v.pairs();
   const std::int64_t k = (N - 1) / 2;
-  const std::vector<double> mid = detail::select_pairwise_slopes(series, k, N % 2 == 0 ? k + 1 : k);
+  std::vector<std::int64_t> ranks{k, N % 2 == 0 ? k + 1 : k};
+  ranks.insert(ranks.end(), extra_ranks.begin(), extra_ranks.end());
+  const std::vector<double> mid = detail::select_pairwise_slopes(series, ranks);
+  if (extra_values) extra_values->assign(mid.begin() + 2, mid.end());
   slope_and_intercept out;
   out.slope = N % 2 == 0 ? (mid[0] + mid[1]) / 2 : mid[0];
   const double time_median = 0.5 * static_cast<double>(n - 1) / (period > 0 ? static_cast<double>(period) : 1.0);
@@ -260,9 +266,6 @@ sens_slope_result sens_slope(const Eigen::Ref<const Eigen::VectorXd>& x, const s
   const std::vector<strided_series> series =
       o.period > 0 ? seasons_of(x.data(), n, o.period) : std::vector<strided_series>{{x.data(), 1, n}};
   sens_slope_result r;
-  const slope_and_intercept line = theil_sen(x, o.period);
-  r.slope = line.slope;
-  r.intercept = line.intercept;
   for (const auto& v : series) r.n_slopes += v.pairs();
   r.var_s = s_statistic(series).var_s;
   // Sen (1968) eq. 2.6 with scipy.stats.theilslopes' index rule (np.round: half to even)
@@ -270,8 +273,12 @@ sens_slope_result sens_slope(const Eigen::Ref<const Eigen::VectorXd>& x, const s
   const double N = static_cast<double>(r.n_slopes), half_width = z * std::sqrt(r.var_s);
   r.rank_high = std::min<std::int64_t>(static_cast<std::int64_t>(std::nearbyint((N + half_width) / 2)), r.n_slopes - 1);
   r.rank_low = std::max<std::int64_t>(static_cast<std::int64_t>(std::nearbyint((N - half_width) / 2)) - 1, 0);
-  r.conf_low = detail::select_pairwise_slopes(series, r.rank_low, r.rank_low)[0];
-  r.conf_high = detail::select_pairwise_slopes(series, r.rank_high, r.rank_high)[0];
+  std::vector<double> ends;
+  const slope_and_intercept line = theil_sen(x, o.period, {r.rank_low, r.rank_high}, &ends);
+  r.slope = line.slope;
+  r.intercept = line.intercept;
+  r.conf_low = ends[0];
+  r.conf_high = ends[1];
   return r;
 }
 
