@@ -1,8 +1,10 @@
-"""One randomised bad-input case for ik.mann_kendall and ik.sens_slope (run in a subprocess by
-tests/python/test_monitoring_fuzz.py): short, tied, constant, huge/tiny/offset series, NaN/inf cells, random
-methods, periods, lags and levels. Every call must return finite statistics (p in [0, 1], S equal to the direct
-sum of signs, conf_low <= slope <= conf_high) or raise InvalidInputError / TypeError / ValueError, and the
-caller's data must be unchanged. Prints one line per call; exits 0 unless a check fails."""
+"""One randomised bad-input case for the monitoring tools (run in a subprocess by tests/python/test_monitoring_fuzz.py):
+ik.mann_kendall and ik.sens_slope on short, tied, constant, huge/tiny/offset series with NaN/inf cells and random
+methods, periods, lags and levels; ik.proportion / ik.rate on random (sometimes invalid) counts; ik.control_chart of
+every kind on the same counts; ik.lqas_rule and classify. Every call must return finite results (p in [0, 1], S equal
+to the direct sum of signs, conf_low <= slope <= conf_high, intervals containing the estimate, limits around the
+centre) or raise InvalidInputError / TypeError / ValueError, and the caller's data must be unchanged. Prints one
+line per call; exits 0 unless a check fails."""
 import sys
 
 import numpy as np
@@ -45,4 +47,48 @@ try:
 except ok_errors as e:
     print("sens refused:", type(e).__name__, str(e)[:90])
 
+k = int(rng.choice([0, 1, 2, 5, 30]))
+trials = rng.integers(1, 60, k).astype(float) * rng.choice([1.0, 1e6])
+succ = np.floor(trials * rng.uniform(0, 1, k))
+if k and rng.random() < 0.3:
+    succ[rng.integers(k)] = rng.choice([np.nan, -1.0, 1e9, np.inf])
+if k and rng.random() < 0.2:
+    trials[rng.integers(k)] = rng.choice([0.0, -3.0, np.nan])
+c0, t0 = succ.copy(), trials.copy()
+for method in ["wilson", "clopper_pearson", "jeffreys", "agresti_coull", "normal"]:
+    try:
+        r = ik.proportion(succ, trials, method=method, level=float(rng.choice([0.5, 0.95, 0.999])))
+        lo, hi, est = (np.atleast_1d(np.asarray(v, dtype=float)) for v in (r.conf_low, r.conf_high, r.estimate))
+        assert np.isfinite(lo).all() and np.isfinite(hi).all() and (lo >= 0).all() and (hi <= 1).all(), r
+        if method != "jeffreys":  # statsmodels' Jeffreys has no boundary fix: at 0 or n it excludes the estimate
+            assert (lo <= est + 1e-12).all() and (est <= hi + 1e-12).all(), (method, lo, est, hi)
+        print(method, "ok")
+    except ok_errors as e:
+        print(method, "refused:", type(e).__name__, str(e)[:90])
+try:
+    r = ik.rate(succ, trials, per=float(rng.choice([1.0, 1000.0])))
+    assert (np.asarray(r.conf_low) <= np.asarray(r.estimate)).all() and (np.asarray(r.estimate) <= np.asarray(r.conf_high)).all()
+    print("rate ok")
+except ok_errors as e:
+    print("rate refused:", type(e).__name__, str(e)[:90])
+for kind in ["p", "np", "c", "u", "xmr", "laney_p"]:
+    try:
+        phase1 = None if rng.random() < 0.5 else (int(rng.integers(0, 3)), int(rng.integers(1, 40)))
+        ch = ik.control_chart(succ, kind=kind, sizes=trials, phase1=phase1, revise=bool(rng.random() < 0.5),
+                              rules=str(rng.choice(["nelson", "western_electric", "none"])))
+        t = ch.tidy()
+        assert np.isfinite(t[["statistic", "centre", "lower", "upper"]].to_numpy()).all(), t
+        assert (t["lower"] <= t["centre"] + 1e-12).all() and (t["centre"] <= t["upper"] + 1e-12).all(), t
+        print(kind, "chart ok")
+    except ok_errors as e:
+        print(kind, "chart refused:", type(e).__name__, str(e)[:90])
+try:
+    n_l = int(rng.choice([0, 1, 5, 19, 50]))
+    up = float(rng.uniform(-0.1, 1.1))
+    rule = ik.lqas_rule(n_l, up, up - float(rng.uniform(-0.1, 0.5)))
+    assert 0 <= rule.alpha <= 1 and 0 <= rule.beta <= 1 and 0 <= rule.rule <= n_l
+    print(rule, rule.classify(rng.integers(0, n_l + 1, 4)).shape)
+except ok_errors as e:
+    print("lqas refused:", type(e).__name__, str(e)[:90])
+assert np.array_equal(succ, c0, equal_nan=True) and np.array_equal(trials, t0, equal_nan=True), "counts changed"
 assert np.array_equal(x, before, equal_nan=True), "the caller's data changed"
