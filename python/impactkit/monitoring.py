@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._render import format_number, format_pvalue, html_escape
+from ._render import format_number, format_pvalue, html_escape, latex_escape
 from .errors import InvalidInputError
 
 _METHODS = ("original", "hamed_rao", "yue_wang", "prewhitening", "trend_free_prewhitening", "seasonal")
@@ -198,6 +198,12 @@ class MonitoringSummary:
                        for a, b in self.rows)
         notes = "".join(f"<li>{html_escape(n)}</li>" for n in self.notes)
         return f"<div><strong>{html_escape(self.title)}</strong><table>{body}</table><ul>{notes}</ul></div>"
+
+    def as_latex(self) -> str:
+        body = "\n".join(f"{latex_escape(a)} & {latex_escape(b)} \\\\" for a, b in self.rows)
+        notes = "\n".join(f"\\item {latex_escape(n)}" for n in self.notes)
+        return (f"\\textbf{{{latex_escape(self.title)}}}\n\\begin{{tabular}}{{ll}}\n{body}\n\\end{{tabular}}\n"
+                f"\\begin{{itemize}}\n{notes}\n\\end{{itemize}}")
 
     def __str__(self) -> str:
         return self.as_text()

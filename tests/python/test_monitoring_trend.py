@@ -119,6 +119,7 @@ def test_result_objects_render():
     tidy = res.tidy()
     assert list(tidy.columns) == ["method", "n", "s", "var_s", "z", "p_value", "tau", "slope", "intercept", "trend"]
     assert "Yue-Wang" in str(res.summary()) and "<table>" in res._repr_html_()
+    assert "\\begin{tabular}" in res.summary().as_latex()
     sen = ik.sens_slope(x)
     assert list(sen.tidy()["term"]) == ["slope", "intercept"] and "interval" in str(sen.summary())
     pytest.importorskip("matplotlib")
