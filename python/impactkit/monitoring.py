@@ -474,7 +474,8 @@ class ControlChartResult:
 
     def summary(self) -> "MonitoringSummary":
         t = self._table
-        rows = [("Chart", self.kind), ("Samples", f"{len(t):,}"), ("Centre line", format_number(self.centre_estimate)),
+        rows = [("Chart", self.kind), ("Samples", f"{len(t):,}"),
+                ("Centre estimate" + (" (p-bar)" if self.kind == "np" else ""), format_number(self.centre_estimate)),
                 ("Out of control", f"{int(t['out_of_control'].sum())} sample(s)")]
         rows += [(f"Sample {r.sample}", f"rule {r.rule}: {r.description}") for r in self.violations.itertuples()][:20]
         return MonitoringSummary(f"{self.kind} control chart", rows, self.notes())
@@ -499,7 +500,9 @@ class ControlChartResult:
         return ax
 
     def __repr__(self) -> str:
-        return (f"<ControlChartResult {self.kind}: centre {self.centre_estimate:.4g}, "
+        centre = self._table["centre"]
+        line = f"{centre.iloc[0]:.4g}" if np.allclose(centre, centre.iloc[0]) else f"{self.centre_estimate:.4g} per unit"
+        return (f"<ControlChartResult {self.kind}: centre {line}, "
                 f"{int(self._table['out_of_control'].sum())} of {len(self._table)} samples flagged>")
 
     def _repr_html_(self) -> str:
