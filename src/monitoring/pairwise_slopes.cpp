@@ -108,14 +108,21 @@ class slope_set {
   }
 
  private:
+  // Indices in the order (y(t) ascending, index descending), by sorting contiguous (y, −index) keys.
   static std::vector<Index> order_at(const strided_series& v, double t) {
-    std::vector<double> y(static_cast<std::size_t>(v.n));
-    for (Index k = 0; k < v.n; ++k) y[k] = v[k] - t * static_cast<double>(k);
+    std::vector<std::pair<double, Index>> key(static_cast<std::size_t>(v.n));
+    for (Index k = 0; k < v.n; ++k) key[k] = {v[k] - t * static_cast<double>(k), -k};
+    std::sort(key.begin(), key.end());
     std::vector<Index> idx(static_cast<std::size_t>(v.n));
-    std::iota(idx.begin(), idx.end(), Index{0});
-    std::sort(idx.begin(), idx.end(), [&](Index a, Index b) { return y[a] < y[b] || (y[a] == y[b] && a > b); });
+    for (Index p = 0; p < v.n; ++p) idx[p] = -key[p].second;
     return idx;
   }
+
+  struct line_at_hi {
+    Index rank;  // position in the order at hi
+    Index index;
+    double x;    // x_index, carried so that listing a slope reads no memory at random
+  };
 
   static void list_between(const strided_series& v, double lo, double hi, std::vector<double>& out) {
     const Index n = v.n;
@@ -126,20 +133,20 @@ class slope_set {
       const std::vector<Index> by_hi = order_at(v, hi);
       for (Index p = 0; p < n; ++p) rank_hi[by_hi[p]] = p;
     }
-    // merge sort of (rank at hi, index) in the order at lo; every inversion is one slope in (lo, hi]
-    std::vector<std::pair<Index, Index>> a(static_cast<std::size_t>(n)), tmp(static_cast<std::size_t>(n));
-    for (Index p = 0; p < n; ++p) a[p] = {rank_hi[by_lo[p]], by_lo[p]};
+    // merge sort of the lines by their rank at hi, in the order at lo; every inversion is one slope in (lo, hi]
+    std::vector<line_at_hi> a(static_cast<std::size_t>(n)), tmp(static_cast<std::size_t>(n));
+    for (Index p = 0; p < n; ++p) a[p] = {rank_hi[by_lo[p]], by_lo[p], v[by_lo[p]]};
     for (Index width = 1; width < n; width *= 2) {
       for (Index lo_i = 0; lo_i < n; lo_i += 2 * width) {
         const Index mid = std::min(lo_i + width, n), end = std::min(lo_i + 2 * width, n);
         Index i = lo_i, j = mid, k = lo_i;
         while (i < mid && j < end) {
-          if (a[j].first < a[i].first) {
-            const Index r = a[j].second;
+          if (a[j].rank < a[i].rank) {
+            const line_at_hi& r = a[j];
             for (Index l = i; l < mid; ++l) {
-              const Index q = a[l].second;
-              const Index s = std::min(q, r), e = std::max(q, r);
-              out.push_back((v[e] - v[s]) / static_cast<double>(e - s));
+              const line_at_hi& q = a[l];
+              out.push_back(q.index < r.index ? (r.x - q.x) / static_cast<double>(r.index - q.index)
+                                              : (q.x - r.x) / static_cast<double>(q.index - r.index));
             }
             tmp[k++] = a[j++];
           } else {

@@ -146,6 +146,12 @@ void validate(const Eigen::Ref<const Eigen::VectorXd>& x, Index min_n, const cha
   detail::require(x.size() >= min_n, fn,
                   "x needs at least " + std::to_string(min_n) + " observations, got " + std::to_string(x.size()));
   detail::require_finite(x, fn, "x");
+  // the slope search evaluates x_k − t·k with |t| up to about twice the largest step: keep it finite
+  const Index n = x.size();
+  const double steps = n > 1 ? (x.tail(n - 1) - x.head(n - 1)).cwiseAbs().maxCoeff() : 0.0;
+  detail::require(std::isfinite(x.cwiseAbs().maxCoeff() + 4.0 * static_cast<double>(n) * steps), fn,
+                  "x is too large in magnitude for exact slope comparisons (differences near the double range); "
+                  "rescale x (e.g. divide by 1e6)");
 }
 
 }  // namespace

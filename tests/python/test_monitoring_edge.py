@@ -95,3 +95,10 @@ def test_inputs_unchanged_and_series_accepted():
     ints = np.arange(10, dtype=np.int32)
     assert ik.mann_kendall(ints).s == 45
     assert ik.mann_kendall(list(range(10, 0, -1))).trend == "decreasing"
+
+
+def test_values_near_the_double_range_are_refused_not_wrong():
+    with pytest.raises(ValueError, match="too large in magnitude"):
+        ik.mann_kendall([1.7e308, -1.7e308, 1.0, 2.0])
+    with pytest.raises(ValueError, match="too large in magnitude"):
+        ik.sens_slope([1e308, -1e308, 0.0])
