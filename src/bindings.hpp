@@ -41,4 +41,5 @@ void bind_variance(pybind11::module_& m);    // submodule variance: influence_vc
 void bind_targeting(pybind11::module_& m);   // submodule targeting: targeting accuracy
 void bind_sustainability(pybind11::module_& m);  // submodule sustainability: survival curves and tests
 void bind_quantile(pybind11::module_& m);    // quantile regression (Frisch-Newton), Powell kernel sandwich
+void bind_monitoring(pybind11::module_& m);  // submodule monitoring: trend tests, control charts, LQAS
 }  // namespace impactkit::python

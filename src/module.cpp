@@ -14,4 +14,5 @@ PYBIND11_MODULE(_core, m) {
   impactkit::python::bind_targeting(m);
   impactkit::python::bind_sustainability(m);
   impactkit::python::bind_quantile(m);
+  impactkit::python::bind_monitoring(m);
 }
