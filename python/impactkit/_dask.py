@@ -184,15 +184,20 @@ class DesignColumns:
                     psu_names=[] if self.psu is None else self.psu.names())
 
 
+def _plain(label):
+    """A row label as a plain Python value (numpy scalars print as np.int64(...) under numpy 2)."""
+    return label.item() if hasattr(label, "item") else label
+
+
 def _float_values(col: pd.Series, argument: str) -> np.ndarray:
     if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
         raise TypeError(f"{argument} column {col.name!r} must be numeric, got dtype {col.dtype}")
     v = col.to_numpy(dtype=np.float64, na_value=np.nan)
     bad = ~np.isfinite(v)
     if bad.any():
-        raise InvalidInputError(f"{argument} column {col.name!r} has a missing or infinite value at row {col.index[bad][0]!r}")
+        raise InvalidInputError(f"{argument} column {col.name!r} has a missing or infinite value at row {_plain(col.index[bad][0])!r}")
     if argument == "weights" and (v < 0).any():
-        raise InvalidInputError(f"weights column {col.name!r} has a negative weight at row {col.index[v < 0][0]!r}")
+        raise InvalidInputError(f"weights column {col.name!r} has a negative weight at row {_plain(col.index[v < 0][0])!r}")
     return v
 
 
@@ -690,8 +695,8 @@ def _with_row_ids(part: pd.DataFrame, offset: int) -> pd.DataFrame:
 def _gini_pairs(part, variable, cols: DesignColumns, domains: DomainCoder):
     y = _float_values(part[variable], "variable") if len(part) else np.empty(0)
     if (y < 0).any():
-        raise InvalidInputError(f"gini: the Gini coefficient needs welfare ≥ 0; welfare is {y[y < 0][0]!r} at row "
-                                f"{part.index[y < 0][0]!r}")
+        raise InvalidInputError(f"gini: the Gini coefficient needs welfare ≥ 0; welfare is {float(y[y < 0][0])!r} at row "
+                                f"{_plain(part.index[y < 0][0])!r}")
     w = cols.weights_of(part) if len(part) else np.empty(0)
     w = np.ones(len(y)) if w is None else w
     dom = domains.codes(part) if len(part) else np.empty(0, dtype=np.int32)

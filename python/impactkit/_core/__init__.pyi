@@ -8,8 +8,9 @@ import numpy.typing
 import typing
 from . import variance
 from . import targeting
+from . import sustainability
 from . import monitoring
-__all__: list[str] = ['ConvergenceError', 'GlmResult', 'InvalidInputError', 'IvFirstStage', 'IvResult', 'IvTest', 'OlsResult', 'VcovKind', 'VcovSpec', 'chi2_upper_tail', 'f_upper_tail', 'get_num_threads', 'glm', 'iv_2sls', 'make_vcov_spec', 'monitoring', 'ols', 'ols_absorbed', 'sandwich_vcov', 'set_num_threads', 't_quantiles', 'targeting', 'two_sided_p_values', 'variance', 'wald_test']
+__all__: list[str] = ['ConvergenceError', 'GlmResult', 'InvalidInputError', 'IvFirstStage', 'IvResult', 'IvTest', 'OlsResult', 'VcovKind', 'VcovSpec', 'chi2_upper_tail', 'f_upper_tail', 'get_num_threads', 'glm', 'hall_sheather_bandwidth', 'iv_2sls', 'make_vcov_spec', 'monitoring', 'ols', 'ols_absorbed', 'powell_hessian', 'quantile_kernel_vcov', 'quantile_regression', 'sandwich_vcov', 'set_num_threads', 'sustainability', 't_quantiles', 'targeting', 'two_sided_p_values', 'variance', 'wald_test']
 class InvalidInputError(ValueError):
     pass
 class ConvergenceError(ValueError, RuntimeError):
@@ -99,6 +100,10 @@ class OlsResult:
         ...
     def describe(self) -> str:
         ...
+    def within_design(self) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"]:
+        """
+        The within-transformed kept columns (nobs x rank, rows as `residuals`); fits with keep_within=True.
+        """
     @property
     def adj_r2(self) -> float:
         ...
@@ -134,6 +139,9 @@ class OlsResult:
         ...
     @property
     def has_intercept(self) -> bool:
+        ...
+    @property
+    def has_within(self) -> bool:
         ...
     @property
     def k_fe(self) -> int:
@@ -432,6 +440,8 @@ def glm(X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flag
     fixed_effects: n x K integer labels of absorbed fixed effects (groups with a constant outcome and
     singletons dropped). Separated observations are detected (iterative rectifier) and dropped or raised.
     """
+def hall_sheather_bandwidth(tau: typing.SupportsFloat | typing.SupportsIndex, n: typing.SupportsInt | typing.SupportsIndex, alpha: typing.SupportsFloat | typing.SupportsIndex = 0.05) -> float:
+    ...
 def iv_2sls(X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], D: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], Z: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], weights: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"] | None = None, vcov: VcovSpec = ..., collin_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-10, probability_weights: bool = False, fixed_effects: typing.Annotated[numpy.typing.ArrayLike, numpy.int32, "[m, n]"] | None = None, drop_singletons: bool = True, fe_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, fe_max_iter: typing.SupportsInt | typing.SupportsIndex = 10000) -> IvResult:
     """
     Two-stage least squares of y on [X, D] with excluded instruments Z (all float64, Fortran order avoids a copy;
@@ -445,21 +455,35 @@ def make_vcov_spec(vcov: str = 'HC1', clusters: typing.Annotated[numpy.typing.Ar
     variance.SurveyDesign and the design row of each estimation row), n x m cluster labels, the small-sample
     switches of ik.SSC, and cluster_fixed_effects (cluster on absorbed fixed-effect dimensions by index).
     """
-def ols(X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], weights: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"] | None = None, vcov: VcovSpec = ..., collin_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-10, probability_weights: bool = False, fixed_effects: typing.Annotated[numpy.typing.ArrayLike, numpy.int32, "[m, n]"] | None = None, drop_singletons: bool = True, fe_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, fe_max_iter: typing.SupportsInt | typing.SupportsIndex = 10000) -> OlsResult:
+def ols(X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], weights: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"] | None = None, vcov: VcovSpec = ..., collin_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-10, probability_weights: bool = False, fixed_effects: typing.Annotated[numpy.typing.ArrayLike, numpy.int32, "[m, n]"] | None = None, drop_singletons: bool = True, fe_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, fe_max_iter: typing.SupportsInt | typing.SupportsIndex = 10000, keep_within: bool = False) -> OlsResult:
     """
     Least squares of y on X (n x k float64, Fortran order avoids a copy) with the variance of `vcov` (make_vcov_spec).
-    fixed_effects: n x K integer labels of absorbed fixed effects (singletons dropped unless drop_singletons=False).
+    fixed_effects: n x K integer labels of absorbed fixed effects (singletons dropped unless drop_singletons=False);
+    keep_within: keep the within-transformed data (within_design) for a new variance without refitting.
     """
-def ols_absorbed(x: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64]], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None = None, vcov: VcovSpec = ..., collin_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-10, probability_weights: bool = False, fixed_effects: collections.abc.Sequence[numpy.ndarray] = [], drop_singletons: bool = True, fe_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, fe_max_iter: typing.SupportsInt | typing.SupportsIndex = 10000) -> OlsResult:
+def ols_absorbed(x: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64]], y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None = None, vcov: VcovSpec = ..., collin_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-10, probability_weights: bool = False, fixed_effects: collections.abc.Sequence[numpy.ndarray] = [], drop_singletons: bool = True, fe_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, fe_max_iter: typing.SupportsInt | typing.SupportsIndex = 10000, keep_within: bool = False) -> OlsResult:
     """
     Least squares with absorbed fixed effects on borrowed columns: x a list of 1-d float64 arrays, y (and
     weights) 1-d, fixed_effects a list of 1-d integer label arrays (int32/int64 read without a copy).
     Everything else as ols.
     """
-def sandwich_vcov(bread: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], Z: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], cols: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], u: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"] | None, vcov: VcovSpec, n_params: typing.SupportsInt | typing.SupportsIndex, normal: bool = False) -> dict:
+def powell_hessian(X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], e: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], c: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], tau: typing.SupportsFloat | typing.SupportsIndex = 0.5) -> dict:
+    """
+    H = sum_i c_i phi(e_i/h)/h x_i x_i' (Powell kernel, Hall-Sheather bandwidth as quantreg).
+    """
+def quantile_kernel_vcov(X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], residuals: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], weights: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], tau: typing.SupportsFloat | typing.SupportsIndex = 0.5) -> dict:
+    """
+    quantreg summary.rq(se='ker'): tau(1-tau) H^-1 J H^-1 with Powell's Gaussian-kernel H and the Hall-Sheather bandwidth.
+    """
+def quantile_regression(X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], weights: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], tau: typing.SupportsFloat | typing.SupportsIndex = 0.5, tolerance: typing.SupportsFloat | typing.SupportsIndex = 1e-12, max_iter: typing.SupportsInt | typing.SupportsIndex = 200, snap_to_vertex: bool = True, preprocess: typing.SupportsInt | typing.SupportsIndex = -1) -> dict:
+    """
+    Weighted linear quantile regression by the Frisch-Newton interior-point method (Portnoy & Koenker 1997), with Portnoy-Koenker preprocessing for large n (preprocess: 1 on, 0 off, -1 automatic), finished on the basic solution (exact simplex vertex). Returns coef, residuals, objective, duality_gap, iterations, vertex, basis, nobs, preprocessed, reduced_rows.
+    """
+def sandwich_vcov(bread: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], Z: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], cols: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], u: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"] | None, vcov: VcovSpec, n_params: typing.SupportsInt | typing.SupportsIndex, normal: bool = False, k_fe: typing.SupportsInt | typing.SupportsIndex = 0, k_fe_counted: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
     """
     The sandwich B M B of scores u_i Z[i, cols] under `vcov` (HC0/HC1, CR0/CR1 one- or multiway, survey):
-    a new variance for a fitted model without refitting it.
+    a new variance for a fitted model without refitting it. k_fe, k_fe_counted: absorbed fixed-effect
+    coefficients of the model and how many of them n_params counts (noted in the convention).
     """
 def set_num_threads(n: typing.SupportsInt | typing.SupportsIndex) -> None:
     """
