@@ -38,42 +38,46 @@ double concentration_on_rows(const std::vector<Eigen::Index>& rows, const double
     T += static_cast<long double>(wi) * h[i];
   }
   if (!(N > 0) || T == 0) return std::numeric_limits<double>::quiet_NaN();
-  // tie runs of the key: numerator Σ 2 w h (C_before + W/2), and each row's C_before, H_before, W, H_run
+  // In deviations e = h − μ (μ = T/N), since Σ w (R − ½) = 0 with mid-point ranks:
+  //   C = 2 Σ w e (R − ½) / T,  R − ½ = (2 C_before + W_run − N) / (2N) per tie run,
+  // and N T u = 2 N_k e − 2 E_k − N e − C (2 N μ + N e), E_k = Σ_{lower} w e + E_run/2 — no cancellation of
+  // terms of the size of h when h is far from 0 (welfare 1e9 + N(0, 1) keeps full accuracy).
+  const long double mu = T / N;
   struct run_sums {
-    double c_before, h_before, w_run, h_run;
+    double c_before, e_before, w_run, e_run;
   };
   std::vector<run_sums> run_of(rows.size());
-  long double C = 0, H = 0, num = 0, sum_w2h = 0;
+  long double C = 0, E = 0, num = 0, sum_w_w1_h = 0;
   for (std::size_t a = 0; a < rows.size();) {
     const double k = key[rows[a]];
     std::size_t b = a;
-    long double W = 0, Hr = 0;
+    long double W = 0, Er = 0;
     for (; b < rows.size() && key[rows[b]] == k; ++b) {
       const double wi = w ? w[rows[b]] : 1.0;
       W += wi;
-      Hr += static_cast<long double>(wi) * h[rows[b]];
-      sum_w2h += static_cast<long double>(wi) * wi * h[rows[b]];
+      Er += static_cast<long double>(wi) * (h[rows[b]] - mu);
+      sum_w_w1_h += static_cast<long double>(wi) * (wi - 1) * h[rows[b]];
     }
-    num += Hr * (2 * C + W);
+    num += Er * (2 * C + W - N);
     for (std::size_t j = a; j < b; ++j)
-      run_of[j] = {static_cast<double>(C), static_cast<double>(H), static_cast<double>(W), static_cast<double>(Hr)};
+      run_of[j] = {static_cast<double>(C), static_cast<double>(E), static_cast<double>(W), static_cast<double>(Er)};
     C += W;
-    H += Hr;
+    E += Er;
     a = b;
   }
-  const double n_ = static_cast<double>(N), t_ = static_cast<double>(T);
-  // Eurostat: G = num/(N T) − 1; convey: (num + Σ w² y − T)/(N T) − 1 (h = key, see inequality.hpp)
-  const double index = static_cast<double>((convey ? num + sum_w2h - T : num) / (N * T)) - 1.0;
+  const double n_ = static_cast<double>(N), t_ = static_cast<double>(T), mu_ = static_cast<double>(mu);
+  // Eurostat: C = num / (N T); convey's Gini adds (Σ w² y − T)/(N T) = Σ w (w − 1) y / (N T) (h = key, inequality.hpp)
+  const double index = static_cast<double>((convey ? num + sum_w_w1_h : num) / (N * T));
   for (std::size_t j = 0; j < rows.size(); ++j) {
     const Eigen::Index i = rows[j];
     const run_sums& s = run_of[j];
-    const double hi = h[i];
+    const double e = h[i] - mu_;
     double v;
-    if (convey) {
+    if (convey) {  // 2 (C_before h − H_before) + T − N h − G (T + N h) + h (2w − 1), in deviations
       const double wi = w ? w[i] : 1.0;
-      v = 2 * (s.c_before * hi - s.h_before) + t_ - n_ * hi - index * (t_ + n_ * hi) + hi * (2 * wi - 1);
+      v = 2 * (s.c_before * e - s.e_before) - n_ * e - index * (2 * n_ * mu_ + n_ * e) + h[i] * (2 * wi - 1);
     } else {
-      v = 2 * (s.c_before + s.w_run / 2) * hi - 2 * (s.h_before + s.h_run / 2) + t_ - n_ * hi - index * (t_ + n_ * hi);
+      v = 2 * (s.c_before + s.w_run / 2) * e - 2 * (s.e_before + s.e_run / 2) - n_ * e - index * (2 * n_ * mu_ + n_ * e);
     }
     u[static_cast<std::size_t>(i) * stride + offset] = v / (n_ * t_);
   }

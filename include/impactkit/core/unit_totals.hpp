@@ -61,7 +61,7 @@ unit_totals_table accumulate_unit_totals(const group_codes& units, Eigen::Index 
   std::vector<Eigen::MatrixXd> partial(static_cast<std::size_t>(chunks.count));  // row-major use: width × U
   std::vector<Eigen::Index> first_bad(static_cast<std::size_t>(chunks.count), -1);
   const int* unit = units.code.data();
-  const int threads = detail::threads_for(chunks.count, static_cast<double>(chunks.size) * static_cast<double>(q));
+  [[maybe_unused]] const int threads = detail::threads_for(chunks.count, static_cast<double>(chunks.size) * static_cast<double>(q));
 #pragma omp parallel for schedule(static, 1) num_threads(threads) if (threads > 1)
   for (Eigen::Index c = 0; c < chunks.count; ++c) {
     Eigen::MatrixXd t = Eigen::MatrixXd::Zero(width, U);
