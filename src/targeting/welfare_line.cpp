@@ -138,13 +138,14 @@ bool bracketed_quantiles(Eigen::Index n, const double* welfare, const double* w,
   std::sort(sample.begin(), sample.end(), [](const weighted_value& u, const weighted_value& v) { return u.y < v.y; });
   long double sample_total = 0;
   for (const auto& v : sample) sample_total += v.w;
-  // brackets at the sample's weighted shares p ∓ δ, δ = 5·sqrt(p(1 − p)/s_eff) + 1/s (s_eff Kish's effective size)
+  // brackets at the sample's weighted shares p ∓ δ, δ = 4·sqrt(p(1 − p)/s_eff) + 1/s (s_eff Kish's effective
+  // size; a bracket misses with probability about 6e-5, and the full selection then answers)
   long double sum_w2 = 0;
   for (const auto& v : sample) sum_w2 += static_cast<long double>(v.w) * v.w;
   const double s_eff = static_cast<double>(sample_total * sample_total / sum_w2);
   std::vector<double> lo(K), hi(K);
   for (std::size_t k = 0; k < K; ++k) {
-    const double p = probs[k], delta = 5 * std::sqrt(p * (1 - p) / s_eff) + 1.0 / static_cast<double>(sample.size());
+    const double p = probs[k], delta = 4 * std::sqrt(p * (1 - p) / s_eff) + 1.0 / static_cast<double>(sample.size());
     const double p_lo = p - delta, p_hi = p + delta;
     lo[k] = -inf;
     hi[k] = inf;
@@ -159,21 +160,39 @@ bool bracketed_quantiles(Eigen::Index n, const double* welfare, const double* w,
       }
     }
   }
-  // one pass: weight strictly below each bracket, the rows within it, and the smallest value above it
-  std::vector<long double> below(K, 0);
-  std::vector<double> above(K, inf);
+  // one pass: each row's weight into one bin (bin j: exactly j of the lo's are ≤ y, as lo is sorted, so
+  // the weight below lo_k is the sum of bins 0..k), and the rows within a bracket (a contiguous range of
+  // brackets holds y, as hi is sorted too); the smallest value above a bracket is found later if needed
+  for (std::size_t k = 1; k < K; ++k)
+    if (!(lo[k] >= lo[k - 1] && hi[k] >= hi[k - 1])) return false;
+  // (bins sum in double within blocks of 4096 rows, flushed to long double: no long-double chain per row)
+  std::vector<long double> bin(K + 1, 0);
+  std::vector<double> block(K + 1, 0.0);
   std::vector<std::vector<weighted_value>> inside(K);
   for (Eigen::Index i = 0; i < n; ++i) {
+    if ((i & 4095) == 0)
+      for (std::size_t j = 0; j <= K; ++j) bin[j] += block[j], block[j] = 0;
     if (domain && domain[i] < 0) continue;
     const double wi = w ? w[i] : 1.0;
     if (!(wi > 0)) continue;
     const double y = welfare[i];
-    for (std::size_t k = 0; k < K; ++k) {
-      if (y < lo[k]) below[k] += wi;
-      else if (y <= hi[k]) inside[k].push_back({y, wi});
-      else above[k] = std::min(above[k], y);
-    }
+    std::size_t count = 0;
+    while (count < K && lo[count] <= y) ++count;
+    block[count] += wi;
+    for (std::size_t k = count; k-- > 0 && y <= hi[k];) inside[k].push_back({y, wi});
   }
+  for (std::size_t j = 0; j <= K; ++j) bin[j] += block[j];
+  std::vector<long double> below(K, 0);
+  for (std::size_t k = 0; k < K; ++k) below[k] = (k ? below[k - 1] : 0) + bin[k];
+  auto smallest_above = [&](double bound) {
+    double m = inf;
+    for (Eigen::Index i = 0; i < n; ++i) {
+      if (domain && domain[i] < 0) continue;
+      if (!((w ? w[i] : 1.0) > 0)) continue;
+      if (welfare[i] > bound) m = std::min(m, welfare[i]);
+    }
+    return m;
+  };
   for (std::size_t k = 0; k < K; ++k) {
     auto& c = inside[k];
     const double p = probs[k];
@@ -185,7 +204,7 @@ bool bracketed_quantiles(Eigen::Index n, const double* welfare, const double* w,
       cum += c[j].w;
       const double share = static_cast<double>(cum / total);
       if (share < p) continue;
-      const double next = j + 1 < c.size() ? c[j + 1].y : above[k];
+      const double next = j + 1 < c.size() ? c[j + 1].y : share == p ? smallest_above(hi[k]) : inf;
       out[k] = share != p || !(next < inf) ? c[j].y : 0.5 * (c[j].y + next);
       found = true;
     }
