@@ -21,14 +21,10 @@ namespace py = pybind11;
 namespace impactkit::python {
 namespace {
 
-using f64 = py::array_t<double, py::array::c_style | py::array::forcecast>;
-using i32 = py::array_t<int, py::array::c_style | py::array::forcecast>;
+using f64 = f64_column;
+using i32 = i32_column;
 
-const double* column(const std::optional<f64>& a, Eigen::Index n, const char* name, const char* fn) {
-  if (!a) return nullptr;
-  detail::require(a->ndim() == 1 && a->size() == n, fn, std::string(name) + " must be 1-d with " + std::to_string(n) + " values, got " + std::to_string(a->size()));
-  return a->data();
-}
+const double* column(const std::optional<f64>& a, Eigen::Index n, const char* name, const char* fn) { return checked_column(a, n, name, fn); }
 
 survival_rows rows_of(const f64& time, const f64& event, const std::optional<f64>& weights, const std::optional<f64>& entry,
                       const std::optional<i32>& group, int n_groups, const char* fn) {
@@ -38,10 +34,7 @@ survival_rows rows_of(const f64& time, const f64& event, const std::optional<f64
   r.event = column(event, r.n, "event", fn);
   r.weights = column(weights, r.n, "weights", fn);
   r.entry = column(entry, r.n, "entry", fn);
-  if (group) {
-    detail::require(group->ndim() == 1 && group->size() == r.n, fn, "group codes must be 1-d with one per row");
-    r.group = group->data();
-  }
+  r.group = checked_column(group, r.n, "group codes", fn);
   r.n_groups = n_groups;
   return r;
 }

@@ -26,21 +26,13 @@ namespace py = pybind11;
 namespace impactkit::python {
 namespace {
 
-using f64 = py::array_t<double, py::array::c_style | py::array::forcecast>;
-using i32 = py::array_t<int, py::array::c_style | py::array::forcecast>;
+using f64 = f64_column;
+using i32 = i32_column;
 
 const double* column(const std::optional<f64>& a, Eigen::Index n, const char* name) {
-  if (!a) return nullptr;
-  detail::require(a->ndim() == 1 && a->size() == n, "targeting_accuracy",
-                  std::string(name) + " must be 1-d with " + std::to_string(n) + " values, got " + std::to_string(a->size()));
-  return a->data();
+  return checked_column(a, n, name, "targeting_accuracy");
 }
-const int* codes(const std::optional<i32>& a, Eigen::Index n, const char* name) {
-  if (!a) return nullptr;
-  detail::require(a->ndim() == 1 && a->size() == n, "targeting_accuracy",
-                  std::string(name) + " must be 1-d with " + std::to_string(n) + " codes, got " + std::to_string(a->size()));
-  return a->data();
-}
+const int* codes(const std::optional<i32>& a, Eigen::Index n, const char* name) { return checked_column(a, n, name, "targeting_accuracy"); }
 
 welfare_line make_line(const std::string& rule, double value, double quantile, double share, bool strict) {
   welfare_line L;

@@ -9,6 +9,7 @@
 #include <pybind11/pybind11.h>
 
 #include <impactkit/core/design_accumulator.hpp>
+#include <impactkit/core/errors.hpp>
 #include <impactkit/core/vcov.hpp>
 
 namespace impactkit::python {
@@ -32,6 +33,21 @@ using design_columns_i64 = pybind11::array_t<std::int64_t, pybind11::array::c_st
 using design_columns_f64 = pybind11::array_t<double, pybind11::array::c_style | pybind11::array::forcecast>;
 design_chunk make_design_chunk(const char* fn, Eigen::Index n, const std::optional<design_columns_i64>& strata, const design_columns_i64& psu,
                                const std::optional<design_columns_f64>& fpc);
+
+/// Contiguous numpy columns as the bindings receive them (converted, never copied when already so).
+using f64_column = pybind11::array_t<double, pybind11::array::c_style | pybind11::array::forcecast>;
+using i32_column = pybind11::array_t<int, pybind11::array::c_style | pybind11::array::forcecast>;
+
+/// The data of an optional 1-d column after checking it holds n values (nullptr when absent); the
+/// error names the function and the argument. Every binding that takes row-aligned columns uses it.
+template <class T>
+const T* checked_column(const std::optional<pybind11::array_t<T, pybind11::array::c_style | pybind11::array::forcecast>>& a, Eigen::Index n,
+                        const char* name, const char* fn) {
+  if (!a) return nullptr;
+  detail::require(a->ndim() == 1 && a->size() == n, fn,
+                  std::string(name) + " must be 1-d with " + std::to_string(n) + " values, got " + std::to_string(a->size()));
+  return a->data();
+}
 
 void bind_core(pybind11::module_& m);        // errors, threads, distributions, Wald tests
 void bind_regression(pybind11::module_& m);  // ols / wls, absorbed fixed effects
