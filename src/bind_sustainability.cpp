@@ -53,13 +53,11 @@ void bind_sustainability(py::module_& parent) {
   m.def(
       "kaplan_meier",
       [](f64 time, f64 event, std::optional<f64> weights, std::optional<f64> entry, std::optional<i32> group, int n_groups, double level,
-         const std::string& conf_type, std::vector<double> quantiles, std::optional<double> tau) {
+         const std::string& conf_type) {
         const survival_rows r = rows_of(time, event, weights, entry, group, n_groups, "kaplan_meier");
         const km_conf_type type = conf_type_of(conf_type);
         std::vector<km_curve> curves;
         std::vector<std::vector<double>> lower, upper;
-        std::vector<Eigen::MatrixXd> q;
-        std::vector<Eigen::Vector2d> rmst;
         {
           py::gil_scoped_release release;
           curves = kaplan_meier(r);
@@ -67,10 +65,6 @@ void bind_sustainability(py::module_& parent) {
             lower.emplace_back();
             upper.emplace_back();
             km_confidence(c, level, type, lower.back(), upper.back());
-            Eigen::MatrixXd qs(static_cast<Eigen::Index>(quantiles.size()), 3);
-            for (std::size_t k = 0; k < quantiles.size(); ++k) qs.row(static_cast<Eigen::Index>(k)) = km_quantile(c, quantiles[k], level, type).transpose();
-            q.push_back(qs);
-            if (tau) rmst.push_back(km_restricted_mean(c, *tau));
           }
         }
         py::list out;
@@ -85,24 +79,49 @@ void bind_sustainability(py::module_& parent) {
           d["log_std_error"] = c.log_std_error;
           d["conf_low"] = lower[g];
           d["conf_high"] = upper[g];
-          d["quantiles"] = q[g];
-          if (tau) d["rmst"] = rmst[g];
           out.append(d);
         }
         return out;
       },
       py::arg("time"), py::arg("event"), py::arg("weights"), py::arg("entry"), py::arg("group"), py::arg("n_groups"), py::arg("level"),
-      py::arg("conf_type"), py::arg("quantiles"), py::arg("tau") = py::none(),
-      "Kaplan-Meier curve per group with Greenwood variance, confidence limits, quantiles and (given tau) the restricted mean.");
+      py::arg("conf_type"), "Kaplan-Meier curve per group with Greenwood variance and confidence limits.");
+  m.def(
+      "km_evaluate",
+      [](std::vector<double> time, std::vector<double> at_risk, std::vector<double> events, std::vector<double> survival,
+         std::vector<double> log_std_error, double level, const std::string& conf_type, std::vector<double> quantiles,
+         std::optional<double> tau, std::vector<double> at) {
+        km_curve c;
+        const std::size_t m = time.size();
+        detail::require(at_risk.size() == m && events.size() == m && survival.size() == m && log_std_error.size() == m, "kaplan_meier",
+                        "the stored curve's columns differ in length");
+        c.time = std::move(time);
+        c.at_risk = std::move(at_risk);
+        c.events = std::move(events);
+        c.censored.assign(m, 0.0);
+        c.survival = std::move(survival);
+        c.log_std_error = std::move(log_std_error);
+        const km_conf_type type = conf_type_of(conf_type);
+        Eigen::MatrixXd q(static_cast<Eigen::Index>(quantiles.size()), 3);
+        for (std::size_t k = 0; k < quantiles.size(); ++k) q.row(static_cast<Eigen::Index>(k)) = km_quantile(c, quantiles[k], level, type).transpose();
+        py::dict d;
+        d["quantiles"] = q;
+        if (tau) d["rmst"] = km_restricted_mean(c, *tau);
+        if (!at.empty()) {
+          std::vector<double> S, sigma;
+          km_at(c, at, S, sigma);
+          d["survival"] = S;
+          d["log_std_error"] = sigma;
+        }
+        return d;
+      },
+      py::arg("time"), py::arg("at_risk"), py::arg("events"), py::arg("survival"), py::arg("log_std_error"), py::arg("level"),
+      py::arg("conf_type"), py::arg("quantiles"), py::arg("tau") = py::none(), py::arg("at") = std::vector<double>{},
+      "Quantiles with intervals, the restricted mean to tau and S(t) at given times, read off a stored Kaplan-Meier curve.");
   m.def(
       "logrank",
       [](f64 time, f64 event, std::optional<f64> entry, i32 group, int n_groups, std::optional<i32> strata, int n_strata, double rho) {
         const survival_rows r = rows_of(time, event, std::nullopt, entry, group, n_groups, "logrank");
-        const int* s = nullptr;
-        if (strata) {
-          detail::require(strata->ndim() == 1 && strata->size() == r.n, "logrank", "strata codes must be 1-d with one per row");
-          s = strata->data();
-        }
+        const int* s = checked_column(strata, r.n, "strata codes", "logrank");
         logrank_result res;
         {
           py::gil_scoped_release release;

@@ -54,14 +54,17 @@ class KaplanMeierResult:
     """Kaplan–Meier curves per group: ``table()``, ``median()``, ``quantile(p)``, ``survival_at(t)``,
     ``rmst(tau)`` (and ``rmst_difference(tau)`` between two groups), ``plot()``."""
 
-    def __init__(self, curves, levels, by, level, conf_type, data, args):
+    def __init__(self, curves, levels, by, level, conf_type):
         self._curves = curves
         self._levels = levels
         self._by = by
         self.level = level
         self.conf_type = conf_type
-        self._data = data
-        self._args = args
+
+    def _evaluate(self, c, **what):
+        """Quantiles, RMST or S(t) read off one stored curve (no refit)."""
+        return _s.km_evaluate(c["time"], c["at_risk"], c["events"], c["survival"], c["log_std_error"], self.level,
+                              self.conf_type, **what)
 
     def _group_frame(self, g):
         if self._levels is None:
@@ -89,10 +92,9 @@ class KaplanMeierResult:
         flat stretch at 1 − p) with its interval from the confidence curves; NaN where not reached."""
         if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.integer, np.floating)) or not 0 < p < 1:
             raise InvalidInputError(f"kaplan_meier: the quantile must be in (0, 1), got {p!r}")
-        res = _s.kaplan_meier(**self._args, quantiles=[float(p)])
         rows = []
-        for g, c in enumerate(res):
-            q = np.asarray(c["quantiles"])[0]
+        for g, c in enumerate(self._curves):
+            q = np.asarray(self._evaluate(c, quantiles=[float(p)])["quantiles"])[0]
             rows.append({**self._group_frame(g), "quantile": float(p), "estimate": q[0], "conf_low": q[1], "conf_high": q[2]})
         return pd.DataFrame(rows)
 
@@ -107,15 +109,13 @@ class KaplanMeierResult:
             raise InvalidInputError("kaplan_meier: times must not be NaN")
         rows = []
         for g, c in enumerate(self._curves):
-            ct = np.asarray(c["time"])
-            j = np.searchsorted(ct, t, side="right") - 1
+            ev = self._evaluate(c, quantiles=[], at=t.tolist())
+            j = np.searchsorted(np.asarray(c["time"]), t, side="right") - 1  # the row whose limits apply
             for k, tk in enumerate(t):
-                if j[k] < 0:
-                    rows.append({**self._group_frame(g), "time": tk, "survival": 1.0, "std_error": 0.0, "conf_low": 1.0, "conf_high": 1.0})
-                    continue
-                S = c["survival"][j[k]]
-                rows.append({**self._group_frame(g), "time": tk, "survival": S, "std_error": S * c["log_std_error"][j[k]],
-                             "conf_low": c["conf_low"][j[k]], "conf_high": c["conf_high"][j[k]]})
+                S = ev["survival"][k]
+                lo, hi = (1.0, 1.0) if j[k] < 0 else (c["conf_low"][j[k]], c["conf_high"][j[k]])
+                rows.append({**self._group_frame(g), "time": tk, "survival": S, "std_error": S * ev["log_std_error"][k],
+                             "conf_low": lo, "conf_high": hi})
         return pd.DataFrame(rows)
 
     def rmst(self, tau: float) -> pd.DataFrame:
@@ -124,10 +124,9 @@ class KaplanMeierResult:
         if isinstance(tau, (bool, np.bool_)) or not isinstance(tau, (int, float, np.integer, np.floating)) or not np.isfinite(tau):
             raise InvalidInputError(f"kaplan_meier: tau must be a finite number, got {tau!r}")
         z = _z(self.level)
-        res = _s.kaplan_meier(**self._args, quantiles=[], tau=float(tau))
         rows = []
-        for g, c in enumerate(res):
-            m, v = c["rmst"]
+        for g, c in enumerate(self._curves):
+            m, v = self._evaluate(c, quantiles=[], tau=float(tau))["rmst"]
             se = float(np.sqrt(v))
             rows.append({**self._group_frame(g), "tau": float(tau), "estimate": m, "std_error": se,
                          "conf_low": m - z * se, "conf_high": m + z * se})
@@ -220,9 +219,8 @@ def kaplan_meier(data: pd.DataFrame, *, time: str, event: str, by=None, weights:
     by_names = _as_list(by)
     codes, levels = _codes_of(data, by_names)
     G = 1 if levels is None else len(levels)
-    args = dict(time=t, event=e, weights=w, entry=en, group=codes, n_groups=G, level=lv, conf_type=conf_type)
-    curves = _s.kaplan_meier(**args, quantiles=[])
-    return KaplanMeierResult(curves, levels, by_names, lv, conf_type, data, args)
+    curves = _s.kaplan_meier(t, e, w, en, codes, G, lv, conf_type)
+    return KaplanMeierResult(curves, levels, by_names, lv, conf_type)
 
 
 class LogrankResult:

@@ -161,11 +161,11 @@ double first_crossing(const km_curve& c, const std::vector<double>& curve, doubl
   const double tol = 1e-9;
   for (std::size_t j = 0; j < c.time.size(); ++j) {
     if (std::isnan(curve[j]) || curve[j] > target + tol * target) continue;
-    if (std::fabs(curve[j] - target) <= tol * target)
-      for (std::size_t k = j + 1; k < c.time.size(); ++k)
-        if (c.events[k] > 0) return 0.5 * (c.time[j] + c.time[k]);
-    if (std::fabs(curve[j] - target) <= tol * target) return std::numeric_limits<double>::quiet_NaN();
-    return c.time[j];
+    if (std::fabs(curve[j] - target) > tol * target) return c.time[j];
+    // the curve sits exactly at 1 − p: midpoint to the next event time, NaN when none follows
+    for (std::size_t k = j + 1; k < c.time.size(); ++k)
+      if (c.events[k] > 0) return 0.5 * (c.time[j] + c.time[k]);
+    return std::numeric_limits<double>::quiet_NaN();
   }
   return std::numeric_limits<double>::quiet_NaN();
 }

@@ -157,6 +157,30 @@ def test_thornton_matches_pandas(report):
     assert close(figs["Any incentive: effect on learning (OLS of got on any)"].reproduced, slope)
 
 
+def test_freireich_matches_hand_computation_and_lifelines(report):
+    """Product-limit S(t) of the 6-MP group from its definition (pandas), and the log-rank statistic and the
+    Breslow Cox coefficient from lifelines (live peer; 1e-10 and 1e-6: lifelines stops its Newton steps earlier)."""
+    figs = _figures(report, "freireich")
+    df = ikd.load("freireich_leukemia")
+    mp = df[df["group"] == "6-MP"]
+    S = 1.0
+    for t in sorted(mp.loc[mp.relapse == 1, "weeks"].unique()):
+        n = (mp.weeks >= t).sum()
+        d = ((mp.weeks == t) & (mp.relapse == 1)).sum()
+        S *= 1 - d / n
+        key = f"6-MP group: S({t:g} weeks)"
+        if key in figs:
+            assert close(figs[key].reproduced, S)
+    lifelines = pytest.importorskip("lifelines")
+    from lifelines.statistics import logrank_test
+    pl = df[df["group"] == "placebo"]
+    lr = logrank_test(mp.weeks, pl.weeks, mp.relapse, pl.relapse)
+    assert close(figs["Log-rank chi-square, 6-MP vs placebo"].reproduced, lr.test_statistic)
+    d = df.assign(placebo=(df["group"] == "placebo").astype(float))[["weeks", "relapse", "placebo"]]
+    cph = lifelines.CoxPHFitter().fit(d, duration_col="weeks", event_col="relapse")  # lifelines: Efron ties
+    assert close(figs["Cox (Efron ties): coefficient of placebo"].reproduced, cph.params_["placebo"], rel=1e-6)
+
+
 # ---- the pass rule ------------------------------------------------------------------------------
 @pytest.mark.parametrize("rep,pub,dec,ok", [
     (2.755, 2.76, 2, True),     # exactly half a unit away: rounds to the published value (1e-9 slack)

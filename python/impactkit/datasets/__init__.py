@@ -43,6 +43,7 @@ _REGISTRY: Dict[str, _Entry] = {
     "eusilc": _Entry("eusilc.csv", rows=14827),
     "grosh_targeting_example": _Entry("grosh_targeting_example.csv", rows=10),
     "haughton_khandker_examples": _Entry("haughton_khandker_examples.csv", rows=14),
+    "freireich_leukemia": _Entry("freireich_leukemia.csv", rows=42),
 }
 
 _PROVENANCE = "PROVENANCE.md"
