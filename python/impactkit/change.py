@@ -247,7 +247,7 @@ def _rows_of(design, data, who):
 
 
 def round_moments(data: pd.DataFrame, *, outcome: str, period: str, baseline, endline, unit_id=None, by=None, design=None,
-                  who: str = "change"):
+                  who: str = "change", groups=None, masks=None):
     """Per group: round means (m0, m1), their variances and covariance (v00, v11, v01), the counts and
     the df of the change; plus the group levels, sampling description, conventions and notes."""
     check_frame(data, who)
@@ -257,8 +257,9 @@ def round_moments(data: pd.DataFrame, *, outcome: str, period: str, baseline, en
     per = data_column(data, period, "period", who)
     if period in by or (unit_id is not None and unit_id in by):
         raise InvalidInputError(f"{who}: by must not contain the period or unit_id column")
-    b_mask = period_mask(per, baseline, "baseline", who)
-    e_mask = period_mask(per, endline, "endline", who)
+    if masks is None:
+        masks = period_mask(per, baseline, "baseline", who), period_mask(per, endline, "endline", who)
+    b_mask, e_mask = masks
     y = outcome_values(data, outcome, who)
     notes = []
     if design is not None:
@@ -267,7 +268,7 @@ def round_moments(data: pd.DataFrame, *, outcome: str, period: str, baseline, en
                                     "its cluster as the design's psu); leave unit_id unset")
         return _design_moments(data, design, y, outcome, per, period, baseline, endline, b_mask, e_mask, by, who)
     if unit_id is None:
-        codes, levels = group_codes(data, by, who)
+        codes, levels = groups if groups is not None else group_codes(data, by, who)
         G = 1 if levels is None else len(levels)
         cells = np.where(b_mask, codes, np.where(e_mask, codes + G, -1))
         n, mean, var = cell_moments(y, cells, 2 * G)
@@ -285,7 +286,7 @@ def round_moments(data: pd.DataFrame, *, outcome: str, period: str, baseline, en
     uid = data_column(data, unit_id, "unit_id", who)
     if uid.isna().any():
         raise InvalidInputError(f"{who}: unit_id column {unit_id!r} has missing values; every row needs its unit")
-    codes, levels = group_codes(data, by, who)
+    codes, levels = groups if groups is not None else group_codes(data, by, who)
     G = 1 if levels is None else len(levels)
     frames = []
     for mask in (b_mask, e_mask):
@@ -347,8 +348,9 @@ def _design_moments(data, design, y, outcome, per, period, baseline, endline, b_
     if len(missing):
         g = levels.iloc[missing[0]].to_dict() if levels is not None else {}
         raise InvalidInputError(f"{who}: the group {g} has no rows in the baseline or the endline round; its change is undefined")
-    counts0 = np.bincount(group_codes(data, by, who)[0][b_mask], minlength=G).astype(float)
-    counts1 = np.bincount(group_codes(data, by, who)[0][e_mask], minlength=G).astype(float)
+    codes = group_codes(data, by, who)[0]
+    counts0 = np.bincount(codes[b_mask], minlength=G).astype(float)
+    counts1 = np.bincount(codes[e_mask], minlength=G).astype(float)
     df = float(est.conventions.get("df", np.inf))
     mom = dict(m0=theta[i0], m1=theta[i1], v00=V[i0, i0], v11=V[i1, i1], v01=V[i0, i1], n0=counts0, n1=counts1,
                df0=np.full(G, df), df1=np.full(G, df))
@@ -393,7 +395,10 @@ def change(data, *, outcome: str, period: str, baseline, endline, unit_id: Optio
                         baseline=baseline, endline=endline, paired=unit_id is not None, nobs=len(data))
 
 
-def build_change(mom, levels, sampling, conv, notes, full, *, kind, interval, outcome, baseline, endline, paired, nobs):
+def change_inference(mom: dict, full, kind: str, paired: bool):
+    """(estimate, covariance matrix between groups, df) of the change per group from the round moments
+    (``round_moments``): design: L V Lᵀ with L the (linearised) contrast of the domain means and the
+    design df; paired: diagonal, n − 1 df; independent: diagonal, Welch–Satterthwaite df."""
     m0, m1, v00, v11, v01 = (mom[k] for k in ("m0", "m1", "v00", "v11", "v01"))
     est, var = change_estimates(m0, m1, v00, v11, v01, kind)
     G = len(est)
@@ -416,6 +421,13 @@ def build_change(mom, levels, sampling, conv, notes, full, *, kind, interval, ou
         else:
             with np.errstate(invalid="ignore", divide="ignore"):
                 df = welch_df(v11 / m0 ** 2, (m1 / m0) ** 2 * v00 / m0 ** 2, mom["df1"], mom["df0"])
+    return est, vcov, np.asarray(df, dtype=float)
+
+
+def build_change(mom, levels, sampling, conv, notes, full, *, kind, interval, outcome, baseline, endline, paired, nobs):
+    m0, m1, v00, v11, v01 = (mom[k] for k in ("m0", "m1", "v00", "v11", "v01"))
+    est, vcov, df = change_inference(mom, full, kind, paired)
+    G = len(est)
     small = np.flatnonzero((mom["n0"] < 2) | (mom["n1"] < 2))
     if len(small) and full is None:
         warnings.warn(f"change: {len(small)} group(s) have fewer than 2 observations in a round; their standard errors are NaN",

@@ -7,7 +7,7 @@
 #   change_panel.csv   synthetic household panel: 4 strata x 6 villages (PSUs) x 8 households, 3 rounds
 #                      (0, 1, 2) with attrition; columns stratum, village, hh, round, weight, sex,
 #                      rural, income (continuous), school (0/1)
-#   change_reference.json  per case: the design (ik.SurveyDesign arguments), outcome, by, baseline,
+#   change_reference.json  gaps: F - M at one round (svycontrast on svyby(~y, ~sex+round)); per case: the design (ik.SurveyDesign arguments), outcome, by, baseline,
 #                      endline, and R's estimates, standard errors and df
 # Conventions: domains (round x group) on the full design, svyby(..., covmat = TRUE); absolute change by
 # svycontrast (linear), relative change endline/baseline - 1 by svycontrast on a quoted expression
@@ -75,7 +75,17 @@ cases <- list(
   case("school_sex_rural_0_1", "school", c("sex", "rural"), 0, 1),
   case("school_all_1_2", "school", NULL, 1, 2)
 )
-ref <- list(design = list(r_call = "svydesign(ids=~village, strata=~stratum, weights=~weight, data=panel, nest=TRUE)",
+# gaps between groups at one round (ik.disaggregate): svyby on the round's domain, svycontrast F - M
+gap_case <- function(outcome, round_value) {
+  b <- svyby(as.formula(paste0("~", outcome)), ~sex + round, des, svymean, covmat = TRUE)
+  nm <- rownames(b)
+  L <- rep(0, length(nm)); L[nm == paste("F", round_value, sep = ".")] <- 1; L[nm == paste("M", round_value, sep = ".")] <- -1
+  g <- svycontrast(b, L)
+  list(outcome = outcome, round = round_value, gap_F_minus_M = unname(coef(g)), se = unname(SE(g)))
+}
+gaps <- list(gap_case("income", 2), gap_case("school", 1))
+
+ref <- list(gaps = gaps, design = list(r_call = "svydesign(ids=~village, strata=~stratum, weights=~weight, data=panel, nest=TRUE)",
                           weights = "weight", strata = "stratum", psu = "village", nest = TRUE),
             survey_version = as.character(packageVersion("survey")), cases = cases)
 writeLines(to_json(ref), file.path(out_dir, "change_reference.json"))
