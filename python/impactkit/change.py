@@ -114,17 +114,41 @@ def check_level(level, who: str) -> float:
 # --------------------------------------------------------------------------------------------------
 # moments per cell (iid)
 # --------------------------------------------------------------------------------------------------
-def cell_moments(y: np.ndarray, cells: np.ndarray, n_cells: int):
-    """(count, mean, variance with divisor n − 1) of y per cell code (rows with NaN y or cell < 0
-    ignored); two passes (mean, then squared deviations) for accuracy. NaN variance below 2 rows."""
-    ok = ~np.isnan(y) & (cells >= 0)
-    c, v = (cells, y) if ok.all() else (cells[ok], y[ok])
-    n = np.bincount(c, minlength=n_cells).astype(np.float64)
+def cell_moments(columns, cells: np.ndarray, n_cells: int):
+    """(count, mean, variance with divisor n − 1) per cell (rows) and column, from C++
+    (``monitoring/cell_moments.hpp``: two passes, NaN values skipped, cell −1 ignored, NaN variance
+    below 2 values). ``columns``: one float64 array or a list of them."""
+    cols = [columns] if isinstance(columns, np.ndarray) else list(columns)
+    cells = np.ascontiguousarray(cells, dtype=np.int32)
+    if hasattr(_core.monitoring, "cell_moments"):
+        n, mean, var = _core.monitoring.cell_moments([np.ascontiguousarray(c, dtype=np.float64) for c in cols], cells, int(n_cells))
+        return np.asarray(n), np.asarray(mean), np.asarray(var)
+    out = []  # interim: the extension predates cell_moments
+    for y in cols:
+        ok = ~np.isnan(y) & (cells >= 0)
+        c, v = cells[ok], y[ok]
+        n = np.bincount(c, minlength=n_cells).astype(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.bincount(c, weights=v, minlength=n_cells) / n
+            ss = np.bincount(c, weights=(v - mean[c]) ** 2, minlength=n_cells)
+            out.append((n, mean, np.where(n > 1, ss / (n - 1), np.nan)))
+    return tuple(np.column_stack([o[k] for o in out]) for k in range(3))
+
+
+def independent_moments(n, mean, var, G: int) -> dict:
+    """Round moments of repeated cross-sections from the cell moments of cells (g, baseline) = g and
+    (g, endline) = G + g: Var(ȳ) = s²/n, no covariance between rounds."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.bincount(c, weights=v, minlength=n_cells) / n
-        ss = np.bincount(c, weights=(v - mean[c]) ** 2, minlength=n_cells)
-        var = np.where(n > 1, ss / (n - 1), np.nan)
-    return n, mean, var
+        return dict(m0=mean[:G], m1=mean[G:], v00=var[:G] / n[:G], v11=var[G:] / n[G:], v01=np.zeros(G), n0=n[:G], n1=n[G:],
+                    df0=n[:G] - 1, df1=n[G:] - 1)
+
+
+def round_cells(codes: np.ndarray, G: int, b_mask: np.ndarray, e_mask: np.ndarray) -> np.ndarray:
+    """Cell code per row: g at baseline, G + g at endline, −1 in other rounds."""
+    cells = np.full(len(codes), -1, dtype=np.int32)
+    cells[b_mask] = codes[b_mask]
+    cells[e_mask] = codes[e_mask] + G
+    return cells
 
 
 # --------------------------------------------------------------------------------------------------
@@ -270,15 +294,11 @@ def round_moments(data: pd.DataFrame, *, outcome: str, period: str, baseline, en
     if unit_id is None:
         codes, levels = groups if groups is not None else group_codes(data, by, who)
         G = 1 if levels is None else len(levels)
-        cells = np.where(b_mask, codes, np.where(e_mask, codes + G, -1))
-        n, mean, var = cell_moments(y, cells, 2 * G)
+        n, mean, var = (a[:, 0] for a in cell_moments(y, round_cells(codes, G, b_mask, e_mask), 2 * G))
         dropped = int((np.isnan(y) & (b_mask | e_mask)).sum())
         if dropped:
             notes.append(f"{dropped} row(s) with a missing outcome left out.")
-        with np.errstate(invalid="ignore", divide="ignore"):
-            v00, v11 = var[:G] / n[:G], var[G:] / n[G:]
-        mom = dict(m0=mean[:G], m1=mean[G:], v00=v00, v11=v11, v01=np.zeros(G), n0=n[:G], n1=n[G:],
-                   df0=n[:G] - 1, df1=n[G:] - 1)
+        mom = independent_moments(n, mean, var, G)
         sampling = "independent samples in the two rounds (repeated cross-sections); Welch–Satterthwaite df"
         conv = "iid within round: Var(mean) = s²/n (divisor n − 1), rounds independent"
         return mom, levels, sampling, conv, notes, None
@@ -305,8 +325,8 @@ def round_moments(data: pd.DataFrame, *, outcome: str, period: str, baseline, en
                      f"{lost} unit-round(s) without a partner (attrition, entry or a missing outcome) left out.")
     g = both["g0"].to_numpy()
     y0, y1 = both["y0"].to_numpy(), both["y1"].to_numpy()
-    n, m0, v0 = cell_moments(y0, g, G)
-    _, m1, v1 = cell_moments(y1, g, G)
+    n, m, v = cell_moments([y0, y1], g, G)
+    n, m0, m1, v0, v1 = n[:, 0], m[:, 0], m[:, 1], v[:, 0], v[:, 1]
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = np.bincount(g, weights=(y0 - m0[g]) * (y1 - m1[g]), minlength=G) / (n - 1)
         cov = np.where(n > 1, cov, np.nan)

@@ -26,7 +26,7 @@ import pandas as pd
 from . import _core
 from ._render import CellTable, format_number, format_pvalue
 from .change import (as_list, cell_moments, change_inference, check_frame, check_level, data_column, group_codes,
-                     outcome_values, period_mask, round_moments, t_quantile, welch_df)
+                     independent_moments, outcome_values, period_mask, round_cells, round_moments, t_quantile, welch_df)
 from .errors import InvalidInputError
 
 _ADJUST = ("holm", "bonferroni", "bh", "none")
@@ -156,23 +156,19 @@ class Disaggregation:
         return self.to_html()
 
 
-def _level_moments(data, y, outcome, groups, design, by, who):
-    """Per group, the mean of one round (no period): moments in the layout of round_moments (endline)."""
+def _design_level_moments(data, outcome, groups, design, by, who):
+    """Per group, the design-based mean (no period), in the layout of round_moments (endline)."""
+    from .change import _rows_of
+
     codes, levels = groups
     G = 1 if levels is None else len(levels)
-    if design is not None:
-        from .change import _rows_of
-
-        _rows_of(design, data, who)
-        est = design.mean(outcome, by=by or None)
-        V = est._vcov.to_numpy()
-        theta = est._coef.to_numpy()
-        n = np.bincount(codes, minlength=G).astype(float)
-        df = float(est.conventions.get("df", np.inf))
-        return dict(m1=theta, v11=np.diag(V).copy(), n1=n, df1=np.full(G, df)), (V, None, np.arange(G), theta)
-    n, m, v = cell_moments(y, codes, G)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return dict(m1=m, v11=v / n, n1=n, df1=n - 1), None
+    _rows_of(design, data, who)
+    est = design.mean(outcome, by=by or None)
+    V = est._vcov.to_numpy()
+    theta = est._coef.to_numpy()
+    n = np.bincount(codes, minlength=G).astype(float)
+    df = float(est.conventions.get("df", np.inf))
+    return dict(m1=theta, v11=np.diag(V).copy(), n1=n, df1=np.full(G, df)), (V, None, np.arange(G), theta)
 
 
 def _gap(mom, full, ref: int):
@@ -246,17 +242,32 @@ def disaggregate(data, *, outcomes, by, period: Optional[str] = None, baseline=N
             if not hits:
                 raise InvalidInputError(f"{who}: reference level {reference[col]!r} is not a level of {col!r} ({names[:20]})")
             ref = hits[0]
-        for o, lab in labels.items():
-            if period is not None:
+        iid = design is None and unit_id is None
+        if iid:  # one pass over all outcomes for this dimension (C++ cell moments)
+            cells = groups[0].astype(np.int32) if period is None else round_cells(groups[0], G, *masks)
+            moments = cell_moments([ys[o] for o in labels], cells, G if period is None else 2 * G)
+        for j, (o, lab) in enumerate(labels.items()):
+            if iid:
+                n, mean, var = (a[:, j] for a in moments)
+                if period is not None:
+                    mom, full = independent_moments(n, mean, var, G), None
+                    sampling = "independent samples in the two rounds (repeated cross-sections); Welch–Satterthwaite df"
+                else:
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        mom, full = dict(m1=mean, v11=var / n, n1=n, df1=n - 1), None
+                    sampling = "iid observations (s²/n)"
+                missing = int(np.isnan(ys[o]).sum())
+                if missing and dim == "all":
+                    notes.append(f"{lab}: {missing} row(s) with a missing outcome left out.")
+            elif period is not None:
                 mom, _, sampling, _, nts, full = round_moments(
                     data, outcome=o, period=period, baseline=baseline, endline=endline, unit_id=unit_id,
                     by=[col] if col else [], design=design, who=who, groups=groups, masks=masks)
                 if dim == "all":
                     notes += [f"{lab}: {n}" for n in nts]
             else:
-                mom, full = _level_moments(data, ys[o], o, groups, design, [col] if col else [], who)
-                sampling = ("complex survey design (domains on the full design)" if design is not None
-                            else "iid observations (s²/n)")
+                mom, full = _design_level_moments(data, o, groups, design, [col] if col else [], who)
+                sampling = "complex survey design (domains on the full design)"
             b = pd.DataFrame({"indicator": lab, "dimension": dim, "group": names})
             b["reference"] = (np.arange(G) == ref) & (dim != "all")
             if period is not None:
