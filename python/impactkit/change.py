@@ -337,45 +337,30 @@ def round_moments(data: pd.DataFrame, *, outcome: str, period: str, baseline, en
 
 
 def _design_moments(data, design, y, outcome, per, period, baseline, endline, b_mask, e_mask, by, who):
+    """Round × group domain means on the full design and their design covariance (one pass over the
+    column in C++, the shared linearisation of ik.SurveyDesign). Domain g: baseline rows of group g;
+    G + g: its endline rows. A row with a missing outcome is outside every domain but stays in the
+    design (R ``svyby(..., na.rm=TRUE)``)."""
     _rows_of(design, data, who)
-    if np.isnan(y).any():
-        row = data.index[np.flatnonzero(np.isnan(y))[0]]
-        raise InvalidInputError(f"{who}: outcome column {outcome!r} has a missing value at row {row!r}; domains are estimated "
-                                "on the full design, so impute or drop the row when building the design")
-    est = design.mean(outcome, by=by + [period])
-    lev = est._by
-    V = est._vcov.to_numpy()
-    theta = est._coef.to_numpy()
-    pcol = lev[period]
-    if by:
-        keys = pd.MultiIndex.from_frame(lev[by])
-        groups = keys.unique()
-        levels = groups.to_frame(index=False)
-    else:
-        keys = pd.Index(np.zeros(len(lev)))
-        groups = pd.Index([0.0])
-        levels = None
-    G = len(groups)
-    i0 = np.full(G, -1)
-    i1 = np.full(G, -1)
-    for k in range(len(lev)):
-        gi = groups.get_loc(keys[k])
-        if pcol.iloc[k] == baseline:
-            i0[gi] = k
-        elif pcol.iloc[k] == endline:
-            i1[gi] = k
-    missing = np.flatnonzero((i0 < 0) | (i1 < 0))
-    if len(missing):
-        g = levels.iloc[missing[0]].to_dict() if levels is not None else {}
-        raise InvalidInputError(f"{who}: the group {g} has no rows in the baseline or the endline round; its change is undefined")
-    codes = group_codes(data, by, who)[0]
-    counts0 = np.bincount(codes[b_mask], minlength=G).astype(float)
-    counts1 = np.bincount(codes[e_mask], minlength=G).astype(float)
-    df = float(est.conventions.get("df", np.inf))
-    mom = dict(m0=theta[i0], m1=theta[i1], v00=V[i0, i0], v11=V[i1, i1], v01=V[i0, i1], n0=counts0, n1=counts1,
+    codes, levels = group_codes(data, by, who)
+    G = 1 if levels is None else len(levels)
+    miss = np.isnan(y)
+    dom = round_cells(codes, G, b_mask & ~miss, e_mask & ~miss)
+    names = pd.DataFrame({period: [baseline] * G + [endline] * G})
+    if levels is not None:
+        names = pd.concat([pd.concat([levels, levels], ignore_index=True), names], axis=1)
+    theta, V, _, _, conv = design._ratio_of_totals([np.where(miss, 0.0, y)], "weights", None, who, [outcome],
+                                                   codes=dom, levels=names, D=2 * G)
+    theta = theta[:, 0]
+    i0, i1 = np.arange(G), G + np.arange(G)
+    counts = np.bincount(dom[dom >= 0], minlength=2 * G).astype(float)
+    df = float(conv.get("df", np.inf))
+    mom = dict(m0=theta[i0], m1=theta[i1], v00=V[i0, i0], v11=V[i1, i1], v01=V[i0, i1], n0=counts[i0], n1=counts[i1],
                df0=np.full(G, df), df1=np.full(G, df))
     sampling = "complex survey design: round × group domain means on the full design (Taylor linearisation); design df"
-    return mom, levels, sampling, est.vcov_convention, [], (V, i0, i1, theta)
+    notes = [f"{int((miss & (b_mask | e_mask)).sum())} row(s) with a missing outcome are outside the domains "
+             "(they stay in the design)."] if (miss & (b_mask | e_mask)).any() else []
+    return mom, levels, sampling, conv.get("description", ""), notes, (V, i0, i1, theta)
 
 
 def change(data, *, outcome: str, period: str, baseline, endline, unit_id: Optional[str] = None, by=None, design=None,
@@ -385,8 +370,8 @@ def change(data, *, outcome: str, period: str, baseline, endline, unit_id: Optio
     Parameters
     ----------
     data : DataFrame with one row per unit and round (never modified).
-    outcome : numeric or boolean column. Rows with a missing outcome are left out (iid cases; counted
-        in the notes); with a design they are an error (domains need every row).
+    outcome : numeric or boolean column. Rows with a missing outcome are left out (counted in the
+        notes); with a design they are outside the domains but stay in the design.
     period : column of round labels; ``baseline`` and ``endline`` are two of its values.
     unit_id : column identifying units followed over rounds (panel): the change is then paired.
     by : column or list of columns of groups (one change per group).

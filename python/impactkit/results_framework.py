@@ -169,11 +169,17 @@ def _period_means(data, columns, period, by, design, who) -> pd.DataFrame:
             from .change import _rows_of
 
             _rows_of(design, data, who)
-            est = design.mean(list(columns), by=cols)
-            theta = est._coef.to_numpy().reshape(len(levels), len(columns))
-            se = np.sqrt(np.diag(est._vcov.to_numpy())).reshape(theta.shape)
-            n = np.bincount(codes, minlength=len(levels)).astype(float)[:, None] * np.ones((1, len(columns)))
-            df = np.full(theta.shape, float(est.conventions.get("df", np.inf)))
+            D = len(levels)
+            theta, se, n = (np.empty((D, len(columns))) for _ in range(3))
+            df = np.full(theta.shape, design.df)
+            for j, y in enumerate(ys):
+                # a missing outcome puts its row outside every domain (it still counts in the design)
+                miss = np.isnan(y)
+                dom = np.where(miss, -1, codes).astype(np.int32)
+                th, V, _, _, _ = design._ratio_of_totals([np.where(miss, 0.0, y)], "weights", None, who, [columns[j]],
+                                                         codes=dom, levels=levels, D=D)
+                theta[:, j], se[:, j] = th[:, 0], np.sqrt(np.diag(V))
+                n[:, j] = np.bincount(dom[dom >= 0], minlength=D)
         else:
             n, theta, var = cell_moments(ys, codes.astype(np.int32), len(levels))
             with np.errstate(invalid="ignore", divide="ignore"):

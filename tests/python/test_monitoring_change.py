@@ -209,3 +209,21 @@ def test_design_refuses_data_other_than_its_own_and_unit_id():
         ik.change(PANEL.iloc[:100], outcome="income", period="round", baseline=0, endline=2, design=des)
     with pytest.raises(ValueError, match="leave unit_id unset"):
         ik.change(PANEL, outcome="income", period="round", baseline=0, endline=2, design=des, unit_id="hh")
+
+
+def test_missing_outcomes_are_outside_the_domains_as_r_subset():
+    """school_attendance is NaN without school-age children: R subset(design, !is.na(y)) + svyby, 1e-10."""
+    mo = REF["missing_outcome"]
+    mp = ik.datasets.load("monitoring_panel")
+    des = ik.SurveyDesign(mp, weights="weight", strata="district", psu="village", nest=True)
+    res = ik.change(mp, outcome="school_attendance", period="round", baseline=0, endline=3, by="head_sex", design=des)
+    tab = res.table().set_index("head_sex")
+    for g in ("F", "M"):
+        np.testing.assert_allclose([tab.loc[g, "change"], tab.loc[g, "std_error"]],
+                                   [mo["change_by_sex"][g]["change"], mo["change_by_sex"][g]["se"]], rtol=1e-10)
+    assert (tab["df"] == mo["df"]).all()
+    assert any("outside the domains" in n for n in res.notes())
+    rf = ik.ResultsFramework(ik.datasets.monitoring.monitoring_framework().iloc[:1])
+    ev = rf.evaluate(mp, period="round", design=des).table()
+    np.testing.assert_allclose(ev["estimate"], mo["round_mean"], rtol=1e-10)
+    np.testing.assert_allclose(ev["std_error"], mo["round_se"], rtol=1e-10)

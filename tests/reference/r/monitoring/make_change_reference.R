@@ -7,7 +7,7 @@
 #   change_panel.csv   synthetic household panel: 4 strata x 6 villages (PSUs) x 8 households, 3 rounds
 #                      (0, 1, 2) with attrition; columns stratum, village, hh, round, weight, sex,
 #                      rural, income (continuous), school (0/1)
-#   change_reference.json  gaps: F - M at one round (svycontrast on svyby(~y, ~sex+round)); per case: the design (ik.SurveyDesign arguments), outcome, by, baseline,
+#   change_reference.json  missing_outcome: svyby(na.rm=TRUE) on the shipped monitoring_panel.csv; gaps: F - M at one round (svycontrast on svyby(~y, ~sex+round)); per case: the design (ik.SurveyDesign arguments), outcome, by, baseline,
 #                      endline, and R's estimates, standard errors and df
 # Conventions: domains (round x group) on the full design, svyby(..., covmat = TRUE); absolute change by
 # svycontrast (linear), relative change endline/baseline - 1 by svycontrast on a quoted expression
@@ -85,7 +85,30 @@ gap_case <- function(outcome, round_value) {
 }
 gaps <- list(gap_case("income", 2), gap_case("school", 1))
 
-ref <- list(gaps = gaps, design = list(r_call = "svydesign(ids=~village, strata=~stratum, weights=~weight, data=panel, nest=TRUE)",
+# missing outcomes (school_attendance is NA without school-age children) on the shipped synthetic panel:
+# svyby(..., na.rm = TRUE) puts those rows outside the domains; change round 0 -> 3 by head_sex, and the
+# round means (ik.ResultsFramework actuals)
+mp <- read.csv(file.path("python", "impactkit", "datasets", "data", "monitoring_panel.csv"))
+des_mp <- svydesign(ids = ~village, strata = ~district, weights = ~weight, data = mp, nest = TRUE)
+# (svyby(na.rm = TRUE) with covmat = TRUE fails in survey 4.1; subset() is the same domain estimator:
+# a subset of a survey.design2 keeps every PSU for the variance)
+des_obs <- subset(des_mp, !is.na(school_attendance))
+bm <- svyby(~school_attendance, ~head_sex + round, des_obs, svymean, covmat = TRUE)
+nm <- rownames(bm)
+mp_change <- list()
+for (g in c("F", "M")) {
+  L <- rep(0, length(nm)); L[nm == paste(g, 3, sep = ".")] <- 1; L[nm == paste(g, 0, sep = ".")] <- -1
+  a <- svycontrast(bm, L)
+  mp_change[[g]] <- list(change = unname(coef(a)), se = unname(SE(a)))
+}
+br <- svyby(~school_attendance, ~round, des_mp, svymean, na.rm = TRUE)
+stopifnot(isTRUE(all.equal(unname(coef(br)), unname(coef(svyby(~school_attendance, ~round, des_obs, svymean))), tolerance = 1e-14)))
+missing_case <- list(r_call = "svyby(~school_attendance, ~head_sex + round, subset(des_mp, !is.na(school_attendance)), svymean, covmat=TRUE)",
+                     design = "svydesign(ids=~village, strata=~district, weights=~weight, data=mp, nest=TRUE)",
+                     change_by_sex = mp_change, round = I(br$round), round_mean = I(unname(coef(br))),
+                     round_se = I(unname(SE(br))), df = degf(des_mp), df_subset = degf(des_obs))
+
+ref <- list(missing_outcome = missing_case, gaps = gaps, design = list(r_call = "svydesign(ids=~village, strata=~stratum, weights=~weight, data=panel, nest=TRUE)",
                           weights = "weight", strata = "stratum", psu = "village", nest = TRUE),
             survey_version = as.character(packageVersion("survey")), cases = cases)
 writeLines(to_json(ref), file.path(out_dir, "change_reference.json"))
