@@ -117,6 +117,15 @@ class ResultsFramework:
     def __repr__(self) -> str:
         return f"<ResultsFramework: {len(self.indicators)} indicator(s); {self.rule.describe()}>"
 
+    def report(self, path, *, title: str, data, period: str, **kwargs):
+        """One self-contained HTML page (and its Markdown twin beside it): status overview, indicator
+        table with status colours and intervals, progress and trend charts, disaggregation
+        (``disaggregate_by=``), panel retention (``unit_id=``) and a methods box. Keyword arguments:
+        see :func:`impactkit.monitoring_report.write_report`. Returns (html path, markdown path)."""
+        from .monitoring_report import write_report
+
+        return write_report(self, path, title=title, data=data, period=period, **kwargs)
+
     # ------------------------------------------------------------------------------------------
     def evaluate(self, data=None, *, period: str, by=None, design=None, actuals: Optional[pd.DataFrame] = None,
                  level: float = 0.95, rule: Optional[StatusRule] = None) -> "FrameworkEvaluation":
