@@ -67,7 +67,7 @@ def outcome_values(data: pd.DataFrame, name, who: str) -> np.ndarray:
         raise TypeError(f"{who}: outcome column {name!r} must be numeric or boolean, got dtype {col.dtype}")
     v = col.to_numpy(dtype=np.float64, na_value=np.nan)
     if np.isinf(v).any():
-        row = data.index[np.flatnonzero(np.isinf(v))[0]]
+        row = plain(data.index[np.flatnonzero(np.isinf(v))[0]])
         raise InvalidInputError(f"{who}: outcome column {name!r} has an infinite value at row {row!r}")
     return v
 
@@ -89,16 +89,21 @@ def group_codes(data: pd.DataFrame, by: list, who: str):
     for c in cols:
         if c.isna().any():
             raise InvalidInputError(f"{who}: by column {c.name!r} has missing values (first at row "
-                                    f"{c.index[c.isna().to_numpy()][0]!r}); every row needs a group")
+                                    f"{plain(c.index[c.isna().to_numpy()][0])!r}); every row needs a group")
     frame = pd.DataFrame({b: c.to_numpy() for b, c in zip(by, cols)})
     grouped = frame.groupby(by, sort=True, observed=True)
     return grouped.ngroup().to_numpy().astype(np.int64), grouped.size().reset_index()[by]
 
 
+def plain(x):
+    """A numpy scalar as the Python value it holds (for messages: 3, not np.int64(3))."""
+    return x.item() if isinstance(x, np.generic) else x
+
+
 def period_mask(col: pd.Series, value, argument: str, who: str) -> np.ndarray:
     mask = (col == value).to_numpy(dtype=bool, na_value=False)
     if not mask.any():
-        levels = ", ".join(map(repr, pd.unique(col.dropna())[:20]))
+        levels = ", ".join(repr(plain(v)) for v in pd.unique(col.dropna())[:20])
         raise InvalidInputError(f"{who}: no rows have {col.name} == {value!r} ({argument}); the periods are: {levels}")
     return mask
 
@@ -191,6 +196,18 @@ def fieller_interval(m0, m1, v00, v11, v01, t):
     return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
 
 
+def two_sided_p(est, se, df) -> np.ndarray:
+    """Two-sided t p-values of est/se (normal for infinite df); NaN where se or df is undefined."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.asarray(est, dtype=float) / np.asarray(se, dtype=float)
+    df = np.broadcast_to(np.asarray(df, dtype=float), t.shape)
+    p = np.full(t.shape, np.nan)
+    ok = ~np.isnan(t) & (df > 0)
+    if ok.any():
+        p[ok] = _core.two_sided_p_values(np.ascontiguousarray(t[ok]), np.ascontiguousarray(df[ok]))
+    return p
+
+
 def t_quantile(level: float, df: np.ndarray) -> np.ndarray:
     df = np.asarray(df, dtype=float)
     out = np.full(df.shape, np.nan)
@@ -224,6 +241,24 @@ class ChangeResult(EstimateResult):
         self.title = f"{'Absolute' if kind == 'absolute' else 'Relative'} change in {outcome} ({baseline!r} → {endline!r})"
         self._rounds = rounds.reset_index(drop=True)
         self._extra_notes = list(extra_notes)
+
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Intervals at ``level``: Wald-t (or Fieller, see ``interval``); NaN where the df is undefined
+        (a group with fewer than two observations in a round)."""
+        check_level(level, "conf_int")
+        if self._interval is not None:
+            lo, hi = self._interval(self, level)
+        else:
+            t = t_quantile(level, self._df.to_numpy(dtype=float))
+            b, se = self._coef.to_numpy(), self.se.to_numpy()
+            lo, hi = b - t * se, b + t * se
+        return pd.DataFrame({"conf_low": np.asarray(lo, dtype=float), "conf_high": np.asarray(hi, dtype=float)},
+                            index=self._coef.index)
+
+    @property
+    def pvalues(self) -> pd.Series:
+        return pd.Series(two_sided_p(self._coef.to_numpy(), self.se.to_numpy(), self._df.to_numpy()), index=self._coef.index,
+                         name="p_value")
 
     def _fieller(self, level: float):
         r = self._rounds
@@ -277,7 +312,7 @@ def round_moments(data: pd.DataFrame, *, outcome: str, period: str, baseline, en
     check_frame(data, who)
     by = as_list(by)
     if baseline == endline:
-        raise InvalidInputError(f"{who}: baseline and endline are the same period ({baseline!r})")
+        raise InvalidInputError(f"{who}: baseline and endline are the same period ({plain(baseline)!r})")
     per = data_column(data, period, "period", who)
     if period in by or (unit_id is not None and unit_id in by):
         raise InvalidInputError(f"{who}: by must not contain the period or unit_id column")
@@ -336,6 +371,17 @@ def round_moments(data: pd.DataFrame, *, outcome: str, period: str, baseline, en
     return mom, levels, sampling, conv, notes, None
 
 
+def design_domain_means(design, y: np.ndarray, domains: np.ndarray, levels: pd.DataFrame, outcome: str, who: str):
+    """(means, design covariance, conventions) of ``y`` over the domains coded 0..D−1 in ``domains`` (−1:
+    no domain), on the full design (one C++ pass, the shared linearisation of ik.SurveyDesign). A row with
+    a missing value is outside every domain but stays in the design (R ``subset(design, !is.na(y))``)."""
+    miss = np.isnan(y)
+    dom = np.where(miss, -1, domains).astype(np.int32)
+    theta, V, _, _, conv = design._ratio_of_totals([np.where(miss, 0.0, y)], "weights", None, who, [outcome],
+                                                   codes=dom, levels=levels, D=len(levels))
+    return theta[:, 0], V, conv, np.bincount(dom[dom >= 0], minlength=len(levels)).astype(float)
+
+
 def _design_moments(data, design, y, outcome, per, period, baseline, endline, b_mask, e_mask, by, who):
     """Round × group domain means on the full design and their design covariance (one pass over the
     column in C++, the shared linearisation of ik.SurveyDesign). Domain g: baseline rows of group g;
@@ -345,15 +391,11 @@ def _design_moments(data, design, y, outcome, per, period, baseline, endline, b_
     codes, levels = group_codes(data, by, who)
     G = 1 if levels is None else len(levels)
     miss = np.isnan(y)
-    dom = round_cells(codes, G, b_mask & ~miss, e_mask & ~miss)
     names = pd.DataFrame({period: [baseline] * G + [endline] * G})
     if levels is not None:
         names = pd.concat([pd.concat([levels, levels], ignore_index=True), names], axis=1)
-    theta, V, _, _, conv = design._ratio_of_totals([np.where(miss, 0.0, y)], "weights", None, who, [outcome],
-                                                   codes=dom, levels=names, D=2 * G)
-    theta = theta[:, 0]
+    theta, V, conv, counts = design_domain_means(design, y, round_cells(codes, G, b_mask, e_mask), names, outcome, who)
     i0, i1 = np.arange(G), G + np.arange(G)
-    counts = np.bincount(dom[dom >= 0], minlength=2 * G).astype(float)
     df = float(conv.get("df", np.inf))
     mom = dict(m0=theta[i0], m1=theta[i1], v00=V[i0, i0], v11=V[i1, i1], v01=V[i0, i1], n0=counts[i0], n1=counts[i1],
                df0=np.full(G, df), df1=np.full(G, df))

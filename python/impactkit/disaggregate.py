@@ -23,10 +23,10 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from . import _core
 from ._render import CellTable, format_number, format_pvalue
-from .change import (as_list, cell_moments, change_inference, check_frame, check_level, data_column, group_codes,
-                     independent_moments, outcome_values, period_mask, round_cells, round_moments, t_quantile, welch_df)
+from .change import (as_list, cell_moments, change_inference, check_frame, check_level, data_column, design_domain_means,
+                     group_codes, independent_moments, outcome_values, period_mask, round_cells, round_moments, t_quantile, two_sided_p,
+                     welch_df)
 from .errors import InvalidInputError
 
 _ADJUST = ("holm", "bonferroni", "bh", "none")
@@ -60,17 +60,6 @@ def adjust_pvalues(p, method: str = "holm") -> np.ndarray:
     res[order] = adj
     out[ok] = res
     return out
-
-
-def _p_two_sided(est, se, df):
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.asarray(est, dtype=float) / np.asarray(se, dtype=float)
-    df = np.asarray(df, dtype=float)
-    p = np.full(t.shape, np.nan)
-    ok = np.isfinite(t) & (df > 0)
-    if ok.any():
-        p[ok] = _core.two_sided_p_values(np.ascontiguousarray(t[ok]), np.ascontiguousarray(df[ok]))
-    return p
 
 
 def _interval(est, var, df, level):
@@ -156,19 +145,16 @@ class Disaggregation:
         return self.to_html()
 
 
-def _design_level_moments(data, outcome, groups, design, by, who):
+def _design_level_moments(data, outcome, groups, design, who):
     """Per group, the design-based mean (no period), in the layout of round_moments (endline)."""
     from .change import _rows_of
 
     codes, levels = groups
-    G = 1 if levels is None else len(levels)
     _rows_of(design, data, who)
-    est = design.mean(outcome, by=by or None)
-    V = est._vcov.to_numpy()
-    theta = est._coef.to_numpy()
-    n = np.bincount(codes, minlength=G).astype(float)
-    df = float(est.conventions.get("df", np.inf))
-    return dict(m1=theta, v11=np.diag(V).copy(), n1=n, df1=np.full(G, df)), (V, None, np.arange(G), theta)
+    names = levels if levels is not None else pd.DataFrame({"all": ["all"]})
+    theta, V, conv, n = design_domain_means(design, outcome_values(data, outcome, who), codes, names, outcome, who)
+    G = len(theta)
+    return dict(m1=theta, v11=np.diag(V).copy(), n1=n, df1=np.full(G, float(conv.get("df", np.inf)))), (V, None, np.arange(G), theta)
 
 
 def _gap(mom, full, ref: int):
@@ -266,7 +252,7 @@ def disaggregate(data, *, outcomes, by, period: Optional[str] = None, baseline=N
                 if dim == "all":
                     notes += [f"{lab}: {n}" for n in nts]
             else:
-                mom, full = _design_level_moments(data, o, groups, design, [col] if col else [], who)
+                mom, full = _design_level_moments(data, o, groups, design, who)
                 sampling = "complex survey design (domains on the full design)"
             b = pd.DataFrame({"indicator": lab, "dimension": dim, "group": names})
             b["reference"] = (np.arange(G) == ref) & (dim != "all")
@@ -285,7 +271,7 @@ def disaggregate(data, *, outcomes, by, period: Optional[str] = None, baseline=N
                     b[f"{name}_low"], b[f"{name}_high"] = _interval(est, var, df, level)
                     if kind == "absolute":
                         b["change_df"] = df
-                        b["change_p"] = _p_two_sided(est, np.sqrt(var), df)
+                        b["change_p"] = two_sided_p(est, np.sqrt(var), df)
             else:
                 b["endline"] = mom["m1"]
                 b["endline_se"] = np.sqrt(mom["v11"])
@@ -295,7 +281,7 @@ def disaggregate(data, *, outcomes, by, period: Optional[str] = None, baseline=N
             b["gap"] = gap
             b["gap_se"] = np.sqrt(gvar)
             b["gap_low"], b["gap_high"] = _interval(gap, gvar, gdf, level)
-            b["gap_p"] = _p_two_sided(gap, np.sqrt(gvar), gdf)
+            b["gap_p"] = two_sided_p(gap, np.sqrt(gvar), gdf)
             if dim == "all":
                 b[["gap", "gap_se", "gap_low", "gap_high", "gap_p"]] = np.nan
             b.loc[b["reference"], ["gap_se", "gap_low", "gap_high", "gap_p"]] = np.nan

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from .change import as_list, check_frame, data_column, outcome_values
+from .change import as_list, check_frame, data_column, outcome_values, plain
 from .errors import ImpactkitWarning, InvalidInputError
 
 
@@ -100,7 +100,7 @@ def panel_monitoring(data, *, unit_id: str, period: str, by=None, covariates: Op
         raise InvalidInputError(f"{who}: a unit has more than one row in one period; a panel has one row per unit and period")
     periods = sorted(pd.unique(per))
     if len(periods) < 2:
-        raise InvalidInputError(f"{who}: the data have a single period ({periods[0]!r}); retention needs at least two")
+        raise InvalidInputError(f"{who}: the data have a single period ({plain(periods[0])!r}); retention needs at least two")
     by = as_list(by)
     base = data[per.to_numpy() == periods[0]]
     base_units = pd.Index(base[unit_id])
@@ -111,7 +111,7 @@ def panel_monitoring(data, *, unit_id: str, period: str, by=None, covariates: Op
         if col.isna().any():
             raise InvalidInputError(f"{who}: by column {b!r} has missing values at baseline")
         groups[b] = pd.Series(col.to_numpy(), index=base_units)
-    notes = [f"Baseline: period {periods[0]!r} ({len(base_units)} units); later entrants are not counted in retention."]
+    notes = [f"Baseline: period {plain(periods[0])!r} ({len(base_units)} units); later entrants are not counted in retention."]
 
     # retention and the chi-square test per round
     ret_rows, tests = [], []

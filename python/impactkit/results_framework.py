@@ -28,7 +28,8 @@ import pandas as pd
 
 from . import _core
 from ._render import CellTable, format_number
-from .change import as_list, cell_moments, check_frame, check_level, data_column, group_codes, outcome_values, t_quantile
+from .change import (as_list, cell_moments, check_frame, check_level, data_column, design_domain_means, group_codes,
+                     outcome_values, t_quantile)
 from .errors import InvalidInputError
 
 _DIRECTIONS = ("increase", "decrease")
@@ -181,14 +182,9 @@ def _period_means(data, columns, period, by, design, who) -> pd.DataFrame:
             D = len(levels)
             theta, se, n = (np.empty((D, len(columns))) for _ in range(3))
             df = np.full(theta.shape, design.df)
-            for j, y in enumerate(ys):
-                # a missing outcome puts its row outside every domain (it still counts in the design)
-                miss = np.isnan(y)
-                dom = np.where(miss, -1, codes).astype(np.int32)
-                th, V, _, _, _ = design._ratio_of_totals([np.where(miss, 0.0, y)], "weights", None, who, [columns[j]],
-                                                         codes=dom, levels=levels, D=D)
-                theta[:, j], se[:, j] = th[:, 0], np.sqrt(np.diag(V))
-                n[:, j] = np.bincount(dom[dom >= 0], minlength=D)
+            for j, y in enumerate(ys):  # a missing outcome puts its row outside every domain (it stays in the design)
+                th, V, _, n[:, j] = design_domain_means(design, y, codes, levels, columns[j], who)
+                theta[:, j], se[:, j] = th, np.sqrt(np.diag(V))
         else:
             n, theta, var = cell_moments(ys, codes.astype(np.int32), len(levels))
             with np.errstate(invalid="ignore", divide="ignore"):
