@@ -65,7 +65,7 @@ def outcome_values(data: pd.DataFrame, name, who: str) -> np.ndarray:
     col = data_column(data, name, "outcome", who)
     if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)) or pd.api.types.is_complex_dtype(col):
         raise TypeError(f"{who}: outcome column {name!r} must be numeric or boolean, got dtype {col.dtype}")
-    v = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    v = col.to_numpy() if col.dtype == np.float64 else col.to_numpy(dtype=np.float64, na_value=np.nan)  # float64: no copy
     if np.isinf(v).any():
         row = plain(data.index[np.flatnonzero(np.isinf(v))[0]])
         raise InvalidInputError(f"{who}: outcome column {name!r} has an infinite value at row {row!r}")
@@ -90,6 +90,11 @@ def group_codes(data: pd.DataFrame, by: list, who: str):
         if c.isna().any():
             raise InvalidInputError(f"{who}: by column {c.name!r} has missing values (first at row "
                                     f"{plain(c.index[c.isna().to_numpy()][0])!r}); every row needs a group")
+    if len(cols) == 1:  # the survey module's sorted factorisation (a lookup table for compact integer labels)
+        from .survey import _factorize_sorted
+
+        codes, uniques = _factorize_sorted(cols[0])
+        return codes.astype(np.int64), pd.DataFrame({by[0]: uniques})
     frame = pd.DataFrame({b: c.to_numpy() for b, c in zip(by, cols)})
     grouped = frame.groupby(by, sort=True, observed=True)
     return grouped.ngroup().to_numpy().astype(np.int64), grouped.size().reset_index()[by]
@@ -150,10 +155,7 @@ def independent_moments(n, mean, var, G: int) -> dict:
 
 def round_cells(codes: np.ndarray, G: int, b_mask: np.ndarray, e_mask: np.ndarray) -> np.ndarray:
     """Cell code per row: g at baseline, G + g at endline, −1 in other rounds."""
-    cells = np.full(len(codes), -1, dtype=np.int32)
-    cells[b_mask] = codes[b_mask]
-    cells[e_mask] = codes[e_mask] + G
-    return cells
+    return np.where(b_mask | e_mask, codes + G * e_mask, -1).astype(np.int32)
 
 
 # --------------------------------------------------------------------------------------------------

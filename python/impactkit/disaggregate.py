@@ -254,8 +254,8 @@ def disaggregate(data, *, outcomes, by, period: Optional[str] = None, baseline=N
             else:
                 mom, full = _design_level_moments(data, o, groups, design, who)
                 sampling = "complex survey design (domains on the full design)"
-            b = pd.DataFrame({"indicator": lab, "dimension": dim, "group": names})
-            b["reference"] = (np.arange(G) == ref) & (dim != "all")
+            b = {"indicator": [lab] * G, "dimension": [dim] * G, "group": names,
+                 "reference": (np.arange(G) == ref) & (dim != "all")}
             if period is not None:
                 for r, key in (("baseline", "0"), ("endline", "1")):
                     b[r] = mom[f"m{key}"]
@@ -282,10 +282,12 @@ def disaggregate(data, *, outcomes, by, period: Optional[str] = None, baseline=N
             b["gap_se"] = np.sqrt(gvar)
             b["gap_low"], b["gap_high"] = _interval(gap, gvar, gdf, level)
             b["gap_p"] = two_sided_p(gap, np.sqrt(gvar), gdf)
-            if dim == "all":
-                b[["gap", "gap_se", "gap_low", "gap_high", "gap_p"]] = np.nan
-            b.loc[b["reference"], ["gap_se", "gap_low", "gap_high", "gap_p"]] = np.nan
-            blocks.append(b)
+            for k in ("gap", "gap_se", "gap_low", "gap_high", "gap_p"):
+                if dim == "all":
+                    b[k] = np.full(G, np.nan)
+                elif k != "gap":
+                    b[k] = np.where(b["reference"], np.nan, b[k])
+            blocks.append(pd.DataFrame(b))
     frame = pd.concat(blocks, ignore_index=True)
     # order: indicator, then dimension blocks as given
     frame["_o"] = frame["indicator"].map({lab: i for i, lab in enumerate(labels.values())})
