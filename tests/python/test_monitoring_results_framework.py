@@ -133,3 +133,13 @@ def test_bad_evaluate_arguments():
         ik.ResultsFramework("nope")
     with pytest.raises(ValueError, match="kind must be"):
         _eval().plot(kind="pie")
+
+
+def test_period_without_data_gives_no_data_status():
+    rf = ik.ResultsFramework(INDICATORS[2:])
+    ev = rf.evaluate(period="round", actuals=pd.DataFrame({"id": ["2.1", "2.1"], "period": [1, 2], "value": [9.0, np.nan],
+                                                           "se": [1.5, np.nan]}))
+    tab = ev.table().set_index("period")
+    assert tab.loc[2, "status"] == "no data" and np.isnan(tab.loc[2, "probability_met"])
+    assert tab.loc[1, "status"] in ("on track", "at risk", "off track")
+    assert "no data" in str(ev.summary())
