@@ -130,19 +130,8 @@ def cell_moments(columns, cells: np.ndarray, n_cells: int):
     below 2 values). ``columns``: one float64 array or a list of them."""
     cols = [columns] if isinstance(columns, np.ndarray) else list(columns)
     cells = np.ascontiguousarray(cells, dtype=np.int32)
-    if hasattr(_core.monitoring, "cell_moments"):
-        n, mean, var = _core.monitoring.cell_moments([np.ascontiguousarray(c, dtype=np.float64) for c in cols], cells, int(n_cells))
-        return np.asarray(n), np.asarray(mean), np.asarray(var)
-    out = []  # interim: the extension predates cell_moments
-    for y in cols:
-        ok = ~np.isnan(y) & (cells >= 0)
-        c, v = cells[ok], y[ok]
-        n = np.bincount(c, minlength=n_cells).astype(np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.bincount(c, weights=v, minlength=n_cells) / n
-            ss = np.bincount(c, weights=(v - mean[c]) ** 2, minlength=n_cells)
-            out.append((n, mean, np.where(n > 1, ss / (n - 1), np.nan)))
-    return tuple(np.column_stack([o[k] for o in out]) for k in range(3))
+    n, mean, var = _core.monitoring.cell_moments([np.ascontiguousarray(c, dtype=np.float64) for c in cols], cells, int(n_cells))
+    return np.asarray(n), np.asarray(mean), np.asarray(var)
 
 
 def independent_moments(n, mean, var, G: int) -> dict:

@@ -205,11 +205,10 @@ def disaggregate(data, *, outcomes, by, period: Optional[str] = None, baseline=N
     masks = None
     if period is not None:
         per = data_column(data, period, "period", who)
-        values = sorted(pd.unique(per.dropna()))
-        if baseline is None:
-            baseline = values[0] if values else None
-        if endline is None:
-            endline = values[-1] if values else None
+        if baseline is None or endline is None:
+            values = sorted(pd.unique(per.dropna()))
+            baseline = (values[0] if values else None) if baseline is None else baseline
+            endline = (values[-1] if values else None) if endline is None else endline
         masks = period_mask(per, baseline, "baseline", who), period_mask(per, endline, "endline", who)
     elif baseline is not None or endline is not None or unit_id is not None:
         raise InvalidInputError(f"{who}: baseline, endline and unit_id need period= (the round column)")
@@ -232,6 +231,7 @@ def disaggregate(data, *, outcomes, by, period: Optional[str] = None, baseline=N
         if iid:  # one pass over all outcomes for this dimension (C++ cell moments)
             cells = groups[0].astype(np.int32) if period is None else round_cells(groups[0], G, *masks)
             moments = cell_moments([ys[o] for o in labels], cells, G if period is None else 2 * G)
+            rows_used = int(np.count_nonzero(cells >= 0))
         for j, (o, lab) in enumerate(labels.items()):
             if iid:
                 n, mean, var = (a[:, j] for a in moments)
@@ -242,7 +242,7 @@ def disaggregate(data, *, outcomes, by, period: Optional[str] = None, baseline=N
                     with np.errstate(invalid="ignore", divide="ignore"):
                         mom, full = dict(m1=mean, v11=var / n, n1=n, df1=n - 1), None
                     sampling = "iid observations (s²/n)"
-                missing = int(np.isnan(ys[o]).sum())
+                missing = rows_used - int(n.sum())  # rows of the compared rounds without a value
                 if missing and dim == "all":
                     notes.append(f"{lab}: {missing} row(s) with a missing outcome left out.")
             elif period is not None:
