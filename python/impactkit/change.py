@@ -82,9 +82,9 @@ def check_frame(data, who: str) -> None:
 
 
 def group_codes(data: pd.DataFrame, by: list, who: str):
-    """(int codes per row, levels DataFrame) of the ``by`` columns (one group when empty)."""
+    """(int32 codes per row, levels DataFrame) of the ``by`` columns (one group when empty)."""
     if not by:
-        return np.zeros(len(data), dtype=np.int64), None
+        return np.zeros(len(data), dtype=np.int32), None
     cols = [data_column(data, b, "by", who) for b in by]
     for c in cols:
         if c.isna().any():
@@ -94,10 +94,10 @@ def group_codes(data: pd.DataFrame, by: list, who: str):
         from .survey import _factorize_sorted
 
         codes, uniques = _factorize_sorted(cols[0])
-        return codes.astype(np.int64), pd.DataFrame({by[0]: uniques})
+        return codes, pd.DataFrame({by[0]: uniques})
     frame = pd.DataFrame({b: c.to_numpy() for b, c in zip(by, cols)})
     grouped = frame.groupby(by, sort=True, observed=True)
-    return grouped.ngroup().to_numpy().astype(np.int64), grouped.size().reset_index()[by]
+    return grouped.ngroup().to_numpy().astype(np.int32), grouped.size().reset_index()[by]
 
 
 def plain(x):
@@ -144,7 +144,8 @@ def independent_moments(n, mean, var, G: int) -> dict:
 
 def round_cells(codes: np.ndarray, G: int, b_mask: np.ndarray, e_mask: np.ndarray) -> np.ndarray:
     """Cell code per row: g at baseline, G + g at endline, −1 in other rounds."""
-    return np.where(b_mask | e_mask, codes + G * e_mask, -1).astype(np.int32)
+    codes = np.asarray(codes, dtype=np.int32)
+    return np.where(b_mask | e_mask, codes + e_mask * np.int32(G), np.int32(-1))
 
 
 # --------------------------------------------------------------------------------------------------

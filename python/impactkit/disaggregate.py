@@ -229,7 +229,7 @@ def disaggregate(data, *, outcomes, by, period: Optional[str] = None, baseline=N
             ref = hits[0]
         iid = design is None and unit_id is None
         if iid:  # one pass over all outcomes for this dimension (C++ cell moments)
-            cells = groups[0].astype(np.int32) if period is None else round_cells(groups[0], G, *masks)
+            cells = groups[0] if period is None else round_cells(groups[0], G, *masks)
             moments = cell_moments([ys[o] for o in labels], cells, G if period is None else 2 * G)
             rows_used = int(np.count_nonzero(cells >= 0))
         for j, (o, lab) in enumerate(labels.items()):
