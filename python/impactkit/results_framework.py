@@ -75,7 +75,8 @@ class ResultsFramework:
     Columns of ``indicators`` (a DataFrame or a list of dicts): ``id``, ``name``, ``direction``
     ("increase" | "decrease"), ``baseline``, ``target``; optional ``unit`` (text for tables),
     ``baseline_period``, ``target_period`` (numbers on the period scale of the data, for milestones),
-    ``column`` (the monitoring-data column whose mean is the actual; a 0/1 column gives a proportion).
+    ``column`` (the monitoring-data column whose mean is the actual; a 0/1 column gives a proportion),
+    ``statistic`` ("mean", or "proportion": the same mean, with the column checked to hold only 0/1).
     Indicators without ``column`` take their actuals from ``evaluate(actuals=...)``."""
 
     def __init__(self, indicators, *, rule: Optional[StatusRule] = None):
@@ -92,6 +93,14 @@ class ResultsFramework:
         for c in ("unit", "column"):
             if c not in ind.columns:
                 ind[c] = None
+        if "statistic" in ind.columns:  # how the actual is computed from its column
+            bad_stat = ind["statistic"].notna() & ~ind["statistic"].isin(("mean", "proportion"))
+            if bad_stat.any():
+                raise InvalidInputError(f"ResultsFramework: indicator {ind['id'][bad_stat].iloc[0]!r} has statistic "
+                                        f"{ind['statistic'][bad_stat].iloc[0]!r}; use 'mean' or 'proportion' (the mean of a 0/1 column)")
+            ind["statistic"] = ind["statistic"].fillna("mean")
+        else:
+            ind["statistic"] = "mean"
         for c in ("baseline_period", "target_period"):
             if c not in ind.columns:
                 ind[c] = np.nan
@@ -145,6 +154,11 @@ class ResultsFramework:
             if data is None:
                 raise InvalidInputError(f"{who}: indicators {list(from_data['id'])} are computed from data; pass data=")
             check_frame(data, who)
+            for _, r in from_data[from_data["statistic"] == "proportion"].iterrows():
+                v = outcome_values(data, r["column"], who)
+                if not np.isin(v[~np.isnan(v)], (0.0, 1.0)).all():
+                    raise InvalidInputError(f"{who}: indicator {r['id']!r} is a proportion but column {r['column']!r} has "
+                                            "values other than 0 and 1")
             rows.append(_period_means(data, list(from_data["column"]), period, as_list(by), design, who)
                         .merge(from_data[["id", "column"]], on="column").drop(columns="column"))
         supplied = ind[ind["column"].isna()]

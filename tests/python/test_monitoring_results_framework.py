@@ -143,3 +143,13 @@ def test_period_without_data_gives_no_data_status():
     assert tab.loc[2, "status"] == "no data" and np.isnan(tab.loc[2, "probability_met"])
     assert tab.loc[1, "status"] in ("on track", "at risk", "off track")
     assert "no data" in str(ev.summary())
+
+
+def test_statistic_column_is_checked():
+    ind = [dict(INDICATORS[0], statistic="proportion"), dict(INDICATORS[1], statistic="mean")]
+    ev = ik.ResultsFramework(ind).evaluate(PANEL, period="round").table()
+    assert ev["id"].nunique() == 2
+    with pytest.raises(ValueError, match="has values other than 0 and 1"):
+        ik.ResultsFramework([dict(INDICATORS[1], statistic="proportion")]).evaluate(PANEL, period="round")
+    with pytest.raises(ValueError, match="use 'mean' or 'proportion'"):
+        ik.ResultsFramework([dict(INDICATORS[1], statistic="median")])
