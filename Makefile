@@ -1,5 +1,6 @@
 # impactkit — the two commands of the README:
-#   make demo   reproduce the published studies from shipped data (writes reports/report.{md,html})
+#   make demo   reproduce the published studies from shipped data (writes reports/report.{md,html}) and the
+#               monitoring report of the synthetic panel (reports/monitoring_report.{html,md})
 #   make test   all tests: C++ (GoogleTest, ctest), ASan+UBSan C++ tests, the find_package consumer
 #               (against impactkit installed with and without OpenMP),
 #               and Python (pytest, incl. peer comparisons and the quickstart notebook)
@@ -26,6 +27,8 @@ python: setup
 demo: python
 	@echo "== impactkit reproduce"
 	@.venv/bin/impactkit reproduce --out reports --allow-documented
+	@echo "== impactkit monitoring report (synthetic panel)"
+	@$(PY) -m impactkit.monitoring_report reports
 
 test: setup-test python test-cpp test-asan test-consumer test-python
 	@echo "== all tests passed"

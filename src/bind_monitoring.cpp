@@ -1,10 +1,13 @@
 // impactkit._core.monitoring: routine-data tools (trend tests, Theil–Sen slope). A float64 1-d array
 // reaches C++ without a copy (Eigen::Ref); the GIL is released around the computation.
 #include <string>
+#include <vector>
 
 #include <pybind11/eigen.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
+#include <impactkit/monitoring/cell_moments.hpp>
 #include <impactkit/monitoring/control_chart.hpp>
 #include <impactkit/monitoring/indicator_intervals.hpp>
 #include <impactkit/monitoring/lqas.hpp>
@@ -189,6 +192,23 @@ void bind_monitoring(py::module_& parent) {
       },
       py::arg("p"), py::arg("margin"), py::arg("level"), py::arg("deff"), py::arg("population"), py::arg("response_rate"),
       "(n, unrounded n, formula) to estimate a proportion within a margin.");
+  m.def(
+      "cell_moments",
+      [](const std::vector<f64_column>& columns, const i32_column& cells, int n_cells) {
+        const char* fn = "cell_moments";
+        detail::require(cells.ndim() == 1, fn, "cells must be 1-d");
+        const Eigen::Index n = cells.size();
+        std::vector<const double*> cols;
+        for (const auto& c : columns) cols.push_back(checked_column<double>(std::optional<f64_column>(c), n, "every column", fn));
+        cell_moments_result r;
+        {
+          py::gil_scoped_release release;
+          r = cell_moments(cols, cells.data(), n, n_cells);
+        }
+        return py::make_tuple(r.count, r.mean, r.variance);
+      },
+      py::arg("columns"), py::arg("cells"), py::arg("n_cells"),
+      "(count, mean, variance with divisor n-1) per cell (rows) and column; NaN values skipped, cell -1 ignored.");
   m.def(
       "sample_size_change",
       [](double p1, double p2, double alpha, double power, double deff, double response_rate) {

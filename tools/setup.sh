@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 want_test=${1:-}
 
 pkgs=(g++ make libeigen3-dev libboost-dev libgtest-dev libbenchmark-dev python3-venv)
+# headless Chromium opens the HTML monitoring report in tests/python/test_monitoring_report.py
+if [ "$want_test" = "test" ]; then pkgs+=(chromium); fi
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

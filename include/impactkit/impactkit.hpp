@@ -18,6 +18,7 @@
 #include "core/vcov.hpp"
 #include "core/wald.hpp"
 #include "impact/iv.hpp"
+#include "monitoring/cell_moments.hpp"
 #include "monitoring/control_chart.hpp"
 #include "monitoring/indicator_intervals.hpp"
 #include "monitoring/lqas.hpp"

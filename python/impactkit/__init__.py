@@ -20,6 +20,10 @@ from .registry import RegistryOverlap, registry_overlap
 from .survival import CoxResult, KaplanMeierResult, LogrankResult, coxph, kaplan_meier, logrank
 from .quantile import QuantRegResult, quantreg
 from .pmt import PMT, PMTCutoff, PMTEvaluation, pmt
+from .change import ChangeResult, change
+from .disaggregate import Disaggregation, adjust_pvalues, disaggregate
+from .results_framework import FrameworkEvaluation, ResultsFramework, StatusRule
+from .panel_monitoring import PanelMonitoring, panel_monitoring
 from .monitoring import (ControlChartResult, IndicatorIntervals, LqasRule, SampleSize, SensSlopeResult, TrendTestResult,
                          control_chart, lqas_rule, lqas_table, mann_kendall, proportion, rate, sample_size_proportion,
                          sens_slope)
@@ -28,5 +32,5 @@ from .wald import WaldTest
 __version__ = "0.1.0"
 
 
-__all__ = ["ols", "iv", "IVResult", "logit", "probit", "poisson", "GlmResult", "SSC", "EstimateResult", "RegressionResult", "SurveyDesign", "SurveyEstimate", "targeting", "poverty_line", "relative_line", "bottom", "quantile_groups", "TargetingResult", "fgt", "watts", "gini", "theil", "mld", "atkinson", "arpr", "arpt", "sen", "lorenz", "quantile_shares", "qsr", "concentration_index", "kakwani", "WelfareIndexResult", "LorenzResult", "registry_overlap", "RegistryOverlap", "kaplan_meier", "logrank", "coxph", "KaplanMeierResult", "LogrankResult", "CoxResult", "WaldTest", "etable", "coefplot", "datasets", "quantreg", "QuantRegResult", "pmt", "PMT", "PMTCutoff", "PMTEvaluation", "mann_kendall", "sens_slope", "TrendTestResult", "SensSlopeResult", "proportion", "rate", "IndicatorIntervals", "control_chart", "ControlChartResult", "lqas_rule", "lqas_table", "LqasRule", "sample_size_proportion", "SampleSize",
+__all__ = ["ols", "iv", "IVResult", "logit", "probit", "poisson", "GlmResult", "SSC", "EstimateResult", "RegressionResult", "SurveyDesign", "SurveyEstimate", "targeting", "poverty_line", "relative_line", "bottom", "quantile_groups", "TargetingResult", "fgt", "watts", "gini", "theil", "mld", "atkinson", "arpr", "arpt", "sen", "lorenz", "quantile_shares", "qsr", "concentration_index", "kakwani", "WelfareIndexResult", "LorenzResult", "registry_overlap", "RegistryOverlap", "kaplan_meier", "logrank", "coxph", "KaplanMeierResult", "LogrankResult", "CoxResult", "WaldTest", "etable", "coefplot", "datasets", "quantreg", "QuantRegResult", "pmt", "PMT", "PMTCutoff", "PMTEvaluation", "mann_kendall", "sens_slope", "TrendTestResult", "SensSlopeResult", "proportion", "rate", "IndicatorIntervals", "control_chart", "ControlChartResult", "lqas_rule", "lqas_table", "LqasRule", "sample_size_proportion", "SampleSize", "change", "ChangeResult", "disaggregate", "Disaggregation", "adjust_pvalues", "ResultsFramework", "FrameworkEvaluation", "StatusRule", "panel_monitoring", "PanelMonitoring",
            "InvalidInputError", "ConvergenceError", "ImpactkitWarning", "set_num_threads", "get_num_threads"]

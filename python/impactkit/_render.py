@@ -407,3 +407,79 @@ class Summary:
             lines.append(f"\\multicolumn{{{ncol}}}{{l}}{{\\footnotesize {latex_escape(note)}}} \\\\")
         lines.append("\\end{tabular}")
         return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------------
+# a table of already-formatted cells (disaggregation tables, results-framework tables, reports)
+# --------------------------------------------------------------------------------------------------
+class CellTable:
+    """A table of string cells with a title and notes, rendered as text, Markdown, HTML or LaTeX in the
+    house style (``etable``'s rules and inline HTML styles). ``row_styles``: optional CSS per row (e.g.
+    a status colour) used by the HTML rendering; ``align``: 'l' or 'r' per column."""
+
+    def __init__(self, header: Sequence[str], rows: Sequence[Sequence[str]], *, title: str = "", notes: Sequence[str] = (),
+                 align: Sequence[str] = (), row_styles: Sequence[str] = ()):
+        self.header = [str(h) for h in header]
+        self.rows = [[str(c) for c in r] for r in rows]
+        self.title = title
+        self.notes = list(notes)
+        self.align = list(align) or ["l"] + ["r"] * (len(self.header) - 1)
+        self.row_styles = list(row_styles) or [""] * len(self.rows)
+
+    def as_text(self) -> str:
+        lines = [self.title, "=" * len(self.title)] if self.title else []
+        lines += _text_table(self.header, self.rows, self.align)
+        lines += [f"Note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def to_markdown(self) -> str:
+        esc = [[markdown_escape(c) for c in r] for r in self.rows]
+        head = [markdown_escape(h) for h in self.header]
+        lines = ([f"**{markdown_escape(self.title)}**", ""] if self.title else [])
+        lines.append("| " + " | ".join(head) + " |")
+        lines.append("|" + "|".join(":---" if a == "l" else "---:" for a in self.align) + "|")
+        lines += ["| " + " | ".join(r) + " |" for r in esc]
+        if self.notes:
+            lines += [""] + [markdown_escape(n) for n in self.notes]
+        return "\n".join(lines)
+
+    def to_html(self) -> str:
+        e = html_escape
+        parts = ['<div class="impactkit-table" style="color:inherit;">']
+        if self.title:
+            parts.append(f"<div style=\"font-weight:600;\">{e(self.title)}</div>")
+        parts.append(f'<table style="{HTML_TABLE_STYLE}"><thead><tr>')
+        for h, a in zip(self.header, self.align):
+            parts.append(f'<th style="{HTML_TXT if a == "l" else HTML_NUM}{HTML_RULE_TOP}border-bottom:1px solid currentColor;">{e(h)}</th>')
+        parts.append("</tr></thead><tbody>")
+        for r, style in zip(self.rows, self.row_styles):
+            tr = "".join(f'<td style="{HTML_TXT if a == "l" else HTML_NUM}">{e(c)}</td>' for c, a in zip(r, self.align))
+            parts.append(f'<tr style="{e(style)}">{tr}</tr>' if style else f"<tr>{tr}</tr>")
+        parts.append("</tbody><tfoot>")
+        for n in self.notes:
+            parts.append(f'<tr><td colspan="{len(self.header)}" style="{HTML_NOTE}">{e(n)}</td></tr>')
+        parts.append(f'<tr><td colspan="{len(self.header)}" style="{HTML_RULE_BOTTOM}padding:0;"></td></tr>')
+        parts.append("</tfoot></table></div>")
+        return "\n".join(parts)
+
+    def to_latex(self) -> str:
+        cols = "".join("l" if a == "l" else "r" for a in self.align)
+        lines = [f"\\begin{{tabular}}{{{cols}}}", "\\toprule", " & ".join(latex_escape(h) for h in self.header) + " \\\\",
+                 "\\midrule"]
+        lines += [" & ".join(latex_escape(c) for c in r) + " \\\\" for r in self.rows]
+        lines.append("\\bottomrule")
+        for n in self.notes:
+            lines.append(f"\\multicolumn{{{len(self.header)}}}{{l}}{{\\footnotesize {latex_escape(n)}}} \\\\")
+        lines.append("\\end{tabular}")
+        return "\n".join(lines)
+
+    as_html = to_html
+    as_latex = to_latex
+
+    def __str__(self) -> str:
+        return self.as_text()
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        return self.to_html()

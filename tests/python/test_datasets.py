@@ -29,6 +29,7 @@ EXPECTED = {  # name: (rows, a few columns that must be present)
     "grosh_targeting_example": (10, ["person", "income", "benefit_s1", "benefit_s4", "poorest20"]),
     "haughton_khandker_examples": (14, ["example", "income"]),
     "freireich_leukemia": (42, ["pair", "weeks", "relapse", "group"]),
+    "monitoring_panel": (3470, ["household", "round", "weight", "village", "district", "income", "food_insecure"]),
 }
 
 

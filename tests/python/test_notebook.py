@@ -1,4 +1,4 @@
-"""Executes examples/notebooks/quickstart.ipynb headless, so the notebook can never go stale.
+"""Executes examples/notebooks/quickstart.ipynb and monitoring.ipynb headless, so the notebook can never go stale.
 
 The kernel is the interpreter running pytest: a temporary kernelspec pointing at ``sys.executable``
 is put first on ``JUPYTER_PATH``, so a fresh virtual environment works without ``ipykernel install``
@@ -49,26 +49,22 @@ def kernel_env(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_notebook_is_stored_without_outputs():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+MONITORING = NOTEBOOK.parent / "monitoring.ipynb"
+
+
+@pytest.mark.parametrize("path", [NOTEBOOK, MONITORING], ids=["quickstart", "monitoring"])
+def test_notebook_is_stored_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     code = [c for c in nb.cells if c.cell_type == "code"]
-    assert code, "the quickstart notebook has no code cells"
+    assert code, f"{path.name} has no code cells"
     for cell in code:
         assert cell.get("outputs", []) == [], "commit the notebook without outputs (Kernel > Clear outputs)"
         assert cell.get("execution_count") is None
 
 
 def test_quickstart_notebook_runs(kernel_env):
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    client = nbclient.NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=TIMEOUT_S, allow_errors=False,
-                                     resources={"metadata": {"path": str(kernel_env)}})
-    try:
-        client.execute()
-    except nbclient.exceptions.CellExecutionError as exc:  # pragma: no cover - only on failure
-        pytest.fail(f"a notebook cell failed:\n{exc}")
-
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    outputs = _run(NOTEBOOK, kernel_env)
     assert not [o for o in outputs if o.get("output_type") == "error"]
     text = "\n".join(
         (o.get("text", "") if o.get("output_type") == "stream" else o.get("data", {}).get("text/plain", ""))
@@ -81,3 +77,24 @@ def test_quickstart_notebook_runs(kernel_env):
     if MPL_BACKEND != "Agg":
         assert any("image/png" in o.get("data", {}) for o in outputs), "no figure was displayed"
     assert "\\begin{tabular}" in text
+
+
+def _run(path, kernel_env):
+    nb = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=TIMEOUT_S, allow_errors=False,
+                                     resources={"metadata": {"path": str(kernel_env)}})
+    try:
+        client.execute()
+    except nbclient.exceptions.CellExecutionError as exc:  # pragma: no cover - only on failure
+        pytest.fail(f"a notebook cell failed:\n{exc}")
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+
+
+def test_monitoring_notebook_runs(kernel_env):
+    outputs = _run(MONITORING, kernel_env)
+    text = "\n".join(o.get("text", "") if o.get("output_type") == "stream" else o.get("data", {}).get("text/plain", "")
+                     for o in outputs)
+    html = "\n".join(o.get("data", {}).get("text/html", "") for o in outputs if "data" in o)
+    assert "Relative change in food_insecure" in text and "\\toprule" in text
+    assert "Food insecurity" in html and "Results framework" in html
+    assert "monitoring.html monitoring.md True" in text

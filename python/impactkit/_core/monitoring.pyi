@@ -2,10 +2,15 @@
 Routine-data monitoring: trend tests, Theil-Sen slope, count intervals, control charts, LQAS, sample sizes.
 """
 from __future__ import annotations
+import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['control_chart', 'kendall_s', 'lqas_classify', 'lqas_risks', 'lqas_rule', 'mann_kendall', 'poisson_rate_intervals', 'proportion_intervals', 'run_rule_violations', 'sample_size_change', 'sample_size_proportion', 'sens_slope']
+__all__: list[str] = ['cell_moments', 'control_chart', 'kendall_s', 'lqas_classify', 'lqas_risks', 'lqas_rule', 'mann_kendall', 'poisson_rate_intervals', 'proportion_intervals', 'run_rule_violations', 'sample_size_change', 'sample_size_proportion', 'sens_slope']
+def cell_moments(columns: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64]], cells: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], n_cells: typing.SupportsInt | typing.SupportsIndex) -> tuple[typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"], typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"], typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"]]:
+    """
+    (count, mean, variance with divisor n-1) per cell (rows) and column; NaN values skipped, cell -1 ignored.
+    """
 def control_chart(values: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], sizes: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], kind: str, phase1_begin: typing.SupportsInt | typing.SupportsIndex, phase1_end: typing.SupportsInt | typing.SupportsIndex, max_revisions: typing.SupportsInt | typing.SupportsIndex, rules: str) -> dict:
     """
     Shewhart chart limits (phase I, optional revision) and run-rule violations.

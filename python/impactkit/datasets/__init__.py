@@ -21,7 +21,7 @@ from typing import Dict, List
 
 import pandas as pd
 
-__all__ = ["load", "list_datasets", "describe", "path"]
+__all__ = ["load", "list_datasets", "describe", "path", "monitoring"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ _REGISTRY: Dict[str, _Entry] = {
     "grosh_targeting_example": _Entry("grosh_targeting_example.csv", rows=10),
     "haughton_khandker_examples": _Entry("haughton_khandker_examples.csv", rows=14),
     "freireich_leukemia": _Entry("freireich_leukemia.csv", rows=42),
+    "monitoring_panel": _Entry("monitoring_panel.csv", rows=3470),
 }
 
 _PROVENANCE = "PROVENANCE.md"
@@ -115,3 +116,5 @@ def describe(name: str) -> str:
     if m is None:  # pragma: no cover - PROVENANCE.md and the registry are kept in step by the tests
         raise RuntimeError(f"impactkit.datasets: no provenance section for {name!r} in {_PROVENANCE}")
     return f"{name}\n{'=' * len(name)}\n{m.group(1).strip()}\n"
+
+from . import monitoring  # noqa: E402  (the synthetic monitoring panel generator and its results framework)
