@@ -35,6 +35,26 @@ TEST(KaplanMeier, WorkedExample) {
   EXPECT_NEAR(rm(1), A1 * A1 / 20 + A4 * A4 * 2.0 / 3.0, 1e-14);
 }
 
+TEST(KaplanMeier, StepFunctionAtGivenTimes) {
+  const std::vector<double> t = {1, 3, 4, 4, 6}, e = {1, 0, 1, 1, 0};
+  survival_rows r;
+  r.n = 5;
+  r.time = t.data();
+  r.event = e.data();
+  const km_curve c = kaplan_meier(r).at(0);
+  std::vector<double> S, sigma;
+  km_at(c, {0.5, 1, 2.5, 4, 100}, S, sigma);
+  // 1 before the first exit, right-continuous at exits, the last value after the end
+  EXPECT_DOUBLE_EQ(S[0], 1);
+  EXPECT_DOUBLE_EQ(sigma[0], 0);
+  EXPECT_DOUBLE_EQ(S[1], 0.8);
+  EXPECT_DOUBLE_EQ(S[2], 0.8);
+  EXPECT_DOUBLE_EQ(S[3], 0.8 / 3);
+  EXPECT_DOUBLE_EQ(S[4], 0.8 / 3);
+  EXPECT_DOUBLE_EQ(sigma[3], c.log_std_error[2]);
+  EXPECT_THROW(km_at(c, {std::nan("")}, S, sigma), invalid_input);
+}
+
 TEST(KaplanMeier, LeftTruncationCountsOnlyRowsAlreadyEntered) {
   const std::vector<double> t = {2, 5, 6, 8}, e = {1, 1, 0, 1}, entry = {0, 0, 5.5, 0};
   survival_rows r;
