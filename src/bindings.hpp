@@ -56,6 +56,7 @@ void bind_glm(pybind11::module_& m);         // logit, probit, Poisson
 void bind_variance(pybind11::module_& m);    // submodule variance: influence_vcov, survey designs
 void bind_targeting(pybind11::module_& m);   // submodule targeting: targeting accuracy
 void bind_sustainability(pybind11::module_& m);  // submodule sustainability: survival curves and tests
+void bind_competing_risks(pybind11::module_& m);  // submodule competing_risks: cumulative incidence, Gray's test
 void bind_quantile(pybind11::module_& m);    // quantile regression (Frisch-Newton), Powell kernel sandwich
 void bind_monitoring(pybind11::module_& m);  // submodule monitoring: trend tests, control charts, LQAS
 }  // namespace impactkit::python

@@ -13,6 +13,7 @@ PYBIND11_MODULE(_core, m) {
   impactkit::python::bind_variance(m);
   impactkit::python::bind_targeting(m);
   impactkit::python::bind_sustainability(m);
+  impactkit::python::bind_competing_risks(m);
   impactkit::python::bind_quantile(m);
   impactkit::python::bind_monitoring(m);
 }

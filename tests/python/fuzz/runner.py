@@ -22,3 +22,31 @@ def run_fuzz_case(case: str, seed: int, timeout: float = 120.0) -> None:
         pytest.fail(f"{case} seed {seed}: hung (> {timeout:g} s)")
     assert out.returncode == 0, (f"{case} seed {seed}: exit {out.returncode}\n"
                                  f"{out.stdout}\n{out.stderr[-2000:]}")
+
+
+def run_calls(calls: dict, check, data, before) -> int:
+    """Inside a case script: run each call (name → function), check its result with ``check(name, result)``
+    (True when valid), accept a refusal by InvalidInputError / TypeError / ValueError with a message, and
+    count the failures, plus one when ``data`` no longer equals ``before``."""
+    import warnings
+
+    import impactkit as ik
+
+    bad = 0
+    for name, call in calls.items():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                result = call()
+            ok = bool(check(name, result))
+            print(name, "ok" if ok else "BAD RESULT")
+            bad += not ok
+        except (ik.InvalidInputError, TypeError, ValueError) as ex:
+            print(name, "refused:", type(ex).__name__, str(ex)[:100])
+            if not str(ex):
+                print(name, "BAD: empty message")
+                bad += 1
+    if not data.equals(before):
+        print("BAD: the data were modified")
+        bad += 1
+    return bad
