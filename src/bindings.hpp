@@ -58,4 +58,5 @@ void bind_targeting(pybind11::module_& m);   // submodule targeting: targeting a
 void bind_sustainability(pybind11::module_& m);  // submodule sustainability: survival curves and tests
 void bind_quantile(pybind11::module_& m);    // quantile regression (Frisch-Newton), Powell kernel sandwich
 void bind_monitoring(pybind11::module_& m);  // submodule monitoring: trend tests, control charts, LQAS
+void bind_cost_effectiveness(pybind11::module_& m);  // submodule cost_effectiveness: ICER frontier, CEAC, EVPI
 }  // namespace impactkit::python

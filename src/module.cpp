@@ -15,4 +15,5 @@ PYBIND11_MODULE(_core, m) {
   impactkit::python::bind_sustainability(m);
   impactkit::python::bind_quantile(m);
   impactkit::python::bind_monitoring(m);
+  impactkit::python::bind_cost_effectiveness(m);
 }

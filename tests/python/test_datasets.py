@@ -28,6 +28,7 @@ EXPECTED = {  # name: (rows, a few columns that must be present)
     "eusilc": (14827, ["db030", "db040", "rb050", "db090", "eqIncome", "hy070n"]),
     "grosh_targeting_example": (10, ["person", "income", "benefit_s1", "benefit_s4", "poorest20"]),
     "haughton_khandker_examples": (14, ["example", "income"]),
+    "dampack_cdiff_strategies": (11, ["strategy", "cost", "qaly"]),
 }
 
 

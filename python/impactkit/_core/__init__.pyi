@@ -10,7 +10,8 @@ from . import variance
 from . import targeting
 from . import sustainability
 from . import monitoring
-__all__: list[str] = ['ConvergenceError', 'GlmResult', 'InvalidInputError', 'IvFirstStage', 'IvResult', 'IvTest', 'OlsResult', 'VcovKind', 'VcovSpec', 'chi2_upper_tail', 'f_upper_tail', 'get_num_threads', 'glm', 'hall_sheather_bandwidth', 'iv_2sls', 'make_vcov_spec', 'monitoring', 'ols', 'ols_absorbed', 'powell_hessian', 'quantile_kernel_vcov', 'quantile_regression', 'sandwich_vcov', 'set_num_threads', 'sustainability', 't_quantiles', 'targeting', 'two_sided_p_values', 'variance', 'wald_test']
+from . import cost_effectiveness
+__all__: list[str] = ['ConvergenceError', 'GlmResult', 'InvalidInputError', 'IvFirstStage', 'IvResult', 'IvTest', 'OlsResult', 'VcovKind', 'VcovSpec', 'chi2_upper_tail', 'cost_effectiveness', 'f_upper_tail', 'get_num_threads', 'glm', 'hall_sheather_bandwidth', 'iv_2sls', 'make_vcov_spec', 'monitoring', 'ols', 'ols_absorbed', 'powell_hessian', 'quantile_kernel_vcov', 'quantile_regression', 'sandwich_vcov', 'set_num_threads', 'sustainability', 't_quantiles', 'targeting', 'two_sided_p_values', 'variance', 'wald_test']
 class InvalidInputError(ValueError):
     pass
 class ConvergenceError(ValueError, RuntimeError):

@@ -43,6 +43,7 @@ _REGISTRY: Dict[str, _Entry] = {
     "eusilc": _Entry("eusilc.csv", rows=14827),
     "grosh_targeting_example": _Entry("grosh_targeting_example.csv", rows=10),
     "haughton_khandker_examples": _Entry("haughton_khandker_examples.csv", rows=14),
+    "dampack_cdiff_strategies": _Entry("dampack_cdiff_strategies.csv", rows=11),
 }
 
 _PROVENANCE = "PROVENANCE.md"
