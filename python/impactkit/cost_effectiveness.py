@@ -19,17 +19,12 @@ from ._dask import _plain
 from .errors import InvalidInputError
 from .plotting import _import_pyplot
 from .survey import _column
+from .survival import _level
 from .targeting import _numeric
 
 _ce = _core.cost_effectiveness
 
 __all__ = ["cea", "CEAResult"]
-
-
-def _level(level, who):
-    if isinstance(level, (bool, np.bool_)) or not isinstance(level, (int, float, np.integer, np.floating)) or not 0 < level < 1:
-        raise InvalidInputError(f"{who}: level must be a number in (0, 1), got {level!r}")
-    return float(level)
 
 
 def _wtp_grid(wtp, who) -> np.ndarray:
@@ -58,6 +53,7 @@ class CEAResult:
         self.effect_name = effect_name
         self._frontier = _ce.icer_frontier(self.cost, self.effect)
         self.n_draws = 0 if cost_draws is None else cost_draws.shape[0]
+        self._acceptability_cache = None
 
     def __repr__(self):
         nd = len(self._frontier["frontier"])
@@ -110,7 +106,10 @@ class CEAResult:
     def _acceptability(self, wtp, who):
         self._need_draws(who)
         w = _wtp_grid(wtp, f"CEAResult.{who}")
-        return w, _ce.acceptability(self._cost_draws, self._effect_draws, w)
+        key = w.tobytes()
+        if self._acceptability_cache is None or self._acceptability_cache[0] != key:  # ceac() then evpi(): one pass
+            self._acceptability_cache = (key, _ce.acceptability(self._cost_draws, self._effect_draws, w))
+        return w, self._acceptability_cache[1]
 
     def ceac(self, wtp) -> pd.DataFrame:
         """Cost-effectiveness acceptability curve: per λ and strategy the share of draws in which it has the
