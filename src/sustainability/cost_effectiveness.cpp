@@ -24,13 +24,27 @@ std::uint64_t splitmix64(std::uint64_t& state) {
   return z ^ (z >> 31);
 }
 
-// A uniform index in [0, n) without modulo bias (Lemire 2019, rejection on the low word).
+// A uniform index in [0, n) without bias: Lemire (2019) multiply-shift with rejection (a division only on
+// the rare rejection path); the modulo form where 128-bit integers are unavailable.
 Eigen::Index uniform_index(std::uint64_t& state, std::uint64_t n) {
+#if defined(__SIZEOF_INT128__)
+  unsigned __int128 m = static_cast<unsigned __int128>(splitmix64(state)) * n;
+  auto low = static_cast<std::uint64_t>(m);
+  if (low < n) {
+    const std::uint64_t threshold = (0 - n) % n;
+    while (low < threshold) {
+      m = static_cast<unsigned __int128>(splitmix64(state)) * n;
+      low = static_cast<std::uint64_t>(m);
+    }
+  }
+  return static_cast<Eigen::Index>(m >> 64);
+#else
   const std::uint64_t limit = (~std::uint64_t{0} - n + 1) % n;  // 2^64 mod n
   for (;;) {
     const std::uint64_t x = splitmix64(state);
     if (x >= limit) return static_cast<Eigen::Index>(x % n);
   }
+#endif
 }
 
 void require_paired(const Eigen::Ref<const Eigen::VectorXd>& dc, const Eigen::Ref<const Eigen::VectorXd>& de, const char* fn) {
@@ -149,15 +163,24 @@ acceptability_result cost_effectiveness_acceptability(const Eigen::Ref<const Eig
     const double lambda = lambdas(l);
     Eigen::VectorXd wins = Eigen::VectorXd::Zero(k);
     double sum_max = 0;
-    for (Eigen::Index i = 0; i < n; ++i) {
-      Eigen::Index best = 0;
-      double best_nmb = lambda * effect(i, 0) - cost(i, 0);
+    // Blocks of draws, strategies outer and draws inner (contiguous columns); block sums in a fixed order.
+    constexpr Eigen::Index block = 2048;
+    Eigen::ArrayXd best_nmb(block);
+    Eigen::ArrayXi best(block);
+    for (Eigen::Index i0 = 0; i0 < n; i0 += block) {
+      const Eigen::Index len = std::min(block, n - i0);
+      best_nmb.head(len) = lambda * effect.col(0).segment(i0, len).array() - cost.col(0).segment(i0, len).array();
+      best.head(len).setZero();
       for (Eigen::Index j = 1; j < k; ++j) {
-        const double v = lambda * effect(i, j) - cost(i, j);
-        if (v > best_nmb) { best_nmb = v; best = j; }
+        const double* c = cost.col(j).data() + i0;
+        const double* e = effect.col(j).data() + i0;
+        for (Eigen::Index i = 0; i < len; ++i) {
+          const double v = lambda * e[i] - c[i];
+          if (v > best_nmb(i)) { best_nmb(i) = v; best(i) = static_cast<int>(j); }
+        }
       }
-      wins(best) += 1;
-      sum_max += best_nmb;
+      for (Eigen::Index i = 0; i < len; ++i) wins(best(i)) += 1;
+      sum_max += best_nmb.head(len).sum();
     }
     const Eigen::VectorXd enmb = lambda * mean_effect - mean_cost;
     Eigen::Index opt = 0;
@@ -186,6 +209,10 @@ icer_interval_result icer_bootstrap(const Eigen::Ref<const Eigen::VectorXd>& cos
   r.mean_effect_difference = effect_difference.mean();
   r.icer = r.mean_effect_difference != 0 ? r.mean_cost_difference / r.mean_effect_difference : nan_value;
 
+  // (ΔC, ΔE) side by side: one cache line per resampled row.
+  Eigen::Matrix<double, 2, Eigen::Dynamic> pairs(2, n);
+  pairs.row(0) = cost_difference.transpose();
+  pairs.row(1) = effect_difference.transpose();
   std::vector<double> ratio(static_cast<std::size_t>(replicates));
 #pragma omp parallel for schedule(static)
   for (Eigen::Index b = 0; b < replicates; ++b) {
@@ -193,10 +220,11 @@ icer_interval_result icer_bootstrap(const Eigen::Ref<const Eigen::VectorXd>& cos
     std::uint64_t state = splitmix64(key) ^ static_cast<std::uint64_t>(b) * 0x9E3779B97F4A7C15ULL;
     state = splitmix64(state);
     double sc = 0, se = 0;
+    const double* p = pairs.data();
     for (Eigen::Index i = 0; i < n; ++i) {
       const Eigen::Index row = uniform_index(state, static_cast<std::uint64_t>(n));
-      sc += cost_difference(row);
-      se += effect_difference(row);
+      sc += p[2 * row];
+      se += p[2 * row + 1];
     }
     ratio[static_cast<std::size_t>(b)] = se != 0 ? sc / se : nan_value;
   }
