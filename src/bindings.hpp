@@ -59,4 +59,5 @@ void bind_sustainability(pybind11::module_& m);  // submodule sustainability: su
 void bind_competing_risks(pybind11::module_& m);  // submodule competing_risks: cumulative incidence, Gray's test
 void bind_quantile(pybind11::module_& m);    // quantile regression (Frisch-Newton), Powell kernel sandwich
 void bind_monitoring(pybind11::module_& m);  // submodule monitoring: trend tests, control charts, LQAS
+void bind_cost_effectiveness(pybind11::module_& m);  // submodule cost_effectiveness: ICER frontier, CEAC, EVPI
 }  // namespace impactkit::python

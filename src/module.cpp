@@ -16,4 +16,5 @@ PYBIND11_MODULE(_core, m) {
   impactkit::python::bind_competing_risks(m);
   impactkit::python::bind_quantile(m);
   impactkit::python::bind_monitoring(m);
+  impactkit::python::bind_cost_effectiveness(m);
 }

@@ -32,7 +32,7 @@ if [ ! -f "$stamp" ]; then
       "numpy>=1.22" "pandas>=1.5" "formulaic>=1.0"
   if [ "$want_test" = "test" ]; then
     .venv/bin/python -m pip install -q pytest matplotlib statsmodels linearmodels pyfixest nbclient nbformat ipykernel scipy \
-        scikit-learn "dask[dataframe]" distributed lifelines pymannkendall
+        scikit-learn "dask[dataframe]" distributed lifelines pymannkendall numpy-financial
     # svy (live survey peer of tests/python/test_survey_svy_live.py and benchmarks/python/bench_survey.py),
     # without pyarrow: a plain `pip install svy` pulls pyarrow through polars, and pandas then switches its
     # default string storage to pyarrow for everything

@@ -29,9 +29,15 @@ from .monitoring import (ControlChartResult, IndicatorIntervals, LqasRule, Sampl
                          control_chart, lqas_rule, lqas_table, mann_kendall, proportion, rate, sample_size_proportion,
                          sens_slope)
 from .wald import WaldTest
+from .cost_effectiveness import CEAResult, cea
+from .costing import (benefit_cost_ratio, convert_currency, discount_factors, ingredients_cost, inflate, irr, npv,
+                      present_value, qaly, yld, yll)
+from .financial import VulnerabilityResult, financial_indicators, vulnerability
 
 __version__ = "0.1.0"
 
 
 __all__ = ["ols", "iv", "IVResult", "logit", "probit", "poisson", "GlmResult", "SSC", "EstimateResult", "RegressionResult", "SurveyDesign", "SurveyEstimate", "targeting", "poverty_line", "relative_line", "bottom", "quantile_groups", "TargetingResult", "fgt", "watts", "gini", "theil", "mld", "atkinson", "arpr", "arpt", "sen", "lorenz", "quantile_shares", "qsr", "concentration_index", "kakwani", "WelfareIndexResult", "LorenzResult", "registry_overlap", "RegistryOverlap", "kaplan_meier", "logrank", "coxph", "KaplanMeierResult", "LogrankResult", "CoxResult", "cumulative_incidence", "gray_test", "finegray", "CumulativeIncidenceResult", "GrayTestResult", "FineGrayResult", "WaldTest", "etable", "coefplot", "datasets", "quantreg", "QuantRegResult", "pmt", "PMT", "PMTCutoff", "PMTEvaluation", "mann_kendall", "sens_slope", "TrendTestResult", "SensSlopeResult", "proportion", "rate", "IndicatorIntervals", "control_chart", "ControlChartResult", "lqas_rule", "lqas_table", "LqasRule", "sample_size_proportion", "SampleSize", "change", "ChangeResult", "disaggregate", "Disaggregation", "adjust_pvalues", "ResultsFramework", "FrameworkEvaluation", "StatusRule", "panel_monitoring", "PanelMonitoring",
+           "cea", "CEAResult", "ingredients_cost", "inflate", "convert_currency", "discount_factors", "present_value", "npv", "irr",
+           "benefit_cost_ratio", "yll", "yld", "qaly", "financial_indicators", "vulnerability", "VulnerabilityResult",
            "InvalidInputError", "ConvergenceError", "ImpactkitWarning", "set_num_threads", "get_num_threads"]

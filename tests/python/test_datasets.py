@@ -30,6 +30,7 @@ EXPECTED = {  # name: (rows, a few columns that must be present)
     "haughton_khandker_examples": (14, ["example", "income"]),
     "freireich_leukemia": (42, ["pair", "weeks", "relapse", "group"]),
     "monitoring_panel": (3470, ["household", "round", "weight", "village", "district", "income", "food_insecure"]),
+    "dampack_cdiff_strategies": (11, ["strategy", "cost", "qaly"]),
 }
 
 

@@ -45,6 +45,7 @@ _REGISTRY: Dict[str, _Entry] = {
     "haughton_khandker_examples": _Entry("haughton_khandker_examples.csv", rows=14),
     "freireich_leukemia": _Entry("freireich_leukemia.csv", rows=42),
     "monitoring_panel": _Entry("monitoring_panel.csv", rows=3470),
+    "dampack_cdiff_strategies": _Entry("dampack_cdiff_strategies.csv", rows=11),
 }
 
 _PROVENANCE = "PROVENANCE.md"

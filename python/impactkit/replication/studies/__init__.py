@@ -3,6 +3,6 @@
 Each module builds one :class:`~impactkit.replication.Study` and registers it on import. To add a
 study, add a module here and import it below (the order of imports is the order in the reports).
 """
-from . import lalonde, card_krueger, thornton, grosh, haughton_khandker, freireich  # noqa: F401
+from . import lalonde, card_krueger, thornton, grosh, haughton_khandker, freireich, dampack_cdiff  # noqa: F401
 
-__all__ = ["lalonde", "card_krueger", "thornton", "grosh", "haughton_khandker", "freireich"]
+__all__ = ["lalonde", "card_krueger", "thornton", "grosh", "haughton_khandker", "freireich", "dampack_cdiff"]
