@@ -163,6 +163,13 @@ class DesignColumns:
     nest: bool = False
     lonely_psu: str = "fail"
     offsets: Optional[np.ndarray] = None  # partition offsets when rows are their own PSUs
+    later: List[LabelCoder] = field(default_factory=list)  # stages 2.. of a multistage design (an FPC at every stage)
+    later_fpc: List[str] = field(default_factory=list)
+    units: Optional[pd.DataFrame] = None  # multistage: one row per finest sampling unit (stage codes, FPCs), sorted
+
+    @property
+    def multistage(self) -> bool:
+        return bool(self.later)
 
     def weights_of(self, part: pd.DataFrame) -> Optional[np.ndarray]:
         if self.weights is None:
@@ -174,6 +181,9 @@ class DesignColumns:
         strata = None if self.strata is None else self.strata.codes(part)
         if self.psu is None:
             psu = np.arange(len(part), dtype=np.int64) + int(self.offsets[k])
+        elif self.multistage:  # the finest unit stands in for the PSU; finalize() rebuilds the stages
+            keys = pd.MultiIndex.from_frame(_stage_codes(part, self)[_UNIT_KEYS[:len(self.later) + 2]])
+            psu = pd.MultiIndex.from_frame(self.units[_UNIT_KEYS[:len(self.later) + 2]]).get_indexer(keys).astype(np.int64)
         else:
             psu = self.psu.codes(part)
         fpc = None if self.fpc is None else _float_values(part[self.fpc], "fpc")
@@ -182,6 +192,50 @@ class DesignColumns:
     def finalize_args(self) -> dict:
         return dict(lonely_psu=self.lonely_psu, strata_names=[] if self.strata is None else self.strata.names(),
                     psu_names=[] if self.psu is None else self.psu.names())
+
+    def finalize(self, acc):
+        """(the survey design over the streamed units, their totals U × (D·q) in the design's unit order).
+        Single stage: the accumulator's PSUs. Multistage: one design row per finest unit with its labels and
+        FPC at every stage (survey_design then nests the stages as in memory: R's multistage variance)."""
+        from . import _core
+
+        if not self.multistage:
+            return acc.design(**self.finalize_args()), np.asarray(acc.totals())
+        state = acc.__getstate__()  # (D, q, nest, fpc, rows, strata, psu, rows per PSU, positive rows, fpc, totals)
+        table = self.units.iloc[np.asarray(state[6], dtype=np.int64)]
+        S = len(self.later) + 1
+
+        def ranks(values):
+            return np.unique(np.asarray(values), return_inverse=True)[1].astype(np.int32).ravel()
+
+        strata = ranks(table["s"]) if self.strata is not None else None
+        ids = np.asfortranarray(np.column_stack([ranks(table[f"p{j}"]) for j in range(S)]))
+        fpc = np.asfortranarray(table[[f"f{j}" for j in range(S)]].to_numpy(dtype=np.float64))
+        positive = (np.asarray(state[8]) > 0).astype(np.float64)  # R's degf counts units with a positive-weight row
+        names = self.finalize_args()
+        st_names = names["strata_names"] and [names["strata_names"][v] for v in np.unique(table["s"])]
+        psu_names = names["psu_names"] and [names["psu_names"][v] for v in np.unique(table["p0"])]
+        core = _core.variance.SurveyDesign(strata, ids, fpc, positive, self.nest, self.lonely_psu, st_names or [], psu_names or [])
+        U = len(table)
+        T = np.asarray(core.unit_totals_by_domain(np.asfortranarray(np.asarray(state[10])), None, np.zeros(U, dtype=np.int32), 1))
+        return core, T
+
+
+_UNIT_KEYS = ["s", "p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"]
+
+
+def _stage_codes(part: pd.DataFrame, d: "DesignColumns") -> pd.DataFrame:
+    """The coded stratum, unit labels per stage and FPCs per stage of a partition's rows (multistage designs)."""
+    out = {"s": d.strata.codes(part) if d.strata is not None else np.zeros(len(part), dtype=np.int64), "p0": d.psu.codes(part)}
+    for j, coder in enumerate(d.later, start=1):
+        out[f"p{j}"] = coder.codes(part)
+    for j, name in enumerate([d.fpc] + d.later_fpc):
+        out[f"f{j}"] = _float_values(part[name], "fpc")
+    return pd.DataFrame(out)
+
+
+def _unit_rows(part: pd.DataFrame, k: int, d: "DesignColumns") -> pd.DataFrame:
+    return _stage_codes(part, d).drop_duplicates()
 
 
 def _plain(label):
@@ -207,18 +261,32 @@ def design_columns(ddf, *, weights=None, strata=None, psu=None, fpc=None, nest=F
         raise TypeError(f"{who}: on a dask DataFrame, weights must be a column name, got {type(weights).__name__}")
     psu_list = [psu] if isinstance(psu, str) else list(psu or [])
     fpc_list = [fpc] if isinstance(fpc, str) else list(fpc or [])
-    if len(psu_list) > 1 or len(fpc_list) > 1:
-        raise InvalidInputError(f"{who}: on a dask DataFrame only single-stage designs stream (one psu column, one fpc column); "
-                                "multistage variances need the later-stage units of every PSU")
+    if len(fpc_list) > max(1, len(psu_list)):
+        raise InvalidInputError(f"fpc has {len(fpc_list)} stages but psu has {max(1, len(psu_list))}")
     if fpc_list and weights is None:
         raise InvalidInputError(f"{who}: on a dask DataFrame give weights= with fpc= (weights derived from the FPC need the "
                                 "sampled PSU counts before the pass)")
     _check_frame(ddf, who, [weights, strata] + psu_list + fpc_list)
+    multistage = len(psu_list) > 1 and len(fpc_list) == len(psu_list)
+    if not multistage:  # as in memory: without an FPC at every stage only stage 1 enters the variance (ultimate cluster)
+        psu_list = psu_list[:1]
     d = DesignColumns(weights=weights, nest=bool(nest), lonely_psu=lonely_psu, fpc=fpc_list[0] if fpc_list else None)
     if strata is not None:
         d.strata = LabelCoder.of(ddf, strata, "strata")
     if psu_list:
         d.psu = LabelCoder.of(ddf, psu_list[0], "psu")
+        if multistage:
+            if len(psu_list) > len(_UNIT_KEYS) - 1:
+                raise InvalidInputError(f"{who}: at most {len(_UNIT_KEYS) - 1} stages")
+            d.later = [LabelCoder.of(ddf, c, "psu") for c in psu_list[1:]]
+            d.later_fpc = fpc_list[1:]
+            units = pd.concat(map_partitions(ddf, _unit_rows, d), ignore_index=True).drop_duplicates()
+            keys = _UNIT_KEYS[:len(psu_list) + 1]
+            dup = units.duplicated(keys)
+            if dup.any():
+                raise InvalidInputError(f"{who}: an fpc is not constant within a sampling unit (unit {units[dup].iloc[0][keys].tolist()} "
+                                        "of the stage codes has two values); give each unit one population size or fraction")
+            d.units = units.sort_values(keys, kind="mergesort").reset_index(drop=True)
     else:
         d.offsets = _partition_offsets(ddf)
         if d.offsets[-1] > _ROWS_AS_PSU_WARNING:  # offsets[-1]: all rows
@@ -458,38 +526,97 @@ def _totals_part(part, k, design: DesignColumns, domains: DomainCoder, columns: 
 
     acc = _core.variance.DesignAccumulator(domains.n, len(columns) + int(with_weights), design.nest, design.fpc is not None)
     if len(part):
-        cols = []
-        for kind, name, extra in columns:
-            if kind == "column":
-                cols.append(_column_values(part, name, extra))
-            else:  # an indicator of one level of a categorical column
-                col = part[name]
-                if col.isna().any():
-                    raise InvalidInputError(f"var column {name!r} has missing values; every row needs a level")
-                cols.append((col.to_numpy() == extra).astype(np.float64))
-        acc.update_columns(columns=cols, weights=design.weights_of(part), domain=domains.codes(part), with_weights=with_weights,
-                           names=names, **design.chunk(part, k))
+        acc.update_columns(columns=_value_columns(part, columns), weights=design.weights_of(part), domain=domains.codes(part),
+                           with_weights=with_weights, names=names, **design.chunk(part, k))
     return acc
 
 
+def _replicate_part(part, k, design: DesignColumns, domains: DomainCoder, columns: list, with_weights: bool, repw: list):
+    """One partition's totals for a replicate-weight design: per domain the full-sample totals (D × q), the
+    replicate totals (R × D × q) and the Gram matrix of the replicate weights (R × R, for their rank)."""
+    R, D = len(repw), domains.n
+    q = len(columns) + int(with_weights)
+    out = dict(rows=len(part), T=np.zeros((D, q)), RT=np.zeros((R, D, q)), G=np.zeros((R, R)))
+    if not len(part):
+        return out
+    X = np.column_stack(_value_columns(part, columns) + ([np.ones(len(part))] if with_weights else []))
+    w = design.weights_of(part)
+    w = np.ones(len(part)) if w is None else w
+    Wr = np.column_stack([_float_values(part[c], "replicate_weights") for c in repw])
+    neg = (Wr < 0).any(axis=1)
+    if neg.any():
+        raise InvalidInputError(f"replicate_weights must be non-negative (row {_plain(part.index[neg][0])!r})")
+    dom = domains.codes(part)
+    dom = np.zeros(len(part), dtype=np.int32) if dom is None else dom
+    for d in range(D):
+        m = dom == d
+        out["T"][d] = w[m] @ X[m]
+        out["RT"][:, d, :] = Wr[m].T @ X[m]
+    out["G"] = Wr.T @ Wr
+    return out
+
+
+def _add_replicate(a: dict, b: dict) -> dict:
+    return {key: a[key] + b[key] for key in a}
+
+
+def _gram_rank(G: np.ndarray, tol: float = 1e-5) -> int:
+    """R's qr(A, tol) rank (survey._qr_rank) from the Gram matrix AᵀA: column j counts when its squared norm
+    after projection on the columns kept before it is at least tol² times its squared norm."""
+    kept: list = []
+    for j in range(G.shape[0]):
+        if G[j, j] <= 0:
+            continue
+        resid = G[j, j]
+        if kept:
+            GK = G[np.ix_(kept, kept)]
+            g = G[kept, j]
+            resid = G[j, j] - g @ np.linalg.solve(GK, g)
+        if resid >= tol * tol * G[j, j]:
+            kept.append(j)
+    return len(kept)
+
+
+def _value_columns(part: pd.DataFrame, columns: list) -> list:
+    """The partition's per-row values of ("column", name, argument) or ("level", name, level) entries."""
+    cols = []
+    for kind, name, extra in columns:
+        if kind == "column":
+            cols.append(_column_values(part, name, extra))
+        else:  # an indicator of one level of a categorical column
+            col = part[name]
+            if col.isna().any():
+                raise InvalidInputError(f"var column {name!r} has missing values; every row needs a level")
+            cols.append((col.to_numpy() == extra).astype(np.float64))
+    return cols
+
+
 class DaskSurveyDesign:
-    """``ik.SurveyDesign`` over a dask DataFrame: the design columns are named as in memory (single-stage:
-    weights, strata, one psu column, one fpc column, nest, lonely_psu). ``mean``, ``total``, ``ratio`` and
-    ``proportion`` stream one pass each (a DesignAccumulator per partition, merged in a tree); the design's
-    counts, the lonely-PSU rule and the FPC are decided at finalize from the merged counts. Pass it as
-    ``design=`` to ``ik.targeting`` or ``ik.fgt`` on the same dask frame."""
+    """``ik.SurveyDesign`` over a dask DataFrame: the design columns are named as in memory (weights, strata,
+    psu and fpc per stage, nest, lonely_psu; or replicate weights). ``mean``, ``total``, ``ratio`` and
+    ``proportion`` stream one pass each (a DesignAccumulator per partition, merged in a tree; replicate
+    designs: full-sample and per-replicate totals per domain); the design's counts, the lonely-PSU rule and
+    the FPC are decided at finalize from the merged counts. A multistage design with an FPC at every stage
+    keeps one total per finest unit (R's multistage variance); otherwise stage 1 only (ultimate cluster), as
+    in memory. Pass it as ``design=`` to ``ik.targeting`` or ``ik.fgt`` on the same dask frame."""
 
     _repw = None
 
     def __init__(self, data, weights=None, strata=None, psu=None, fpc=None, lonely_psu: str = "fail", nest: bool = False,
-                 replicate_weights=None, replicate_type=None, **kwargs):
-        from .survey import _LONELY
+                 replicate_weights=None, replicate_type=None, scale=None, rscales=None, mse: bool = False, fay_rho=None):
+        from .survey import _LONELY, _as_list, _replicate_type
 
-        if replicate_weights is not None or replicate_type is not None or kwargs:
-            raise InvalidInputError("SurveyDesign on a dask DataFrame: replicate-weight designs are not supported (Taylor designs only)")
         if not isinstance(lonely_psu, str) or lonely_psu.lower() not in _LONELY:
             raise InvalidInputError(f"lonely_psu must be one of {', '.join(_LONELY)}, got {lonely_psu!r}")
-        if weights is None and fpc is None:
+        self.replicate_type = None
+        if replicate_weights is not None or replicate_type is not None:
+            names = _as_list(replicate_weights)
+            self.replicate_type = _replicate_type(replicate_type, len(names), rscales, scale, fay_rho)
+            _check_frame(data, "SurveyDesign", names)
+            self.replicate_names = names
+            self._repw = tuple(names)
+            self._rep_options = dict(scale=scale, rscales=rscales, mse=mse, fay_rho=fay_rho)
+        elif weights is None and fpc is None:
             import warnings
 
             from .errors import ImpactkitWarning
@@ -502,11 +629,18 @@ class DaskSurveyDesign:
         self.strata_name = strata
         self.psu_names = [psu] if isinstance(psu, str) else list(psu or [])
         self.fpc_names = [fpc] if isinstance(fpc, str) else list(fpc or [])
-        self._columns = design_columns(data, weights=weights, strata=strata, psu=psu, fpc=fpc, nest=nest, lonely_psu=self.lonely_psu,
-                                       who="SurveyDesign")
+        if self._repw is not None:  # the variance comes from the replicates: only the weights are streamed
+            _check_frame(data, "SurveyDesign", [weights])
+            self._columns = DesignColumns(weights=weights)
+        else:
+            self._columns = design_columns(data, weights=weights, strata=strata, psu=psu, fpc=fpc, nest=nest, lonely_psu=self.lonely_psu,
+                                           who="SurveyDesign")
         self.n = None  # rows: known after the first pass
 
     def __repr__(self) -> str:
+        if self._repw is not None:
+            return (f"<SurveyDesign on a dask DataFrame ({self._data.npartitions} partitions): {len(self._repw)} {self.replicate_type} "
+                    "replicate weights>")
         return (f"<SurveyDesign on a dask DataFrame ({self._data.npartitions} partitions): strata={self.strata_name!r}, "
                 f"psu={self.psu_names[0] if self.psu_names else None!r}, lonely_psu={self.lonely_psu!r}>")
 
@@ -519,20 +653,45 @@ class DaskSurveyDesign:
         acc = tree_reduce(self._data, _totals_part, self._columns, domains, columns, with_weights, names)
         if acc.rows == 0:
             raise InvalidInputError("SurveyDesign: the dask DataFrame has no rows")
-        core = acc.design(**self._columns.finalize_args())
+        core, T = self._columns.finalize(acc)
         self.n = int(acc.rows)
-        return acc, core, domains
+        return acc, core, T, domains
 
     def _estimate(self, columns, ratio_den, by, who, names, terms, statistic):
         from .survey import SurveyDesign, _ratios_of_unit_totals
 
         p = len(columns) - (1 if isinstance(ratio_den, tuple) else 0)
-        acc, core, domains = self._stream(columns, ratio_den == "weights", by, names)
-        T = np.asarray(acc.totals())
+        if self._repw is not None:
+            return self._replicate_estimate(columns, ratio_den, by, who, terms, statistic, p)
+        acc, core, T, domains = self._stream(columns, ratio_den == "weights", by, names)
         theta, psi = _ratios_of_unit_totals(T, domains.n, p, ratio_den is not None, domains.levels, who)
         V = np.asarray(core.variance_of_unit_totals(psi))
         conv = dict(acc.conventions(core))
         return SurveyDesign._result(self, theta, V, terms, domains.levels, by, conv, statistic=statistic, nobs=int(acc.rows))
+
+    def _replicate_estimate(self, columns, ratio_den, by, who, terms, statistic, p):
+        """As SurveyDesign._ratio_of_totals with replicate weights: θ from the full-sample totals, θ_r from each
+        replicate's totals, and the shared replicate variance (variance.replicate_vcov)."""
+        from . import _core
+        from .survey import SurveyDesign, _as_list, _ratios_of_unit_totals, _replicate_variance_design
+
+        by_names = _as_list(by)
+        _check_frame(self._data, "SurveyDesign", by_names + [c[1] for c in columns])
+        domains = DomainCoder.of(self._data, by_names)
+        tot = tree_reduce(self._data, _replicate_part, self._columns, domains, columns, ratio_den == "weights", list(self._repw),
+                          merge=_add_replicate)
+        if tot["rows"] == 0:
+            raise InvalidInputError("SurveyDesign: the dask DataFrame has no rows")
+        self.n = int(tot["rows"])
+        D = domains.n
+        theta, _ = _ratios_of_unit_totals(tot["T"].reshape(1, -1), D, p, ratio_den is not None, domains.levels, who)
+        RT = tot["RT"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            reps = RT[:, :, :p] / RT[:, :, p:p + 1] if ratio_den is not None else RT[:, :, :p]
+        design = _replicate_variance_design(self.replicate_type, _gram_rank(tot["G"]), **self._rep_options)
+        est = _core.variance.replicate_vcov(theta.ravel(), np.ascontiguousarray(reps.reshape(len(self._repw), D * p)), design)
+        return SurveyDesign._result(self, theta, np.asarray(est["vcov"]), terms, domains.levels, by, dict(est["conventions"]),
+                                    statistic=statistic, nobs=self.n)
 
     def mean(self, var, by=None):
         """Weighted mean per domain (svymean), one pass over the partitions."""
@@ -579,6 +738,12 @@ def _design_of(data, design, weights, who: str) -> DesignColumns:
                             f"got {type(design).__name__}")
         if design._data is not data and design._data._name != data._name:
             raise InvalidInputError(f"{who}: the design was built from a different dask DataFrame; build it from this one")
+        if design._repw is not None:
+            raise InvalidInputError(f"{who}: replicate-weight designs on a dask DataFrame serve SurveyDesign mean/total/ratio/proportion "
+                                    "only; use a Taylor design (strata, psu) or compute in memory")
+        if design._columns.multistage and who != "gini":
+            raise InvalidInputError(f"{who}: a multistage design with an FPC at every stage is not streamed by {who} on a dask DataFrame; "
+                                    "give the stage-1 FPC only (ultimate-cluster variance) or compute in memory")
         return design._columns
     return design_columns(data, weights=weights, who=who)
 
@@ -789,6 +954,7 @@ def gini(data, variable: str, design, weights, by, who: str = "gini"):
     if sum(map_partitions(data, _gini_check, variable, cols, domains)) == 0:  # clear errors before the shuffle
         raise InvalidInputError(f"{who}: data has no rows")
     needed = [variable] + by_names + [c for c in (cols.weights, cols.fpc, cols.strata and cols.strata.name, cols.psu and cols.psu.name) if c]
+    needed += [c.name for c in cols.later] + cols.later_fpc
     # shuffle only the columns used, once: persisted for the two passes over the sorted partitions
     ordered = data[list(dict.fromkeys(needed))].sort_values(variable).persist()
     edges = map_partitions(ordered, _gini_edges, variable, cols, domains)
@@ -818,8 +984,7 @@ def gini(data, variable: str, design, weights, by, who: str = "gini"):
     acc = tree_reduce(ordered, _gini_part, variable, cols, domains, runs, centre)
     if acc.rows == 0:
         raise InvalidInputError(f"{who}: data has no rows")
-    core = acc.design(**cols.finalize_args())
-    T = np.asarray(acc.totals())
+    core, T = cols.finalize(acc)
     D = domains.n
     U = T.shape[0]
     T3 = T.reshape(U, D, 4)

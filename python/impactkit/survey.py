@@ -91,6 +91,32 @@ def _qr_rank(a: np.ndarray, tol: float = 1e-5) -> int:
     return rank
 
 
+def _replicate_type(replicate_type, n_replicates: int, rscales, scale, fay_rho) -> str:
+    """The replicate type's canonical name, after checking the options it needs (R svrepdesign)."""
+    if n_replicates < 2:
+        raise InvalidInputError("replicate_weights must name at least 2 columns of replicate weights")
+    if replicate_type is None or str(replicate_type).upper() not in _REPLICATE_TYPES:
+        raise InvalidInputError(f"replicate_type must be one of JK1, JKn, BRR, Fay, bootstrap, other; got {replicate_type!r}")
+    rtype = _REPLICATE_TYPES[str(replicate_type).upper()]
+    if rtype == "Fay" and fay_rho is None:
+        raise InvalidInputError("replicate_type='Fay' needs fay_rho")
+    if rtype == "JKn" and rscales is None:
+        raise InvalidInputError("replicate_type='JKn' needs rscales ((n_h - 1)/n_h for each replicate's stratum)")
+    rs = None if rscales is None else np.asarray(rscales, dtype=np.float64)
+    if rs is not None and (rs.shape != (n_replicates,) or not np.all(np.isfinite(rs)) or (rs < 0).any()):
+        raise InvalidInputError(f"rscales must be {n_replicates} non-negative numbers, one per replicate")
+    if scale is not None and not (np.isfinite(scale) and scale > 0):
+        raise InvalidInputError(f"scale must be positive, got {scale!r}")
+    return rtype
+
+
+def _replicate_variance_design(rtype: str, rank: int, scale, rscales, mse: bool, fay_rho):
+    """The shared replicate variance design; df = rank of the replicate weights − 1 (R's degf)."""
+    rs = None if rscales is None else np.asarray(rscales, dtype=np.float64)
+    return _v.VarianceDesign.replicates(rtype, float("nan") if scale is None else float(scale), rs, bool(mse),
+                                        0.0 if fay_rho is None else float(fay_rho), float(rank - 1))
+
+
 def _float_column(col: pd.Series, argument: str) -> np.ndarray:
     if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
         raise TypeError(f"{argument} column {col.name!r} must be numeric, got dtype {col.dtype}")
@@ -204,32 +230,16 @@ class SurveyDesign:
         self._repw = None
         if replicate_weights is not None or replicate_type is not None:
             names = _as_list(replicate_weights)
-            if len(names) < 2:
-                raise InvalidInputError("replicate_weights must name at least 2 columns of replicate weights")
-            if replicate_type is None or str(replicate_type).upper() not in _REPLICATE_TYPES:
-                raise InvalidInputError(f"replicate_type must be one of JK1, JKn, BRR, Fay, bootstrap, other; got {replicate_type!r}")
-            rtype = _REPLICATE_TYPES[str(replicate_type).upper()]
+            rtype = _replicate_type(replicate_type, len(names), rscales, scale, fay_rho)
             repw = np.asfortranarray(np.column_stack([_float_column(_column(data, c, "replicate_weights"), "replicate_weights")
                                                       for c in names]))
             if (repw < 0).any():
                 raise InvalidInputError("replicate_weights must be non-negative")
-            if rtype == "Fay" and fay_rho is None:
-                raise InvalidInputError("replicate_type='Fay' needs fay_rho")
-            if rtype == "JKn" and rscales is None:
-                raise InvalidInputError("replicate_type='JKn' needs rscales ((n_h - 1)/n_h for each replicate's stratum)")
-            rs = None if rscales is None else np.asarray(rscales, dtype=np.float64)
-            if rs is not None and (rs.shape != (len(names),) or not np.all(np.isfinite(rs)) or (rs < 0).any()):
-                raise InvalidInputError(f"rscales must be {len(names)} non-negative numbers, one per replicate")
-            if scale is not None and not (np.isfinite(scale) and scale > 0):
-                raise InvalidInputError(f"scale must be positive, got {scale!r}")
             # R: degf = rank of the replicate weights - 1
-            rank = _qr_rank(repw)
             self._repw = repw
             self.replicate_type = rtype
             self.replicate_names = names
-            self._rep_design = _v.VarianceDesign.replicates(
-                rtype, float("nan") if scale is None else float(scale), rs, bool(mse),
-                0.0 if fay_rho is None else float(fay_rho), float(rank - 1))
+            self._rep_design = _replicate_variance_design(rtype, _qr_rank(repw), scale, rscales, mse, fay_rho)
 
     # ------------------------------------------------------------------------------------------
     def _sampling_probability(self, strata, ids, fpc_m) -> np.ndarray:

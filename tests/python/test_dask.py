@@ -142,6 +142,45 @@ def test_survey_design_mean_total_ratio_proportion(client, how):
     _same_result(lazy.mean("welfare"), mem.mean("welfare"))
 
 
+def _two_stage_with_replicates():
+    """DATA with a second stage (3 households groups per PSU, with a stage-2 FPC) and 12 replicate weights."""
+    rng = np.random.default_rng(11)
+    frame = DATA.copy()
+    frame["ssu"] = frame.groupby(["stratum", "psu"]).cumcount() % 3
+    frame["fpc2"] = frame.groupby(["stratum", "psu"])["ssu"].transform("nunique") + 2.0
+    for r in range(12):
+        frame[f"rw{r}"] = frame["w"] * rng.uniform(0.5, 1.5, len(frame))
+    return frame
+
+
+TWO_STAGE = _two_stage_with_replicates()
+REPW = [f"rw{r}" for r in range(12)]
+
+
+@pytest.mark.parametrize("how", [1, 3, 16, "ragged"])
+def test_survey_design_multistage_and_replicate_weights(client, how):
+    """Multistage with an FPC at every stage (R's multistage variance: one total per finest unit), the
+    ultimate-cluster approximation (stage-1 FPC only) and replicate-weight designs (per-replicate totals,
+    df = rank of the replicate weights − 1) equal the in-memory design."""
+    ddf = _split(TWO_STAGE, how)
+    specs = [dict(weights="w", strata="stratum", psu=["psu", "ssu"], fpc=["fpc", "fpc2"], nest=True),
+             dict(weights="w", strata="stratum", psu=["psu", "ssu"], fpc="fpc", nest=True),
+             dict(weights="w", replicate_weights=REPW, replicate_type="bootstrap"),
+             dict(weights="w", replicate_weights=REPW, replicate_type="JK1", mse=True)]
+    for spec in specs:
+        mem, lazy = ik.SurveyDesign(TWO_STAGE, **spec), ik.SurveyDesign(ddf, **spec)
+        _same_result(lazy.mean(["welfare", "benefit"], by="sex"), mem.mean(["welfare", "benefit"], by="sex"))
+        _same_result(lazy.ratio("benefit", "welfare", by="age_band"), mem.ratio("benefit", "welfare", by="age_band"))
+        _same_result(lazy.proportion("age_band"), mem.proportion("age_band"))
+        got, want = lazy.total("benefit"), mem.total("benefit")
+        _same_result(got, want)
+        assert got.conventions.get("n_stages") == want.conventions.get("n_stages")
+    assert mem.df == 11 and ik.SurveyDesign(TWO_STAGE, **specs[0]).conventions()["n_stages"] == 2
+    spec = specs[0]
+    _same_result(ik.gini(ddf, "welfare", design=ik.SurveyDesign(ddf, **spec), by="sex"),
+                 ik.gini(TWO_STAGE, "welfare", design=ik.SurveyDesign(TWO_STAGE, **spec), by="sex"))
+
+
 def test_survey_design_string_labels_and_no_fpc(client):
     frame = DATA.assign(region=DATA["stratum"].map(lambda s: f"region-{s:02d}"), cluster=DATA["stratum"] * 1000 + DATA["psu"])
     frame["cluster"] = frame["cluster"].map(lambda c: f"ea{c}")
@@ -235,12 +274,25 @@ def test_bad_input_on_dask(client):
         ik.targeting(ddf, design=ik.SurveyDesign(_split(DATA.iloc[:200], 2), **DESIGN), **kw)
     with pytest.raises(TypeError, match="design must be ik.SurveyDesign"):
         ik.targeting(ddf, design=ik.SurveyDesign(DATA, **DESIGN), **kw)
-    with pytest.raises(ValueError, match="single-stage"):
-        ik.SurveyDesign(ddf, weights="w", psu=["stratum", "psu"])
+    two = _split(TWO_STAGE, 3)
+    with pytest.raises(ValueError, match="multistage design with an FPC at every stage"):
+        ik.targeting(two, design=ik.SurveyDesign(two, weights="w", strata="stratum", psu=["psu", "ssu"], fpc=["fpc", "fpc2"], nest=True), **kw)
+    with pytest.raises(ValueError, match="fpc has 2 stages but psu has 1"):
+        ik.SurveyDesign(two, weights="w", psu="psu", fpc=["fpc", "fpc2"])
+    with pytest.raises(ValueError, match="an fpc is not constant within a sampling unit"):
+        ik.SurveyDesign(_split(TWO_STAGE.assign(fpc2=np.arange(len(TWO_STAGE)) + 5.0), 3), weights="w", strata="stratum",
+                        psu=["psu", "ssu"], fpc=["fpc", "fpc2"], nest=True)
+    with pytest.raises(ValueError, match="replicate-weight designs on a dask DataFrame"):
+        ik.targeting(two, design=ik.SurveyDesign(two, weights="w", replicate_weights=REPW, replicate_type="JK1"), **kw)
+    with pytest.raises(ValueError, match="replicate_type='JKn' needs rscales"):
+        ik.SurveyDesign(two, weights="w", replicate_weights=REPW, replicate_type="JKn")
+    with pytest.raises(ValueError, match="unknown column 'nope'"):
+        ik.SurveyDesign(two, weights="w", replicate_weights=REPW + ["nope"], replicate_type="JK1")
+    negrep = TWO_STAGE.assign(rw3=TWO_STAGE["rw3"].where(TWO_STAGE.index != 250, -1.0))
+    with pytest.raises(ValueError, match="replicate_weights must be non-negative"):
+        ik.SurveyDesign(_split(negrep, 3), weights="w", replicate_weights=REPW, replicate_type="JK1").mean("welfare")
     with pytest.raises(ValueError, match="households"):
         ik.targeting(ddf, unit="households", household="psu", **kw)
-    with pytest.raises(ValueError, match="replicate"):
-        ik.SurveyDesign(ddf, weights="w", replicate_weights=["w", "fpc"], replicate_type="JK1")
     flat = DATA.assign(psu=DATA["psu"] % 3)  # PSU labels repeat across strata without nest
     with pytest.raises(ValueError, match="more than one stratum"):
         ik.SurveyDesign(_split(flat, 3), weights="w", strata="stratum", psu="psu").mean("welfare")
