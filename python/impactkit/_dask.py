@@ -741,7 +741,7 @@ def _design_of(data, design, weights, who: str) -> DesignColumns:
         if design._repw is not None:
             raise InvalidInputError(f"{who}: replicate-weight designs on a dask DataFrame serve SurveyDesign mean/total/ratio/proportion "
                                     "only; use a Taylor design (strata, psu) or compute in memory")
-        if design._columns.multistage and who != "gini":
+        if design._columns.multistage and who in ("targeting", "fgt", "watts"):
             raise InvalidInputError(f"{who}: a multistage design with an FPC at every stage is not streamed by {who} on a dask DataFrame; "
                                     "give the stage-1 FPC only (ultimate-cluster variance) or compute in memory")
         return design._columns
@@ -1003,16 +1003,99 @@ def gini(data, variable: str, design, weights, by, who: str = "gini"):
         est[d] = G
         a, nu, eu = T3[:, d, 0], T3[:, d, 2], T3[:, d, 3]
         psi[:, d] = (2 * a + E * nu - N * eu - G * (Ty * nu + N * (c * nu + eu))) / (N * Ty)
-    V = np.asarray(core.variance_of_unit_totals(np.asfortranarray(psi)))
-    for d in undefined:
-        V[d, :] = np.nan
-        V[:, d] = np.nan
-    conv = dict(acc.conventions(core))
-    out = dict(estimate=est, vcov=V, conventions=conv, undefined=undefined, line=float("nan"), bandwidth=float("nan"))
-    return out, domains.levels, by_names, int(acc.rows)
+    return _finish_index(acc, core, est, psi, undefined), domains.levels, by_names, int(acc.rows)
 
 
 def dd_from_delayed(parts, meta):
     import dask.dataframe as dd
 
     return dd.from_delayed(parts, meta=meta, verify_meta=False)
+
+
+# --- Theil, MLD and Atkinson on a dask frame: generalized-entropy totals per PSU ----------------------
+#
+# As in memory (targeting/inequality.cpp, inequality_measure), per domain the totals N = Σ w, Y = Σ w u and
+# G = Σ w g(u), u = y / max|y| (the indices are scale-free; the totals stay in range), with g(u) = u log u
+# (Theil), log u (MLD, Atkinson ε = 1) or u^(1−ε) (Atkinson). One pass of mergeable PSU totals; the index is
+# a smooth function θ(N, Y, G) and its influence per PSU is ∂θ/∂N N_u + ∂θ/∂Y Y_u + ∂θ/∂G G_u (Binder 1983):
+#   Theil  θ = G/Y − log(Y/N)          MLD  θ = log(Y/N) − G/N
+#   Atkinson θ = 1 − m N / Y, m = (G/N)^(1/(1−ε)) (ε ≠ 1) or exp(G/N) (ε = 1).
+
+def _max_abs(part, k, variable):
+    y = _float_values(part[variable], "variable") if len(part) else np.empty(0)
+    return float(np.max(np.abs(y))) if len(y) else 0.0
+
+
+def _entropy_part(part, k, variable, cols: DesignColumns, domains: DomainCoder, index: str, epsilon: float, scale: float):
+    from . import _core
+
+    acc = _core.variance.DesignAccumulator(domains.n, 3, cols.nest, cols.fpc is not None)
+    if not len(part):
+        return acc
+    y = _float_values(part[variable], "variable")
+    logs = index == "mld" or (index == "atkinson" and epsilon == 1)
+    positive = logs or (index == "atkinson" and epsilon > 1)
+    bad = (y < 0) | ((y <= 0) if positive else False)
+    if bad.any():
+        raise InvalidInputError(f"{index}: the index needs welfare {'> 0' if positive else '≥ 0'}; welfare is {float(y[bad][0])!r} at row "
+                                f"{_plain(part.index[bad][0])!r}")
+    u = y / scale
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if index == "theil":
+            g = np.where(u > 0, u * np.log(np.where(u > 0, u, 1.0)), 0.0)
+        elif logs:
+            g = np.log(u)
+        else:
+            g = u ** (1.0 - epsilon)
+    acc.update_columns(columns=[np.ones(len(y)), u, g], weights=cols.weights_of(part), domain=domains.codes(part), with_weights=False,
+                       names=["1", variable, f"g({variable})"], **cols.chunk(part, k))
+    return acc
+
+
+def _entropy_index(index: str, epsilon: float, N: float, Y: float, G: float):
+    """θ and ∂θ/∂(N, Y, G) of the generalized-entropy family (see above)."""
+    if index == "theil":
+        return G / Y - math.log(Y / N), 1.0 / N, -G / (Y * Y) - 1.0 / Y, 1.0 / Y
+    if index == "mld":
+        return math.log(Y / N) - G / N, -1.0 / N + G / (N * N), 1.0 / Y, -1.0 / N
+    a = G / N
+    m = math.exp(a) if epsilon == 1 else a ** (1.0 / (1.0 - epsilon))
+    dm_da = m if epsilon == 1 else m / ((1.0 - epsilon) * a)
+    return 1.0 - m * N / Y, -(dm_da * (-G / N) + m) / Y, m * N / (Y * Y), -dm_da / Y
+
+
+def entropy_index(index: str, epsilon: float, data, variable: str, design, weights, by, who: str):
+    """(out dict, levels, by names, rows) of ik.theil / ik.mld / ik.atkinson on a dask DataFrame."""
+    from .survey import _as_list
+
+    by_names = _as_list(by)
+    _check_frame(data, who, [variable] + by_names)
+    cols = _design_of(data, design, weights, who)
+    domains = DomainCoder.of(data, by_names)
+    scale = max(map_partitions(data, _max_abs, variable)) if data.npartitions else 0.0
+    acc = tree_reduce(data, _entropy_part, variable, cols, domains, index, float(epsilon), scale if scale > 0 else 1.0)
+    if acc.rows == 0:
+        raise InvalidInputError(f"{who}: data has no rows")
+    core, T = cols.finalize(acc)
+    D, U = domains.n, T.shape[0]
+    T3 = T.reshape(U, D, 3)
+    tot = T3.sum(axis=0)
+    est, psi, undefined = np.full(D, np.nan), np.zeros((U, D)), []
+    for d in range(D):
+        N, Y, G = tot[d]
+        if not (N > 0 and Y > 0):
+            undefined.append(d)
+            continue
+        est[d], dN, dY, dG = _entropy_index(index, epsilon, N, Y, G)
+        psi[:, d] = dN * T3[:, d, 0] + dY * T3[:, d, 1] + dG * T3[:, d, 2]
+    return _finish_index(acc, core, est, psi, undefined), domains.levels, by_names, int(acc.rows)
+
+
+def _finish_index(acc, core, est, psi, undefined) -> dict:
+    """The result dict of an index from its estimates and influence totals per unit (NaN where undefined)."""
+    V = np.asarray(core.variance_of_unit_totals(np.asfortranarray(psi)))
+    for d in undefined:
+        V[d, :] = np.nan
+        V[:, d] = np.nan
+    return dict(estimate=est, vcov=V, conventions=dict(acc.conventions(core)), undefined=undefined, line=float("nan"),
+                bandwidth=float("nan"))

@@ -49,7 +49,7 @@ class WelfareIndexResult(EstimateResult):
 
 def _prepare(data, variable, design, weights, by, who, extra=()):
     if _dask.is_dask_frame(data):
-        raise TypeError(f"{who}: a dask DataFrame is not supported here yet (on Dask: ik.fgt, ik.watts, ik.arpr, ik.arpt, ik.gini, "
+        raise TypeError(f"{who}: a dask DataFrame is not supported here yet (on Dask: ik.fgt, ik.watts, ik.arpr, ik.arpt, ik.gini, ik.theil, ik.mld, ik.atkinson, "
                         "ik.targeting, SurveyDesign mean/total/ratio/proportion); compute() a sample or the groups first")
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"{who}: data must be a pandas DataFrame, got {type(data).__name__}")
@@ -222,6 +222,9 @@ def gini(data: pd.DataFrame, variable: str, *, design: Optional[SurveyDesign] = 
 
 
 def _smooth_index(index: str, epsilon: float, name: str, definition: str, data, variable, design, weights, by):
+    if _dask.is_dask_frame(data):  # one pass of generalized-entropy totals per PSU
+        out, levels, by_names, nobs = _dask.entropy_index(index, float(epsilon), data, variable, design, weights, by, name)
+        return _result(out, name, levels, by_names, nobs, variable, definition)
     args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, name)
     out = _evaluate(index, args, lambda a: _t.inequality_measure(index, float(epsilon), **a), parameter=float(epsilon))
     return _result(out, name, levels, by_names, nobs, variable, definition)

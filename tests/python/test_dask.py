@@ -348,9 +348,25 @@ def test_arpr_arpt_and_unsupported_indices(client):
     _same_result(ik.arpr(ddf, "welfare", design=ik.SurveyDesign(ddf, **DESIGN), by="sex"),
                  ik.arpr(DATA, "welfare", design=ik.SurveyDesign(DATA, **DESIGN), by="sex"))
     _same_result(ik.arpt(ddf, "welfare", design=ik.SurveyDesign(ddf, **DESIGN)), ik.arpt(DATA, "welfare", design=ik.SurveyDesign(DATA, **DESIGN)))
-    for f in (ik.theil, ik.mld):
-        with pytest.raises(TypeError, match="dask DataFrame is not supported here yet"):
-            f(ddf, "welfare", weights="w")
+    with pytest.raises(TypeError, match="dask DataFrame is not supported here yet"):
+        ik.lorenz(ddf, "welfare", weights="w")
+
+
+@pytest.mark.parametrize("how", [1, 3, 16, "ragged"])
+def test_generalized_entropy_indices(client, how):
+    """Theil, MLD and Atkinson: one pass of PSU totals of w, w·y, w·g(y) (welfare scaled by its global maximum)."""
+    ddf = _split(TWO_STAGE, how)
+    for spec in (DESIGN, dict(weights="w", strata="stratum", psu=["psu", "ssu"], fpc=["fpc", "fpc2"], nest=True)):
+        mem, lazy = ik.SurveyDesign(TWO_STAGE, **spec), ik.SurveyDesign(ddf, **spec)
+        for f, kw in ((ik.theil, {}), (ik.mld, {}), (ik.atkinson, dict(epsilon=0.5)), (ik.atkinson, dict(epsilon=1.0)),
+                      (ik.atkinson, dict(epsilon=2.0))):
+            _same_result(f(ddf, "welfare", design=lazy, by="sex", **kw), f(TWO_STAGE, "welfare", design=mem, by="sex", **kw))
+    _same_result(ik.theil(ddf, "welfare", weights="w"), ik.theil(TWO_STAGE, "welfare", weights="w"))
+    if how == "ragged":
+        zero = TWO_STAGE.assign(welfare=TWO_STAGE["welfare"].where(TWO_STAGE.index != 200, 0.0))
+        with pytest.raises(ValueError, match="needs welfare > 0; welfare is 0.0 at row 200"):
+            ik.mld(_split(zero, how), "welfare", weights="w")
+        _same_result(ik.theil(_split(zero, how), "welfare", weights="w"), ik.theil(zero, "welfare", weights="w"))
 
 
 def test_accumulator_bindings_refuse_bad_input():
