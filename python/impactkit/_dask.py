@@ -398,15 +398,17 @@ def _q_next_above(part, k, y, w, domain_fn, values):
     return [yy[yy > v].min() if (yy > v).any() else np.inf for v in values]
 
 
-def weighted_quantiles(ddf, y: str, w: Optional[str], probs: Sequence[float], domain_fn=None, who: str = "weighted_quantiles") -> List[float]:
+def weighted_quantiles(ddf, y: str, w: Optional[str], probs: Sequence[float], domain_fn=None, who: str = "weighted_quantiles",
+                       rule: str = "laeken") -> List[float]:
     """laeken's weighted quantiles (welfare_line.hpp) of column y over the rows with positive weight
     (and domain code ≥ 0 under domain_fn): Q_p is the smallest value v with C(v)/W ≥ p, C(v) the
-    weight at or below v; when C(v)/W == p exactly, the mean of v and the next larger value."""
-    return quantiles_and_bandwidth(ddf, y, w, probs, False, domain_fn, who)[0]
+    weight at or below v; when C(v)/W == p exactly, the mean of v and the next larger value.
+    rule="math": R survey's qrule_math (survey._qrule_math: no averaging at an exact tie)."""
+    return quantiles_and_bandwidth(ddf, y, w, probs, False, domain_fn, who, rule)[0]
 
 
 def quantiles_and_bandwidth(ddf, y: str, w: Optional[str], probs: Sequence[float], bandwidth: bool, domain_fn=None,
-                            who: str = "weighted_quantiles"):
+                            who: str = "weighted_quantiles", rule: str = "laeken"):
     """(weighted_quantiles, and the kernel bandwidth of an estimated line when `bandwidth`, else nan): the
     first pass serves both."""
     first = map_partitions(ddf, _q_first, y, w, domain_fn)
@@ -443,7 +445,7 @@ def quantiles_and_bandwidth(ddf, y: str, w: Optional[str], probs: Sequence[float
                 ys = np.concatenate([r[j][0] for r in rows])
                 ws = np.concatenate([r[j][1] for r in rows])
                 s["below"] = np.sum([r[j][2] for r in rows], dtype=np.longdouble)  # C(lo) for the final step
-                _finish_quantile(s, ys, ws, W)
+                _finish_quantile(s, ys, ws, W, rule)
         if narrow:
             # brackets shared by several quantiles (the first round) are counted once
             keys = list(dict.fromkeys((s["lo"], s["hi"]) for s, _ in narrow))
@@ -474,14 +476,21 @@ def quantiles_and_bandwidth(ddf, y: str, w: Optional[str], probs: Sequence[float
     return [float(s["done"]) for s in state], h
 
 
-def _finish_quantile(s: dict, ys: np.ndarray, ws: np.ndarray, W):
+def _finish_quantile(s: dict, ys: np.ndarray, ws: np.ndarray, W, rule: str = "laeken"):
     """The quantile from the rows of its bracket (C(lo) = s['below']): shares C(v)/W at the end of each run of
-    equal values in long double, as in memory (welfare_line.cpp)."""
+    equal values in long double, as in memory (welfare_line.cpp); rule "math": R's qrule_math on the
+    bracket's rows with cumulative weights from C(lo) (survey._qrule_math)."""
     if not len(ys):
         s["done"] = float(s["hi"])
         return
     order = np.argsort(ys, kind="stable")
     ys, ws = ys[order], ws[order]
+    if rule == "math":
+        from .survey import _qrule_math
+
+        cw = (np.longdouble(s["below"]) + np.cumsum(ws, dtype=np.longdouble)).astype(np.float64)
+        s["done"] = _qrule_math(ys, (cw, float(W)), s["p"])
+        return
     values, start = np.unique(ys, return_index=True)
     stop = np.append(start[1:], len(ys))
     cum = np.longdouble(s["below"]) + np.cumsum(ws.astype(np.longdouble))[stop - 1]
@@ -583,12 +592,35 @@ def _value_columns(part: pd.DataFrame, columns: list) -> list:
     for kind, name, extra in columns:
         if kind == "column":
             cols.append(_column_values(part, name, extra))
+        elif kind == "at_most":  # 1{y ≤ value}
+            cols.append((_float_values(part[name], "var") <= extra).astype(np.float64))
         else:  # an indicator of one level of a categorical column
             col = part[name]
             if col.isna().any():
                 raise InvalidInputError(f"var column {name!r} has missing values; every row needs a level")
             cols.append((col.to_numpy() == extra).astype(np.float64))
     return cols
+
+
+def _in_domain(domains: DomainCoder, d: int, part: pd.DataFrame) -> np.ndarray:
+    return np.where(domains.codes(part) == d, 0, -1)
+
+
+def _domain_ends(part, k, y, w, domain_fn):
+    yy, _ = _positive_pairs(part, y, w, domain_fn)
+    return (float(yy.min()), float(yy.max())) if len(yy) else None
+
+
+def _domain_psu_pairs(part, k, cols: DesignColumns, domains: DomainCoder) -> pd.DataFrame:
+    """The distinct (domain, stratum, stage-1 PSU) of a partition's rows with positive weight."""
+    if not len(part):
+        return pd.DataFrame({"d": [], "s": [], "p": []})
+    w = cols.weights_of(part)
+    dom = domains.codes(part)
+    frame = pd.DataFrame({"d": np.zeros(len(part), dtype=np.int32) if dom is None else dom,
+                          "s": cols.strata.codes(part) if cols.strata is not None else np.zeros(len(part), dtype=np.int64),
+                          "p": cols.psu.codes(part) if cols.psu is not None else np.arange(len(part), dtype=np.int64) + int(cols.offsets[k])})
+    return frame[w > 0].drop_duplicates() if w is not None else frame.drop_duplicates()
 
 
 class DaskSurveyDesign:
@@ -723,8 +755,61 @@ class DaskSurveyDesign:
         terms = [f"{var}={v}" for v in lev]
         return self._estimate(cols, "weights", by, "proportion", terms, terms, "proportion")
 
-    def quantile(self, *args, **kwargs):
-        raise InvalidInputError("SurveyDesign on a dask DataFrame: quantile() is not available yet; use mean/total/ratio/proportion")
+    def quantile(self, var: str, q, by=None, level: float = 0.95):
+        """Weighted quantiles with Woodruff intervals, as SurveyDesign.quantile in memory (R svyquantile,
+        qrule="math", interval.type="mean"): the exact distributed quantile per domain, one streamed pass for
+        the design SE of the estimated CDF at every quantile, and the quantiles at p̂ ∓ t·SE."""
+        from . import _core
+        from .survey import _as_list, _quantile_arguments, _woodruff_result
+
+        qs = _quantile_arguments(q, level)
+        by_names = _as_list(by)
+        _check_frame(self._data, "SurveyDesign", [var] + by_names)
+        domains = DomainCoder.of(self._data, by_names)
+        D, Q = domains.n, len(qs)
+        theta = np.array([self._domain_quantiles(var, domains, d, qs) for d in range(D)])
+        # p̂ = the domain mean of 1{y ≤ q̂_dj} and its design variance: all D·Q indicators in one pass
+        cols = [("at_most", var, float(theta[d, j])) for d in range(D) for j in range(Q)]
+        cdf = self._estimate(cols, "weights", by, "quantile", [f"var column {var!r}"] * len(cols), [str(k) for k in range(len(cols))], "mean")
+        at = [d * D * Q + d * Q + j for d in range(D) for j in range(Q)]
+        pm = cdf.params.to_numpy()[at].reshape(D, Q)
+        se_p = np.sqrt(np.diag(cdf.vcov.to_numpy())[at]).reshape(D, Q)
+        dfs = np.repeat(self._domain_dfs(domains) if self._repw is None else np.full(D, float(cdf.conventions["df"])), Q).reshape(D, Q)
+        t = np.array([[float(_core.t_quantiles(1 - (1 - level) / 2, np.array([v]))[0]) for v in row] for row in dfs])
+        pl, pu = pm - t * se_p, pm + t * se_p
+        lo, hi = np.full((D, Q), np.nan), np.full((D, Q), np.nan)
+        for d in range(D):
+            want = [(p, "lo", j) for j, p in enumerate(pl[d]) if p >= 0] + [(p, "hi", j) for j, p in enumerate(pu[d]) if p <= 1]
+            vals = self._domain_quantiles(var, domains, d, [p for p, _, _ in want]) if want else []
+            for v, (_, side, j) in zip(vals, want):
+                (lo if side == "lo" else hi)[d, j] = v
+        conv = dict(cdf.conventions) if self._repw is None else {"description": f"{self.replicate_type} replicate weights",
+                                                                  "df": float(cdf.conventions["df"])}
+        return _woodruff_result(self, theta, lo, hi, dfs, qs, var, domains.levels, by, level, conv)
+
+    def _domain_quantiles(self, var: str, domains: DomainCoder, d: int, probs: list) -> list:
+        """qrule_math quantiles of var over domain d's rows with positive weight (p = 0: the smallest value, p = 1: the largest)."""
+        import functools
+
+        fn = None if domains.levels is None else functools.partial(_in_domain, domains, d)
+        inner = [p for p in probs if 0 < p < 1]
+        try:
+            got = dict(zip(inner, weighted_quantiles(self._data, var, self._columns.weights, inner, fn, "quantile", rule="math"))) if inner else {}
+            if len(inner) < len(probs):
+                ends = [e for e in map_partitions(self._data, _domain_ends, var, self._columns.weights, fn) if e is not None]
+                got[0.0] = min(e[0] for e in ends)
+                got[1.0] = max(e[1] for e in ends)
+        except InvalidInputError as e:
+            if "no analysis row has a positive weight" not in str(e) and "end" not in str(e):
+                raise
+            lev = "" if domains.levels is None else f" {domains.levels.iloc[d].to_dict()}"
+            raise InvalidInputError(f"quantile: the domain{lev} has no rows with positive weight; the quantile is undefined there") from None
+        return [got[0.0] if p <= 0 else got[1.0] if p >= 1 else got[p] for p in probs]
+
+    def _domain_dfs(self, domains: DomainCoder) -> np.ndarray:
+        """Per domain #PSU − #strata among its rows with positive weight (R's degf of the subset design)."""
+        pairs = pd.concat(map_partitions(self._data, _domain_psu_pairs, self._columns, domains), ignore_index=True).drop_duplicates()
+        return np.array([float(len(g) - g["s"].nunique()) for _, g in pairs.groupby("d")] if len(pairs) else [], dtype=float)
 
 
 # --- ik.targeting and ik.fgt on a dask frame -------------------------------------------------------

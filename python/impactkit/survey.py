@@ -482,12 +482,7 @@ class SurveyDesign:
         rows with y ≤ q̂ and its design SE; (p̂ ∓ t·SE) mapped back through the quantile rule, with t
         from the domain's design df (#PSU − #strata among its rows). Standard error: interval width /
         (2 t), at the level used (R's convention; 95% by default)."""
-        qs = [float(v) for v in _as_list(q)]
-        for v in qs:
-            if not 0 < v < 1:
-                raise InvalidInputError(f"quantile: q must be in (0, 1), got {v}")
-        if not 0 < level < 1:
-            raise InvalidInputError(f"quantile: level must be in (0, 1), got {level}")
+        qs = _quantile_arguments(q, level)
         y = self._variable(var)
         codes, levels = self._domains(by)
         D = 1 if levels is None else len(levels)
@@ -518,17 +513,8 @@ class SurveyDesign:
                 lo[d, j] = _qrule_math(ys, cw, pl) if 0 <= pl else np.nan
                 hi[d, j] = _qrule_math(ys, cw, pu) if pu <= 1 else np.nan
                 dfs[d, j] = df_d
-        se = (hi - lo) / (2 * np.array([[float(_core.t_quantiles(1 - (1 - level) / 2, np.array([v]))[0]) for v in row] for row in dfs]))
-        V = np.diag(se.ravel() ** 2)
         conv = self.conventions() if self._repw is None else {"description": f"{self.replicate_type} replicate weights", "df": self.df}
-        conv = dict(conv)
-        conv["description"] = ("Woodruff interval (quantile rule 'math': inverse of the weighted empirical CDF) from the design "
-                               "SE of the estimated CDF at the quantile; standard error = interval width / (2 t). "
-                               + conv.get("description", ""))
-        res = self._result(theta, V, [f"{var} (q={p:g})" for p in qs], levels, by, conv, statistic="quantile",
-                           interval=_fixed_interval(lo.ravel(), hi.ravel(), level))
-        res._df = pd.Series(dfs.ravel(), index=res._coef.index, name="df")
-        return res
+        return _woodruff_result(self, theta, lo, hi, dfs, qs, var, levels, by, level, conv)
 
     def _domain_df(self, mask: np.ndarray) -> float:
         """#PSU − #strata among the rows in ``mask`` (R's degf of the subset design)."""
@@ -585,6 +571,30 @@ def _qrule_math(ys: np.ndarray, cwW, p: float) -> float:
     if p - cw[k] / W == 0 or k == len(ys) - 1:
         return float(ys[k])
     return float(ys[k + 1])
+
+
+def _woodruff_result(design, theta, lo, hi, dfs, qs, var, levels, by, level, conv) -> "SurveyEstimate":
+    """The quantile estimate (D × Q) with its Woodruff interval [lo, hi] and SE = width / (2 t_df) (R's convention)."""
+    se = (hi - lo) / (2 * np.array([[float(_core.t_quantiles(1 - (1 - level) / 2, np.array([v]))[0]) for v in row] for row in dfs]))
+    V = np.diag(se.ravel() ** 2)
+    conv = dict(conv)
+    conv["description"] = ("Woodruff interval (quantile rule 'math': inverse of the weighted empirical CDF) from the design "
+                           "SE of the estimated CDF at the quantile; standard error = interval width / (2 t). "
+                           + conv.get("description", ""))
+    res = SurveyDesign._result(design, theta, V, [f"{var} (q={p:g})" for p in qs], levels, by, conv, statistic="quantile",
+                               interval=_fixed_interval(lo.ravel(), hi.ravel(), level))
+    res._df = pd.Series(dfs.ravel(), index=res._coef.index, name="df")
+    return res
+
+
+def _quantile_arguments(q, level) -> list:
+    qs = [float(v) for v in _as_list(q)]
+    for v in qs:
+        if not 0 < v < 1:
+            raise InvalidInputError(f"quantile: q must be in (0, 1), got {v}")
+    if not 0 < level < 1:
+        raise InvalidInputError(f"quantile: level must be in (0, 1), got {level}")
+    return qs
 
 
 def _fixed_interval(lo: np.ndarray, hi: np.ndarray, level: float):

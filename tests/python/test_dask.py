@@ -181,6 +181,28 @@ def test_survey_design_multistage_and_replicate_weights(client, how):
                  ik.gini(TWO_STAGE, "welfare", design=ik.SurveyDesign(TWO_STAGE, **spec), by="sex"))
 
 
+@pytest.mark.parametrize("how", [1, 3, 16, "ragged"])
+def test_survey_design_quantile_woodruff(client, how):
+    """SurveyDesign.quantile (qrule 'math', Woodruff interval) on a Taylor, a weights-only and a replicate design:
+    exact distributed quantiles, so estimates, intervals and df equal in memory."""
+    ddf = _split(TWO_STAGE, how)
+    for spec in (DESIGN, dict(weights="w"), dict(weights="w", replicate_weights=REPW, replicate_type="JK1")):
+        got = ik.SurveyDesign(ddf, **spec).quantile("welfare", [0.1, 0.5, 0.9], by="sex")
+        want = ik.SurveyDesign(TWO_STAGE, **spec).quantile("welfare", [0.1, 0.5, 0.9], by="sex")
+        _same_result(got, want)
+        _close(got.conf_int(), want.conf_int(), "Woodruff interval")
+        np.testing.assert_array_equal(got._df, want._df)
+    ties = TWO_STAGE.assign(welfare=TWO_STAGE["welfare"].round(-1), w=TWO_STAGE["w"].round())  # exact CDF ties with integer weights
+    got = ik.SurveyDesign(_split(ties, how), **DESIGN).quantile("welfare", [0.25, 0.5], level=0.9)
+    _same_result(got, ik.SurveyDesign(ties, **DESIGN).quantile("welfare", [0.25, 0.5], level=0.9))
+    if how == "ragged":
+        with pytest.raises(ValueError, match="q must be in"):
+            ik.SurveyDesign(ddf, **DESIGN).quantile("welfare", 1.5)
+        empty = TWO_STAGE.assign(w=TWO_STAGE["w"].where(TWO_STAGE["sex"] != TWO_STAGE["sex"].iloc[0], 0.0))
+        with pytest.raises(ValueError, match="has no rows with positive weight"):
+            ik.SurveyDesign(_split(empty, how), **DESIGN).quantile("welfare", 0.5, by="sex")
+
+
 def test_survey_design_string_labels_and_no_fpc(client):
     frame = DATA.assign(region=DATA["stratum"].map(lambda s: f"region-{s:02d}"), cluster=DATA["stratum"] * 1000 + DATA["psu"])
     frame["cluster"] = frame["cluster"].map(lambda c: f"ea{c}")
