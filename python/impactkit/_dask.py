@@ -841,6 +841,56 @@ def _line_values(data, y: str, cols: DesignColumns, line_args: dict, domains: Do
     return qs[0], h
 
 
+@dataclass
+class HouseholdFirstRows:
+    """unit="households" on a dask frame: a household counts once, with its first row in data order (as in
+    memory). The frame gains a global row id; a pass of per-partition first rows and value ranges per
+    household gives every household's first row (a table of #households on the client) and checks that the
+    household's values are constant. Called on a partition: 0 for counted rows, −1 (in no domain) otherwise."""
+
+    name: str
+    first: pd.Series  # household id → global row number of its first row
+
+    @property
+    def n(self) -> int:
+        return len(self.first)
+
+    def __call__(self, part: pd.DataFrame) -> np.ndarray:
+        counted = self.first.reindex(part[self.name].to_numpy()).to_numpy() == part["__ik_row"].to_numpy()
+        return np.where(counted, 0, -1).astype(np.int32)
+
+    @classmethod
+    def of(cls, data, household: str, constant: dict, who: str):
+        import dask
+
+        offsets = _partition_offsets(data)
+        data = dd_from_delayed([dask.delayed(_with_row_ids)(p, int(o)) for p, o in zip(data.to_delayed(), offsets)],
+                               data._meta.assign(__ik_row=np.zeros(0, dtype=np.int64)))
+        summary = pd.concat(map_partitions(data, _household_ranges, household, list(constant)), ignore_index=True)
+        agg = summary.groupby("h", sort=False).agg(**{"row": ("row", "min")},
+                                                   **{f"lo{j}": (f"lo{j}", "min") for j in range(len(constant))},
+                                                   **{f"hi{j}": (f"hi{j}", "max") for j in range(len(constant))})
+        varying = [what for j, what in enumerate(constant.values()) if (agg[f"lo{j}"] != agg[f"hi{j}"]).any()]
+        if varying:
+            raise InvalidInputError(f"{who}: unit='households' needs {', '.join(varying)} constant within each household")
+        return data, cls(household, agg["row"])
+
+
+def _household_ranges(part: pd.DataFrame, k: int, household: str, columns: list) -> pd.DataFrame:
+    """Per household in the partition: its first global row and the smallest and largest value of each column."""
+    if part[household].isna().any():
+        raise InvalidInputError(f"targeting: household column {household!r} has missing values")
+    frame = pd.DataFrame({"h": part[household].to_numpy(), "row": part["__ik_row"].to_numpy()})
+    for j, c in enumerate(columns):
+        numeric = pd.api.types.is_numeric_dtype(part[c]) or pd.api.types.is_bool_dtype(part[c])
+        v = part[c].to_numpy(dtype=np.float64, na_value=np.nan) if numeric else np.zeros(len(part))  # refused in the pass
+        frame[f"lo{j}"] = v
+        frame[f"hi{j}"] = v
+    g = frame.groupby("h", sort=False)
+    return g.agg(**{"row": ("row", "min")}, **{f"lo{j}": (f"lo{j}", "min") for j in range(len(columns))},
+                 **{f"hi{j}": (f"hi{j}", "max") for j in range(len(columns))}).reset_index()
+
+
 def _targeting_part(part, k, plan: dict):
     from . import _core
     from .targeting import _indicator, _numeric
@@ -848,11 +898,14 @@ def _targeting_part(part, k, plan: dict):
     acc = _core.targeting.TargetingAccumulator(**plan["setup"])
     if len(part):
         cols: DesignColumns = plan["design"]
+        domain = plan["domains"].codes(part)
+        if plan["households"] is not None:  # only a household's first row counts; the others stay in the design
+            domain = np.where(plan["households"](part) == 0, 0 if domain is None else domain, -1).astype(np.int32)
         acc.update(target=_indicator(part, plan["target"], "target") if plan["target"] else None,
                    beneficiary=_indicator(part, plan["beneficiary"], "beneficiary"),
                    benefit=_numeric(part, plan["benefit"], "benefit") if plan["benefit"] else None,
                    welfare=_numeric(part, plan["welfare"], "welfare"), weights=cols.weights_of(part),
-                   domain=plan["domains"].codes(part), **cols.chunk(part, k))
+                   domain=domain, **cols.chunk(part, k))
     return acc
 
 
@@ -862,13 +915,20 @@ def targeting(data, *, welfare, beneficiary, target, benefit, design, weights, u
     from .targeting import TargetingResult, bottom, poverty_line, relative_line
 
     who = "targeting"
-    if unit != "persons" or household is not None:
-        raise InvalidInputError(f"{who}: unit='households' is not supported on a dask DataFrame (the first row of a household may be "
-                                "in any partition); aggregate to one row per household first")
     by_names = _as_list(by)
     _check_frame(data, who, [welfare, beneficiary, benefit, target if isinstance(target, str) else None] + by_names)
     cols = _design_of(data, design, weights, who)
     domains = DomainCoder.of(data, by_names)
+    households = None
+    if unit == "households":
+        if household is None:
+            raise InvalidInputError(f"{who}: unit='households' needs household= (the household id column)")
+        _check_frame(data, who, [household])
+        what = {welfare: f"welfare {welfare!r}", beneficiary: f"beneficiary {beneficiary!r}", benefit: f"benefit {benefit!r}",
+                target if isinstance(target, str) else None: "the target"}
+        data, households = HouseholdFirstRows.of(data, household, {c: v for c, v in what.items() if c is not None}, who)
+    elif household is not None:
+        raise InvalidInputError(f"{who}: household= is used with unit='households'")
     kind, line, p, s, strict = "column", float("nan"), 0.5, 1.0, True
     if isinstance(target, poverty_line):
         kind, line, strict = "fixed_line", float(target.value), target.strict
@@ -879,19 +939,20 @@ def targeting(data, *, welfare, beneficiary, target, benefit, design, weights, u
     K = 0 if incidence is None else incidence.k
     probs = [j / K for j in range(1, K)]
     want = probs + ([p] if kind == "quantile_line" else [])
-    qs, h = quantiles_and_bandwidth(data, welfare, cols.weights, want, kind == "quantile_line", None, who) if want else ([], float("nan"))
+    qs, h = quantiles_and_bandwidth(data, welfare, cols.weights, want, kind == "quantile_line", households, who) if want else ([], float("nan"))
     cuts = qs[:len(probs)]
     q = qs[-1] if kind == "quantile_line" else float("nan")
     setup = dict(rule=kind, line_value=line, line_quantile=p, line_share=s, strict=strict, line_q=q, line_h=h, amounts=benefit is not None,
                  welfare=True, n_domains=domains.n, n_welfare_groups=K, welfare_cuts=cuts, nest=cols.nest, fpc=cols.fpc is not None)
     plan = dict(setup=setup, design=cols, domains=domains, target=target if kind == "column" else None, beneficiary=beneficiary,
-                benefit=benefit, welfare=welfare)
+                benefit=benefit, welfare=welfare, households=households)
     acc = tree_reduce(data, _targeting_part, plan)
     if acc.rows == 0:
         raise InvalidInputError(f"{who}: data has no rows")
     out = acc.finalize(**cols.finalize_args())
     return TargetingResult._build(out, domains.levels, by_names, None, rule=target_rule, unit=unit, welfare=welfare, benefit=benefit,
-                                  cuts=np.asarray(out["welfare_cuts"], dtype=float) if K else None, nobs=int(acc.rows))
+                                  cuts=np.asarray(out["welfare_cuts"], dtype=float) if K else None,
+                                  nobs=int(acc.rows) if households is None else households.n)
 
 
 def _poverty_part(part, k, plan: dict):

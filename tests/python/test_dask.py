@@ -98,6 +98,41 @@ def test_targeting_estimated_lines_and_columns(client, target, how):
         assert got.bandwidth == pytest.approx(want.bandwidth, rel=1e-13)
 
 
+def _households() -> pd.DataFrame:
+    """DATA grouped into households of two rows within a PSU (welfare, beneficiary, benefit and eligibility of the
+    household's first row), rows shuffled so a household's rows fall into different partitions."""
+    frame = DATA.sort_values(["stratum", "psu"]).reset_index(drop=True)
+    frame["hh"] = frame.groupby(["stratum", "psu"]).cumcount() // 2 + 1000 * frame["stratum"] + 100 * frame["psu"]
+    for c in ("welfare", "beneficiary", "benefit", "eligible"):
+        frame[c] = frame.groupby("hh")[c].transform("first")
+    return frame.sample(frac=1.0, random_state=2).reset_index(drop=True)
+
+
+HOUSEHOLDS = _households()
+
+
+@pytest.mark.parametrize("how", [1, 3, 16, "ragged"])
+def test_targeting_households(client, how):
+    """unit="households": each household counts once with its first row in data order (found across partitions);
+    its other rows stay in the design; the line and quintile cuts are over households."""
+    ddf = _split(HOUSEHOLDS, how)
+    for target in (ik.poverty_line(20.0), ik.relative_line(0.6), "eligible"):
+        kw = dict(welfare="welfare", beneficiary="beneficiary", target=target, benefit="benefit", by="sex", unit="households", household="hh")
+        got = ik.targeting(ddf, design=ik.SurveyDesign(ddf, **DESIGN), **kw)
+        want = ik.targeting(HOUSEHOLDS, design=ik.SurveyDesign(HOUSEHOLDS, **DESIGN), **kw)
+        _same_result(got, want)
+        assert got.nobs == want.nobs == HOUSEHOLDS["hh"].nunique()
+        np.testing.assert_array_equal(got.welfare_cuts, want.welfare_cuts)
+        assert got.line == want.line or (np.isnan(got.line) and np.isnan(want.line))
+    if how == "ragged":
+        varying = HOUSEHOLDS.assign(welfare=HOUSEHOLDS["welfare"] + np.arange(len(HOUSEHOLDS)) * 0.01)
+        kw = dict(welfare="welfare", beneficiary="beneficiary", target=ik.poverty_line(20.0), unit="households", household="hh")
+        with pytest.raises(ValueError, match="needs welfare 'welfare' constant within each household"):
+            ik.targeting(_split(varying, how), weights="w", **kw)
+        with pytest.raises(ValueError, match="needs household="):
+            ik.targeting(ddf, weights="w", **dict(kw, household=None))
+
+
 def test_targeting_weights_only_and_no_weights(client):
     """Without a design the rows are an independent sample (each row its own PSU)."""
     ddf = _split(DATA, 16)
@@ -313,8 +348,8 @@ def test_bad_input_on_dask(client):
     negrep = TWO_STAGE.assign(rw3=TWO_STAGE["rw3"].where(TWO_STAGE.index != 250, -1.0))
     with pytest.raises(ValueError, match="replicate_weights must be non-negative"):
         ik.SurveyDesign(_split(negrep, 3), weights="w", replicate_weights=REPW, replicate_type="JK1").mean("welfare")
-    with pytest.raises(ValueError, match="households"):
-        ik.targeting(ddf, unit="households", household="psu", **kw)
+    with pytest.raises(ValueError, match="household= is used with unit='households'"):
+        ik.targeting(ddf, household="psu", **kw)
     flat = DATA.assign(psu=DATA["psu"] % 3)  # PSU labels repeat across strata without nest
     with pytest.raises(ValueError, match="more than one stratum"):
         ik.SurveyDesign(_split(flat, 3), weights="w", strata="stratum", psu="psu").mean("welfare")
