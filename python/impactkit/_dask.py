@@ -985,39 +985,59 @@ def poverty(index: str, alpha: float, data, variable: str, line_args: dict, desi
     return acc.finalize(**cols.finalize_args()), domains.levels, by_names, int(acc.rows)
 
 
-# --- Gini on a dask frame: a global sort by welfare, then sums again ---------------------------------
+# --- Rank indices on a dask frame (Gini, concentration, Kakwani): a global sort, then sums again ---------
 #
-# In memory (inequality.cpp) row i of domain d has the mid-point cumulative weight midN_i = C_d(<y_i) +
-# W_d(y_i)/2 and weighted welfare midY_i = Y_d(<y_i) + y_i W_d(y_i)/2 (W_d(y): the weight of the tie run at
-# y), G_d = 2 Σ w midN y / (N_d T_d) − 1, and the influence of row i is
-#   u_i = (2 midN_i y_i − 2 midY_i + T_d − N_d y_i − G_d (T_d + N_d y_i)) / (N_d T_d).
-# After a global sort the partitions hold consecutive welfare ranges (a tie run may straddle partitions
-# only at their smallest and largest values), so a first pass of per-partition totals gives every row its
-# C and Y, and Σ_{i∈PSU} w_i u_i is linear in PSU totals. To keep G = 2 Σ w midN y/(N T) − 1 accurate when
-# welfare has a large common offset (G tiny), welfare is centred at the domain mean c: with e = y − c and
-# midE_i = E(<y_i) + e_i W(y_i)/2, Σ w (2 midN − N) = 0 gives N T G = 2 Σ w midN e − N E (E = Σ w e), and
-#   Σ_{i∈u} w_i u_i = [2 Σ_u w (midN e − midE) + E N_u − N E_u − G (T N_u + N (c N_u + E_u))] / (N T),
-# so the PSU totals of w·(midN e − midE), w·midN·e, w and w·e suffice.
+# In memory (rank_sums.cpp, concentration_on_rows) rows of domain d are ranked by a key k (welfare) and an
+# index of a value h (h = k for the Gini) is C_d = 2 Σ w e midN / (N T) − N E/(N T) with e = h − c (c the
+# domain mean of h, so E = Σ w e ≈ 0 keeps full accuracy when h has a large common offset), mid-point
+# cumulative weight midN_i = C_d(<k_i) + W_d(k_i)/2 and midE_i = E_d(<k_i) + E_d(k_i)/2 (W_d(k), E_d(k): the
+# weight and the Σ w e of the tie run at k). The influence of row i is
+#   u_i = (2 midN_i e_i − 2 midE_i − N e_i − C (2 N c + N e_i)) / (N T),
+# and per PSU u (with the exact E kept, as in the Gini's earlier Dask path)
+#   Σ_{i∈u} w_i u_i = [2 Σ_u w (midN e − midE) + E N_u − N E_u − C (T N_u + N (c N_u + E_u))] / (N T),
+# so the PSU totals of w, and per value column w·(midN e − midE), w·midN·e and w·e suffice. After a global
+# sort the partitions hold consecutive key ranges (a tie run may straddle partitions only at their smallest
+# and largest keys), so a first pass of per-partition totals gives every row its C and E.
 
 def _with_row_ids(part: pd.DataFrame, offset: int) -> pd.DataFrame:
     return part.assign(__ik_row=np.arange(len(part), dtype=np.int64) + offset)
 
 
-def _gini_pairs(part, variable, cols: DesignColumns, domains: DomainCoder):
-    y = _float_values(part[variable], "variable") if len(part) else np.empty(0)
-    if (y < 0).any():
-        raise InvalidInputError(f"gini: the Gini coefficient needs welfare ≥ 0; welfare is {float(y[y < 0][0])!r} at row "
-                                f"{_plain(part.index[y < 0][0])!r}")
-    w = cols.weights_of(part) if len(part) else np.empty(0)
-    w = np.ones(len(y)) if w is None else w
-    dom = domains.codes(part) if len(part) else np.empty(0, dtype=np.int32)
-    dom = np.zeros(len(y), dtype=np.int32) if dom is None else dom
-    return y, w, dom
+@dataclass
+class RankSpec:
+    """What a rank index reads: the key column, the value columns, and the checks of the calling index."""
+
+    who: str
+    key: str
+    values: List[str]
+    key_nonnegative: Optional[str] = None  # message head when the key must be ≥ 0 (Gini, Kakwani)
+    bounds: Optional[tuple] = None  # (a, b): values[0] must lie in [a, b] (bounded concentration indices)
 
 
-def _gini_edges(part, k, variable, cols, domains):
-    """Per domain: total weight, total w·y, and (value, weight) at the partition's smallest and largest value."""
-    y, w, dom = _gini_pairs(part, variable, cols, domains)
+def _rank_rows(part, spec: RankSpec, cols: DesignColumns, domains: DomainCoder):
+    """(key, [values], weights, domain codes) of a partition, checked as in memory."""
+    n = len(part)
+    y = _float_values(part[spec.key], "variable") if n else np.empty(0)
+    H = [y if v == spec.key else (_float_values(part[v], "variable") if n else np.empty(0)) for v in spec.values]
+    if spec.key_nonnegative and (y < 0).any():
+        raise InvalidInputError(f"{spec.who}: {spec.key_nonnegative} is {float(y[y < 0][0])!r} at row {_plain(part.index[y < 0][0])!r}")
+    if spec.bounds is not None:
+        lo, hi = spec.bounds
+        bad = ~((H[0] >= lo) & (H[0] <= hi))
+        if bad.any():
+            raise InvalidInputError(f"{spec.who}: the outcome {float(H[0][bad][0])!r} at row {_plain(part.index[bad][0])!r} lies outside its "
+                                    f"bounds [{lo:g}, {hi:g}]")
+    w = cols.weights_of(part) if n else np.empty(0)
+    w = np.ones(n) if w is None else w
+    dom = domains.codes(part) if n else np.empty(0, dtype=np.int32)
+    dom = np.zeros(n, dtype=np.int32) if dom is None else dom
+    return y, H, w, dom
+
+
+def _rank_edges(part, k, spec: RankSpec, cols, domains):
+    """Per domain: total weight, Σ w h per value, and at the partition's smallest and largest key the run's
+    weight and Σ w h per value."""
+    y, H, w, dom = _rank_rows(part, spec, cols, domains)
     out = []
     for d in range(domains.n):
         m = dom == d
@@ -1025,69 +1045,119 @@ def _gini_edges(part, k, variable, cols, domains):
         if len(yd) == 0:
             out.append(None)
             continue
+        wh = [wd * h[m] for h in H]
         lo, hi = yd.min(), yd.max()
-        out.append(dict(W=math.fsum(wd), Y=math.fsum(wd * yd), lo=lo, w_lo=math.fsum(wd[yd == lo]), hi=hi, w_hi=math.fsum(wd[yd == hi])))
+        at_lo, at_hi = yd == lo, yd == hi
+        out.append(dict(W=math.fsum(wd), Y=[math.fsum(x) for x in wh], lo=lo, hi=hi,
+                        w_lo=math.fsum(wd[at_lo]), w_hi=math.fsum(wd[at_hi]),
+                        h_lo=[math.fsum(x[at_lo]) for x in wh], h_hi=[math.fsum(x[at_hi]) for x in wh]))
     return out
 
 
-def _weight_at(edge, v) -> float:
+def _run_at(edge, v, j=None) -> float:
+    """The weight (j None) or Σ w h_j of the partition's tie run at key v (0 if v is not at its edges)."""
     if edge is None:
         return 0.0
     if edge["lo"] == v:
-        return edge["w_lo"]
+        return edge["w_lo"] if j is None else edge["h_lo"][j]
     if edge["hi"] == v:
-        return edge["w_hi"]
+        return edge["w_hi"] if j is None else edge["h_hi"][j]
     return 0.0
 
 
-def _gini_part(part, k, variable, cols: DesignColumns, domains: DomainCoder, offsets_of_runs, centre):
+def _rank_runs(edges: list, D: int, J: int):
+    """The domain means c_dj of the values, and per partition and domain: the weight C and Σ w e_j (E) of the
+    earlier partitions, and for its edge runs (weight before, total weight, Σ w e_j before, Σ w e_j total)."""
+    P = len(edges)
+    centre = []
+    for d in range(D):
+        W = math.fsum(edges[q][d]["W"] for q in range(P) if edges[q][d] is not None)
+        centre.append([math.fsum(edges[q][d]["Y"][j] for q in range(P) if edges[q][d] is not None) / W if W > 0 else 0.0
+                       for j in range(J)])
+    runs = []
+    for p in range(P):
+        per_domain = []
+        for d in range(D):
+            e = edges[p][d]
+            if e is None:
+                per_domain.append(None)
+                continue
+            earlier = [edges[q][d] for q in range(p) if edges[q][d] is not None]
+            C = math.fsum(x["W"] for x in earlier)
+            E = [math.fsum(x["Y"][j] - centre[d][j] * x["W"] for x in earlier) for j in range(J)]
+            r = {}
+            for v in {e["lo"], e["hi"]}:
+                wb = math.fsum(_run_at(edges[q][d], v) for q in range(p))
+                wt = math.fsum(_run_at(edges[q][d], v) for q in range(P))
+                eb = [math.fsum(_run_at(edges[q][d], v, j) for q in range(p)) - centre[d][j] * wb for j in range(J)]
+                et = [math.fsum(_run_at(edges[q][d], v, j) for q in range(P)) - centre[d][j] * wt for j in range(J)]
+                r[v] = (wb, wt, eb, et)
+            per_domain.append(dict(C=C, E=E, runs=r))
+        runs.append(per_domain)
+    return centre, runs
+
+
+def _rank_part(part, k, spec: RankSpec, cols: DesignColumns, domains: DomainCoder, runs, centre):
     from . import _core
 
-    acc = _core.variance.DesignAccumulator(domains.n, 4, cols.nest, cols.fpc is not None)
+    J = len(spec.values)
+    acc = _core.variance.DesignAccumulator(domains.n, 1 + 3 * J, cols.nest, cols.fpc is not None)
     if not len(part):
         return acc
-    y, w, dom = _gini_pairs(part, variable, cols, domains)
+    y, H, w, dom = _rank_rows(part, spec, cols, domains)
     order = np.argsort(y, kind="stable")
-    midN, midE, e = np.zeros(len(y)), np.zeros(len(y)), np.zeros(len(y))
+    n = len(y)
+    midN = np.zeros(n)
+    e = [np.zeros(n) for _ in range(J)]
+    midE = [np.zeros(n) for _ in range(J)]
     for d in range(domains.n):
-        info = offsets_of_runs[k][d]
+        info = runs[k][d]
         if info is None:
             continue
-        c = centre[d]
         rows = order[dom[order] == d]
-        yd, wd = y[rows], w[rows]
-        e[rows] = yd - c
+        yd, wd = y[rows], w[rows].astype(np.longdouble)
         values, start = np.unique(yd, return_index=True)
         counts = np.diff(np.append(start, len(yd)))
-        local = np.add.reduceat(wd.astype(np.longdouble), start)  # weight of each run of equal values here
-        ev = (values - c).astype(np.longdouble)
+        local = np.add.reduceat(wd, start)  # weight of each run of equal keys here
         before = np.zeros(len(values), dtype=np.longdouble)  # the run's weight in earlier partitions
         total = local.copy()  # the run's weight over all partitions
-        for j in {0, len(values) - 1}:  # only the smallest and largest runs can straddle partitions
-            if values[j] in info["runs"]:
-                before[j], total[j] = info["runs"][values[j]]
+        edge = [j for j in {0, len(values) - 1} if values[j] in info["runs"]]  # only the edge runs can straddle partitions
+        for j in edge:
+            before[j], total[j] = info["runs"][values[j]][:2]
         c_excl = np.cumsum(local) - local  # weight of the earlier runs in this partition
-        e_excl = np.cumsum(ev * local) - ev * local
-        mid_n = info["C"] + c_excl - before + total / 2  # rows of a run in earlier partitions are not below it
-        mid_e = info["E"] + e_excl - ev * before + ev * total / 2
-        midN[rows] = np.repeat(mid_n.astype(np.float64), counts)
-        midE[rows] = np.repeat(mid_e.astype(np.float64), counts)
-    acc.update_columns(columns=[midN * e - midE, midN * e, np.ones(len(y)), e], weights=w,
-                       domain=dom if domains.levels is not None else None, with_weights=False, **cols.chunk(part, k))
+        midN[rows] = np.repeat((info["C"] + c_excl - before + total / 2).astype(np.float64), counts)
+        for j in range(J):
+            ej = H[j][rows] - centre[d][j]
+            e[j][rows] = ej
+            local_e = np.add.reduceat(wd * ej, start)
+            e_before = np.zeros(len(values), dtype=np.longdouble)
+            e_total = local_e.copy()
+            for r in edge:
+                e_before[r], e_total[r] = info["runs"][values[r]][2][j], info["runs"][values[r]][3][j]
+            e_excl = np.cumsum(local_e) - local_e
+            midE[j][rows] = np.repeat((info["E"][j] + e_excl - e_before + e_total / 2).astype(np.float64), counts)
+    columns = [np.ones(n)]
+    for j in range(J):
+        columns += [midN * e[j] - midE[j], midN * e[j], e[j]]
+    acc.update_columns(columns=columns, weights=w, domain=dom if domains.levels is not None else None, with_weights=False,
+                       **cols.chunk(part, k))
     return acc
 
 
-def _gini_check(part, k, variable, cols, domains):
-    _gini_pairs(part, variable, cols, domains)
+def _rank_check(part, k, spec, cols, domains):
+    _rank_rows(part, spec, cols, domains)
     return len(part)
 
 
-def gini(data, variable: str, design, weights, by, who: str = "gini"):
-    """(out dict, levels, by names, rows) of ik.gini on a dask DataFrame."""
+def rank_indices(data, spec: RankSpec, design, weights, by):
+    """Per value column j: the concentration index C_j per domain of the value ranked by the key, its
+    influence totals per unit (U × D), and the domain means μ_j; with the accumulator, the design and the
+    domains. One shuffle (a global sort by the key), then two passes over the sorted partitions."""
     from .survey import _as_list
 
+    who = spec.who
     by_names = _as_list(by)
-    _check_frame(data, who, [variable] + by_names)
+    _check_frame(data, who, list(dict.fromkeys([spec.key] + spec.values)) + by_names)
     cols = _design_of(data, design, weights, who)
     domains = DomainCoder.of(data, by_names)
     if cols.psu is None:  # rows are their own PSUs: fix their labels before the sort moves them
@@ -1097,59 +1167,95 @@ def gini(data, variable: str, design, weights, by, who: str = "gini"):
         data = dd_from_delayed([dask.delayed(_with_row_ids)(p, int(o)) for p, o in zip(data.to_delayed(), offsets)],
                                data._meta.assign(__ik_row=np.zeros(0, dtype=np.int64)))
         cols = DesignColumns(**{**cols.__dict__, "psu": LabelCoder("__ik_row", "psu")})
-    if sum(map_partitions(data, _gini_check, variable, cols, domains)) == 0:  # clear errors before the shuffle
+    if sum(map_partitions(data, _rank_check, spec, cols, domains)) == 0:  # clear errors before the shuffle
         raise InvalidInputError(f"{who}: data has no rows")
-    needed = [variable] + by_names + [c for c in (cols.weights, cols.fpc, cols.strata and cols.strata.name, cols.psu and cols.psu.name) if c]
+    needed = [spec.key] + spec.values + by_names + [c for c in (cols.weights, cols.fpc, cols.strata and cols.strata.name,
+                                                                  cols.psu and cols.psu.name) if c]
     needed += [c.name for c in cols.later] + cols.later_fpc
     # shuffle only the columns used, once: persisted for the two passes over the sorted partitions
-    ordered = data[list(dict.fromkeys(needed))].sort_values(variable).persist()
-    edges = map_partitions(ordered, _gini_edges, variable, cols, domains)
-    P = len(edges)
-    centre = []
-    for d in range(domains.n):
-        W = math.fsum(edges[q][d]["W"] for q in range(P) if edges[q][d] is not None)
-        Y = math.fsum(edges[q][d]["Y"] for q in range(P) if edges[q][d] is not None)
-        centre.append(Y / W if W > 0 else 0.0)
-    runs = []
-    for p in range(P):
-        per_domain = []
-        for d in range(domains.n):
-            e = edges[p][d]
-            if e is None:
-                per_domain.append(None)
-                continue
-            C = math.fsum(edges[q][d]["W"] for q in range(p) if edges[q][d] is not None)
-            E = math.fsum(edges[q][d]["Y"] - centre[d] * edges[q][d]["W"] for q in range(p) if edges[q][d] is not None)
-            r = {}
-            for v in {e["lo"], e["hi"]}:
-                before = math.fsum(_weight_at(edges[q][d], v) for q in range(p))
-                total = math.fsum(_weight_at(edges[q][d], v) for q in range(P))
-                r[v] = (before, total)
-            per_domain.append(dict(C=C, E=E, runs=r))
-        runs.append(per_domain)
-    acc = tree_reduce(ordered, _gini_part, variable, cols, domains, runs, centre)
+    ordered = data[list(dict.fromkeys(needed))].sort_values(spec.key).persist()
+    edges = map_partitions(ordered, _rank_edges, spec, cols, domains)
+    D, J = domains.n, len(spec.values)
+    centre, runs = _rank_runs(edges, D, J)
+    acc = tree_reduce(ordered, _rank_part, spec, cols, domains, runs, centre)
     if acc.rows == 0:
         raise InvalidInputError(f"{who}: data has no rows")
     core, T = cols.finalize(acc)
-    D = domains.n
     U = T.shape[0]
-    T3 = T.reshape(U, D, 4)
+    T3 = T.reshape(U, D, 1 + 3 * J)
     tot = T3.sum(axis=0)
-    est = np.full(D, np.nan)
-    psi = np.zeros((U, D))
+    est, psi, mu = np.full((J, D), np.nan), np.zeros((J, U, D)), np.full((J, D), np.nan)
+    for j in range(J):
+        for d in range(D):
+            N, S, E = tot[d, 0], tot[d, 2 + 3 * j], tot[d, 3 + 3 * j]
+            c = centre[d][j]
+            Ty = c * N + E
+            if not (N > 0) or Ty == 0:
+                continue
+            C = (2 * S - N * E) / (N * Ty)
+            a, nu, eu = T3[:, d, 1 + 3 * j], T3[:, d, 0], T3[:, d, 3 + 3 * j]
+            est[j, d], mu[j, d] = C, Ty / N
+            psi[j, :, d] = (2 * a + E * nu - N * eu - C * (Ty * nu + N * (c * nu + eu))) / (N * Ty)
+    # influence totals of the domain mean of value j: Σ_u w (h − μ)/N = (E_u + (c − μ) N_u)/N
+    mean_psi = np.zeros((J, U, D))
+    for j in range(J):
+        for d in range(D):
+            if np.isfinite(mu[j, d]):
+                mean_psi[j, :, d] = (T3[:, d, 3 + 3 * j] + (centre[d][j] - mu[j, d]) * T3[:, d, 0]) / tot[d, 0]
+    return dict(est=est, psi=psi, mu=mu, mean_psi=mean_psi, acc=acc, core=core, levels=domains.levels, by_names=by_names,
+                rows=int(acc.rows))
+
+
+def gini(data, variable: str, design, weights, by, who: str = "gini"):
+    """(out dict, levels, by names, rows) of ik.gini on a dask DataFrame."""
+    r = rank_indices(data, RankSpec(who, variable, [variable], key_nonnegative="the Gini coefficient needs welfare ≥ 0; welfare"),
+                     design, weights, by)
+    undefined = [d for d in range(r["est"].shape[1]) if not np.isfinite(r["est"][0, d])]
+    return _finish_index(r["acc"], r["core"], r["est"][0], r["psi"][0], undefined), r["levels"], r["by_names"], r["rows"]
+
+
+def concentration(data, variable: str, rank_by: str, kind: str, lower: float, upper: float, design, weights, by, who: str):
+    """(out dict, levels, by names, rows) of ik.concentration_index on a dask DataFrame: θ = factor(μ)·C with
+    influence factor·u(C) + C·factor'(μ)·u(μ) (concentration.cpp)."""
+    bounded = kind in ("erreygers", "wagstaff")
+    r = rank_indices(data, RankSpec(who, rank_by, [variable], bounds=(lower, upper) if bounded else None), design, weights, by)
+    est, psi = r["est"][0].copy(), r["psi"][0].copy()
     undefined = []
-    for d in range(D):
-        _, S, N, E = tot[d]
-        c = centre[d]
-        Ty = c * N + E
-        if not (N > 0 and Ty > 0):
+    for d in range(len(est)):
+        C, mu = est[d], r["mu"][0, d]
+        if not np.isfinite(C):
             undefined.append(d)
             continue
-        G = (2 * S - N * E) / (N * Ty)
-        est[d] = G
-        a, nu, eu = T3[:, d, 0], T3[:, d, 2], T3[:, d, 3]
-        psi[:, d] = (2 * a + E * nu - N * eu - G * (Ty * nu + N * (c * nu + eu))) / (N * Ty)
-    return _finish_index(acc, core, est, psi, undefined), domains.levels, by_names, int(acc.rows)
+        factor, dfactor = 1.0, 0.0
+        if kind == "generalized":
+            factor, dfactor = mu, 1.0
+        elif kind == "erreygers":
+            factor, dfactor = 4 * mu / (upper - lower), 4 / (upper - lower)
+        elif kind == "wagstaff":
+            g = (upper - mu) * (mu - lower)
+            if not g > 0:  # the mean sits on a bound: the normalisation divides by zero
+                est[d] = np.nan
+                undefined.append(d)
+                continue
+            factor = (upper - lower) * mu / g
+            dfactor = (upper - lower) * (g - mu * (upper + lower - 2 * mu)) / (g * g)
+        est[d] = factor * C
+        psi[:, d] = factor * psi[:, d] + C * dfactor * r["mean_psi"][0][:, d]
+    for d in undefined:
+        psi[:, d] = 0.0
+    return _finish_index(r["acc"], r["core"], est, psi, undefined), r["levels"], r["by_names"], r["rows"]
+
+
+def kakwani(data, payment: str, income: str, design, weights, by):
+    """(out dict, levels, by names, rows) of ik.kakwani on a dask DataFrame: C(payment by income) − G(income)."""
+    r = rank_indices(data, RankSpec("kakwani", income, [payment, income],
+                                    key_nonnegative="the Kakwani index needs income ≥ 0 (its Gini); income"), design, weights, by)
+    est = r["est"][0] - r["est"][1]
+    undefined = [d for d in range(len(est)) if not np.isfinite(est[d])]
+    psi = r["psi"][0] - r["psi"][1]
+    for d in undefined:
+        psi[:, d] = 0.0
+    return _finish_index(r["acc"], r["core"], est, psi, undefined), r["levels"], r["by_names"], r["rows"]
 
 
 def dd_from_delayed(parts, meta):

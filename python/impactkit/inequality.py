@@ -50,6 +50,7 @@ class WelfareIndexResult(EstimateResult):
 def _prepare(data, variable, design, weights, by, who, extra=()):
     if _dask.is_dask_frame(data):
         raise TypeError(f"{who}: a dask DataFrame is not supported here yet (on Dask: ik.fgt, ik.watts, ik.arpr, ik.arpt, ik.gini, ik.theil, ik.mld, ik.atkinson, "
+                        "ik.concentration_index, ik.kakwani, "
                         "ik.targeting, SurveyDesign mean/total/ratio/proportion); compute() a sample or the groups first")
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"{who}: data must be a pandas DataFrame, got {type(data).__name__}")
@@ -430,13 +431,19 @@ def concentration_index(data: pd.DataFrame, variable: str, *, rank_by: str, kind
     """
     if kind not in _CONCENTRATION_KINDS:
         raise InvalidInputError(f"concentration_index: kind must be one of {sorted(_CONCENTRATION_KINDS)}, got {kind!r}")
-    args, levels, by_names, nobs = _prepare(data, rank_by, design, weights, by, "concentration_index",
-                                            extra={"values": (variable, "variable")})
+    dask = _dask.is_dask_frame(data)
+    if not dask:
+        args, levels, by_names, nobs = _prepare(data, rank_by, design, weights, by, "concentration_index",
+                                                extra={"values": (variable, "variable")})
     lower = upper = float("nan")
     if kind in ("erreygers", "wagstaff"):
         if bounds is None:
-            h = _numeric(data, variable, "variable")
-            if not np.all((h == 0) | (h == 1)):
+            if dask:
+                binary = bool(data[variable].isin([0, 1]).all().compute())
+            else:
+                h = _numeric(data, variable, "variable")
+                binary = bool(np.all((h == 0) | (h == 1)))
+            if not binary:
                 raise InvalidInputError(f"concentration_index: kind={kind!r} needs bounds=(a, b) for a non-binary outcome")
             bounds = (0.0, 1.0)
         try:
@@ -445,12 +452,18 @@ def concentration_index(data: pd.DataFrame, variable: str, *, rank_by: str, kind
             raise TypeError(f"concentration_index: bounds must be a pair of numbers (a, b), got {bounds!r}") from None
         if not (np.isfinite(lower) and np.isfinite(upper) and lower < upper):
             raise InvalidInputError(f"concentration_index: bounds must be finite with a < b, got {bounds!r}")
+    name = {"standard": "ci", "generalized": "gci", "erreygers": "eci", "wagstaff": "wci"}[kind]
+    if dask:  # exact on Dask: a global sort by rank_by, then per-PSU sums
+        out, levels, by_names, nobs = _dask.concentration(data, variable, rank_by, kind, lower, upper, design, weights, by,
+                                                          "concentration_index")
+        res = _result(out, name, levels, by_names, nobs, variable, _CONCENTRATION_KINDS[kind])
+        res.rank_by = rank_by
+        return res
     values = args.pop("values")
     out = _evaluate("concentration_index", args,
                     lambda a: _t.concentration_index(kind, lower, upper, a["welfare"], values,
                                                      **{k: v for k, v in a.items() if k != "welfare"}),
                     kind=kind, lower=lower, upper=upper, values=values)
-    name = {"standard": "ci", "generalized": "gci", "erreygers": "eci", "wagstaff": "wci"}[kind]
     res = _result(out, name, levels, by_names, nobs, variable, _CONCENTRATION_KINDS[kind])
     res.rank_by = rank_by
     return res
@@ -462,10 +475,13 @@ def kakwani(data: pd.DataFrame, payment: str, *, income: str, design: Optional[S
     ``income`` minus the Gini coefficient of ``income`` (≥ 0), per group, with its linearised design-based
     SE. For a tax, K > 0 is progressive; for a benefit, K < 0 means it is distributed more equally than
     income (pro-poor relative to income)."""
-    args, levels, by_names, nobs = _prepare(data, income, design, weights, by, "kakwani", extra={"payment": (payment, "payment")})
-    pay = args.pop("payment")
-    out = _evaluate("kakwani", args, lambda a: _t.kakwani(a["welfare"], pay, **{k: v for k, v in a.items() if k != "welfare"}),
-                    values=pay)
+    if _dask.is_dask_frame(data):  # exact on Dask: a global sort by income, then per-PSU sums
+        out, levels, by_names, nobs = _dask.kakwani(data, payment, income, design, weights, by)
+    else:
+        args, levels, by_names, nobs = _prepare(data, income, design, weights, by, "kakwani", extra={"payment": (payment, "payment")})
+        pay = args.pop("payment")
+        out = _evaluate("kakwani", args, lambda a: _t.kakwani(a["welfare"], pay, **{k: v for k, v in a.items() if k != "welfare"}),
+                        values=pay)
     res = _result(out, "kakwani", levels, by_names, nobs, payment,
                   "Kakwani index: C(payment ranked by income) − Gini(income) (Kakwani 1977)")
     res.income = income

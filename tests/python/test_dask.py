@@ -400,6 +400,33 @@ def test_gini_exact_with_ties_across_partitions(client, how):
         _same_result(ik.gini(ddf, "welfare", weights="w"), ik.gini(frame, "welfare", weights="w"))
 
 
+@pytest.mark.parametrize("how", [1, 3, 16, "ragged"])
+def test_concentration_and_kakwani(client, how):
+    """Concentration indices (all four kinds) and the Kakwani index: the Gini path's global sort by the ranking
+    variable, with the value's tie-run sums carried across partitions (ranks tied over whole units)."""
+    frame = TWO_STAGE.assign(welfare=TWO_STAGE["welfare"].round(0), tax=(TWO_STAGE["welfare"] * 0.1 + TWO_STAGE["benefit"]).round(1))
+    ddf = _split(frame, how)
+    lazy, mem = ik.SurveyDesign(ddf, **DESIGN), ik.SurveyDesign(frame, **DESIGN)
+    for var, kind, kw in (("benefit", "standard", {}), ("benefit", "generalized", {}), ("beneficiary", "erreygers", {}),
+                          ("beneficiary", "wagstaff", {}), ("benefit", "wagstaff", dict(bounds=(0.0, 500.0)))):
+        _same_result(ik.concentration_index(ddf, var, rank_by="welfare", kind=kind, design=lazy, by="sex", **kw),
+                     ik.concentration_index(frame, var, rank_by="welfare", kind=kind, design=mem, by="sex", **kw))
+    _same_result(ik.kakwani(ddf, "tax", income="welfare", design=lazy, by="sex"), ik.kakwani(frame, "tax", income="welfare", design=mem, by="sex"))
+    multi = dict(weights="w", strata="stratum", psu=["psu", "ssu"], fpc=["fpc", "fpc2"], nest=True)
+    _same_result(ik.kakwani(ddf, "tax", income="welfare", design=ik.SurveyDesign(ddf, **multi)),
+                 ik.kakwani(frame, "tax", income="welfare", design=ik.SurveyDesign(frame, **multi)))
+    if how == "ragged":
+        _same_result(ik.concentration_index(ddf, "benefit", rank_by="welfare", weights="w"),
+                     ik.concentration_index(frame, "benefit", rank_by="welfare", weights="w"))
+        with pytest.raises(ValueError, match="lies outside its bounds"):
+            ik.concentration_index(ddf, "benefit", rank_by="welfare", kind="erreygers", bounds=(0.0, 1.0), weights="w")
+        with pytest.raises(ValueError, match="needs bounds"):
+            ik.concentration_index(ddf, "benefit", rank_by="welfare", kind="wagstaff", weights="w")
+        neg = frame.assign(welfare=frame["welfare"].where(frame.index != 100, -1.0))
+        with pytest.raises(ValueError, match="needs income ≥ 0"):
+            ik.kakwani(_split(neg, how), "tax", income="welfare", weights="w")
+
+
 def test_arpr_arpt_and_unsupported_indices(client):
     ddf = _split(DATA, 3)
     _same_result(ik.arpr(ddf, "welfare", design=ik.SurveyDesign(ddf, **DESIGN), by="sex"),
