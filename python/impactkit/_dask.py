@@ -485,6 +485,11 @@ def _finish_quantile(s: dict, ys: np.ndarray, ws: np.ndarray, W, rule: str = "la
         return
     order = np.argsort(ys, kind="stable")
     ys, ws = ys[order], ws[order]
+    if rule == "lower":  # the first value whose cumulative weight share reaches p (lorenz.cpp: no averaging at a tie)
+        cum = np.longdouble(s["below"]) + np.cumsum(ws.astype(np.longdouble))
+        hit = np.flatnonzero((cum / W).astype(np.float64) >= s["p"])
+        s["done"] = float(ys[hit[0]] if len(hit) else ys[-1])
+        return
     if rule == "math":
         from .survey import _qrule_math
 
@@ -1343,11 +1348,114 @@ def entropy_index(index: str, epsilon: float, data, variable: str, design, weigh
     return _finish_index(acc, core, est, psi, undefined), domains.levels, by_names, int(acc.rows)
 
 
-def _finish_index(acc, core, est, psi, undefined) -> dict:
-    """The result dict of an index from its estimates and influence totals per unit (NaN where undefined)."""
+def _finish_index(acc, core, est, psi, undefined, K: int = 1) -> dict:
+    """The result dict of an index from its estimates and influence totals per unit (K statistics per domain,
+    domain-major; NaN where the domain is undefined)."""
     V = np.asarray(core.variance_of_unit_totals(np.asfortranarray(psi)))
     for d in undefined:
-        V[d, :] = np.nan
-        V[:, d] = np.nan
+        est[d * K:(d + 1) * K] = np.nan
+        V[d * K:(d + 1) * K, :] = np.nan
+        V[:, d * K:(d + 1) * K] = np.nan
     return dict(estimate=est, vcov=V, conventions=dict(acc.conventions(core)), undefined=undefined, line=float("nan"),
                 bandwidth=float("nan"))
+
+
+# --- Lorenz ordinates, quantile shares and the QSR on a dask frame: exact quantiles, then one pass -------
+#
+# As in memory (lorenz.cpp): per domain the partial total below the p-quantile Q_p, T_p = Σ_{y<Q} w y + f·Q
+# with f = clamp(pN − W(<Q), 0, W(=Q)) for Lorenz ordinates (the lower quantile: the tie run at Q is split so
+# the population share is exactly p), or T_p = Σ_{y≤Q} w y with laeken's quantile for the QSR. The influence
+# of T_p is IF = (y − Q)·1{y ≤ Q} + p·Q (Kovačević & Binder 1997; no density), so with the quantiles found
+# first (exact, across partitions) every estimate and influence total is linear in the PSU totals of
+# w, w·y, and per share w·y·1{y<Q}, w·1{y<Q}, w·1{y=Q}, w·(y − Q)·1{y ≤ Q}.
+
+def _partial_part(part, k, variable, cols: DesignColumns, domains: DomainCoder, Q: np.ndarray):
+    from . import _core
+
+    D, K = Q.shape
+    acc = _core.variance.DesignAccumulator(D, 2 + 4 * K, cols.nest, cols.fpc is not None)
+    if not len(part):
+        return acc
+    y = _float_values(part[variable], "variable")
+    dom = domains.codes(part)
+    q = Q[np.zeros(len(y), dtype=np.int64) if dom is None else dom]  # each row's quantiles (n × K); NaN: undefined domain
+    columns = [np.ones(len(y)), y]
+    for j in range(K):
+        below, at = y < q[:, j], y == q[:, j]
+        columns += [np.where(below, y, 0.0), below.astype(np.float64), at.astype(np.float64), np.where(below | at, y - q[:, j], 0.0)]
+    acc.update_columns(columns=columns, weights=cols.weights_of(part), domain=dom, with_weights=False, **cols.chunk(part, k))
+    return acc
+
+
+def partial_totals(data, variable: str, probs: list, rule: str, design, weights, by, who: str):
+    """The exact per-domain quantiles Q (D × K) and the streamed PSU totals for the Lorenz family."""
+    import functools
+
+    from .survey import _as_list
+
+    by_names = _as_list(by)
+    _check_frame(data, who, [variable] + by_names)
+    cols = _design_of(data, design, weights, who)
+    domains = DomainCoder.of(data, by_names)
+    Q = np.full((domains.n, len(probs)), np.nan)
+    for d in range(domains.n):
+        fn = None if domains.levels is None else functools.partial(_in_domain, domains, d)
+        inner = [p for p in probs if p < 1]
+        try:
+            got = weighted_quantiles(data, variable, cols.weights, inner, fn, who, rule=rule) if inner else []
+            if len(inner) < len(probs):
+                got = list(got) + [max(e[1] for e in map_partitions(data, _domain_ends, variable, cols.weights, fn) if e is not None)]
+        except InvalidInputError as e:
+            if "no analysis row has a positive weight" not in str(e) and "no rows" not in str(e):
+                raise
+            continue  # no positive weight in the domain: undefined there (as in memory)
+        Q[d] = got
+    acc = tree_reduce(data, _partial_part, variable, cols, domains, Q)
+    if acc.rows == 0:
+        raise InvalidInputError(f"{who}: data has no rows")
+    core, T = cols.finalize(acc)
+    U = T.shape[0]
+    return Q, acc, core, T.reshape(U, domains.n, 2 + 4 * len(probs)), domains, by_names
+
+
+def lorenz(data, variable: str, probs: list, generalized: bool, design, weights, by, who: str):
+    """(out dict, levels, by names, rows) of ik.lorenz on a dask DataFrame."""
+    Q, acc, core, T3, domains, by_names = partial_totals(data, variable, probs, "lower", design, weights, by, who)
+    U, D, K = T3.shape[0], domains.n, len(probs)
+    tot = T3.sum(axis=0)
+    est, psi, undefined = np.full(D * K, np.nan), np.zeros((U, D * K)), []
+    for d in range(D):
+        N, Y = tot[d, 0], tot[d, 1]
+        if not N > 0 or np.isnan(Q[d]).any() or (not generalized and not Y > 0):
+            undefined.append(d)
+            continue
+        denom = N if generalized else Y
+        for j, p in enumerate(probs):
+            q = Q[d, j]
+            S_lt, W_lt, W_run = tot[d, 2 + 4 * j], tot[d, 3 + 4 * j], tot[d, 4 + 4 * j]
+            Tp = S_lt + min(max(p * N - W_lt, 0.0), W_run) * q
+            theta = Tp / denom
+            est[d * K + j] = theta
+            psi[:, d * K + j] = (T3[:, d, 5 + 4 * j] + p * q * T3[:, d, 0] - theta * T3[:, d, 0 if generalized else 1]) / denom
+    return _finish_index(acc, core, est, psi, undefined, K), domains.levels, by_names, int(acc.rows)
+
+
+def qsr(data, variable: str, lower: float, upper: float, design, weights, by, who: str = "qsr"):
+    """(out dict, levels, by names, rows) of ik.qsr on a dask DataFrame (laeken's quantiles, T_p = Σ_{y≤Q} w y)."""
+    Q, acc, core, T3, domains, by_names = partial_totals(data, variable, [lower, upper], "laeken", design, weights, by, who)
+    U, D = T3.shape[0], domains.n
+    tot = T3.sum(axis=0)
+    est, psi, undefined = np.full(D, np.nan), np.zeros((U, D)), []
+    for d in range(D):
+        N, Y = tot[d, 0], tot[d, 1]
+        bottom = tot[d, 2] + tot[d, 4] * Q[d, 0]  # Σ w y over y ≤ Q_lower (y < Q plus the run at Q)
+        if not N > 0 or np.isnan(Q[d]).any() or not bottom > 0:
+            undefined.append(d)
+            continue
+        top = Y - (tot[d, 6] + tot[d, 8] * Q[d, 1])
+        ratio = top / bottom
+        est[d] = ratio
+        if_bottom = T3[:, d, 5] + lower * Q[d, 0] * T3[:, d, 0]
+        if_top = T3[:, d, 1] - (T3[:, d, 9] + upper * Q[d, 1] * T3[:, d, 0])
+        psi[:, d] = (if_top - ratio * if_bottom) / bottom
+    return _finish_index(acc, core, est, psi, undefined), domains.levels, by_names, int(acc.rows)

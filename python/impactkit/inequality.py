@@ -50,7 +50,7 @@ class WelfareIndexResult(EstimateResult):
 def _prepare(data, variable, design, weights, by, who, extra=()):
     if _dask.is_dask_frame(data):
         raise TypeError(f"{who}: a dask DataFrame is not supported here yet (on Dask: ik.fgt, ik.watts, ik.arpr, ik.arpt, ik.gini, ik.theil, ik.mld, ik.atkinson, "
-                        "ik.concentration_index, ik.kakwani, "
+                        "ik.concentration_index, ik.kakwani, ik.lorenz, ik.quantile_shares, ik.qsr, "
                         "ik.targeting, SurveyDesign mean/total/ratio/proportion); compute() a sample or the groups first")
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"{who}: data must be a pandas DataFrame, got {type(data).__name__}")
@@ -353,8 +353,11 @@ def lorenz(data: pd.DataFrame, variable: str, *, points=None, generalized: bool 
     """
     p = [round(0.05 * k, 10) for k in range(1, 21)] if points is None else _shares(points, "lorenz", "points", True)
     who = "generalized_lorenz" if generalized else "lorenz"
-    args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, who)
-    out = _evaluate(who, args, lambda a: _t.lorenz(p, bool(generalized), **a), shares=p)
+    if _dask.is_dask_frame(data):  # exact quantiles across partitions, then one pass of PSU totals
+        out, levels, by_names, nobs = _dask.lorenz(data, variable, p, bool(generalized), design, weights, by, who)
+    else:
+        args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, who)
+        out = _evaluate(who, args, lambda a: _t.lorenz(p, bool(generalized), **a), shares=p)
     sym = "GL" if generalized else "L"
     res = _result(out, sym, levels, by_names, nobs, variable,
                   ("Generalised Lorenz ordinates: GL(p) = Σ w y·1{y ≤ Q_p} / Σ w (Shorrocks 1983)" if generalized else
@@ -381,14 +384,38 @@ def quantile_shares(data: pd.DataFrame, variable: str, *, groups: int = 5, cuts=
             raise InvalidInputError(f"quantile_shares: groups must be an integer ≥ 2, got {groups!r}")
         cuts = [k / groups for k in range(1, int(groups))]
     c = _shares(cuts, "quantile_shares", "cuts", False)
-    args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "quantile_shares")
-    out = _evaluate("quantile_shares", args, lambda a: _t.quantile_shares(c, **a), shares=c)
+    if _dask.is_dask_frame(data):  # the Lorenz ordinates at the cuts, differenced (as lorenz.cpp's quantile_shares)
+        out, levels, by_names, nobs = _dask.lorenz(data, variable, c, False, design, weights, by, "quantile_shares")
+        out = _shares_of_ordinates(out, len(c))
+    else:
+        args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "quantile_shares")
+        out = _evaluate("quantile_shares", args, lambda a: _t.quantile_shares(c, **a), shares=c)
     edges = [0.0] + c + [1.0]
     frame = pd.DataFrame({"p_low": edges[:-1], "p_high": edges[1:]})
     labels = [f"share({lo:g}-{hi:g}]" for lo, hi in zip(edges[:-1], edges[1:])]
     return _result(out, "share", levels, by_names, nobs, variable,
                    "Quantile-group welfare shares: L(p_high) − L(p_low), L the Lorenz ordinate (laeken's quantile rule)",
                    labels=labels, label_frame=frame)
+
+
+def _shares_of_ordinates(out: dict, K: int) -> dict:
+    """Group shares S = A·L + e_last from Lorenz ordinates L at K cuts per domain (S_0 = L(c_1), S_k = L(c_(k+1)) −
+    L(c_k), S_K = 1 − L(c_K)), V_S = A V_L Aᵀ; NaN for undefined domains."""
+    L, V = np.asarray(out["estimate"], dtype=float), np.asarray(out["vcov"], dtype=float)
+    D, G = len(L) // K, K + 1
+    A1 = np.zeros((G, K))
+    A1[np.arange(K), np.arange(K)] = 1.0
+    A1[np.arange(1, G), np.arange(K)] -= 1.0
+    A = np.kron(np.eye(D), A1)
+    last = np.tile(np.r_[np.zeros(K), 1.0], D)
+    bad = np.repeat(np.isin(np.arange(D), out["undefined"]), K)
+    est = A @ np.where(bad, 0.0, L) + last
+    Vs = A @ np.where(bad[:, None] | bad[None, :], 0.0, V) @ A.T
+    badG = np.repeat(np.isin(np.arange(D), out["undefined"]), G)
+    est[badG] = np.nan
+    Vs[badG, :] = np.nan
+    Vs[:, badG] = np.nan
+    return {**out, "estimate": est, "vcov": Vs}
 
 
 def qsr(data: pd.DataFrame, variable: str, *, lower: float = 0.2, upper: float = 0.8, design: Optional[SurveyDesign] = None,
@@ -400,8 +427,11 @@ def qsr(data: pd.DataFrame, variable: str, *, lower: float = 0.2, upper: float =
     hi = _check_number(upper, "qsr", "upper", 0, 1)
     if not lo < hi:
         raise InvalidInputError(f"qsr: needs lower < upper, got {lower!r} and {upper!r}")
-    args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "qsr")
-    out = _evaluate("qsr", args, lambda a: _t.qsr(lo, hi, **a), shares=(lo, hi))
+    if _dask.is_dask_frame(data):  # exact quantiles across partitions, then one pass of PSU totals
+        out, levels, by_names, nobs = _dask.qsr(data, variable, lo, hi, design, weights, by)
+    else:
+        args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "qsr")
+        out = _evaluate("qsr", args, lambda a: _t.qsr(lo, hi, **a), shares=(lo, hi))
     return _result(out, "qsr", levels, by_names, nobs, variable,
                    f"Quintile share ratio: Σ w y·1{{y > Q_{hi:g}}} / Σ w y·1{{y ≤ Q_{lo:g}}} (Eurostat S80/S20, laeken::qsr)")
 

@@ -433,7 +433,30 @@ def test_arpr_arpt_and_unsupported_indices(client):
                  ik.arpr(DATA, "welfare", design=ik.SurveyDesign(DATA, **DESIGN), by="sex"))
     _same_result(ik.arpt(ddf, "welfare", design=ik.SurveyDesign(ddf, **DESIGN)), ik.arpt(DATA, "welfare", design=ik.SurveyDesign(DATA, **DESIGN)))
     with pytest.raises(TypeError, match="dask DataFrame is not supported here yet"):
-        ik.lorenz(ddf, "welfare", weights="w")
+        ik.sen(ddf, "welfare", line=20.0, weights="w")
+
+
+@pytest.mark.parametrize("how", [1, 3, 16, "ragged"])
+def test_lorenz_quantile_shares_qsr(client, how):
+    """Lorenz (and generalised) ordinates, quantile-group shares and the QSR: exact quantiles per group across
+    partitions, then one pass of PSU totals (tie runs at the quantile split as in memory)."""
+    frame = TWO_STAGE.assign(welfare=TWO_STAGE["welfare"].round(0))
+    ddf = _split(frame, how)
+    lazy, mem = ik.SurveyDesign(ddf, **DESIGN), ik.SurveyDesign(frame, **DESIGN)
+    _same_result(ik.lorenz(ddf, "welfare", design=lazy, by="sex"), ik.lorenz(frame, "welfare", design=mem, by="sex"))
+    kw = dict(generalized=True, points=[0.1, 0.5, 1.0])
+    _same_result(ik.lorenz(ddf, "welfare", design=lazy, **kw), ik.lorenz(frame, "welfare", design=mem, **kw))
+    _same_result(ik.quantile_shares(ddf, "welfare", design=lazy, by="age_band"), ik.quantile_shares(frame, "welfare", design=mem, by="age_band"))
+    _same_result(ik.qsr(ddf, "welfare", design=lazy, by="sex"), ik.qsr(frame, "welfare", design=mem, by="sex"))
+    multi = dict(weights="w", strata="stratum", psu=["psu", "ssu"], fpc=["fpc", "fpc2"], nest=True)
+    _same_result(ik.qsr(ddf, "welfare", lower=0.1, upper=0.9, design=ik.SurveyDesign(ddf, **multi)),
+                 ik.qsr(frame, "welfare", lower=0.1, upper=0.9, design=ik.SurveyDesign(frame, **multi)))
+    if how == "ragged":
+        _same_result(ik.quantile_shares(ddf, "welfare", weights="w", cuts=[0.1, 0.9]),
+                     ik.quantile_shares(frame, "welfare", weights="w", cuts=[0.1, 0.9]))
+        bad = frame.assign(welfare=frame["welfare"].where(frame.index != 7, np.inf))
+        with pytest.raises(ValueError, match="missing or infinite value at row 7"):
+            ik.lorenz(_split(bad, how), "welfare", weights="w")
 
 
 @pytest.mark.parametrize("how", [1, 3, 16, "ragged"])
