@@ -1017,13 +1017,27 @@ class RankSpec:
     values: List[str]
     key_nonnegative: Optional[str] = None  # message head when the key must be ≥ 0 (Gini, Kakwani)
     bounds: Optional[tuple] = None  # (a, b): values[0] must lie in [a, b] (bounded concentration indices)
+    poverty: Optional[tuple] = None  # Sen: (z, strict, Q); the values are y·1{poor}, 1{poor} (and 1{y ≤ Q}), from the key
+
+    def columns(self) -> List[str]:
+        """The data columns read (derived values excluded)."""
+        return [self.key] + ([] if self.poverty else [v for v in self.values if v != self.key])
 
 
 def _rank_rows(part, spec: RankSpec, cols: DesignColumns, domains: DomainCoder):
     """(key, [values], weights, domain codes) of a partition, checked as in memory."""
     n = len(part)
     y = _float_values(part[spec.key], "variable") if n else np.empty(0)
-    H = [y if v == spec.key else (_float_values(part[v], "variable") if n else np.empty(0)) for v in spec.values]
+    if spec.poverty:
+        z, strict, q = spec.poverty
+        poor = y < z if strict else y <= z
+        neg = poor & (y < 0)
+        if neg.any():
+            raise InvalidInputError(f"{spec.who}: the Sen index needs welfare ≥ 0 below the line (the Gini of the poor); welfare is "
+                                    f"{float(y[neg][0])!r} at row {_plain(part.index[neg][0])!r}")
+        H = [np.where(poor, y, 0.0), poor.astype(np.float64)] + ([(y <= q).astype(np.float64)] if np.isfinite(q) else [])
+    else:
+        H = [y if v == spec.key else (_float_values(part[v], "variable") if n else np.empty(0)) for v in spec.values]
     if spec.key_nonnegative and (y < 0).any():
         raise InvalidInputError(f"{spec.who}: {spec.key_nonnegative} is {float(y[y < 0][0])!r} at row {_plain(part.index[y < 0][0])!r}")
     if spec.bounds is not None:
@@ -1154,16 +1168,17 @@ def _rank_check(part, k, spec, cols, domains):
     return len(part)
 
 
-def rank_indices(data, spec: RankSpec, design, weights, by):
+def rank_indices(data, spec: RankSpec, design, weights, by, cols: Optional[DesignColumns] = None):
     """Per value column j: the concentration index C_j per domain of the value ranked by the key, its
-    influence totals per unit (U × D), and the domain means μ_j; with the accumulator, the design and the
-    domains. One shuffle (a global sort by the key), then two passes over the sorted partitions."""
+    influence totals per unit (U × D), and the domain means μ_j; with the accumulator, the design, the
+    domains and the PSU totals (T3: U × D × (1 + 3J); per value j the columns 1 + 3j.. are w·(midN e − midE),
+    w·midN·e, w·e, e = h − centre). One shuffle (a global sort by the key), then two passes."""
     from .survey import _as_list
 
     who = spec.who
     by_names = _as_list(by)
-    _check_frame(data, who, list(dict.fromkeys([spec.key] + spec.values)) + by_names)
-    cols = _design_of(data, design, weights, who)
+    _check_frame(data, who, spec.columns() + by_names)
+    cols = _design_of(data, design, weights, who) if cols is None else cols
     domains = DomainCoder.of(data, by_names)
     if cols.psu is None:  # rows are their own PSUs: fix their labels before the sort moves them
         import dask
@@ -1174,7 +1189,7 @@ def rank_indices(data, spec: RankSpec, design, weights, by):
         cols = DesignColumns(**{**cols.__dict__, "psu": LabelCoder("__ik_row", "psu")})
     if sum(map_partitions(data, _rank_check, spec, cols, domains)) == 0:  # clear errors before the shuffle
         raise InvalidInputError(f"{who}: data has no rows")
-    needed = [spec.key] + spec.values + by_names + [c for c in (cols.weights, cols.fpc, cols.strata and cols.strata.name,
+    needed = spec.columns() + by_names + [c for c in (cols.weights, cols.fpc, cols.strata and cols.strata.name,
                                                                   cols.psu and cols.psu.name) if c]
     needed += [c.name for c in cols.later] + cols.later_fpc
     # shuffle only the columns used, once: persisted for the two passes over the sorted partitions
@@ -1208,7 +1223,7 @@ def rank_indices(data, spec: RankSpec, design, weights, by):
             if np.isfinite(mu[j, d]):
                 mean_psi[j, :, d] = (T3[:, d, 3 + 3 * j] + (centre[d][j] - mu[j, d]) * T3[:, d, 0]) / tot[d, 0]
     return dict(est=est, psi=psi, mu=mu, mean_psi=mean_psi, acc=acc, core=core, levels=domains.levels, by_names=by_names,
-                rows=int(acc.rows))
+                rows=int(acc.rows), T3=T3, tot=tot, centre=centre, ordered=ordered, cols=cols, domains=domains)
 
 
 def gini(data, variable: str, design, weights, by, who: str = "gini"):
@@ -1249,6 +1264,90 @@ def concentration(data, variable: str, rank_by: str, kind: str, lower: float, up
     for d in undefined:
         psi[:, d] = 0.0
     return _finish_index(r["acc"], r["core"], est, psi, undefined), r["levels"], r["by_names"], r["rows"]
+
+
+def _kernel_sums(part, k, variable, cols: DesignColumns, domains: DomainCoder, z: float, q: float, h: float):
+    """Per domain Σ w φ_h(z − y), and over all rows Σ w φ_h(Q − y) (the densities of an estimated line)."""
+    from .targeting import _numeric
+
+    if not len(part):
+        return np.zeros(domains.n), 0.0
+    y = _numeric(part, variable, "variable")
+    w = cols.weights_of(part)
+    w = np.ones(len(y)) if w is None else w
+    dom = domains.codes(part)
+    phi = lambda u: np.exp(-0.5 * (u / h) ** 2) / (math.sqrt(2 * math.pi) * h)  # noqa: E731
+    at_z = w * phi(z - y)
+    per_domain = np.bincount(np.zeros(len(y), dtype=np.int64) if dom is None else dom, weights=at_z, minlength=domains.n)
+    return per_domain, float(np.sum(w * phi(q - y)))
+
+
+def sen(data, variable: str, line_args: dict, design, weights, by):
+    """(out dict, levels, by names, rows) of ik.sen on a dask DataFrame. The poor are the lowest rows, so the
+    Gini of the poor follows from the concentration index C of h = y·1{poor} ranked by y over each domain:
+    Σ_poor w y midN = (C + 1)·N·Y_p/2, G_p = (C + 1)·N/P − 1, and S = P/N − 2Y_p/(N z) + (C + 1)·Y_p/(P z) is
+    linearised in (P, N, Y_p, C) (the in-memory chain rule, poverty.cpp). An estimated line adds ∂S/∂z·IF(z)
+    with ∂S/∂z = f̂(z)(1 − (C + 1)·N·Y_p/(z P²)) + (1 − G_p)·Y_p/(N z²)."""
+    who = "sen"
+    cols = _design_of(data, design, weights, who)
+    _check_frame(data, who, [variable])
+    estimated = line_args["rule"] == "quantile_line"
+    q, h = float("nan"), float("nan")
+    if estimated:
+        qs, h = quantiles_and_bandwidth(data, variable, cols.weights, [line_args["line_quantile"]], True, None, who)
+        q = qs[0]
+        z = line_args["line_share"] * q
+    else:
+        z = line_args["line_value"]
+    if not (np.isfinite(z) and z > 0):
+        raise InvalidInputError(f"{who}: the poverty line must be positive (the index divides by it); it is {z!r}")
+    spec = RankSpec(who, variable, ["__poor_y", "__poor"] + (["__below_q"] if estimated else []), poverty=(z, line_args["strict"], q))
+    r = rank_indices(data, spec, None, None, by, cols=cols)
+    T3, tot, centre, D = r["T3"], r["tot"], r["centre"], r["domains"].n
+    U = T3.shape[0]
+    est, psi, undefined = np.full(D, np.nan), np.zeros((U, D)), []
+    dS_dz = np.zeros(D)
+    K_z = None
+    if estimated:
+        sums = map_partitions(r["ordered"], _kernel_sums, variable, cols, r["domains"], z, q, h)
+        K_z = np.sum([a for a, _ in sums], axis=0)
+        density = math.fsum(b for _, b in sums)
+    for d in range(D):
+        N = tot[d, 0]
+        if not N > 0:
+            undefined.append(d)
+            continue
+        Nu = T3[:, d, 0]
+        Yp, P = centre[d][0] * N + tot[d, 3], centre[d][1] * N + tot[d, 6]
+        Yu, Pu = T3[:, d, 3] + centre[d][0] * Nu, T3[:, d, 6] + centre[d][1] * Nu
+        if Yp > 0:
+            C = r["est"][0, d]
+            Gp = (C + 1) * N / P - 1
+            est[d] = P / N - 2 * Yp / (N * z) + (C + 1) * Yp / (P * z)
+            psi[:, d] = ((1 / N - (C + 1) * Yp / (P * P * z)) * Pu + (-P / N ** 2 + 2 * Yp / (N * N * z)) * Nu
+                         + (-2 / (N * z) + (C + 1) / (P * z)) * Yu + Yp / (P * z) * r["psi"][0][:, d])
+            rank_term = (C + 1) * N * Yp / (z * P * P)
+        else:  # the poor hold no welfare: G_p = 0 with no influence (as in memory)
+            Gp, rank_term = 0.0, 0.0
+            est[d] = P / N - Yp / (N * z)
+            psi[:, d] = (Pu - P / N * Nu) / N - (Yu - Yp / N * Nu) / (N * z)
+        if estimated:
+            dS_dz[d] = K_z[d] / N * (1 - rank_term) + (1 - Gp) * Yp / (N * z * z)
+    out = None
+    if estimated:
+        below = (T3[:, :, 9] + np.asarray([c[2] for c in centre])[None, :] * T3[:, :, 0]).sum(axis=1)  # Σ_u w 1{y ≤ Q}
+        all_w = T3[:, :, 0].sum(axis=1)
+        if not density > 0:
+            raise InvalidInputError(f"{who}: the welfare density at the estimated quantile is zero: the line cannot be linearised")
+        if_z = -line_args["line_share"] * (below - line_args["line_quantile"] * all_w) / density
+        psi += if_z[:, None] * dS_dz[None, :]
+        v = float(np.asarray(r["core"].variance_of_unit_totals(np.asfortranarray(if_z[:, None])))[0, 0])
+    out = _finish_index(r["acc"], r["core"], est, psi, undefined)
+    out["line"] = z
+    if estimated:
+        out["bandwidth"] = h
+        out["line_variance"] = v if np.isfinite(v) and v != 0 else float("nan")
+    return out, r["levels"], r["by_names"], r["rows"]
 
 
 def kakwani(data, payment: str, income: str, design, weights, by):

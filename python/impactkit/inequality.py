@@ -49,9 +49,7 @@ class WelfareIndexResult(EstimateResult):
 
 def _prepare(data, variable, design, weights, by, who, extra=()):
     if _dask.is_dask_frame(data):
-        raise TypeError(f"{who}: a dask DataFrame is not supported here yet (on Dask: ik.fgt, ik.watts, ik.arpr, ik.arpt, ik.gini, ik.theil, ik.mld, ik.atkinson, "
-                        "ik.concentration_index, ik.kakwani, ik.lorenz, ik.quantile_shares, ik.qsr, "
-                        "ik.targeting, SurveyDesign mean/total/ratio/proportion); compute() a sample or the groups first")
+        raise TypeError(f"{who}: a dask DataFrame is not supported here; compute() a sample or the groups first")
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"{who}: data must be a pandas DataFrame, got {type(data).__name__}")
     if len(data) == 0:
@@ -292,13 +290,16 @@ def sen(data: pd.DataFrame, variable: str, *, line, design: Optional[SurveyDesig
     """Sen (1976) poverty index S = H·[I + (1 − I)·G_p] per group, with H the headcount ratio, I the
     income-gap ratio of the poor (1 − their mean welfare / z) and G_p the Gini coefficient of welfare among
     the poor (Eurostat formula), with its linearised design-based SE. ``line``: a fixed line (a number or
-    ``ik.poverty_line(z, strict=)``); welfare below it must be ≥ 0."""
+    ``ik.poverty_line(z, strict=)``), or an estimated line (``ik.relative_line(share)``, ``ik.bottom(p)``) whose
+    estimation enters the SE by linearisation (∂S/∂z · IF(z), as for ik.fgt); welfare below it must be ≥ 0."""
     a = _line_args(line, "sen")
-    if a["rule"] != "fixed_line":
-        raise InvalidInputError("sen: needs a fixed poverty line (a number or ik.poverty_line(z)); the linearisation of an estimated "
-                                "line through the Gini of the poor is not implemented")
+    if _dask.is_dask_frame(data):  # exact on Dask: a global sort by welfare, then per-PSU sums
+        out, levels, by_names, nobs = _dask.sen(data, variable, a, design, weights, by)
+        return _result(out, "sen", levels, by_names, nobs, variable,
+                       "Sen poverty index: H·[I + (1 − I)·G_p], G_p the Gini among the poor (Sen 1976)")
     args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "sen")
-    out = _evaluate("sen", args, lambda x: _t.sen(a["line_value"], a["strict"], **x), line=a)
+    out = _evaluate("sen", args, lambda x: _t.sen(a["rule"], a["line_value"], a["line_quantile"], a["line_share"], a["strict"], **x),
+                    line=a)
     return _result(out, "sen", levels, by_names, nobs, variable,
                    "Sen poverty index: H·[I + (1 − I)·G_p], G_p the Gini among the poor (Sen 1976)")
 
