@@ -286,10 +286,10 @@ void bind_targeting(py::module_& parent) {
       py::arg("design"), "Quintile share ratio (top over bottom welfare share) per domain with its design variance.");
   m.def(
       "sen",
-      [](double line_value, bool strict, f64 welfare, std::optional<f64> weights, std::optional<i32> domain, int n_domains,
-         const variance_design& design) {
+      [](const std::string& rule, double line_value, double line_quantile, double line_share, bool strict, f64 welfare,
+         std::optional<f64> weights, std::optional<i32> domain, int n_domains, const variance_design& design) {
         const welfare_rows r = make_welfare_rows(welfare, weights, domain, n_domains);
-        const welfare_line line = welfare_line::fixed(line_value, strict);
+        const welfare_line line = make_line(rule, line_value, line_quantile, line_share, strict);
         welfare_index_result res;
         {
           py::gil_scoped_release release;
@@ -297,8 +297,9 @@ void bind_targeting(py::module_& parent) {
         }
         return index_dict(res);
       },
-      py::arg("line_value"), py::arg("strict"), py::arg("welfare"), py::arg("weights"), py::arg("domain"), py::arg("n_domains"),
-      py::arg("design"), "Sen poverty index per domain below a fixed line with its design variance.");
+      py::arg("rule"), py::arg("line_value"), py::arg("line_quantile"), py::arg("line_share"), py::arg("strict"), py::arg("welfare"),
+      py::arg("weights"), py::arg("domain"), py::arg("n_domains"), py::arg("design"),
+      "Sen poverty index per domain below a fixed or estimated line with its design variance.");
   m.def(
       "concentration_index",
       [](const std::string& kind, double lower, double upper, f64 rank_by, f64 values, std::optional<f64> weights,

@@ -163,6 +163,13 @@ class DesignColumns:
     nest: bool = False
     lonely_psu: str = "fail"
     offsets: Optional[np.ndarray] = None  # partition offsets when rows are their own PSUs
+    later: List[LabelCoder] = field(default_factory=list)  # stages 2.. of a multistage design (an FPC at every stage)
+    later_fpc: List[str] = field(default_factory=list)
+    units: Optional[pd.DataFrame] = None  # multistage: one row per finest sampling unit (stage codes, FPCs), sorted
+
+    @property
+    def multistage(self) -> bool:
+        return bool(self.later)
 
     def weights_of(self, part: pd.DataFrame) -> Optional[np.ndarray]:
         if self.weights is None:
@@ -174,6 +181,9 @@ class DesignColumns:
         strata = None if self.strata is None else self.strata.codes(part)
         if self.psu is None:
             psu = np.arange(len(part), dtype=np.int64) + int(self.offsets[k])
+        elif self.multistage:  # the finest unit stands in for the PSU; finalize() rebuilds the stages
+            keys = pd.MultiIndex.from_frame(_stage_codes(part, self)[_UNIT_KEYS[:len(self.later) + 2]])
+            psu = pd.MultiIndex.from_frame(self.units[_UNIT_KEYS[:len(self.later) + 2]]).get_indexer(keys).astype(np.int64)
         else:
             psu = self.psu.codes(part)
         fpc = None if self.fpc is None else _float_values(part[self.fpc], "fpc")
@@ -182,6 +192,50 @@ class DesignColumns:
     def finalize_args(self) -> dict:
         return dict(lonely_psu=self.lonely_psu, strata_names=[] if self.strata is None else self.strata.names(),
                     psu_names=[] if self.psu is None else self.psu.names())
+
+    def finalize(self, acc):
+        """(the survey design over the streamed units, their totals U × (D·q) in the design's unit order).
+        Single stage: the accumulator's PSUs. Multistage: one design row per finest unit with its labels and
+        FPC at every stage (survey_design then nests the stages as in memory: R's multistage variance)."""
+        from . import _core
+
+        if not self.multistage:
+            return acc.design(**self.finalize_args()), np.asarray(acc.totals())
+        state = acc.__getstate__()  # (D, q, nest, fpc, rows, strata, psu, rows per PSU, positive rows, fpc, totals)
+        table = self.units.iloc[np.asarray(state[6], dtype=np.int64)]
+        S = len(self.later) + 1
+
+        def ranks(values):
+            return np.unique(np.asarray(values), return_inverse=True)[1].astype(np.int32).ravel()
+
+        strata = ranks(table["s"]) if self.strata is not None else None
+        ids = np.asfortranarray(np.column_stack([ranks(table[f"p{j}"]) for j in range(S)]))
+        fpc = np.asfortranarray(table[[f"f{j}" for j in range(S)]].to_numpy(dtype=np.float64))
+        positive = (np.asarray(state[8]) > 0).astype(np.float64)  # R's degf counts units with a positive-weight row
+        names = self.finalize_args()
+        st_names = names["strata_names"] and [names["strata_names"][v] for v in np.unique(table["s"])]
+        psu_names = names["psu_names"] and [names["psu_names"][v] for v in np.unique(table["p0"])]
+        core = _core.variance.SurveyDesign(strata, ids, fpc, positive, self.nest, self.lonely_psu, st_names or [], psu_names or [])
+        U = len(table)
+        T = np.asarray(core.unit_totals_by_domain(np.asfortranarray(np.asarray(state[10])), None, np.zeros(U, dtype=np.int32), 1))
+        return core, T
+
+
+_UNIT_KEYS = ["s", "p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"]
+
+
+def _stage_codes(part: pd.DataFrame, d: "DesignColumns") -> pd.DataFrame:
+    """The coded stratum, unit labels per stage and FPCs per stage of a partition's rows (multistage designs)."""
+    out = {"s": d.strata.codes(part) if d.strata is not None else np.zeros(len(part), dtype=np.int64), "p0": d.psu.codes(part)}
+    for j, coder in enumerate(d.later, start=1):
+        out[f"p{j}"] = coder.codes(part)
+    for j, name in enumerate([d.fpc] + d.later_fpc):
+        out[f"f{j}"] = _float_values(part[name], "fpc")
+    return pd.DataFrame(out)
+
+
+def _unit_rows(part: pd.DataFrame, k: int, d: "DesignColumns") -> pd.DataFrame:
+    return _stage_codes(part, d).drop_duplicates()
 
 
 def _plain(label):
@@ -207,18 +261,32 @@ def design_columns(ddf, *, weights=None, strata=None, psu=None, fpc=None, nest=F
         raise TypeError(f"{who}: on a dask DataFrame, weights must be a column name, got {type(weights).__name__}")
     psu_list = [psu] if isinstance(psu, str) else list(psu or [])
     fpc_list = [fpc] if isinstance(fpc, str) else list(fpc or [])
-    if len(psu_list) > 1 or len(fpc_list) > 1:
-        raise InvalidInputError(f"{who}: on a dask DataFrame only single-stage designs stream (one psu column, one fpc column); "
-                                "multistage variances need the later-stage units of every PSU")
+    if len(fpc_list) > max(1, len(psu_list)):
+        raise InvalidInputError(f"fpc has {len(fpc_list)} stages but psu has {max(1, len(psu_list))}")
     if fpc_list and weights is None:
         raise InvalidInputError(f"{who}: on a dask DataFrame give weights= with fpc= (weights derived from the FPC need the "
                                 "sampled PSU counts before the pass)")
     _check_frame(ddf, who, [weights, strata] + psu_list + fpc_list)
+    multistage = len(psu_list) > 1 and len(fpc_list) == len(psu_list)
+    if not multistage:  # as in memory: without an FPC at every stage only stage 1 enters the variance (ultimate cluster)
+        psu_list = psu_list[:1]
     d = DesignColumns(weights=weights, nest=bool(nest), lonely_psu=lonely_psu, fpc=fpc_list[0] if fpc_list else None)
     if strata is not None:
         d.strata = LabelCoder.of(ddf, strata, "strata")
     if psu_list:
         d.psu = LabelCoder.of(ddf, psu_list[0], "psu")
+        if multistage:
+            if len(psu_list) > len(_UNIT_KEYS) - 1:
+                raise InvalidInputError(f"{who}: at most {len(_UNIT_KEYS) - 1} stages")
+            d.later = [LabelCoder.of(ddf, c, "psu") for c in psu_list[1:]]
+            d.later_fpc = fpc_list[1:]
+            units = pd.concat(map_partitions(ddf, _unit_rows, d), ignore_index=True).drop_duplicates()
+            keys = _UNIT_KEYS[:len(psu_list) + 1]
+            dup = units.duplicated(keys)
+            if dup.any():
+                raise InvalidInputError(f"{who}: an fpc is not constant within a sampling unit (unit {units[dup].iloc[0][keys].tolist()} "
+                                        "of the stage codes has two values); give each unit one population size or fraction")
+            d.units = units.sort_values(keys, kind="mergesort").reset_index(drop=True)
     else:
         d.offsets = _partition_offsets(ddf)
         if d.offsets[-1] > _ROWS_AS_PSU_WARNING:  # offsets[-1]: all rows
@@ -330,15 +398,17 @@ def _q_next_above(part, k, y, w, domain_fn, values):
     return [yy[yy > v].min() if (yy > v).any() else np.inf for v in values]
 
 
-def weighted_quantiles(ddf, y: str, w: Optional[str], probs: Sequence[float], domain_fn=None, who: str = "weighted_quantiles") -> List[float]:
+def weighted_quantiles(ddf, y: str, w: Optional[str], probs: Sequence[float], domain_fn=None, who: str = "weighted_quantiles",
+                       rule: str = "laeken") -> List[float]:
     """laeken's weighted quantiles (welfare_line.hpp) of column y over the rows with positive weight
     (and domain code ≥ 0 under domain_fn): Q_p is the smallest value v with C(v)/W ≥ p, C(v) the
-    weight at or below v; when C(v)/W == p exactly, the mean of v and the next larger value."""
-    return quantiles_and_bandwidth(ddf, y, w, probs, False, domain_fn, who)[0]
+    weight at or below v; when C(v)/W == p exactly, the mean of v and the next larger value.
+    rule="math": R survey's qrule_math (survey._qrule_math: no averaging at an exact tie)."""
+    return quantiles_and_bandwidth(ddf, y, w, probs, False, domain_fn, who, rule)[0]
 
 
 def quantiles_and_bandwidth(ddf, y: str, w: Optional[str], probs: Sequence[float], bandwidth: bool, domain_fn=None,
-                            who: str = "weighted_quantiles"):
+                            who: str = "weighted_quantiles", rule: str = "laeken"):
     """(weighted_quantiles, and the kernel bandwidth of an estimated line when `bandwidth`, else nan): the
     first pass serves both."""
     first = map_partitions(ddf, _q_first, y, w, domain_fn)
@@ -375,7 +445,7 @@ def quantiles_and_bandwidth(ddf, y: str, w: Optional[str], probs: Sequence[float
                 ys = np.concatenate([r[j][0] for r in rows])
                 ws = np.concatenate([r[j][1] for r in rows])
                 s["below"] = np.sum([r[j][2] for r in rows], dtype=np.longdouble)  # C(lo) for the final step
-                _finish_quantile(s, ys, ws, W)
+                _finish_quantile(s, ys, ws, W, rule)
         if narrow:
             # brackets shared by several quantiles (the first round) are counted once
             keys = list(dict.fromkeys((s["lo"], s["hi"]) for s, _ in narrow))
@@ -406,14 +476,26 @@ def quantiles_and_bandwidth(ddf, y: str, w: Optional[str], probs: Sequence[float
     return [float(s["done"]) for s in state], h
 
 
-def _finish_quantile(s: dict, ys: np.ndarray, ws: np.ndarray, W):
+def _finish_quantile(s: dict, ys: np.ndarray, ws: np.ndarray, W, rule: str = "laeken"):
     """The quantile from the rows of its bracket (C(lo) = s['below']): shares C(v)/W at the end of each run of
-    equal values in long double, as in memory (welfare_line.cpp)."""
+    equal values in long double, as in memory (welfare_line.cpp); rule "math": R's qrule_math on the
+    bracket's rows with cumulative weights from C(lo) (survey._qrule_math)."""
     if not len(ys):
         s["done"] = float(s["hi"])
         return
     order = np.argsort(ys, kind="stable")
     ys, ws = ys[order], ws[order]
+    if rule == "lower":  # the first value whose cumulative weight share reaches p (lorenz.cpp: no averaging at a tie)
+        cum = np.longdouble(s["below"]) + np.cumsum(ws.astype(np.longdouble))
+        hit = np.flatnonzero((cum / W).astype(np.float64) >= s["p"])
+        s["done"] = float(ys[hit[0]] if len(hit) else ys[-1])
+        return
+    if rule == "math":
+        from .survey import _qrule_math
+
+        cw = (np.longdouble(s["below"]) + np.cumsum(ws, dtype=np.longdouble)).astype(np.float64)
+        s["done"] = _qrule_math(ys, (cw, float(W)), s["p"])
+        return
     values, start = np.unique(ys, return_index=True)
     stop = np.append(start[1:], len(ys))
     cum = np.longdouble(s["below"]) + np.cumsum(ws.astype(np.longdouble))[stop - 1]
@@ -458,38 +540,120 @@ def _totals_part(part, k, design: DesignColumns, domains: DomainCoder, columns: 
 
     acc = _core.variance.DesignAccumulator(domains.n, len(columns) + int(with_weights), design.nest, design.fpc is not None)
     if len(part):
-        cols = []
-        for kind, name, extra in columns:
-            if kind == "column":
-                cols.append(_column_values(part, name, extra))
-            else:  # an indicator of one level of a categorical column
-                col = part[name]
-                if col.isna().any():
-                    raise InvalidInputError(f"var column {name!r} has missing values; every row needs a level")
-                cols.append((col.to_numpy() == extra).astype(np.float64))
-        acc.update_columns(columns=cols, weights=design.weights_of(part), domain=domains.codes(part), with_weights=with_weights,
-                           names=names, **design.chunk(part, k))
+        acc.update_columns(columns=_value_columns(part, columns), weights=design.weights_of(part), domain=domains.codes(part),
+                           with_weights=with_weights, names=names, **design.chunk(part, k))
     return acc
 
 
+def _replicate_part(part, k, design: DesignColumns, domains: DomainCoder, columns: list, with_weights: bool, repw: list):
+    """One partition's totals for a replicate-weight design: per domain the full-sample totals (D × q), the
+    replicate totals (R × D × q) and the Gram matrix of the replicate weights (R × R, for their rank)."""
+    R, D = len(repw), domains.n
+    q = len(columns) + int(with_weights)
+    out = dict(rows=len(part), T=np.zeros((D, q)), RT=np.zeros((R, D, q)), G=np.zeros((R, R)))
+    if not len(part):
+        return out
+    X = np.column_stack(_value_columns(part, columns) + ([np.ones(len(part))] if with_weights else []))
+    w = design.weights_of(part)
+    w = np.ones(len(part)) if w is None else w
+    Wr = np.column_stack([_float_values(part[c], "replicate_weights") for c in repw])
+    neg = (Wr < 0).any(axis=1)
+    if neg.any():
+        raise InvalidInputError(f"replicate_weights must be non-negative (row {_plain(part.index[neg][0])!r})")
+    dom = domains.codes(part)
+    dom = np.zeros(len(part), dtype=np.int32) if dom is None else dom
+    for d in range(D):
+        m = dom == d
+        out["T"][d] = w[m] @ X[m]
+        out["RT"][:, d, :] = Wr[m].T @ X[m]
+    out["G"] = Wr.T @ Wr
+    return out
+
+
+def _add_replicate(a: dict, b: dict) -> dict:
+    return {key: a[key] + b[key] for key in a}
+
+
+def _gram_rank(G: np.ndarray, tol: float = 1e-5) -> int:
+    """R's qr(A, tol) rank (survey._qr_rank) from the Gram matrix AᵀA: column j counts when its squared norm
+    after projection on the columns kept before it is at least tol² times its squared norm."""
+    kept: list = []
+    for j in range(G.shape[0]):
+        if G[j, j] <= 0:
+            continue
+        resid = G[j, j]
+        if kept:
+            GK = G[np.ix_(kept, kept)]
+            g = G[kept, j]
+            resid = G[j, j] - g @ np.linalg.solve(GK, g)
+        if resid >= tol * tol * G[j, j]:
+            kept.append(j)
+    return len(kept)
+
+
+def _value_columns(part: pd.DataFrame, columns: list) -> list:
+    """The partition's per-row values of ("column", name, argument) or ("level", name, level) entries."""
+    cols = []
+    for kind, name, extra in columns:
+        if kind == "column":
+            cols.append(_column_values(part, name, extra))
+        elif kind == "at_most":  # 1{y ≤ value}
+            cols.append((_float_values(part[name], "var") <= extra).astype(np.float64))
+        else:  # an indicator of one level of a categorical column
+            col = part[name]
+            if col.isna().any():
+                raise InvalidInputError(f"var column {name!r} has missing values; every row needs a level")
+            cols.append((col.to_numpy() == extra).astype(np.float64))
+    return cols
+
+
+def _in_domain(domains: DomainCoder, d: int, part: pd.DataFrame) -> np.ndarray:
+    return np.where(domains.codes(part) == d, 0, -1)
+
+
+def _domain_ends(part, k, y, w, domain_fn):
+    yy, _ = _positive_pairs(part, y, w, domain_fn)
+    return (float(yy.min()), float(yy.max())) if len(yy) else None
+
+
+def _domain_psu_pairs(part, k, cols: DesignColumns, domains: DomainCoder) -> pd.DataFrame:
+    """The distinct (domain, stratum, stage-1 PSU) of a partition's rows with positive weight."""
+    if not len(part):
+        return pd.DataFrame({"d": [], "s": [], "p": []})
+    w = cols.weights_of(part)
+    dom = domains.codes(part)
+    frame = pd.DataFrame({"d": np.zeros(len(part), dtype=np.int32) if dom is None else dom,
+                          "s": cols.strata.codes(part) if cols.strata is not None else np.zeros(len(part), dtype=np.int64),
+                          "p": cols.psu.codes(part) if cols.psu is not None else np.arange(len(part), dtype=np.int64) + int(cols.offsets[k])})
+    return frame[w > 0].drop_duplicates() if w is not None else frame.drop_duplicates()
+
+
 class DaskSurveyDesign:
-    """``ik.SurveyDesign`` over a dask DataFrame: the design columns are named as in memory (single-stage:
-    weights, strata, one psu column, one fpc column, nest, lonely_psu). ``mean``, ``total``, ``ratio`` and
-    ``proportion`` stream one pass each (a DesignAccumulator per partition, merged in a tree); the design's
-    counts, the lonely-PSU rule and the FPC are decided at finalize from the merged counts. Pass it as
-    ``design=`` to ``ik.targeting`` or ``ik.fgt`` on the same dask frame."""
+    """``ik.SurveyDesign`` over a dask DataFrame: the design columns are named as in memory (weights, strata,
+    psu and fpc per stage, nest, lonely_psu; or replicate weights). ``mean``, ``total``, ``ratio`` and
+    ``proportion`` stream one pass each (a DesignAccumulator per partition, merged in a tree; replicate
+    designs: full-sample and per-replicate totals per domain); the design's counts, the lonely-PSU rule and
+    the FPC are decided at finalize from the merged counts. A multistage design with an FPC at every stage
+    keeps one total per finest unit (R's multistage variance); otherwise stage 1 only (ultimate cluster), as
+    in memory. Pass it as ``design=`` to ``ik.targeting`` or ``ik.fgt`` on the same dask frame."""
 
     _repw = None
 
     def __init__(self, data, weights=None, strata=None, psu=None, fpc=None, lonely_psu: str = "fail", nest: bool = False,
-                 replicate_weights=None, replicate_type=None, **kwargs):
-        from .survey import _LONELY
+                 replicate_weights=None, replicate_type=None, scale=None, rscales=None, mse: bool = False, fay_rho=None):
+        from .survey import _LONELY, _as_list, _replicate_type
 
-        if replicate_weights is not None or replicate_type is not None or kwargs:
-            raise InvalidInputError("SurveyDesign on a dask DataFrame: replicate-weight designs are not supported (Taylor designs only)")
         if not isinstance(lonely_psu, str) or lonely_psu.lower() not in _LONELY:
             raise InvalidInputError(f"lonely_psu must be one of {', '.join(_LONELY)}, got {lonely_psu!r}")
-        if weights is None and fpc is None:
+        self.replicate_type = None
+        if replicate_weights is not None or replicate_type is not None:
+            names = _as_list(replicate_weights)
+            self.replicate_type = _replicate_type(replicate_type, len(names), rscales, scale, fay_rho)
+            _check_frame(data, "SurveyDesign", names)
+            self.replicate_names = names
+            self._repw = tuple(names)
+            self._rep_options = dict(scale=scale, rscales=rscales, mse=mse, fay_rho=fay_rho)
+        elif weights is None and fpc is None:
             import warnings
 
             from .errors import ImpactkitWarning
@@ -502,11 +666,18 @@ class DaskSurveyDesign:
         self.strata_name = strata
         self.psu_names = [psu] if isinstance(psu, str) else list(psu or [])
         self.fpc_names = [fpc] if isinstance(fpc, str) else list(fpc or [])
-        self._columns = design_columns(data, weights=weights, strata=strata, psu=psu, fpc=fpc, nest=nest, lonely_psu=self.lonely_psu,
-                                       who="SurveyDesign")
+        if self._repw is not None:  # the variance comes from the replicates: only the weights are streamed
+            _check_frame(data, "SurveyDesign", [weights])
+            self._columns = DesignColumns(weights=weights)
+        else:
+            self._columns = design_columns(data, weights=weights, strata=strata, psu=psu, fpc=fpc, nest=nest, lonely_psu=self.lonely_psu,
+                                           who="SurveyDesign")
         self.n = None  # rows: known after the first pass
 
     def __repr__(self) -> str:
+        if self._repw is not None:
+            return (f"<SurveyDesign on a dask DataFrame ({self._data.npartitions} partitions): {len(self._repw)} {self.replicate_type} "
+                    "replicate weights>")
         return (f"<SurveyDesign on a dask DataFrame ({self._data.npartitions} partitions): strata={self.strata_name!r}, "
                 f"psu={self.psu_names[0] if self.psu_names else None!r}, lonely_psu={self.lonely_psu!r}>")
 
@@ -519,20 +690,45 @@ class DaskSurveyDesign:
         acc = tree_reduce(self._data, _totals_part, self._columns, domains, columns, with_weights, names)
         if acc.rows == 0:
             raise InvalidInputError("SurveyDesign: the dask DataFrame has no rows")
-        core = acc.design(**self._columns.finalize_args())
+        core, T = self._columns.finalize(acc)
         self.n = int(acc.rows)
-        return acc, core, domains
+        return acc, core, T, domains
 
     def _estimate(self, columns, ratio_den, by, who, names, terms, statistic):
         from .survey import SurveyDesign, _ratios_of_unit_totals
 
         p = len(columns) - (1 if isinstance(ratio_den, tuple) else 0)
-        acc, core, domains = self._stream(columns, ratio_den == "weights", by, names)
-        T = np.asarray(acc.totals())
+        if self._repw is not None:
+            return self._replicate_estimate(columns, ratio_den, by, who, terms, statistic, p)
+        acc, core, T, domains = self._stream(columns, ratio_den == "weights", by, names)
         theta, psi = _ratios_of_unit_totals(T, domains.n, p, ratio_den is not None, domains.levels, who)
         V = np.asarray(core.variance_of_unit_totals(psi))
         conv = dict(acc.conventions(core))
         return SurveyDesign._result(self, theta, V, terms, domains.levels, by, conv, statistic=statistic, nobs=int(acc.rows))
+
+    def _replicate_estimate(self, columns, ratio_den, by, who, terms, statistic, p):
+        """As SurveyDesign._ratio_of_totals with replicate weights: θ from the full-sample totals, θ_r from each
+        replicate's totals, and the shared replicate variance (variance.replicate_vcov)."""
+        from . import _core
+        from .survey import SurveyDesign, _as_list, _ratios_of_unit_totals, _replicate_variance_design
+
+        by_names = _as_list(by)
+        _check_frame(self._data, "SurveyDesign", by_names + [c[1] for c in columns])
+        domains = DomainCoder.of(self._data, by_names)
+        tot = tree_reduce(self._data, _replicate_part, self._columns, domains, columns, ratio_den == "weights", list(self._repw),
+                          merge=_add_replicate)
+        if tot["rows"] == 0:
+            raise InvalidInputError("SurveyDesign: the dask DataFrame has no rows")
+        self.n = int(tot["rows"])
+        D = domains.n
+        theta, _ = _ratios_of_unit_totals(tot["T"].reshape(1, -1), D, p, ratio_den is not None, domains.levels, who)
+        RT = tot["RT"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            reps = RT[:, :, :p] / RT[:, :, p:p + 1] if ratio_den is not None else RT[:, :, :p]
+        design = _replicate_variance_design(self.replicate_type, _gram_rank(tot["G"]), **self._rep_options)
+        est = _core.variance.replicate_vcov(theta.ravel(), np.ascontiguousarray(reps.reshape(len(self._repw), D * p)), design)
+        return SurveyDesign._result(self, theta, np.asarray(est["vcov"]), terms, domains.levels, by, dict(est["conventions"]),
+                                    statistic=statistic, nobs=self.n)
 
     def mean(self, var, by=None):
         """Weighted mean per domain (svymean), one pass over the partitions."""
@@ -564,8 +760,61 @@ class DaskSurveyDesign:
         terms = [f"{var}={v}" for v in lev]
         return self._estimate(cols, "weights", by, "proportion", terms, terms, "proportion")
 
-    def quantile(self, *args, **kwargs):
-        raise InvalidInputError("SurveyDesign on a dask DataFrame: quantile() is not available yet; use mean/total/ratio/proportion")
+    def quantile(self, var: str, q, by=None, level: float = 0.95):
+        """Weighted quantiles with Woodruff intervals, as SurveyDesign.quantile in memory (R svyquantile,
+        qrule="math", interval.type="mean"): the exact distributed quantile per domain, one streamed pass for
+        the design SE of the estimated CDF at every quantile, and the quantiles at p̂ ∓ t·SE."""
+        from . import _core
+        from .survey import _as_list, _quantile_arguments, _woodruff_result
+
+        qs = _quantile_arguments(q, level)
+        by_names = _as_list(by)
+        _check_frame(self._data, "SurveyDesign", [var] + by_names)
+        domains = DomainCoder.of(self._data, by_names)
+        D, Q = domains.n, len(qs)
+        theta = np.array([self._domain_quantiles(var, domains, d, qs) for d in range(D)])
+        # p̂ = the domain mean of 1{y ≤ q̂_dj} and its design variance: all D·Q indicators in one pass
+        cols = [("at_most", var, float(theta[d, j])) for d in range(D) for j in range(Q)]
+        cdf = self._estimate(cols, "weights", by, "quantile", [f"var column {var!r}"] * len(cols), [str(k) for k in range(len(cols))], "mean")
+        at = [d * D * Q + d * Q + j for d in range(D) for j in range(Q)]
+        pm = cdf.params.to_numpy()[at].reshape(D, Q)
+        se_p = np.sqrt(np.diag(cdf.vcov.to_numpy())[at]).reshape(D, Q)
+        dfs = np.repeat(self._domain_dfs(domains) if self._repw is None else np.full(D, float(cdf.conventions["df"])), Q).reshape(D, Q)
+        t = np.array([[float(_core.t_quantiles(1 - (1 - level) / 2, np.array([v]))[0]) for v in row] for row in dfs])
+        pl, pu = pm - t * se_p, pm + t * se_p
+        lo, hi = np.full((D, Q), np.nan), np.full((D, Q), np.nan)
+        for d in range(D):
+            want = [(p, "lo", j) for j, p in enumerate(pl[d]) if p >= 0] + [(p, "hi", j) for j, p in enumerate(pu[d]) if p <= 1]
+            vals = self._domain_quantiles(var, domains, d, [p for p, _, _ in want]) if want else []
+            for v, (_, side, j) in zip(vals, want):
+                (lo if side == "lo" else hi)[d, j] = v
+        conv = dict(cdf.conventions) if self._repw is None else {"description": f"{self.replicate_type} replicate weights",
+                                                                  "df": float(cdf.conventions["df"])}
+        return _woodruff_result(self, theta, lo, hi, dfs, qs, var, domains.levels, by, level, conv)
+
+    def _domain_quantiles(self, var: str, domains: DomainCoder, d: int, probs: list) -> list:
+        """qrule_math quantiles of var over domain d's rows with positive weight (p = 0: the smallest value, p = 1: the largest)."""
+        import functools
+
+        fn = None if domains.levels is None else functools.partial(_in_domain, domains, d)
+        inner = [p for p in probs if 0 < p < 1]
+        try:
+            got = dict(zip(inner, weighted_quantiles(self._data, var, self._columns.weights, inner, fn, "quantile", rule="math"))) if inner else {}
+            if len(inner) < len(probs):
+                ends = [e for e in map_partitions(self._data, _domain_ends, var, self._columns.weights, fn) if e is not None]
+                got[0.0] = min(e[0] for e in ends)
+                got[1.0] = max(e[1] for e in ends)
+        except InvalidInputError as e:
+            if "no analysis row has a positive weight" not in str(e) and "end" not in str(e):
+                raise
+            lev = "" if domains.levels is None else f" {domains.levels.iloc[d].to_dict()}"
+            raise InvalidInputError(f"quantile: the domain{lev} has no rows with positive weight; the quantile is undefined there") from None
+        return [got[0.0] if p <= 0 else got[1.0] if p >= 1 else got[p] for p in probs]
+
+    def _domain_dfs(self, domains: DomainCoder) -> np.ndarray:
+        """Per domain #PSU − #strata among its rows with positive weight (R's degf of the subset design)."""
+        pairs = pd.concat(map_partitions(self._data, _domain_psu_pairs, self._columns, domains), ignore_index=True).drop_duplicates()
+        return np.array([float(len(g) - g["s"].nunique()) for _, g in pairs.groupby("d")] if len(pairs) else [], dtype=float)
 
 
 # --- ik.targeting and ik.fgt on a dask frame -------------------------------------------------------
@@ -579,6 +828,12 @@ def _design_of(data, design, weights, who: str) -> DesignColumns:
                             f"got {type(design).__name__}")
         if design._data is not data and design._data._name != data._name:
             raise InvalidInputError(f"{who}: the design was built from a different dask DataFrame; build it from this one")
+        if design._repw is not None:
+            raise InvalidInputError(f"{who}: replicate-weight designs on a dask DataFrame serve SurveyDesign mean/total/ratio/proportion "
+                                    "only; use a Taylor design (strata, psu) or compute in memory")
+        if design._columns.multistage and who in ("targeting", "fgt", "watts"):
+            raise InvalidInputError(f"{who}: a multistage design with an FPC at every stage is not streamed by {who} on a dask DataFrame; "
+                                    "give the stage-1 FPC only (ultimate-cluster variance) or compute in memory")
         return design._columns
     return design_columns(data, weights=weights, who=who)
 
@@ -591,6 +846,56 @@ def _line_values(data, y: str, cols: DesignColumns, line_args: dict, domains: Do
     return qs[0], h
 
 
+@dataclass
+class HouseholdFirstRows:
+    """unit="households" on a dask frame: a household counts once, with its first row in data order (as in
+    memory). The frame gains a global row id; a pass of per-partition first rows and value ranges per
+    household gives every household's first row (a table of #households on the client) and checks that the
+    household's values are constant. Called on a partition: 0 for counted rows, −1 (in no domain) otherwise."""
+
+    name: str
+    first: pd.Series  # household id → global row number of its first row
+
+    @property
+    def n(self) -> int:
+        return len(self.first)
+
+    def __call__(self, part: pd.DataFrame) -> np.ndarray:
+        counted = self.first.reindex(part[self.name].to_numpy()).to_numpy() == part["__ik_row"].to_numpy()
+        return np.where(counted, 0, -1).astype(np.int32)
+
+    @classmethod
+    def of(cls, data, household: str, constant: dict, who: str):
+        import dask
+
+        offsets = _partition_offsets(data)
+        data = dd_from_delayed([dask.delayed(_with_row_ids)(p, int(o)) for p, o in zip(data.to_delayed(), offsets)],
+                               data._meta.assign(__ik_row=np.zeros(0, dtype=np.int64)))
+        summary = pd.concat(map_partitions(data, _household_ranges, household, list(constant)), ignore_index=True)
+        agg = summary.groupby("h", sort=False).agg(**{"row": ("row", "min")},
+                                                   **{f"lo{j}": (f"lo{j}", "min") for j in range(len(constant))},
+                                                   **{f"hi{j}": (f"hi{j}", "max") for j in range(len(constant))})
+        varying = [what for j, what in enumerate(constant.values()) if (agg[f"lo{j}"] != agg[f"hi{j}"]).any()]
+        if varying:
+            raise InvalidInputError(f"{who}: unit='households' needs {', '.join(varying)} constant within each household")
+        return data, cls(household, agg["row"])
+
+
+def _household_ranges(part: pd.DataFrame, k: int, household: str, columns: list) -> pd.DataFrame:
+    """Per household in the partition: its first global row and the smallest and largest value of each column."""
+    if part[household].isna().any():
+        raise InvalidInputError(f"targeting: household column {household!r} has missing values")
+    frame = pd.DataFrame({"h": part[household].to_numpy(), "row": part["__ik_row"].to_numpy()})
+    for j, c in enumerate(columns):
+        numeric = pd.api.types.is_numeric_dtype(part[c]) or pd.api.types.is_bool_dtype(part[c])
+        v = part[c].to_numpy(dtype=np.float64, na_value=np.nan) if numeric else np.zeros(len(part))  # refused in the pass
+        frame[f"lo{j}"] = v
+        frame[f"hi{j}"] = v
+    g = frame.groupby("h", sort=False)
+    return g.agg(**{"row": ("row", "min")}, **{f"lo{j}": (f"lo{j}", "min") for j in range(len(columns))},
+                 **{f"hi{j}": (f"hi{j}", "max") for j in range(len(columns))}).reset_index()
+
+
 def _targeting_part(part, k, plan: dict):
     from . import _core
     from .targeting import _indicator, _numeric
@@ -598,11 +903,14 @@ def _targeting_part(part, k, plan: dict):
     acc = _core.targeting.TargetingAccumulator(**plan["setup"])
     if len(part):
         cols: DesignColumns = plan["design"]
+        domain = plan["domains"].codes(part)
+        if plan["households"] is not None:  # only a household's first row counts; the others stay in the design
+            domain = np.where(plan["households"](part) == 0, 0 if domain is None else domain, -1).astype(np.int32)
         acc.update(target=_indicator(part, plan["target"], "target") if plan["target"] else None,
                    beneficiary=_indicator(part, plan["beneficiary"], "beneficiary"),
                    benefit=_numeric(part, plan["benefit"], "benefit") if plan["benefit"] else None,
                    welfare=_numeric(part, plan["welfare"], "welfare"), weights=cols.weights_of(part),
-                   domain=plan["domains"].codes(part), **cols.chunk(part, k))
+                   domain=domain, **cols.chunk(part, k))
     return acc
 
 
@@ -612,13 +920,20 @@ def targeting(data, *, welfare, beneficiary, target, benefit, design, weights, u
     from .targeting import TargetingResult, bottom, poverty_line, relative_line
 
     who = "targeting"
-    if unit != "persons" or household is not None:
-        raise InvalidInputError(f"{who}: unit='households' is not supported on a dask DataFrame (the first row of a household may be "
-                                "in any partition); aggregate to one row per household first")
     by_names = _as_list(by)
     _check_frame(data, who, [welfare, beneficiary, benefit, target if isinstance(target, str) else None] + by_names)
     cols = _design_of(data, design, weights, who)
     domains = DomainCoder.of(data, by_names)
+    households = None
+    if unit == "households":
+        if household is None:
+            raise InvalidInputError(f"{who}: unit='households' needs household= (the household id column)")
+        _check_frame(data, who, [household])
+        what = {welfare: f"welfare {welfare!r}", beneficiary: f"beneficiary {beneficiary!r}", benefit: f"benefit {benefit!r}",
+                target if isinstance(target, str) else None: "the target"}
+        data, households = HouseholdFirstRows.of(data, household, {c: v for c, v in what.items() if c is not None}, who)
+    elif household is not None:
+        raise InvalidInputError(f"{who}: household= is used with unit='households'")
     kind, line, p, s, strict = "column", float("nan"), 0.5, 1.0, True
     if isinstance(target, poverty_line):
         kind, line, strict = "fixed_line", float(target.value), target.strict
@@ -629,19 +944,20 @@ def targeting(data, *, welfare, beneficiary, target, benefit, design, weights, u
     K = 0 if incidence is None else incidence.k
     probs = [j / K for j in range(1, K)]
     want = probs + ([p] if kind == "quantile_line" else [])
-    qs, h = quantiles_and_bandwidth(data, welfare, cols.weights, want, kind == "quantile_line", None, who) if want else ([], float("nan"))
+    qs, h = quantiles_and_bandwidth(data, welfare, cols.weights, want, kind == "quantile_line", households, who) if want else ([], float("nan"))
     cuts = qs[:len(probs)]
     q = qs[-1] if kind == "quantile_line" else float("nan")
     setup = dict(rule=kind, line_value=line, line_quantile=p, line_share=s, strict=strict, line_q=q, line_h=h, amounts=benefit is not None,
                  welfare=True, n_domains=domains.n, n_welfare_groups=K, welfare_cuts=cuts, nest=cols.nest, fpc=cols.fpc is not None)
     plan = dict(setup=setup, design=cols, domains=domains, target=target if kind == "column" else None, beneficiary=beneficiary,
-                benefit=benefit, welfare=welfare)
+                benefit=benefit, welfare=welfare, households=households)
     acc = tree_reduce(data, _targeting_part, plan)
     if acc.rows == 0:
         raise InvalidInputError(f"{who}: data has no rows")
     out = acc.finalize(**cols.finalize_args())
     return TargetingResult._build(out, domains.levels, by_names, None, rule=target_rule, unit=unit, welfare=welfare, benefit=benefit,
-                                  cuts=np.asarray(out["welfare_cuts"], dtype=float) if K else None, nobs=int(acc.rows))
+                                  cuts=np.asarray(out["welfare_cuts"], dtype=float) if K else None,
+                                  nobs=int(acc.rows) if households is None else households.n)
 
 
 def _poverty_part(part, k, plan: dict):
@@ -674,39 +990,73 @@ def poverty(index: str, alpha: float, data, variable: str, line_args: dict, desi
     return acc.finalize(**cols.finalize_args()), domains.levels, by_names, int(acc.rows)
 
 
-# --- Gini on a dask frame: a global sort by welfare, then sums again ---------------------------------
+# --- Rank indices on a dask frame (Gini, concentration, Kakwani): a global sort, then sums again ---------
 #
-# In memory (inequality.cpp) row i of domain d has the mid-point cumulative weight midN_i = C_d(<y_i) +
-# W_d(y_i)/2 and weighted welfare midY_i = Y_d(<y_i) + y_i W_d(y_i)/2 (W_d(y): the weight of the tie run at
-# y), G_d = 2 Σ w midN y / (N_d T_d) − 1, and the influence of row i is
-#   u_i = (2 midN_i y_i − 2 midY_i + T_d − N_d y_i − G_d (T_d + N_d y_i)) / (N_d T_d).
-# After a global sort the partitions hold consecutive welfare ranges (a tie run may straddle partitions
-# only at their smallest and largest values), so a first pass of per-partition totals gives every row its
-# C and Y, and Σ_{i∈PSU} w_i u_i is linear in PSU totals. To keep G = 2 Σ w midN y/(N T) − 1 accurate when
-# welfare has a large common offset (G tiny), welfare is centred at the domain mean c: with e = y − c and
-# midE_i = E(<y_i) + e_i W(y_i)/2, Σ w (2 midN − N) = 0 gives N T G = 2 Σ w midN e − N E (E = Σ w e), and
-#   Σ_{i∈u} w_i u_i = [2 Σ_u w (midN e − midE) + E N_u − N E_u − G (T N_u + N (c N_u + E_u))] / (N T),
-# so the PSU totals of w·(midN e − midE), w·midN·e, w and w·e suffice.
+# In memory (rank_sums.cpp, concentration_on_rows) rows of domain d are ranked by a key k (welfare) and an
+# index of a value h (h = k for the Gini) is C_d = 2 Σ w e midN / (N T) − N E/(N T) with e = h − c (c the
+# domain mean of h, so E = Σ w e ≈ 0 keeps full accuracy when h has a large common offset), mid-point
+# cumulative weight midN_i = C_d(<k_i) + W_d(k_i)/2 and midE_i = E_d(<k_i) + E_d(k_i)/2 (W_d(k), E_d(k): the
+# weight and the Σ w e of the tie run at k). The influence of row i is
+#   u_i = (2 midN_i e_i − 2 midE_i − N e_i − C (2 N c + N e_i)) / (N T),
+# and per PSU u (with the exact E kept, as in the Gini's earlier Dask path)
+#   Σ_{i∈u} w_i u_i = [2 Σ_u w (midN e − midE) + E N_u − N E_u − C (T N_u + N (c N_u + E_u))] / (N T),
+# so the PSU totals of w, and per value column w·(midN e − midE), w·midN·e and w·e suffice. After a global
+# sort the partitions hold consecutive key ranges (a tie run may straddle partitions only at their smallest
+# and largest keys), so a first pass of per-partition totals gives every row its C and E.
 
 def _with_row_ids(part: pd.DataFrame, offset: int) -> pd.DataFrame:
     return part.assign(__ik_row=np.arange(len(part), dtype=np.int64) + offset)
 
 
-def _gini_pairs(part, variable, cols: DesignColumns, domains: DomainCoder):
-    y = _float_values(part[variable], "variable") if len(part) else np.empty(0)
-    if (y < 0).any():
-        raise InvalidInputError(f"gini: the Gini coefficient needs welfare ≥ 0; welfare is {float(y[y < 0][0])!r} at row "
-                                f"{_plain(part.index[y < 0][0])!r}")
-    w = cols.weights_of(part) if len(part) else np.empty(0)
-    w = np.ones(len(y)) if w is None else w
-    dom = domains.codes(part) if len(part) else np.empty(0, dtype=np.int32)
-    dom = np.zeros(len(y), dtype=np.int32) if dom is None else dom
-    return y, w, dom
+@dataclass
+class RankSpec:
+    """What a rank index reads: the key column, the value columns, and the checks of the calling index."""
+
+    who: str
+    key: str
+    values: List[str]
+    key_nonnegative: Optional[str] = None  # message head when the key must be ≥ 0 (Gini, Kakwani)
+    bounds: Optional[tuple] = None  # (a, b): values[0] must lie in [a, b] (bounded concentration indices)
+    poverty: Optional[tuple] = None  # Sen: (z, strict, Q); the values are y·1{poor}, 1{poor} (and 1{y ≤ Q}), from the key
+
+    def columns(self) -> List[str]:
+        """The data columns read (derived values excluded)."""
+        return [self.key] + ([] if self.poverty else [v for v in self.values if v != self.key])
 
 
-def _gini_edges(part, k, variable, cols, domains):
-    """Per domain: total weight, total w·y, and (value, weight) at the partition's smallest and largest value."""
-    y, w, dom = _gini_pairs(part, variable, cols, domains)
+def _rank_rows(part, spec: RankSpec, cols: DesignColumns, domains: DomainCoder):
+    """(key, [values], weights, domain codes) of a partition, checked as in memory."""
+    n = len(part)
+    y = _float_values(part[spec.key], "variable") if n else np.empty(0)
+    if spec.poverty:
+        z, strict, q = spec.poverty
+        poor = y < z if strict else y <= z
+        neg = poor & (y < 0)
+        if neg.any():
+            raise InvalidInputError(f"{spec.who}: the Sen index needs welfare ≥ 0 below the line (the Gini of the poor); welfare is "
+                                    f"{float(y[neg][0])!r} at row {_plain(part.index[neg][0])!r}")
+        H = [np.where(poor, y, 0.0), poor.astype(np.float64)] + ([(y <= q).astype(np.float64)] if np.isfinite(q) else [])
+    else:
+        H = [y if v == spec.key else (_float_values(part[v], "variable") if n else np.empty(0)) for v in spec.values]
+    if spec.key_nonnegative and (y < 0).any():
+        raise InvalidInputError(f"{spec.who}: {spec.key_nonnegative} is {float(y[y < 0][0])!r} at row {_plain(part.index[y < 0][0])!r}")
+    if spec.bounds is not None:
+        lo, hi = spec.bounds
+        bad = ~((H[0] >= lo) & (H[0] <= hi))
+        if bad.any():
+            raise InvalidInputError(f"{spec.who}: the outcome {float(H[0][bad][0])!r} at row {_plain(part.index[bad][0])!r} lies outside its "
+                                    f"bounds [{lo:g}, {hi:g}]")
+    w = cols.weights_of(part) if n else np.empty(0)
+    w = np.ones(n) if w is None else w
+    dom = domains.codes(part) if n else np.empty(0, dtype=np.int32)
+    dom = np.zeros(n, dtype=np.int32) if dom is None else dom
+    return y, H, w, dom
+
+
+def _rank_edges(part, k, spec: RankSpec, cols, domains):
+    """Per domain: total weight, Σ w h per value, and at the partition's smallest and largest key the run's
+    weight and Σ w h per value."""
+    y, H, w, dom = _rank_rows(part, spec, cols, domains)
     out = []
     for d in range(domains.n):
         m = dom == d
@@ -714,70 +1064,121 @@ def _gini_edges(part, k, variable, cols, domains):
         if len(yd) == 0:
             out.append(None)
             continue
+        wh = [wd * h[m] for h in H]
         lo, hi = yd.min(), yd.max()
-        out.append(dict(W=math.fsum(wd), Y=math.fsum(wd * yd), lo=lo, w_lo=math.fsum(wd[yd == lo]), hi=hi, w_hi=math.fsum(wd[yd == hi])))
+        at_lo, at_hi = yd == lo, yd == hi
+        out.append(dict(W=math.fsum(wd), Y=[math.fsum(x) for x in wh], lo=lo, hi=hi,
+                        w_lo=math.fsum(wd[at_lo]), w_hi=math.fsum(wd[at_hi]),
+                        h_lo=[math.fsum(x[at_lo]) for x in wh], h_hi=[math.fsum(x[at_hi]) for x in wh]))
     return out
 
 
-def _weight_at(edge, v) -> float:
+def _run_at(edge, v, j=None) -> float:
+    """The weight (j None) or Σ w h_j of the partition's tie run at key v (0 if v is not at its edges)."""
     if edge is None:
         return 0.0
     if edge["lo"] == v:
-        return edge["w_lo"]
+        return edge["w_lo"] if j is None else edge["h_lo"][j]
     if edge["hi"] == v:
-        return edge["w_hi"]
+        return edge["w_hi"] if j is None else edge["h_hi"][j]
     return 0.0
 
 
-def _gini_part(part, k, variable, cols: DesignColumns, domains: DomainCoder, offsets_of_runs, centre):
+def _rank_runs(edges: list, D: int, J: int):
+    """The domain means c_dj of the values, and per partition and domain: the weight C and Σ w e_j (E) of the
+    earlier partitions, and for its edge runs (weight before, total weight, Σ w e_j before, Σ w e_j total)."""
+    P = len(edges)
+    centre = []
+    for d in range(D):
+        W = math.fsum(edges[q][d]["W"] for q in range(P) if edges[q][d] is not None)
+        centre.append([math.fsum(edges[q][d]["Y"][j] for q in range(P) if edges[q][d] is not None) / W if W > 0 else 0.0
+                       for j in range(J)])
+    runs = []
+    for p in range(P):
+        per_domain = []
+        for d in range(D):
+            e = edges[p][d]
+            if e is None:
+                per_domain.append(None)
+                continue
+            earlier = [edges[q][d] for q in range(p) if edges[q][d] is not None]
+            C = math.fsum(x["W"] for x in earlier)
+            E = [math.fsum(x["Y"][j] - centre[d][j] * x["W"] for x in earlier) for j in range(J)]
+            r = {}
+            for v in {e["lo"], e["hi"]}:
+                wb = math.fsum(_run_at(edges[q][d], v) for q in range(p))
+                wt = math.fsum(_run_at(edges[q][d], v) for q in range(P))
+                eb = [math.fsum(_run_at(edges[q][d], v, j) for q in range(p)) - centre[d][j] * wb for j in range(J)]
+                et = [math.fsum(_run_at(edges[q][d], v, j) for q in range(P)) - centre[d][j] * wt for j in range(J)]
+                r[v] = (wb, wt, eb, et)
+            per_domain.append(dict(C=C, E=E, runs=r))
+        runs.append(per_domain)
+    return centre, runs
+
+
+def _rank_part(part, k, spec: RankSpec, cols: DesignColumns, domains: DomainCoder, runs, centre):
     from . import _core
 
-    acc = _core.variance.DesignAccumulator(domains.n, 4, cols.nest, cols.fpc is not None)
+    J = len(spec.values)
+    acc = _core.variance.DesignAccumulator(domains.n, 1 + 3 * J, cols.nest, cols.fpc is not None)
     if not len(part):
         return acc
-    y, w, dom = _gini_pairs(part, variable, cols, domains)
+    y, H, w, dom = _rank_rows(part, spec, cols, domains)
     order = np.argsort(y, kind="stable")
-    midN, midE, e = np.zeros(len(y)), np.zeros(len(y)), np.zeros(len(y))
+    n = len(y)
+    midN = np.zeros(n)
+    e = [np.zeros(n) for _ in range(J)]
+    midE = [np.zeros(n) for _ in range(J)]
     for d in range(domains.n):
-        info = offsets_of_runs[k][d]
+        info = runs[k][d]
         if info is None:
             continue
-        c = centre[d]
         rows = order[dom[order] == d]
-        yd, wd = y[rows], w[rows]
-        e[rows] = yd - c
+        yd, wd = y[rows], w[rows].astype(np.longdouble)
         values, start = np.unique(yd, return_index=True)
         counts = np.diff(np.append(start, len(yd)))
-        local = np.add.reduceat(wd.astype(np.longdouble), start)  # weight of each run of equal values here
-        ev = (values - c).astype(np.longdouble)
+        local = np.add.reduceat(wd, start)  # weight of each run of equal keys here
         before = np.zeros(len(values), dtype=np.longdouble)  # the run's weight in earlier partitions
         total = local.copy()  # the run's weight over all partitions
-        for j in {0, len(values) - 1}:  # only the smallest and largest runs can straddle partitions
-            if values[j] in info["runs"]:
-                before[j], total[j] = info["runs"][values[j]]
+        edge = [j for j in {0, len(values) - 1} if values[j] in info["runs"]]  # only the edge runs can straddle partitions
+        for j in edge:
+            before[j], total[j] = info["runs"][values[j]][:2]
         c_excl = np.cumsum(local) - local  # weight of the earlier runs in this partition
-        e_excl = np.cumsum(ev * local) - ev * local
-        mid_n = info["C"] + c_excl - before + total / 2  # rows of a run in earlier partitions are not below it
-        mid_e = info["E"] + e_excl - ev * before + ev * total / 2
-        midN[rows] = np.repeat(mid_n.astype(np.float64), counts)
-        midE[rows] = np.repeat(mid_e.astype(np.float64), counts)
-    acc.update_columns(columns=[midN * e - midE, midN * e, np.ones(len(y)), e], weights=w,
-                       domain=dom if domains.levels is not None else None, with_weights=False, **cols.chunk(part, k))
+        midN[rows] = np.repeat((info["C"] + c_excl - before + total / 2).astype(np.float64), counts)
+        for j in range(J):
+            ej = H[j][rows] - centre[d][j]
+            e[j][rows] = ej
+            local_e = np.add.reduceat(wd * ej, start)
+            e_before = np.zeros(len(values), dtype=np.longdouble)
+            e_total = local_e.copy()
+            for r in edge:
+                e_before[r], e_total[r] = info["runs"][values[r]][2][j], info["runs"][values[r]][3][j]
+            e_excl = np.cumsum(local_e) - local_e
+            midE[j][rows] = np.repeat((info["E"][j] + e_excl - e_before + e_total / 2).astype(np.float64), counts)
+    columns = [np.ones(n)]
+    for j in range(J):
+        columns += [midN * e[j] - midE[j], midN * e[j], e[j]]
+    acc.update_columns(columns=columns, weights=w, domain=dom if domains.levels is not None else None, with_weights=False,
+                       **cols.chunk(part, k))
     return acc
 
 
-def _gini_check(part, k, variable, cols, domains):
-    _gini_pairs(part, variable, cols, domains)
+def _rank_check(part, k, spec, cols, domains):
+    _rank_rows(part, spec, cols, domains)
     return len(part)
 
 
-def gini(data, variable: str, design, weights, by, who: str = "gini"):
-    """(out dict, levels, by names, rows) of ik.gini on a dask DataFrame."""
+def rank_indices(data, spec: RankSpec, design, weights, by, cols: Optional[DesignColumns] = None):
+    """Per value column j: the concentration index C_j per domain of the value ranked by the key, its
+    influence totals per unit (U × D), and the domain means μ_j; with the accumulator, the design, the
+    domains and the PSU totals (T3: U × D × (1 + 3J); per value j the columns 1 + 3j.. are w·(midN e − midE),
+    w·midN·e, w·e, e = h − centre). One shuffle (a global sort by the key), then two passes."""
     from .survey import _as_list
 
+    who = spec.who
     by_names = _as_list(by)
-    _check_frame(data, who, [variable] + by_names)
-    cols = _design_of(data, design, weights, who)
+    _check_frame(data, who, spec.columns() + by_names)
+    cols = _design_of(data, design, weights, who) if cols is None else cols
     domains = DomainCoder.of(data, by_names)
     if cols.psu is None:  # rows are their own PSUs: fix their labels before the sort moves them
         import dask
@@ -786,68 +1187,374 @@ def gini(data, variable: str, design, weights, by, who: str = "gini"):
         data = dd_from_delayed([dask.delayed(_with_row_ids)(p, int(o)) for p, o in zip(data.to_delayed(), offsets)],
                                data._meta.assign(__ik_row=np.zeros(0, dtype=np.int64)))
         cols = DesignColumns(**{**cols.__dict__, "psu": LabelCoder("__ik_row", "psu")})
-    if sum(map_partitions(data, _gini_check, variable, cols, domains)) == 0:  # clear errors before the shuffle
+    if sum(map_partitions(data, _rank_check, spec, cols, domains)) == 0:  # clear errors before the shuffle
         raise InvalidInputError(f"{who}: data has no rows")
-    needed = [variable] + by_names + [c for c in (cols.weights, cols.fpc, cols.strata and cols.strata.name, cols.psu and cols.psu.name) if c]
+    needed = spec.columns() + by_names + [c for c in (cols.weights, cols.fpc, cols.strata and cols.strata.name,
+                                                                  cols.psu and cols.psu.name) if c]
+    needed += [c.name for c in cols.later] + cols.later_fpc
     # shuffle only the columns used, once: persisted for the two passes over the sorted partitions
-    ordered = data[list(dict.fromkeys(needed))].sort_values(variable).persist()
-    edges = map_partitions(ordered, _gini_edges, variable, cols, domains)
-    P = len(edges)
-    centre = []
-    for d in range(domains.n):
-        W = math.fsum(edges[q][d]["W"] for q in range(P) if edges[q][d] is not None)
-        Y = math.fsum(edges[q][d]["Y"] for q in range(P) if edges[q][d] is not None)
-        centre.append(Y / W if W > 0 else 0.0)
-    runs = []
-    for p in range(P):
-        per_domain = []
-        for d in range(domains.n):
-            e = edges[p][d]
-            if e is None:
-                per_domain.append(None)
-                continue
-            C = math.fsum(edges[q][d]["W"] for q in range(p) if edges[q][d] is not None)
-            E = math.fsum(edges[q][d]["Y"] - centre[d] * edges[q][d]["W"] for q in range(p) if edges[q][d] is not None)
-            r = {}
-            for v in {e["lo"], e["hi"]}:
-                before = math.fsum(_weight_at(edges[q][d], v) for q in range(p))
-                total = math.fsum(_weight_at(edges[q][d], v) for q in range(P))
-                r[v] = (before, total)
-            per_domain.append(dict(C=C, E=E, runs=r))
-        runs.append(per_domain)
-    acc = tree_reduce(ordered, _gini_part, variable, cols, domains, runs, centre)
+    ordered = data[list(dict.fromkeys(needed))].sort_values(spec.key).persist()
+    edges = map_partitions(ordered, _rank_edges, spec, cols, domains)
+    D, J = domains.n, len(spec.values)
+    centre, runs = _rank_runs(edges, D, J)
+    acc = tree_reduce(ordered, _rank_part, spec, cols, domains, runs, centre)
     if acc.rows == 0:
         raise InvalidInputError(f"{who}: data has no rows")
-    core = acc.design(**cols.finalize_args())
-    T = np.asarray(acc.totals())
-    D = domains.n
+    core, T = cols.finalize(acc)
     U = T.shape[0]
-    T3 = T.reshape(U, D, 4)
+    T3 = T.reshape(U, D, 1 + 3 * J)
     tot = T3.sum(axis=0)
-    est = np.full(D, np.nan)
-    psi = np.zeros((U, D))
+    est, psi, mu = np.full((J, D), np.nan), np.zeros((J, U, D)), np.full((J, D), np.nan)
+    for j in range(J):
+        for d in range(D):
+            N, S, E = tot[d, 0], tot[d, 2 + 3 * j], tot[d, 3 + 3 * j]
+            c = centre[d][j]
+            Ty = c * N + E
+            if not (N > 0) or Ty == 0:
+                continue
+            C = (2 * S - N * E) / (N * Ty)
+            a, nu, eu = T3[:, d, 1 + 3 * j], T3[:, d, 0], T3[:, d, 3 + 3 * j]
+            est[j, d], mu[j, d] = C, Ty / N
+            psi[j, :, d] = (2 * a + E * nu - N * eu - C * (Ty * nu + N * (c * nu + eu))) / (N * Ty)
+    # influence totals of the domain mean of value j: Σ_u w (h − μ)/N = (E_u + (c − μ) N_u)/N
+    mean_psi = np.zeros((J, U, D))
+    for j in range(J):
+        for d in range(D):
+            if np.isfinite(mu[j, d]):
+                mean_psi[j, :, d] = (T3[:, d, 3 + 3 * j] + (centre[d][j] - mu[j, d]) * T3[:, d, 0]) / tot[d, 0]
+    return dict(est=est, psi=psi, mu=mu, mean_psi=mean_psi, acc=acc, core=core, levels=domains.levels, by_names=by_names,
+                rows=int(acc.rows), T3=T3, tot=tot, centre=centre, ordered=ordered, cols=cols, domains=domains)
+
+
+def gini(data, variable: str, design, weights, by, who: str = "gini"):
+    """(out dict, levels, by names, rows) of ik.gini on a dask DataFrame."""
+    r = rank_indices(data, RankSpec(who, variable, [variable], key_nonnegative="the Gini coefficient needs welfare ≥ 0; welfare"),
+                     design, weights, by)
+    undefined = [d for d in range(r["est"].shape[1]) if not np.isfinite(r["est"][0, d])]
+    return _finish_index(r["acc"], r["core"], r["est"][0], r["psi"][0], undefined), r["levels"], r["by_names"], r["rows"]
+
+
+def concentration(data, variable: str, rank_by: str, kind: str, lower: float, upper: float, design, weights, by, who: str):
+    """(out dict, levels, by names, rows) of ik.concentration_index on a dask DataFrame: θ = factor(μ)·C with
+    influence factor·u(C) + C·factor'(μ)·u(μ) (concentration.cpp)."""
+    bounded = kind in ("erreygers", "wagstaff")
+    r = rank_indices(data, RankSpec(who, rank_by, [variable], bounds=(lower, upper) if bounded else None), design, weights, by)
+    est, psi = r["est"][0].copy(), r["psi"][0].copy()
     undefined = []
-    for d in range(D):
-        _, S, N, E = tot[d]
-        c = centre[d]
-        Ty = c * N + E
-        if not (N > 0 and Ty > 0):
+    for d in range(len(est)):
+        C, mu = est[d], r["mu"][0, d]
+        if not np.isfinite(C):
             undefined.append(d)
             continue
-        G = (2 * S - N * E) / (N * Ty)
-        est[d] = G
-        a, nu, eu = T3[:, d, 0], T3[:, d, 2], T3[:, d, 3]
-        psi[:, d] = (2 * a + E * nu - N * eu - G * (Ty * nu + N * (c * nu + eu))) / (N * Ty)
-    V = np.asarray(core.variance_of_unit_totals(np.asfortranarray(psi)))
+        factor, dfactor = 1.0, 0.0
+        if kind == "generalized":
+            factor, dfactor = mu, 1.0
+        elif kind == "erreygers":
+            factor, dfactor = 4 * mu / (upper - lower), 4 / (upper - lower)
+        elif kind == "wagstaff":
+            g = (upper - mu) * (mu - lower)
+            if not g > 0:  # the mean sits on a bound: the normalisation divides by zero
+                est[d] = np.nan
+                undefined.append(d)
+                continue
+            factor = (upper - lower) * mu / g
+            dfactor = (upper - lower) * (g - mu * (upper + lower - 2 * mu)) / (g * g)
+        est[d] = factor * C
+        psi[:, d] = factor * psi[:, d] + C * dfactor * r["mean_psi"][0][:, d]
     for d in undefined:
-        V[d, :] = np.nan
-        V[:, d] = np.nan
-    conv = dict(acc.conventions(core))
-    out = dict(estimate=est, vcov=V, conventions=conv, undefined=undefined, line=float("nan"), bandwidth=float("nan"))
-    return out, domains.levels, by_names, int(acc.rows)
+        psi[:, d] = 0.0
+    return _finish_index(r["acc"], r["core"], est, psi, undefined), r["levels"], r["by_names"], r["rows"]
+
+
+def _kernel_sums(part, k, variable, cols: DesignColumns, domains: DomainCoder, z: float, q: float, h: float):
+    """Per domain Σ w φ_h(z − y), and over all rows Σ w φ_h(Q − y) (the densities of an estimated line)."""
+    from .targeting import _numeric
+
+    if not len(part):
+        return np.zeros(domains.n), 0.0
+    y = _numeric(part, variable, "variable")
+    w = cols.weights_of(part)
+    w = np.ones(len(y)) if w is None else w
+    dom = domains.codes(part)
+    phi = lambda u: np.exp(-0.5 * (u / h) ** 2) / (math.sqrt(2 * math.pi) * h)  # noqa: E731
+    at_z = w * phi(z - y)
+    per_domain = np.bincount(np.zeros(len(y), dtype=np.int64) if dom is None else dom, weights=at_z, minlength=domains.n)
+    return per_domain, float(np.sum(w * phi(q - y)))
+
+
+def sen(data, variable: str, line_args: dict, design, weights, by):
+    """(out dict, levels, by names, rows) of ik.sen on a dask DataFrame. The poor are the lowest rows, so the
+    Gini of the poor follows from the concentration index C of h = y·1{poor} ranked by y over each domain:
+    Σ_poor w y midN = (C + 1)·N·Y_p/2, G_p = (C + 1)·N/P − 1, and S = P/N − 2Y_p/(N z) + (C + 1)·Y_p/(P z) is
+    linearised in (P, N, Y_p, C) (the in-memory chain rule, poverty.cpp). An estimated line adds ∂S/∂z·IF(z)
+    with ∂S/∂z = f̂(z)(1 − (C + 1)·N·Y_p/(z P²)) + (1 − G_p)·Y_p/(N z²)."""
+    who = "sen"
+    cols = _design_of(data, design, weights, who)
+    _check_frame(data, who, [variable])
+    estimated = line_args["rule"] == "quantile_line"
+    q, h = float("nan"), float("nan")
+    if estimated:
+        qs, h = quantiles_and_bandwidth(data, variable, cols.weights, [line_args["line_quantile"]], True, None, who)
+        q = qs[0]
+        z = line_args["line_share"] * q
+    else:
+        z = line_args["line_value"]
+    if not (np.isfinite(z) and z > 0):
+        raise InvalidInputError(f"{who}: the poverty line must be positive (the index divides by it); it is {z!r}")
+    spec = RankSpec(who, variable, ["__poor_y", "__poor"] + (["__below_q"] if estimated else []), poverty=(z, line_args["strict"], q))
+    r = rank_indices(data, spec, None, None, by, cols=cols)
+    T3, tot, centre, D = r["T3"], r["tot"], r["centre"], r["domains"].n
+    U = T3.shape[0]
+    est, psi, undefined = np.full(D, np.nan), np.zeros((U, D)), []
+    dS_dz = np.zeros(D)
+    K_z = None
+    if estimated:
+        sums = map_partitions(r["ordered"], _kernel_sums, variable, cols, r["domains"], z, q, h)
+        K_z = np.sum([a for a, _ in sums], axis=0)
+        density = math.fsum(b for _, b in sums)
+    for d in range(D):
+        N = tot[d, 0]
+        if not N > 0:
+            undefined.append(d)
+            continue
+        Nu = T3[:, d, 0]
+        Yp, P = centre[d][0] * N + tot[d, 3], centre[d][1] * N + tot[d, 6]
+        Yu, Pu = T3[:, d, 3] + centre[d][0] * Nu, T3[:, d, 6] + centre[d][1] * Nu
+        if Yp > 0:
+            C = r["est"][0, d]
+            Gp = (C + 1) * N / P - 1
+            est[d] = P / N - 2 * Yp / (N * z) + (C + 1) * Yp / (P * z)
+            psi[:, d] = ((1 / N - (C + 1) * Yp / (P * P * z)) * Pu + (-P / N ** 2 + 2 * Yp / (N * N * z)) * Nu
+                         + (-2 / (N * z) + (C + 1) / (P * z)) * Yu + Yp / (P * z) * r["psi"][0][:, d])
+            rank_term = (C + 1) * N * Yp / (z * P * P)
+        else:  # the poor hold no welfare: G_p = 0 with no influence (as in memory)
+            Gp, rank_term = 0.0, 0.0
+            est[d] = P / N - Yp / (N * z)
+            psi[:, d] = (Pu - P / N * Nu) / N - (Yu - Yp / N * Nu) / (N * z)
+        if estimated:
+            dS_dz[d] = K_z[d] / N * (1 - rank_term) + (1 - Gp) * Yp / (N * z * z)
+    out = None
+    if estimated:
+        below = (T3[:, :, 9] + np.asarray([c[2] for c in centre])[None, :] * T3[:, :, 0]).sum(axis=1)  # Σ_u w 1{y ≤ Q}
+        all_w = T3[:, :, 0].sum(axis=1)
+        if not density > 0:
+            raise InvalidInputError(f"{who}: the welfare density at the estimated quantile is zero: the line cannot be linearised")
+        if_z = -line_args["line_share"] * (below - line_args["line_quantile"] * all_w) / density
+        psi += if_z[:, None] * dS_dz[None, :]
+        v = float(np.asarray(r["core"].variance_of_unit_totals(np.asfortranarray(if_z[:, None])))[0, 0])
+    out = _finish_index(r["acc"], r["core"], est, psi, undefined)
+    out["line"] = z
+    if estimated:
+        out["bandwidth"] = h
+        out["line_variance"] = v if np.isfinite(v) and v != 0 else float("nan")
+    return out, r["levels"], r["by_names"], r["rows"]
+
+
+def kakwani(data, payment: str, income: str, design, weights, by):
+    """(out dict, levels, by names, rows) of ik.kakwani on a dask DataFrame: C(payment by income) − G(income)."""
+    r = rank_indices(data, RankSpec("kakwani", income, [payment, income],
+                                    key_nonnegative="the Kakwani index needs income ≥ 0 (its Gini); income"), design, weights, by)
+    est = r["est"][0] - r["est"][1]
+    undefined = [d for d in range(len(est)) if not np.isfinite(est[d])]
+    psi = r["psi"][0] - r["psi"][1]
+    for d in undefined:
+        psi[:, d] = 0.0
+    return _finish_index(r["acc"], r["core"], est, psi, undefined), r["levels"], r["by_names"], r["rows"]
 
 
 def dd_from_delayed(parts, meta):
     import dask.dataframe as dd
 
     return dd.from_delayed(parts, meta=meta, verify_meta=False)
+
+
+# --- Theil, MLD and Atkinson on a dask frame: generalized-entropy totals per PSU ----------------------
+#
+# As in memory (targeting/inequality.cpp, inequality_measure), per domain the totals N = Σ w, Y = Σ w u and
+# G = Σ w g(u), u = y / max|y| (the indices are scale-free; the totals stay in range), with g(u) = u log u
+# (Theil), log u (MLD, Atkinson ε = 1) or u^(1−ε) (Atkinson). One pass of mergeable PSU totals; the index is
+# a smooth function θ(N, Y, G) and its influence per PSU is ∂θ/∂N N_u + ∂θ/∂Y Y_u + ∂θ/∂G G_u (Binder 1983):
+#   Theil  θ = G/Y − log(Y/N)          MLD  θ = log(Y/N) − G/N
+#   Atkinson θ = 1 − m N / Y, m = (G/N)^(1/(1−ε)) (ε ≠ 1) or exp(G/N) (ε = 1).
+
+def _max_abs(part, k, variable):
+    y = _float_values(part[variable], "variable") if len(part) else np.empty(0)
+    return float(np.max(np.abs(y))) if len(y) else 0.0
+
+
+def _entropy_part(part, k, variable, cols: DesignColumns, domains: DomainCoder, index: str, epsilon: float, scale: float):
+    from . import _core
+
+    acc = _core.variance.DesignAccumulator(domains.n, 3, cols.nest, cols.fpc is not None)
+    if not len(part):
+        return acc
+    y = _float_values(part[variable], "variable")
+    logs = index == "mld" or (index == "atkinson" and epsilon == 1)
+    positive = logs or (index == "atkinson" and epsilon > 1)
+    bad = (y < 0) | ((y <= 0) if positive else False)
+    if bad.any():
+        raise InvalidInputError(f"{index}: the index needs welfare {'> 0' if positive else '≥ 0'}; welfare is {float(y[bad][0])!r} at row "
+                                f"{_plain(part.index[bad][0])!r}")
+    u = y / scale
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if index == "theil":
+            g = np.where(u > 0, u * np.log(np.where(u > 0, u, 1.0)), 0.0)
+        elif logs:
+            g = np.log(u)
+        else:
+            g = u ** (1.0 - epsilon)
+    acc.update_columns(columns=[np.ones(len(y)), u, g], weights=cols.weights_of(part), domain=domains.codes(part), with_weights=False,
+                       names=["1", variable, f"g({variable})"], **cols.chunk(part, k))
+    return acc
+
+
+def _entropy_index(index: str, epsilon: float, N: float, Y: float, G: float):
+    """θ and ∂θ/∂(N, Y, G) of the generalized-entropy family (see above)."""
+    if index == "theil":
+        return G / Y - math.log(Y / N), 1.0 / N, -G / (Y * Y) - 1.0 / Y, 1.0 / Y
+    if index == "mld":
+        return math.log(Y / N) - G / N, -1.0 / N + G / (N * N), 1.0 / Y, -1.0 / N
+    a = G / N
+    m = math.exp(a) if epsilon == 1 else a ** (1.0 / (1.0 - epsilon))
+    dm_da = m if epsilon == 1 else m / ((1.0 - epsilon) * a)
+    return 1.0 - m * N / Y, -(dm_da * (-G / N) + m) / Y, m * N / (Y * Y), -dm_da / Y
+
+
+def entropy_index(index: str, epsilon: float, data, variable: str, design, weights, by, who: str):
+    """(out dict, levels, by names, rows) of ik.theil / ik.mld / ik.atkinson on a dask DataFrame."""
+    from .survey import _as_list
+
+    by_names = _as_list(by)
+    _check_frame(data, who, [variable] + by_names)
+    cols = _design_of(data, design, weights, who)
+    domains = DomainCoder.of(data, by_names)
+    scale = max(map_partitions(data, _max_abs, variable)) if data.npartitions else 0.0
+    acc = tree_reduce(data, _entropy_part, variable, cols, domains, index, float(epsilon), scale if scale > 0 else 1.0)
+    if acc.rows == 0:
+        raise InvalidInputError(f"{who}: data has no rows")
+    core, T = cols.finalize(acc)
+    D, U = domains.n, T.shape[0]
+    T3 = T.reshape(U, D, 3)
+    tot = T3.sum(axis=0)
+    est, psi, undefined = np.full(D, np.nan), np.zeros((U, D)), []
+    for d in range(D):
+        N, Y, G = tot[d]
+        if not (N > 0 and Y > 0):
+            undefined.append(d)
+            continue
+        est[d], dN, dY, dG = _entropy_index(index, epsilon, N, Y, G)
+        psi[:, d] = dN * T3[:, d, 0] + dY * T3[:, d, 1] + dG * T3[:, d, 2]
+    return _finish_index(acc, core, est, psi, undefined), domains.levels, by_names, int(acc.rows)
+
+
+def _finish_index(acc, core, est, psi, undefined, K: int = 1) -> dict:
+    """The result dict of an index from its estimates and influence totals per unit (K statistics per domain,
+    domain-major; NaN where the domain is undefined)."""
+    V = np.asarray(core.variance_of_unit_totals(np.asfortranarray(psi)))
+    for d in undefined:
+        est[d * K:(d + 1) * K] = np.nan
+        V[d * K:(d + 1) * K, :] = np.nan
+        V[:, d * K:(d + 1) * K] = np.nan
+    return dict(estimate=est, vcov=V, conventions=dict(acc.conventions(core)), undefined=undefined, line=float("nan"),
+                bandwidth=float("nan"))
+
+
+# --- Lorenz ordinates, quantile shares and the QSR on a dask frame: exact quantiles, then one pass -------
+#
+# As in memory (lorenz.cpp): per domain the partial total below the p-quantile Q_p, T_p = Σ_{y<Q} w y + f·Q
+# with f = clamp(pN − W(<Q), 0, W(=Q)) for Lorenz ordinates (the lower quantile: the tie run at Q is split so
+# the population share is exactly p), or T_p = Σ_{y≤Q} w y with laeken's quantile for the QSR. The influence
+# of T_p is IF = (y − Q)·1{y ≤ Q} + p·Q (Kovačević & Binder 1997; no density), so with the quantiles found
+# first (exact, across partitions) every estimate and influence total is linear in the PSU totals of
+# w, w·y, and per share w·y·1{y<Q}, w·1{y<Q}, w·1{y=Q}, w·(y − Q)·1{y ≤ Q}.
+
+def _partial_part(part, k, variable, cols: DesignColumns, domains: DomainCoder, Q: np.ndarray):
+    from . import _core
+
+    D, K = Q.shape
+    acc = _core.variance.DesignAccumulator(D, 2 + 4 * K, cols.nest, cols.fpc is not None)
+    if not len(part):
+        return acc
+    y = _float_values(part[variable], "variable")
+    dom = domains.codes(part)
+    q = Q[np.zeros(len(y), dtype=np.int64) if dom is None else dom]  # each row's quantiles (n × K); NaN: undefined domain
+    columns = [np.ones(len(y)), y]
+    for j in range(K):
+        below, at = y < q[:, j], y == q[:, j]
+        columns += [np.where(below, y, 0.0), below.astype(np.float64), at.astype(np.float64), np.where(below | at, y - q[:, j], 0.0)]
+    acc.update_columns(columns=columns, weights=cols.weights_of(part), domain=dom, with_weights=False, **cols.chunk(part, k))
+    return acc
+
+
+def partial_totals(data, variable: str, probs: list, rule: str, design, weights, by, who: str):
+    """The exact per-domain quantiles Q (D × K) and the streamed PSU totals for the Lorenz family."""
+    import functools
+
+    from .survey import _as_list
+
+    by_names = _as_list(by)
+    _check_frame(data, who, [variable] + by_names)
+    cols = _design_of(data, design, weights, who)
+    domains = DomainCoder.of(data, by_names)
+    Q = np.full((domains.n, len(probs)), np.nan)
+    for d in range(domains.n):
+        fn = None if domains.levels is None else functools.partial(_in_domain, domains, d)
+        inner = [p for p in probs if p < 1]
+        try:
+            got = weighted_quantiles(data, variable, cols.weights, inner, fn, who, rule=rule) if inner else []
+            if len(inner) < len(probs):
+                got = list(got) + [max(e[1] for e in map_partitions(data, _domain_ends, variable, cols.weights, fn) if e is not None)]
+        except InvalidInputError as e:
+            if "no analysis row has a positive weight" not in str(e) and "no rows" not in str(e):
+                raise
+            continue  # no positive weight in the domain: undefined there (as in memory)
+        Q[d] = got
+    acc = tree_reduce(data, _partial_part, variable, cols, domains, Q)
+    if acc.rows == 0:
+        raise InvalidInputError(f"{who}: data has no rows")
+    core, T = cols.finalize(acc)
+    U = T.shape[0]
+    return Q, acc, core, T.reshape(U, domains.n, 2 + 4 * len(probs)), domains, by_names
+
+
+def lorenz(data, variable: str, probs: list, generalized: bool, design, weights, by, who: str):
+    """(out dict, levels, by names, rows) of ik.lorenz on a dask DataFrame."""
+    Q, acc, core, T3, domains, by_names = partial_totals(data, variable, probs, "lower", design, weights, by, who)
+    U, D, K = T3.shape[0], domains.n, len(probs)
+    tot = T3.sum(axis=0)
+    est, psi, undefined = np.full(D * K, np.nan), np.zeros((U, D * K)), []
+    for d in range(D):
+        N, Y = tot[d, 0], tot[d, 1]
+        if not N > 0 or np.isnan(Q[d]).any() or (not generalized and not Y > 0):
+            undefined.append(d)
+            continue
+        denom = N if generalized else Y
+        for j, p in enumerate(probs):
+            q = Q[d, j]
+            S_lt, W_lt, W_run = tot[d, 2 + 4 * j], tot[d, 3 + 4 * j], tot[d, 4 + 4 * j]
+            Tp = S_lt + min(max(p * N - W_lt, 0.0), W_run) * q
+            theta = Tp / denom
+            est[d * K + j] = theta
+            psi[:, d * K + j] = (T3[:, d, 5 + 4 * j] + p * q * T3[:, d, 0] - theta * T3[:, d, 0 if generalized else 1]) / denom
+    return _finish_index(acc, core, est, psi, undefined, K), domains.levels, by_names, int(acc.rows)
+
+
+def qsr(data, variable: str, lower: float, upper: float, design, weights, by, who: str = "qsr"):
+    """(out dict, levels, by names, rows) of ik.qsr on a dask DataFrame (laeken's quantiles, T_p = Σ_{y≤Q} w y)."""
+    Q, acc, core, T3, domains, by_names = partial_totals(data, variable, [lower, upper], "laeken", design, weights, by, who)
+    U, D = T3.shape[0], domains.n
+    tot = T3.sum(axis=0)
+    est, psi, undefined = np.full(D, np.nan), np.zeros((U, D)), []
+    for d in range(D):
+        N, Y = tot[d, 0], tot[d, 1]
+        bottom = tot[d, 2] + tot[d, 4] * Q[d, 0]  # Σ w y over y ≤ Q_lower (y < Q plus the run at Q)
+        if not N > 0 or np.isnan(Q[d]).any() or not bottom > 0:
+            undefined.append(d)
+            continue
+        top = Y - (tot[d, 6] + tot[d, 8] * Q[d, 1])
+        ratio = top / bottom
+        est[d] = ratio
+        if_bottom = T3[:, d, 5] + lower * Q[d, 0] * T3[:, d, 0]
+        if_top = T3[:, d, 1] - (T3[:, d, 9] + upper * Q[d, 1] * T3[:, d, 0])
+        psi[:, d] = (if_top - ratio * if_bottom) / bottom
+    return _finish_index(acc, core, est, psi, undefined), domains.levels, by_names, int(acc.rows)

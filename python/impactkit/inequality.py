@@ -49,8 +49,7 @@ class WelfareIndexResult(EstimateResult):
 
 def _prepare(data, variable, design, weights, by, who, extra=()):
     if _dask.is_dask_frame(data):
-        raise TypeError(f"{who}: a dask DataFrame is not supported here yet (on Dask: ik.fgt, ik.watts, ik.arpr, ik.arpt, ik.gini, "
-                        "ik.targeting, SurveyDesign mean/total/ratio/proportion); compute() a sample or the groups first")
+        raise TypeError(f"{who}: a dask DataFrame is not supported here; compute() a sample or the groups first")
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"{who}: data must be a pandas DataFrame, got {type(data).__name__}")
     if len(data) == 0:
@@ -59,7 +58,7 @@ def _prepare(data, variable, design, weights, by, who, extra=()):
     y = _numeric(data, variable, "variable")
     by_names = _as_list(by)
     codes, levels = _codes_of(data, by_names)
-    pos = d.positions_of(data.index, who)
+    pos = None if data.index is d.index or data.index.equals(d.index) else d.positions_of(data.index, who)
     spread = _spreader(pos, d.n)
     dom = np.zeros(len(data), dtype=np.int32) if codes is None else codes
     D = 1 if levels is None else len(levels)
@@ -222,6 +221,9 @@ def gini(data: pd.DataFrame, variable: str, *, design: Optional[SurveyDesign] = 
 
 
 def _smooth_index(index: str, epsilon: float, name: str, definition: str, data, variable, design, weights, by):
+    if _dask.is_dask_frame(data):  # one pass of generalized-entropy totals per PSU
+        out, levels, by_names, nobs = _dask.entropy_index(index, float(epsilon), data, variable, design, weights, by, name)
+        return _result(out, name, levels, by_names, nobs, variable, definition)
     args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, name)
     out = _evaluate(index, args, lambda a: _t.inequality_measure(index, float(epsilon), **a), parameter=float(epsilon))
     return _result(out, name, levels, by_names, nobs, variable, definition)
@@ -288,13 +290,16 @@ def sen(data: pd.DataFrame, variable: str, *, line, design: Optional[SurveyDesig
     """Sen (1976) poverty index S = H·[I + (1 − I)·G_p] per group, with H the headcount ratio, I the
     income-gap ratio of the poor (1 − their mean welfare / z) and G_p the Gini coefficient of welfare among
     the poor (Eurostat formula), with its linearised design-based SE. ``line``: a fixed line (a number or
-    ``ik.poverty_line(z, strict=)``); welfare below it must be ≥ 0."""
+    ``ik.poverty_line(z, strict=)``), or an estimated line (``ik.relative_line(share)``, ``ik.bottom(p)``) whose
+    estimation enters the SE by linearisation (∂S/∂z · IF(z), as for ik.fgt); welfare below it must be ≥ 0."""
     a = _line_args(line, "sen")
-    if a["rule"] != "fixed_line":
-        raise InvalidInputError("sen: needs a fixed poverty line (a number or ik.poverty_line(z)); the linearisation of an estimated "
-                                "line through the Gini of the poor is not implemented")
+    if _dask.is_dask_frame(data):  # exact on Dask: a global sort by welfare, then per-PSU sums
+        out, levels, by_names, nobs = _dask.sen(data, variable, a, design, weights, by)
+        return _result(out, "sen", levels, by_names, nobs, variable,
+                       "Sen poverty index: H·[I + (1 − I)·G_p], G_p the Gini among the poor (Sen 1976)")
     args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "sen")
-    out = _evaluate("sen", args, lambda x: _t.sen(a["line_value"], a["strict"], **x), line=a)
+    out = _evaluate("sen", args, lambda x: _t.sen(a["rule"], a["line_value"], a["line_quantile"], a["line_share"], a["strict"], **x),
+                    line=a)
     return _result(out, "sen", levels, by_names, nobs, variable,
                    "Sen poverty index: H·[I + (1 − I)·G_p], G_p the Gini among the poor (Sen 1976)")
 
@@ -349,8 +354,11 @@ def lorenz(data: pd.DataFrame, variable: str, *, points=None, generalized: bool 
     """
     p = [round(0.05 * k, 10) for k in range(1, 21)] if points is None else _shares(points, "lorenz", "points", True)
     who = "generalized_lorenz" if generalized else "lorenz"
-    args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, who)
-    out = _evaluate(who, args, lambda a: _t.lorenz(p, bool(generalized), **a), shares=p)
+    if _dask.is_dask_frame(data):  # exact quantiles across partitions, then one pass of PSU totals
+        out, levels, by_names, nobs = _dask.lorenz(data, variable, p, bool(generalized), design, weights, by, who)
+    else:
+        args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, who)
+        out = _evaluate(who, args, lambda a: _t.lorenz(p, bool(generalized), **a), shares=p)
     sym = "GL" if generalized else "L"
     res = _result(out, sym, levels, by_names, nobs, variable,
                   ("Generalised Lorenz ordinates: GL(p) = Σ w y·1{y ≤ Q_p} / Σ w (Shorrocks 1983)" if generalized else
@@ -377,14 +385,38 @@ def quantile_shares(data: pd.DataFrame, variable: str, *, groups: int = 5, cuts=
             raise InvalidInputError(f"quantile_shares: groups must be an integer ≥ 2, got {groups!r}")
         cuts = [k / groups for k in range(1, int(groups))]
     c = _shares(cuts, "quantile_shares", "cuts", False)
-    args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "quantile_shares")
-    out = _evaluate("quantile_shares", args, lambda a: _t.quantile_shares(c, **a), shares=c)
+    if _dask.is_dask_frame(data):  # the Lorenz ordinates at the cuts, differenced (as lorenz.cpp's quantile_shares)
+        out, levels, by_names, nobs = _dask.lorenz(data, variable, c, False, design, weights, by, "quantile_shares")
+        out = _shares_of_ordinates(out, len(c))
+    else:
+        args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "quantile_shares")
+        out = _evaluate("quantile_shares", args, lambda a: _t.quantile_shares(c, **a), shares=c)
     edges = [0.0] + c + [1.0]
     frame = pd.DataFrame({"p_low": edges[:-1], "p_high": edges[1:]})
     labels = [f"share({lo:g}-{hi:g}]" for lo, hi in zip(edges[:-1], edges[1:])]
     return _result(out, "share", levels, by_names, nobs, variable,
                    "Quantile-group welfare shares: L(p_high) − L(p_low), L the Lorenz ordinate (laeken's quantile rule)",
                    labels=labels, label_frame=frame)
+
+
+def _shares_of_ordinates(out: dict, K: int) -> dict:
+    """Group shares S = A·L + e_last from Lorenz ordinates L at K cuts per domain (S_0 = L(c_1), S_k = L(c_(k+1)) −
+    L(c_k), S_K = 1 − L(c_K)), V_S = A V_L Aᵀ; NaN for undefined domains."""
+    L, V = np.asarray(out["estimate"], dtype=float), np.asarray(out["vcov"], dtype=float)
+    D, G = len(L) // K, K + 1
+    A1 = np.zeros((G, K))
+    A1[np.arange(K), np.arange(K)] = 1.0
+    A1[np.arange(1, G), np.arange(K)] -= 1.0
+    A = np.kron(np.eye(D), A1)
+    last = np.tile(np.r_[np.zeros(K), 1.0], D)
+    bad = np.repeat(np.isin(np.arange(D), out["undefined"]), K)
+    est = A @ np.where(bad, 0.0, L) + last
+    Vs = A @ np.where(bad[:, None] | bad[None, :], 0.0, V) @ A.T
+    badG = np.repeat(np.isin(np.arange(D), out["undefined"]), G)
+    est[badG] = np.nan
+    Vs[badG, :] = np.nan
+    Vs[:, badG] = np.nan
+    return {**out, "estimate": est, "vcov": Vs}
 
 
 def qsr(data: pd.DataFrame, variable: str, *, lower: float = 0.2, upper: float = 0.8, design: Optional[SurveyDesign] = None,
@@ -396,8 +428,11 @@ def qsr(data: pd.DataFrame, variable: str, *, lower: float = 0.2, upper: float =
     hi = _check_number(upper, "qsr", "upper", 0, 1)
     if not lo < hi:
         raise InvalidInputError(f"qsr: needs lower < upper, got {lower!r} and {upper!r}")
-    args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "qsr")
-    out = _evaluate("qsr", args, lambda a: _t.qsr(lo, hi, **a), shares=(lo, hi))
+    if _dask.is_dask_frame(data):  # exact quantiles across partitions, then one pass of PSU totals
+        out, levels, by_names, nobs = _dask.qsr(data, variable, lo, hi, design, weights, by)
+    else:
+        args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "qsr")
+        out = _evaluate("qsr", args, lambda a: _t.qsr(lo, hi, **a), shares=(lo, hi))
     return _result(out, "qsr", levels, by_names, nobs, variable,
                    f"Quintile share ratio: Σ w y·1{{y > Q_{hi:g}}} / Σ w y·1{{y ≤ Q_{lo:g}}} (Eurostat S80/S20, laeken::qsr)")
 
@@ -427,13 +462,19 @@ def concentration_index(data: pd.DataFrame, variable: str, *, rank_by: str, kind
     """
     if kind not in _CONCENTRATION_KINDS:
         raise InvalidInputError(f"concentration_index: kind must be one of {sorted(_CONCENTRATION_KINDS)}, got {kind!r}")
-    args, levels, by_names, nobs = _prepare(data, rank_by, design, weights, by, "concentration_index",
-                                            extra={"values": (variable, "variable")})
+    dask = _dask.is_dask_frame(data)
+    if not dask:
+        args, levels, by_names, nobs = _prepare(data, rank_by, design, weights, by, "concentration_index",
+                                                extra={"values": (variable, "variable")})
     lower = upper = float("nan")
     if kind in ("erreygers", "wagstaff"):
         if bounds is None:
-            h = _numeric(data, variable, "variable")
-            if not np.all((h == 0) | (h == 1)):
+            if dask:
+                binary = bool(data[variable].isin([0, 1]).all().compute())
+            else:
+                h = _numeric(data, variable, "variable")
+                binary = bool(np.all((h == 0) | (h == 1)))
+            if not binary:
                 raise InvalidInputError(f"concentration_index: kind={kind!r} needs bounds=(a, b) for a non-binary outcome")
             bounds = (0.0, 1.0)
         try:
@@ -442,12 +483,18 @@ def concentration_index(data: pd.DataFrame, variable: str, *, rank_by: str, kind
             raise TypeError(f"concentration_index: bounds must be a pair of numbers (a, b), got {bounds!r}") from None
         if not (np.isfinite(lower) and np.isfinite(upper) and lower < upper):
             raise InvalidInputError(f"concentration_index: bounds must be finite with a < b, got {bounds!r}")
+    name = {"standard": "ci", "generalized": "gci", "erreygers": "eci", "wagstaff": "wci"}[kind]
+    if dask:  # exact on Dask: a global sort by rank_by, then per-PSU sums
+        out, levels, by_names, nobs = _dask.concentration(data, variable, rank_by, kind, lower, upper, design, weights, by,
+                                                          "concentration_index")
+        res = _result(out, name, levels, by_names, nobs, variable, _CONCENTRATION_KINDS[kind])
+        res.rank_by = rank_by
+        return res
     values = args.pop("values")
     out = _evaluate("concentration_index", args,
                     lambda a: _t.concentration_index(kind, lower, upper, a["welfare"], values,
                                                      **{k: v for k, v in a.items() if k != "welfare"}),
                     kind=kind, lower=lower, upper=upper, values=values)
-    name = {"standard": "ci", "generalized": "gci", "erreygers": "eci", "wagstaff": "wci"}[kind]
     res = _result(out, name, levels, by_names, nobs, variable, _CONCENTRATION_KINDS[kind])
     res.rank_by = rank_by
     return res
@@ -459,10 +506,13 @@ def kakwani(data: pd.DataFrame, payment: str, *, income: str, design: Optional[S
     ``income`` minus the Gini coefficient of ``income`` (≥ 0), per group, with its linearised design-based
     SE. For a tax, K > 0 is progressive; for a benefit, K < 0 means it is distributed more equally than
     income (pro-poor relative to income)."""
-    args, levels, by_names, nobs = _prepare(data, income, design, weights, by, "kakwani", extra={"payment": (payment, "payment")})
-    pay = args.pop("payment")
-    out = _evaluate("kakwani", args, lambda a: _t.kakwani(a["welfare"], pay, **{k: v for k, v in a.items() if k != "welfare"}),
-                    values=pay)
+    if _dask.is_dask_frame(data):  # exact on Dask: a global sort by income, then per-PSU sums
+        out, levels, by_names, nobs = _dask.kakwani(data, payment, income, design, weights, by)
+    else:
+        args, levels, by_names, nobs = _prepare(data, income, design, weights, by, "kakwani", extra={"payment": (payment, "payment")})
+        pay = args.pop("payment")
+        out = _evaluate("kakwani", args, lambda a: _t.kakwani(a["welfare"], pay, **{k: v for k, v in a.items() if k != "welfare"}),
+                        values=pay)
     res = _result(out, "kakwani", levels, by_names, nobs, payment,
                   "Kakwani index: C(payment ranked by income) − Gini(income) (Kakwani 1977)")
     res.income = income

@@ -91,6 +91,32 @@ def _qr_rank(a: np.ndarray, tol: float = 1e-5) -> int:
     return rank
 
 
+def _replicate_type(replicate_type, n_replicates: int, rscales, scale, fay_rho) -> str:
+    """The replicate type's canonical name, after checking the options it needs (R svrepdesign)."""
+    if n_replicates < 2:
+        raise InvalidInputError("replicate_weights must name at least 2 columns of replicate weights")
+    if replicate_type is None or str(replicate_type).upper() not in _REPLICATE_TYPES:
+        raise InvalidInputError(f"replicate_type must be one of JK1, JKn, BRR, Fay, bootstrap, other; got {replicate_type!r}")
+    rtype = _REPLICATE_TYPES[str(replicate_type).upper()]
+    if rtype == "Fay" and fay_rho is None:
+        raise InvalidInputError("replicate_type='Fay' needs fay_rho")
+    if rtype == "JKn" and rscales is None:
+        raise InvalidInputError("replicate_type='JKn' needs rscales ((n_h - 1)/n_h for each replicate's stratum)")
+    rs = None if rscales is None else np.asarray(rscales, dtype=np.float64)
+    if rs is not None and (rs.shape != (n_replicates,) or not np.all(np.isfinite(rs)) or (rs < 0).any()):
+        raise InvalidInputError(f"rscales must be {n_replicates} non-negative numbers, one per replicate")
+    if scale is not None and not (np.isfinite(scale) and scale > 0):
+        raise InvalidInputError(f"scale must be positive, got {scale!r}")
+    return rtype
+
+
+def _replicate_variance_design(rtype: str, rank: int, scale, rscales, mse: bool, fay_rho):
+    """The shared replicate variance design; df = rank of the replicate weights − 1 (R's degf)."""
+    rs = None if rscales is None else np.asarray(rscales, dtype=np.float64)
+    return _v.VarianceDesign.replicates(rtype, float("nan") if scale is None else float(scale), rs, bool(mse),
+                                        0.0 if fay_rho is None else float(fay_rho), float(rank - 1))
+
+
 def _float_column(col: pd.Series, argument: str) -> np.ndarray:
     if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
         raise TypeError(f"{argument} column {col.name!r} must be numeric, got dtype {col.dtype}")
@@ -204,32 +230,16 @@ class SurveyDesign:
         self._repw = None
         if replicate_weights is not None or replicate_type is not None:
             names = _as_list(replicate_weights)
-            if len(names) < 2:
-                raise InvalidInputError("replicate_weights must name at least 2 columns of replicate weights")
-            if replicate_type is None or str(replicate_type).upper() not in _REPLICATE_TYPES:
-                raise InvalidInputError(f"replicate_type must be one of JK1, JKn, BRR, Fay, bootstrap, other; got {replicate_type!r}")
-            rtype = _REPLICATE_TYPES[str(replicate_type).upper()]
+            rtype = _replicate_type(replicate_type, len(names), rscales, scale, fay_rho)
             repw = np.asfortranarray(np.column_stack([_float_column(_column(data, c, "replicate_weights"), "replicate_weights")
                                                       for c in names]))
             if (repw < 0).any():
                 raise InvalidInputError("replicate_weights must be non-negative")
-            if rtype == "Fay" and fay_rho is None:
-                raise InvalidInputError("replicate_type='Fay' needs fay_rho")
-            if rtype == "JKn" and rscales is None:
-                raise InvalidInputError("replicate_type='JKn' needs rscales ((n_h - 1)/n_h for each replicate's stratum)")
-            rs = None if rscales is None else np.asarray(rscales, dtype=np.float64)
-            if rs is not None and (rs.shape != (len(names),) or not np.all(np.isfinite(rs)) or (rs < 0).any()):
-                raise InvalidInputError(f"rscales must be {len(names)} non-negative numbers, one per replicate")
-            if scale is not None and not (np.isfinite(scale) and scale > 0):
-                raise InvalidInputError(f"scale must be positive, got {scale!r}")
             # R: degf = rank of the replicate weights - 1
-            rank = _qr_rank(repw)
             self._repw = repw
             self.replicate_type = rtype
             self.replicate_names = names
-            self._rep_design = _v.VarianceDesign.replicates(
-                rtype, float("nan") if scale is None else float(scale), rs, bool(mse),
-                0.0 if fay_rho is None else float(fay_rho), float(rank - 1))
+            self._rep_design = _replicate_variance_design(rtype, _qr_rank(repw), scale, rscales, mse, fay_rho)
 
     # ------------------------------------------------------------------------------------------
     def _sampling_probability(self, strata, ids, fpc_m) -> np.ndarray:
@@ -472,12 +482,7 @@ class SurveyDesign:
         rows with y ≤ q̂ and its design SE; (p̂ ∓ t·SE) mapped back through the quantile rule, with t
         from the domain's design df (#PSU − #strata among its rows). Standard error: interval width /
         (2 t), at the level used (R's convention; 95% by default)."""
-        qs = [float(v) for v in _as_list(q)]
-        for v in qs:
-            if not 0 < v < 1:
-                raise InvalidInputError(f"quantile: q must be in (0, 1), got {v}")
-        if not 0 < level < 1:
-            raise InvalidInputError(f"quantile: level must be in (0, 1), got {level}")
+        qs = _quantile_arguments(q, level)
         y = self._variable(var)
         codes, levels = self._domains(by)
         D = 1 if levels is None else len(levels)
@@ -508,17 +513,8 @@ class SurveyDesign:
                 lo[d, j] = _qrule_math(ys, cw, pl) if 0 <= pl else np.nan
                 hi[d, j] = _qrule_math(ys, cw, pu) if pu <= 1 else np.nan
                 dfs[d, j] = df_d
-        se = (hi - lo) / (2 * np.array([[float(_core.t_quantiles(1 - (1 - level) / 2, np.array([v]))[0]) for v in row] for row in dfs]))
-        V = np.diag(se.ravel() ** 2)
         conv = self.conventions() if self._repw is None else {"description": f"{self.replicate_type} replicate weights", "df": self.df}
-        conv = dict(conv)
-        conv["description"] = ("Woodruff interval (quantile rule 'math': inverse of the weighted empirical CDF) from the design "
-                               "SE of the estimated CDF at the quantile; standard error = interval width / (2 t). "
-                               + conv.get("description", ""))
-        res = self._result(theta, V, [f"{var} (q={p:g})" for p in qs], levels, by, conv, statistic="quantile",
-                           interval=_fixed_interval(lo.ravel(), hi.ravel(), level))
-        res._df = pd.Series(dfs.ravel(), index=res._coef.index, name="df")
-        return res
+        return _woodruff_result(self, theta, lo, hi, dfs, qs, var, levels, by, level, conv)
 
     def _domain_df(self, mask: np.ndarray) -> float:
         """#PSU − #strata among the rows in ``mask`` (R's degf of the subset design)."""
@@ -575,6 +571,30 @@ def _qrule_math(ys: np.ndarray, cwW, p: float) -> float:
     if p - cw[k] / W == 0 or k == len(ys) - 1:
         return float(ys[k])
     return float(ys[k + 1])
+
+
+def _woodruff_result(design, theta, lo, hi, dfs, qs, var, levels, by, level, conv) -> "SurveyEstimate":
+    """The quantile estimate (D × Q) with its Woodruff interval [lo, hi] and SE = width / (2 t_df) (R's convention)."""
+    se = (hi - lo) / (2 * np.array([[float(_core.t_quantiles(1 - (1 - level) / 2, np.array([v]))[0]) for v in row] for row in dfs]))
+    V = np.diag(se.ravel() ** 2)
+    conv = dict(conv)
+    conv["description"] = ("Woodruff interval (quantile rule 'math': inverse of the weighted empirical CDF) from the design "
+                           "SE of the estimated CDF at the quantile; standard error = interval width / (2 t). "
+                           + conv.get("description", ""))
+    res = SurveyDesign._result(design, theta, V, [f"{var} (q={p:g})" for p in qs], levels, by, conv, statistic="quantile",
+                               interval=_fixed_interval(lo.ravel(), hi.ravel(), level))
+    res._df = pd.Series(dfs.ravel(), index=res._coef.index, name="df")
+    return res
+
+
+def _quantile_arguments(q, level) -> list:
+    qs = [float(v) for v in _as_list(q)]
+    for v in qs:
+        if not 0 < v < 1:
+            raise InvalidInputError(f"quantile: q must be in (0, 1), got {v}")
+    if not 0 < level < 1:
+        raise InvalidInputError(f"quantile: level must be in (0, 1), got {level}")
+    return qs
 
 
 def _fixed_interval(lo: np.ndarray, hi: np.ndarray, level: float):

@@ -100,6 +100,10 @@ class quantile_groups:
 
 def _indicator(data: pd.DataFrame, name: str, argument: str) -> np.ndarray:
     col = _column(data, name, argument)
+    if col.dtype == np.float64:  # fast path: every non-zero value is 1 (NaN is non-zero and not 1: the checks below)
+        v = col.to_numpy()
+        if np.count_nonzero(v) == np.count_nonzero(v == 1.0):
+            return v
     if col.isna().any():
         raise InvalidInputError(f"{argument} column {name!r} has a missing value at row {col.index[col.isna().to_numpy()][0]!r}")
     if pd.api.types.is_bool_dtype(col):
@@ -117,7 +121,9 @@ def _numeric(data: pd.DataFrame, name: str, argument: str) -> np.ndarray:
     col = _column(data, name, argument)
     if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
         raise TypeError(f"{argument} column {name!r} must be numeric (dtype {col.dtype})")
-    v = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    v = col.to_numpy(dtype=np.float64) if col.dtype == np.float64 else col.to_numpy(dtype=np.float64, na_value=np.nan)
+    if np.isfinite(np.add.reduce(v)):  # one pass, no temporary: NaN and ±inf propagate (an overflow falls through)
+        return v
     bad = ~np.isfinite(v)
     if bad.any():
         raise InvalidInputError(f"{argument} column {name!r} has a missing or infinite value at row {col.index[bad][0]!r}; "
@@ -167,9 +173,10 @@ def _codes_of(data: pd.DataFrame, by: list):
     return grouped.ngroup().to_numpy().astype(np.int32), grouped.size().reset_index()[by]
 
 
-def _spreader(pos: np.ndarray, n: int):
-    """A function placing the values of the data's rows on the design's n rows (``fill`` elsewhere)."""
-    identity = len(pos) == n and np.array_equal(pos, np.arange(n))
+def _spreader(pos: Optional[np.ndarray], n: int):
+    """A function placing the values of the data's rows on the design's n rows (``fill`` elsewhere); pos None:
+    the data are the design's rows in order (no copy of float64 columns)."""
+    identity = pos is None or (len(pos) == n and np.array_equal(pos, np.arange(n)))
 
     def spread(v, fill=0.0, dtype=np.float64):
         if identity:
@@ -261,7 +268,7 @@ def targeting(data: pd.DataFrame, *, welfare: str, beneficiary: str, target, ben
         raise TypeError(f"{who}: incidence must be ik.quantile_groups(k) or None, got {type(incidence).__name__}")
     d = _design_for(data, design, weights, who)
     n = d.n
-    pos = d.positions_of(data.index, who)
+    pos = None if data.index is d.index or data.index.equals(d.index) else d.positions_of(data.index, who)
 
     y = _numeric(data, welfare, "welfare")
     B = _indicator(data, beneficiary, "beneficiary")
@@ -282,7 +289,7 @@ def targeting(data: pd.DataFrame, *, welfare: str, beneficiary: str, target, ben
 
     by_names = _as_list(by)
     codes, levels = _codes_of(data, by_names)
-    counted = np.ones(len(data), dtype=bool)
+    counted = None  # households: the first row of each
     if unit == "households":
         if household is None:
             raise InvalidInputError(f"{who}: unit='households' needs household= (the household id column)")
@@ -307,13 +314,15 @@ def targeting(data: pd.DataFrame, *, welfare: str, beneficiary: str, target, ben
     K = 0 if incidence is None else incidence.k
 
     D = 1 if levels is None else len(levels)
-    dom = np.zeros(len(data), dtype=np.int32) if codes is None else codes
-    dom = np.where(counted, dom, -1).astype(np.int32)
-
     spread = _spreader(pos, n)
+    if codes is None and unit == "persons" and pos is None:
+        domain = None  # every row in the one domain
+    else:
+        dom = np.zeros(len(data), dtype=np.int32) if codes is None else codes
+        domain = spread(dom if counted is None else np.where(counted, dom, -1).astype(np.int32), -1, np.int32)
 
     args = dict(rule=kind, target=None if T is None else spread(T), poverty_line=line, line_quantile=p, line_share=s, strict=strict,
-                beneficiary=spread(B), benefit=None if amounts is None else spread(amounts), welfare=spread(y), weights=w_all, domain=spread(dom, -1, np.int32), n_domains=D,
+                beneficiary=spread(B), benefit=None if amounts is None else spread(amounts), welfare=spread(y), weights=w_all, domain=domain, n_domains=D,
                 welfare_group=None, n_welfare_groups=K)
     if d._repw is not None:
         out = _t.targeting_accuracy_replicates(**args, replicate_weights=d._repw, design=d._rep_design)
@@ -321,7 +330,7 @@ def targeting(data: pd.DataFrame, *, welfare: str, beneficiary: str, target, ben
         out = _t.targeting_accuracy(**args, design=_v.VarianceDesign.survey(d._core))
     cuts = np.asarray(out["welfare_cuts"], dtype=float) if K else None
     return TargetingResult._build(out, levels, by_names, d, rule=rule, unit=unit, welfare=welfare, benefit=benefit,
-                                  cuts=cuts, nobs=int(counted.sum()))
+                                  cuts=cuts, nobs=len(data) if counted is None else int(counted.sum()))
 
 
 class TargetingResult(EstimateResult):

@@ -109,28 +109,39 @@ welfare_index_result poverty_measure(const welfare_rows& r, poverty_index index,
 
 namespace impactkit {
 
+// Sen (1976) with a fixed or an estimated line. S = H − (1 − G_p)·m/z, H the headcount ratio, m = Σ_poor w y / N,
+// G_p the Gini among the poor. Influence with z fixed: u(S) = u(H) + (m·u(G_p) − (1 − G_p)·u(m))/z. An
+// estimated line z = s·Q_p adds ∂S/∂z · IF(z) (the line's influence, welfare_line.hpp, as for FGT). Writing
+// (1 − G_p)·m = 2A − 2B/H with A = ∫_0^z y dF and B = ∫_0^z y F dF (F the CDF; the poor are the lowest rows,
+// so their ranks among the poor are F/H), differentiation in z gives
+//   ∂S/∂z = f(z)·(1 − 2B/(z H²)) + (1 − G_p)·m / z²,
+// estimated by f̂(z) = Σ w φ_h(z − y)/N (the kernel and bandwidth of the FGT linearisation) and
+// 2B/(z H²) = 2 Σ_poor w y midN / (z P²), midN the mid-point cumulative weight of a row's tie run, P = Σ_poor w.
 welfare_index_result sen_index(const welfare_rows& r, const welfare_line& line, const survey_design& design) {
   namespace ranks = detail::ranks;
+  namespace lines = detail::lines;
   const char* fn = "sen";
   detail::poverty::check(r, fn);
-  detail::lines::check(line, fn);
-  detail::require(line.kind == line_kind::fixed, fn,
-                  "needs a fixed poverty line (the linearisation of an estimated line through the Gini of the poor is not implemented)");
-  const double z = line.value;
-  detail::require(std::isfinite(z) && z > 0, fn, "the poverty line must be positive (the index divides by it); it is " + detail::format_g(z));
+  lines::check(line, fn);
+  detail::require(line.kind != line_kind::none, fn, "needs a poverty line");
   detail::require(design.rows() == r.n, fn, "the survey design has " + std::to_string(design.rows()) + " rows but the data have " + std::to_string(r.n));
+  const resolved_line L = lines::resolve(line, r.n, r.welfare, r.weights, r.domain, fn);
+  const double z = L.z;
+  detail::require(std::isfinite(z) && z > 0, fn, "the poverty line must be positive (the index divides by it); it is " + detail::format_g(z));
   const auto by_domain = ranks::sorted_domain_rows(r, r.welfare, nullptr, fn);
   welfare_index_result out;
   out.line = z;
   out.estimate = Eigen::VectorXd::Constant(r.n_domains, std::numeric_limits<double>::quiet_NaN());
   std::vector<double> u(static_cast<std::size_t>(r.n), 0.0), u_gini(static_cast<std::size_t>(r.n), 0.0);
+  std::vector<double> dS_dz(static_cast<std::size_t>(r.n_domains), 0.0);
   for (int d = 0; d < r.n_domains; ++d) {
     const auto& rows = by_domain[static_cast<std::size_t>(d)];
     std::vector<Eigen::Index> poor;
-    long double N = 0, P = 0, Yp = 0;
+    long double N = 0, P = 0, Yp = 0, K = 0;
     for (Eigen::Index i : rows) {
       const double w = r.weights ? r.weights[i] : 1.0, y = r.welfare[i];
       N += w;
+      if (L.estimated) K += w * lines::gaussian_kernel(z - y, L.h);
       if (!line.below(y, z)) continue;
       if (y < 0)
         detail::throw_invalid(fn, "the Sen index needs welfare ≥ 0 below the line (the Gini of the poor); welfare is " + detail::format_g(y) +
@@ -156,8 +167,45 @@ welfare_index_result sen_index(const welfare_rows& r, const welfare_line& line, 
       const double uG = is_poor && Yp > 0 ? u_gini[static_cast<std::size_t>(i)] : 0.0;
       u[static_cast<std::size_t>(i)] = uH + (m * uG - (1 - Gp) * um) / z;
     }
+    if (L.estimated) {
+      long double wy_mid = 0, C = 0;  // Σ_poor w y midN over tie runs
+      for (std::size_t a = 0; a < poor.size();) {
+        const double v = r.welfare[poor[a]];
+        long double W = 0;
+        std::size_t b = a;
+        for (; b < poor.size() && r.welfare[poor[b]] == v; ++b) W += r.weights ? r.weights[poor[b]] : 1.0;
+        wy_mid += W * v * (C + W / 2);
+        C += W;
+        a = b;
+      }
+      const double rank_term = P > 0 ? static_cast<double>(2 * wy_mid / (static_cast<long double>(z) * P * P)) : 0.0;
+      dS_dz[static_cast<std::size_t>(d)] = static_cast<double>(K / N) * (1 - rank_term) + (1 - Gp) * m / (z * z);
+    }
   }
-  out.vcov = ranks::influence_variance(r, 1, u, design, fn);
+  Eigen::MatrixXd psi = ranks::influence_totals(r, 1, u, design, fn);
+  if (L.estimated) {
+    // the line's influence per unit from the totals of w·1{y ≤ Q_p} and w over the analysis rows
+    long double density = 0;
+    for (Eigen::Index i = 0; i < r.n; ++i)
+      if (!(r.domain && r.domain[i] < 0)) density += (r.weights ? r.weights[i] : 1.0) * lines::gaussian_kernel(L.q - r.welfare[i], L.h);
+    const unit_totals_table t = accumulate_unit_totals(
+        design.units(), r.n, 1, 2,
+        [&](Eigen::Index i, double* x) {
+          if (r.domain && r.domain[i] < 0) return -1;
+          const double w = r.weights ? r.weights[i] : 1.0;
+          x[0] = r.welfare[i] <= L.q ? w : 0.0;
+          x[1] = w;
+          return 0;
+        },
+        [fn](Eigen::Index i) { detail::throw_invalid(fn, "invalid row " + std::to_string(i)); });
+    const Eigen::VectorXd below = t.totals.col(0), all = t.totals.col(1);
+    const Eigen::VectorXd if_z = lines::line_influence(line, below, all, static_cast<double>(density), fn);
+    for (int d = 0; d < r.n_domains; ++d) psi.col(d) += dS_dz[static_cast<std::size_t>(d)] * if_z;
+    out.bandwidth = L.h;
+    const double v = design.variance_of_unit_totals(if_z)(0, 0);
+    if (std::isnormal(v)) out.line_variance = v;
+  }
+  out.vcov = design.variance_of_unit_totals(psi);
   out.conventions = design.conventions();
   out.conventions.n_params = 1;
   detail::poverty::mark_undefined(out);

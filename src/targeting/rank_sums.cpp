@@ -105,6 +105,11 @@ double quantile_on_sorted(const std::vector<Eigen::Index>& rows, const double* k
 
 Eigen::MatrixXd influence_variance(const welfare_rows& r, Eigen::Index K, const std::vector<double>& u, const survey_design& design,
                                    const char* fn) {
+  return design.variance_of_unit_totals(influence_totals(r, K, u, design, fn));
+}
+
+Eigen::MatrixXd influence_totals(const welfare_rows& r, Eigen::Index K, const std::vector<double>& u, const survey_design& design,
+                                 const char* fn) {
   const unit_totals_table table = accumulate_unit_totals(
       design.units(), r.n, r.n_domains, K,
       [&](Eigen::Index i, double* x) {
@@ -115,7 +120,7 @@ Eigen::MatrixXd influence_variance(const welfare_rows& r, Eigen::Index K, const 
         return d;
       },
       [fn](Eigen::Index i) { throw_invalid(fn, "invalid row " + std::to_string(i)); });
-  return design.variance_of_unit_totals(table.totals);
+  return table.totals;
 }
 
 }  // namespace impactkit::detail::ranks

@@ -88,6 +88,9 @@ double quantile_on_sorted(const std::vector<Eigen::Index>& rows, const double* k
 /// no domain skipped): the D·K × D·K matrix, domain-major.
 Eigen::MatrixXd influence_variance(const welfare_rows& r, Eigen::Index K, const std::vector<double>& u, const survey_design& design,
                                    const char* fn);
+/// The totals per (unit, domain) of ψ = w·u behind influence_variance: U × D·K, domain-major.
+Eigen::MatrixXd influence_totals(const welfare_rows& r, Eigen::Index K, const std::vector<double>& u, const survey_design& design,
+                                 const char* fn);
 
 }  // namespace detail::ranks
 }  // namespace impactkit

@@ -98,6 +98,41 @@ def test_targeting_estimated_lines_and_columns(client, target, how):
         assert got.bandwidth == pytest.approx(want.bandwidth, rel=1e-13)
 
 
+def _households() -> pd.DataFrame:
+    """DATA grouped into households of two rows within a PSU (welfare, beneficiary, benefit and eligibility of the
+    household's first row), rows shuffled so a household's rows fall into different partitions."""
+    frame = DATA.sort_values(["stratum", "psu"]).reset_index(drop=True)
+    frame["hh"] = frame.groupby(["stratum", "psu"]).cumcount() // 2 + 1000 * frame["stratum"] + 100 * frame["psu"]
+    for c in ("welfare", "beneficiary", "benefit", "eligible"):
+        frame[c] = frame.groupby("hh")[c].transform("first")
+    return frame.sample(frac=1.0, random_state=2).reset_index(drop=True)
+
+
+HOUSEHOLDS = _households()
+
+
+@pytest.mark.parametrize("how", [1, 3, 16, "ragged"])
+def test_targeting_households(client, how):
+    """unit="households": each household counts once with its first row in data order (found across partitions);
+    its other rows stay in the design; the line and quintile cuts are over households."""
+    ddf = _split(HOUSEHOLDS, how)
+    for target in (ik.poverty_line(20.0), ik.relative_line(0.6), "eligible"):
+        kw = dict(welfare="welfare", beneficiary="beneficiary", target=target, benefit="benefit", by="sex", unit="households", household="hh")
+        got = ik.targeting(ddf, design=ik.SurveyDesign(ddf, **DESIGN), **kw)
+        want = ik.targeting(HOUSEHOLDS, design=ik.SurveyDesign(HOUSEHOLDS, **DESIGN), **kw)
+        _same_result(got, want)
+        assert got.nobs == want.nobs == HOUSEHOLDS["hh"].nunique()
+        np.testing.assert_array_equal(got.welfare_cuts, want.welfare_cuts)
+        assert got.line == want.line or (np.isnan(got.line) and np.isnan(want.line))
+    if how == "ragged":
+        varying = HOUSEHOLDS.assign(welfare=HOUSEHOLDS["welfare"] + np.arange(len(HOUSEHOLDS)) * 0.01)
+        kw = dict(welfare="welfare", beneficiary="beneficiary", target=ik.poverty_line(20.0), unit="households", household="hh")
+        with pytest.raises(ValueError, match="needs welfare 'welfare' constant within each household"):
+            ik.targeting(_split(varying, how), weights="w", **kw)
+        with pytest.raises(ValueError, match="needs household="):
+            ik.targeting(ddf, weights="w", **dict(kw, household=None))
+
+
 def test_targeting_weights_only_and_no_weights(client):
     """Without a design the rows are an independent sample (each row its own PSU)."""
     ddf = _split(DATA, 16)
@@ -140,6 +175,67 @@ def test_survey_design_mean_total_ratio_proportion(client, how):
     _same_result(lazy.ratio("benefit", "welfare", by="age_band"), mem.ratio("benefit", "welfare", by="age_band"))
     _same_result(lazy.proportion("age_band", by="sex"), mem.proportion("age_band", by="sex"))
     _same_result(lazy.mean("welfare"), mem.mean("welfare"))
+
+
+def _two_stage_with_replicates():
+    """DATA with a second stage (3 households groups per PSU, with a stage-2 FPC) and 12 replicate weights."""
+    rng = np.random.default_rng(11)
+    frame = DATA.copy()
+    frame["ssu"] = frame.groupby(["stratum", "psu"]).cumcount() % 3
+    frame["fpc2"] = frame.groupby(["stratum", "psu"])["ssu"].transform("nunique") + 2.0
+    for r in range(12):
+        frame[f"rw{r}"] = frame["w"] * rng.uniform(0.5, 1.5, len(frame))
+    return frame
+
+
+TWO_STAGE = _two_stage_with_replicates()
+REPW = [f"rw{r}" for r in range(12)]
+
+
+@pytest.mark.parametrize("how", [1, 3, 16, "ragged"])
+def test_survey_design_multistage_and_replicate_weights(client, how):
+    """Multistage with an FPC at every stage (R's multistage variance: one total per finest unit), the
+    ultimate-cluster approximation (stage-1 FPC only) and replicate-weight designs (per-replicate totals,
+    df = rank of the replicate weights − 1) equal the in-memory design."""
+    ddf = _split(TWO_STAGE, how)
+    specs = [dict(weights="w", strata="stratum", psu=["psu", "ssu"], fpc=["fpc", "fpc2"], nest=True),
+             dict(weights="w", strata="stratum", psu=["psu", "ssu"], fpc="fpc", nest=True),
+             dict(weights="w", replicate_weights=REPW, replicate_type="bootstrap"),
+             dict(weights="w", replicate_weights=REPW, replicate_type="JK1", mse=True)]
+    for spec in specs:
+        mem, lazy = ik.SurveyDesign(TWO_STAGE, **spec), ik.SurveyDesign(ddf, **spec)
+        _same_result(lazy.mean(["welfare", "benefit"], by="sex"), mem.mean(["welfare", "benefit"], by="sex"))
+        _same_result(lazy.ratio("benefit", "welfare", by="age_band"), mem.ratio("benefit", "welfare", by="age_band"))
+        _same_result(lazy.proportion("age_band"), mem.proportion("age_band"))
+        got, want = lazy.total("benefit"), mem.total("benefit")
+        _same_result(got, want)
+        assert got.conventions.get("n_stages") == want.conventions.get("n_stages")
+    assert mem.df == 11 and ik.SurveyDesign(TWO_STAGE, **specs[0]).conventions()["n_stages"] == 2
+    spec = specs[0]
+    _same_result(ik.gini(ddf, "welfare", design=ik.SurveyDesign(ddf, **spec), by="sex"),
+                 ik.gini(TWO_STAGE, "welfare", design=ik.SurveyDesign(TWO_STAGE, **spec), by="sex"))
+
+
+@pytest.mark.parametrize("how", [1, 3, 16, "ragged"])
+def test_survey_design_quantile_woodruff(client, how):
+    """SurveyDesign.quantile (qrule 'math', Woodruff interval) on a Taylor, a weights-only and a replicate design:
+    exact distributed quantiles, so estimates, intervals and df equal in memory."""
+    ddf = _split(TWO_STAGE, how)
+    for spec in (DESIGN, dict(weights="w"), dict(weights="w", replicate_weights=REPW, replicate_type="JK1")):
+        got = ik.SurveyDesign(ddf, **spec).quantile("welfare", [0.1, 0.5, 0.9], by="sex")
+        want = ik.SurveyDesign(TWO_STAGE, **spec).quantile("welfare", [0.1, 0.5, 0.9], by="sex")
+        _same_result(got, want)
+        _close(got.conf_int(), want.conf_int(), "Woodruff interval")
+        np.testing.assert_array_equal(got._df, want._df)
+    ties = TWO_STAGE.assign(welfare=TWO_STAGE["welfare"].round(-1), w=TWO_STAGE["w"].round())  # exact CDF ties with integer weights
+    got = ik.SurveyDesign(_split(ties, how), **DESIGN).quantile("welfare", [0.25, 0.5], level=0.9)
+    _same_result(got, ik.SurveyDesign(ties, **DESIGN).quantile("welfare", [0.25, 0.5], level=0.9))
+    if how == "ragged":
+        with pytest.raises(ValueError, match="q must be in"):
+            ik.SurveyDesign(ddf, **DESIGN).quantile("welfare", 1.5)
+        empty = TWO_STAGE.assign(w=TWO_STAGE["w"].where(TWO_STAGE["sex"] != TWO_STAGE["sex"].iloc[0], 0.0))
+        with pytest.raises(ValueError, match="has no rows with positive weight"):
+            ik.SurveyDesign(_split(empty, how), **DESIGN).quantile("welfare", 0.5, by="sex")
 
 
 def test_survey_design_string_labels_and_no_fpc(client):
@@ -235,12 +331,25 @@ def test_bad_input_on_dask(client):
         ik.targeting(ddf, design=ik.SurveyDesign(_split(DATA.iloc[:200], 2), **DESIGN), **kw)
     with pytest.raises(TypeError, match="design must be ik.SurveyDesign"):
         ik.targeting(ddf, design=ik.SurveyDesign(DATA, **DESIGN), **kw)
-    with pytest.raises(ValueError, match="single-stage"):
-        ik.SurveyDesign(ddf, weights="w", psu=["stratum", "psu"])
-    with pytest.raises(ValueError, match="households"):
-        ik.targeting(ddf, unit="households", household="psu", **kw)
-    with pytest.raises(ValueError, match="replicate"):
-        ik.SurveyDesign(ddf, weights="w", replicate_weights=["w", "fpc"], replicate_type="JK1")
+    two = _split(TWO_STAGE, 3)
+    with pytest.raises(ValueError, match="multistage design with an FPC at every stage"):
+        ik.targeting(two, design=ik.SurveyDesign(two, weights="w", strata="stratum", psu=["psu", "ssu"], fpc=["fpc", "fpc2"], nest=True), **kw)
+    with pytest.raises(ValueError, match="fpc has 2 stages but psu has 1"):
+        ik.SurveyDesign(two, weights="w", psu="psu", fpc=["fpc", "fpc2"])
+    with pytest.raises(ValueError, match="an fpc is not constant within a sampling unit"):
+        ik.SurveyDesign(_split(TWO_STAGE.assign(fpc2=np.arange(len(TWO_STAGE)) + 5.0), 3), weights="w", strata="stratum",
+                        psu=["psu", "ssu"], fpc=["fpc", "fpc2"], nest=True)
+    with pytest.raises(ValueError, match="replicate-weight designs on a dask DataFrame"):
+        ik.targeting(two, design=ik.SurveyDesign(two, weights="w", replicate_weights=REPW, replicate_type="JK1"), **kw)
+    with pytest.raises(ValueError, match="replicate_type='JKn' needs rscales"):
+        ik.SurveyDesign(two, weights="w", replicate_weights=REPW, replicate_type="JKn")
+    with pytest.raises(ValueError, match="unknown column 'nope'"):
+        ik.SurveyDesign(two, weights="w", replicate_weights=REPW + ["nope"], replicate_type="JK1")
+    negrep = TWO_STAGE.assign(rw3=TWO_STAGE["rw3"].where(TWO_STAGE.index != 250, -1.0))
+    with pytest.raises(ValueError, match="replicate_weights must be non-negative"):
+        ik.SurveyDesign(_split(negrep, 3), weights="w", replicate_weights=REPW, replicate_type="JK1").mean("welfare")
+    with pytest.raises(ValueError, match="household= is used with unit='households'"):
+        ik.targeting(ddf, household="psu", **kw)
     flat = DATA.assign(psu=DATA["psu"] % 3)  # PSU labels repeat across strata without nest
     with pytest.raises(ValueError, match="more than one stratum"):
         ik.SurveyDesign(_split(flat, 3), weights="w", strata="stratum", psu="psu").mean("welfare")
@@ -291,14 +400,118 @@ def test_gini_exact_with_ties_across_partitions(client, how):
         _same_result(ik.gini(ddf, "welfare", weights="w"), ik.gini(frame, "welfare", weights="w"))
 
 
+@pytest.mark.parametrize("how", [1, 3, 16, "ragged"])
+def test_concentration_and_kakwani(client, how):
+    """Concentration indices (all four kinds) and the Kakwani index: the Gini path's global sort by the ranking
+    variable, with the value's tie-run sums carried across partitions (ranks tied over whole units)."""
+    frame = TWO_STAGE.assign(welfare=TWO_STAGE["welfare"].round(0), tax=(TWO_STAGE["welfare"] * 0.1 + TWO_STAGE["benefit"]).round(1))
+    ddf = _split(frame, how)
+    lazy, mem = ik.SurveyDesign(ddf, **DESIGN), ik.SurveyDesign(frame, **DESIGN)
+    for var, kind, kw in (("benefit", "standard", {}), ("benefit", "generalized", {}), ("beneficiary", "erreygers", {}),
+                          ("beneficiary", "wagstaff", {}), ("benefit", "wagstaff", dict(bounds=(0.0, 500.0)))):
+        _same_result(ik.concentration_index(ddf, var, rank_by="welfare", kind=kind, design=lazy, by="sex", **kw),
+                     ik.concentration_index(frame, var, rank_by="welfare", kind=kind, design=mem, by="sex", **kw))
+    _same_result(ik.kakwani(ddf, "tax", income="welfare", design=lazy, by="sex"), ik.kakwani(frame, "tax", income="welfare", design=mem, by="sex"))
+    multi = dict(weights="w", strata="stratum", psu=["psu", "ssu"], fpc=["fpc", "fpc2"], nest=True)
+    _same_result(ik.kakwani(ddf, "tax", income="welfare", design=ik.SurveyDesign(ddf, **multi)),
+                 ik.kakwani(frame, "tax", income="welfare", design=ik.SurveyDesign(frame, **multi)))
+    if how == "ragged":
+        _same_result(ik.concentration_index(ddf, "benefit", rank_by="welfare", weights="w"),
+                     ik.concentration_index(frame, "benefit", rank_by="welfare", weights="w"))
+        with pytest.raises(ValueError, match="lies outside its bounds"):
+            ik.concentration_index(ddf, "benefit", rank_by="welfare", kind="erreygers", bounds=(0.0, 1.0), weights="w")
+        with pytest.raises(ValueError, match="needs bounds"):
+            ik.concentration_index(ddf, "benefit", rank_by="welfare", kind="wagstaff", weights="w")
+        neg = frame.assign(welfare=frame["welfare"].where(frame.index != 100, -1.0))
+        with pytest.raises(ValueError, match="needs income ≥ 0"):
+            ik.kakwani(_split(neg, how), "tax", income="welfare", weights="w")
+
+
 def test_arpr_arpt_and_unsupported_indices(client):
     ddf = _split(DATA, 3)
     _same_result(ik.arpr(ddf, "welfare", design=ik.SurveyDesign(ddf, **DESIGN), by="sex"),
                  ik.arpr(DATA, "welfare", design=ik.SurveyDesign(DATA, **DESIGN), by="sex"))
     _same_result(ik.arpt(ddf, "welfare", design=ik.SurveyDesign(ddf, **DESIGN)), ik.arpt(DATA, "welfare", design=ik.SurveyDesign(DATA, **DESIGN)))
-    for f in (ik.theil, ik.mld):
-        with pytest.raises(TypeError, match="dask DataFrame is not supported here yet"):
-            f(ddf, "welfare", weights="w")
+    with pytest.raises(TypeError, match="design must be ik.SurveyDesign built from the same dask DataFrame"):
+        ik.theil(ddf, "welfare", design=ik.SurveyDesign(DATA, **DESIGN))
+
+
+@pytest.mark.parametrize("how", [1, 3, 16, "ragged"])
+def test_sen(client, how):
+    """Sen with a fixed or estimated line: the Gini of the poor from the concentration index of y·1{poor} on the
+    global sort, the line's estimation by ∂S/∂z·IF(z) (as in memory)."""
+    frame = TWO_STAGE.assign(welfare=TWO_STAGE["welfare"].round(0))
+    ddf = _split(frame, how)
+    lazy, mem = ik.SurveyDesign(ddf, **DESIGN), ik.SurveyDesign(frame, **DESIGN)
+    for line in (20.0, ik.poverty_line(20.0, strict=False), ik.relative_line(0.6), ik.bottom(0.3)):
+        got = ik.sen(ddf, "welfare", line=line, design=lazy, by="sex")
+        want = ik.sen(frame, "welfare", line=line, design=mem, by="sex")
+        _same_result(got, want)
+        assert got.line == want.line
+        if not isinstance(line, (float, ik.poverty_line)):
+            assert got.bandwidth == pytest.approx(want.bandwidth, rel=1e-13)
+            np.testing.assert_allclose(got.line_variance, want.line_variance, rtol=RTOL)
+    if how == "ragged":
+        _same_result(ik.sen(ddf, "welfare", line=5.0, weights="w"), ik.sen(frame, "welfare", line=5.0, weights="w"))
+        neg = frame.assign(welfare=frame["welfare"].where(frame.index != 9, -2.0))
+        with pytest.raises(ValueError, match="needs welfare ≥ 0 below the line"):
+            ik.sen(_split(neg, how), "welfare", line=20.0, weights="w")
+        with pytest.raises(ValueError, match="must be positive"):
+            ik.sen(ddf, "welfare", line=0.0, weights="w")
+
+
+def test_sen_estimated_line_on_dask_equals_r(client):
+    """The Dask Sen with estimated lines against the plain-R linearisation (make_rank_indices_reference.R)."""
+    import json
+
+    ref = json.loads((Path(__file__).resolve().parents[1] / "reference" / "r" / "inequality" / "rank_indices_reference.json").read_text())
+    E = ik.datasets.load("eusilc")
+    ed = dd.from_pandas(E, npartitions=4, sort=False)
+    d = ik.SurveyDesign(ed, weights="rb050", strata="db040", psu="db030")
+    for case, line in (("sen_relative", ik.relative_line(0.6)), ("sen_bottom", ik.bottom(0.2))):
+        s = ik.sen(ed, "eqIncome", line=line, design=d)
+        assert s.coef.iloc[0] == pytest.approx(ref[case]["estimate"], rel=1e-12)
+        assert s.se.iloc[0] == pytest.approx(ref[case]["se"], rel=1e-9)
+
+
+@pytest.mark.parametrize("how", [1, 3, 16, "ragged"])
+def test_lorenz_quantile_shares_qsr(client, how):
+    """Lorenz (and generalised) ordinates, quantile-group shares and the QSR: exact quantiles per group across
+    partitions, then one pass of PSU totals (tie runs at the quantile split as in memory)."""
+    frame = TWO_STAGE.assign(welfare=TWO_STAGE["welfare"].round(0))
+    ddf = _split(frame, how)
+    lazy, mem = ik.SurveyDesign(ddf, **DESIGN), ik.SurveyDesign(frame, **DESIGN)
+    _same_result(ik.lorenz(ddf, "welfare", design=lazy, by="sex"), ik.lorenz(frame, "welfare", design=mem, by="sex"))
+    kw = dict(generalized=True, points=[0.1, 0.5, 1.0])
+    _same_result(ik.lorenz(ddf, "welfare", design=lazy, **kw), ik.lorenz(frame, "welfare", design=mem, **kw))
+    _same_result(ik.quantile_shares(ddf, "welfare", design=lazy, by="age_band"), ik.quantile_shares(frame, "welfare", design=mem, by="age_band"))
+    _same_result(ik.qsr(ddf, "welfare", design=lazy, by="sex"), ik.qsr(frame, "welfare", design=mem, by="sex"))
+    multi = dict(weights="w", strata="stratum", psu=["psu", "ssu"], fpc=["fpc", "fpc2"], nest=True)
+    _same_result(ik.qsr(ddf, "welfare", lower=0.1, upper=0.9, design=ik.SurveyDesign(ddf, **multi)),
+                 ik.qsr(frame, "welfare", lower=0.1, upper=0.9, design=ik.SurveyDesign(frame, **multi)))
+    if how == "ragged":
+        _same_result(ik.quantile_shares(ddf, "welfare", weights="w", cuts=[0.1, 0.9]),
+                     ik.quantile_shares(frame, "welfare", weights="w", cuts=[0.1, 0.9]))
+        bad = frame.assign(welfare=frame["welfare"].where(frame.index != 7, np.inf))
+        with pytest.raises(ValueError, match="missing or infinite value at row 7"):
+            ik.lorenz(_split(bad, how), "welfare", weights="w")
+
+
+@pytest.mark.parametrize("how", [1, 3, 16, "ragged"])
+def test_generalized_entropy_indices(client, how):
+    """Theil, MLD and Atkinson: one pass of PSU totals of w, w·y, w·g(y) (welfare scaled by its global maximum)."""
+    ddf = _split(TWO_STAGE, how)
+    for spec in (DESIGN, dict(weights="w", strata="stratum", psu=["psu", "ssu"], fpc=["fpc", "fpc2"], nest=True)):
+        mem, lazy = ik.SurveyDesign(TWO_STAGE, **spec), ik.SurveyDesign(ddf, **spec)
+        for f, kw in ((ik.theil, {}), (ik.mld, {}), (ik.atkinson, dict(epsilon=0.5)), (ik.atkinson, dict(epsilon=1.0)),
+                      (ik.atkinson, dict(epsilon=2.0))):
+            _same_result(f(ddf, "welfare", design=lazy, by="sex", **kw), f(TWO_STAGE, "welfare", design=mem, by="sex", **kw))
+    _same_result(ik.theil(ddf, "welfare", weights="w"), ik.theil(TWO_STAGE, "welfare", weights="w"))
+    if how == "ragged":
+        zero = TWO_STAGE.assign(welfare=TWO_STAGE["welfare"].where(TWO_STAGE.index != 200, 0.0))
+        with pytest.raises(ValueError, match="needs welfare > 0; welfare is 0.0 at row 200"):
+            ik.mld(_split(zero, how), "welfare", weights="w")
+        _same_result(ik.theil(_split(zero, how), "welfare", weights="w"), ik.theil(zero, "welfare", weights="w"))
 
 
 def test_accumulator_bindings_refuse_bad_input():

@@ -49,7 +49,8 @@ struct welfare_index_result {
 /// Sen (1976) poverty index S = H·[I + (1 − I)·G_p] = H − (1 − G_p)·t(y·1{y < z})/(N z) per domain, with H the
 /// headcount ratio, I the income-gap ratio of the poor and G_p the Gini coefficient (Eurostat formula,
 /// inequality.hpp) of welfare among the poor (welfare ≥ 0 below the line); linearised as a smooth function
-/// of H, t(y·1{y < z})/N and G_p. A fixed line only (an estimated line would need ∂G_p/∂z).
+/// of H, t(y·1{y < z})/N and G_p. An estimated line (z = s·Q_p) enters by linearisation: ∂S/∂z·IF(z), with
+/// ∂S/∂z = f(z)·(1 − 2B/(z H²)) + (1 − G_p)·m/z² (B = ∫_0^z y F dF; derivation in poverty.cpp).
 welfare_index_result sen_index(const welfare_rows& r, const welfare_line& line, const survey_design& design);
 
 /// FGT_α (index fgt) or Watts per domain below `line` (fixed or estimated), with the design variance.

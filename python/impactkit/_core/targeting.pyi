@@ -85,9 +85,9 @@ def quantile_shares(cuts: collections.abc.Sequence[typing.SupportsFloat | typing
     """
     Welfare shares of the quantile groups between the cuts per domain, domain-major, with their design variance.
     """
-def sen(line_value: typing.SupportsFloat | typing.SupportsIndex, strict: bool, welfare: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, domain: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_domains: typing.SupportsInt | typing.SupportsIndex, design: impactkit._core.variance.VarianceDesign) -> dict:
+def sen(rule: str, line_value: typing.SupportsFloat | typing.SupportsIndex, line_quantile: typing.SupportsFloat | typing.SupportsIndex, line_share: typing.SupportsFloat | typing.SupportsIndex, strict: bool, welfare: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, domain: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_domains: typing.SupportsInt | typing.SupportsIndex, design: impactkit._core.variance.VarianceDesign) -> dict:
     """
-    Sen poverty index per domain below a fixed line with its design variance.
+    Sen poverty index per domain below a fixed or estimated line with its design variance.
     """
 def targeting_accuracy(rule: str, target: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, poverty_line: typing.SupportsFloat | typing.SupportsIndex, line_quantile: typing.SupportsFloat | typing.SupportsIndex, line_share: typing.SupportsFloat | typing.SupportsIndex, strict: bool, beneficiary: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], benefit: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, welfare: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, domain: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_domains: typing.SupportsInt | typing.SupportsIndex, welfare_group: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_welfare_groups: typing.SupportsInt | typing.SupportsIndex, design: impactkit._core.variance.VarianceDesign) -> dict:
     """

@@ -45,7 +45,26 @@ TEST(RankIndices, SenIndexWorkedExample) {
   const welfare_index_result s = sen_index(rows_of(y), welfare_line::fixed(125), simple_random_sample(4));
   EXPECT_NEAR(s.estimate(0), 0.09, 1e-15);  // H = 0.5, I = 0.16, G_p = 1/42
   EXPECT_TRUE(std::isfinite(s.vcov(0, 0)) && s.vcov(0, 0) > 0);
-  EXPECT_THROW(sen_index(rows_of(y), welfare_line::relative(0.6), simple_random_sample(4)), invalid_input);
+  EXPECT_THROW(sen_index(rows_of(y), welfare_line::fixed(0), simple_random_sample(4)), invalid_input);
+}
+
+// An estimated line changes only the variance: the index equals the one at the resolved fixed line, and the
+// line's influence (∂S/∂z · IF(z), poverty.cpp) adds to the SE; result.line and .bandwidth report the line.
+TEST(RankIndices, SenIndexWithEstimatedLine) {
+  std::mt19937_64 rng(7);
+  std::lognormal_distribution<double> dist(3.0, 0.6);
+  Eigen::VectorXd y(2000);
+  for (Eigen::Index i = 0; i < y.size(); ++i) y(i) = dist(rng);
+  const survey_design srs = simple_random_sample(y.size());
+  const welfare_index_result rel = sen_index(rows_of(y), welfare_line::relative(0.6), srs);
+  ASSERT_TRUE(std::isfinite(rel.line) && rel.line > 0 && rel.bandwidth > 0);
+  const welfare_index_result fixed = sen_index(rows_of(y), welfare_line::fixed(rel.line), srs);
+  EXPECT_DOUBLE_EQ(rel.estimate(0), fixed.estimate(0));
+  EXPECT_TRUE(std::isfinite(rel.vcov(0, 0)) && rel.vcov(0, 0) > 0);
+  EXPECT_GT(std::fabs(rel.vcov(0, 0) / fixed.vcov(0, 0) - 1), 1e-3);
+  EXPECT_TRUE(std::isfinite(rel.line_variance) && rel.line_variance > 0);
+  const Eigen::VectorXd flat = Eigen::VectorXd::Constant(10, 5.0);  // no density to linearise
+  EXPECT_THROW(sen_index(rows_of(flat), welfare_line::relative(0.6), simple_random_sample(10)), invalid_input);
 }
 
 TEST(RankIndices, LorenzOrdinatesAreCumulativeShares) {

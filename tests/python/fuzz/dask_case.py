@@ -35,7 +35,12 @@ weights = rng.uniform(0, 3, n) * (rng.random(n) < rng.choice([1.0, 0.7, 0.0]))
 if rng.random() < 0.1:
     weights[rng.integers(n)] = np.nan
 data = pd.DataFrame({"y": y, "B": B, "b": b, "w": weights, "T": (rng.random(n) < 0.4),
-                     "g": rng.choice(["a", "b", "c"], n), "s": rng.integers(0, 3, n), "p": rng.integers(0, 4, n)})
+                     "g": rng.choice(["a", "b", "c"], n), "s": rng.integers(0, 3, n), "p": rng.integers(0, 4, n),
+                     "p2": rng.integers(0, 3, n), "hh": rng.integers(0, max(1, n // 2), n) if rng.random() < 0.5 else np.arange(n)})
+data["f1"] = 10.0  # stage-1 population per stratum, stage-2 per PSU (multistage designs)
+data["f2"] = 5.0
+for r in range(3):
+    data[f"r{r}"] = np.abs(weights) * rng.uniform(0.5, 1.5, n) if rng.random() < 0.95 else -1.0
 before = data.copy()
 cuts = np.sort(rng.integers(0, n + 1, int(rng.integers(0, 6))))
 pieces = [data.iloc[a:c] for a, c in zip(np.r_[0, cuts], np.r_[cuts, n])]
@@ -44,12 +49,15 @@ ddf = dd.from_delayed([dask.delayed(p.copy)() for p in pieces], meta=data.iloc[:
 spec = None
 if rng.random() < 0.5:
     spec = dict(weights="w", strata="s", psu="p", nest=True, lonely_psu=str(rng.choice(["fail", "remove", "certainty", "average", "adjust"])))
+    if rng.random() < 0.3:  # multistage with an FPC at every stage
+        spec.update(psu=["p", "p2"], fpc=["f1", "f2"])
 w = rng.choice([None, "w"])
 by = rng.choice([None, "g"])
 target = [ik.poverty_line(float(np.nanmedian(y)) if np.isfinite(np.nanmedian(y)) else 1.0), ik.relative_line(0.6), ik.bottom(0.2), "T"][rng.integers(4)]
 line = target if not isinstance(target, str) else 10.0
 alpha = int(rng.integers(3))
 benefit = str(rng.choice(["b", "B"])) if rng.random() < 0.7 else None
+epsilon = float(rng.choice([0.5, 1.0, 2.0]))
 
 
 def design_kw(frame):
@@ -63,6 +71,16 @@ calls = {
     "fgt": lambda f: ik.fgt(f, "y", line=line, alpha=alpha, by=by, **design_kw(f)),
     "gini": lambda f: ik.gini(f, "y", by=by, **design_kw(f)),
     "mean": lambda f: (ik.SurveyDesign(f, **spec) if spec else ik.SurveyDesign(f, weights="w")).mean("y", by=by),
+    "households": lambda f: ik.targeting(f, welfare="y", beneficiary="B", target=target, by=by, unit="households", household="hh",
+                                         **design_kw(f)),
+    "theil": lambda f: ik.theil(f, "y", by=by, **design_kw(f)),
+    "atkinson": lambda f: ik.atkinson(f, "y", epsilon=epsilon, by=by, **design_kw(f)),
+    "lorenz": lambda f: ik.lorenz(f, "y", points=[0.2, 0.5, 1.0], by=by, **design_kw(f)),
+    "qsr": lambda f: ik.qsr(f, "y", by=by, **design_kw(f)),
+    "concentration": lambda f: ik.concentration_index(f, "b", rank_by="y", by=by, **design_kw(f)),
+    "sen": lambda f: ik.sen(f, "y", line=line, by=by, **design_kw(f)),
+    "quantile": lambda f: (ik.SurveyDesign(f, **spec) if spec else ik.SurveyDesign(f, weights="w")).quantile("y", [0.25, 0.5], by=by),
+    "replicate": lambda f: ik.SurveyDesign(f, weights="w", replicate_weights=["r0", "r1", "r2"], replicate_type="bootstrap").mean("y", by=by),
 }
 bad = 0
 for name, call in calls.items():
@@ -87,13 +105,21 @@ for name, call in calls.items():
     ok = True
     # welfare ~1e9 + N(0, 1) gives G ~ 1e-10: the in-memory Gini (long double, uncentred) keeps ~7 digits there,
     # the Dask path (centred) ~15 (checked against exact rational arithmetic); compare those loosely
-    rtol = 1e-5 if (name == "gini" and kind == "offset") else 1e-9
-    for a, c in zip(dsk, mem):
+    # (the same holds for every index on such data: a mean's variance, Lorenz ordinates ≈ p, and Theil / Atkinson
+    # values ~1e-19, below the resolution of their double sums: compared to 1e-12 absolute)
+    rtol = 1e-5 if kind == "offset" else 1e-9
+    atol = 1e-12 if (kind == "offset" and name in ("theil", "atkinson")) else 0.0
+    # floors at double resolution: estimates 1e-15 of max(1, |θ|) (an index exactly 0 in memory, ~1e-17 summed
+    # in another order), (co)variances 1e-26 of max(1, θ²) (a Lorenz L(1) has zero variance in memory)
+    est = mem[0][np.isfinite(mem[0])]
+    est_scale = min(1e150, max(1.0, float(np.max(np.abs(est))))) if est.size else 1.0
+    for a, c, floor in zip(dsk, mem, (1e-15 * est_scale, 1e-26 * est_scale ** 2)):
         ok &= a.shape == c.shape and np.array_equal(np.isnan(a), np.isnan(c))
         m = np.isfinite(c)
         scale = np.max(np.abs(c[m])) if m.any() else 1.0
-        ok &= bool(np.all(np.abs(a[m] - c[m]) <= rtol * np.abs(c[m]) + 1e-2 * rtol * scale))
-    print(name, "equal" if ok else "BAD: differ", mem[0][:3], dsk[0][:3])
+        ok &= bool(np.all(np.abs(a[m] - c[m]) <= rtol * np.abs(c[m]) + 1e-2 * rtol * scale + atol + floor))
+    diff = [float(np.nanmax(np.abs(a - c))) if a.shape == c.shape and a.size else np.nan for a, c in zip(dsk, mem)]
+    print(name, "equal" if ok else "BAD: differ", mem[0][:3], dsk[0][:3], "max |diff| (estimates, vcov):", diff)
     bad += not ok
 
 # a corrupted accumulator state is refused, never read out of bounds

@@ -157,8 +157,8 @@ cases[["gini_convey"]] <- list(estimate = cg$est, se = svy_se(cg$lin)$se,
 
 # Sen index with the fixed line z: H [I + (1 - I) G_p], G_p laeken's Gini among the poor
 z <- 10000
-sen_lin <- function(y, w, z) {
-  N <- sum(w); poor <- y < z; H <- sum(w[poor]) / N; m <- sum(w[poor] * y[poor]) / N
+sen_lin <- function(y, w, z, strict = TRUE) {
+  N <- sum(w); poor <- if (strict) y < z else y <= z; H <- sum(w[poor]) / N; m <- sum(w[poor] * y[poor]) / N
   gp <- rank_lin(y[poor], y[poor], w[poor])
   uG <- numeric(length(y)); uG[poor] <- gp$u
   uH <- (poor - H) / N; um <- (y * poor - m) / N
@@ -169,6 +169,40 @@ sen_lin <- function(y, w, z) {
 sl <- sen_lin(y, w, z)
 cases[["sen"]] <- list(line = z, estimate = sl$est, se = svy_se(sl$lin)$se, gini_poor = sl$gini_poor,
                        laeken_gini_poor = sl$laeken_gini_poor, call = "H [I + (1 - I) G_p], z = 10000, y < z")
+
+# Sen index with an estimated line z = s Q_p (laeken's weighted quantile): the line enters by linearisation,
+# lin = lin(z fixed) + dS/dz IF(z), with IF(z) = -s (1{y <= Q} - p) / f(Q) (Osier 2009; convey's bandwidth
+# h = sd N^(-1/5) and Gaussian density, as for FGT in make_inequality_reference.R) and, writing
+# (1 - G_p) m = 2A - 2B/H (A = int_0^z y dF, B = int_0^z y F dF), dS/dz = f(z) (1 - 2B/(z H^2)) + (1 - G_p) m / z^2
+# with 2B/(z H^2) = 2 sum_poor w y midN / (z P^2) (midN: mid-point cumulative weight of the tie run, P = sum_poor w).
+sen_dz <- function(y, w, z, strict, h, gini_poor) {
+  N <- sum(w); poor <- if (strict) y < z else y <= z
+  ys <- y[poor]; ws <- w[poor]; o <- order(ys); ys <- ys[o]; ws <- ws[o]
+  P <- sum(ws); m <- sum(ws * ys) / N
+  run <- cumsum(c(TRUE, diff(ys) != 0)); Wr <- tapply(ws, run, sum); Nk <- ((cumsum(Wr) - Wr) + Wr / 2)[run]
+  f <- sum(w * dnorm((z - y) / h) / h) / N
+  f * (1 - 2 * sum(ws * ys * Nk) / (z * P^2)) + (1 - gini_poor) * m / z^2
+}
+sen_estimated <- function(s, p, strict, by_region = FALSE) {
+  N <- sum(w); h <- sqrt((sum(w * y * y) - sum(w * y)^2 / N) / N) / exp(0.2 * log(N))
+  Q <- unname(weightedQuantile(y, w, p)); z <- s * Q
+  if_z <- -s * ((y <= Q) - p) / (sum(w * dnorm((Q - y) / h)) / h)
+  groups <- if (by_region) lapply(regions, function(r) e$db040 == r) else list(rep(TRUE, length(y)))
+  est <- c(); lin <- matrix(0, length(y), length(groups))
+  for (g in seq_along(groups)) {
+    idx <- groups[[g]]
+    sl <- sen_lin(y[idx], w[idx], z, strict)
+    est <- c(est, sl$est)
+    lin[idx, g] <- sl$lin
+    lin[, g] <- lin[, g] + sen_dz(y[idx], w[idx], z, strict, h, sl$gini_poor) * if_z
+  }
+  sv <- svy_se(lin)
+  list(estimate = est, se = sv$se, vcov = sv$vcov, line = z, bandwidth = h, share = s, p = p, strict = strict)
+}
+cases[["sen_relative"]] <- c(sen_estimated(0.6, 0.5, TRUE), call = "Sen, z = 0.6 x weighted median (y < z), linearised line")
+cases[["sen_bottom"]] <- c(sen_estimated(1, 0.2, FALSE), call = "Sen, z = Q_0.2 (y <= z), linearised line")
+cases[["sen_relative_by_region"]] <- c(sen_estimated(0.6, 0.5, TRUE, by_region = TRUE),
+                                       call = "Sen by region db040 (line over all rows), z = 0.6 x weighted median, linearised line")
 
 # Replicate-weight designs: survey::withReplicates re-estimates each index under every JKn replicate of the
 # targeting reference data (its replicate weights are targeting_repweights.csv); the index functions are
