@@ -1,6 +1,8 @@
 // Out-of-line definitions for impactkit/core/ols.hpp (the compiled part of impactkit::impactkit).
 #include <impactkit/core/ols.hpp>
 
+#include "ols_detail.hpp"
+
 #include <cmath>
 #include <limits>
 #include <sstream>

@@ -1,6 +1,8 @@
 // Out-of-line definitions for impactkit/impact/iv.hpp (the compiled part of impactkit::impactkit).
 #include <impactkit/impact/iv.hpp>
 
+#include "../core/ols_detail.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>

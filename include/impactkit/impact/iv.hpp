@@ -8,7 +8,7 @@
 // absorbed fixed effects every column of y, X, D, Z is first within-transformed in one call of
 // absorb_fixed_effects (fixed_effects.hpp), and everything runs on the within data.
 //
-//   first stage   d_j = Zf π_j + v_j  (OLS, one per endogenous column; ols.hpp fit_and_infer)
+//   first stage   d_j = Zf π_j + v_j  (OLS, one per endogenous column; the fit_and_infer step of OLS)
 //   second stage  b = argmin ‖√W (y − [X, D̂] b)‖,  D̂ = Zf Π̂   (solve_least_squares)
 //   residuals     e = y − [X, D] b   (the actual D, not D̂)
 //   variance      linear_model_vcov with the design [X, D̂] and the residuals e: the 2SLS sandwich
@@ -124,13 +124,6 @@ struct iv_result {
     return s.str();
   }
 };
-
-namespace detail {
-iv_result fit_iv(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::MatrixXd>& D,
-                 const Eigen::Ref<const Eigen::MatrixXd>& Z, const Eigen::Ref<const Eigen::VectorXd>& y, const double* w_in,
-                 const iv_options& opt, const char* fn);
-
-}  // namespace detail
 
 /// Two-stage least squares of y on [X, D] with excluded instruments Z (X includes the intercept
 /// column if wanted; X may have no columns when fixed effects are absorbed).
