@@ -239,6 +239,26 @@ class EstimateResult:
         return str(self.summary())
 
 
+def cluster_codes_on_sample(data, cluster, positions, who):
+    """n×m int32 cluster codes (Fortran order) of the columns or arrays ``cluster`` on the estimation rows
+    ``positions`` of ``data`` (None: all rows), for a new variance of a fitted model; a missing label on
+    the sample is an error (with_vcov never changes the sample)."""
+    from ._formula import _column_or_array, cluster_specs
+
+    codes = []
+    for spec in cluster_specs(cluster):
+        col = _column_or_array(data, spec, "cluster")
+        vals = col.to_numpy() if positions is None else col.to_numpy()[np.asarray(positions)]
+        if pd.isna(vals).any():
+            raise InvalidInputError(f"{who}.with_vcov: the cluster variable has missing values in the estimation sample; "
+                                    "with_vcov never changes the sample — refit the model with this cluster variable")
+        ints = np.issubdtype(vals.dtype, np.integer) and len(vals) and \
+            np.iinfo(np.int32).min <= vals.min() and vals.max() <= np.iinfo(np.int32).max
+        # integer labels go as they are (C++ factorises any integers); others get codes here
+        codes.append(vals.astype(np.int32) if ints else pd.factorize(vals)[0].astype(np.int32))
+    return np.asfortranarray(np.column_stack(codes))
+
+
 def rescore(result, X, kept, u, bread, n_params, positions, vcov, cluster, ssc, who, *, maximum_likelihood=False,
             normal=False, suffix="", absorbed=None):
     """``result`` with another score-only variance (HC0/HC1, CR0/CR1, or back to its survey design),
@@ -247,7 +267,7 @@ def rescore(result, X, kept, u, bread, n_params, positions, vcov, cluster, ssc, 
     row of X (None: all rows in order), to read new cluster labels on exactly the estimation sample.
     ``absorbed(kind, cluster_codes) -> (n_params, k_fe, k_fe_counted)`` for models with absorbed fixed
     effects, whose count in n − k depends on the new clusters (nested fixed effects)."""
-    from ._formula import _column_or_array, cluster_specs
+    from ._formula import cluster_specs
     from .variance import _resolve_ssc, _resolve_vcov, split_vcov, vcov_spec
 
     vcov, cluster = split_vcov(vcov, cluster)
@@ -274,21 +294,7 @@ def rescore(result, X, kept, u, bread, n_params, positions, vcov, cluster, ssc, 
             big = max(abs(col.max()), abs(col.min()))
             if (var > 0 and mean * mean > 2.0 ** 20 * var) or not np.isfinite(var) or big > 2.0 ** 200 or 0 < big < 2.0 ** -200:
                 return None
-    clusters = None
-    if kind.startswith("CR"):
-        data = call["data"]
-        codes = []
-        for spec in cluster_specs(cluster):
-            col = _column_or_array(data, spec, "cluster")
-            vals = col.to_numpy() if positions is None else col.to_numpy()[np.asarray(positions)]
-            if pd.isna(vals).any():
-                raise InvalidInputError(f"{who}.with_vcov: the cluster variable has missing values in the estimation sample; "
-                                        "with_vcov never changes the sample — refit the model with this cluster variable")
-            ints = np.issubdtype(vals.dtype, np.integer) and len(vals) and \
-                np.iinfo(np.int32).min <= vals.min() and vals.max() <= np.iinfo(np.int32).max
-            # integer labels go as they are (C++ factorises any integers); others get codes here
-            codes.append(vals.astype(np.int32) if ints else pd.factorize(vals)[0].astype(np.int32))
-        clusters = np.asfortranarray(np.column_stack(codes))
+    clusters = cluster_codes_on_sample(call["data"], cluster, positions, who) if kind.startswith("CR") else None
     s = _resolve_ssc(ssc if ssc is not None else call.get("ssc"))
     spec = _core.make_vcov_spec(kind, clusters, s.adj, s.cluster_adj, s.cluster_df, s.fixef_k, bool(s.exact_redundancy),
                                 maximum_likelihood=maximum_likelihood)

@@ -53,6 +53,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -70,6 +71,10 @@
 
 namespace impactkit {
 
+namespace detail {
+struct iv_variance_parts;  // src/impact/iv_variance_parts.hpp (private to impactkit_core)
+}
+
 struct iv_options {
   vcov_spec vcov;                   ///< default HC1
   double collin_tol = 1e-10;        ///< as ols_options::collin_tol
@@ -77,6 +82,10 @@ struct iv_options {
   /// Absorbed fixed effects: n×K integer labels, one column per dimension; empty: none.
   Eigen::MatrixXi fixed_effects;
   absorb_options absorb;
+  /// Keep on the result what iv_with_vcov needs to change the variance without refitting (the
+  /// instrument and second-stage designs, residuals and factorisations: about (2kx + 3kd + 2kz + 2)
+  /// doubles per row).
+  bool keep_variance_parts = true;
 };
 
 /// First-stage regression of one endogenous regressor on [X, Z].
@@ -110,6 +119,8 @@ struct iv_result {
   iv_test sargan, hansen_j;                ///< kz > kd; hansen_j for robust/cluster kinds only
   iv_test overid;                          ///< Sargan (iid) or Hansen J (robust/cluster)
   std::string diagnostics_convention;
+  /// What iv_with_vcov needs (null when iv_options::keep_variance_parts was false).
+  std::shared_ptr<const detail::iv_variance_parts> variance_parts;
 
   std::string describe() const {
     std::ostringstream s;
@@ -130,6 +141,15 @@ struct iv_result {
 iv_result iv_2sls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::MatrixXd>& D,
                   const Eigen::Ref<const Eigen::MatrixXd>& Z, const Eigen::Ref<const Eigen::VectorXd>& y,
                   const iv_options& opt = {});
+
+/// The fit `fit` with another variance, without refitting: the second-stage and first-stage
+/// variances, partial F statistics, Kleibergen–Paap F, effective F, Hansen J and the conventions are
+/// recomputed from the pieces the fit kept, with exactly the computations of iv_2sls, so the result
+/// equals a fresh iv_2sls with this spec (any kind: iid, HC0–HC3, CR0–CR3, survey). Cluster labels or
+/// survey rows of `spec` are given on the fit's input rows; with absorbed fixed effects the absorbed
+/// count follows the new spec (nesting in clusters, spec.ssc). Coefficients, first-stage fits,
+/// Cragg–Donald F and Sargan do not depend on the variance and are copied.
+iv_result iv_with_vcov(const iv_result& fit, const vcov_spec& spec);
 
 /// Weighted 2SLS with positive weights w (analytic by default; probability weights via options).
 iv_result iv_2sls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::MatrixXd>& D,
