@@ -45,6 +45,9 @@ struct ols_result {
   Eigen::VectorXd coef;                       ///< kept columns, in X's order
   Eigen::MatrixXd vcov;                       ///< rank×rank
   Eigen::MatrixXd bread;                      ///< (X̃'WX̃)⁻¹ over the kept columns: with the scores, a new variance needs no refit
+  /// A kept column was centred or equilibrated for the solve (least_squares.hpp, "Conditioning"): a
+  /// sandwich from the raw columns and `bread` would lose digits the fit kept (a new variance refits).
+  bool conditioned = false;
   Eigen::VectorXd se;
   Eigen::VectorXd df_inference;               ///< t df per coefficient; +inf: normal
   std::vector<Eigen::Index> kept_columns, dropped_columns;

@@ -114,6 +114,9 @@ class OlsResult:
     def coef(self) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
         ...
     @property
+    def conditioned(self) -> bool:
+        ...
+    @property
     def conventions(self) -> dict:
         ...
     @property
