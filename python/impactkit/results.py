@@ -255,8 +255,8 @@ def cluster_codes_on_sample(data, cluster, positions, who):
         ints = np.issubdtype(vals.dtype, np.integer) and len(vals) and \
             np.iinfo(np.int32).min <= vals.min() and vals.max() <= np.iinfo(np.int32).max
         # integer labels go as they are (C++ factorises any integers); others get codes here
-        codes.append(vals.astype(np.int32) if ints else pd.factorize(vals)[0].astype(np.int32))
-    return np.asfortranarray(np.column_stack(codes))
+        codes.append(vals.astype(np.int32, copy=False) if ints else pd.factorize(vals)[0].astype(np.int32, copy=False))
+    return codes[0].reshape(-1, 1) if len(codes) == 1 else np.asfortranarray(np.column_stack(codes))  # one column: no copy
 
 
 def _conditioned_columns(X, kept) -> bool:
