@@ -540,10 +540,15 @@ class RegressionResult(EstimateResult):
         sizes = [int(g) for g in core.fe_sizes]
         rule = _resolve_ssc(self._call.get("ssc")).fixef_k
 
-        def fe_codes(d):
+        def fe_codes(d):  # table indices per level: integer labels minus their minimum when their span is small
             col = fixed_effects[d] if isinstance(fixed_effects, list) else fixed_effects[:, d]
             col = np.asarray(col)
-            return pd.factorize(col[used] if len(used) else col)[0]
+            col = col[used] if len(used) else col
+            if col.dtype.kind in "iu" and len(col):  # as C++ factorize: a lookup table, no hashing
+                lo = int(col.min())
+                if int(col.max()) - lo <= 4 * len(col) + 16:
+                    return col - lo
+            return pd.factorize(col)[0]
 
         def nested(f, c):  # every level of f inside one cluster of c
             owner = np.empty(f.max() + 1, dtype=np.int64)
@@ -553,7 +558,7 @@ class RegressionResult(EstimateResult):
         def absorbed(kind, clusters):
             counted = k_fe
             if kind.startswith("CR") and rule == "nonnested" and k_fe:
-                cl = [pd.factorize(clusters[:, j])[0] for j in range(clusters.shape[1])]
+                cl = [clusters[:, j] for j in range(clusters.shape[1])]  # nesting compares labels only
                 for d, g in enumerate(sizes):
                     f = fe_codes(d)
                     if any(nested(f, c) for c in cl):
