@@ -77,6 +77,17 @@ void bind_iv(py::module_& m) {
       "X may have zero columns). clusters: n x m integer labels; fixed_effects: n x K integer labels of absorbed\n"
       "fixed effects. Returns the second stage (fit), first stages, Cragg-Donald / Kleibergen-Paap / effective F and\n"
       "Sargan / Hansen J tests.");
+
+  m.def(
+      "iv_with_vcov",
+      [](const iv_result& fit, const vcov_spec& vcov) {
+        py::gil_scoped_release release;
+        return iv_with_vcov(fit, vcov);
+      },
+      py::arg("fit"), py::arg("vcov"),
+      "The IV fit with another variance, without refitting: first- and second-stage variances, partial F,\n"
+      "Kleibergen-Paap F, effective F, Hansen J and conventions recomputed from the pieces the fit kept (equal to\n"
+      "a fresh iv_2sls with this vcov). Cluster labels / survey rows are on the fit's input rows.");
 }
 
 }  // namespace impactkit::python

@@ -33,6 +33,7 @@ void bind_regression(py::module_& m) {
       .def_readonly("coef", &ols_result::coef)
       .def_readonly("vcov", &ols_result::vcov)
       .def_readonly("bread", &ols_result::bread)
+      .def_readonly("conditioned", &ols_result::conditioned)
       .def_readonly("se", &ols_result::se)
       .def_readonly("df_inference", &ols_result::df_inference)
       .def_readonly("kept_columns", &ols_result::kept_columns)

@@ -116,6 +116,10 @@ class IVResult(RegressionResult):
     def __init__(self, core, design, *, vcov_type: str, call: dict, formula: str, endogenous: list,
                  instruments: list, exogenous: list, first_stage_designs: list, first_stage_formulas: list):
         super().__init__(core.fit, design, vcov_type=vcov_type, call=call, formula=formula)
+        # what with_vcov needs to build this result again with another variance (no refit; DESIGN.md §2)
+        self._iv_parts = (core, design, dict(endogenous=endogenous, instruments=instruments, exogenous=exogenous,
+                                             first_stage_designs=first_stage_designs,
+                                             first_stage_formulas=first_stage_formulas))
         if core.fit.weighted:
             self.title = "IV (weighted 2SLS)"
         self.endogenous = list(endogenous)
@@ -164,10 +168,54 @@ class IVResult(RegressionResult):
         return pd.concat(frames, ignore_index=True)
 
     def with_vcov(self, vcov: Optional[str] = None, *, cluster=None, ssc=None) -> "IVResult":
-        """The same model with another variance estimator (a new object; this one is unchanged)."""
+        """The same model with another variance estimator (a new object; this one is unchanged).
+
+        No refit: the second- and first-stage variances and every statistic of the variance kind (partial
+        first-stage F, Kleibergen–Paap F, effective F, Hansen J) are recomputed in C++ from the pieces the
+        fit kept (``impactkit::iv_with_vcov``), for every kind (iid, HC0–HC3, CR0–CR3, and from a survey
+        design to a model-based variance), so the result equals a fresh ``ik.iv`` with that variance. The
+        model is refitted on the same sample only when a new ``ssc`` may change the absorbed fixed-effect
+        count, or when the fit kept no pieces (replicate designs)."""
         from .variance import refit_kwargs
 
+        fast = self._variance_without_refit(vcov, cluster, ssc)
+        if fast is not None:
+            return fast
         return iv(self.formula, **refit_kwargs(self._call, self.residuals.index, vcov, cluster, ssc, "iv"))
+
+    def _variance_without_refit(self, vcov, cluster, ssc):
+        from .results import cluster_codes_on_sample
+
+        parts = getattr(self, "_iv_parts", None)
+        if parts is None:
+            return None
+        core, design, kwargs = parts
+        vcov, cluster = split_vcov(vcov, cluster)
+        call = self._call
+        survey = call.get("design")
+        if vcov is None and cluster is None and survey is not None:
+            return self
+        if cluster is None and (vcov is None or (isinstance(vcov, str) and vcov.upper().startswith("CR"))):
+            cluster = call.get("cluster")
+        kind = _resolve_vcov(vcov, cluster)
+        probability = survey is not None or (call.get("weights") is not None and call.get("weight_type") == "probability")
+        if (self.fixed_effects and ssc is not None) or (kind == "iid" and probability):
+            return None  # the absorbed count may change / the refit gives the error a fresh fit gives
+        clusters = cluster_codes_on_sample(call["data"], cluster, self._positions, "iv") if kind.startswith("CR") else None
+        spec = vcov_spec(kind, clusters, _resolve_ssc(ssc if ssc is not None else call.get("ssc")))
+        new_core = _core.iv_with_vcov(core, spec)
+        new_call = dict(call, vcov=vcov, cluster=cluster if kind.startswith("CR") else None,
+                        ssc=ssc if ssc is not None else call.get("ssc"))
+        if survey is not None:  # the design's weights become probability weights of a model-based fit
+            new_call.update(design=None, weight_type="probability",
+                            weights=survey._w[survey.positions_of(call["data"].index, "iv.with_vcov")])
+        result = IVResult(new_core, design, vcov_type=kind, call=new_call, formula=self.formula, **kwargs)
+        names = [c if isinstance(c, str) else str(c.name) if isinstance(c, pd.Series) and c.name is not None else f"cluster{j}"
+                 for j, c in enumerate(cluster_specs(cluster))] if clusters is not None else []  # as build_design names them
+        for res in (result, *result.first_stage_results.values()):  # the fit's design named its own clusters
+            res.n_clusters = dict(zip(names, [int(g) for g in res._residual_parts[0].n_clusters]))
+        warn_if_not_psd("iv", kind, result, stacklevel=3)
+        return result
 
     # --- prediction ------------------------------------------------------------------------------
     def _prediction_rhs(self) -> str:

@@ -239,15 +239,51 @@ class EstimateResult:
         return str(self.summary())
 
 
+def cluster_codes_on_sample(data, cluster, positions, who):
+    """n×m int32 cluster codes (Fortran order) of the columns or arrays ``cluster`` on the estimation rows
+    ``positions`` of ``data`` (None: all rows), for a new variance of a fitted model; a missing label on
+    the sample is an error (with_vcov never changes the sample)."""
+    from ._formula import _column_or_array, cluster_specs
+
+    codes = []
+    for spec in cluster_specs(cluster):
+        col = _column_or_array(data, spec, "cluster")
+        vals = col.to_numpy() if positions is None else col.to_numpy()[np.asarray(positions)]
+        if vals.dtype.kind not in "iub" and pd.isna(vals).any():  # integer labels cannot be missing
+            raise InvalidInputError(f"{who}.with_vcov: the cluster variable has missing values in the estimation sample; "
+                                    "with_vcov never changes the sample — refit the model with this cluster variable")
+        ints = np.issubdtype(vals.dtype, np.integer) and len(vals) and \
+            np.iinfo(np.int32).min <= vals.min() and vals.max() <= np.iinfo(np.int32).max
+        # integer labels go as they are (C++ factorises any integers); others get codes here
+        codes.append(vals.astype(np.int32, copy=False) if ints else pd.factorize(vals)[0].astype(np.int32, copy=False))
+    return codes[0].reshape(-1, 1) if len(codes) == 1 else np.asfortranarray(np.column_stack(codes))  # one column: no copy
+
+
+def _conditioned_columns(X, kept) -> bool:
+    """The rule of least_squares.hpp "Conditioning" on the columns ``kept`` of X: a column dominated by its
+    mean or out of the 2^±200 range."""
+    n_rows = X.shape[0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        for j in kept:
+            col = X[:, j]
+            mean = col.mean()
+            var = float(np.dot(col, col)) / n_rows - mean * mean
+            big = max(abs(col.max()), abs(col.min()))
+            if (var > 0 and mean * mean > 2.0 ** 20 * var) or not np.isfinite(var) or big > 2.0 ** 200 or 0 < big < 2.0 ** -200:
+                return True
+    return False
+
+
 def rescore(result, X, kept, u, bread, n_params, positions, vcov, cluster, ssc, who, *, maximum_likelihood=False,
-            normal=False, suffix="", absorbed=None):
+            normal=False, suffix="", absorbed=None, conditioned=None):
     """``result`` with another score-only variance (HC0/HC1, CR0/CR1, or back to its survey design),
     recomputed from the scores u_i·X[i, kept] and the bread without refitting (DESIGN.md §2): a new
     object, or None when the requested variance needs a refit. ``positions``: the data row of each
     row of X (None: all rows in order), to read new cluster labels on exactly the estimation sample.
     ``absorbed(kind, cluster_codes) -> (n_params, k_fe, k_fe_counted)`` for models with absorbed fixed
-    effects, whose count in n − k depends on the new clusters (nested fixed effects)."""
-    from ._formula import _column_or_array, cluster_specs
+    effects, whose count in n − k depends on the new clusters (nested fixed effects). ``conditioned``:
+    the fit's own word on whether it solved a transformed copy (None: check the columns here)."""
+    from ._formula import cluster_specs
     from .variance import _resolve_ssc, _resolve_vcov, split_vcov, vcov_spec
 
     vcov, cluster = split_vcov(vcov, cluster)
@@ -262,33 +298,14 @@ def rescore(result, X, kept, u, bread, n_params, positions, vcov, cluster, ssc, 
         return None
     # the fit solved a centred / power-of-two-equilibrated copy when a column is dominated by its mean
     # (mean² > 2^20·variance) or out of the 2^±200 range (least_squares.hpp, "Conditioning"); the raw
-    # sandwich would lose those digits, so such models refit
-    # (column by column on views of X, no copy: var = E[x²] − mean² is accurate far beyond what the
-    # 2^20 threshold needs, its rounding error being ~1e-16·mean²)
-    n_rows = X.shape[0]
-    with np.errstate(over="ignore", invalid="ignore"):
-        for j in kept:
-            col = X[:, j]
-            mean = col.mean()
-            var = float(np.dot(col, col)) / n_rows - mean * mean
-            big = max(abs(col.max()), abs(col.min()))
-            if (var > 0 and mean * mean > 2.0 ** 20 * var) or not np.isfinite(var) or big > 2.0 ** 200 or 0 < big < 2.0 ** -200:
-                return None
-    clusters = None
-    if kind.startswith("CR"):
-        data = call["data"]
-        codes = []
-        for spec in cluster_specs(cluster):
-            col = _column_or_array(data, spec, "cluster")
-            vals = col.to_numpy() if positions is None else col.to_numpy()[np.asarray(positions)]
-            if pd.isna(vals).any():
-                raise InvalidInputError(f"{who}.with_vcov: the cluster variable has missing values in the estimation sample; "
-                                        "with_vcov never changes the sample — refit the model with this cluster variable")
-            ints = np.issubdtype(vals.dtype, np.integer) and len(vals) and \
-                np.iinfo(np.int32).min <= vals.min() and vals.max() <= np.iinfo(np.int32).max
-            # integer labels go as they are (C++ factorises any integers); others get codes here
-            codes.append(vals.astype(np.int32) if ints else pd.factorize(vals)[0].astype(np.int32))
-        clusters = np.asfortranarray(np.column_stack(codes))
+    # sandwich would lose those digits, so such models refit. The fit says so (``conditioned``);
+    # without that flag the columns are checked here by the same rule (column by column on views of
+    # X, no copy: var = E[x²] − mean² is accurate far beyond what the 2^20 threshold needs)
+    if conditioned is None:
+        conditioned = _conditioned_columns(X, kept)
+    if conditioned:
+        return None
+    clusters = cluster_codes_on_sample(call["data"], cluster, positions, who) if kind.startswith("CR") else None
     s = _resolve_ssc(ssc if ssc is not None else call.get("ssc"))
     spec = _core.make_vcov_spec(kind, clusters, s.adj, s.cluster_adj, s.cluster_df, s.fixef_k, bool(s.exact_redundancy),
                                 maximum_likelihood=maximum_likelihood)
@@ -358,6 +375,7 @@ class RegressionResult(EstimateResult):
         # what a new variance needs without a refit (DESIGN.md §2): the design matrix (a reference, not a
         # copy), the weights, the bread and the kept columns (absorbed fixed effects: _within_parts below)
         plain = not design.fe_names and isinstance(design.X, np.ndarray) and hasattr(core, "bread")
+        self._conditioned = bool(core.conditioned) if hasattr(core, "conditioned") else None
         self._scores_parts = (design.X, design.weights, np.asarray(core.bread), list(core.kept_columns), design.positions,
                               int(core.rank)) if plain else None
         # with absorbed fixed effects: the within-transformed design the fit kept (C++ keep_within)
@@ -491,7 +509,8 @@ class RegressionResult(EstimateResult):
         design = self._call.get("design")
         if design is not None:
             w = design._w[design.positions_of(self.residuals.index, "ols.with_vcov")]
-        return rescore(self, X, kept, e * w if w is not None else e, bread, rank, positions, vcov, cluster, ssc, "ols")
+        return rescore(self, X, kept, e * w if w is not None else e, bread, rank, positions, vcov, cluster, ssc, "ols",
+                       conditioned=self._conditioned)
 
     def _absorbed_variance_without_refit(self, vcov, cluster, ssc):
         """The same for a model with absorbed fixed effects, from the within-transformed design, residuals
@@ -521,10 +540,15 @@ class RegressionResult(EstimateResult):
         sizes = [int(g) for g in core.fe_sizes]
         rule = _resolve_ssc(self._call.get("ssc")).fixef_k
 
-        def fe_codes(d):
+        def fe_codes(d):  # table indices per level: integer labels minus their minimum when their span is small
             col = fixed_effects[d] if isinstance(fixed_effects, list) else fixed_effects[:, d]
             col = np.asarray(col)
-            return pd.factorize(col[used] if len(used) else col)[0]
+            col = col[used] if len(used) else col
+            if col.dtype.kind in "iu" and len(col):  # as C++ factorize: a lookup table, no hashing
+                lo = int(col.min())
+                if int(col.max()) - lo <= 4 * len(col) + 16:
+                    return col - lo
+            return pd.factorize(col)[0]
 
         def nested(f, c):  # every level of f inside one cluster of c
             owner = np.empty(f.max() + 1, dtype=np.int64)
@@ -534,7 +558,7 @@ class RegressionResult(EstimateResult):
         def absorbed(kind, clusters):
             counted = k_fe
             if kind.startswith("CR") and rule == "nonnested" and k_fe:
-                cl = [pd.factorize(clusters[:, j])[0] for j in range(clusters.shape[1])]
+                cl = [clusters[:, j] for j in range(clusters.shape[1])]  # nesting compares labels only
                 for d, g in enumerate(sizes):
                     f = fe_codes(d)
                     if any(nested(f, c) for c in cl):
@@ -542,7 +566,7 @@ class RegressionResult(EstimateResult):
             return rank + (counted if kind.startswith("CR") else k_fe), k_fe, counted
 
         return rescore(self, X, list(range(rank)), e * w if w is not None else e, np.asarray(core.bread), rank, rows,
-                       vcov, cluster, ssc, "ols", absorbed=absorbed)
+                       vcov, cluster, ssc, "ols", absorbed=absorbed, conditioned=bool(core.conditioned))
 
     def fit_stats(self) -> list:
         stats = [("Observations", _fmt_int(self.nobs))]

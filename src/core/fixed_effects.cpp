@@ -384,17 +384,11 @@ bool nested_in(const group_codes& fe, const group_codes& cluster) {
   return true;
 }
 
-within_transformed absorb_fixed_effects(const std::vector<const double*>& columns, Eigen::Index n, const double* w,
-                                        const std::vector<label_column>& fe, const vcov_spec& spec, const absorb_options& opt) {
-  const char* fn = "absorb_fixed_effects";
-  detail::require(!fe.empty(), fn, "no fixed-effect dimension given");
-  detail::require(n > 0, fn, "no observations");
-  for (const auto& f : fe) f.require_rows(n, fn);
-  for (std::size_t j = 0; j < columns.size(); ++j)
-    detail::require(columns[j] != nullptr, fn, "column " + std::to_string(j) + " is a null pointer; pass n values per column");
-  const std::size_t K = fe.size();
-  const bool cluster_on_fe = is_cluster_kind(spec.kind) && !spec.fixed_effect_clusters.empty();
-  if (cluster_on_fe) {
+namespace {
+
+/// The cluster part of `spec` against K fixed-effect dimensions and n input rows.
+void check_cluster_spec(const vcov_spec& spec, std::size_t K, Eigen::Index n, const char* fn) {
+  if (is_cluster_kind(spec.kind) && !spec.fixed_effect_clusters.empty()) {
     detail::require(spec.clusters.size() == 0, fn, "give cluster labels or fixed-effect clusters, not both");
     for (int d : spec.fixed_effect_clusters)
       detail::require(d >= 0 && static_cast<std::size_t>(d) < K, fn, "cluster fixed-effect dimension " + std::to_string(d) +
@@ -403,10 +397,100 @@ within_transformed absorb_fixed_effects(const std::vector<const double*>& column
     detail::require(spec.clusters.rows() == n, fn, "cluster labels have " + std::to_string(spec.clusters.rows()) +
                                                        " rows but the data have " + std::to_string(n));
   }
-  within_transformed out;
-  out.n_input = n;
+}
 
-  // 1. codes on all rows, singletons, kept rows
+}  // namespace
+
+void within_variance(const within_transformed& wt, const std::vector<label_column>* fe, const vcov_spec& spec, const char* fn,
+                     vcov_spec& vcov, absorbed_dof& dof) {
+  const Eigen::Index n = wt.n_input, m = wt.n_kept;
+  const std::size_t K = wt.dims.size();
+  const bool cluster_on_fe = is_cluster_kind(spec.kind) && !spec.fixed_effect_clusters.empty();
+  check_cluster_spec(spec, K, n, fn);
+  vcov = vcov_spec{};
+  // absorbed coefficients: Σ G_d minus redundant levels (see small_sample::exact_redundancy)
+  Eigen::Index levels = 0;
+  for (const auto& d : wt.dims) levels += d.n_groups;
+  Eigen::Index redundant = static_cast<Eigen::Index>(K) - 1;
+  if (spec.ssc.exact_redundancy && K >= 2) redundant = connected_components(wt.dims[0], wt.dims[1]) + (static_cast<Eigen::Index>(K) - 2);
+  vcov.kind = spec.kind;
+  vcov.ssc = spec.ssc;
+  const fixef_count rule = spec.ssc.fixef_k;
+  dof.k_fe = rule == fixef_count::none ? 0 : levels - redundant;
+  dof.k_fe_cluster = dof.k_fe;
+  if (is_cluster_kind(spec.kind)) {
+    const Eigen::Index nc = cluster_on_fe ? static_cast<Eigen::Index>(spec.fixed_effect_clusters.size()) : spec.clusters.cols();
+    vcov.clusters.resize(m, nc);
+    detail::advise_huge_pages(vcov.clusters.data(), static_cast<std::size_t>(m * nc) * sizeof(int));
+    for (Eigen::Index j = 0; j < nc; ++j) {
+      // clustering on a fixed effect (the usual case: named by index, or labels equal to its
+      // labels) uses its level codes; other cluster labels are moved to the within rows
+      const int* cl = cluster_on_fe ? nullptr : spec.clusters.col(j).data();
+      std::size_t same = cluster_on_fe ? static_cast<std::size_t>(spec.fixed_effect_clusters[static_cast<std::size_t>(j)]) : K;
+      for (std::size_t d = 0; fe && !cluster_on_fe && d < K && same == K; ++d)
+        if ((*fe)[d].visit([&](const auto& v) {
+              for (Eigen::Index i = 0; i < n; ++i)
+                if (v(i) != cl[i]) return false;
+              return true;
+            }))
+          same = d;
+      if (same < K)
+        std::copy(wt.dims[same].code.begin(), wt.dims[same].code.end(), vcov.clusters.col(j).data());
+      else
+        wt.gather(cl, vcov.clusters.col(j).data());
+    }
+    if (rule == fixef_count::nonnested) {
+      std::vector<group_codes> cl;
+      for (Eigen::Index j = 0; j < nc; ++j) cl.push_back(factorize(vcov.clusters.col(j)));
+      for (const auto& d : wt.dims)
+        for (const auto& c : cl)
+          if (nested_in(d, c)) {
+            dof.k_fe_cluster -= d.n_groups - 1;
+            break;
+          }
+    }
+  } else if (spec.kind == vcov_kind::survey) {
+    // the design row of each within row; fixed effects nested in the first-stage sampling units
+    // count one level under fixef_count::nonnested (as for clusters): their scores sum to zero
+    // within every PSU, so they use no design degrees of freedom
+    detail::require(spec.survey != nullptr, fn, "vcov survey needs a survey design");
+    detail::require(spec.survey_rows.empty() || static_cast<Eigen::Index>(spec.survey_rows.size()) == n, fn,
+                    "survey_rows has " + std::to_string(spec.survey_rows.size()) + " entries but the data have " + std::to_string(n));
+    vcov.survey = spec.survey;
+    vcov.survey_rows.resize(static_cast<std::size_t>(m));
+    if (spec.survey_rows.empty()) {
+      std::vector<Eigen::Index> identity(static_cast<std::size_t>(n));
+      std::iota(identity.begin(), identity.end(), Eigen::Index{0});
+      wt.gather(identity.data(), vcov.survey_rows.data());
+    } else {
+      wt.gather(spec.survey_rows.data(), vcov.survey_rows.data());
+    }
+    if (!wt.all_rows) vcov.survey_df = spec.survey->df_of_rows(spec.survey_rows);
+    if (rule == fixef_count::nonnested) {
+      group_codes psu;
+      psu.n_groups = static_cast<int>(spec.survey->n_psu());
+      detail::resize_large(psu.code, static_cast<std::size_t>(m));
+      const std::vector<int>& code = spec.survey->psu_codes();
+      for (Eigen::Index t = 0; t < m; ++t) {
+        const Eigen::Index r = vcov.survey_rows[static_cast<std::size_t>(t)];
+        if (r < 0 || r >= spec.survey->rows()) detail::throw_invalid(fn, "survey_rows has an entry outside the design");
+        psu.code[static_cast<std::size_t>(t)] = code[static_cast<std::size_t>(r)];
+      }
+      for (const auto& d : wt.dims)
+        if (nested_in(d, psu)) dof.k_fe_cluster -= d.n_groups - 1;
+    }
+  }
+}
+
+namespace {
+
+/// Absorption step 1 (factorisation): group codes of every dimension on all rows, then the rows left
+/// after iterated singleton removal (out.rows / n_kept / all_rows) and, with singleton removal, the
+/// kept rows per level of each dimension (`count`).
+std::vector<group_codes> factorise_and_keep_rows(const std::vector<label_column>& fe, Eigen::Index n, const absorb_options& opt,
+                                                 within_transformed& out, std::vector<std::vector<Eigen::Index>>& count,
+                                                 const char* fn) {
+  const std::size_t K = fe.size();
   std::vector<group_codes> all(K);
   {
     const int threads = detail::threads_for(static_cast<Eigen::Index>(K), static_cast<double>(n));
@@ -414,7 +498,6 @@ within_transformed absorb_fixed_effects(const std::vector<const double*>& column
     for (std::ptrdiff_t d = 0; d < static_cast<std::ptrdiff_t>(K); ++d) all[static_cast<std::size_t>(d)] = factorize(fe[static_cast<std::size_t>(d)]);
   }
   std::vector<char> keep;
-  std::vector<std::vector<Eigen::Index>> count;  // kept rows per level (original codes)
   Eigen::Index m = n;
   if (opt.drop_singletons) {
     keep = non_singleton_rows(all, n, &count);
@@ -430,9 +513,18 @@ within_transformed absorb_fixed_effects(const std::vector<const double*>& column
     for (Eigen::Index i = 0; i < n; ++i)
       if (keep[static_cast<std::size_t>(i)]) out.rows.push_back(i);
   }
-  keep = std::vector<char>();
-  auto kept_row = [&](Eigen::Index t) { return out.all_rows ? t : out.rows[static_cast<std::size_t>(t)]; };
+  return all;
+}
 
+/// Absorption steps 2 and 3 (levels and row order): the levels with kept rows numbered in order of
+/// first appearance, with their input labels (out.level_label); the kept rows ordered by the levels of
+/// the largest dimension (out.order; see the file comment); the codes of every dimension on the
+/// within rows (out.dims). Frees the codes in `all`.
+void number_levels_and_order_rows(const std::vector<label_column>& fe, std::vector<group_codes>& all,
+                                  std::vector<std::vector<Eigen::Index>>& count, const absorb_options& opt, within_transformed& out) {
+  const std::size_t K = fe.size();
+  const Eigen::Index m = out.n_kept;
+  auto kept_row = [&](Eigen::Index t) { return out.all_rows ? t : out.rows[static_cast<std::size_t>(t)]; };
   // 2. levels: those with kept rows, in order of first appearance in the data (a level's number
   //    is its factorize code less the emptied levels before it); the input label of each level.
   std::size_t big = 0;
@@ -493,8 +585,13 @@ within_transformed absorb_fixed_effects(const std::vector<const double*>& column
     }
     all[d].code = std::vector<int>();
   }
+}
 
-  // 4. data on the within rows: weights, columns (gathered once, then projected in place)
+/// Absorption step 4 (demeaning): weights and columns gathered once onto the within rows, then the
+/// fixed effects projected out in place (out.columns).
+void demean_on_within_rows(const std::vector<const double*>& columns, const double* w, const absorb_options& opt,
+                           within_transformed& out) {
+  const Eigen::Index m = out.n_kept;
   if (w) {
     detail::resize_large(out.weights, static_cast<std::size_t>(m));
     out.gather(w, out.weights.data());
@@ -512,10 +609,16 @@ within_transformed absorb_fixed_effects(const std::vector<const double*>& column
     out.columns = effects.demean_in_place(values, opt.demean);
   }
   out.columns.values.swap(values);
+}
+
+/// Absorption step 5a (redundancy): a column spanned by the fixed effects (see
+/// absorb_options::collin_tol) is set to 0 and flagged in out.spanned.
+void zero_spanned_columns(std::size_t n_columns, const absorb_options& opt, within_transformed& out) {
+  const Eigen::Index m = out.n_kept;
   // spanned by the fixed effects: weighted within norm ≤ collin_tol × weighted centred norm (an
   // offset such as x + 10⁷ does not make a column look spanned), both of x·2^(−e), scale-safe
-  out.spanned.assign(columns.size(), 0);
-  for (std::size_t j = 0; j < columns.size(); ++j) {
+  out.spanned.assign(n_columns, 0);
+  for (std::size_t j = 0; j < n_columns; ++j) {
     const double f = std::ldexp(1.0, -out.columns.norm_exponent[j]);
     const double* v = out.columns.values.col(static_cast<Eigen::Index>(j)).data();
     const double* wt = out.weight_data();
@@ -526,79 +629,54 @@ within_transformed absorb_fixed_effects(const std::vector<const double*>& column
       out.spanned[j] = 1;
     }
   }
+}
 
-  // 5. absorbed coefficients: Σ G_d minus redundant levels (see small_sample::exact_redundancy)
-  Eigen::Index levels = 0;
-  for (const auto& d : out.dims) levels += d.n_groups;
-  Eigen::Index redundant = static_cast<Eigen::Index>(K) - 1;
-  if (spec.ssc.exact_redundancy && K >= 2) redundant = connected_components(out.dims[0], out.dims[1]) + (static_cast<Eigen::Index>(K) - 2);
-  out.vcov.kind = spec.kind;
-  out.vcov.ssc = spec.ssc;
-  const fixef_count rule = spec.ssc.fixef_k;
-  out.dof.k_fe = rule == fixef_count::none ? 0 : levels - redundant;
-  out.dof.k_fe_cluster = out.dof.k_fe;
-  if (is_cluster_kind(spec.kind)) {
-    const Eigen::Index nc = cluster_on_fe ? static_cast<Eigen::Index>(spec.fixed_effect_clusters.size()) : spec.clusters.cols();
-    out.vcov.clusters.resize(m, nc);
-    detail::advise_huge_pages(out.vcov.clusters.data(), static_cast<std::size_t>(m * nc) * sizeof(int));
-    for (Eigen::Index j = 0; j < nc; ++j) {
-      // clustering on a fixed effect (the usual case: named by index, or labels equal to its
-      // labels) uses its level codes; other cluster labels are moved to the within rows
-      const int* cl = cluster_on_fe ? nullptr : spec.clusters.col(j).data();
-      std::size_t same = cluster_on_fe ? static_cast<std::size_t>(spec.fixed_effect_clusters[static_cast<std::size_t>(j)]) : K;
-      for (std::size_t d = 0; d < K && same == K; ++d)
-        if (fe[d].visit([&](const auto& v) {
-              for (Eigen::Index i = 0; i < n; ++i)
-                if (v(i) != cl[i]) return false;
-              return true;
-            }))
-          same = d;
-      if (same < K)
-        std::copy(out.dims[same].code.begin(), out.dims[same].code.end(), out.vcov.clusters.col(j).data());
-      else
-        out.gather(cl, out.vcov.clusters.col(j).data());
-    }
-    if (rule == fixef_count::nonnested) {
-      std::vector<group_codes> cl;
-      for (Eigen::Index j = 0; j < nc; ++j) cl.push_back(factorize(out.vcov.clusters.col(j)));
-      for (const auto& d : out.dims)
-        for (const auto& c : cl)
-          if (nested_in(d, c)) {
-            out.dof.k_fe_cluster -= d.n_groups - 1;
-            break;
-          }
-    }
-  } else if (spec.kind == vcov_kind::survey) {
-    // the design row of each within row; fixed effects nested in the first-stage sampling units
-    // count one level under fixef_count::nonnested (as for clusters): their scores sum to zero
-    // within every PSU, so they use no design degrees of freedom
-    detail::require(spec.survey != nullptr, fn, "vcov survey needs a survey design");
-    detail::require(spec.survey_rows.empty() || static_cast<Eigen::Index>(spec.survey_rows.size()) == n, fn,
-                    "survey_rows has " + std::to_string(spec.survey_rows.size()) + " entries but the data have " + std::to_string(n));
-    out.vcov.survey = spec.survey;
-    out.vcov.survey_rows.resize(static_cast<std::size_t>(m));
-    if (spec.survey_rows.empty()) {
-      std::vector<Eigen::Index> identity(static_cast<std::size_t>(n));
-      std::iota(identity.begin(), identity.end(), Eigen::Index{0});
-      out.gather(identity.data(), out.vcov.survey_rows.data());
-    } else {
-      out.gather(spec.survey_rows.data(), out.vcov.survey_rows.data());
-    }
-    if (!out.all_rows) out.vcov.survey_df = spec.survey->df_of_rows(spec.survey_rows);
-    if (rule == fixef_count::nonnested) {
-      group_codes psu;
-      psu.n_groups = static_cast<int>(spec.survey->n_psu());
-      detail::resize_large(psu.code, static_cast<std::size_t>(m));
-      const std::vector<int>& code = spec.survey->psu_codes();
-      for (Eigen::Index t = 0; t < m; ++t) {
-        const Eigen::Index r = out.vcov.survey_rows[static_cast<std::size_t>(t)];
-        if (r < 0 || r >= spec.survey->rows()) detail::throw_invalid(fn, "survey_rows has an entry outside the design");
-        psu.code[static_cast<std::size_t>(t)] = code[static_cast<std::size_t>(r)];
-      }
-      for (const auto& d : out.dims)
-        if (nested_in(d, psu)) out.dof.k_fe_cluster -= d.n_groups - 1;
-    }
-  }
+}  // namespace
+
+namespace {
+
+void validate_absorb_input(const std::vector<const double*>& columns, Eigen::Index n, const std::vector<label_column>& fe,
+                           const char* fn) {
+  detail::require(!fe.empty(), fn, "no fixed-effect dimension given");
+  detail::require(n > 0, fn, "no observations");
+  for (const auto& f : fe) f.require_rows(n, fn);
+  for (std::size_t j = 0; j < columns.size(); ++j)
+    detail::require(columns[j] != nullptr, fn, "column " + std::to_string(j) + " is a null pointer; pass n values per column");
+}
+
+within_transformed absorb_validated(const std::vector<const double*>& columns, Eigen::Index n, const double* w,
+                                    const std::vector<label_column>& fe, const absorb_options& opt, const char* fn) {
+  within_transformed out;
+  out.n_input = n;
+  // 1. factorisation and singletons; 2.–3. levels and row order
+  std::vector<std::vector<Eigen::Index>> count;  // kept rows per level (original codes)
+  std::vector<group_codes> all = factorise_and_keep_rows(fe, n, opt, out, count, fn);
+  number_levels_and_order_rows(fe, all, count, opt, out);
+  // 4. demeaning; 5a. redundancy: columns spanned by the fixed effects
+  demean_on_within_rows(columns, w, opt, out);
+  zero_spanned_columns(columns.size(), opt, out);
+  return out;
+}
+
+}  // namespace
+
+within_transformed absorb_fixed_effects(const std::vector<const double*>& columns, Eigen::Index n, const double* w,
+                                        const std::vector<label_column>& fe, const absorb_options& opt) {
+  const char* fn = "absorb_fixed_effects";
+  validate_absorb_input(columns, n, fe, fn);
+  within_transformed out = absorb_validated(columns, n, w, fe, opt, fn);
+  within_variance(out, &fe, vcov_spec{}, fn, out.vcov, out.dof);  // the default count (iid / HC)
+  return out;
+}
+
+within_transformed absorb_fixed_effects(const std::vector<const double*>& columns, Eigen::Index n, const double* w,
+                                        const std::vector<label_column>& fe, const vcov_spec& spec, const absorb_options& opt) {
+  const char* fn = "absorb_fixed_effects";
+  validate_absorb_input(columns, n, fe, fn);
+  check_cluster_spec(spec, fe.size(), n, fn);  // before the work
+  within_transformed out = absorb_validated(columns, n, w, fe, opt, fn);
+  // 5b. the variance spec on the within rows and the absorbed coefficients it counts
+  within_variance(out, &fe, spec, fn, out.vcov, out.dof);
   return out;
 }
 

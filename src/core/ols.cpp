@@ -1,6 +1,8 @@
 // Out-of-line definitions for impactkit/core/ols.hpp (the compiled part of impactkit::impactkit).
 #include <impactkit/core/ols.hpp>
 
+#include "ols_detail.hpp"
+
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -123,6 +125,8 @@ residual_pass_sums fit_and_infer(const Eigen::Ref<const Eigen::MatrixXd>& Xd, co
   const vcov_estimate v = fused_hc ? linear_model_hc_vcov(ls, meat, spec, n, absorbed) : linear_model_vcov(Xd, ls, w, r.residuals, spec, absorbed);
   fill_inference(v, r);
   r.bread = ls.bread();
+  for (Eigen::Index j : ls.kept)  // y's own transform does not touch the scores u_i·x_i
+    r.conditioned = r.conditioned || ls.transform.e(j) != 0 || ls.transform.tau(j) != 0;
   if (!opt.keep_residuals) r.residuals = Eigen::VectorXd();
   return sums;
 }

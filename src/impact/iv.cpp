@@ -1,6 +1,9 @@
 // Out-of-line definitions for impactkit/impact/iv.hpp (the compiled part of impactkit::impactkit).
 #include <impactkit/impact/iv.hpp>
 
+#include "../core/ols_detail.hpp"
+#include "iv_variance_parts.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -95,6 +98,22 @@ void validate_iv_input(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::
 
 }
 
+/// Partial F of the first stage `fs` (p kept columns, the last kz the excluded instruments): Wald test
+/// that the instrument coefficients are zero with the first stage's variance, divided by kz.
+void partial_f(iv_first_stage& fs, Eigen::Index kz, Eigen::Index p) {
+  Eigen::MatrixXd R = Eigen::MatrixXd::Zero(kz, p);
+  R.rightCols(kz).setIdentity();
+  fs.f_df_num = static_cast<int>(kz);
+  fs.f_df_denom = fs.fit.df_inference.tail(kz).minCoeff();
+  fs.f_stat = fs.f_p_value = nan;
+  try {
+    const wald_result wr = wald_test(fs.fit.coef, fs.fit.vcov, R, Eigen::VectorXd::Zero(kz), fs.f_df_denom);
+    fs.f_stat = wr.statistic_f;
+    fs.f_p_value = wr.p_value_f;
+  } catch (const invalid_input&) {  // singular variance of π̂ (e.g. fewer clusters than instruments)
+  }
+}
+
 /// First stage of one endogenous regressor d (column `column` of the within-transformed data when
 /// `wt` is given): d on Zf = [X, Z] with `ls` its least-squares solution; R² of the full first stage
 /// (with fixed effects: of the model including them), within R², and the partial F of the excluded
@@ -128,17 +147,7 @@ iv_first_stage fit_first_stage(const Eigen::MatrixXd& Zf, const Eigen::Ref<const
     fs.fit.n_singletons = n - m;
     if (!wt->all_rows) fs.fit.used_rows = wt->rows;
   }
-  // partial F: Wald test that the instrument coefficients are zero
-  Eigen::MatrixXd R = Eigen::MatrixXd::Zero(kz, p1);
-  R.rightCols(kz).setIdentity();
-  fs.f_df_num = static_cast<int>(kz);
-  fs.f_df_denom = fs.fit.df_inference.tail(kz).minCoeff();
-  try {
-    const wald_result wr = wald_test(fs.fit.coef, fs.fit.vcov, R, Eigen::VectorXd::Zero(kz), fs.f_df_denom);
-    fs.f_stat = wr.statistic_f;
-    fs.f_p_value = wr.p_value_f;
-  } catch (const invalid_input&) {  // singular variance of π̂ (e.g. fewer clusters than instruments)
-  }
+  partial_f(fs, kz, p1);
   return fs;
 }
 
@@ -206,55 +215,57 @@ double effective_f(const Eigen::MatrixXd& Zf, const least_squares_solution& ls0,
   return denom > 0 ? psp / denom : nan;
 }
 
-/// Over-identification tests (out.sargan, out.hansen_j): Sargan n·R² of the 2SLS residuals e on all
-/// instruments (always), Hansen J of two-step efficient GMM with the HC0/CR0 moment covariance at the
-/// 2SLS residuals (robust and cluster kinds); NaN when exactly identified.
-void overidentification_tests(const Eigen::MatrixXd& Zf, const least_squares_solution& ls0, const Eigen::Ref<const Eigen::MatrixXd>& Xd,
-                              const Eigen::Ref<const Eigen::MatrixXd>& Dd, const Eigen::Ref<const Eigen::VectorXd>& yd,
-                              const least_squares_solution& ls2, const Eigen::VectorXd& e, double rss, const double* w,
-                              const double* sqrt_w, const Eigen::ArrayXd& sw, const vcov_spec& spec, double collin_tol,
-                              iv_result& out) {
-  const Eigen::Index m = Zf.rows(), kx = Xd.cols(), kd = Dd.cols(), kz = Zf.cols() - kx, p = ls2.rank();
-  const double nn = static_cast<double>(m);
-  const int overid_df = static_cast<int>(kz - kd);
-  out.sargan.name = "Sargan";
-  out.hansen_j.name = "Hansen J";
-  out.sargan.df = out.hansen_j.df = overid_df;
-  if (overid_df > 0) {
-    // n·e'WP e/e'We from the explained part (no cancellation in e'We − e'WMe)
-    const least_squares_solution le = solve_least_squares(Zf, e, sqrt_w, collin_tol);
-    const Eigen::VectorXd fitted_e = Zf * le.coef_full(kx + kz);
-    const double explained = w ? (fitted_e.array().square() * Eigen::Map<const Eigen::ArrayXd>(w, m)).sum() : fitted_e.squaredNorm();
-    if (rss > 0) {
-      out.sargan.statistic = nn * explained / rss;
-      out.sargan.p_value = chi2_upper_tail(out.sargan.statistic, overid_df);
-    }
-    if (spec.kind != vcov_kind::iid) {
-      const std::vector<Eigen::Index>& zk = ls0.kept;
-      const Eigen::Index L = static_cast<Eigen::Index>(zk.size());
-      Eigen::VectorXd u = e;
-      if (w) u.array() *= Eigen::Map<const Eigen::ArrayXd>(w, m);
-      const Eigen::MatrixXd S = score_outer_sum(Zf, zk, u.data(), spec);
-      Eigen::LLT<Eigen::MatrixXd> ls(S);
-      if (ls.info() == Eigen::Success) {
-        // moments Zf'W(y − [X, D] b) = c − G b; J = min_b ‖L⁻¹(c − G b)‖² (a small least squares)
-        Eigen::MatrixXd Zk(m, L);
-        for (Eigen::Index a = 0; a < L; ++a) Zk.col(a) = Zf.col(zk[static_cast<std::size_t>(a)]).array() * sw * sw;
-        Eigen::MatrixXd G(L, p);
-        for (Eigen::Index a = 0; a < p; ++a) {
-          const Eigen::Index c = ls2.kept[static_cast<std::size_t>(a)];
-          G.col(a) = Zk.transpose() * (c < kx ? Xd.col(c) : Dd.col(c - kx));
-        }
-        const Eigen::VectorXd cvec = Zk.transpose() * yd;
-        const Eigen::MatrixXd Gs = ls.matrixL().solve(G);
-        const Eigen::VectorXd cs = ls.matrixL().solve(cvec);
-        const least_squares_solution g = solve_least_squares(Gs, cs, nullptr, collin_tol);
-        const double J = (cs - Gs * g.coef_full(p)).squaredNorm();  // from the residual, not c'c − …
-        out.hansen_j.statistic = J;
-        out.hansen_j.p_value = chi2_upper_tail(J, overid_df);
-      }
-    }
+/// Sargan's over-identification test (always; NaN when exactly identified): n·R² of the 2SLS
+/// residuals e on all instruments, from the explained part (no cancellation in e'We − e'WMe).
+iv_test sargan_test(const iv_variance_parts& P, double rss) {
+  const Eigen::Index m = P.Zf.rows(), overid_df = P.kz - P.kd;
+  iv_test t;
+  t.name = "Sargan";
+  t.df = static_cast<int>(overid_df);
+  if (overid_df <= 0) return t;
+  std::vector<double> sqrt_w(P.w.size());
+  for (std::size_t i = 0; i < P.w.size(); ++i) sqrt_w[i] = std::sqrt(P.w[i]);
+  const least_squares_solution le = solve_least_squares(P.Zf, P.e, P.w.empty() ? nullptr : sqrt_w.data(), P.collin_tol);
+  const Eigen::VectorXd fitted_e = P.Zf * le.coef_full(P.kx + P.kz);
+  const double explained = P.w.empty() ? fitted_e.squaredNorm()
+                                       : (fitted_e.array().square() * Eigen::Map<const Eigen::ArrayXd>(P.w.data(), m)).sum();
+  if (rss > 0) {
+    t.statistic = static_cast<double>(m) * explained / rss;
+    t.p_value = chi2_upper_tail(t.statistic, t.df);
   }
+  return t;
+}
+
+/// Hansen (1982) J for robust and cluster kinds (NaN for iid or when exactly identified): the
+/// minimised two-step efficient GMM criterion with the HC0/CR0 moment covariance at the 2SLS residuals.
+iv_test hansen_j_test(const iv_variance_parts& P, const vcov_spec& spec) {
+  const Eigen::Index m = P.Zf.rows(), kx = P.kx, overid_df = P.kz - P.kd, p = P.second.rank();
+  iv_test t;
+  t.name = "Hansen J";
+  t.df = static_cast<int>(overid_df);
+  if (overid_df <= 0 || spec.kind == vcov_kind::iid) return t;
+  const std::vector<Eigen::Index>& zk = P.first[0].kept;
+  const Eigen::Index L = static_cast<Eigen::Index>(zk.size());
+  Eigen::VectorXd u = P.e;
+  if (!P.w.empty()) u.array() *= Eigen::Map<const Eigen::ArrayXd>(P.w.data(), m);
+  const Eigen::MatrixXd S = score_outer_sum(P.Zf, zk, u.data(), spec);
+  Eigen::LLT<Eigen::MatrixXd> ls(S);
+  if (ls.info() != Eigen::Success) return t;
+  // moments Zf'W(y − [X, D] b) = c − G b; J = min_b ‖L⁻¹(c − G b)‖² (a small least squares)
+  Eigen::MatrixXd Zk(m, L);
+  for (Eigen::Index a = 0; a < L; ++a) Zk.col(a) = P.Zf.col(zk[static_cast<std::size_t>(a)]).array() * P.sw * P.sw;
+  Eigen::MatrixXd G(L, p);
+  for (Eigen::Index a = 0; a < p; ++a) {
+    const Eigen::Index c = P.second.kept[static_cast<std::size_t>(a)];
+    G.col(a) = Zk.transpose() * (c < kx ? P.Zf.col(c) : P.Dd.col(c - kx));  // Zf's first kx columns are X
+  }
+  const Eigen::VectorXd cvec = Zk.transpose() * P.yd;
+  const Eigen::MatrixXd Gs = ls.matrixL().solve(G);
+  const Eigen::VectorXd cs = ls.matrixL().solve(cvec);
+  const least_squares_solution g = solve_least_squares(Gs, cs, nullptr, P.collin_tol);
+  t.statistic = (cs - Gs * g.coef_full(p)).squaredNorm();  // from the residual, not c'c − …
+  t.p_value = chi2_upper_tail(t.statistic, t.df);
+  return t;
 }
 
 /// The conventions of the first-stage, weak-instrument and over-identification statistics, in words.
@@ -277,6 +288,25 @@ std::string diagnostics_convention(const vcov_spec& spec, Eigen::Index kz, Eigen
   return conv.str();
 }
 
+/// Every statistic that depends on the variance but not on the first- and second-stage variances
+/// themselves (already in `out`): Kleibergen–Paap F, effective F, Hansen J, the over-identification
+/// test reported, and the conventions. Shared by the fit and iv_with_vcov.
+void variance_statistics(const iv_variance_parts& P, const vcov_spec& spec, const absorbed_dof& dof, iv_result& out) {
+  const double nn = static_cast<double>(P.Zf.rows());
+  const Eigen::Index k_fe_kind = is_cluster_kind(spec.kind) ? dof.k_fe_cluster : dof.k_fe;
+  const double L_kind = static_cast<double>(P.kxk + P.kz + k_fe_kind);
+  out.kleibergen_paap_f = spec.kind != vcov_kind::iid
+                              ? kleibergen_paap_f(P.Szz, P.PSP, P.VV, P.Pi, P.Vs, P.Zs, spec, nn, L_kind, out.fit.n_clusters)
+                              : nan;
+  out.effective_f = P.kd == 1 ? effective_f(P.Zf, P.first[0], P.weights(), P.V.col(0), spec, dof, out.first_stage[0].fit.vcov, P.Szz,
+                                            P.PSP(0, 0))
+                              : nan;
+  out.hansen_j = hansen_j_test(P, spec);
+  out.overid = spec.kind == vcov_kind::iid ? out.sargan : out.hansen_j;
+  if (P.kz == P.kd) out.overid.name = "none (exactly identified)";
+  out.diagnostics_convention = diagnostics_convention(spec, P.kz, P.kd, nn, P.L_iid);
+}
+
 }  // namespace
 
 iv_result fit_iv(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::MatrixXd>& D,
@@ -289,9 +319,18 @@ iv_result fit_iv(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<co
   out.n_endog = kd;
   out.n_instruments = kz;
   const bool fe = opt.fixed_effects.size() > 0;
+  auto parts = std::make_shared<iv_variance_parts>();
+  iv_variance_parts& P = *parts;
+  P.n_input = n;
+  P.kx = kx;
+  P.kd = kd;
+  P.kz = kz;
+  P.fixed_effects = fe;
+  P.probability_weights = w_in && opt.probability_weights;
+  P.collin_tol = opt.collin_tol;
 
   // ---- data on the estimation rows (within-transformed with fixed effects) --------------------
-  within_transformed wt;
+  within_transformed& wt = P.wt;
   if (fe) {
     std::vector<const double*> columns;
     for (Eigen::Index j = 0; j < kx; ++j) columns.push_back(X.col(j).data());
@@ -306,28 +345,38 @@ iv_result fit_iv(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<co
   const Eigen::Ref<const Eigen::MatrixXd> Dd = fe ? Eigen::Ref<const Eigen::MatrixXd>(values.middleCols(kx, kd)) : D;
   const Eigen::Ref<const Eigen::MatrixXd> Zd = fe ? Eigen::Ref<const Eigen::MatrixXd>(values.middleCols(kx + kd, kz)) : Z;
   const Eigen::Ref<const Eigen::VectorXd> yd = fe ? Eigen::Ref<const Eigen::VectorXd>(values.col(kx + kd + kz)) : y;
-  const double* w = fe ? wt.weight_data() : w_in;
+  if (fe) {
+    P.w = wt.weights;
+  } else if (w_in) {
+    P.w.assign(w_in, w_in + n);
+  }
+  const double* w = P.weights();
   const vcov_spec& spec = fe ? wt.vcov : opt.vcov;
   const absorbed_dof dof = fe ? wt.dof : absorbed_dof{};
-  const bool cluster = is_cluster_kind(spec.kind);
-  const Eigen::Index k_fe_kind = cluster ? dof.k_fe_cluster : dof.k_fe;
   std::vector<double> sqrt_w_store;
   if (w) {
     sqrt_w_store.resize(static_cast<std::size_t>(m));
     for (Eigen::Index i = 0; i < m; ++i) sqrt_w_store[static_cast<std::size_t>(i)] = std::sqrt(w[i]);
   }
   const double* sqrt_w = w ? sqrt_w_store.data() : nullptr;
-  Eigen::ArrayXd sw = Eigen::ArrayXd::Ones(m);
-  if (w) sw = Eigen::Map<const Eigen::ArrayXd>(sqrt_w, m);
+  P.sw = Eigen::ArrayXd::Ones(m);
+  if (w) P.sw = Eigen::Map<const Eigen::ArrayXd>(sqrt_w, m);
+  const Eigen::ArrayXd& sw = P.sw;
 
   // ---- first stage: each d_j on Zf = [X, Z] ---------------------------------------------------
-  Eigen::MatrixXd Zf(m, kx + kz);
+  Eigen::MatrixXd& Zf = P.Zf;
+  Zf.resize(m, kx + kz);
   Zf.leftCols(kx) = Xd;
   Zf.rightCols(kz) = Zd;
   ols_options first_opt;
   first_opt.collin_tol = opt.collin_tol;
-  std::vector<least_squares_solution> ls1(static_cast<std::size_t>(kd));
-  Eigen::MatrixXd Pi(kz, kd), V(m, kd), Dhat(m, kd);
+  std::vector<least_squares_solution>& ls1 = P.first;
+  ls1.resize(static_cast<std::size_t>(kd));
+  P.Pi.resize(kz, kd);
+  P.V.resize(m, kd);
+  Eigen::MatrixXd& Pi = P.Pi;
+  Eigen::MatrixXd& V = P.V;
+  Eigen::MatrixXd Dhat(m, kd);
   std::vector<Eigen::Index> all_x(static_cast<std::size_t>(kx));
   for (Eigen::Index j = 0; j < kx; ++j) all_x[static_cast<std::size_t>(j)] = j;
   const bool intercept = fe || has_constant_column(Xd, all_x);
@@ -342,10 +391,13 @@ iv_result fit_iv(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<co
   }
 
   // ---- second stage: y on [X, D̂]; residuals with the actual D ----------------------------------
-  Eigen::MatrixXd What(m, kx + kd);
+  Eigen::MatrixXd& What = P.What;
+  What.resize(m, kx + kd);
   What.leftCols(kx) = Xd;
   What.rightCols(kd) = Dhat;
-  least_squares_solution ls2 = solve_least_squares(What, yd, sqrt_w, opt.collin_tol);
+  Dhat.resize(0, 0);
+  least_squares_solution& ls2 = P.second;
+  ls2 = solve_least_squares(What, yd, sqrt_w, opt.collin_tol);
   for (Eigen::Index c : ls2.dropped)
     require(c < kx, fn, "endogenous regressor " + std::to_string(c - kx) +
                             " is not identified: its first-stage fitted values are collinear with the exogenous regressors"
@@ -354,7 +406,8 @@ iv_result fit_iv(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<co
   require(m > p + dof.k_fe, fn, "needs more observations (" + std::to_string(m) + ") than estimated coefficients (" +
                                     std::to_string(p + dof.k_fe) + ")");
   const Eigen::VectorXd b = ls2.coef_full(kx + kd);
-  Eigen::VectorXd e = yd - Dd * b.tail(kd);
+  Eigen::VectorXd& e = P.e;
+  e = yd - Dd * b.tail(kd);
   if (kx > 0) e.noalias() -= Xd * b.head(kx);
   ls2.rss = w ? (e.array().square() * Eigen::Map<const Eigen::ArrayXd>(w, m)).sum() : e.squaredNorm();
   const vcov_estimate v = linear_model_vcov(What, ls2, w, e, spec, dof);
@@ -389,7 +442,7 @@ iv_result fit_iv(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<co
   // ---- instruments partialled out of X: Z̃ = Z − X Γ from the R factor of √W [X_kept, Z] --------
   const least_squares_solution& ls0 = ls1[0];
   const Eigen::Index kxk = ls0.rank() - kz;
-  out.n_exog = kxk;
+  out.n_exog = P.kxk = kxk;
   Eigen::MatrixXd Zt = Zd;
   if (kxk > 0) {
     const Eigen::MatrixXd gamma =
@@ -397,32 +450,83 @@ iv_result fit_iv(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<co
     for (Eigen::Index a = 0; a < kxk; ++a) Zt.noalias() -= Xd.col(ls0.kept[static_cast<std::size_t>(a)]) * gamma.row(a);
   }
   const Eigen::MatrixXd R22 = ls0.r.bottomRightCorner(kz, kz);
-  const Eigen::MatrixXd Szz = R22.transpose() * R22;          // Z̃'WZ̃
-  const Eigen::MatrixXd Zs = Zt.array().colwise() * sw;       // √W Z̃
-  const Eigen::MatrixXd Vs = V.array().colwise() * sw;        // √W V
-  const Eigen::MatrixXd VV = Vs.transpose() * Vs;             // V'WV
-  const Eigen::MatrixXd PSP = Pi.transpose() * Szz * Pi;      // Π'Z̃'WZ̃Π
+  P.Szz = R22.transpose() * R22;                         // Z̃'WZ̃
+  P.Zs = Zt.array().colwise() * sw;                      // √W Z̃
+  Zt.resize(0, 0);
+  P.Vs = V.array().colwise() * sw;                       // √W V
+  P.VV = P.Vs.transpose() * P.Vs;                        // V'WV
+  P.PSP = Pi.transpose() * P.Szz * Pi;                   // Π'Z̃'WZ̃Π
   const double nn = static_cast<double>(m);
-  const double L_iid = static_cast<double>(kxk + kz + dof.k_fe), L_kind = static_cast<double>(kxk + kz + k_fe_kind);
+  P.L_iid = static_cast<double>(kxk + kz + dof.k_fe);
   for (Eigen::Index j = 0; j < kd; ++j) {
-    const double explained = PSP(j, j), total = PSP(j, j) + VV(j, j);
+    const double explained = P.PSP(j, j), total = P.PSP(j, j) + P.VV(j, j);
     out.first_stage[static_cast<std::size_t>(j)].partial_r2 = total > 0 ? explained / total : nan;
   }
 
-  out.cragg_donald_f = cragg_donald_f(PSP, VV, nn, L_iid, kz);
-  if (spec.kind != vcov_kind::iid) out.kleibergen_paap_f = kleibergen_paap_f(Szz, PSP, VV, Pi, Vs, Zs, spec, nn, L_kind, r.n_clusters);
-  if (kd == 1) out.effective_f = effective_f(Zf, ls0, w, V.col(0), spec, dof, out.first_stage[0].fit.vcov, Szz, PSP(0, 0));
-  overidentification_tests(Zf, ls0, Xd, Dd, yd, ls2, e, r.rss, w, sqrt_w, sw, spec, opt.collin_tol, out);
-  out.overid = spec.kind == vcov_kind::iid ? out.sargan : out.hansen_j;
-  if (kz == kd) out.overid.name = "none (exactly identified)";
-
-  out.diagnostics_convention = diagnostics_convention(spec, kz, kd, nn, L_iid);
+  // ---- statistics: Cragg–Donald and Sargan (iid), then everything of the variance kind ----------
+  out.cragg_donald_f = cragg_donald_f(P.PSP, P.VV, nn, P.L_iid, kz);
+  P.Dd = Dd;
+  P.yd = yd;
+  out.sargan = sargan_test(P, r.rss);
+  variance_statistics(P, spec, dof, out);
+  if (opt.keep_variance_parts) {
+    wt.columns = demeaned_columns{};  // the within data live on in Zf, What, Dd, yd
+    out.variance_parts = std::move(parts);
+  }
   return out;
 }
+
+namespace {
+
+/// iv_with_vcov: the first- and second-stage variances with `spec` (on the estimation rows), then
+/// the statistics that depend on them, exactly as the fit computes them.
+iv_result refit_variance(const iv_result& fit, const iv_variance_parts& P, const vcov_spec& spec, const absorbed_dof& dof) {
+  iv_result out = fit;
+  const double* w = P.weights();
+  for (std::size_t j = 0; j < out.first_stage.size(); ++j) {
+    iv_first_stage& fs = out.first_stage[j];
+    const least_squares_solution& ls = P.first[j];
+    fill_inference(linear_model_vcov(P.Zf, ls, w, P.V.col(static_cast<Eigen::Index>(j)), spec, dof), fs.fit);
+    fs.instrument_se = fs.fit.se.tail(P.kz);
+    partial_f(fs, P.kz, ls.rank());
+  }
+  fill_inference(linear_model_vcov(P.What, P.second, w, P.e, spec, dof), out.fit);
+  variance_statistics(P, spec, dof, out);
+  return out;
+}
+
+}  // namespace
 
 }  // namespace impactkit::detail
 
 namespace impactkit {
+
+iv_result iv_with_vcov(const iv_result& fit, const vcov_spec& spec) {
+  const char* fn = "iv_with_vcov";
+  detail::require(fit.variance_parts != nullptr, fn,
+                  "this fit kept no variance parts (iv_options::keep_variance_parts was false); refit with the new vcov");
+  const detail::iv_variance_parts& P = *fit.variance_parts;
+  detail::require(spec.fixed_effect_clusters.empty(), fn, "clustering on fixed effects by index is not supported here; pass cluster labels");
+  detail::require(spec.kind != vcov_kind::survey || !P.fixed_effects, fn,
+                  "a survey-design variance with absorbed fixed effects is not supported yet; use C(fe) regressors");
+  detail::require(!(P.probability_weights && spec.kind == vcov_kind::iid), fn,
+                  "probability weights need a robust or cluster-robust vcov, not iid");
+  if (is_cluster_kind(spec.kind))
+    detail::require(spec.clusters.rows() == P.n_input, fn, "cluster labels have " + std::to_string(spec.clusters.rows()) +
+                                                             " rows but the fit had " + std::to_string(P.n_input));
+  if (spec.kind == vcov_kind::survey) {
+    detail::require(spec.survey != nullptr, fn, "vcov survey needs a survey design");
+    detail::require(spec.survey_rows.empty() || static_cast<Eigen::Index>(spec.survey_rows.size()) == P.n_input, fn,
+                    "survey_rows has " + std::to_string(spec.survey_rows.size()) + " entries but the fit had " + std::to_string(P.n_input));
+  }
+  if (!P.fixed_effects) return detail::refit_variance(fit, P, spec, absorbed_dof{});
+  vcov_spec within;
+  absorbed_dof dof;
+  within_variance(P.wt, nullptr, spec, fn, within, dof);
+  detail::require(dof.k_fe == fit.fit.k_fe, fn, "the small-sample rules change the absorbed count (" + std::to_string(fit.fit.k_fe) +
+                                                    " -> " + std::to_string(dof.k_fe) + "); refit with the new ssc");
+  return detail::refit_variance(fit, P, within, dof);
+}
 
 iv_result iv_2sls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::MatrixXd>& D,
                   const Eigen::Ref<const Eigen::MatrixXd>& Z, const Eigen::Ref<const Eigen::VectorXd>& y,

@@ -199,6 +199,14 @@ struct within_transformed {
   const Eigen::VectorXi& level_labels(std::size_t d) const { return level_label[d]; }
 };
 
+/// Step 5 of absorb_fixed_effects on its own: `vcov`, the spec with cluster labels (or design rows)
+/// moved to the within rows of `wt`, and `dof`, the absorbed coefficients under spec.ssc; fixed effects
+/// nested in a cluster or first-stage PSU count one level under fixef_count::nonnested). `fe` (may be
+/// null): the input label columns, so that a cluster equal to a fixed effect reuses its level codes.
+/// Estimators call it again to give a fit another variance without re-absorbing (iv_with_vcov).
+void within_variance(const within_transformed& wt, const std::vector<label_column>* fe, const vcov_spec& spec, const char* fn,
+                     vcov_spec& vcov, absorbed_dof& dof);
+
 /// Projects the fixed effects `fe` (K borrowed label columns of length n) out of the columns
 /// `columns[j]` (each of length n), after removing singletons. Absorbed df per spec.ssc:
 /// Σ G_d − (K − 1) (fixest, pyfixest) or exact redundancy (reghdfe); for cluster-robust variances
@@ -207,6 +215,12 @@ struct within_transformed {
 /// singleton removal are skipped.
 within_transformed absorb_fixed_effects(const std::vector<const double*>& columns, Eigen::Index n, const double* w,
                                         const std::vector<label_column>& fe, const vcov_spec& spec, const absorb_options& opt = {});
+
+/// Absorption alone, without a variance: steps 1–5a of the above (factorisation and singletons, levels
+/// and row order, demeaning, spanned columns); wt.vcov is the default spec and wt.dof the default count.
+/// Give the result a variance with within_variance.
+within_transformed absorb_fixed_effects(const std::vector<const double*>& columns, Eigen::Index n, const double* w,
+                                        const std::vector<label_column>& fe, const absorb_options& opt);
 
 /// The same with the fixed effects as an n×K matrix of integer labels.
 within_transformed absorb_fixed_effects(const std::vector<const double*>& columns, Eigen::Index n, const double* w,

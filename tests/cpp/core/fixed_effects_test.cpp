@@ -222,4 +222,48 @@ TEST(AbsorbedRowOrder, IdenticalForOneAndTwoThreads) {
   EXPECT_EQ(a.residuals, b.residuals);
 }
 
+// Absorption without a variance, then within_variance, equals absorption with the spec: the same
+// within data and rows, cluster labels on the within rows with the same partition, and the same
+// absorbed counts (a fixed effect nested in the clusters counts one level for CR under nonnested).
+TEST(AbsorbFixedEffects, VarianceStepApartEqualsSpecInOneCall) {
+  std::mt19937_64 rng(21);
+  std::normal_distribution<double> N(0.0, 1.0);
+  const Eigen::Index n = 3000;
+  std::vector<double> x(static_cast<std::size_t>(n)), y(static_cast<std::size_t>(n));
+  std::vector<std::int32_t> hh(static_cast<std::size_t>(n)), yr(static_cast<std::size_t>(n));
+  Eigen::MatrixXi village(n, 1);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const int v = static_cast<int>(rng() % 60);
+    village(i, 0) = v;
+    hh[static_cast<std::size_t>(i)] = v * 4 + static_cast<int>(rng() % 4);  // households nested in villages
+    yr[static_cast<std::size_t>(i)] = static_cast<int>(rng() % 5);
+    x[static_cast<std::size_t>(i)] = N(rng);
+    y[static_cast<std::size_t>(i)] = x[static_cast<std::size_t>(i)] + 0.1 * v + N(rng);
+  }
+  hh[0] = 100000;  // a singleton
+  const std::vector<label_column> fe = {label_column::of(hh.data(), n), label_column::of(yr.data(), n)};
+  const std::vector<const double*> cols = {x.data(), y.data()};
+  for (const impactkit::vcov_spec& spec : {impactkit::vcov_spec::hc(1), impactkit::vcov_spec::cluster(village)}) {
+    const impactkit::within_transformed one = impactkit::absorb_fixed_effects(cols, n, nullptr, fe, spec);
+    const impactkit::within_transformed bare = impactkit::absorb_fixed_effects(cols, n, nullptr, fe, impactkit::absorb_options{});
+    impactkit::vcov_spec moved;
+    impactkit::absorbed_dof dof;
+    impactkit::within_variance(bare, &fe, spec, "test", moved, dof);
+    EXPECT_EQ(one.columns.values, bare.columns.values);
+    EXPECT_EQ(one.rows, bare.rows);
+    EXPECT_EQ(dof.k_fe, one.dof.k_fe);
+    EXPECT_EQ(dof.k_fe_cluster, one.dof.k_fe_cluster);
+    EXPECT_EQ(moved.clusters, one.vcov.clusters);
+    impactkit::vcov_spec from_labels;  // without the label columns: gathered labels, the same partition
+    impactkit::absorbed_dof dof2;
+    impactkit::within_variance(bare, nullptr, spec, "test", from_labels, dof2);
+    EXPECT_EQ(dof2.k_fe_cluster, one.dof.k_fe_cluster);
+    if (spec.kind == impactkit::vcov_kind::cr1) {
+      EXPECT_LT(one.dof.k_fe_cluster, one.dof.k_fe);
+      const auto a = impactkit::factorize(from_labels.clusters.col(0)), b = impactkit::factorize(one.vcov.clusters.col(0));
+      EXPECT_EQ(a.code, b.code);
+    }
+  }
+}
+
 }  // namespace
