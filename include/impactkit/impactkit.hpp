@@ -22,6 +22,7 @@
 #include "monitoring/indicator_intervals.hpp"
 #include "monitoring/lqas.hpp"
 #include "monitoring/trend_tests.hpp"
+#include "sustainability/concordance.hpp"
 #include "sustainability/cox.hpp"
 #include "sustainability/survival.hpp"
 #include "targeting/concentration.hpp"

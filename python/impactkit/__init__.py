@@ -17,7 +17,7 @@ from .targeting import TargetingResult, bottom, poverty_line, quantile_groups, r
 from .inequality import (LorenzResult, WelfareIndexResult, arpr, arpt, atkinson, concentration_index, fgt, gini, kakwani,
                          lorenz, mld, qsr, quantile_shares, sen, theil, watts)
 from .registry import RegistryOverlap, registry_overlap
-from .survival import CoxResult, KaplanMeierResult, LogrankResult, coxph, kaplan_meier, logrank
+from .survival import ConcordanceResult, CoxResult, PHTestResult, KaplanMeierResult, LogrankResult, concordance, coxph, kaplan_meier, logrank
 from .quantile import QuantRegResult, quantreg
 from .pmt import PMT, PMTCutoff, PMTEvaluation, pmt
 from .monitoring import (ControlChartResult, IndicatorIntervals, LqasRule, SampleSize, SensSlopeResult, TrendTestResult,
@@ -28,5 +28,5 @@ from .wald import WaldTest
 __version__ = "0.1.0"
 
 
-__all__ = ["ols", "iv", "IVResult", "logit", "probit", "poisson", "GlmResult", "SSC", "EstimateResult", "RegressionResult", "SurveyDesign", "SurveyEstimate", "targeting", "poverty_line", "relative_line", "bottom", "quantile_groups", "TargetingResult", "fgt", "watts", "gini", "theil", "mld", "atkinson", "arpr", "arpt", "sen", "lorenz", "quantile_shares", "qsr", "concentration_index", "kakwani", "WelfareIndexResult", "LorenzResult", "registry_overlap", "RegistryOverlap", "kaplan_meier", "logrank", "coxph", "KaplanMeierResult", "LogrankResult", "CoxResult", "WaldTest", "etable", "coefplot", "datasets", "quantreg", "QuantRegResult", "pmt", "PMT", "PMTCutoff", "PMTEvaluation", "mann_kendall", "sens_slope", "TrendTestResult", "SensSlopeResult", "proportion", "rate", "IndicatorIntervals", "control_chart", "ControlChartResult", "lqas_rule", "lqas_table", "LqasRule", "sample_size_proportion", "SampleSize",
+__all__ = ["ols", "iv", "IVResult", "logit", "probit", "poisson", "GlmResult", "SSC", "EstimateResult", "RegressionResult", "SurveyDesign", "SurveyEstimate", "targeting", "poverty_line", "relative_line", "bottom", "quantile_groups", "TargetingResult", "fgt", "watts", "gini", "theil", "mld", "atkinson", "arpr", "arpt", "sen", "lorenz", "quantile_shares", "qsr", "concentration_index", "kakwani", "WelfareIndexResult", "LorenzResult", "registry_overlap", "RegistryOverlap", "kaplan_meier", "logrank", "coxph", "KaplanMeierResult", "LogrankResult", "CoxResult", "concordance", "ConcordanceResult", "PHTestResult", "WaldTest", "etable", "coefplot", "datasets", "quantreg", "QuantRegResult", "pmt", "PMT", "PMTCutoff", "PMTEvaluation", "mann_kendall", "sens_slope", "TrendTestResult", "SensSlopeResult", "proportion", "rate", "IndicatorIntervals", "control_chart", "ControlChartResult", "lqas_rule", "lqas_table", "LqasRule", "sample_size_proportion", "SampleSize",
            "InvalidInputError", "ConvergenceError", "ImpactkitWarning", "set_num_threads", "get_num_threads"]
