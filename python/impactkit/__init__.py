@@ -18,6 +18,7 @@ from .inequality import (LorenzResult, WelfareIndexResult, arpr, arpt, atkinson,
                          lorenz, mld, qsr, quantile_shares, sen, theil, watts)
 from .registry import RegistryOverlap, registry_overlap
 from .discrete_time import discrete_hazard, person_period
+from .persistence import EffectPersistenceResult, effect_persistence
 from .survival import ConcordanceResult, CoxResult, PHTestResult, KaplanMeierResult, LogrankResult, concordance, coxph, kaplan_meier, logrank
 from .quantile import QuantRegResult, quantreg
 from .pmt import PMT, PMTCutoff, PMTEvaluation, pmt
@@ -29,5 +30,5 @@ from .wald import WaldTest
 __version__ = "0.1.0"
 
 
-__all__ = ["ols", "iv", "IVResult", "logit", "probit", "cloglog", "poisson", "GlmResult", "SSC", "EstimateResult", "RegressionResult", "SurveyDesign", "SurveyEstimate", "targeting", "poverty_line", "relative_line", "bottom", "quantile_groups", "TargetingResult", "fgt", "watts", "gini", "theil", "mld", "atkinson", "arpr", "arpt", "sen", "lorenz", "quantile_shares", "qsr", "concentration_index", "kakwani", "WelfareIndexResult", "LorenzResult", "registry_overlap", "RegistryOverlap", "kaplan_meier", "logrank", "coxph", "KaplanMeierResult", "LogrankResult", "CoxResult", "concordance", "ConcordanceResult", "PHTestResult", "person_period", "discrete_hazard", "WaldTest", "etable", "coefplot", "datasets", "quantreg", "QuantRegResult", "pmt", "PMT", "PMTCutoff", "PMTEvaluation", "mann_kendall", "sens_slope", "TrendTestResult", "SensSlopeResult", "proportion", "rate", "IndicatorIntervals", "control_chart", "ControlChartResult", "lqas_rule", "lqas_table", "LqasRule", "sample_size_proportion", "SampleSize",
+__all__ = ["ols", "iv", "IVResult", "logit", "probit", "cloglog", "poisson", "GlmResult", "SSC", "EstimateResult", "RegressionResult", "SurveyDesign", "SurveyEstimate", "targeting", "poverty_line", "relative_line", "bottom", "quantile_groups", "TargetingResult", "fgt", "watts", "gini", "theil", "mld", "atkinson", "arpr", "arpt", "sen", "lorenz", "quantile_shares", "qsr", "concentration_index", "kakwani", "WelfareIndexResult", "LorenzResult", "registry_overlap", "RegistryOverlap", "kaplan_meier", "logrank", "coxph", "KaplanMeierResult", "LogrankResult", "CoxResult", "concordance", "ConcordanceResult", "PHTestResult", "person_period", "discrete_hazard", "effect_persistence", "EffectPersistenceResult", "WaldTest", "etable", "coefplot", "datasets", "quantreg", "QuantRegResult", "pmt", "PMT", "PMTCutoff", "PMTEvaluation", "mann_kendall", "sens_slope", "TrendTestResult", "SensSlopeResult", "proportion", "rate", "IndicatorIntervals", "control_chart", "ControlChartResult", "lqas_rule", "lqas_table", "LqasRule", "sample_size_proportion", "SampleSize",
            "InvalidInputError", "ConvergenceError", "ImpactkitWarning", "set_num_threads", "get_num_threads"]
