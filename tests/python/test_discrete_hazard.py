@@ -37,6 +37,7 @@ def test_cloglog_equals_statsmodels_glm():
     np.testing.assert_allclose(ours.coef.to_numpy(), ref.params[names].to_numpy(), rtol=1e-8)
     np.testing.assert_allclose(ours.se.to_numpy(), ref.bse[names].to_numpy(), rtol=1e-6)
     assert ours.loglik == pytest.approx(ref.llf, rel=1e-10)
+    assert ours.loglik_null == pytest.approx(ref.llnull, rel=1e-10)  # intercept-only model
     refc = smf.glm("y ~ x1 + C(x2)", d, family=sm.families.Binomial(link=sm.families.links.CLogLog())).fit(
         tol=1e-14, cov_type="cluster", cov_kwds={"groups": d.g})
     oursc = ik.cloglog("y ~ x1 + C(x2)", d, cluster="g")  # statsmodels' robust bread is the observed Hessian
