@@ -76,8 +76,8 @@ class cox_problem {
       std::vector<double> H;
       std::vector<Eigen::VectorXd> A;
       double S0 = 0;
-      Eigen::VectorXd S1 = Eigen::VectorXd::Zero(p);
-      Eigen::MatrixXd S2 = Eigen::MatrixXd::Zero(p, p);
+      Eigen::VectorXd S1 = Eigen::VectorXd::Zero(p), S1D(p), ak(p), At(p), abar(p), FA(p);
+      Eigen::MatrixXd S2 = Eigen::MatrixXd::Zero(p, p), S2D(p, p), Vt(p, p);
       std::size_t in = 0, out = 0;
       const auto& ex = s.by_exit;
       for (std::size_t a = 0; a < ex.size();) {
@@ -90,8 +90,8 @@ class cox_problem {
           for (; out < s.by_entry.size() && r_.entry[s.by_entry[out]] >= t; ++out) add(s.by_entry[out], -1.0, risk, w, S0, S1, S2);
         // tied events at t
         double d = 0, WD = 0, S0D = 0;
-        Eigen::VectorXd S1D = Eigen::VectorXd::Zero(p);
-        Eigen::MatrixXd S2D = Eigen::MatrixXd::Zero(p, p);
+        S1D.setZero();
+        S2D.setZero();
         for (std::size_t j = a; j < b; ++j) {
           const Eigen::Index i = ex[j];
           if (r_.event[i] != 1) continue;
@@ -99,32 +99,35 @@ class cox_problem {
           WD += w(i);
           const double c = w(i) * risk(i);
           S0D += c;
-          S1D.noalias() += c * Xt_.col(i);
-          S2D.noalias() += c * Xt_.col(i) * Xt_.col(i).transpose();
+          add_to(i, c, S1D, S2D);
           ev.loglik += w(i) * eta(i);
           ev.score.noalias() += w(i) * Xt_.col(i);
         }
         if (d > 0) {
           const int K = ties_ == cox_ties::efron ? static_cast<int>(d) : 1;
           const double m = WD / K;
-          double Ht = 0;
-          Eigen::VectorXd At = Eigen::VectorXd::Zero(p), abar = Eigen::VectorXd::Zero(p);
-          Eigen::VectorXd tie_H(K);
-          std::vector<Eigen::VectorXd> tie_a;
-          Eigen::MatrixXd Vt = Eigen::MatrixXd::Zero(p, p);
+          // Σ_k h_k, Σ_k h_k a_k (at-risk part of the residuals), and for the tied events' own Efron
+          // reduction Σ_k f_k h_k and Σ_k f_k h_k a_k: O(d) per event time, not O(d²)
+          double Ht = 0, F = 0;
+          At.setZero();
+          abar.setZero();
+          FA.setZero();
+          Vt.setZero();
           for (int k = 0; k < K; ++k) {
             const double f = ties_ == cox_ties::efron ? static_cast<double>(k) / K : 0.0;
             const double den = S0 - f * S0D;
-            const Eigen::VectorXd ak = (S1 - f * S1D) / den;
+            ak = (S1 - f * S1D) / den;
             ev.loglik -= m * (std::log(den) + shift);
-            ev.score -= m * ak;
-            Vt += m * ((S2 - f * S2D) / den - ak * ak.transpose());
+            ev.score.noalias() -= m * ak;
+            Vt.noalias() += (m / den) * (S2 - f * S2D);
+            for (Eigen::Index c = 0; c < p; ++c)
+              for (Eigen::Index q = 0; q < p; ++q) Vt(q, c) -= m * ak(q) * ak(c);
             const double hk = m / den;
             Ht += hk;
-            At += hk * ak;
-            abar += ak / K;
-            tie_H(k) = hk;
-            tie_a.push_back(ak);
+            At.noalias() += hk * ak;
+            abar.noalias() += ak / K;
+            F += f * hk;
+            FA.noalias() += (f * hk) * ak;
           }
           ev.information += Vt;
           if (zph) zph_event_time(*zph, ex, a, b, abar, Vt, w);
@@ -132,16 +135,12 @@ class cox_problem {
             ev_time.push_back(t);
             H.push_back(Ht);
             A.push_back(At);
-            // event part, and the Efron reduction c_ik = 1 − k/d of the tied events' own risk terms
+            // event part, and the Efron reduction c_ik = 1 − k/d of the tied events' own risk terms:
+            // Σ_k f_k h_k (x_i − a_k) = F x_i − FA
             for (std::size_t j = a; j < b; ++j) {
               const Eigen::Index i = ex[j];
               if (r_.event[i] != 1) continue;
-              residuals->row(i) += (Xt_.col(i) - abar).transpose();
-              if (ties_ == cox_ties::efron)
-                for (int k = 0; k < K; ++k) {
-                  const double f = static_cast<double>(k) / K;
-                  residuals->row(i) += (risk(i) * f * tie_H(k) * (Xt_.col(i) - tie_a[static_cast<std::size_t>(k)])).transpose();
-                }
+              residuals->row(i) += (Xt_.col(i) - abar + risk(i) * (F * Xt_.col(i) - FA)).transpose();
             }
           }
         }
@@ -193,6 +192,11 @@ class cox_problem {
            Eigen::MatrixXd& S2) const {
     const double c = sign * w(i) * risk(i);
     S0 += c;
+    add_to(i, c, S1, S2);
+  }
+
+  /// S1 += c x_i, S2 += c x_i x_iᵀ.
+  void add_to(Eigen::Index i, double c, Eigen::VectorXd& S1, Eigen::MatrixXd& S2) const {
     // plain loops: no temporaries on this per-row path
     const double* x = Xt_.col(i).data();
     for (Eigen::Index j = 0; j < p_; ++j) {

@@ -114,5 +114,9 @@ TEST(Concordance, RefusesBadRows) {
   const std::vector<double> ok = {0.2, 0.3, 0.1};
   EXPECT_THROW(concordance(r, ok.data()), invalid_input);
   r.event = e.data();
-  EXPECT_NEAR(concordance(r, ok.data()).concordance, 0.0, 1e-15);  // both events have the lower score
+  // the event at t = 1 (score 0.2) beats row 3 (0.1) and loses to row 2 (0.3); the last event has no later row
+  const concordance_result c = concordance(r, ok.data());
+  EXPECT_EQ(c.counts.concordant, 1.0);
+  EXPECT_EQ(c.counts.discordant, 1.0);
+  EXPECT_NEAR(c.concordance, 0.5, 1e-15);
 }
