@@ -11,6 +11,7 @@
 #include <pybind11/stl.h>
 
 #include <impactkit/core/errors.hpp>
+#include <impactkit/sustainability/concordance.hpp>
 #include <impactkit/sustainability/cox.hpp>
 #include <impactkit/sustainability/survival.hpp>
 
@@ -39,6 +40,19 @@ survival_rows rows_of(const f64& time, const f64& event, const std::optional<f64
   return r;
 }
 
+cox_rows cox_rows_of(const f64& time, const f64& event, const std::optional<f64>& entry, const std::optional<f64>& weights,
+                     const std::optional<i32>& strata, int n_strata, const char* fn) {
+  cox_rows r;
+  r.n = time.size();
+  r.time = column(time, r.n, "time", fn);
+  r.event = column(event, r.n, "event", fn);
+  r.entry = column(entry, r.n, "entry", fn);
+  r.weights = column(weights, r.n, "weights", fn);
+  r.strata = checked_column(strata, r.n, "strata codes", fn);
+  r.n_strata = n_strata;
+  return r;
+}
+
 km_conf_type conf_type_of(const std::string& s) {
   if (s == "plain") return km_conf_type::plain;
   if (s == "log") return km_conf_type::log;
@@ -49,7 +63,7 @@ km_conf_type conf_type_of(const std::string& s) {
 }  // namespace
 
 void bind_sustainability(py::module_& parent) {
-  py::module_ m = parent.def_submodule("sustainability", "Survival of services and of effects: Kaplan-Meier curves, log-rank tests.");
+  py::module_ m = parent.def_submodule("sustainability", "Survival of services and of effects: Kaplan-Meier curves, log-rank tests, Cox models, concordance.");
   m.def(
       "kaplan_meier",
       [](f64 time, f64 event, std::optional<f64> weights, std::optional<f64> entry, std::optional<i32> group, int n_groups, double level,
@@ -142,17 +156,7 @@ void bind_sustainability(py::module_& parent) {
       [](f64 time, f64 event, std::optional<f64> entry, std::optional<f64> weights, std::optional<i32> strata, int n_strata,
          const Eigen::Ref<const Eigen::MatrixXd>& X, const std::string& ties, int max_iter) {
         detail::require(ties == "efron" || ties == "breslow", "coxph", "ties must be 'efron' or 'breslow'");
-        cox_rows r;
-        r.n = time.size();
-        r.time = column(time, r.n, "time", "coxph");
-        r.event = column(event, r.n, "event", "coxph");
-        r.entry = column(entry, r.n, "entry", "coxph");
-        r.weights = column(weights, r.n, "weights", "coxph");
-        if (strata) {
-          detail::require(strata->ndim() == 1 && strata->size() == r.n, "coxph", "strata codes must be 1-d with one per row");
-          r.strata = strata->data();
-        }
-        r.n_strata = n_strata;
+        const cox_rows r = cox_rows_of(time, event, entry, weights, strata, n_strata, "coxph");
         cox_fit fit;
         {
           py::gil_scoped_release release;
@@ -171,6 +175,51 @@ void bind_sustainability(py::module_& parent) {
       },
       py::arg("time"), py::arg("event"), py::arg("entry"), py::arg("weights"), py::arg("strata"), py::arg("n_strata"), py::arg("X"),
       py::arg("ties"), py::arg("max_iter") = 30, "Cox proportional-hazards fit: coefficients, information, score residuals, log-likelihoods.");
+  m.def(
+      "cox_ph_test",
+      [](f64 time, f64 event, std::optional<f64> entry, std::optional<f64> weights, std::optional<i32> strata, int n_strata,
+         const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& beta, const std::string& ties, f64 g) {
+        detail::require(ties == "efron" || ties == "breslow", "check_ph", "ties must be 'efron' or 'breslow'");
+        const cox_rows r = cox_rows_of(time, event, entry, weights, strata, n_strata, "check_ph");
+        const double* gt = column(g, r.n, "transformed time", "check_ph");
+        cox_ph_test res;
+        {
+          py::gil_scoped_release release;
+          res = cox_schoenfeld_test(r, X, beta, ties == "efron" ? cox_ties::efron : cox_ties::breslow, gt);
+        }
+        py::dict d;
+        d["information"] = res.information;
+        d["time_score"] = res.time_score;
+        d["schoenfeld"] = res.schoenfeld;
+        d["event_rows"] = res.event_rows;
+        return d;
+      },
+      py::arg("time"), py::arg("event"), py::arg("entry"), py::arg("weights"), py::arg("strata"), py::arg("n_strata"), py::arg("X"),
+      py::arg("beta"), py::arg("ties"), py::arg("g"),
+      "Grambsch-Therneau sums at beta: the 2p x 2p information of (x, x g(t)), the time-weighted score and the Schoenfeld residuals.");
+  m.def(
+      "concordance",
+      [](f64 time, f64 event, std::optional<f64> entry, std::optional<f64> weights, std::optional<i32> strata, int n_strata, f64 score) {
+        const cox_rows r = cox_rows_of(time, event, entry, weights, strata, n_strata, "concordance");
+        const double* s = column(score, r.n, "score", "concordance");
+        concordance_result res;
+        {
+          py::gil_scoped_release release;
+          res = concordance(r, s);
+        }
+        py::dict d;
+        d["concordant"] = res.counts.concordant;
+        d["discordant"] = res.counts.discordant;
+        d["tied_x"] = res.counts.tied_x;
+        d["tied_y"] = res.counts.tied_y;
+        d["tied_xy"] = res.counts.tied_xy;
+        d["concordance"] = res.concordance;
+        d["cox_variance"] = res.cox_variance;
+        d["influence"] = res.influence;
+        return d;
+      },
+      py::arg("time"), py::arg("event"), py::arg("entry"), py::arg("weights"), py::arg("strata"), py::arg("n_strata"), py::arg("score"),
+      "Harrell's concordance of a risk score (higher = earlier event) with R survival's pair counts, its per-row influence and R's cvar.");
 }
 
 }  // namespace impactkit::python

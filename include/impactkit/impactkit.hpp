@@ -24,6 +24,7 @@
 #include "monitoring/lqas.hpp"
 #include "monitoring/trend_tests.hpp"
 #include "sustainability/cost_effectiveness.hpp"
+#include "sustainability/concordance.hpp"
 #include "sustainability/cox.hpp"
 #include "sustainability/survival.hpp"
 #include "targeting/concentration.hpp"

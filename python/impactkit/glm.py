@@ -1,4 +1,4 @@
-"""Binary and count outcome models: ``ik.logit``, ``ik.probit``, ``ik.poisson``.
+"""Binary and count outcome models: ``ik.logit``, ``ik.probit``, ``ik.cloglog``, ``ik.poisson``.
 
 Maximum likelihood by iteratively reweighted least squares in C++ (``include/impactkit/core/glm.hpp``),
 with absorbed fixed effects ("y ~ x | fe1 + fe2", as fixest ``feglm``/``fepois``), detection of
@@ -20,9 +20,9 @@ from .errors import ImpactkitWarning, InvalidInputError
 from .variance import _resolve_ssc, _resolve_vcov, design_rows, design_sample, split_vcov, vcov_spec, warn_if_not_psd
 from .results import EstimateResult, _fmt_int, core_tables
 
-__all__ = ["logit", "probit", "poisson", "GlmResult"]
+__all__ = ["logit", "probit", "cloglog", "poisson", "GlmResult"]
 
-_TITLES = {"logit": "Logit", "probit": "Probit", "poisson": "Poisson"}
+_TITLES = {"logit": "Logit", "probit": "Probit", "cloglog": "Complementary log-log", "poisson": "Poisson"}
 
 
 def _fmt(v: float, digits: int = 4) -> str:
@@ -183,6 +183,8 @@ class GlmResult(EstimateResult):
             import math
 
             mu = 0.5 * np.vectorize(math.erfc, otypes=[float])(-e / math.sqrt(2.0)) if len(e) else e
+        elif self.family == "cloglog":
+            mu = -np.expm1(-np.exp(e))
         else:
             mu = np.exp(e)
         return pd.Series(mu, index=newdata.index, name="predicted")
@@ -250,7 +252,7 @@ class GlmResult(EstimateResult):
         if self.n_boundary:
             out.append(f"{self.n_boundary} fitted value(s) within 1e-8 of the boundary"
                        + (" (no separation found)." if self.separation_checked else "; separation was not verified."))
-        if self.information == "expected" and self.family == "probit":
+        if self.information == "expected" and self.family in ("probit", "cloglog"):
             out.append("Bread: expected (Fisher) information, as R glm and fixest.")
         return out
 
@@ -449,6 +451,17 @@ def probit(formula: str, data, *, weights=None, vcov: Optional[str] = None, clus
                 collin_tol=collin_tol, design=design)
 
 
+def cloglog(formula: str, data, *, weights=None, vcov: Optional[str] = None, cluster: Union[str, list, None] = None,
+            ssc=None, na: str = "drop", information: Optional[str] = None, separation: str = "drop",
+            check_separation: str = "auto", drop_singletons: bool = True, fe_tol: float = 1e-10,
+            fe_max_iter: int = 10000, tol: float = 1e-10, max_iter: int = 100, collin_tol: float = 1e-10,
+            design=None) -> GlmResult:
+    return _fit("cloglog", formula, data, weights=weights, vcov=vcov, cluster=cluster, ssc=ssc, na=na,
+                information=information, separation=separation, check_separation=check_separation,
+                drop_singletons=drop_singletons, fe_tol=fe_tol, fe_max_iter=fe_max_iter, tol=tol, max_iter=max_iter,
+                collin_tol=collin_tol, design=design)
+
+
 def poisson(formula: str, data, *, weights=None, offset=None, exposure=None, vcov: Optional[str] = None,
             cluster: Union[str, list, None] = None, ssc=None, na: str = "drop", information: Optional[str] = None,
             separation: str = "drop", check_separation: str = "auto", drop_singletons: bool = True,
@@ -465,6 +478,8 @@ _THORNTON = dict(example_data="thornton_hiv", example_formula="got ~ any + age +
                  offset_note="")
 logit.__doc__ = _DOC.format(title="Logit", outcome=_BINARY, offset="", name="logit", **_THORNTON)
 probit.__doc__ = _DOC.format(title="Probit", outcome=_BINARY, offset="", name="probit", **_THORNTON)
+cloglog.__doc__ = _DOC.format(title="Complementary log-log (binary; P(y = 1) = 1 − exp(−exp(xβ)))", outcome=_BINARY, offset="",
+                              name="cloglog", **_THORNTON)
 poisson.__doc__ = _DOC.format(
     title="Poisson (pseudo-maximum-likelihood, PPML)", name="poisson", example_data="cattaneo2",
     example_formula="nprenatal ~ mmarried + medu", example_kw="", offset_note=", offset and exposure",
@@ -472,4 +487,4 @@ poisson.__doc__ = _DOC.format(
     offset="\n    offset, exposure : column name or array; the offset enters the linear predictor with coefficient 1,"
            "\n        exposure as its logarithm (at most one of the two).")
 
-_FITTERS = {"logit": logit, "probit": probit, "poisson": poisson}
+_FITTERS = {"logit": logit, "probit": probit, "cloglog": cloglog, "poisson": poisson}

@@ -1,5 +1,6 @@
-"""Survival of services and of effects: Kaplan–Meier curves (``ik.kaplan_meier``) and log-rank /
-Fleming–Harrington tests (``ik.logrank``).
+"""Survival of services and of effects: Kaplan–Meier curves (``ik.kaplan_meier``), log-rank /
+Fleming–Harrington tests (``ik.logrank``), Cox models (``ik.coxph``) and Harrell's concordance
+(``ik.concordance``, ``CoxResult.concordance()``).
 
 Formulas and conventions live with the C++ code (``impactkit/sustainability/survival.hpp``): Greenwood
 variance; intervals "plain", "log" (R survfit's default) or "log-log" (the default here, as Stata and
@@ -21,7 +22,8 @@ from .targeting import _codes_of, _indicator, _numeric
 
 _s = _core.sustainability
 
-__all__ = ["kaplan_meier", "logrank", "coxph", "KaplanMeierResult", "LogrankResult", "CoxResult"]
+__all__ = ["kaplan_meier", "logrank", "coxph", "concordance", "KaplanMeierResult", "LogrankResult", "CoxResult", "ConcordanceResult",
+           "PHTestResult"]
 
 _CONF_TYPES = ("log-log", "log", "plain")
 
@@ -299,9 +301,25 @@ class CoxResult(EstimateResult):
         rows = [("likelihood ratio", 2 * (self.loglik - self.loglik_null)), ("wald", wald), ("score", self.score_test)]
         return pd.DataFrame([{"test": k, "statistic": v, "df": p, "p_value": float(_core.chi2_upper_tail(v, p))} for k, v in rows])
 
+    def check_ph(self, transform: str = "km") -> "PHTestResult":
+        """Test of proportional hazards (Grambsch & Therneau 1994) per term and globally, with the scaled
+        Schoenfeld residuals, equal to R ``cox.zph(fit, transform, terms = TRUE)`` (survival ≥ 3.0): the score
+        test, at β̂ and without refitting, for adding x·g(t) with g the transformed event time centred at
+        its mean over events. transform : "km" (1 − the Kaplan–Meier S(t−) of all rows, unweighted; R's
+        default), "rank" (rank of the time among all rows) or "identity"."""
+        return _check_ph(self, transform)
+
+    def concordance(self) -> "ConcordanceResult":
+        """Harrell's C of the linear predictor on the estimation rows (within strata, with the fit's weights;
+        the SE clustered as the fit's variance), as R ``coxph``'s ``concordance`` component."""
+        if self._concordance is None:
+            self._concordance = _concordance_of(**self._concordance_args)
+        return self._concordance
+
     def fit_stats(self) -> list:
+        c = self.concordance()
         return [("Observations", f"{self.nobs:,}"), ("Events", f"{self.n_events:g}"), ("Log-likelihood", f"{self.loglik:.4f}"),
-                ("Ties", self.ties)]
+                ("Concordance", f"{c.estimate:.4f} (SE {c.std_error:.4f})"), ("Ties", self.ties)]
 
     def notes(self) -> list:
         lr = self.tests().iloc[0]
@@ -395,4 +413,273 @@ def coxph(formula: str, data: pd.DataFrame, *, time: str, event: str, entry: Opt
     res.n_events = float(out["n_events"])
     res.ties = ties
     res.iterations = int(out["iterations"])
+    res._concordance = None
+    res._rows = dict(time=np.ascontiguousarray(d.y, dtype=float), event=ev, entry=en, weights=w, strata=st,
+                     n_strata=1 if slevels is None else len(slevels))
+    res._X = X
+    res._concordance_args = dict(**res._rows, score=_linear_predictor(X, b), design=design if (cl_names or robust) else "HC0")
     return res
+
+
+def _linear_predictor(X: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Xβ summed column by column in elementwise operations, so that rows with equal covariates get exactly
+    equal predictors (a BLAS product may round rows differently): the concordance counts them as tied."""
+    lp = X[:, 0] * b[0]
+    for j in range(1, len(b)):
+        lp += X[:, j] * b[j]
+    return np.ascontiguousarray(lp)
+
+
+class ConcordanceResult(EstimateResult):
+    """Harrell's concordance C with R survival's pair counts (``counts``: concordant, discordant, tied_x,
+    tied_y, tied_xy), its infinitesimal-jackknife standard error (R ``concordance()``'s ``var``), Somers' d
+    and R's ``cvar`` (``cox_variance``). The test statistic is (C − 0.5)/SE."""
+
+    title = "Concordance"
+
+    @property
+    def estimate(self) -> float:
+        return float(self.coef.iloc[0])
+
+    @property
+    def std_error(self) -> float:
+        return float(self.se.iloc[0])
+
+    @property
+    def somers_d(self) -> float:
+        return 2 * self.estimate - 1
+
+    def fit_stats(self) -> list:
+        c = self.counts
+        return [("Concordant", f"{c['concordant']:g}"), ("Discordant", f"{c['discordant']:g}"), ("Tied on score", f"{c['tied_x']:g}"),
+                ("Tied on time", f"{c['tied_y']:g}"), ("Tied on both", f"{c['tied_xy']:g}")]
+
+    def notes(self) -> list:
+        return [f"Standard error: {self.vcov_convention}.",
+                "Pairs: the row with the earlier event against rows still at risk (censored rows at their exit time count as at "
+                "risk); C = (concordant + tied_x / 2) / (concordant + discordant + tied_x), as R survival's concordance()."]
+
+
+def _concordance_of(time, event, entry, weights, strata, n_strata, score, design, higher="risk"):
+    out = _s.concordance(time, event, entry, weights, strata, n_strata, score)
+    if not np.isfinite(out["concordance"]):
+        raise InvalidInputError("concordance: there is no comparable pair (no event with a later exit or censoring in its stratum)")
+    flip = higher == "time"  # score predicts survival time: concordant and discordant swap (R reverse = FALSE)
+    c = out["concordance"]
+    psi = np.asarray(out["influence"])
+    counts = {k: float(out[k]) for k in ("concordant", "discordant", "tied_x", "tied_y", "tied_xy")}
+    if flip:
+        c, psi = 1 - c, -psi
+        counts["concordant"], counts["discordant"] = counts["discordant"], counts["concordant"]
+    res = ConcordanceResult.from_influence(pd.Series([c], index=["concordance"]), psi[:, None], design, nobs=len(time), null=0.5)
+    res._df = pd.Series([np.inf], index=["concordance"], name="df")
+    res.vcov_convention = ("infinitesimal jackknife (sum of squared " + ("cluster totals of " if isinstance(design, tuple) else "") +
+                           "per-row influences, no small-sample factor, as R concordance()); z inference")
+    res.counts = counts
+    res.cox_variance = float(out["cox_variance"])
+    res.higher = higher
+    return res
+
+
+def concordance(data: pd.DataFrame, *, time: str, event: str, score: str, higher: str = "risk", entry: Optional[str] = None,
+                strata=None, weights: Optional[str] = None, cluster=None) -> ConcordanceResult:
+    """Harrell's concordance of a score with survival times (R survival ``concordance()``).
+
+    Parameters
+    ----------
+    time, event : exit time and event indicator (1 event, 0 censored). score : numeric column.
+    higher : "risk" (default) when a higher score predicts an earlier event (a risk score or Cox linear
+        predictor; R ``concordance(..., reverse = TRUE)``), "time" when it predicts a longer survival (R's
+        default ``reverse = FALSE``).
+    entry : delayed-entry time ((entry, time] rows). strata : pairs are formed within strata only.
+    weights : case weights (> 0); each pair counts w_i w_j. cluster : cluster column(s) for the standard error.
+
+    The standard error is R's infinitesimal jackknife (per-row influences summed by cluster, no small-sample
+    factor), through the shared variance module. Scores are compared exactly; times too (no ``timefix``).
+
+    Examples
+    --------
+    >>> ik.concordance(services, time="years", event="closed", score="risk_score").tidy()
+    """
+    who = "concordance"
+    if higher not in ("risk", "time"):
+        raise InvalidInputError(f"{who}: higher must be 'risk' or 'time', got {higher!r}")
+    t, e, en = _survival_columns(data, time, event, entry, who)
+    sc = _numeric(data, score, "score")
+    w = None if weights is None else _numeric(data, weights, "weights")
+    if w is not None and not (w > 0).all():
+        raise InvalidInputError(f"{who}: weights must be positive")
+    s_names = _as_list(strata)
+    scodes, slevels = _codes_of(data, s_names)
+    cl_names = _as_list(cluster)
+    for c in cl_names:
+        if c not in data.columns:
+            raise InvalidInputError(f"{who}: cluster column {c!r} is not in the data")
+    if cl_names:
+        labels = data[cl_names].to_numpy()
+        if pd.isna(data[cl_names]).to_numpy().any():
+            raise InvalidInputError(f"{who}: cluster column(s) {cl_names} have missing values")
+        design = ("CR0", labels if len(cl_names) > 1 else labels[:, 0])
+    else:
+        design = "HC0"
+    return _concordance_of(t, e, en, w, scodes, 1 if slevels is None else len(slevels), np.ascontiguousarray(sc, dtype=float),
+                           design, higher)
+
+
+# --- proportional-hazards check ------------------------------------------------------------------
+
+
+def _term_of(column: str) -> str:
+    """The model term of a design column: the name without its level labels ("C(ecog)[T.1]" -> "C(ecog)")."""
+    import re
+
+    return re.sub(r"\[[^\]]*\]", "", column)
+
+
+def _transformed_times(rows: dict, transform: str) -> np.ndarray:
+    t = rows["time"]
+    if transform == "identity":
+        return t.copy()
+    if transform == "rank":
+        return pd.Series(t).rank(method="average").to_numpy()
+    # "km": 1 − S(t−) of the unweighted, unstratified Kaplan–Meier curve of all rows (R cox.zph)
+    c = _s.kaplan_meier(t, rows["event"], None, rows["entry"], None, 1, 0.95, "plain", [])[0]
+    S = np.r_[1.0, np.asarray(c["survival"])]
+    return 1 - S[np.searchsorted(np.asarray(c["time"]), t, side="left")]
+
+
+class PHTestResult:
+    """Grambsch–Therneau test of proportional hazards: ``table()`` (term, chisq, df, p_value; last row
+    GLOBAL), ``residuals`` (scaled Schoenfeld residuals, one row per event, in order of stratum and time;
+    a multi-column term gets the residual of its linear predictor β_termᵀx), ``x`` (transformed event
+    times), ``var`` (R's ``var``), ``plot(term)``."""
+
+    def __init__(self, table, residuals, x, time, var, transform):
+        self._table = table
+        self.residuals = residuals
+        self.x = x
+        self.time = time
+        self.var = var
+        self.transform = transform
+
+    def table(self) -> pd.DataFrame:
+        return self._table.copy()
+
+    def summary(self) -> str:
+        lines = [f"Test of proportional hazards (Grambsch–Therneau, transform = {self.transform!r}; as R cox.zph):"]
+        for r in self._table.itertuples():
+            lines.append(f"  {r.term:<20} chi2 = {r.chisq:9.4f}  df = {r.df:d}  p = {r.p_value:.4g}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        g = self._table.iloc[-1]
+        return f"<PHTestResult global chi2={g.chisq:.4g}, df={g.df}, p={g.p_value:.4g}>"
+
+    def _repr_html_(self) -> str:
+        return f"<p>{self.summary().splitlines()[0]}</p>" + self._table.to_html(index=False)
+
+    def plot(self, term=None, ax=None, df: int = 4):
+        """Scaled Schoenfeld residuals of ``term`` (default the first) against the transformed time, with a
+        natural cubic spline smooth (``df`` degrees of freedom beside the intercept, knots at quantiles; as
+        R's plot.cox.zph) and its ±2 SE band; a flat smooth supports proportional hazards."""
+        import matplotlib.pyplot as plt
+
+        names = list(self.residuals.columns)
+        term = names[0] if term is None else term
+        if term not in names:
+            raise InvalidInputError(f"check_ph: unknown term {term!r}; the terms are {names}")
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 4))
+        y = self.residuals[term].to_numpy()
+        ok = np.isfinite(y)
+        x, y = self.x[ok], y[ok]
+        ax.scatter(x, y, s=8, alpha=0.6)
+        if len(np.unique(x)) > df + 1:
+            grid = np.linspace(x.min(), x.max(), 100)
+            B, G = _natural_spline(x, grid, df)
+            coef, *_ = np.linalg.lstsq(B, y, rcond=None)
+            resid = y - B @ coef
+            s2 = resid @ resid / max(len(y) - B.shape[1], 1)
+            cov = s2 * np.linalg.pinv(B.T @ B)
+            fit = G @ coef
+            se = np.sqrt(np.einsum("ij,jk,ik->i", G, cov, G))
+            ax.plot(grid, fit, color="C1")
+            ax.plot(grid, fit + 2 * se, color="C1", ls="--", lw=0.8)
+            ax.plot(grid, fit - 2 * se, color="C1", ls="--", lw=0.8)
+        ax.set_xlabel(f"time ({self.transform})")
+        ax.set_ylabel(f"Beta(t) for {term}")
+        return ax
+
+
+def _natural_spline(x: np.ndarray, grid: np.ndarray, df: int):
+    """Natural cubic spline bases (intercept, x and df − 1 truncated-power terms; Hastie, Tibshirani &
+    Friedman 2009, eq. 5.4–5.5) with boundary knots at the range and interior knots at quantiles of x."""
+    knots = np.quantile(x, np.linspace(0, 1, df + 1))
+
+    def basis(v):
+        K = len(knots)
+        d = lambda k: (np.clip(v - knots[k], 0, None) ** 3 - np.clip(v - knots[-1], 0, None) ** 3) / (knots[-1] - knots[k])
+        return np.column_stack([np.ones_like(v), v] + [d(k) - d(K - 2) for k in range(K - 2)])
+
+    return basis(x), basis(grid)
+
+
+def _check_ph(fit: "CoxResult", transform: str) -> PHTestResult:
+    if transform not in ("km", "rank", "identity"):
+        raise InvalidInputError(f"check_ph: transform must be 'km', 'rank' or 'identity', got {transform!r}")
+    rows, X = fit._rows, fit._X
+    b = fit.coef.to_numpy()
+    p = len(b)
+    tt = _transformed_times(rows, transform)
+    event = rows["event"] == 1
+    g = np.ascontiguousarray(tt - tt[event].mean())
+    out = _s.cox_ph_test(rows["time"], rows["event"], rows["entry"], rows["weights"], rows["strata"], rows["n_strata"], X, b,
+                         fit.ties, g)
+    imat = np.asarray(out["information"])
+    u = np.r_[np.zeros(p), np.asarray(out["time_score"])]
+    names = list(fit.coef.index)
+    terms = list(dict.fromkeys(_term_of(c) for c in names))
+    cols = [[j for j, c in enumerate(names) if _term_of(c) == t] for t in terms]
+    rows_out = []
+    for t, jj in zip(terms, cols):
+        kk = list(range(p)) + [p + j for j in jj]
+        stat = float(u[kk] @ np.linalg.solve(imat[np.ix_(kk, kk)], u[kk]))
+        rows_out.append((t, stat, len(jj)))
+    rows_out.append(("GLOBAL", float(u @ np.linalg.solve(imat, u)), p))
+    table = pd.DataFrame([{"term": t, "chisq": c, "df": k, "p_value": float(_core.chi2_upper_tail(c, k))} for t, c, k in rows_out])
+    # scaled Schoenfeld residuals: events in order of (stratum, time, row), as R
+    ev_rows = np.asarray(out["event_rows"])
+    strata = np.zeros(len(rows["time"]), dtype=np.int64) if rows["strata"] is None else rows["strata"].astype(np.int64)
+    order = np.lexsort((ev_rows, rows["time"][ev_rows], strata[ev_rows]))
+    ev_rows = ev_rows[order]
+    R = np.asarray(out["schoenfeld"])[order]
+    # events per stratum for the covariates that vary within it (R's `used`)
+    S = rows["n_strata"]
+    used = np.zeros((S, p))
+    for s_ in range(S):
+        in_s = strata == s_
+        varies = (X[in_s].max(axis=0) > X[in_s].min(axis=0)) if in_s.any() else np.zeros(p, dtype=bool)
+        used[s_] = np.where(varies, event[in_s].sum(), 0)
+    wt = sum(np.minimum.outer(u_, u_) for u_ in used)
+    vmean = imat[:p, :p] / np.where(wt == 0, 1, wt)
+    T = np.zeros((p, len(terms)))
+    for i, jj in enumerate(cols):
+        T[jj, i] = 1.0 if len(jj) == 1 else b[jj]
+    R = R @ T
+    vmean = T.T @ vmean @ T
+    used = used[:, [jj[0] for jj in cols]]
+    sgrp = strata[ev_rows]
+    for s_ in range(S):
+        k = np.flatnonzero(used[s_] > 0)
+        j = sgrp == s_
+        if not j.any():
+            continue
+        R[np.ix_(j, k)] = np.linalg.solve(vmean[np.ix_(k, k)], R[np.ix_(j, k)].T).T
+        R[np.ix_(j, np.setdiff1d(np.arange(len(terms)), k))] = np.nan
+    for i, jj in enumerate(cols):
+        R[:, i] += b[jj[0]] if len(jj) == 1 else 1.0
+    resid = pd.DataFrame(R, columns=terms)
+    return PHTestResult(table, resid, tt[ev_rows], rows["time"][ev_rows], np.linalg.inv(vmean), transform)

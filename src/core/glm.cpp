@@ -23,6 +23,7 @@ const char* glm_family_name(glm_family f) {
     case glm_family::logit: return "logit";
     case glm_family::probit: return "probit";
     case glm_family::poisson: return "poisson";
+    case glm_family::cloglog: return "cloglog";
   }
   return "?";
 }
@@ -32,7 +33,8 @@ glm_family parse_glm_family(std::string s) {
   if (s == "logit" || s == "logistic" || s == "binomial") return glm_family::logit;
   if (s == "probit") return glm_family::probit;
   if (s == "poisson" || s == "ppml") return glm_family::poisson;
-  detail::throw_invalid("glm", "unknown family '" + s + "'; use logit, probit or poisson");
+  if (s == "cloglog") return glm_family::cloglog;
+  detail::throw_invalid("glm", "unknown family '" + s + "'; use logit, probit, cloglog or poisson");
 }
 
 }  // namespace impactkit
@@ -58,6 +60,18 @@ glm_point evaluate(glm_family f, double y, double eta, bool with_loglik) {
       p.score = q * lam;
       p.w_obs = lam * (lam + a);
       p.w_exp = inverse_mills(eta) * inverse_mills(-eta);  // φ²/(Φ(η)Φ(−η))
+      p.deviance = -2.0 * p.loglik;
+      break;
+    }
+    case glm_family::cloglog: {  // see glm.hpp; r + v − 1 by its series for small v (cancellation)
+      const double v = std::exp(eta);
+      const double r = v < 1e-300 ? 1.0 : v / std::expm1(v);
+      const double r_v_1 = v < 1e-3 ? v / 2 + v * v / 12 : r + v - 1;
+      p.mu = -std::expm1(-v);
+      p.loglik = y > 0.5 ? std::log(p.mu) : -v;
+      p.score = y > 0.5 ? r : -v;
+      p.w_obs = y > 0.5 ? r * r_v_1 : v;
+      p.w_exp = v * r;
       p.deviance = -2.0 * p.loglik;
       break;
     }
@@ -264,7 +278,8 @@ Eigen::VectorXd initial_eta(glm_family f, const Eigen::VectorXd& y, const Eigen:
   } else {
     // μ₀ = 0.75 for y = 1 and 0.25 for y = 0 (R's binomial mustart with unit weights)
     const double e = f == glm_family::logit ? std::log(3.0) : 0.67448975019608171;
-    for (Eigen::Index i = 0; i < m; ++i) eta(i) = y(i) > 0.5 ? e : -e;
+    const double hi = f == glm_family::cloglog ? std::log(std::log(4.0)) : e, lo = f == glm_family::cloglog ? std::log(-std::log(0.75)) : -e;
+    for (Eigen::Index i = 0; i < m; ++i) eta(i) = y(i) > 0.5 ? hi : lo;
   }
   return eta;
 }
@@ -479,8 +494,9 @@ Eigen::Index count_boundary(glm_family f, const Eigen::VectorXd& y, const Eigen:
     if (f == glm_family::poisson) {
       if (y(i) == 0.0 && std::exp(eta(i)) < eps * ybar) ++c;
     } else {
-      const double mu = f == glm_family::logit ? logistic(eta(i)) : normal_cdf(eta(i));
-      const double one_minus = f == glm_family::logit ? logistic(-eta(i)) : normal_cdf(-eta(i));
+      const glm_point g = evaluate(f, y(i), eta(i), false);
+      const double mu = g.mu, one_minus = f == glm_family::logit ? logistic(-eta(i)) : f == glm_family::probit ? normal_cdf(-eta(i))
+                                                                                                              : std::exp(-std::exp(eta(i)));
       if (std::min(mu, one_minus) < eps) ++c;
     }
   }
@@ -649,6 +665,7 @@ void fill_null_model(const glm_sample& s, glm_family family, double ll, glm_resu
     double eta0;
     if (family == glm_family::poisson) eta0 = std::log(swy / swe) + (has_off ? s.off(i) : 0.0);
     else if (family == glm_family::logit) eta0 = std::log(swy / (sw - swy));
+    else if (family == glm_family::cloglog) eta0 = std::log(-std::log1p(-swy / sw));
     else eta0 = boost::math::quantile(boost::math::normal(), swy / sw);
     const glm_point g = evaluate(family, s.y(i), eta0);
     const double wi = has_w ? s.w(i) : 1.0;
@@ -786,7 +803,7 @@ glm_result glm(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<cons
   if (!has_fe) r.score_weights = u;
   std::vector<Eigen::Index> all(static_cast<std::size_t>(p));
   for (Eigen::Index j = 0; j < p; ++j) all[static_cast<std::size_t>(j)] = j;
-  const std::string info_name = opt.information == information_matrix::observed || family != glm_family::probit
+  const std::string info_name = opt.information == information_matrix::observed || !(family == glm_family::probit || family == glm_family::cloglog)
                                     ? "observed information (Hessian)"
                                     : "expected (Fisher) information";
   const std::string z_ref = "; z (normal) reference";

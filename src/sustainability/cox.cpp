@@ -25,15 +25,25 @@ struct evaluation {
   Eigen::MatrixXd information;
 };
 
+/// What the Grambsch–Therneau test collects at β̂ (see cox_ph_test in cox.hpp).
+struct zph_sums {
+  const double* g = nullptr;  // g(t) per row
+  Eigen::VectorXd u;          // Σ_t g(t) Σ_D w (x − ā_k)
+  Eigen::MatrixXd I12, I22;   // Σ_t g m Σ_k V_k, Σ_t g² m Σ_k V_k
+  std::vector<Eigen::Index> event_rows;
+  std::vector<Eigen::VectorXd> residuals;  // x_i − ā at the row's event time
+};
+
 class cox_problem {
  public:
   cox_problem(const cox_rows& r, const Eigen::Ref<const Eigen::MatrixXd>& X, cox_ties ties) : r_(r), ties_(ties) {
     const Eigen::Index n = r.n, p = X.cols();
     // centred columns (weighted means): the partial likelihood is invariant, the sums better conditioned
-    Xc_ = X;
+    // centred columns, stored one row per column (p × n) so that each row's values are contiguous
     Eigen::VectorXd w = weights();
-    const Eigen::RowVectorXd mean = (w.transpose() * X) / w.sum();
-    Xc_.rowwise() -= mean;
+    const Eigen::VectorXd mean = (X.transpose() * w) / w.sum();
+    Xt_ = X.transpose();
+    Xt_.colwise() -= mean;
     strata_.resize(static_cast<std::size_t>(r.n_strata));
     for (Eigen::Index i = 0; i < n; ++i) {
       auto& s = strata_[static_cast<std::size_t>(r.strata ? r.strata[i] : 0)];
@@ -50,9 +60,9 @@ class cox_problem {
   Eigen::VectorXd weights() const { return r_.weights ? Eigen::Map<const Eigen::VectorXd>(r_.weights, r_.n).eval() : Eigen::VectorXd::Ones(r_.n); }
 
   /// ℓ, U, I at β, and (when `residuals`) the score residuals.
-  evaluation evaluate(const Eigen::VectorXd& beta, Eigen::MatrixXd* residuals) const {
+  evaluation evaluate(const Eigen::VectorXd& beta, Eigen::MatrixXd* residuals, zph_sums* zph = nullptr) const {
     const Eigen::Index n = r_.n, p = p_;
-    const Eigen::VectorXd eta = Xc_ * beta;
+    const Eigen::VectorXd eta = Xt_.transpose() * beta;
     const double shift = eta.size() ? eta.maxCoeff() : 0.0;  // e^(η − shift): the sums' common factor cancels
     const Eigen::VectorXd risk = (eta.array() - shift).exp();
     const Eigen::VectorXd w = weights();
@@ -66,8 +76,8 @@ class cox_problem {
       std::vector<double> H;
       std::vector<Eigen::VectorXd> A;
       double S0 = 0;
-      Eigen::VectorXd S1 = Eigen::VectorXd::Zero(p);
-      Eigen::MatrixXd S2 = Eigen::MatrixXd::Zero(p, p);
+      Eigen::VectorXd S1 = Eigen::VectorXd::Zero(p), S1D(p), ak(p), At(p), abar(p), FA(p);
+      Eigen::MatrixXd S2 = Eigen::MatrixXd::Zero(p, p), S2D(p, p), Vt(p, p);
       std::size_t in = 0, out = 0;
       const auto& ex = s.by_exit;
       for (std::size_t a = 0; a < ex.size();) {
@@ -80,8 +90,8 @@ class cox_problem {
           for (; out < s.by_entry.size() && r_.entry[s.by_entry[out]] >= t; ++out) add(s.by_entry[out], -1.0, risk, w, S0, S1, S2);
         // tied events at t
         double d = 0, WD = 0, S0D = 0;
-        Eigen::VectorXd S1D = Eigen::VectorXd::Zero(p);
-        Eigen::MatrixXd S2D = Eigen::MatrixXd::Zero(p, p);
+        S1D.setZero();
+        S2D.setZero();
         for (std::size_t j = a; j < b; ++j) {
           const Eigen::Index i = ex[j];
           if (r_.event[i] != 1) continue;
@@ -89,46 +99,48 @@ class cox_problem {
           WD += w(i);
           const double c = w(i) * risk(i);
           S0D += c;
-          S1D += c * Xc_.row(i).transpose();
-          S2D += c * Xc_.row(i).transpose() * Xc_.row(i);
+          add_to(i, c, S1D, S2D);
           ev.loglik += w(i) * eta(i);
-          ev.score += w(i) * Xc_.row(i).transpose();
+          ev.score.noalias() += w(i) * Xt_.col(i);
         }
         if (d > 0) {
           const int K = ties_ == cox_ties::efron ? static_cast<int>(d) : 1;
           const double m = WD / K;
-          double Ht = 0;
-          Eigen::VectorXd At = Eigen::VectorXd::Zero(p), abar = Eigen::VectorXd::Zero(p);
-          Eigen::VectorXd tie_H(K);
-          std::vector<Eigen::VectorXd> tie_a;
+          // Σ_k h_k, Σ_k h_k a_k (at-risk part of the residuals), and for the tied events' own Efron
+          // reduction Σ_k f_k h_k and Σ_k f_k h_k a_k: O(d) per event time, not O(d²)
+          double Ht = 0, F = 0;
+          At.setZero();
+          abar.setZero();
+          FA.setZero();
+          Vt.setZero();
           for (int k = 0; k < K; ++k) {
             const double f = ties_ == cox_ties::efron ? static_cast<double>(k) / K : 0.0;
             const double den = S0 - f * S0D;
-            const Eigen::VectorXd ak = (S1 - f * S1D) / den;
+            ak = (S1 - f * S1D) / den;
             ev.loglik -= m * (std::log(den) + shift);
-            ev.score -= m * ak;
-            ev.information += m * ((S2 - f * S2D) / den - ak * ak.transpose());
+            ev.score.noalias() -= m * ak;
+            Vt.noalias() += (m / den) * (S2 - f * S2D);
+            for (Eigen::Index c = 0; c < p; ++c)
+              for (Eigen::Index q = 0; q < p; ++q) Vt(q, c) -= m * ak(q) * ak(c);
             const double hk = m / den;
             Ht += hk;
-            At += hk * ak;
-            abar += ak / K;
-            tie_H(k) = hk;
-            tie_a.push_back(ak);
+            At.noalias() += hk * ak;
+            abar.noalias() += ak / K;
+            F += f * hk;
+            FA.noalias() += (f * hk) * ak;
           }
+          ev.information += Vt;
+          if (zph) zph_event_time(*zph, ex, a, b, abar, Vt, w);
           if (residuals) {
             ev_time.push_back(t);
             H.push_back(Ht);
             A.push_back(At);
-            // event part, and the Efron reduction c_ik = 1 − k/d of the tied events' own risk terms
+            // event part, and the Efron reduction c_ik = 1 − k/d of the tied events' own risk terms:
+            // Σ_k f_k h_k (x_i − a_k) = F x_i − FA
             for (std::size_t j = a; j < b; ++j) {
               const Eigen::Index i = ex[j];
               if (r_.event[i] != 1) continue;
-              residuals->row(i) += (Xc_.row(i).transpose() - abar).transpose();
-              if (ties_ == cox_ties::efron)
-                for (int k = 0; k < K; ++k) {
-                  const double f = static_cast<double>(k) / K;
-                  residuals->row(i) += (risk(i) * f * tie_H(k) * (Xc_.row(i).transpose() - tie_a[static_cast<std::size_t>(k)])).transpose();
-                }
+              residuals->row(i) += (Xt_.col(i) - abar + risk(i) * (F * Xt_.col(i) - FA)).transpose();
             }
           }
         }
@@ -152,24 +164,51 @@ class cox_problem {
         if (hi <= lo) continue;
         const double h = cumH[hi] - cumH[lo];
         const Eigen::VectorXd Ai = cumA[hi] - cumA[lo];
-        residuals->row(i) -= (risk(i) * (h * Xc_.row(i).transpose() - Ai)).transpose();
+        residuals->row(i) -= (risk(i) * (h * Xt_.col(i) - Ai)).transpose();
       }
     }
     return ev;
   }
 
  private:
+  /// The Grambsch–Therneau sums at one event time (rows ex[a..b) exit there): g(t) times the score and
+  /// information contributions, and the Schoenfeld residuals x_i − ā of its events.
+  void zph_event_time(zph_sums& z, const std::vector<Eigen::Index>& ex, std::size_t a, std::size_t b, const Eigen::VectorXd& abar,
+                      const Eigen::MatrixXd& Vt, const Eigen::VectorXd& w) const {
+    const double g = z.g[ex[a]];
+    for (std::size_t j = a; j < b; ++j) {
+      const Eigen::Index i = ex[j];
+      if (r_.event[i] != 1) continue;
+      Eigen::VectorXd res = Xt_.col(i) - abar;
+      z.u += g * w(i) * res;
+      z.event_rows.push_back(i);
+      z.residuals.push_back(std::move(res));
+    }
+    z.I12 += g * Vt;
+    z.I22 += g * g * Vt;
+  }
+
   void add(Eigen::Index i, double sign, const Eigen::VectorXd& risk, const Eigen::VectorXd& w, double& S0, Eigen::VectorXd& S1,
            Eigen::MatrixXd& S2) const {
     const double c = sign * w(i) * risk(i);
     S0 += c;
-    S1 += c * Xc_.row(i).transpose();
-    S2 += c * Xc_.row(i).transpose() * Xc_.row(i);
+    add_to(i, c, S1, S2);
+  }
+
+  /// S1 += c x_i, S2 += c x_i x_iᵀ.
+  void add_to(Eigen::Index i, double c, Eigen::VectorXd& S1, Eigen::MatrixXd& S2) const {
+    // plain loops: no temporaries on this per-row path
+    const double* x = Xt_.col(i).data();
+    for (Eigen::Index j = 0; j < p_; ++j) {
+      const double cj = c * x[j];
+      S1(j) += cj;
+      for (Eigen::Index k = 0; k < p_; ++k) S2(k, j) += cj * x[k];
+    }
   }
 
   const cox_rows& r_;
   cox_ties ties_;
-  Eigen::MatrixXd Xc_;
+  Eigen::MatrixXd Xt_;  // centred X, transposed
   std::vector<stratum_rows> strata_;
   Eigen::Index p_ = 0;
 };
@@ -186,22 +225,51 @@ bool well_conditioned(const Eigen::MatrixXd& I) {
 }
 
 void check(const cox_rows& r, const Eigen::Ref<const Eigen::MatrixXd>& X, const char* fn) {
-  detail::require(r.n >= 1 && r.time && r.event, fn, "needs time and event columns with at least one row");
+  validate_cox_rows(r, fn);
   detail::require(X.rows() == r.n, fn, "the design has " + std::to_string(X.rows()) + " rows but the data have " + std::to_string(r.n));
   detail::require(X.cols() >= 1, fn, "needs at least one covariate");
   detail::require(X.allFinite(), fn, "the covariates must be finite");
-  detail::require(r.n_strata >= 1, fn, "needs at least one stratum");
-  for (Eigen::Index i = 0; i < r.n; ++i) {
-    const std::string at = " at row " + std::to_string(i);
-    if (!std::isfinite(r.time[i])) detail::throw_invalid(fn, "time is missing or infinite" + at);
-    if (!(r.event[i] == 0 || r.event[i] == 1)) detail::throw_invalid(fn, "event must be 0 or 1" + at);
-    if (r.weights && !(std::isfinite(r.weights[i]) && r.weights[i] > 0)) detail::throw_invalid(fn, "weights must be finite and positive" + at);
-    if (r.entry && !(std::isfinite(r.entry[i]) && r.entry[i] < r.time[i])) detail::throw_invalid(fn, "entry must be finite and before the exit time" + at);
-    if (r.strata && !(r.strata[i] >= 0 && r.strata[i] < r.n_strata)) detail::throw_invalid(fn, "stratum code out of range" + at);
-  }
 }
 
 }  // namespace
+
+void validate_cox_rows(const cox_rows& r, const char* fn) {
+  detail::require(r.n >= 1 && r.time && r.event, fn, "needs time and event columns with at least one row");
+  detail::require(r.n_strata >= 1, fn, "needs at least one stratum");
+  const auto fail = [&](const char* what, Eigen::Index i) { detail::throw_invalid(fn, std::string(what) + " at row " + std::to_string(i)); };
+  for (Eigen::Index i = 0; i < r.n; ++i) {
+    if (!std::isfinite(r.time[i])) fail("time is missing or infinite", i);
+    if (!(r.event[i] == 0 || r.event[i] == 1)) fail("event must be 0 or 1", i);
+    if (r.weights && !(std::isfinite(r.weights[i]) && r.weights[i] > 0)) fail("weights must be finite and positive", i);
+    if (r.entry && !(std::isfinite(r.entry[i]) && r.entry[i] < r.time[i])) fail("entry must be finite and before the exit time", i);
+    if (r.strata && !(r.strata[i] >= 0 && r.strata[i] < r.n_strata)) fail("stratum code out of range", i);
+  }
+}
+
+cox_ph_test cox_schoenfeld_test(const cox_rows& r, const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& beta,
+                               cox_ties ties, const double* g) {
+  const char* fn = "check_ph";
+  check(r, X, fn);
+  detail::require(beta.size() == X.cols(), fn, "needs one coefficient per covariate");
+  detail::require(g != nullptr, fn, "needs the transformed event times");
+  for (Eigen::Index i = 0; i < r.n; ++i)
+    if (r.event[i] == 1 && !std::isfinite(g[i])) detail::throw_invalid(fn, "the transformed time is not finite at row " + std::to_string(i));
+  const cox_problem problem(r, X, ties);
+  const Eigen::Index p = X.cols();
+  zph_sums z;
+  z.g = g;
+  z.u = Eigen::VectorXd::Zero(p);
+  z.I12 = z.I22 = Eigen::MatrixXd::Zero(p, p);
+  const evaluation ev = problem.evaluate(beta, nullptr, &z);
+  cox_ph_test out;
+  out.information.resize(2 * p, 2 * p);
+  out.information << ev.information, z.I12, z.I12.transpose(), z.I22;
+  out.time_score = z.u;
+  out.event_rows = Eigen::Map<const Eigen::Matrix<Eigen::Index, Eigen::Dynamic, 1>>(z.event_rows.data(), static_cast<Eigen::Index>(z.event_rows.size()));
+  out.schoenfeld.resize(static_cast<Eigen::Index>(z.residuals.size()), p);
+  for (std::size_t k = 0; k < z.residuals.size(); ++k) out.schoenfeld.row(static_cast<Eigen::Index>(k)) = z.residuals[k].transpose();
+  return out;
+}
 
 cox_fit cox_regression(const cox_rows& r, const Eigen::Ref<const Eigen::MatrixXd>& X, cox_ties ties, int max_iter) {
   const char* fn = "coxph";

@@ -18,47 +18,48 @@ namespace {
 void check_rows(const survival_rows& r, const char* fn) {
   detail::require(r.n >= 1 && r.time && r.event, fn, "needs time and event columns with at least one row");
   detail::require(r.n_groups >= 1, fn, "needs at least one group");
+  const auto at = [](Eigen::Index i) { return " at row " + std::to_string(i); };  // built only on failure
   for (Eigen::Index i = 0; i < r.n; ++i) {
-    const std::string at = " at row " + std::to_string(i);
     if (r.group && r.group[i] < 0) continue;
-    if (r.group && r.group[i] >= r.n_groups) detail::throw_invalid(fn, "group code out of range" + at);
-    if (!std::isfinite(r.time[i])) detail::throw_invalid(fn, "time is missing or infinite" + at);
-    if (!(r.event[i] == 0 || r.event[i] == 1)) detail::throw_invalid(fn, "event must be 0 (censored) or 1 (event); it is " + detail::format_g(r.event[i]) + at);
+    if (r.group && r.group[i] >= r.n_groups) detail::throw_invalid(fn, "group code out of range" + at(i));
+    if (!std::isfinite(r.time[i])) detail::throw_invalid(fn, "time is missing or infinite" + at(i));
+    if (!(r.event[i] == 0 || r.event[i] == 1)) detail::throw_invalid(fn, "event must be 0 (censored) or 1 (event); it is " + detail::format_g(r.event[i]) + at(i));
     if (r.weights && !(std::isfinite(r.weights[i]) && r.weights[i] >= 0))
-      detail::throw_invalid(fn, "weights must be finite and non-negative; " + detail::format_g(r.weights[i]) + at);
+      detail::throw_invalid(fn, "weights must be finite and non-negative; " + detail::format_g(r.weights[i]) + at(i));
     if (r.entry && !(std::isfinite(r.entry[i]) && r.entry[i] < r.time[i]))
-      detail::throw_invalid(fn, "entry must be finite and before the exit time (" + detail::format_g(r.entry[i]) + " ≥ " + detail::format_g(r.time[i]) + ")" + at);
+      detail::throw_invalid(fn, "entry must be finite and before the exit time (" + detail::format_g(r.entry[i]) + " ≥ " + detail::format_g(r.time[i]) + ")" + at(i));
   }
 }
 
-/// Weight at risk at t, Σ w·1{entry < t ≤ exit} = W(entry < t) − W(exit < t) (entry < exit), by binary
-/// search in the rows' sorted entry and exit times with cumulative weights.
-class at_risk_counter {
- public:
-  at_risk_counter(const survival_rows& r, const std::vector<Eigen::Index>& rows) {
-    std::vector<std::pair<double, double>> exits, entries;
+/// The rows of one curve or stratum as contiguous records sorted by exit time, and their entry times
+/// sorted (when there are entries): sorting records, not indices, keeps the sort cache-friendly.
+struct sorted_rows {
+  struct exit_row {
+    double time, weight;
+    int group;
+    bool event;
+  };
+  struct entry_row {
+    double time, weight;
+    int group;
+  };
+  std::vector<exit_row> exits;
+  std::vector<entry_row> entries;
+  long double total = 0;
+
+  sorted_rows(const survival_rows& r, const std::vector<Eigen::Index>& rows) {
+    exits.reserve(rows.size());
+    if (r.entry) entries.reserve(rows.size());
     for (Eigen::Index i : rows) {
       const double w = r.weights ? r.weights[i] : 1.0;
-      exits.emplace_back(r.time[i], w);
-      entries.emplace_back(r.entry ? r.entry[i] : -std::numeric_limits<double>::infinity(), w);
+      const int g = r.group ? r.group[i] : 0;
+      exits.push_back({r.time[i], w, g, r.event[i] == 1});
+      if (r.entry) entries.push_back({r.entry[i], w, g});
+      total += w;
     }
-    fill(exits, exit_time_, exit_cum_);
-    fill(entries, entry_time_, entry_cum_);
+    std::sort(exits.begin(), exits.end(), [](const exit_row& a, const exit_row& b) { return a.time < b.time; });
+    std::sort(entries.begin(), entries.end(), [](const entry_row& a, const entry_row& b) { return a.time < b.time; });
   }
-  double at(double t) const { return static_cast<double>(before(entry_time_, entry_cum_, t) - before(exit_time_, exit_cum_, t)); }
-
- private:
-  static void fill(std::vector<std::pair<double, double>>& v, std::vector<double>& time, std::vector<long double>& cum) {
-    std::sort(v.begin(), v.end());
-    long double c = 0;
-    cum.push_back(0);
-    for (const auto& [t, w] : v) time.push_back(t), cum.push_back(c += w);
-  }
-  static long double before(const std::vector<double>& time, const std::vector<long double>& cum, double t) {
-    return cum[static_cast<std::size_t>(std::lower_bound(time.begin(), time.end(), t) - time.begin())];
-  }
-  std::vector<double> exit_time_, entry_time_;
-  std::vector<long double> exit_cum_, entry_cum_;
 };
 
 /// At-risk, event and censored weight at each distinct exit time of `rows`.
@@ -66,19 +67,24 @@ struct risk_table {
   std::vector<double> time, at_risk, events, censored;
 };
 
-risk_table risk_table_of(const survival_rows& r, std::vector<Eigen::Index> rows) {
+/// Weight at risk at t: Σ w·1{entry < t ≤ exit} = W(entry < t) − W(exit < t) (entry < exit), from running
+/// sums over the rows sorted by exit and by entry time.
+risk_table risk_table_of(const survival_rows& r, const std::vector<Eigen::Index>& rows) {
   risk_table out;
-  const at_risk_counter risk(r, rows);
-  std::sort(rows.begin(), rows.end(), [&](Eigen::Index a, Eigen::Index b) { return r.time[a] < r.time[b]; });
-  for (std::size_t a = 0; a < rows.size();) {
-    const double t = r.time[rows[a]];
+  const sorted_rows s(r, rows);
+  long double exited = 0, entered = r.entry ? 0 : s.total;
+  std::size_t e = 0;
+  for (std::size_t a = 0; a < s.exits.size();) {
+    const double t = s.exits[a].time;
     long double d = 0, c = 0;
     std::size_t b = a;
-    for (; b < rows.size() && r.time[rows[b]] == t; ++b) (r.event[rows[b]] == 1 ? d : c) += r.weights ? r.weights[rows[b]] : 1.0;
+    for (; b < s.exits.size() && s.exits[b].time == t; ++b) (s.exits[b].event ? d : c) += s.exits[b].weight;
+    for (; e < s.entries.size() && s.entries[e].time < t; ++e) entered += s.entries[e].weight;
     out.time.push_back(t);
-    out.at_risk.push_back(risk.at(t));
+    out.at_risk.push_back(static_cast<double>(entered - exited));
     out.events.push_back(static_cast<double>(d));
     out.censored.push_back(static_cast<double>(c));
+    exited += d + c;
     a = b;
   }
   return out;
@@ -238,28 +244,29 @@ logrank_result logrank_test(const survival_rows& r, const int* strata, int n_str
         detail::throw_invalid(fn, "stratum code out of range at row " + std::to_string(i));
   for (const auto& rows : rows_by(strata, n_strata, r.n, r.group)) {
     if (rows.empty()) continue;
-    // per group: events at each pooled time, and the at-risk counters
-    const risk_table pooled = risk_table_of(r, rows);
-    std::vector<std::vector<Eigen::Index>> grows(static_cast<std::size_t>(G));
-    for (Eigen::Index i : rows) grows[static_cast<std::size_t>(r.group ? r.group[i] : 0)].push_back(i);
-    std::vector<at_risk_counter> risk;
-    std::vector<risk_table> by_group;
-    for (int g = 0; g < G; ++g) {
-      risk.emplace_back(r, grows[static_cast<std::size_t>(g)]);
-      by_group.push_back(risk_table_of(r, grows[static_cast<std::size_t>(g)]));
-    }
-    std::vector<std::size_t> pos(static_cast<std::size_t>(G), 0);
+    // one sweep over the stratum's rows sorted by exit time: per group the weight exited before t and
+    // entered before t, and the events at t
+    const sorted_rows sr(r, rows);
+    std::vector<long double> exited(static_cast<std::size_t>(G), 0), entered(static_cast<std::size_t>(G), 0);
+    if (!r.entry)
+      for (const auto& x : sr.exits) entered[static_cast<std::size_t>(x.group)] += x.weight;
+    std::size_t e = 0;
     double S_left = 1;  // pooled Kaplan–Meier just before t
-    for (std::size_t j = 0; j < pooled.time.size(); ++j) {
-      const double t = pooled.time[j], n = pooled.at_risk[j], d = pooled.events[j];
-      Eigen::VectorXd ng(G), dg(G);
-      for (int g = 0; g < G; ++g) {
-        const risk_table& tg = by_group[static_cast<std::size_t>(g)];
-        std::size_t& p = pos[static_cast<std::size_t>(g)];
-        ng(g) = risk[static_cast<std::size_t>(g)].at(t);
-        dg(g) = 0;
-        if (p < tg.time.size() && tg.time[p] == t) dg(g) = tg.events[p++];
+    Eigen::VectorXd ng(G), dg(G), leaving(G);
+    for (std::size_t a = 0; a < sr.exits.size();) {
+      const double t = sr.exits[a].time;
+      dg.setZero();
+      leaving.setZero();
+      std::size_t b = a;
+      for (; b < sr.exits.size() && sr.exits[b].time == t; ++b) {
+        leaving(sr.exits[b].group) += sr.exits[b].weight;
+        if (sr.exits[b].event) dg(sr.exits[b].group) += sr.exits[b].weight;
       }
+      for (; e < sr.entries.size() && sr.entries[e].time < t; ++e) entered[static_cast<std::size_t>(sr.entries[e].group)] += sr.entries[e].weight;
+      for (int g = 0; g < G; ++g) ng(g) = static_cast<double>(entered[static_cast<std::size_t>(g)] - exited[static_cast<std::size_t>(g)]);
+      for (int g = 0; g < G; ++g) exited[static_cast<std::size_t>(g)] += leaving(g);
+      a = b;
+      const double n = ng.sum(), d = dg.sum();
       if (d > 0 && n > 0) {
         const double w = rho == 0 ? 1.0 : std::pow(S_left, rho);
         out.observed += w * dg;

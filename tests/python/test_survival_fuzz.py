@@ -1,4 +1,5 @@
-"""Randomised bad-input runs of ik.kaplan_meier and ik.logrank, each case in its own
+"""Randomised bad-input runs of ik.kaplan_meier, ik.logrank, ik.concordance, check_ph, ik.discrete_hazard and
+ik.effect_persistence, each case in its own
 subprocess (a crash or a hang fails the case, not the test session): NaN/inf, huge/tiny/offset and
 negative times, ties, zero weights, invalid event codes, no or all events, entry times, one-row data.
 Expected: a valid result or a clear InvalidInputError / TypeError / ValueError; the data unchanged

@@ -1,6 +1,10 @@
 #pragma once
-// Generalised linear models for binary and count outcomes: logit, probit and Poisson (PPML), with
-// optional prior weights, a Poisson offset and absorbed fixed effects.
+// Generalised linear models for binary and count outcomes: logit, probit, complementary log-log and
+// Poisson (PPML), with optional prior weights, a Poisson offset and absorbed fixed effects.
+// Complementary log-log (binary; discrete-time proportional hazards, Prentice & Gloeckler 1978):
+// μ = 1 − exp(−e^η); with v = e^η and r = v/(e^v − 1): ℓ = y log(1 − e^{−v}) − (1 − y) v, score
+// y r − (1 − y) v, observed information r (v + r − 1) for y = 1 and v for y = 0 (ℓ is concave in η),
+// expected information v r.
 //
 // Fitting: iteratively reweighted least squares (Nelder & Wedderburn 1972; McCullagh & Nelder 1989
 // §2.5). With η = offset + Xβ (+ fixed effects), each step solves the weighted least-squares problem
@@ -71,7 +75,7 @@
 
 namespace impactkit {
 
-enum class glm_family { logit, probit, poisson };
+enum class glm_family { logit, probit, poisson, cloglog };
 
 const char* glm_family_name(glm_family f);
 
@@ -80,7 +84,7 @@ glm_family parse_glm_family(std::string s);
 /// Which information matrix forms the bread (and the model-based variance).
 enum class information_matrix {
   observed,  ///< −∂²ℓ/∂β∂βᵀ at the estimate (Stata, statsmodels); default
-  expected,  ///< Fisher information (R glm, fixest); differs from `observed` only for probit
+  expected,  ///< Fisher information (R glm, fixest, statsmodels GLM); differs from `observed` for probit and cloglog
 };
 
 /// When to run the separation check (the iterative rectifier).

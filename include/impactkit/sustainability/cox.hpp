@@ -47,6 +47,30 @@ struct cox_fit {
   double n_events = 0;
 };
 
+/// The Grambsch & Therneau (1994) test of proportional hazards at β̂: the score test, without refitting,
+/// for adding x·g(t) to the model (R cox.zph, survival ≥ 3.0). With a_k and V_k the tie-step means and
+/// variances of the likelihood above (Efron or Breslow, as fitted) at each event time t:
+///   u = Σ_t g(t) Σ_D w_i (x_i − ā_t)   (the time-weighted score; the ordinary score is 0 at β̂),
+///   I = Σ_t m Σ_k V_k ⊗ [[1, g], [g, g²]]  (2p × 2p: information, g·information, g²·information),
+/// and the per-term statistic is uᵀ I⁻¹ u over the rows and columns of all p covariates and the term's
+/// time-interaction columns. Schoenfeld residuals x_i − ā_t (ā_t the mean of the Efron tie means) are
+/// returned per event, in the order the sweep meets them (event_rows gives the row of each).
+struct cox_ph_test {
+  Eigen::MatrixXd information;  ///< 2p × 2p
+  Eigen::VectorXd time_score;   ///< u (p)
+  Eigen::MatrixXd schoenfeld;   ///< events × p
+  Eigen::Matrix<Eigen::Index, Eigen::Dynamic, 1> event_rows;
+};
+
+/// The sums of the test above at coefficients β̂ for time weights g (one per row; only event rows are
+/// read, and every row exiting at one time must carry the same value).
+cox_ph_test cox_schoenfeld_test(const cox_rows& r, const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& beta,
+                               cox_ties ties, const double* g);
+
+/// Checks the rows (finite times, 0/1 events, positive weights, entry before exit, stratum codes in
+/// range); the error names `fn` and the first offending row.
+void validate_cox_rows(const cox_rows& r, const char* fn);
+
 /// Fits the model on X (n × p, no intercept column).
 cox_fit cox_regression(const cox_rows& r, const Eigen::Ref<const Eigen::MatrixXd>& X, cox_ties ties, int max_iter = 30);
 
