@@ -12,7 +12,7 @@ from . import sustainability
 from . import competing_risks
 from . import monitoring
 from . import cost_effectiveness
-__all__: list[str] = ['ConvergenceError', 'GlmResult', 'InvalidInputError', 'IvFirstStage', 'IvResult', 'IvTest', 'OlsResult', 'VcovKind', 'VcovSpec', 'chi2_upper_tail', 'competing_risks', 'f_upper_tail', 'get_num_threads', 'glm', 'hall_sheather_bandwidth', 'iv_2sls', 'make_vcov_spec', 'monitoring', 'ols', 'ols_absorbed', 'powell_hessian', 'quantile_kernel_vcov', 'quantile_regression', 'sandwich_vcov', 'set_num_threads', 'sustainability', 't_quantiles', 'targeting', 'two_sided_p_values', 'variance', 'wald_test']
+__all__: list[str] = ['ConvergenceError', 'GlmResult', 'InvalidInputError', 'IvFirstStage', 'IvResult', 'IvTest', 'OlsResult', 'VcovKind', 'VcovSpec', 'chi2_upper_tail', 'competing_risks', 'cost_effectiveness', 'f_upper_tail', 'get_num_threads', 'glm', 'hall_sheather_bandwidth', 'iv_2sls', 'iv_with_vcov', 'make_vcov_spec', 'monitoring', 'ols', 'ols_absorbed', 'powell_hessian', 'quantile_kernel_vcov', 'quantile_regression', 'sandwich_vcov', 'set_num_threads', 'sustainability', 't_quantiles', 'targeting', 'two_sided_p_values', 'variance', 'wald_test']
 class InvalidInputError(ValueError):
     pass
 class ConvergenceError(ValueError, RuntimeError):
@@ -114,6 +114,9 @@ class OlsResult:
         ...
     @property
     def coef(self) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
+        ...
+    @property
+    def conditioned(self) -> bool:
         ...
     @property
     def conventions(self) -> dict:
@@ -450,6 +453,12 @@ def iv_2sls(X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "
     X may have zero columns). clusters: n x m integer labels; fixed_effects: n x K integer labels of absorbed
     fixed effects. Returns the second stage (fit), first stages, Cragg-Donald / Kleibergen-Paap / effective F and
     Sargan / Hansen J tests.
+    """
+def iv_with_vcov(fit: IvResult, vcov: VcovSpec) -> IvResult:
+    """
+    The IV fit with another variance, without refitting: first- and second-stage variances, partial F,
+    Kleibergen-Paap F, effective F, Hansen J and conventions recomputed from the pieces the fit kept (equal to
+    a fresh iv_2sls with this vcov). Cluster labels / survey rows are on the fit's input rows.
     """
 def make_vcov_spec(vcov: str = 'HC1', clusters: typing.Annotated[numpy.typing.ArrayLike, numpy.int32, "[m, n]"] | None = None, ssc_adj: bool = True, ssc_cluster_adj: bool = True, cluster_df: str = 'min', fixef_k: str = 'nonnested', exact_redundancy: bool = False, cluster_fixed_effects: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] = [], survey: variance.SurveyDesign = None, survey_rows: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] = [], maximum_likelihood: bool = False) -> VcovSpec:
     """

@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['concordance', 'cox_ph_test', 'coxph', 'kaplan_meier', 'logrank']
+__all__: list[str] = ['concordance', 'cox_ph_test', 'coxph', 'kaplan_meier', 'km_evaluate', 'logrank']
 def concordance(time: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], event: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], entry: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, strata: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_strata: typing.SupportsInt | typing.SupportsIndex, score: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> dict:
     """
     Harrell's concordance of a risk score (higher = earlier event) with R survival's pair counts, its per-row influence and R's cvar.
@@ -19,9 +19,13 @@ def coxph(time: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], event: 
     """
     Cox proportional-hazards fit: coefficients, information, score residuals, log-likelihoods.
     """
-def kaplan_meier(time: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], event: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, entry: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, group: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_groups: typing.SupportsInt | typing.SupportsIndex, level: typing.SupportsFloat | typing.SupportsIndex, conf_type: str, quantiles: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], tau: typing.SupportsFloat | typing.SupportsIndex | None = None) -> list:
+def kaplan_meier(time: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], event: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, entry: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, group: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_groups: typing.SupportsInt | typing.SupportsIndex, level: typing.SupportsFloat | typing.SupportsIndex, conf_type: str) -> list:
     """
-    Kaplan-Meier curve per group with Greenwood variance, confidence limits, quantiles and (given tau) the restricted mean.
+    Kaplan-Meier curve per group with Greenwood variance and confidence limits.
+    """
+def km_evaluate(time: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], at_risk: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], events: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], survival: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], log_std_error: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], level: typing.SupportsFloat | typing.SupportsIndex, conf_type: str, quantiles: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], tau: typing.SupportsFloat | typing.SupportsIndex | None = None, at: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex] = []) -> dict:
+    """
+    Quantiles with intervals, the restricted mean to tau and S(t) at given times, read off a stored Kaplan-Meier curve.
     """
 def logrank(time: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], event: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], entry: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, group: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], n_groups: typing.SupportsInt | typing.SupportsIndex, strata: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_strata: typing.SupportsInt | typing.SupportsIndex, rho: typing.SupportsFloat | typing.SupportsIndex) -> dict:
     """
