@@ -543,7 +543,7 @@ def _transformed_times(rows: dict, transform: str) -> np.ndarray:
     if transform == "rank":
         return pd.Series(t).rank(method="average").to_numpy()
     # "km": 1 − S(t−) of the unweighted, unstratified Kaplan–Meier curve of all rows (R cox.zph)
-    c = _s.kaplan_meier(t, rows["event"], None, rows["entry"], None, 1, 0.95, "plain", [])[0]
+    c = _s.kaplan_meier(t, rows["event"], None, rows["entry"], None, 1, 0.95, "plain")[0]
     S = np.r_[1.0, np.asarray(c["survival"])]
     return 1 - S[np.searchsorted(np.asarray(c["time"]), t, side="left")]
 
