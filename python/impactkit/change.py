@@ -31,6 +31,7 @@ import pandas as pd
 from . import _core
 from .errors import ImpactkitWarning, InvalidInputError
 from .results import EstimateResult
+from .survey import _as_list, _column
 
 _KINDS = ("absolute", "relative")
 _INTERVALS = ("delta", "fieller")
@@ -39,25 +40,12 @@ _INTERVALS = ("delta", "fieller")
 # --------------------------------------------------------------------------------------------------
 # input checks
 # --------------------------------------------------------------------------------------------------
-def as_list(x) -> list:
-    if x is None:
-        return []
-    if isinstance(x, (list, tuple)):
-        return list(x)
-    return [x]
+as_list = _as_list
 
 
 def data_column(data: pd.DataFrame, name, argument: str, who: str) -> pd.Series:
-    """The column ``name`` of ``data`` with an error naming the argument when it is not there."""
-    if not isinstance(name, str):
-        raise TypeError(f"{who}: {argument} must be a column name (str), got {type(name).__name__}")
-    if name not in data.columns:
-        cols = ", ".join(map(str, list(data.columns)[:30]))
-        raise InvalidInputError(f"{who}: {argument}: unknown column {name!r}; the data have: {cols}")
-    col = data[name]
-    if isinstance(col, pd.DataFrame):
-        raise InvalidInputError(f"{who}: the data have more than one column named {name!r}")
-    return col
+    """The column ``name`` of ``data`` with an error naming the function and the argument."""
+    return _column(data, name, argument, who)
 
 
 def outcome_values(data: pd.DataFrame, name, who: str) -> np.ndarray:

@@ -36,15 +36,17 @@ def _as_list(x) -> list:
     return [x]
 
 
-def _column(data: pd.DataFrame, name, argument: str) -> pd.Series:
+def _column(data: pd.DataFrame, name, argument: str, who: str = "") -> pd.Series:
+    """The column ``name`` of ``data``; errors name the argument (after ``who: `` when given)."""
+    pre = f"{who}: " if who else ""
     if not isinstance(name, str):
-        raise TypeError(f"{argument} must be a column name (str), got {type(name).__name__}")
+        raise TypeError(f"{pre}{argument} must be a column name (str), got {type(name).__name__}")
     if name not in data.columns:
         cols = ", ".join(map(str, list(data.columns)[:30]))
-        raise InvalidInputError(f"{argument}: unknown column {name!r}; the data have: {cols}")
+        raise InvalidInputError(f"{pre}{argument}: unknown column {name!r}; the data have: {cols}")
     col = data[name]
     if isinstance(col, pd.DataFrame):
-        raise InvalidInputError(f"{argument}: the data have more than one column named {name!r}")
+        raise InvalidInputError(f"{pre}the data have more than one column named {name!r}")
     return col
 
 
