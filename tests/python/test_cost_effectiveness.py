@@ -73,6 +73,25 @@ def test_ceac_evpi_equal_base_r(psa):
     np.testing.assert_allclose(N, np.array(ref["expected_nmb"]), rtol=1e-10)
 
 
+def test_ceac_frontier_evpi_equal_dampack_functions(psa):
+    """dampack's own ceac() and calc_evpi() run on the same draws (make_dampack_reference.R). dampack picks
+    the best strategy with max.col(ties.method = "random"), which treats NMBs within a relative 1e-5 as tied
+    and picks one at random; impactkit takes the exact maximum. So the proportions are exact (counts / n) at
+    every WTP without near-tied draws, and differ by at most (near-tied draws) / n elsewhere; the EVPI moves
+    by less than 1e-5 · max|NMB| per near tie (rtol 1e-6). The acceptability frontier must agree exactly."""
+    res, _ = psa
+    ref = json.loads((REF / "r" / "cost_effectiveness" / "dampack_reference.json").read_text())
+    n = 2000
+    c = res.ceac(ref["wtp"]).sort_values(["wtp", "strategy"], kind="stable")
+    assert list(c["wtp"]) == ref["ceac_wtp"] and list(c["strategy"]) == ref["ceac_strategy"]
+    allowed = np.repeat(np.array(ref["near_ties"], dtype=float) / n, len(ref["strategies"]))
+    diff = np.abs(c["probability"].to_numpy() - np.array(ref["ceac_proportion"]))
+    assert np.all(diff <= allowed + 1e-12), diff.max()
+    assert sum(ref["near_ties"]) > 0 and np.all(diff[allowed == 0] <= 1e-12)
+    assert list(c["on_frontier"]) == ref["ceac_on_frontier"]
+    np.testing.assert_allclose(res.evpi(ref["wtp"])["evpi"], ref["evpi"], rtol=1e-6)
+
+
 @pytest.mark.parametrize("key,strategy,level", [("fieller_chemo_vs_radio", "Chemo", 0.95),
                                                 ("fieller_surgery_vs_radio", "Surgery", 0.95),
                                                 ("fieller_surgery_vs_radio_90", "Surgery", 0.90)])
