@@ -27,7 +27,8 @@ def run_fuzz_case(case: str, seed: int, timeout: float = 120.0) -> None:
 def run_calls(calls: dict, check, data, before) -> int:
     """Inside a case script: run each call (name → function), check its result with ``check(name, result)``
     (True when valid), accept a refusal by InvalidInputError / TypeError / ValueError with a message, and
-    count the failures, plus one when ``data`` no longer equals ``before``."""
+    count the failures, plus one when ``data`` no longer equals ``before`` (a frame, or a tuple of frames and
+    their copies)."""
     import warnings
 
     import impactkit as ik
@@ -46,7 +47,8 @@ def run_calls(calls: dict, check, data, before) -> int:
             if not str(ex):
                 print(name, "BAD: empty message")
                 bad += 1
-    if not data.equals(before):
+    frames, copies = (data, before) if isinstance(data, tuple) else ((data,), (before,))
+    if not all(d.equals(b) for d, b in zip(frames, copies)):
         print("BAD: the data were modified")
         bad += 1
     return bad
