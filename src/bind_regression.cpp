@@ -17,6 +17,23 @@ namespace py = pybind11;
 
 namespace impactkit::python {
 
+namespace {
+
+/// A variance estimate as the Python layer reads it (results.rescore).
+py::dict vcov_estimate_dict(const vcov_estimate& v) {
+  py::dict d;
+  d["vcov"] = v.vcov;
+  d["df"] = v.df;
+  d["conventions"] = conventions_dict(v.conventions);
+  d["kind"] = vcov_name(v.kind);
+  d["factor"] = v.factor;
+  d["n_clusters"] = v.n_clusters;
+  d["convention"] = v.convention;
+  return d;
+}
+
+}  // namespace
+
 void bind_regression(py::module_& m) {
   py::enum_<vcov_kind>(m, "VcovKind")
       .value("iid", vcov_kind::iid)
@@ -109,8 +126,7 @@ void bind_regression(py::module_& m) {
   m.def(
       "sandwich_vcov",
       [](const Eigen::Ref<const Eigen::MatrixXd>& bread, const Eigen::Ref<const Eigen::MatrixXd>& Z, const std::vector<Eigen::Index>& cols,
-         std::optional<Eigen::Ref<const Eigen::VectorXd>> u, const vcov_spec& spec, Eigen::Index n_params, bool normal,
-         Eigen::Index k_fe, Eigen::Index k_fe_counted) {
+         std::optional<Eigen::Ref<const Eigen::VectorXd>> u, const vcov_spec& spec, Eigen::Index n_params, bool normal) {
         const char* fn = "sandwich_vcov";
         detail::require(!u || u->size() == Z.rows(), fn, "u has " + std::to_string(u ? u->size() : 0) + " rows but Z has " + std::to_string(Z.rows()));
         for (Eigen::Index j : cols) detail::require(j >= 0 && j < Z.cols(), fn, "a score column index is outside Z");
@@ -127,23 +143,25 @@ void bind_regression(py::module_& m) {
           v.df.setConstant(std::numeric_limits<double>::infinity());
           v.convention = v.conventions.describe();
         }
-        // absorbed fixed effects: n_params already counts k_fe_counted of them; say so as the fit does
-        if (k_fe > 0) detail::note_absorbed_parameters(v, absorbed_dof{k_fe, k_fe_counted}, v.kind != vcov_kind::hc0 && v.kind != vcov_kind::hc1);
-        py::dict d;
-        d["vcov"] = v.vcov;
-        d["df"] = v.df;
-        d["conventions"] = conventions_dict(v.conventions);
-        d["kind"] = vcov_name(v.kind);
-        d["factor"] = v.factor;
-        d["n_clusters"] = v.n_clusters;
-        d["convention"] = v.convention;
-        return d;
+        return vcov_estimate_dict(v);
       },
       py::arg("bread"), py::arg("Z"), py::arg("cols"), py::arg("u"), py::arg("vcov"), py::arg("n_params"), py::arg("normal") = false,
-      py::arg("k_fe") = 0, py::arg("k_fe_counted") = 0,
       "The sandwich B M B of scores u_i Z[i, cols] under `vcov` (HC0/HC1, CR0/CR1 one- or multiway, survey):\n"
-      "a new variance for a fitted model without refitting it. k_fe, k_fe_counted: absorbed fixed-effect\n"
-      "coefficients of the model and how many of them n_params counts (noted in the convention).");
+      "a new variance for a fitted model without refitting it (absorbed fixed effects: ols_within_vcov).");
+
+  m.def(
+      "ols_within_vcov",
+      [](const ols_result& fit, const vcov_spec& vcov) {
+        vcov_estimate v;
+        {
+          py::gil_scoped_release release;
+          v = ols_within_vcov(fit, vcov);
+        }
+        return vcov_estimate_dict(v);
+      },
+      py::arg("fit"), py::arg("vcov"),
+      "A new HC0/HC1 or CR0/CR1 variance for a fit with absorbed fixed effects (keep_within=True) without\n"
+      "refitting, summed in the fit's row order; cluster labels have one row per used row (as `residuals`).");
 
   m.def(
       "ols_absorbed",

@@ -402,11 +402,15 @@ void check_cluster_spec(const vcov_spec& spec, std::size_t K, Eigen::Index n, co
 }  // namespace
 
 void within_variance(const within_transformed& wt, const std::vector<label_column>* fe, const vcov_spec& spec, const char* fn,
-                     vcov_spec& vcov, absorbed_dof& dof) {
-  const Eigen::Index n = wt.n_input, m = wt.n_kept;
+                     vcov_spec& vcov, absorbed_dof& dof, bool labels_on_kept_rows) {
+  const Eigen::Index n = labels_on_kept_rows ? wt.n_kept : wt.n_input, m = wt.n_kept;
   const std::size_t K = wt.dims.size();
   const bool cluster_on_fe = is_cluster_kind(spec.kind) && !spec.fixed_effect_clusters.empty();
   check_cluster_spec(spec, K, n, fn);
+  detail::require(!labels_on_kept_rows || spec.kind != vcov_kind::survey, fn,
+                  "a survey design gives its rows on the input rows, not on the kept rows");
+  detail::require(labels_on_kept_rows || wt.all_rows || static_cast<Eigen::Index>(wt.rows.size()) == m, fn,
+                  "the absorption no longer holds its kept rows; give the labels on the kept rows");
   vcov = vcov_spec{};
   // absorbed coefficients: Σ G_d minus redundant levels (see small_sample::exact_redundancy)
   Eigen::Index levels = 0;
@@ -427,7 +431,7 @@ void within_variance(const within_transformed& wt, const std::vector<label_colum
       // labels) uses its level codes; other cluster labels are moved to the within rows
       const int* cl = cluster_on_fe ? nullptr : spec.clusters.col(j).data();
       std::size_t same = cluster_on_fe ? static_cast<std::size_t>(spec.fixed_effect_clusters[static_cast<std::size_t>(j)]) : K;
-      for (std::size_t d = 0; fe && !cluster_on_fe && d < K && same == K; ++d)
+      for (std::size_t d = 0; fe && !labels_on_kept_rows && !cluster_on_fe && d < K && same == K; ++d)
         if ((*fe)[d].visit([&](const auto& v) {
               for (Eigen::Index i = 0; i < n; ++i)
                 if (v(i) != cl[i]) return false;
@@ -436,6 +440,8 @@ void within_variance(const within_transformed& wt, const std::vector<label_colum
           same = d;
       if (same < K)
         std::copy(wt.dims[same].code.begin(), wt.dims[same].code.end(), vcov.clusters.col(j).data());
+      else if (labels_on_kept_rows)
+        wt.gather_kept(cl, vcov.clusters.col(j).data());
       else
         wt.gather(cl, vcov.clusters.col(j).data());
     }

@@ -247,6 +247,44 @@ Eigen::MatrixXd ols_result::within_design() const {
   return out;
 }
 
+vcov_estimate ols_within_vcov(const ols_result& fit, const vcov_spec& spec) {
+  const char* fn = "ols_within_vcov";
+  detail::require(fit.within != nullptr, fn,
+                  "the fit kept no within-transformed design; fit with ols_options::keep_within (absorbed fixed effects)");
+  detail::require(spec.kind == vcov_kind::hc0 || spec.kind == vcov_kind::hc1 || spec.kind == vcov_kind::cr0 || spec.kind == vcov_kind::cr1,
+                  fn, std::string("vcov ") + vcov_name(spec.kind) + " is not a score-only variance; refit with it");
+  const within_transformed& wt = *fit.within;
+  const Eigen::Index m = wt.n();
+  detail::require(m == fit.nobs, fn, "the within data do not belong to this fit");
+  vcov_spec within;
+  absorbed_dof dof;
+  within_variance(wt, nullptr, spec, fn, within, dof, true);
+  detail::require(dof.k_fe == fit.k_fe, fn, "the small-sample rules change the absorbed count (" + std::to_string(fit.k_fe) + " -> " +
+                                                std::to_string(dof.k_fe) + "); refit with the new ssc");
+  // scores u_i = w_i e_i on the within rows: the fit's residuals moved back to its row order (or, when
+  // it kept none, ẽ = ỹ − X̃b from the kept within columns; y is the last column)
+  const Eigen::MatrixXd& values = wt.columns.values;
+  Eigen::VectorXd u(m);
+  detail::advise_huge_pages(u.data(), static_cast<std::size_t>(m) * sizeof(double));
+  if (fit.residuals.size() == m) {
+    wt.gather_kept(fit.residuals.data(), u.data());
+  } else {
+    u = values.col(values.cols() - 1);
+    for (std::size_t j = 0; j < fit.kept_columns.size(); ++j) u -= fit.coef(static_cast<Eigen::Index>(j)) * values.col(fit.kept_columns[j]);
+  }
+  if (const double* w = wt.weight_data()) u.array() *= Eigen::Map<const Eigen::ArrayXd>(w, m);
+  const bool cluster = is_cluster_kind(spec.kind);
+  vcov_estimate out = sandwich_vcov(fit.bread, values, fit.kept_columns, u.data(), within, fit.rank + (cluster ? dof.k_fe_cluster : dof.k_fe));
+  detail::note_absorbed_parameters(out, dof, cluster);
+  return out;
+}
+
+ols_result ols_with_vcov(const ols_result& fit, const vcov_spec& spec) {
+  ols_result out = fit;
+  detail::fill_inference(ols_within_vcov(fit, spec), out);
+  return out;
+}
+
 ols_result ols(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y, const ols_options& opt) {
   return detail::fit_linear(X, y, nullptr, opt, "ols");
 }

@@ -185,6 +185,12 @@ struct within_transformed {
       std::copy(x, x + n(), dst);
     }
   }
+  /// dst (n() entries) = x on the kept rows (ascending input order, n() entries) moved to the within rows.
+  template <typename T>
+  void gather_kept(const T* x, T* dst) const {
+    if (!order.empty()) order.scatter(x, static_cast<const Eigen::Index*>(nullptr), dst);
+    else std::copy(x, x + n(), dst);
+  }
   /// A vector over the within rows, put back in input order (ascending kept rows).
   Eigen::VectorXd in_input_order(const Eigen::VectorXd& v) const { return in_input_order(Eigen::VectorXd(v)); }
   /// The same, reusing v's storage.
@@ -204,8 +210,10 @@ struct within_transformed {
 /// nested in a cluster or first-stage PSU count one level under fixef_count::nonnested). `fe` (may be
 /// null): the input label columns, so that a cluster equal to a fixed effect reuses its level codes.
 /// Estimators call it again to give a fit another variance without re-absorbing (iv_with_vcov).
+/// `labels_on_kept_rows`: spec's cluster labels have one row per kept row (ascending input order, as
+/// an estimator's residuals; wt.rows is then not read) instead of one per input row; not for survey.
 void within_variance(const within_transformed& wt, const std::vector<label_column>* fe, const vcov_spec& spec, const char* fn,
-                     vcov_spec& vcov, absorbed_dof& dof);
+                     vcov_spec& vcov, absorbed_dof& dof, bool labels_on_kept_rows = false);
 
 /// Projects the fixed effects `fe` (K borrowed label columns of length n) out of the columns
 /// `columns[j]` (each of length n), after removing singletons. Absorbed df per spec.ssc:
