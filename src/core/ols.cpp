@@ -169,7 +169,11 @@ ols_result fit_absorbed(const std::vector<const double*>& x, const double* y, Ei
   least_squares_solution ls;
   std::vector<const double*> columns(x);
   columns.push_back(y);
-  within_transformed wt = absorb_fixed_effects(columns, n, w, fe, opt.vcov, opt.absorb);
+  if (is_cluster_kind(opt.vcov.kind) && opt.vcov.clusters.size() > 0)  // before the work
+    require(opt.vcov.clusters.rows() == n, "absorb_fixed_effects", "cluster labels have " + std::to_string(opt.vcov.clusters.rows()) +
+                                                                       " rows but the data have " + std::to_string(n));
+  within_transformed wt = absorb_fixed_effects(columns, n, w, fe, opt.absorb);
+  within_variance(wt, &fe, opt.vcov, "absorb_fixed_effects", wt.vcov, wt.dof);
   const Eigen::Index m = wt.n();
   const demeaned_columns& dm = wt.columns;
   const double* wd = wt.weight_data();
@@ -208,8 +212,8 @@ ols_result fit_linear(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::R
   if (opt.fixed_effects.size() > 0)
     require(opt.fixed_effects.rows() == n, fn, "fixed-effect labels (ols_options::fixed_effects) have " + std::to_string(opt.fixed_effects.rows()) +
                                                    " rows but X has " + std::to_string(n) + "; pass one label per row of X in each column");
-  if (!opt.vcov.fixed_effect_clusters.empty())
-    require(opt.fixed_effects.size() > 0, fn, "clustering on fixed effects (vcov_spec::cluster_on_fixed_effects) needs absorbed fixed effects");
+  if (is_cluster_kind(opt.vcov.kind) && opt.vcov.clusters.size() == 0 && !opt.absorb.cluster_fixed_effects.empty())
+    require(opt.fixed_effects.size() > 0, fn, "clustering on fixed effects (absorb_options::cluster_fixed_effects) needs absorbed fixed effects");
   else if (is_cluster_kind(opt.vcov.kind))
     require(opt.vcov.clusters.rows() == n, fn, "cluster labels have " + std::to_string(opt.vcov.clusters.rows()) +
                                                    " rows but the data have " + std::to_string(n));
@@ -257,10 +261,8 @@ vcov_estimate ols_within_vcov(const ols_result& fit, const vcov_spec& spec) {
   const Eigen::Index m = wt.n();
   detail::require(m == fit.nobs, fn, "the within data do not belong to this fit");
   vcov_spec within;
-  absorbed_dof dof;
+  absorbed_dof dof;  // counted by the fit's own rule (absorb_options::dof)
   within_variance(wt, nullptr, spec, fn, within, dof, true);
-  detail::require(dof.k_fe == fit.k_fe, fn, "the small-sample rules change the absorbed count (" + std::to_string(fit.k_fe) + " -> " +
-                                                std::to_string(dof.k_fe) + "); refit with the new ssc");
   // scores u_i = w_i e_i on the within rows: the fit's residuals moved back to its row order (or, when
   // it kept none, ẽ = ỹ − X̃b from the kept within columns; y is the last column)
   const Eigen::MatrixXd& values = wt.columns.values;

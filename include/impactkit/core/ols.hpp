@@ -115,9 +115,9 @@ ols_result ols_absorbed(const std::vector<const double*>& x, const double* y, Ei
 /// its within-transformed data (ols_options::keep_within), without refitting (DESIGN.md §2): the
 /// sandwich of the within scores w_i ẽ_i x̃_i (Frisch–Waugh–Lovell), summed in the fit's own row order,
 /// so it equals a fresh fit with `spec` to rounding. Cluster labels in `spec` have one row per used row
-/// (fit.nobs rows, in the order of fit.residuals); vcov_spec::cluster_on_fixed_effects reuses the
-/// fixed effects' codes. Absorbed fixed effects count in n − k as in the fit (nested ones per the new
-/// clusters); a spec whose small-sample rules change the absorbed count needs a refit (invalid_input).
+/// (fit.nobs rows, in the order of fit.residuals); a cluster kind without labels reuses the
+/// fixed effects' codes. Absorbed fixed effects count in n − k by the fit's rule (absorb_options::dof;
+/// those nested in the new clusters per that rule).
 vcov_estimate ols_within_vcov(const ols_result& fit, const vcov_spec& spec);
 
 /// The fit with the variance of ols_within_vcov (a copy; coefficients, residuals and fixed effects unchanged).
