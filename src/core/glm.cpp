@@ -1,6 +1,9 @@
 // Out-of-line definitions for impactkit/core/glm.hpp (the compiled part of impactkit::impactkit).
 #include <impactkit/core/glm.hpp>
 
+#include "glm_detail.hpp"
+#include "linear_model_vcov_detail.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>

@@ -1,6 +1,8 @@
 // Out-of-line definitions for impactkit/core/linear_model_vcov.hpp (the compiled part of impactkit::impactkit).
 #include <impactkit/core/linear_model_vcov.hpp>
 
+#include "linear_model_vcov_detail.hpp"
+
 #include <cmath>
 #include <limits>
 #include <string>
