@@ -522,12 +522,15 @@ class RegressionResult(EstimateResult):
         if parts is None or ssc is not None:
             return None
         core, positions = parts[0], parts[3]
-        used = np.asarray(core.used_rows)
-        if positions is None:  # the data rows of the used rows (None: all rows)
-            rows = used if len(used) else None
-        else:
-            rows = np.flatnonzero(positions) if np.asarray(positions).dtype == bool else np.asarray(positions)
-            rows = rows[used] if len(used) else rows
+        rows = self.__dict__.get("_within_rows", False)
+        if rows is False:  # the data rows of the used rows (None: all rows), once per fit (the binding copies)
+            used = np.asarray(core.used_rows)
+            if positions is None:
+                rows = used if len(used) else None
+            else:
+                rows = np.flatnonzero(positions) if np.asarray(positions).dtype == bool else np.asarray(positions)
+                rows = rows[used] if len(used) else rows
+            self._within_rows = rows
         if (len(self._call["data"]) if rows is None else len(rows)) != int(core.nobs):
             return None
         return rescore(self, None, None, None, None, int(core.rank), rows, vcov, cluster, ssc, "ols",
