@@ -15,36 +15,44 @@ namespace py = pybind11;
 
 namespace impactkit::python {
 
-vcov_spec make_vcov_spec(const char* function, const std::string& vcov, std::optional<Eigen::MatrixXi> clusters, bool ssc_adj,
+namespace {
+
+fixef_count parse_fixef_count(const char* function, const std::string& fixef_k) {
+  detail::require(fixef_k == "nonnested" || fixef_k == "full" || fixef_k == "none", function,
+                  "fixef_k must be 'nonnested', 'full' or 'none', got '" + fixef_k + "'");
+  return fixef_k == "nonnested" ? fixef_count::nonnested : (fixef_k == "full" ? fixef_count::full : fixef_count::none);
+}
+
+}  // namespace
+
+vcov_request make_vcov_spec(const char* function, const std::string& vcov, std::optional<Eigen::MatrixXi> clusters, bool ssc_adj,
                          bool ssc_cluster_adj, const std::string& cluster_df, const std::string& fixef_k, bool exact_redundancy,
                          std::vector<int> fixed_effect_clusters, std::shared_ptr<const survey_design> survey,
                          std::vector<Eigen::Index> survey_rows) {
-  vcov_spec spec;
+  vcov_request r;
+  // with absorbed fixed effects: how they count in k (for a survey design: of the design df, nested in
+  // PSUs or not); C++ keeps this in absorb_options::dof
+  r.fe_dof.count = parse_fixef_count(function, fixef_k);
+  r.fe_dof.exact_redundancy = exact_redundancy;
   if (survey) {
     detail::require(vcov == "survey", function, "a survey design gives the design-based variance; vcov must be 'survey', got '" + vcov + "'");
-    vcov_spec s = vcov_spec::complex_survey(std::move(survey), std::move(survey_rows));
-    // with absorbed fixed effects: how they count in k of the design df (nested in PSUs or not)
-    detail::require(fixef_k == "nonnested" || fixef_k == "full" || fixef_k == "none", function,
-                    "fixef_k must be 'nonnested', 'full' or 'none', got '" + fixef_k + "'");
-    s.ssc.fixef_k = fixef_k == "nonnested" ? fixef_count::nonnested : (fixef_k == "full" ? fixef_count::full : fixef_count::none);
-    s.ssc.exact_redundancy = exact_redundancy;
-    return s;
+    r.spec = vcov_spec::complex_survey(std::move(survey), std::move(survey_rows));
+    return r;
   }
+  vcov_spec& spec = r.spec;
   spec.kind = parse_vcov_kind(vcov);
   if (clusters) spec.clusters = std::move(*clusters);
-  spec.fixed_effect_clusters = std::move(fixed_effect_clusters);
-  if (is_cluster_kind(spec.kind))
-    detail::require(spec.clusters.size() > 0 || !spec.fixed_effect_clusters.empty(), function, "vcov " + vcov + " needs cluster labels");
+  r.cluster_fixed_effects = std::move(fixed_effect_clusters);
+  if (is_cluster_kind(spec.kind)) {
+    detail::require(spec.clusters.size() > 0 || !r.cluster_fixed_effects.empty(), function, "vcov " + vcov + " needs cluster labels");
+    detail::require(spec.clusters.size() == 0 || r.cluster_fixed_effects.empty(), function, "give cluster labels or fixed-effect clusters, not both");
+  }
   detail::require(cluster_df == "min" || cluster_df == "conventional", function,
                   "cluster_df must be 'min' or 'conventional', got '" + cluster_df + "'");
-  detail::require(fixef_k == "nonnested" || fixef_k == "full" || fixef_k == "none", function,
-                  "fixef_k must be 'nonnested', 'full' or 'none', got '" + fixef_k + "'");
   spec.ssc.adj = ssc_adj;
   spec.ssc.cluster_adj = ssc_cluster_adj;
   spec.ssc.cluster_df = cluster_df == "min" ? cluster_df_rule::min : cluster_df_rule::conventional;
-  spec.ssc.fixef_k = fixef_k == "nonnested" ? fixef_count::nonnested : (fixef_k == "full" ? fixef_count::full : fixef_count::none);
-  spec.ssc.exact_redundancy = exact_redundancy;
-  return spec;
+  return r;
 }
 
 void bind_core(py::module_& m) {
@@ -70,9 +78,9 @@ void bind_core(py::module_& m) {
     }
   });
 
-  py::class_<vcov_spec>(m, "VcovSpec", "What variance an estimator computes (built by make_vcov_spec).")
+  py::class_<vcov_request>(m, "VcovSpec", "What variance an estimator computes (built by make_vcov_spec).")
       .def(py::init<>())
-      .def_property_readonly("kind", [](const vcov_spec& s) { return vcov_name(s.kind); });
+      .def_property_readonly("kind", [](const vcov_request& s) { return vcov_name(s.spec.kind); });
   m.def("set_num_threads", &set_num_threads, py::arg("n"),
         "Number of threads impactkit uses (<= 0: all cores). Results do not depend on it.");
   m.def("get_num_threads", &get_num_threads);

@@ -85,13 +85,13 @@ void bind_glm(py::module_& m) {
   m.def(
       "glm",
       [](const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y, const std::string& family,
-         std::optional<Eigen::VectorXd> weights, std::optional<Eigen::VectorXd> offset, const vcov_spec& vcov,
+         std::optional<Eigen::VectorXd> weights, std::optional<Eigen::VectorXd> offset, const vcov_request& vcov,
          bool stata_ml_ssc, std::optional<Eigen::MatrixXi> fixed_effects, bool drop_singletons, double fe_tol, int fe_max_iter,
          double tol, int max_iter, double collin_tol, const std::string& information, const std::string& check_separation,
          const std::string& separation) {
         const glm_family fam = parse_glm_family(family);
         glm_options opt;
-        opt.vcov = vcov;
+        vcov.apply_to(opt.vcov, opt.absorb);
         opt.stata_ml_ssc = stata_ml_ssc;
         if (weights) opt.weights = std::move(*weights);
         if (offset) opt.offset = std::move(*offset);
@@ -109,7 +109,7 @@ void bind_glm(py::module_& m) {
         return glm(X, y, fam, opt);
       },
       py::arg("X"), py::arg("y"), py::arg("family"), py::arg("weights") = py::none(), py::arg("offset") = py::none(),
-      py::arg_v("vcov", vcov_spec{}, "VcovSpec()"), py::arg("stata_ml_ssc") = false, py::arg("fixed_effects") = py::none(),
+      py::arg_v("vcov", vcov_request{}, "VcovSpec()"), py::arg("stata_ml_ssc") = false, py::arg("fixed_effects") = py::none(),
       py::arg("drop_singletons") = true, py::arg("fe_tol") = 1e-10, py::arg("fe_max_iter") = 10000, py::arg("tol") = 1e-10,
       py::arg("max_iter") = 100, py::arg("collin_tol") = 1e-10, py::arg("information") = "observed",
       py::arg("check_separation") = "auto", py::arg("separation") = "drop",

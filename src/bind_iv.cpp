@@ -55,11 +55,11 @@ void bind_iv(py::module_& m) {
       "iv_2sls",
       [](const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::MatrixXd>& D,
          const Eigen::Ref<const Eigen::MatrixXd>& Z, const Eigen::Ref<const Eigen::VectorXd>& y,
-         std::optional<Eigen::Ref<const Eigen::VectorXd>> weights, const vcov_spec& vcov,
+         std::optional<Eigen::Ref<const Eigen::VectorXd>> weights, const vcov_request& vcov,
          double collin_tol, bool probability_weights,
          std::optional<Eigen::MatrixXi> fixed_effects, bool drop_singletons, double fe_tol, int fe_max_iter) {
         iv_options opt;
-        opt.vcov = vcov;
+        vcov.apply_to(opt.vcov, opt.absorb);
         opt.collin_tol = collin_tol;
         opt.probability_weights = probability_weights;
         if (fixed_effects) opt.fixed_effects = std::move(*fixed_effects);
@@ -69,7 +69,7 @@ void bind_iv(py::module_& m) {
         py::gil_scoped_release release;
         return weights ? iv_2sls(X, D, Z, y, *weights, opt) : iv_2sls(X, D, Z, y, opt);
       },
-      py::arg("X"), py::arg("D"), py::arg("Z"), py::arg("y"), py::arg("weights") = py::none(), py::arg_v("vcov", vcov_spec{}, "VcovSpec()"),
+      py::arg("X"), py::arg("D"), py::arg("Z"), py::arg("y"), py::arg("weights") = py::none(), py::arg_v("vcov", vcov_request{}, "VcovSpec()"),
       py::arg("collin_tol") = 1e-10, py::arg("probability_weights") = false,
       py::arg("fixed_effects") = py::none(), py::arg("drop_singletons") = true, py::arg("fe_tol") = 1e-8,
       py::arg("fe_max_iter") = 10000,
@@ -80,9 +80,9 @@ void bind_iv(py::module_& m) {
 
   m.def(
       "iv_with_vcov",
-      [](const iv_result& fit, const vcov_spec& vcov) {
+      [](const iv_result& fit, const vcov_request& vcov) {
         py::gil_scoped_release release;
-        return iv_with_vcov(fit, vcov);
+        return iv_with_vcov(fit, vcov.spec);
       },
       py::arg("fit"), py::arg("vcov"),
       "The IV fit with another variance, without refitting: first- and second-stage variances, partial F,\n"

@@ -17,6 +17,23 @@ namespace py = pybind11;
 
 namespace impactkit::python {
 
+namespace {
+
+/// A variance estimate as the Python layer reads it (results.rescore).
+py::dict vcov_estimate_dict(const vcov_estimate& v) {
+  py::dict d;
+  d["vcov"] = v.vcov;
+  d["df"] = v.df;
+  d["conventions"] = conventions_dict(v.conventions);
+  d["kind"] = vcov_name(v.kind);
+  d["factor"] = v.factor;
+  d["n_clusters"] = v.n_clusters;
+  d["convention"] = v.convention;
+  return d;
+}
+
+}  // namespace
+
 void bind_regression(py::module_& m) {
   py::enum_<vcov_kind>(m, "VcovKind")
       .value("iid", vcov_kind::iid)
@@ -83,12 +100,12 @@ void bind_regression(py::module_& m) {
   m.def(
       "ols",
       [](const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y,
-         std::optional<Eigen::Ref<const Eigen::VectorXd>> weights, const vcov_spec& vcov,
+         std::optional<Eigen::Ref<const Eigen::VectorXd>> weights, const vcov_request& vcov,
          double collin_tol, bool probability_weights, std::optional<Eigen::MatrixXi> fixed_effects,
          bool drop_singletons, double fe_tol, int fe_max_iter, bool keep_within) {
         ols_options opt;
         opt.keep_within = keep_within;
-        opt.vcov = vcov;
+        vcov.apply_to(opt.vcov, opt.absorb);
         opt.collin_tol = collin_tol;
         opt.probability_weights = probability_weights;
         if (fixed_effects) opt.fixed_effects = std::move(*fixed_effects);
@@ -98,7 +115,7 @@ void bind_regression(py::module_& m) {
         py::gil_scoped_release release;
         return weights ? wls(X, y, *weights, opt) : ols(X, y, opt);
       },
-      py::arg("X"), py::arg("y"), py::arg("weights") = py::none(), py::arg_v("vcov", vcov_spec{}, "VcovSpec()"),
+      py::arg("X"), py::arg("y"), py::arg("weights") = py::none(), py::arg_v("vcov", vcov_request{}, "VcovSpec()"),
       py::arg("collin_tol") = 1e-10, py::arg("probability_weights") = false,
       py::arg("fixed_effects") = py::none(), py::arg("drop_singletons") = true, py::arg("fe_tol") = 1e-8,
       py::arg("fe_max_iter") = 10000, py::arg("keep_within") = false,
@@ -109,8 +126,7 @@ void bind_regression(py::module_& m) {
   m.def(
       "sandwich_vcov",
       [](const Eigen::Ref<const Eigen::MatrixXd>& bread, const Eigen::Ref<const Eigen::MatrixXd>& Z, const std::vector<Eigen::Index>& cols,
-         std::optional<Eigen::Ref<const Eigen::VectorXd>> u, const vcov_spec& spec, Eigen::Index n_params, bool normal,
-         Eigen::Index k_fe, Eigen::Index k_fe_counted) {
+         std::optional<Eigen::Ref<const Eigen::VectorXd>> u, const vcov_request& spec, Eigen::Index n_params, bool normal) {
         const char* fn = "sandwich_vcov";
         detail::require(!u || u->size() == Z.rows(), fn, "u has " + std::to_string(u ? u->size() : 0) + " rows but Z has " + std::to_string(Z.rows()));
         for (Eigen::Index j : cols) detail::require(j >= 0 && j < Z.cols(), fn, "a score column index is outside Z");
@@ -119,7 +135,7 @@ void bind_regression(py::module_& m) {
         vcov_estimate v;
         {
           py::gil_scoped_release release;
-          v = sandwich_vcov(bread, Z, cols, u ? u->data() : nullptr, spec, n_params);
+          v = sandwich_vcov(bread, Z, cols, u ? u->data() : nullptr, spec.spec, n_params);
         }
         if (normal && v.kind != vcov_kind::survey) {  // maximum-likelihood models: z reference
           v.conventions.df = df_rule::normal;
@@ -127,29 +143,31 @@ void bind_regression(py::module_& m) {
           v.df.setConstant(std::numeric_limits<double>::infinity());
           v.convention = v.conventions.describe();
         }
-        // absorbed fixed effects: n_params already counts k_fe_counted of them; say so as the fit does
-        if (k_fe > 0) detail::note_absorbed_parameters(v, absorbed_dof{k_fe, k_fe_counted}, v.kind != vcov_kind::hc0 && v.kind != vcov_kind::hc1);
-        py::dict d;
-        d["vcov"] = v.vcov;
-        d["df"] = v.df;
-        d["conventions"] = conventions_dict(v.conventions);
-        d["kind"] = vcov_name(v.kind);
-        d["factor"] = v.factor;
-        d["n_clusters"] = v.n_clusters;
-        d["convention"] = v.convention;
-        return d;
+        return vcov_estimate_dict(v);
       },
       py::arg("bread"), py::arg("Z"), py::arg("cols"), py::arg("u"), py::arg("vcov"), py::arg("n_params"), py::arg("normal") = false,
-      py::arg("k_fe") = 0, py::arg("k_fe_counted") = 0,
       "The sandwich B M B of scores u_i Z[i, cols] under `vcov` (HC0/HC1, CR0/CR1 one- or multiway, survey):\n"
-      "a new variance for a fitted model without refitting it. k_fe, k_fe_counted: absorbed fixed-effect\n"
-      "coefficients of the model and how many of them n_params counts (noted in the convention).");
+      "a new variance for a fitted model without refitting it (absorbed fixed effects: ols_within_vcov).");
+
+  m.def(
+      "ols_within_vcov",
+      [](const ols_result& fit, const vcov_request& vcov) {
+        vcov_estimate v;
+        {
+          py::gil_scoped_release release;
+          v = ols_within_vcov(fit, vcov.spec);
+        }
+        return vcov_estimate_dict(v);
+      },
+      py::arg("fit"), py::arg("vcov"),
+      "A new HC0/HC1 or CR0/CR1 variance for a fit with absorbed fixed effects (keep_within=True) without\n"
+      "refitting, summed in the fit's row order; cluster labels have one row per used row (as `residuals`).");
 
   m.def(
       "ols_absorbed",
       [](const std::vector<py::array_t<double, py::array::c_style | py::array::forcecast>>& x,
          const py::array_t<double, py::array::c_style | py::array::forcecast>& y,
-         std::optional<py::array_t<double, py::array::c_style | py::array::forcecast>> weights, const vcov_spec& vcov,
+         std::optional<py::array_t<double, py::array::c_style | py::array::forcecast>> weights, const vcov_request& vcov,
          double collin_tol, bool probability_weights,
          const std::vector<py::array>& fixed_effects, bool drop_singletons, double fe_tol, int fe_max_iter, bool keep_within) {
         const char* fn = weights ? "wls" : "ols";
@@ -177,7 +195,7 @@ void bind_regression(py::module_& m) {
         }
         ols_options opt;
         opt.keep_within = keep_within;
-        opt.vcov = vcov;
+        vcov.apply_to(opt.vcov, opt.absorb);
         opt.collin_tol = collin_tol;
         opt.probability_weights = probability_weights;
         opt.absorb.drop_singletons = drop_singletons;
@@ -186,7 +204,7 @@ void bind_regression(py::module_& m) {
         py::gil_scoped_release release;
         return ols_absorbed(columns, y.data(), n, weights ? weights->data() : nullptr, fe, opt);
       },
-      py::arg("x"), py::arg("y"), py::arg("weights") = py::none(), py::arg_v("vcov", vcov_spec{}, "VcovSpec()"),
+      py::arg("x"), py::arg("y"), py::arg("weights") = py::none(), py::arg_v("vcov", vcov_request{}, "VcovSpec()"),
       py::arg("collin_tol") = 1e-10, py::arg("probability_weights") = false, py::arg("fixed_effects") = std::vector<py::array>{},
       py::arg("drop_singletons") = true, py::arg("fe_tol") = 1e-8, py::arg("fe_max_iter") = 10000, py::arg("keep_within") = false,
       "Least squares with absorbed fixed effects on borrowed columns: x a list of 1-d float64 arrays, y (and\n"

@@ -390,9 +390,9 @@ void bind_variance(py::module_& parent) {
       [](const std::string& vcov, std::optional<Eigen::MatrixXi> clusters, bool ssc_adj, bool ssc_cluster_adj, const std::string& cluster_df,
          const std::string& fixef_k, bool exact_redundancy, std::vector<int> cluster_fixed_effects, std::shared_ptr<survey_design> survey,
          std::vector<Eigen::Index> survey_rows, bool maximum_likelihood) {
-        vcov_spec s = make_vcov_spec("make_vcov_spec", vcov, std::move(clusters), ssc_adj, ssc_cluster_adj, cluster_df, fixef_k,
+        vcov_request s = make_vcov_spec("make_vcov_spec", vcov, std::move(clusters), ssc_adj, ssc_cluster_adj, cluster_df, fixef_k,
                                      exact_redundancy, std::move(cluster_fixed_effects), std::move(survey), std::move(survey_rows));
-        s.ssc.maximum_likelihood = maximum_likelihood;
+        s.spec.ssc.maximum_likelihood = maximum_likelihood;
         return s;
       },
       py::arg("vcov") = "HC1", py::arg("clusters") = py::none(), py::arg("ssc_adj") = true, py::arg("ssc_cluster_adj") = true,

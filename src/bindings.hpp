@@ -10,13 +10,28 @@
 
 #include <impactkit/core/design_accumulator.hpp>
 #include <impactkit/core/errors.hpp>
+#include <impactkit/core/fixed_effects.hpp>
 #include <impactkit/core/vcov.hpp>
 
 namespace impactkit::python {
 
+/// Python's VcovSpec: the variance spec with the fixed-effect options that ik.SSC (fixef_k,
+/// exact_redundancy) and make_vcov_spec (cluster_fixed_effects) carry beside it, which C++ keeps in
+/// absorb_options. Estimator bindings hand both to their options with apply_to.
+struct vcov_request {
+  vcov_spec spec;
+  fixed_effect_dof fe_dof;
+  std::vector<int> cluster_fixed_effects;
+  void apply_to(vcov_spec& v, absorb_options& a) const {
+    v = spec;
+    a.dof = fe_dof;
+    a.cluster_fixed_effects = cluster_fixed_effects;
+  }
+};
+
 /// The variance specification every estimator binding receives from Python: vcov name, optional
 /// n×m cluster labels and the small-sample switches of ik.SSC (validated, named errors).
-vcov_spec make_vcov_spec(const char* function, const std::string& vcov, std::optional<Eigen::MatrixXi> clusters, bool ssc_adj,
+vcov_request make_vcov_spec(const char* function, const std::string& vcov, std::optional<Eigen::MatrixXi> clusters, bool ssc_adj,
                          bool ssc_cluster_adj, const std::string& cluster_df, const std::string& fixef_k, bool exact_redundancy,
                          std::vector<int> fixed_effect_clusters = {}, std::shared_ptr<const survey_design> survey = nullptr,
                          std::vector<Eigen::Index> survey_rows = {});

@@ -275,14 +275,15 @@ def _conditioned_columns(X, kept) -> bool:
 
 
 def rescore(result, X, kept, u, bread, n_params, positions, vcov, cluster, ssc, who, *, maximum_likelihood=False,
-            normal=False, suffix="", absorbed=None, conditioned=None):
+            normal=False, suffix="", conditioned=None, variance_of=None):
     """``result`` with another score-only variance (HC0/HC1, CR0/CR1, or back to its survey design),
     recomputed from the scores u_i·X[i, kept] and the bread without refitting (DESIGN.md §2): a new
     object, or None when the requested variance needs a refit. ``positions``: the data row of each
     row of X (None: all rows in order), to read new cluster labels on exactly the estimation sample.
-    ``absorbed(kind, cluster_codes) -> (n_params, k_fe, k_fe_counted)`` for models with absorbed fixed
-    effects, whose count in n − k depends on the new clusters (nested fixed effects). ``conditioned``:
-    the fit's own word on whether it solved a transformed copy (None: check the columns here)."""
+    ``conditioned``:
+    the fit's own word on whether it solved a transformed copy (None: check the columns here).
+    ``variance_of(spec) -> dict`` replaces the sandwich of u_i·X[i, kept] (X, kept, u, bread unused) for
+    fits that compute it themselves (absorbed fixed effects: _core.ols_within_vcov)."""
     from ._formula import cluster_specs
     from .variance import _resolve_ssc, _resolve_vcov, split_vcov, vcov_spec
 
@@ -301,7 +302,7 @@ def rescore(result, X, kept, u, bread, n_params, positions, vcov, cluster, ssc, 
     # sandwich would lose those digits, so such models refit. The fit says so (``conditioned``);
     # without that flag the columns are checked here by the same rule (column by column on views of
     # X, no copy: var = E[x²] − mean² is accurate far beyond what the 2^20 threshold needs)
-    if conditioned is None:
+    if conditioned is None and variance_of is None:
         conditioned = _conditioned_columns(X, kept)
     if conditioned:
         return None
@@ -309,10 +310,10 @@ def rescore(result, X, kept, u, bread, n_params, positions, vcov, cluster, ssc, 
     s = _resolve_ssc(ssc if ssc is not None else call.get("ssc"))
     spec = _core.make_vcov_spec(kind, clusters, s.adj, s.cluster_adj, s.cluster_df, s.fixef_k, bool(s.exact_redundancy),
                                 maximum_likelihood=maximum_likelihood)
-    k_fe = k_counted = 0
-    if absorbed is not None:
-        n_params, k_fe, k_counted = absorbed(kind, clusters)
-    out = _core.sandwich_vcov(bread, X, kept, u, spec, n_params, normal, k_fe, k_counted)
+    if variance_of is not None:
+        out = variance_of(spec)
+    else:
+        out = _core.sandwich_vcov(bread, X, kept, u, spec, n_params, normal)
     new = copy.copy(result)
     names = list(result._coef.index)
     new._vcov = pd.DataFrame(np.asarray(out["vcov"]), index=names, columns=names)
@@ -513,60 +514,27 @@ class RegressionResult(EstimateResult):
                        conditioned=self._conditioned)
 
     def _absorbed_variance_without_refit(self, vcov, cluster, ssc):
-        """The same for a model with absorbed fixed effects, from the within-transformed design, residuals
-        and bread the fit kept (Frisch–Waugh–Lovell: the slopes' scores are those of the demeaned model).
+        """The same for a model with absorbed fixed effects: the sandwich of the within-transformed scores
+        the fit kept (Frisch–Waugh–Lovell), summed in the fit's row order by C++ (_core.ols_within_vcov;
+        nothing n×k is reordered), which also counts the absorbed coefficients nested in the new clusters.
         None (refit) without them, or when ``ssc`` changes (the absorbed count may change with it)."""
         parts = getattr(self, "_within_parts", None)
         if parts is None or ssc is not None:
             return None
-        from .variance import _resolve_ssc
-
-        core, w, fixed_effects, positions = parts
-        used = np.asarray(core.used_rows)
-        e = np.asarray(core.residuals)
-        rows = np.arange(len(self._call["data"])) if positions is None else (
-            np.flatnonzero(positions) if np.asarray(positions).dtype == bool else np.asarray(positions))
-        if len(used):
-            rows = rows[used]
-        if len(e) != len(rows):
+        core, positions = parts[0], parts[3]
+        rows = self.__dict__.get("_within_rows", False)
+        if rows is False:  # the data rows of the used rows (None: all rows), once per fit (the binding copies)
+            used = np.asarray(core.used_rows)
+            if positions is None:
+                rows = used if len(used) else None
+            else:
+                rows = np.flatnonzero(positions) if np.asarray(positions).dtype == bool else np.asarray(positions)
+                rows = rows[used] if len(used) else rows
+            self._within_rows = rows
+        if (len(self._call["data"]) if rows is None else len(rows)) != int(core.nobs):
             return None
-        X = np.asfortranarray(core.within_design())
-        design = self._call.get("design")
-        if design is not None:
-            w = design._w[design.positions_of(self.residuals.index, "ols.with_vcov")]
-        elif w is not None and len(used):
-            w = w[used]
-        rank, k_fe = int(core.rank), int(core.k_fe)
-        sizes = [int(g) for g in core.fe_sizes]
-        rule = _resolve_ssc(self._call.get("ssc")).fixef_k
-
-        def fe_codes(d):  # table indices per level: integer labels minus their minimum when their span is small
-            col = fixed_effects[d] if isinstance(fixed_effects, list) else fixed_effects[:, d]
-            col = np.asarray(col)
-            col = col[used] if len(used) else col
-            if col.dtype.kind in "iu" and len(col):  # as C++ factorize: a lookup table, no hashing
-                lo = int(col.min())
-                if int(col.max()) - lo <= 4 * len(col) + 16:
-                    return col - lo
-            return pd.factorize(col)[0]
-
-        def nested(f, c):  # every level of f inside one cluster of c
-            owner = np.empty(f.max() + 1, dtype=np.int64)
-            owner[f] = c
-            return bool((owner[f] == c).all())
-
-        def absorbed(kind, clusters):
-            counted = k_fe
-            if kind.startswith("CR") and rule == "nonnested" and k_fe:
-                cl = [clusters[:, j] for j in range(clusters.shape[1])]  # nesting compares labels only
-                for d, g in enumerate(sizes):
-                    f = fe_codes(d)
-                    if any(nested(f, c) for c in cl):
-                        counted -= g - 1
-            return rank + (counted if kind.startswith("CR") else k_fe), k_fe, counted
-
-        return rescore(self, X, list(range(rank)), e * w if w is not None else e, np.asarray(core.bread), rank, rows,
-                       vcov, cluster, ssc, "ols", absorbed=absorbed, conditioned=bool(core.conditioned))
+        return rescore(self, None, None, None, None, int(core.rank), rows, vcov, cluster, ssc, "ols",
+                       conditioned=bool(core.conditioned), variance_of=lambda spec: _core.ols_within_vcov(core, spec))
 
     def fit_stats(self) -> list:
         stats = [("Observations", _fmt_int(self.nobs))]

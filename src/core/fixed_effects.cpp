@@ -386,11 +386,11 @@ bool nested_in(const group_codes& fe, const group_codes& cluster) {
 
 namespace {
 
-/// The cluster part of `spec` against K fixed-effect dimensions and n input rows.
-void check_cluster_spec(const vcov_spec& spec, std::size_t K, Eigen::Index n, const char* fn) {
-  if (is_cluster_kind(spec.kind) && !spec.fixed_effect_clusters.empty()) {
-    detail::require(spec.clusters.size() == 0, fn, "give cluster labels or fixed-effect clusters, not both");
-    for (int d : spec.fixed_effect_clusters)
+/// The cluster part of `spec` against K fixed-effect dimensions, the fixed-effect clusters of the
+/// absorption (used when the spec has no labels) and n input rows.
+void check_cluster_spec(const vcov_spec& spec, const std::vector<int>& fe_clusters, std::size_t K, Eigen::Index n, const char* fn) {
+  if (is_cluster_kind(spec.kind) && spec.clusters.size() == 0 && !fe_clusters.empty()) {
+    for (int d : fe_clusters)
       detail::require(d >= 0 && static_cast<std::size_t>(d) < K, fn, "cluster fixed-effect dimension " + std::to_string(d) +
                                                                           " does not exist (" + std::to_string(K) + " fixed effects)");
   } else if (is_cluster_kind(spec.kind)) {
@@ -402,32 +402,36 @@ void check_cluster_spec(const vcov_spec& spec, std::size_t K, Eigen::Index n, co
 }  // namespace
 
 void within_variance(const within_transformed& wt, const std::vector<label_column>* fe, const vcov_spec& spec, const char* fn,
-                     vcov_spec& vcov, absorbed_dof& dof) {
-  const Eigen::Index n = wt.n_input, m = wt.n_kept;
+                     vcov_spec& vcov, absorbed_dof& dof, bool labels_on_kept_rows) {
+  const Eigen::Index n = labels_on_kept_rows ? wt.n_kept : wt.n_input, m = wt.n_kept;
   const std::size_t K = wt.dims.size();
-  const bool cluster_on_fe = is_cluster_kind(spec.kind) && !spec.fixed_effect_clusters.empty();
-  check_cluster_spec(spec, K, n, fn);
+  const bool cluster_on_fe = is_cluster_kind(spec.kind) && spec.clusters.size() == 0 && !wt.cluster_fixed_effects.empty();
+  check_cluster_spec(spec, wt.cluster_fixed_effects, K, n, fn);
+  detail::require(!labels_on_kept_rows || spec.kind != vcov_kind::survey, fn,
+                  "a survey design gives its rows on the input rows, not on the kept rows");
+  detail::require(labels_on_kept_rows || wt.all_rows || static_cast<Eigen::Index>(wt.rows.size()) == m, fn,
+                  "the absorption no longer holds its kept rows; give the labels on the kept rows");
   vcov = vcov_spec{};
-  // absorbed coefficients: Σ G_d minus redundant levels (see small_sample::exact_redundancy)
+  // absorbed coefficients: Σ G_d minus redundant levels (see fixed_effect_dof::exact_redundancy)
   Eigen::Index levels = 0;
   for (const auto& d : wt.dims) levels += d.n_groups;
   Eigen::Index redundant = static_cast<Eigen::Index>(K) - 1;
-  if (spec.ssc.exact_redundancy && K >= 2) redundant = connected_components(wt.dims[0], wt.dims[1]) + (static_cast<Eigen::Index>(K) - 2);
+  if (wt.dof_rule.exact_redundancy && K >= 2) redundant = connected_components(wt.dims[0], wt.dims[1]) + (static_cast<Eigen::Index>(K) - 2);
   vcov.kind = spec.kind;
   vcov.ssc = spec.ssc;
-  const fixef_count rule = spec.ssc.fixef_k;
+  const fixef_count rule = wt.dof_rule.count;
   dof.k_fe = rule == fixef_count::none ? 0 : levels - redundant;
   dof.k_fe_cluster = dof.k_fe;
   if (is_cluster_kind(spec.kind)) {
-    const Eigen::Index nc = cluster_on_fe ? static_cast<Eigen::Index>(spec.fixed_effect_clusters.size()) : spec.clusters.cols();
+    const Eigen::Index nc = cluster_on_fe ? static_cast<Eigen::Index>(wt.cluster_fixed_effects.size()) : spec.clusters.cols();
     vcov.clusters.resize(m, nc);
     detail::advise_huge_pages(vcov.clusters.data(), static_cast<std::size_t>(m * nc) * sizeof(int));
     for (Eigen::Index j = 0; j < nc; ++j) {
       // clustering on a fixed effect (the usual case: named by index, or labels equal to its
       // labels) uses its level codes; other cluster labels are moved to the within rows
       const int* cl = cluster_on_fe ? nullptr : spec.clusters.col(j).data();
-      std::size_t same = cluster_on_fe ? static_cast<std::size_t>(spec.fixed_effect_clusters[static_cast<std::size_t>(j)]) : K;
-      for (std::size_t d = 0; fe && !cluster_on_fe && d < K && same == K; ++d)
+      std::size_t same = cluster_on_fe ? static_cast<std::size_t>(wt.cluster_fixed_effects[static_cast<std::size_t>(j)]) : K;
+      for (std::size_t d = 0; fe && !labels_on_kept_rows && !cluster_on_fe && d < K && same == K; ++d)
         if ((*fe)[d].visit([&](const auto& v) {
               for (Eigen::Index i = 0; i < n; ++i)
                 if (v(i) != cl[i]) return false;
@@ -436,6 +440,8 @@ void within_variance(const within_transformed& wt, const std::vector<label_colum
           same = d;
       if (same < K)
         std::copy(wt.dims[same].code.begin(), wt.dims[same].code.end(), vcov.clusters.col(j).data());
+      else if (labels_on_kept_rows)
+        wt.gather_kept(cl, vcov.clusters.col(j).data());
       else
         wt.gather(cl, vcov.clusters.col(j).data());
     }
@@ -648,6 +654,8 @@ within_transformed absorb_validated(const std::vector<const double*>& columns, E
                                     const std::vector<label_column>& fe, const absorb_options& opt, const char* fn) {
   within_transformed out;
   out.n_input = n;
+  out.dof_rule = opt.dof;
+  out.cluster_fixed_effects = opt.cluster_fixed_effects;
   // 1. factorisation and singletons; 2.–3. levels and row order
   std::vector<std::vector<Eigen::Index>> count;  // kept rows per level (original codes)
   std::vector<group_codes> all = factorise_and_keep_rows(fe, n, opt, out, count, fn);
@@ -664,29 +672,42 @@ within_transformed absorb_fixed_effects(const std::vector<const double*>& column
                                         const std::vector<label_column>& fe, const absorb_options& opt) {
   const char* fn = "absorb_fixed_effects";
   validate_absorb_input(columns, n, fe, fn);
+  for (int d : opt.cluster_fixed_effects)
+    detail::require(d >= 0 && static_cast<std::size_t>(d) < fe.size(), fn, "cluster fixed-effect dimension " + std::to_string(d) +
+                                                                             " does not exist (" + std::to_string(fe.size()) + " fixed effects)");
   within_transformed out = absorb_validated(columns, n, w, fe, opt, fn);
   within_variance(out, &fe, vcov_spec{}, fn, out.vcov, out.dof);  // the default count (iid / HC)
   return out;
 }
 
+std::vector<label_column> fixed_effect_label_columns(const Eigen::MatrixXi& fe_labels, Eigen::Index n) {
+  detail::require(fe_labels.rows() == n, "absorb_fixed_effects", "fixed-effect labels have " + std::to_string(fe_labels.rows()) +
+                                                                     " rows but the data have " + std::to_string(n));
+  std::vector<label_column> fe;
+  for (Eigen::Index d = 0; d < fe_labels.cols(); ++d) fe.push_back(label_column::of(fe_labels.col(d).data(), n));
+  return fe;
+}
+
+within_transformed absorb_fixed_effects(const std::vector<const double*>& columns, Eigen::Index n, const double* w,
+                                        const Eigen::MatrixXi& fe_labels, const absorb_options& opt) {
+  return absorb_fixed_effects(columns, n, w, fixed_effect_label_columns(fe_labels, n), opt);
+}
+
 within_transformed absorb_fixed_effects(const std::vector<const double*>& columns, Eigen::Index n, const double* w,
                                         const std::vector<label_column>& fe, const vcov_spec& spec, const absorb_options& opt) {
-  const char* fn = "absorb_fixed_effects";
-  validate_absorb_input(columns, n, fe, fn);
-  check_cluster_spec(spec, fe.size(), n, fn);  // before the work
-  within_transformed out = absorb_validated(columns, n, w, fe, opt, fn);
-  // 5b. the variance spec on the within rows and the absorbed coefficients it counts
-  within_variance(out, &fe, spec, fn, out.vcov, out.dof);
+  check_cluster_spec(spec, opt.cluster_fixed_effects, fe.size(), n, "absorb_fixed_effects");  // before the work
+  within_transformed out = absorb_fixed_effects(columns, n, w, fe, opt);
+  within_variance(out, &fe, spec, "absorb_fixed_effects", out.vcov, out.dof);
   return out;
 }
 
 within_transformed absorb_fixed_effects(const std::vector<const double*>& columns, Eigen::Index n, const double* w,
                                         const Eigen::MatrixXi& fe_labels, const vcov_spec& spec, const absorb_options& opt) {
-  detail::require(fe_labels.rows() == n, "absorb_fixed_effects", "fixed-effect labels have " + std::to_string(fe_labels.rows()) +
-                                                                     " rows but the data have " + std::to_string(n));
-  std::vector<label_column> fe;
-  for (Eigen::Index d = 0; d < fe_labels.cols(); ++d) fe.push_back(label_column::of(fe_labels.col(d).data(), n));
-  return absorb_fixed_effects(columns, n, w, fe, spec, opt);
+  const std::vector<label_column> fe = fixed_effect_label_columns(fe_labels, n);
+  check_cluster_spec(spec, opt.cluster_fixed_effects, fe.size(), n, "absorb_fixed_effects");
+  within_transformed out = absorb_fixed_effects(columns, n, w, fe, opt);
+  within_variance(out, &fe, spec, "absorb_fixed_effects", out.vcov, out.dof);
+  return out;
 }
 
 }  // namespace impactkit

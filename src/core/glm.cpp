@@ -1,6 +1,9 @@
 // Out-of-line definitions for impactkit/core/glm.hpp (the compiled part of impactkit::impactkit).
 #include <impactkit/core/glm.hpp>
 
+#include "glm_detail.hpp"
+#include "linear_model_vcov_detail.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -381,7 +384,9 @@ irls_fit run_irls(const glm_sample& s, glm_family f, const glm_options& opt, con
         std::vector<const double*> cols;
         for (Eigen::Index j = 0; j < k; ++j) cols.push_back(X.col(j).data());
         cols.push_back(z.data());
-        fit.absorbed = absorb_fixed_effects(cols, m, W.data(), s.fe, spec, absorb);
+        const std::vector<label_column> labels = fixed_effect_label_columns(s.fe, m);
+        fit.absorbed = absorb_fixed_effects(cols, m, W.data(), labels, absorb);
+        within_variance(fit.absorbed, &labels, spec, "absorb_fixed_effects", fit.absorbed.vcov, fit.absorbed.dof);
         V = std::move(fit.absorbed.columns.values);
         fit.absorbed.columns.values.resize(0, 0);
         acoef = std::move(fit.absorbed.columns.coefficients);
@@ -556,7 +561,7 @@ void validate_glm_input(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen:
     require(opt.vcov.survey_rows.empty() || static_cast<Eigen::Index>(opt.vcov.survey_rows.size()) == n, fn,
             "survey_rows has " + std::to_string(opt.vcov.survey_rows.size()) + " entries but the data have " + std::to_string(n) + " rows");
   }
-  require(opt.vcov.fixed_effect_clusters.empty(), fn, "clustering on fixed effects by index is not supported for GLMs; pass cluster labels");
+  require(opt.absorb.cluster_fixed_effects.empty(), fn, "clustering on fixed effects by index is not supported for GLMs; pass cluster labels");
   if (is_cluster_kind(kind)) {
     require(opt.vcov.clusters.cols() >= 1, fn, std::string("vcov ") + vcov_name(kind) + " needs cluster labels");
     require(opt.vcov.clusters.rows() == n, fn, "cluster labels have " + std::to_string(opt.vcov.clusters.rows()) +

@@ -1,6 +1,8 @@
 // Out-of-line definitions for impactkit/core/least_squares.hpp (the compiled part of impactkit::impactkit).
 #include <impactkit/core/least_squares.hpp>
 
+#include "least_squares_detail.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>

@@ -1,6 +1,8 @@
 // Out-of-line definitions for impactkit/core/linear_model_vcov.hpp (the compiled part of impactkit::impactkit).
 #include <impactkit/core/linear_model_vcov.hpp>
 
+#include "linear_model_vcov_detail.hpp"
+
 #include <cmath>
 #include <limits>
 #include <string>
@@ -525,7 +527,7 @@ vcov_estimate linear_model_vcov(const Eigen::Ref<const Eigen::MatrixXd>& X, cons
       u(i) /= spec.kind == vcov_kind::hc2 ? std::sqrt(1.0 - h(i)) : (1.0 - h(i));
     }
     vcov_estimate out = transformed ? detail::hc_sandwich(ls.scaled_bread(), detail::transformed_cross_product(X, ls, u.data(), fy), vcov_kind::hc0, n, p)
-                                    : sandwich_vcov(ls.bread(), X, ls.kept, u.data(), vcov_spec{vcov_kind::hc0, {}, spec.ssc, {}, nullptr, {}}, p);
+                                    : sandwich_vcov(ls.bread(), X, ls.kept, u.data(), vcov_spec{vcov_kind::hc0, {}, spec.ssc, nullptr, {}}, p);
     if (transformed) out.vcov = detail::unscaled_vcov(ls, out.vcov, fn);
     out.kind = spec.kind;
     out.conventions.factor = spec.kind == vcov_kind::hc2 ? factor_rule::leverage_sqrt : factor_rule::leverage;

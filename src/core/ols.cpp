@@ -169,7 +169,11 @@ ols_result fit_absorbed(const std::vector<const double*>& x, const double* y, Ei
   least_squares_solution ls;
   std::vector<const double*> columns(x);
   columns.push_back(y);
-  within_transformed wt = absorb_fixed_effects(columns, n, w, fe, opt.vcov, opt.absorb);
+  if (is_cluster_kind(opt.vcov.kind) && opt.vcov.clusters.size() > 0)  // before the work
+    require(opt.vcov.clusters.rows() == n, "absorb_fixed_effects", "cluster labels have " + std::to_string(opt.vcov.clusters.rows()) +
+                                                                       " rows but the data have " + std::to_string(n));
+  within_transformed wt = absorb_fixed_effects(columns, n, w, fe, opt.absorb);
+  within_variance(wt, &fe, opt.vcov, "absorb_fixed_effects", wt.vcov, wt.dof);
   const Eigen::Index m = wt.n();
   const demeaned_columns& dm = wt.columns;
   const double* wd = wt.weight_data();
@@ -208,8 +212,8 @@ ols_result fit_linear(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::R
   if (opt.fixed_effects.size() > 0)
     require(opt.fixed_effects.rows() == n, fn, "fixed-effect labels (ols_options::fixed_effects) have " + std::to_string(opt.fixed_effects.rows()) +
                                                    " rows but X has " + std::to_string(n) + "; pass one label per row of X in each column");
-  if (!opt.vcov.fixed_effect_clusters.empty())
-    require(opt.fixed_effects.size() > 0, fn, "clustering on fixed effects (vcov_spec::cluster_on_fixed_effects) needs absorbed fixed effects");
+  if (is_cluster_kind(opt.vcov.kind) && opt.vcov.clusters.size() == 0 && !opt.absorb.cluster_fixed_effects.empty())
+    require(opt.fixed_effects.size() > 0, fn, "clustering on fixed effects (absorb_options::cluster_fixed_effects) needs absorbed fixed effects");
   else if (is_cluster_kind(opt.vcov.kind))
     require(opt.vcov.clusters.rows() == n, fn, "cluster labels have " + std::to_string(opt.vcov.clusters.rows()) +
                                                    " rows but the data have " + std::to_string(n));
@@ -244,6 +248,42 @@ Eigen::MatrixXd ols_result::within_design() const {
   Eigen::MatrixXd out(values.rows(), rank);
   for (Eigen::Index j = 0; j < rank; ++j)
     out.col(j) = within->in_input_order(Eigen::VectorXd(values.col(kept_columns[static_cast<std::size_t>(j)])));
+  return out;
+}
+
+vcov_estimate ols_within_vcov(const ols_result& fit, const vcov_spec& spec) {
+  const char* fn = "ols_within_vcov";
+  detail::require(fit.within != nullptr, fn,
+                  "the fit kept no within-transformed design; fit with ols_options::keep_within (absorbed fixed effects)");
+  detail::require(spec.kind == vcov_kind::hc0 || spec.kind == vcov_kind::hc1 || spec.kind == vcov_kind::cr0 || spec.kind == vcov_kind::cr1,
+                  fn, std::string("vcov ") + vcov_name(spec.kind) + " is not a score-only variance; refit with it");
+  const within_transformed& wt = *fit.within;
+  const Eigen::Index m = wt.n();
+  detail::require(m == fit.nobs, fn, "the within data do not belong to this fit");
+  vcov_spec within;
+  absorbed_dof dof;  // counted by the fit's own rule (absorb_options::dof)
+  within_variance(wt, nullptr, spec, fn, within, dof, true);
+  // scores u_i = w_i e_i on the within rows: the fit's residuals moved back to its row order (or, when
+  // it kept none, ẽ = ỹ − X̃b from the kept within columns; y is the last column)
+  const Eigen::MatrixXd& values = wt.columns.values;
+  Eigen::VectorXd u(m);
+  detail::advise_huge_pages(u.data(), static_cast<std::size_t>(m) * sizeof(double));
+  if (fit.residuals.size() == m) {
+    wt.gather_kept(fit.residuals.data(), u.data());
+  } else {
+    u = values.col(values.cols() - 1);
+    for (std::size_t j = 0; j < fit.kept_columns.size(); ++j) u -= fit.coef(static_cast<Eigen::Index>(j)) * values.col(fit.kept_columns[j]);
+  }
+  if (const double* w = wt.weight_data()) u.array() *= Eigen::Map<const Eigen::ArrayXd>(w, m);
+  const bool cluster = is_cluster_kind(spec.kind);
+  vcov_estimate out = sandwich_vcov(fit.bread, values, fit.kept_columns, u.data(), within, fit.rank + (cluster ? dof.k_fe_cluster : dof.k_fe));
+  detail::note_absorbed_parameters(out, dof, cluster);
+  return out;
+}
+
+ols_result ols_with_vcov(const ols_result& fit, const vcov_spec& spec) {
+  ols_result out = fit;
+  detail::fill_inference(ols_within_vcov(fit, spec), out);
   return out;
 }
 

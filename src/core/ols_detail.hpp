@@ -10,6 +10,8 @@
 #include <impactkit/core/linear_model_vcov.hpp>
 #include <impactkit/core/ols.hpp>
 
+#include "linear_model_vcov_detail.hpp"
+
 namespace impactkit {
 
 namespace detail {

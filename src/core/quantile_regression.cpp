@@ -2,6 +2,8 @@
 // The maths and references are in include/impactkit/core/quantile_regression.hpp.
 #include "impactkit/core/quantile_regression.hpp"
 
+#include "least_squares_detail.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>

@@ -1,6 +1,8 @@
 // Out-of-line definitions for impactkit/core/vcov.hpp (the compiled part of impactkit::impactkit).
 #include <impactkit/core/vcov.hpp>
 
+#include "vcov_detail.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>

@@ -89,7 +89,7 @@ void validate_iv_input(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::
   require(opt.collin_tol >= 0 && opt.collin_tol < 1, fn, "collin_tol must be in [0, 1)");
   if (w_in && opt.probability_weights)
     require(opt.vcov.kind != vcov_kind::iid, fn, "probability weights need a robust or cluster-robust vcov, not iid");
-  require(opt.vcov.fixed_effect_clusters.empty(), fn, "clustering on fixed effects by index is not supported here; pass cluster labels");
+  require(opt.absorb.cluster_fixed_effects.empty(), fn, "clustering on fixed effects by index is not supported here; pass cluster labels");
   require(opt.vcov.kind != vcov_kind::survey || opt.fixed_effects.size() == 0, fn,
           "a survey-design variance with absorbed fixed effects is not supported yet; use C(fe) regressors");
   if (is_cluster_kind(opt.vcov.kind))
@@ -337,7 +337,9 @@ iv_result fit_iv(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<co
     for (Eigen::Index j = 0; j < kd; ++j) columns.push_back(D.col(j).data());
     for (Eigen::Index j = 0; j < kz; ++j) columns.push_back(Z.col(j).data());
     columns.push_back(y.data());
-    wt = absorb_fixed_effects(columns, n, w_in, opt.fixed_effects, opt.vcov, opt.absorb);
+    const std::vector<label_column> labels = fixed_effect_label_columns(opt.fixed_effects, n);
+    wt = absorb_fixed_effects(columns, n, w_in, labels, opt.absorb);
+    within_variance(wt, &labels, opt.vcov, "absorb_fixed_effects", wt.vcov, wt.dof);
   }
   const Eigen::MatrixXd& values = wt.columns.values;
   const Eigen::Index m = fe ? wt.n() : n;
@@ -506,7 +508,6 @@ iv_result iv_with_vcov(const iv_result& fit, const vcov_spec& spec) {
   detail::require(fit.variance_parts != nullptr, fn,
                   "this fit kept no variance parts (iv_options::keep_variance_parts was false); refit with the new vcov");
   const detail::iv_variance_parts& P = *fit.variance_parts;
-  detail::require(spec.fixed_effect_clusters.empty(), fn, "clustering on fixed effects by index is not supported here; pass cluster labels");
   detail::require(spec.kind != vcov_kind::survey || !P.fixed_effects, fn,
                   "a survey-design variance with absorbed fixed effects is not supported yet; use C(fe) regressors");
   detail::require(!(P.probability_weights && spec.kind == vcov_kind::iid), fn,
@@ -522,9 +523,7 @@ iv_result iv_with_vcov(const iv_result& fit, const vcov_spec& spec) {
   if (!P.fixed_effects) return detail::refit_variance(fit, P, spec, absorbed_dof{});
   vcov_spec within;
   absorbed_dof dof;
-  within_variance(P.wt, nullptr, spec, fn, within, dof);
-  detail::require(dof.k_fe == fit.fit.k_fe, fn, "the small-sample rules change the absorbed count (" + std::to_string(fit.fit.k_fe) +
-                                                    " -> " + std::to_string(dof.k_fe) + "); refit with the new ssc");
+  within_variance(P.wt, nullptr, spec, fn, within, dof);  // the fit's absorbed count rule (absorb_options::dof)
   return detail::refit_variance(fit, P, within, dof);
 }
 

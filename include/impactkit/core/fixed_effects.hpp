@@ -134,6 +134,20 @@ struct absorbed_dof {
   Eigen::Index k_fe_cluster = 0;
 };
 
+/// How absorbed fixed effects count in k of n − k (fixest's `fixef.K`): all of them ("full"), all
+/// but those nested in a cluster dimension ("nonnested", the default of fixest, pyfixest and
+/// reghdfe for cluster-robust variances), or none.
+enum class fixef_count { nonnested, full, none };
+
+/// How many coefficients the absorbed fixed effects count for in small-sample factors and df. A
+/// property of the absorption, not of the variance: a new variance of the same fit keeps it.
+struct fixed_effect_dof {
+  fixef_count count = fixef_count::nonnested;
+  /// Redundant fixed-effect levels: K − 1 (fixest, pyfixest) or, exactly, one per connected
+  /// component of the first two dimensions plus one per further dimension (reghdfe).
+  bool exact_redundancy = false;
+};
+
 struct absorb_options {
   bool drop_singletons = true;   ///< drop rows alone in a fixed-effect group (reghdfe, pyfixest); fixest keeps them
   demean_options demean;
@@ -144,6 +158,10 @@ struct absorb_options {
   /// Order the kept rows by the levels of the largest dimension (see the file comment); false
   /// keeps input order (callers that pair the rows with data of their own, e.g. GLM weights).
   bool group_order = true;
+  fixed_effect_dof dof;          ///< absorbed coefficients counted in n − k
+  /// A cluster-robust vcov_spec without cluster labels clusters on these absorbed dimensions (indices
+  /// into the fixed effects; e.g. {0}): their level codes are the labels, nothing n-long is passed.
+  std::vector<int> cluster_fixed_effects;
 };
 
 /// Columns with the fixed effects projected out, restricted to the rows that survive singleton
@@ -161,6 +179,8 @@ struct within_transformed {
   std::vector<double> weights;           ///< weights on the within rows (empty: unweighted)
   vcov_spec vcov;                        ///< the caller's spec with cluster labels on the within rows
   absorbed_dof dof;
+  fixed_effect_dof dof_rule;             ///< absorb_options::dof of the absorption
+  std::vector<int> cluster_fixed_effects;  ///< absorb_options::cluster_fixed_effects of the absorption
   std::vector<char> spanned;             ///< per column: numerically spanned by the fixed effects
   Eigen::Index n_input = 0, n_kept = 0;
 
@@ -185,6 +205,12 @@ struct within_transformed {
       std::copy(x, x + n(), dst);
     }
   }
+  /// dst (n() entries) = x on the kept rows (ascending input order, n() entries) moved to the within rows.
+  template <typename T>
+  void gather_kept(const T* x, T* dst) const {
+    if (!order.empty()) order.scatter(x, static_cast<const Eigen::Index*>(nullptr), dst);
+    else std::copy(x, x + n(), dst);
+  }
   /// A vector over the within rows, put back in input order (ascending kept rows).
   Eigen::VectorXd in_input_order(const Eigen::VectorXd& v) const { return in_input_order(Eigen::VectorXd(v)); }
   /// The same, reusing v's storage.
@@ -199,30 +225,39 @@ struct within_transformed {
   const Eigen::VectorXi& level_labels(std::size_t d) const { return level_label[d]; }
 };
 
-/// Step 5 of absorb_fixed_effects on its own: `vcov`, the spec with cluster labels (or design rows)
-/// moved to the within rows of `wt`, and `dof`, the absorbed coefficients under spec.ssc; fixed effects
-/// nested in a cluster or first-stage PSU count one level under fixef_count::nonnested). `fe` (may be
+/// The variance step of an absorption: `vcov`, the spec with cluster labels (or design rows) moved to
+/// the within rows of `wt` (a cluster kind without labels: the codes of wt.cluster_fixed_effects),
+/// and `dof`, the absorbed coefficients under wt.dof_rule (fixed effects nested in a cluster or
+/// first-stage PSU count one level under fixef_count::nonnested). `fe` (may be
 /// null): the input label columns, so that a cluster equal to a fixed effect reuses its level codes.
 /// Estimators call it again to give a fit another variance without re-absorbing (iv_with_vcov).
+/// `labels_on_kept_rows`: spec's cluster labels have one row per kept row (ascending input order, as
+/// an estimator's residuals; wt.rows is then not read) instead of one per input row; not for survey.
 void within_variance(const within_transformed& wt, const std::vector<label_column>* fe, const vcov_spec& spec, const char* fn,
-                     vcov_spec& vcov, absorbed_dof& dof);
+                     vcov_spec& vcov, absorbed_dof& dof, bool labels_on_kept_rows = false);
 
 /// Projects the fixed effects `fe` (K borrowed label columns of length n) out of the columns
-/// `columns[j]` (each of length n), after removing singletons. Absorbed df per spec.ssc:
-/// Σ G_d − (K − 1) (fixest, pyfixest) or exact redundancy (reghdfe); for cluster-robust variances
-/// under fixef_count::nonnested, a dimension nested in a cluster dimension counts one level.
-/// Levels are numbered in order of first appearance in the input; levels left without rows by
-/// singleton removal are skipped.
+/// `columns[j]` (each of length n), after removing singletons: factorisation and singletons, levels
+/// and row order, demeaning, spanned columns. Levels are numbered in order of first appearance in the
+/// input; levels left without rows by singleton removal are skipped. Absorbed df per opt.dof:
+/// Σ G_d − (K − 1) (fixest, pyfixest) or exact redundancy (reghdfe); wt.vcov is the default spec
+/// and wt.dof its count. Give the result a variance with within_variance (for cluster-robust
+/// variances under fixef_count::nonnested, a dimension nested in a cluster dimension counts one level).
 within_transformed absorb_fixed_effects(const std::vector<const double*>& columns, Eigen::Index n, const double* w,
-                                        const std::vector<label_column>& fe, const vcov_spec& spec, const absorb_options& opt = {});
+                                        const std::vector<label_column>& fe, const absorb_options& opt = {});
 
-/// Absorption alone, without a variance: steps 1–5a of the above (factorisation and singletons, levels
-/// and row order, demeaning, spanned columns); wt.vcov is the default spec and wt.dof the default count.
-/// Give the result a variance with within_variance.
-within_transformed absorb_fixed_effects(const std::vector<const double*>& columns, Eigen::Index n, const double* w,
-                                        const std::vector<label_column>& fe, const absorb_options& opt);
+/// The K columns of an n×K matrix of fixed-effect labels as borrowed label columns (checked: n rows).
+std::vector<label_column> fixed_effect_label_columns(const Eigen::MatrixXi& fe_labels, Eigen::Index n);
 
 /// The same with the fixed effects as an n×K matrix of integer labels.
+within_transformed absorb_fixed_effects(const std::vector<const double*>& columns, Eigen::Index n, const double* w,
+                                        const Eigen::MatrixXi& fe_labels, const absorb_options& opt = {});
+
+/// Absorption, then within_variance with `spec` (the form before absorption stopped taking a variance).
+[[deprecated("absorb_fixed_effects(columns, n, w, fe, opt), then within_variance")]]
+within_transformed absorb_fixed_effects(const std::vector<const double*>& columns, Eigen::Index n, const double* w,
+                                        const std::vector<label_column>& fe, const vcov_spec& spec, const absorb_options& opt = {});
+[[deprecated("absorb_fixed_effects(columns, n, w, fe_labels, opt), then within_variance")]]
 within_transformed absorb_fixed_effects(const std::vector<const double*>& columns, Eigen::Index n, const double* w,
                                         const Eigen::MatrixXi& fe_labels, const vcov_spec& spec, const absorb_options& opt = {});
 

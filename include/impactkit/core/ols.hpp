@@ -111,6 +111,18 @@ ols_result ols(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<cons
 ols_result ols_absorbed(const std::vector<const double*>& x, const double* y, Eigen::Index n, const double* w,
                         const std::vector<label_column>& fe, const ols_options& opt = {});
 
+/// A new HC0/HC1 or CR0/CR1 (one- or multiway) variance for a fit with absorbed fixed effects that kept
+/// its within-transformed data (ols_options::keep_within), without refitting (DESIGN.md §2): the
+/// sandwich of the within scores w_i ẽ_i x̃_i (Frisch–Waugh–Lovell), summed in the fit's own row order,
+/// so it equals a fresh fit with `spec` to rounding. Cluster labels in `spec` have one row per used row
+/// (fit.nobs rows, in the order of fit.residuals); a cluster kind without labels reuses the
+/// fixed effects' codes. Absorbed fixed effects count in n − k by the fit's rule (absorb_options::dof;
+/// those nested in the new clusters per that rule).
+vcov_estimate ols_within_vcov(const ols_result& fit, const vcov_spec& spec);
+
+/// The fit with the variance of ols_within_vcov (a copy; coefficients, residuals and fixed effects unchanged).
+ols_result ols_with_vcov(const ols_result& fit, const vcov_spec& spec);
+
 /// WLS with positive weights w (analytic weights by default; probability weights via options).
 ols_result wls(const Eigen::Ref<const Eigen::MatrixXd>& X, const Eigen::Ref<const Eigen::VectorXd>& y,
                const Eigen::Ref<const Eigen::VectorXd>& w, const ols_options& opt = {});

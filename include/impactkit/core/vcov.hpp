@@ -44,35 +44,25 @@ bool is_cluster_kind(vcov_kind k);
 /// Multiway small-sample rule: one G_min for every term, or each term its own G.
 enum class cluster_df_rule { min, conventional };
 
-/// How absorbed fixed effects count in k of n − k (fixest's `fixef.K`): all of them ("full"), all
-/// but those nested in a cluster dimension ("nonnested", the default of fixest, pyfixest and
-/// reghdfe for cluster-robust variances), or none.
-enum class fixef_count { nonnested, full, none };
-
 /// Small-sample corrections (fixest's `ssc()` vocabulary). Defaults reproduce fixest/pyfixest.
+/// How absorbed fixed effects count in k (fixest's `fixef.K`) is a property of the absorption:
+/// absorb_options::dof (fixed_effects.hpp).
 struct small_sample {
   bool adj = true;          ///< (n−1)/(n−p) in CR1
   bool cluster_adj = true;  ///< G/(G−1) in CR1
   cluster_df_rule cluster_df = cluster_df_rule::min;
-  fixef_count fixef_k = fixef_count::nonnested;
-  /// Redundant fixed-effect levels: K − 1 (fixest, pyfixest) or, exactly, one per connected
-  /// component of the first two dimensions plus one per further dimension (reghdfe).
-  bool exact_redundancy = false;
   /// Stata's rule for maximum-likelihood models (logit, probit, Poisson): HC1 with n/(n−1) instead of
   /// n/(n−k), CR1 with G/(G−1) alone (no (n−1)/(n−k)).
   bool maximum_likelihood = false;
 };
 
 /// What variance to compute. `clusters` holds n×m integer labels (any integers) for m ≥ 1
-/// cluster dimensions; it is ignored (and may be empty) for iid and HC kinds.
+/// cluster dimensions; it is ignored (and may be empty) for iid and HC kinds. (To cluster on absorbed
+/// fixed effects by index, leave it empty and set absorb_options::cluster_fixed_effects.)
 struct vcov_spec {
   vcov_kind kind = vcov_kind::hc1;
   Eigen::MatrixXi clusters;
   small_sample ssc;
-  /// Cluster on absorbed fixed-effect dimensions (indices into the fixed effects) instead of
-  /// `clusters`: their level codes are the cluster labels, so nothing n-long is passed or compared.
-  /// Only with absorbed fixed effects.
-  std::vector<int> fixed_effect_clusters;
   /// survey: the factorised design, and the design row of each estimation row (empty: row i is design
   /// row i). Rows of the design that the estimator did not use contribute zero scores, so a fit on a
   /// subset (missing values, a domain) keeps the design's PSU counts, as R's svyglm does.
@@ -83,28 +73,28 @@ struct vcov_spec {
   /// sample (svyglm keeps them, with zero scores), so their PSUs count.
   double survey_df = std::numeric_limits<double>::quiet_NaN();
 
-  static vcov_spec iid() { return vcov_spec{vcov_kind::iid, {}, {}, {}, nullptr, {}}; }
+  static vcov_spec iid() { return vcov_spec{vcov_kind::iid, {}, {}, nullptr, {}}; }
   static vcov_spec hc(int type) {
     detail::require(type >= 0 && type <= 3, "vcov_spec::hc", "HC type must be 0, 1, 2 or 3");
     static const vcov_kind kinds[] = {vcov_kind::hc0, vcov_kind::hc1, vcov_kind::hc2, vcov_kind::hc3};
-    return vcov_spec{kinds[type], {}, {}, {}, nullptr, {}};
+    return vcov_spec{kinds[type], {}, {}, nullptr, {}};
   }
   static vcov_spec cluster(const Eigen::Ref<const Eigen::MatrixXi>& codes, vcov_kind kind = vcov_kind::cr1,
                            small_sample ssc = {}) {
     detail::require(is_cluster_kind(kind), "vcov_spec::cluster", std::string("kind must be CR0..CR3, got ") + vcov_name(kind));
-    return vcov_spec{kind, codes, ssc, {}, nullptr, {}};
+    return vcov_spec{kind, codes, ssc, nullptr, {}};
   }
-  /// Cluster on the absorbed fixed effects `dims` (one cluster dimension each; e.g. {0} for the first).
-  static vcov_spec cluster_on_fixed_effects(std::vector<int> dims, vcov_kind kind = vcov_kind::cr1, small_sample ssc = {}) {
+  /// A cluster-robust kind without labels: clusters on the absorbed fixed effects named in
+  /// absorb_options::cluster_fixed_effects (estimators with absorbed fixed effects only).
+  static vcov_spec cluster_on_fixed_effects(vcov_kind kind = vcov_kind::cr1, small_sample ssc = {}) {
     detail::require(is_cluster_kind(kind), "vcov_spec::cluster_on_fixed_effects", std::string("kind must be CR0..CR3, got ") + vcov_name(kind));
-    detail::require(!dims.empty(), "vcov_spec::cluster_on_fixed_effects", "no fixed-effect dimension given");
-    return vcov_spec{kind, {}, ssc, std::move(dims), nullptr, {}};
+    return vcov_spec{kind, {}, ssc, nullptr, {}};
   }
   /// Design-based (Taylor-linearised) variance under a complex survey design; `rows`: the design row of
   /// each estimation row (empty: all rows, in order).
   static vcov_spec complex_survey(std::shared_ptr<const survey_design> design, std::vector<Eigen::Index> rows = {}) {
     detail::require(design != nullptr, "vcov_spec::complex_survey", "no survey design given");
-    return vcov_spec{vcov_kind::survey, {}, {}, {}, std::move(design), std::move(rows)};
+    return vcov_spec{vcov_kind::survey, {}, {}, std::move(design), std::move(rows)};
   }
 };
 
@@ -118,31 +108,6 @@ struct vcov_estimate {
   std::string convention;               ///< plain-words description
   variance_conventions conventions;     ///< the same conventions as data (filled by the variance contract)
 };
-
-namespace detail {
-
-/// Standard errors √diag(V) of a coefficient table (OLS, IV, GLMs). A negative variance (possible
-/// with multiway clustering, Cameron, Gelbach & Miller 2011 §2.3) gives NaN, never 0.
-Eigen::VectorXd standard_errors(const Eigen::MatrixXd& vcov);
-
-/// Factorised cluster dimensions of a spec, validated against n (≥ 2 clusters each).
-std::vector<group_codes> cluster_dimensions(const vcov_spec& spec, Eigen::Index n, const char* function);
-
-/// HC0 or HC1 sandwich c·B·M·B from its meat M = Σ_i s_i s_iᵀ over n observations, `n_params` the
-/// p of n−p: the one place that sets the small-sample factor, the df and the convention of HC0/HC1
-/// (sandwich_vcov, and fused passes that accumulate the meat themselves).
-vcov_estimate hc_sandwich(const Eigen::Ref<const Eigen::MatrixXd>& bread, const Eigen::Ref<const Eigen::MatrixXd>& meat,
-                          vcov_kind kind, Eigen::Index n, Eigen::Index n_params, bool maximum_likelihood = false);
-
-/// The sampling units of estimation row i: unit code of design row rows[i] (all rows when `rows` is empty).
-group_codes survey_units_of_rows(const survey_design& d, const std::vector<Eigen::Index>& rows, Eigen::Index n, const char* fn);
-
-/// B·M·B with M the survey-design variance of the score totals per sampling unit; t with
-/// #PSU − #strata − k + 1 df (R svyglm's residual df).
-vcov_estimate survey_sandwich(const Eigen::Ref<const Eigen::MatrixXd>& bread, const Eigen::Ref<const Eigen::MatrixXd>& Z,
-                              const std::vector<Eigen::Index>& cols, const double* u, const vcov_spec& spec, Eigen::Index n_params);
-
-}  // namespace detail
 
 /// Heteroskedasticity- or cluster-robust sandwich c·B·M·B from scores s_i = u_i·Z[i, cols]
 /// (HC0, HC1, CR0, CR1 with one or more cluster dimensions). `n_params` is p in n−p.

@@ -12,7 +12,7 @@ from . import sustainability
 from . import competing_risks
 from . import monitoring
 from . import cost_effectiveness
-__all__: list[str] = ['ConvergenceError', 'GlmResult', 'InvalidInputError', 'IvFirstStage', 'IvResult', 'IvTest', 'OlsResult', 'VcovKind', 'VcovSpec', 'chi2_upper_tail', 'competing_risks', 'cost_effectiveness', 'f_upper_tail', 'get_num_threads', 'glm', 'hall_sheather_bandwidth', 'iv_2sls', 'iv_with_vcov', 'make_vcov_spec', 'monitoring', 'ols', 'ols_absorbed', 'powell_hessian', 'quantile_kernel_vcov', 'quantile_regression', 'sandwich_vcov', 'set_num_threads', 'sustainability', 't_quantiles', 'targeting', 'two_sided_p_values', 'variance', 'wald_test']
+__all__: list[str] = ['ConvergenceError', 'GlmResult', 'InvalidInputError', 'IvFirstStage', 'IvResult', 'IvTest', 'OlsResult', 'VcovKind', 'VcovSpec', 'chi2_upper_tail', 'competing_risks', 'cost_effectiveness', 'f_upper_tail', 'get_num_threads', 'glm', 'hall_sheather_bandwidth', 'iv_2sls', 'iv_with_vcov', 'make_vcov_spec', 'monitoring', 'ols', 'ols_absorbed', 'ols_within_vcov', 'powell_hessian', 'quantile_kernel_vcov', 'quantile_regression', 'sandwich_vcov', 'set_num_threads', 'sustainability', 't_quantiles', 'targeting', 'two_sided_p_values', 'variance', 'wald_test']
 class InvalidInputError(ValueError):
     pass
 class ConvergenceError(ValueError, RuntimeError):
@@ -478,6 +478,11 @@ def ols_absorbed(x: collections.abc.Sequence[typing.Annotated[numpy.typing.Array
     weights) 1-d, fixed_effects a list of 1-d integer label arrays (int32/int64 read without a copy).
     Everything else as ols.
     """
+def ols_within_vcov(fit: OlsResult, vcov: VcovSpec) -> dict:
+    """
+    A new HC0/HC1 or CR0/CR1 variance for a fit with absorbed fixed effects (keep_within=True) without
+    refitting, summed in the fit's row order; cluster labels have one row per used row (as `residuals`).
+    """
 def powell_hessian(X: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], e: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], c: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], tau: typing.SupportsFloat | typing.SupportsIndex = 0.5) -> dict:
     """
     H = sum_i c_i phi(e_i/h)/h x_i x_i' (Powell kernel, Hall-Sheather bandwidth as quantreg).
@@ -490,11 +495,10 @@ def quantile_regression(X: typing.Annotated[numpy.typing.NDArray[numpy.float64],
     """
     Weighted linear quantile regression by the Frisch-Newton interior-point method (Portnoy & Koenker 1997), with Portnoy-Koenker preprocessing for large n (preprocess: 1 on, 0 off, -1 automatic), finished on the basic solution (exact simplex vertex). Returns coef, residuals, objective, duality_gap, iterations, vertex, basis, nobs, preprocessed, reduced_rows.
     """
-def sandwich_vcov(bread: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], Z: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], cols: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], u: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"] | None, vcov: VcovSpec, n_params: typing.SupportsInt | typing.SupportsIndex, normal: bool = False, k_fe: typing.SupportsInt | typing.SupportsIndex = 0, k_fe_counted: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
+def sandwich_vcov(bread: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], Z: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], cols: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], u: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"] | None, vcov: VcovSpec, n_params: typing.SupportsInt | typing.SupportsIndex, normal: bool = False) -> dict:
     """
     The sandwich B M B of scores u_i Z[i, cols] under `vcov` (HC0/HC1, CR0/CR1 one- or multiway, survey):
-    a new variance for a fitted model without refitting it. k_fe, k_fe_counted: absorbed fixed-effect
-    coefficients of the model and how many of them n_params counts (noted in the convention).
+    a new variance for a fitted model without refitting it (absorbed fixed effects: ols_within_vcov).
     """
 def set_num_threads(n: typing.SupportsInt | typing.SupportsIndex) -> None:
     """

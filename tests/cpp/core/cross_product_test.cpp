@@ -214,7 +214,8 @@ TEST(FusedHcPass, EqualsUnfusedVariance) {
             std::vector<const double*> cols;
             for (Eigen::Index j = 0; j < X.cols(); ++j) cols.push_back(X.col(j).data());
             cols.push_back(d.y.data());
-            wt = impactkit::absorb_fixed_effects(cols, X.rows(), weighted ? d.w.data() : nullptr, d.fe, opt.vcov, opt.absorb);
+            wt = impactkit::absorb_fixed_effects(cols, X.rows(), weighted ? d.w.data() : nullptr, d.fe, opt.absorb);
+            impactkit::within_variance(wt, nullptr, opt.vcov, "test", wt.vcov, wt.dof);
             ASSERT_TRUE(wt.all_rows);
             Xd = wt.columns.values.leftCols(X.cols());
             yd = wt.columns.values.col(X.cols());

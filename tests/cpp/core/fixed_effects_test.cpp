@@ -187,23 +187,24 @@ TEST(AbsorbedRowOrder, ClusteringOnAFixedEffectEqualsRelabelledClusters) {
   EXPECT_LE((a.se - b.se).cwiseAbs().maxCoeff(), 1e-14 * a.se.maxCoeff());
   EXPECT_EQ(a.k_fe, b.k_fe);
   EXPECT_EQ(a.n_clusters, b.n_clusters);
-  // the same through cluster_on_fixed_effects (by index: nothing n-long passed), one- and two-way
+  // the same through absorb_options::cluster_fixed_effects (by index: nothing n-long passed), one- and two-way
   ols_options by_index = opt;
-  by_index.vcov = impactkit::vcov_spec::cluster_on_fixed_effects({0});
+  by_index.vcov = impactkit::vcov_spec::cluster_on_fixed_effects();
+  by_index.absorb.cluster_fixed_effects = {0};
   const ols_result c = impactkit::ols(p.X, p.y, by_index);
   EXPECT_EQ(a.se, c.se);
   EXPECT_EQ(a.n_clusters, c.n_clusters);
   ols_options two = opt;
   two.vcov = impactkit::vcov_spec::cluster(p.fe);
-  by_index.vcov = impactkit::vcov_spec::cluster_on_fixed_effects({0, 1});
+  by_index.absorb.cluster_fixed_effects = {0, 1};
   const ols_result d = impactkit::ols(p.X, p.y, two), e = impactkit::ols(p.X, p.y, by_index);
   EXPECT_EQ(d.se, e.se);
   EXPECT_EQ(d.n_clusters, e.n_clusters);
   // errors: a dimension that does not exist; no absorbed fixed effects
-  by_index.vcov = impactkit::vcov_spec::cluster_on_fixed_effects({2});
+  by_index.absorb.cluster_fixed_effects = {2};
   EXPECT_THROW(impactkit::ols(p.X, p.y, by_index), impactkit::invalid_input);
   by_index.fixed_effects.resize(0, 0);
-  by_index.vcov = impactkit::vcov_spec::cluster_on_fixed_effects({0});
+  by_index.absorb.cluster_fixed_effects = {0};
   EXPECT_THROW(impactkit::ols(p.X, p.y, by_index), impactkit::invalid_input);
 }
 
@@ -244,7 +245,10 @@ TEST(AbsorbFixedEffects, VarianceStepApartEqualsSpecInOneCall) {
   const std::vector<label_column> fe = {label_column::of(hh.data(), n), label_column::of(yr.data(), n)};
   const std::vector<const double*> cols = {x.data(), y.data()};
   for (const impactkit::vcov_spec& spec : {impactkit::vcov_spec::hc(1), impactkit::vcov_spec::cluster(village)}) {
-    const impactkit::within_transformed one = impactkit::absorb_fixed_effects(cols, n, nullptr, fe, spec);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    const impactkit::within_transformed one = impactkit::absorb_fixed_effects(cols, n, nullptr, fe, spec);  // the old form
+#pragma GCC diagnostic pop
     const impactkit::within_transformed bare = impactkit::absorb_fixed_effects(cols, n, nullptr, fe, impactkit::absorb_options{});
     impactkit::vcov_spec moved;
     impactkit::absorbed_dof dof;
@@ -264,6 +268,75 @@ TEST(AbsorbFixedEffects, VarianceStepApartEqualsSpecInOneCall) {
       EXPECT_EQ(a.code, b.code);
     }
   }
+}
+
+// ols_with_vcov on a fit that kept its within data equals a fresh fit with the new variance
+// (rel 1e-12: the same scores summed in the same row order) for HC0, CR1 on labels of the used rows
+// (a dimension nested in them counts one level), two-way CR0 and CR1 on a fixed effect by index
+// (absorb_options::cluster_fixed_effects);
+// weighted; HC3 (leverages) and a fit without keep_within are refused.
+TEST(AbsorbFixedEffects, WithVcovEqualsFreshFit) {
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> N(0.0, 1.0);
+  const Eigen::Index n = 4000;
+  std::vector<double> x1(n), x2(n), y(n), w(n);
+  std::vector<std::int32_t> hh(n), yr(n), village(n), region(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const int v = static_cast<int>(rng() % 80);
+    village[i] = v;
+    region[i] = v / 10;
+    hh[i] = v * 5 + static_cast<int>(rng() % 5);
+    yr[i] = static_cast<int>(rng() % 6);
+    x1[i] = N(rng) + 0.05 * v;
+    x2[i] = N(rng) + yr[i];
+    w[i] = 0.5 + (rng() % 100) / 50.0;
+    y[i] = 0.5 * x1[i] - 0.3 * x2[i] + 0.02 * v + N(rng) * (1 + std::fabs(x1[i]));
+  }
+  hh[7] = 900000;  // a singleton: the used rows are not all rows
+  const std::vector<label_column> fe = {label_column::of(hh.data(), n), label_column::of(yr.data(), n)};
+  const std::vector<const double*> cols = {x1.data(), x2.data()};
+  for (const double* wp : {static_cast<const double*>(nullptr), static_cast<const double*>(w.data())}) {
+    ols_options opt;
+    opt.keep_within = true;
+    opt.absorb.cluster_fixed_effects = {1};  // a cluster kind without labels clusters on yr
+    const ols_result fit = impactkit::ols_absorbed(cols, y.data(), n, wp, fe, opt);
+    ASSERT_LT(fit.nobs, n);  // singletons dropped
+    auto on_used = [&](const std::vector<std::int32_t>& v) {  // labels on the used rows, in input order
+      std::vector<int> out;
+      for (Eigen::Index t = 0; t < fit.nobs; ++t) out.push_back(v[static_cast<std::size_t>(fit.used_rows[static_cast<std::size_t>(t)])]);
+      return out;
+    };
+    const std::vector<int> vil = on_used(village), reg = on_used(region), year = on_used(yr);
+    Eigen::MatrixXi vil_used = Eigen::Map<const Eigen::VectorXi>(vil.data(), fit.nobs), two(fit.nobs, 2);
+    two.col(0) = Eigen::Map<const Eigen::VectorXi>(reg.data(), fit.nobs);
+    two.col(1) = Eigen::Map<const Eigen::VectorXi>(year.data(), fit.nobs);
+    Eigen::MatrixXi vil_all = Eigen::Map<const Eigen::VectorXi>(village.data(), n), two_all(n, 2);
+    two_all.col(0) = Eigen::Map<const Eigen::VectorXi>(region.data(), n);
+    two_all.col(1) = Eigen::Map<const Eigen::VectorXi>(yr.data(), n);
+    const std::vector<std::pair<impactkit::vcov_spec, impactkit::vcov_spec>> cases = {
+        {impactkit::vcov_spec::hc(0), impactkit::vcov_spec::hc(0)},
+        {impactkit::vcov_spec::cluster(vil_used), impactkit::vcov_spec::cluster(vil_all)},
+        {impactkit::vcov_spec::cluster(two, impactkit::vcov_kind::cr0), impactkit::vcov_spec::cluster(two_all, impactkit::vcov_kind::cr0)},
+        {impactkit::vcov_spec::cluster_on_fixed_effects(), impactkit::vcov_spec::cluster_on_fixed_effects()}};
+    for (const auto& [used_spec, fresh_spec] : cases) {
+      const ols_result fast = impactkit::ols_with_vcov(fit, used_spec);
+      ols_options fresh_opt;
+      fresh_opt.vcov = fresh_spec;
+      fresh_opt.absorb.cluster_fixed_effects = opt.absorb.cluster_fixed_effects;
+      const ols_result fresh = impactkit::ols_absorbed(cols, y.data(), n, wp, fe, fresh_opt);
+      ASSERT_EQ(fast.vcov.rows(), fresh.vcov.rows());
+      for (Eigen::Index a = 0; a < fresh.vcov.size(); ++a)
+        EXPECT_NEAR(fast.vcov(a), fresh.vcov(a), 1e-12 * fresh.vcov.cwiseAbs().maxCoeff());
+      EXPECT_EQ(fast.df_inference, fresh.df_inference);
+      EXPECT_EQ(fast.vcov_convention, fresh.vcov_convention);
+      EXPECT_EQ(fast.n_clusters, fresh.n_clusters);
+      EXPECT_EQ(fast.coef, fit.coef);
+    }
+    EXPECT_THROW(impactkit::ols_with_vcov(fit, impactkit::vcov_spec::hc(3)), impactkit::invalid_input);
+    EXPECT_THROW(impactkit::ols_with_vcov(fit, impactkit::vcov_spec::cluster(vil_all)), impactkit::invalid_input);  // not the used rows
+  }
+  const ols_result plain = impactkit::ols_absorbed(cols, y.data(), n, nullptr, fe, ols_options{});
+  EXPECT_THROW(impactkit::ols_with_vcov(plain, impactkit::vcov_spec::hc(1)), impactkit::invalid_input);
 }
 
 }  // namespace

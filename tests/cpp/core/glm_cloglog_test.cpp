@@ -8,6 +8,8 @@
 
 #include <impactkit/core/glm.hpp>
 
+#include "../../../src/core/glm_detail.hpp"  // detail::evaluate (private to impactkit_core)
+
 using namespace impactkit;
 
 TEST(GlmCloglog, DerivativesOfTheLogLikelihood) {
