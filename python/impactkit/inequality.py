@@ -75,17 +75,14 @@ def _prepare(data, variable, design, weights, by, who, extra=()):
 _NO_LINE = dict(rule="none", line_value=float("nan"), line_quantile=0.5, line_share=1.0, strict=True)
 
 
-def _evaluate(index: str, args: dict, direct, *, parameter=0.0, line=None, shares=(), kind="standard", lower=float("nan"),
+def _evaluate(index: str, args: dict, *, parameter=0.0, line=None, shares=(), kind="standard", lower=float("nan"),
               upper=float("nan"), convention="eurostat", values=None) -> dict:
-    """``direct(args)`` under a survey design; under a replicate design the one C++ entry that re-estimates
-    any index per replicate (``_core.targeting.welfare_index_replicates``)."""
-    if "replicate_weights" not in args:
-        return direct(args)
+    """Every index through the one C++ entry (``_core.targeting.welfare_index``, welfare_index.hpp): the
+    design's linearised variance, or under a replicate design each replicate re-estimating the index."""
     la = _NO_LINE if line is None else line
-    return _t.welfare_index_replicates(index, float(parameter), la["rule"], la["line_value"], la["line_quantile"], la["line_share"],
-                                       la["strict"], [float(x) for x in shares], kind, float(lower), float(upper), convention,
-                                       args["welfare"], values, args["weights"], args["domain"], args["n_domains"],
-                                       args["replicate_weights"], args["design"])
+    return _t.welfare_index(index, float(parameter), la["rule"], la["line_value"], la["line_quantile"], la["line_share"], la["strict"],
+                            [float(x) for x in shares], kind, float(lower), float(upper), convention, args["welfare"], values,
+                            args["weights"], args["domain"], args["n_domains"], args["design"], args.get("replicate_weights"))
 
 
 def _result(out, name, levels, by_names, nobs, variable, definition, *, labels=None, label_frame=None,
@@ -170,7 +167,7 @@ def fgt(data: pd.DataFrame, variable: str, *, line, alpha: float = 0, design: Op
         out, levels, by_names, nobs = _dask.poverty("fgt", float(alpha), data, variable, la, design, weights, by, "fgt")
     else:
         args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "fgt")
-        out = _evaluate("fgt", args, lambda a: _t.poverty_measure("fgt", float(alpha), **la, **a), parameter=float(alpha), line=la)
+        out = _evaluate("fgt", args, parameter=float(alpha), line=la)
     a = f"{alpha:g}"
     return _result(out, f"fgt{a}", levels, by_names, nobs, variable,
                    f"FGT({a}) poverty index: Σ w·1{{y < z}}·((z − y)/z)^{a} / Σ w (Foster, Greer & Thorbecke 1984)")
@@ -185,7 +182,7 @@ def watts(data: pd.DataFrame, variable: str, *, line, design: Optional[SurveyDes
         out, levels, by_names, nobs = _dask.poverty("watts", 0.0, data, variable, la, design, weights, by, "watts")
     else:
         args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "watts")
-        out = _evaluate("watts", args, lambda a: _t.poverty_measure("watts", 0.0, **la, **a), line=la)
+        out = _evaluate("watts", args, line=la)
     return _result(out, "watts", levels, by_names, nobs, variable, "Watts poverty index: Σ w·1{y < z}·log(z/y) / Σ w (Watts 1968)")
 
 
@@ -212,7 +209,7 @@ def gini(data: pd.DataFrame, variable: str, *, design: Optional[SurveyDesign] = 
         out, levels, by_names, nobs = _dask.gini(data, variable, design, weights, by)
     else:
         args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "gini")
-        out = _evaluate("gini", args, lambda a: _t.gini(**a, convention=convention), convention=convention)
+        out = _evaluate("gini", args, convention=convention)
     if convention == "convey":
         return _result(out, "gini", levels, by_names, nobs, variable,
                        "Gini coefficient: Σ (2 C − 1) w y / (N T) − 1 over rows in welfare order (R convey::svygini)")
@@ -225,7 +222,7 @@ def _smooth_index(index: str, epsilon: float, name: str, definition: str, data, 
         out, levels, by_names, nobs = _dask.entropy_index(index, float(epsilon), data, variable, design, weights, by, name)
         return _result(out, name, levels, by_names, nobs, variable, definition)
     args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, name)
-    out = _evaluate(index, args, lambda a: _t.inequality_measure(index, float(epsilon), **a), parameter=float(epsilon))
+    out = _evaluate(index, args, parameter=float(epsilon))
     return _result(out, name, levels, by_names, nobs, variable, definition)
 
 
@@ -298,8 +295,7 @@ def sen(data: pd.DataFrame, variable: str, *, line, design: Optional[SurveyDesig
         return _result(out, "sen", levels, by_names, nobs, variable,
                        "Sen poverty index: H·[I + (1 − I)·G_p], G_p the Gini among the poor (Sen 1976)")
     args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "sen")
-    out = _evaluate("sen", args, lambda x: _t.sen(a["rule"], a["line_value"], a["line_quantile"], a["line_share"], a["strict"], **x),
-                    line=a)
+    out = _evaluate("sen", args, line=a)
     return _result(out, "sen", levels, by_names, nobs, variable,
                    "Sen poverty index: H·[I + (1 − I)·G_p], G_p the Gini among the poor (Sen 1976)")
 
@@ -358,7 +354,7 @@ def lorenz(data: pd.DataFrame, variable: str, *, points=None, generalized: bool 
         out, levels, by_names, nobs = _dask.lorenz(data, variable, p, bool(generalized), design, weights, by, who)
     else:
         args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, who)
-        out = _evaluate(who, args, lambda a: _t.lorenz(p, bool(generalized), **a), shares=p)
+        out = _evaluate(who, args, shares=p)
     sym = "GL" if generalized else "L"
     res = _result(out, sym, levels, by_names, nobs, variable,
                   ("Generalised Lorenz ordinates: GL(p) = Σ w y·1{y ≤ Q_p} / Σ w (Shorrocks 1983)" if generalized else
@@ -390,7 +386,7 @@ def quantile_shares(data: pd.DataFrame, variable: str, *, groups: int = 5, cuts=
         out = _shares_of_ordinates(out, len(c))
     else:
         args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "quantile_shares")
-        out = _evaluate("quantile_shares", args, lambda a: _t.quantile_shares(c, **a), shares=c)
+        out = _evaluate("quantile_shares", args, shares=c)
     edges = [0.0] + c + [1.0]
     frame = pd.DataFrame({"p_low": edges[:-1], "p_high": edges[1:]})
     labels = [f"share({lo:g}-{hi:g}]" for lo, hi in zip(edges[:-1], edges[1:])]
@@ -432,7 +428,7 @@ def qsr(data: pd.DataFrame, variable: str, *, lower: float = 0.2, upper: float =
         out, levels, by_names, nobs = _dask.qsr(data, variable, lo, hi, design, weights, by)
     else:
         args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "qsr")
-        out = _evaluate("qsr", args, lambda a: _t.qsr(lo, hi, **a), shares=(lo, hi))
+        out = _evaluate("qsr", args, shares=(lo, hi))
     return _result(out, "qsr", levels, by_names, nobs, variable,
                    f"Quintile share ratio: Σ w y·1{{y > Q_{hi:g}}} / Σ w y·1{{y ≤ Q_{lo:g}}} (Eurostat S80/S20, laeken::qsr)")
 
@@ -491,10 +487,7 @@ def concentration_index(data: pd.DataFrame, variable: str, *, rank_by: str, kind
         res.rank_by = rank_by
         return res
     values = args.pop("values")
-    out = _evaluate("concentration_index", args,
-                    lambda a: _t.concentration_index(kind, lower, upper, a["welfare"], values,
-                                                     **{k: v for k, v in a.items() if k != "welfare"}),
-                    kind=kind, lower=lower, upper=upper, values=values)
+    out = _evaluate("concentration_index", args, kind=kind, lower=lower, upper=upper, values=values)
     res = _result(out, name, levels, by_names, nobs, variable, _CONCENTRATION_KINDS[kind])
     res.rank_by = rank_by
     return res
@@ -511,8 +504,7 @@ def kakwani(data: pd.DataFrame, payment: str, *, income: str, design: Optional[S
     else:
         args, levels, by_names, nobs = _prepare(data, income, design, weights, by, "kakwani", extra={"payment": (payment, "payment")})
         pay = args.pop("payment")
-        out = _evaluate("kakwani", args, lambda a: _t.kakwani(a["welfare"], pay, **{k: v for k, v in a.items() if k != "welfare"}),
-                        values=pay)
+        out = _evaluate("kakwani", args, values=pay)
     res = _result(out, "kakwani", levels, by_names, nobs, payment,
                   "Kakwani index: C(payment ranked by income) − Gini(income) (Kakwani 1977)")
     res.income = income
