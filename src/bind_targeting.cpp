@@ -274,6 +274,48 @@ void bind_targeting(py::module_& parent) {
       py::arg("replicate_weights") = py::none(),
       "Any poverty or inequality index per domain (welfare_index.hpp) with its survey-design (linearised) or replicate-weight "
       "variance (each replicate re-estimates the index).");
+  m.def(
+      "inequality_from_totals",
+      [](const std::string& index, double epsilon, const Eigen::MatrixXd& unit_totals, int n_domains, const survey_design& design) {
+        inequality_index k = inequality_index::theil;
+        if (index == "mld") k = inequality_index::mean_log_deviation;
+        else if (index == "atkinson") k = inequality_index::atkinson;
+        else detail::require(index == "theil", "inequality_from_totals", "index must be 'theil', 'mld' or 'atkinson'");
+        unit_totals_table t;
+        t.n_units = unit_totals.rows();
+        t.n_domains = n_domains;
+        t.n_variables = 3;
+        t.totals = unit_totals;
+        welfare_index_result res;
+        {
+          py::gil_scoped_release release;
+          res = inequality_from_totals(t, k, epsilon, design);
+        }
+        return index_dict(res);
+      },
+      py::arg("index"), py::arg("epsilon"), py::arg("unit_totals"), py::arg("n_domains"), py::arg("design"),
+      "Theil, MLD or Atkinson per domain from the unit totals of w, w·u, w·g(u) (U × 3·D, the streamed pass of inequality_measure).");
+  m.def(
+      "replicate_index_variance",
+      [](const Eigen::VectorXd& estimate, const Eigen::MatrixXd& replicates, double line, const Eigen::VectorXd& line_replicates,
+         bool estimated_line, const variance_design& design) {
+        const char* fn = "replicate_index_variance";
+        detail::require(design.kind == variance_kind::replicate, fn, "the variance design must be a replicate design");
+        detail::require(replicates.cols() == estimate.size() && replicates.rows() == line_replicates.size(), fn,
+                        "replicates must be R × K with K estimates and R line values");
+        welfare_index_result r;
+        r.estimate = estimate;
+        r.line = line;
+        set_replicate_variance(r, replicates, line_replicates, estimated_line, design.replicate);
+        py::dict out;
+        out["vcov"] = r.vcov;
+        out["conventions"] = conventions_dict(r.conventions);
+        out["line_variance"] = r.line_variance;
+        return out;
+      },
+      py::arg("estimate"), py::arg("replicates"), py::arg("line"), py::arg("line_replicates"), py::arg("estimated_line"), py::arg("design"),
+      "An index's replicate variance from its estimates per replicate (welfare_index.hpp set_replicate_variance), with the "
+      "replicate variance of an estimated line; for indices re-estimated per replicate outside C++ (a dask frame).");
   py::class_<targeting_accumulator>(m, "TargetingAccumulator",
                                     "ik.targeting streamed in chunks: update, merge, finalize (targeting/streaming.hpp).")
       .def(py::init([](const std::string& rule, double line_value, double line_quantile, double line_share, bool strict, double line_q,
@@ -312,6 +354,31 @@ void bind_targeting(py::module_& parent) {
           },
           py::arg("lonely_psu"), py::arg("strata_names") = std::vector<std::string>{}, py::arg("psu_names") = std::vector<std::string>{},
           "The metrics and their design variance (the dict of targeting_accuracy).")
+      .def(
+          "finalize_on",
+          [](const targeting_accumulator& a, const survey_design& design, const Eigen::MatrixXd& unit_totals) {
+            targeting_result res;
+            {
+              py::gil_scoped_release release;
+              res = a.finalize(design, unit_totals);
+            }
+            return result_dict(res);
+          },
+          py::arg("design"), py::arg("unit_totals"),
+          "finalize() on a design built outside (a multistage design over the streamed PSUs) with the totals in its unit order.")
+      .def(
+          "finalize_replicates",
+          [](const targeting_accumulator& a, const std::vector<targeting_accumulator>& replicates, const variance_design& design) {
+            detail::require(design.kind == variance_kind::replicate, "finalize_replicates", "the variance design must be a replicate design");
+            targeting_result res;
+            {
+              py::gil_scoped_release release;
+              res = a.finalize_replicates(replicates, design.replicate);
+            }
+            return result_dict(res);
+          },
+          py::arg("replicates"), py::arg("design"),
+          "The metrics with their replicate-weight variance; this accumulator and each replicate's streamed with a single PSU.")
       .def_property_readonly("rows", [](const targeting_accumulator& a) { return a.totals().rows(); })
       .def_property_readonly("n_psu", [](const targeting_accumulator& a) { return a.totals().n_psu(); })
       .def(py::pickle([](const targeting_accumulator& a) { return py::make_tuple(setup_tuple(a.setup()), accumulator_state_tuple(a.totals().get_state())); },
@@ -351,6 +418,31 @@ void bind_targeting(py::module_& parent) {
             return index_dict(res);
           },
           py::arg("lonely_psu"), py::arg("strata_names") = std::vector<std::string>{}, py::arg("psu_names") = std::vector<std::string>{})
+      .def(
+          "finalize_on",
+          [](const poverty_stream& a, const survey_design& design, const Eigen::MatrixXd& unit_totals) {
+            welfare_index_result res;
+            {
+              py::gil_scoped_release release;
+              res = a.acc.finalize(design, unit_totals);
+            }
+            return index_dict(res);
+          },
+          py::arg("design"), py::arg("unit_totals"))
+      .def(
+          "finalize_replicates",
+          [](const poverty_stream& a, const std::vector<const poverty_stream*>& replicates, const variance_design& design) {
+            detail::require(design.kind == variance_kind::replicate, "finalize_replicates", "the variance design must be a replicate design");
+            std::vector<poverty_accumulator> reps;
+            for (const poverty_stream* r : replicates) reps.push_back(r->acc);
+            welfare_index_result res;
+            {
+              py::gil_scoped_release release;
+              res = a.acc.finalize_replicates(reps, design.replicate);
+            }
+            return index_dict(res);
+          },
+          py::arg("replicates"), py::arg("design"))
       .def_property_readonly("rows", [](const poverty_stream& a) { return a.acc.totals().rows(); })
       .def(py::pickle(
           [](const poverty_stream& a) {

@@ -72,6 +72,17 @@ def _prepare(data, variable, design, weights, by, who, extra=()):
     return args, levels, by_names, len(data)
 
 
+def _dask_index(data, design, weights, run):
+    """``run(design, weights)`` → (out, levels, by names, rows) of an index on a dask frame; under a replicate
+    design every weight set re-estimates the index (``_dask.replicate_index``, as welfare_index in memory)."""
+    replicates = _dask.replicate_design(design)
+    if replicates is None:
+        return run(design, weights)
+    if weights is not None:
+        raise InvalidInputError("give weights= or design=, not both (the design carries its weights)")
+    return _dask.replicate_index(data, replicates, lambda cols: run(cols, None))
+
+
 _NO_LINE = dict(rule="none", line_value=float("nan"), line_quantile=0.5, line_share=1.0, strict=True)
 
 
@@ -206,7 +217,7 @@ def gini(data: pd.DataFrame, variable: str, *, design: Optional[SurveyDesign] = 
     if _dask.is_dask_frame(data):  # exact on Dask: a global sort by welfare, then per-PSU sums
         if convention != "eurostat":
             raise TypeError("gini: on a dask DataFrame only convention='eurostat' is supported")
-        out, levels, by_names, nobs = _dask.gini(data, variable, design, weights, by)
+        out, levels, by_names, nobs = _dask_index(data, design, weights, lambda d, w: _dask.gini(data, variable, d, w, by))
     else:
         args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "gini")
         out = _evaluate("gini", args, convention=convention)
@@ -219,7 +230,8 @@ def gini(data: pd.DataFrame, variable: str, *, design: Optional[SurveyDesign] = 
 
 def _smooth_index(index: str, epsilon: float, name: str, definition: str, data, variable, design, weights, by):
     if _dask.is_dask_frame(data):  # one pass of generalized-entropy totals per PSU
-        out, levels, by_names, nobs = _dask.entropy_index(index, float(epsilon), data, variable, design, weights, by, name)
+        out, levels, by_names, nobs = _dask_index(data, design, weights,
+                                                  lambda d, w: _dask.entropy_index(index, float(epsilon), data, variable, d, w, by, name))
         return _result(out, name, levels, by_names, nobs, variable, definition)
     args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, name)
     out = _evaluate(index, args, parameter=float(epsilon))
@@ -291,7 +303,7 @@ def sen(data: pd.DataFrame, variable: str, *, line, design: Optional[SurveyDesig
     estimation enters the SE by linearisation (∂S/∂z · IF(z), as for ik.fgt); welfare below it must be ≥ 0."""
     a = _line_args(line, "sen")
     if _dask.is_dask_frame(data):  # exact on Dask: a global sort by welfare, then per-PSU sums
-        out, levels, by_names, nobs = _dask.sen(data, variable, a, design, weights, by)
+        out, levels, by_names, nobs = _dask_index(data, design, weights, lambda d, w: _dask.sen(data, variable, a, d, w, by))
         return _result(out, "sen", levels, by_names, nobs, variable,
                        "Sen poverty index: H·[I + (1 − I)·G_p], G_p the Gini among the poor (Sen 1976)")
     args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "sen")
@@ -351,7 +363,8 @@ def lorenz(data: pd.DataFrame, variable: str, *, points=None, generalized: bool 
     p = [round(0.05 * k, 10) for k in range(1, 21)] if points is None else _shares(points, "lorenz", "points", True)
     who = "generalized_lorenz" if generalized else "lorenz"
     if _dask.is_dask_frame(data):  # exact quantiles across partitions, then one pass of PSU totals
-        out, levels, by_names, nobs = _dask.lorenz(data, variable, p, bool(generalized), design, weights, by, who)
+        out, levels, by_names, nobs = _dask_index(data, design, weights,
+                                                  lambda d, w: _dask.lorenz(data, variable, p, bool(generalized), d, w, by, who))
     else:
         args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, who)
         out = _evaluate(who, args, shares=p)
@@ -382,7 +395,8 @@ def quantile_shares(data: pd.DataFrame, variable: str, *, groups: int = 5, cuts=
         cuts = [k / groups for k in range(1, int(groups))]
     c = _shares(cuts, "quantile_shares", "cuts", False)
     if _dask.is_dask_frame(data):  # the Lorenz ordinates at the cuts, differenced (as lorenz.cpp's quantile_shares)
-        out, levels, by_names, nobs = _dask.lorenz(data, variable, c, False, design, weights, by, "quantile_shares")
+        out, levels, by_names, nobs = _dask_index(data, design, weights,
+                                                  lambda d, w: _dask.lorenz(data, variable, c, False, d, w, by, "quantile_shares"))
         out = _shares_of_ordinates(out, len(c))
     else:
         args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "quantile_shares")
@@ -425,7 +439,7 @@ def qsr(data: pd.DataFrame, variable: str, *, lower: float = 0.2, upper: float =
     if not lo < hi:
         raise InvalidInputError(f"qsr: needs lower < upper, got {lower!r} and {upper!r}")
     if _dask.is_dask_frame(data):  # exact quantiles across partitions, then one pass of PSU totals
-        out, levels, by_names, nobs = _dask.qsr(data, variable, lo, hi, design, weights, by)
+        out, levels, by_names, nobs = _dask_index(data, design, weights, lambda d, w: _dask.qsr(data, variable, lo, hi, d, w, by))
     else:
         args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "qsr")
         out = _evaluate("qsr", args, shares=(lo, hi))
@@ -481,8 +495,9 @@ def concentration_index(data: pd.DataFrame, variable: str, *, rank_by: str, kind
             raise InvalidInputError(f"concentration_index: bounds must be finite with a < b, got {bounds!r}")
     name = {"standard": "ci", "generalized": "gci", "erreygers": "eci", "wagstaff": "wci"}[kind]
     if dask:  # exact on Dask: a global sort by rank_by, then per-PSU sums
-        out, levels, by_names, nobs = _dask.concentration(data, variable, rank_by, kind, lower, upper, design, weights, by,
-                                                          "concentration_index")
+        out, levels, by_names, nobs = _dask_index(data, design, weights,
+                                                  lambda d, w: _dask.concentration(data, variable, rank_by, kind, lower, upper, d, w, by,
+                                                                                   "concentration_index"))
         res = _result(out, name, levels, by_names, nobs, variable, _CONCENTRATION_KINDS[kind])
         res.rank_by = rank_by
         return res
@@ -500,7 +515,7 @@ def kakwani(data: pd.DataFrame, payment: str, *, income: str, design: Optional[S
     SE. For a tax, K > 0 is progressive; for a benefit, K < 0 means it is distributed more equally than
     income (pro-poor relative to income)."""
     if _dask.is_dask_frame(data):  # exact on Dask: a global sort by income, then per-PSU sums
-        out, levels, by_names, nobs = _dask.kakwani(data, payment, income, design, weights, by)
+        out, levels, by_names, nobs = _dask_index(data, design, weights, lambda d, w: _dask.kakwani(data, payment, income, d, w, by))
     else:
         args, levels, by_names, nobs = _prepare(data, income, design, weights, by, "kakwani", extra={"payment": (payment, "payment")})
         pay = args.pop("payment")

@@ -211,8 +211,8 @@ def targeting(data: pd.DataFrame, *, welfare: str, beneficiary: str, target, ben
     ----------
     data : DataFrame, one row per person (or per household), never modified; or a dask DataFrame (each
         partition is reduced to a mergeable accumulator, merged in a tree; ``design`` then is an
-        ``ik.SurveyDesign`` built from the same dask frame, ``weights`` a column name; single-stage designs,
-        ``unit="persons"``).
+        ``ik.SurveyDesign`` built from the same dask frame — single-stage, multistage or replicate-weight —
+        and ``weights`` a column name).
     welfare : column ranking welfare (per-capita consumption or income), used for the poverty line,
         the welfare groups of the incidence tables, adequacy and the poverty-gap reduction.
     beneficiary : boolean (or 0/1) column: receives the programme.

@@ -216,6 +216,58 @@ def test_survey_design_multistage_and_replicate_weights(client, how):
                  ik.gini(TWO_STAGE, "welfare", design=ik.SurveyDesign(TWO_STAGE, **spec), by="sex"))
 
 
+REPLICATE_SPECS = [dict(weights="w", replicate_weights=REPW[:6], replicate_type="bootstrap"),
+                   dict(weights="w", replicate_weights=REPW[:6], replicate_type="JK1", mse=True),
+                   dict(weights="w", replicate_weights=REPW[:6], replicate_type="JKn", rscales=[0.4, 0.5, 0.6, 0.7, 0.8, 0.9]),
+                   dict(weights="w", replicate_weights=REPW[:6], replicate_type="Fay", fay_rho=0.3),
+                   dict(weights="w", replicate_weights=REPW[:4], replicate_type="BRR")]
+MULTISTAGE = dict(weights="w", strata="stratum", psu=["psu", "ssu"], fpc=["fpc", "fpc2"], nest=True)
+
+
+@pytest.mark.parametrize("how", [3, "ragged"])
+def test_targeting_and_fgt_on_replicate_and_multistage_designs(client, how):
+    """ik.targeting and ik.fgt / ik.watts under replicate-weight designs (JK1, JKn, BRR, Fay, bootstrap: every
+    replicate re-estimates the metrics, an estimated line re-estimated with its weights, exactly across
+    partitions) and a multistage design with an FPC at every stage equal the in-memory call."""
+    ddf = _split(TWO_STAGE, how)
+    kw = dict(welfare="welfare", beneficiary="beneficiary", benefit="benefit", by="sex")
+    for spec in REPLICATE_SPECS + [MULTISTAGE]:
+        mem, lazy = ik.SurveyDesign(TWO_STAGE, **spec), ik.SurveyDesign(ddf, **spec)
+        for target in (ik.poverty_line(20.0), ik.relative_line(0.6), "eligible"):
+            _same_result(ik.targeting(ddf, design=lazy, target=target, **kw), ik.targeting(TWO_STAGE, design=mem, target=target, **kw))
+        for line in (20.0, ik.bottom(0.3)):
+            _same_result(ik.fgt(ddf, "welfare", line=line, alpha=1, design=lazy, by="age_band"),
+                         ik.fgt(TWO_STAGE, "welfare", line=line, alpha=1, design=mem, by="age_band"))
+        _same_result(ik.watts(ddf, "welfare", line=20.0, design=lazy), ik.watts(TWO_STAGE, "welfare", line=20.0, design=mem))
+        got, want = ik.arpt(ddf, "welfare", design=lazy), ik.arpt(TWO_STAGE, "welfare", design=mem)
+        _same_result(got, want)
+    hh = dict(welfare="welfare", beneficiary="beneficiary", target=ik.relative_line(0.6), unit="households", household="hh")
+    frame = TWO_STAGE.assign(hh=TWO_STAGE["stratum"] * 1000 + TWO_STAGE["psu"])
+    frame = frame.assign(welfare=frame.groupby("hh")["welfare"].transform("first"),
+                         beneficiary=frame.groupby("hh")["beneficiary"].transform("first"))
+    spec = REPLICATE_SPECS[1]
+    _same_result(ik.targeting(_split(frame, how), design=ik.SurveyDesign(_split(frame, how), **spec), **hh),
+                 ik.targeting(frame, design=ik.SurveyDesign(frame, **spec), **hh))
+
+
+@pytest.mark.parametrize("how", [3])
+def test_welfare_indices_on_replicate_designs(client, how):
+    """Every welfare index under a replicate-weight design on Dask: each weight set re-estimates the index
+    (quantiles, lines and ranks included), then C++'s replicate variance (replicate_index_variance) — equal to
+    the in-memory welfare_index with replicate weights."""
+    ddf = _split(TWO_STAGE, how)
+    for spec in (REPLICATE_SPECS[0], REPLICATE_SPECS[2]):
+        mem, lazy = ik.SurveyDesign(TWO_STAGE, **spec), ik.SurveyDesign(ddf, **spec)
+        calls = [(ik.gini, ("welfare",), dict(by="sex")), (ik.theil, ("welfare",), {}), (ik.atkinson, ("welfare",), dict(epsilon=0.5)),
+                 (ik.lorenz, ("welfare",), dict(points=[0.2, 0.5, 1.0])), (ik.quantile_shares, ("welfare",), dict(groups=4)),
+                 (ik.qsr, ("welfare",), {}), (ik.sen, ("welfare",), dict(line=ik.relative_line(0.6))),
+                 (ik.concentration_index, ("benefit",), dict(rank_by="welfare")), (ik.kakwani, ("benefit",), dict(income="welfare"))]
+        for f, args, kw in calls:
+            got, want = f(ddf, *args, design=lazy, **kw), f(TWO_STAGE, *args, design=mem, **kw)
+            _same_result(got, want)
+            assert got.vcov_convention == want.vcov_convention, f.__name__
+
+
 @pytest.mark.parametrize("how", [1, 3, 16, "ragged"])
 def test_survey_design_quantile_woodruff(client, how):
     """SurveyDesign.quantile (qrule 'math', Woodruff interval) on a Taylor, a weights-only and a replicate design:
@@ -332,15 +384,13 @@ def test_bad_input_on_dask(client):
     with pytest.raises(TypeError, match="design must be ik.SurveyDesign"):
         ik.targeting(ddf, design=ik.SurveyDesign(DATA, **DESIGN), **kw)
     two = _split(TWO_STAGE, 3)
-    with pytest.raises(ValueError, match="multistage design with an FPC at every stage"):
-        ik.targeting(two, design=ik.SurveyDesign(two, weights="w", strata="stratum", psu=["psu", "ssu"], fpc=["fpc", "fpc2"], nest=True), **kw)
     with pytest.raises(ValueError, match="fpc has 2 stages but psu has 1"):
         ik.SurveyDesign(two, weights="w", psu="psu", fpc=["fpc", "fpc2"])
     with pytest.raises(ValueError, match="an fpc is not constant within a sampling unit"):
         ik.SurveyDesign(_split(TWO_STAGE.assign(fpc2=np.arange(len(TWO_STAGE)) + 5.0), 3), weights="w", strata="stratum",
                         psu=["psu", "ssu"], fpc=["fpc", "fpc2"], nest=True)
-    with pytest.raises(ValueError, match="replicate-weight designs on a dask DataFrame"):
-        ik.targeting(two, design=ik.SurveyDesign(two, weights="w", replicate_weights=REPW, replicate_type="JK1"), **kw)
+    with pytest.raises(ValueError, match="weights= or design=, not both"):
+        ik.targeting(two, design=ik.SurveyDesign(two, weights="w", replicate_weights=REPW, replicate_type="JK1"), weights="w", **kw)
     with pytest.raises(ValueError, match="replicate_type='JKn' needs rscales"):
         ik.SurveyDesign(two, weights="w", replicate_weights=REPW, replicate_type="JKn")
     with pytest.raises(ValueError, match="unknown column 'nope'"):

@@ -7,7 +7,7 @@ import impactkit._core.variance
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['PovertyAccumulator', 'TargetingAccumulator', 'targeting_accuracy', 'targeting_accuracy_replicates', 'welfare_index']
+__all__: list[str] = ['PovertyAccumulator', 'TargetingAccumulator', 'inequality_from_totals', 'replicate_index_variance', 'targeting_accuracy', 'targeting_accuracy_replicates', 'welfare_index']
 class TargetingAccumulator:
     """
     ik.targeting streamed in chunks: update, merge, finalize (targeting/streaming.hpp).
@@ -21,6 +21,14 @@ class TargetingAccumulator:
     def finalize(self, lonely_psu: str, strata_names: collections.abc.Sequence[str] = [], psu_names: collections.abc.Sequence[str] = []) -> dict:
         """
         The metrics and their design variance (the dict of targeting_accuracy).
+        """
+    def finalize_on(self, design: impactkit._core.variance.SurveyDesign, unit_totals: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"]) -> dict:
+        """
+        finalize() on a design built outside (a multistage design over the streamed PSUs) with the totals in its unit order.
+        """
+    def finalize_replicates(self, replicates: collections.abc.Sequence[TargetingAccumulator], design: impactkit._core.variance.VarianceDesign) -> dict:
+        """
+        The metrics with their replicate-weight variance; this accumulator and each replicate's streamed with a single PSU.
         """
     def merge(self, other: TargetingAccumulator) -> None:
         ...
@@ -46,6 +54,10 @@ class PovertyAccumulator:
         ...
     def finalize(self, lonely_psu: str, strata_names: collections.abc.Sequence[str] = [], psu_names: collections.abc.Sequence[str] = []) -> dict:
         ...
+    def finalize_on(self, design: impactkit._core.variance.SurveyDesign, unit_totals: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"]) -> dict:
+        ...
+    def finalize_replicates(self, replicates: collections.abc.Sequence[PovertyAccumulator], design: impactkit._core.variance.VarianceDesign) -> dict:
+        ...
     def merge(self, other: PovertyAccumulator) -> None:
         ...
     def update(self, welfare: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, domain: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, strata: typing.Annotated[numpy.typing.ArrayLike, numpy.int64] | None, psu: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], fpc: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None) -> None:
@@ -53,6 +65,14 @@ class PovertyAccumulator:
     @property
     def rows(self) -> int:
         ...
+def inequality_from_totals(index: str, epsilon: typing.SupportsFloat | typing.SupportsIndex, unit_totals: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], n_domains: typing.SupportsInt | typing.SupportsIndex, design: impactkit._core.variance.SurveyDesign) -> dict:
+    """
+    Theil, MLD or Atkinson per domain from the unit totals of w, w·u, w·g(u) (U × 3·D, the streamed pass of inequality_measure).
+    """
+def replicate_index_variance(estimate: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], replicates: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], line: typing.SupportsFloat | typing.SupportsIndex, line_replicates: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], estimated_line: bool, design: impactkit._core.variance.VarianceDesign) -> dict:
+    """
+    An index's replicate variance from its estimates per replicate (welfare_index.hpp set_replicate_variance), with the replicate variance of an estimated line; for indices re-estimated per replicate outside C++ (a dask frame).
+    """
 def targeting_accuracy(rule: str, target: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, poverty_line: typing.SupportsFloat | typing.SupportsIndex, line_quantile: typing.SupportsFloat | typing.SupportsIndex, line_share: typing.SupportsFloat | typing.SupportsIndex, strict: bool, beneficiary: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], benefit: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, welfare: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, domain: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_domains: typing.SupportsInt | typing.SupportsIndex, welfare_group: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_welfare_groups: typing.SupportsInt | typing.SupportsIndex, design: impactkit._core.variance.VarianceDesign) -> dict:
     """
     Targeting metrics per domain with their joint survey-design variance.
