@@ -118,6 +118,37 @@ const survey_design& survey_of(const variance_design& design, const char* fn) {
   return *design.survey;
 }
 
+welfare_index_spec make_index_spec(const std::string& index, double parameter, const welfare_line& line, std::vector<double> shares,
+                                   const std::string& concentration, double lower, double upper, const std::string& convention) {
+  const char* fn = "welfare_index";
+  static const std::vector<std::pair<std::string, welfare_index_kind>> kinds = {
+      {"fgt", welfare_index_kind::fgt}, {"watts", welfare_index_kind::watts}, {"sen", welfare_index_kind::sen},
+      {"gini", welfare_index_kind::gini}, {"theil", welfare_index_kind::theil}, {"mld", welfare_index_kind::mean_log_deviation},
+      {"atkinson", welfare_index_kind::atkinson}, {"lorenz", welfare_index_kind::lorenz},
+      {"generalized_lorenz", welfare_index_kind::generalized_lorenz}, {"quantile_shares", welfare_index_kind::quantile_shares},
+      {"qsr", welfare_index_kind::quintile_share_ratio}, {"concentration_index", welfare_index_kind::concentration},
+      {"kakwani", welfare_index_kind::kakwani}};
+  welfare_index_spec spec;
+  bool found = false;
+  for (const auto& [name, kind] : kinds)
+    if (name == index) spec.kind = kind, found = true;
+  detail::require(found, fn, "unknown index '" + index + "'");
+  spec.parameter = parameter;
+  spec.line = line;
+  spec.shares = std::move(shares);
+  if (concentration == "generalized") spec.concentration = concentration_kind::generalized;
+  else if (concentration == "erreygers") spec.concentration = concentration_kind::erreygers;
+  else if (concentration == "wagstaff") spec.concentration = concentration_kind::wagstaff;
+  else detail::require(concentration == "standard", fn, "kind must be 'standard', 'generalized', 'erreygers' or 'wagstaff'");
+  spec.lower = lower;
+  spec.upper = upper;
+  detail::require(convention == "eurostat" || convention == "convey", fn, "convention must be 'eurostat' or 'convey'");
+  spec.gini = convention == "convey" ? gini_convention::convey : gini_convention::eurostat;
+  return spec;
+}
+
+bool needs_values(welfare_index_kind k) { return k == welfare_index_kind::concentration || k == welfare_index_kind::kakwani; }
+
 const char* rule_name(line_kind k) { return k == line_kind::none ? "column" : k == line_kind::fixed ? "fixed_line" : "quantile_line"; }
 
 py::tuple setup_tuple(const targeting_stream_setup& s) {
@@ -211,191 +242,80 @@ void bind_targeting(py::module_& parent) {
       py::arg("domain"), py::arg("n_domains"), py::arg("welfare_group"), py::arg("n_welfare_groups"), py::arg("replicate_weights"),
       py::arg("design"), "Targeting metrics per domain with their replicate-weight variance.");
   m.def(
-      "poverty_measure",
-      [](const std::string& index, double alpha, const std::string& rule, double line_value, double line_quantile, double line_share,
-         bool strict, f64 welfare, std::optional<f64> weights, std::optional<i32> domain, int n_domains, const variance_design& design) {
-        detail::require(index == "fgt" || index == "watts", "poverty_measure", "index must be 'fgt' or 'watts'");
-        const welfare_rows r = make_welfare_rows(welfare, weights, domain, n_domains);
-        const welfare_line line = make_line(rule, line_value, line_quantile, line_share, strict);
-        welfare_index_result res;
-        {
-          py::gil_scoped_release release;
-          res = poverty_measure(r, index == "fgt" ? poverty_index::fgt : poverty_index::watts, alpha, line, survey_of(design, index.c_str()));
-        }
-        return index_dict(res);
-      },
-      py::arg("index"), py::arg("alpha"), py::arg("rule"), py::arg("line_value"), py::arg("line_quantile"), py::arg("line_share"),
-      py::arg("strict"), py::arg("welfare"), py::arg("weights"), py::arg("domain"), py::arg("n_domains"), py::arg("design"),
-      "FGT(alpha) or Watts poverty index per domain with its design variance.");
-  m.def(
-      "gini",
-      [](f64 welfare, std::optional<f64> weights, std::optional<i32> domain, int n_domains, const variance_design& design,
-         const std::string& convention) {
-        detail::require(convention == "eurostat" || convention == "convey", "gini", "convention must be 'eurostat' or 'convey'");
-        const welfare_rows r = make_welfare_rows(welfare, weights, domain, n_domains);
-        welfare_index_result res;
-        {
-          py::gil_scoped_release release;
-          res = gini(r, survey_of(design, "gini"), convention == "convey" ? gini_convention::convey : gini_convention::eurostat);
-        }
-        return index_dict(res);
-      },
-      py::arg("welfare"), py::arg("weights"), py::arg("domain"), py::arg("n_domains"), py::arg("design"), py::arg("convention") = "eurostat",
-      "Gini coefficient per domain with its linearised design variance.");
-  m.def(
-      "lorenz",
-      [](std::vector<double> p, bool generalized, f64 welfare, std::optional<f64> weights, std::optional<i32> domain, int n_domains,
-         const variance_design& design) {
-        const welfare_rows r = make_welfare_rows(welfare, weights, domain, n_domains);
-        welfare_index_result res;
-        {
-          py::gil_scoped_release release;
-          res = lorenz_ordinates(r, p, generalized, survey_of(design, "lorenz"));
-        }
-        return index_dict(res);
-      },
-      py::arg("p"), py::arg("generalized"), py::arg("welfare"), py::arg("weights"), py::arg("domain"), py::arg("n_domains"),
-      py::arg("design"), "Lorenz (or generalised Lorenz) ordinates per domain, domain-major, with their design variance.");
-  m.def(
-      "quantile_shares",
-      [](std::vector<double> cuts, f64 welfare, std::optional<f64> weights, std::optional<i32> domain, int n_domains,
-         const variance_design& design) {
-        const welfare_rows r = make_welfare_rows(welfare, weights, domain, n_domains);
-        welfare_index_result res;
-        {
-          py::gil_scoped_release release;
-          res = quantile_shares(r, cuts, survey_of(design, "quantile_shares"));
-        }
-        return index_dict(res);
-      },
-      py::arg("cuts"), py::arg("welfare"), py::arg("weights"), py::arg("domain"), py::arg("n_domains"), py::arg("design"),
-      "Welfare shares of the quantile groups between the cuts per domain, domain-major, with their design variance.");
-  m.def(
-      "qsr",
-      [](double lower, double upper, f64 welfare, std::optional<f64> weights, std::optional<i32> domain, int n_domains,
-         const variance_design& design) {
-        const welfare_rows r = make_welfare_rows(welfare, weights, domain, n_domains);
-        welfare_index_result res;
-        {
-          py::gil_scoped_release release;
-          res = quintile_share_ratio(r, lower, upper, survey_of(design, "qsr"));
-        }
-        return index_dict(res);
-      },
-      py::arg("lower"), py::arg("upper"), py::arg("welfare"), py::arg("weights"), py::arg("domain"), py::arg("n_domains"),
-      py::arg("design"), "Quintile share ratio (top over bottom welfare share) per domain with its design variance.");
-  m.def(
-      "sen",
-      [](const std::string& rule, double line_value, double line_quantile, double line_share, bool strict, f64 welfare,
-         std::optional<f64> weights, std::optional<i32> domain, int n_domains, const variance_design& design) {
-        const welfare_rows r = make_welfare_rows(welfare, weights, domain, n_domains);
-        const welfare_line line = make_line(rule, line_value, line_quantile, line_share, strict);
-        welfare_index_result res;
-        {
-          py::gil_scoped_release release;
-          res = sen_index(r, line, survey_of(design, "sen"));
-        }
-        return index_dict(res);
-      },
-      py::arg("rule"), py::arg("line_value"), py::arg("line_quantile"), py::arg("line_share"), py::arg("strict"), py::arg("welfare"),
-      py::arg("weights"), py::arg("domain"), py::arg("n_domains"), py::arg("design"),
-      "Sen poverty index per domain below a fixed or estimated line with its design variance.");
-  m.def(
-      "concentration_index",
-      [](const std::string& kind, double lower, double upper, f64 rank_by, f64 values, std::optional<f64> weights,
-         std::optional<i32> domain, int n_domains, const variance_design& design) {
-        concentration_kind k = concentration_kind::standard;
-        if (kind == "generalized") k = concentration_kind::generalized;
-        else if (kind == "erreygers") k = concentration_kind::erreygers;
-        else if (kind == "wagstaff") k = concentration_kind::wagstaff;
-        else detail::require(kind == "standard", "concentration_index", "kind must be 'standard', 'generalized', 'erreygers' or 'wagstaff'");
-        const welfare_rows r = make_welfare_rows(rank_by, weights, domain, n_domains);
-        const double* h = column(values, r.n, "values");
-        welfare_index_result res;
-        {
-          py::gil_scoped_release release;
-          res = concentration_index(r, h, k, lower, upper, survey_of(design, "concentration_index"));
-        }
-        return index_dict(res);
-      },
-      py::arg("kind"), py::arg("lower"), py::arg("upper"), py::arg("rank_by"), py::arg("values"), py::arg("weights"), py::arg("domain"),
-      py::arg("n_domains"), py::arg("design"), "Concentration index of values ranked by rank_by per domain with its design variance.");
-  m.def(
-      "welfare_index_replicates",
+      "welfare_index",
       [](const std::string& index, double parameter, const std::string& rule, double line_value, double line_quantile, double line_share,
          bool strict, std::vector<double> shares, const std::string& concentration, double lower, double upper,
          const std::string& convention, f64 welfare, std::optional<f64> values, std::optional<f64> weights, std::optional<i32> domain,
-         int n_domains, const Eigen::Ref<const Eigen::MatrixXd>& replicate_weights, const variance_design& design) {
-        const char* fn = "welfare_index_replicates";
-        detail::require(design.kind == variance_kind::replicate, fn, "the variance design must be a replicate design");
-        static const std::vector<std::pair<std::string, welfare_index_kind>> kinds = {
-            {"fgt", welfare_index_kind::fgt}, {"watts", welfare_index_kind::watts}, {"sen", welfare_index_kind::sen},
-            {"gini", welfare_index_kind::gini}, {"theil", welfare_index_kind::theil}, {"mld", welfare_index_kind::mean_log_deviation},
-            {"atkinson", welfare_index_kind::atkinson}, {"lorenz", welfare_index_kind::lorenz},
-            {"generalized_lorenz", welfare_index_kind::generalized_lorenz}, {"quantile_shares", welfare_index_kind::quantile_shares},
-            {"qsr", welfare_index_kind::quintile_share_ratio}, {"concentration_index", welfare_index_kind::concentration},
-            {"kakwani", welfare_index_kind::kakwani}};
-        welfare_index_spec spec;
-        bool found = false;
-        for (const auto& [name, kind] : kinds)
-          if (name == index) spec.kind = kind, found = true;
-        detail::require(found, fn, "unknown index '" + index + "'");
-        spec.parameter = parameter;
-        spec.line = make_line(rule, line_value, line_quantile, line_share, strict);
-        spec.shares = std::move(shares);
-        if (concentration == "generalized") spec.concentration = concentration_kind::generalized;
-        else if (concentration == "erreygers") spec.concentration = concentration_kind::erreygers;
-        else if (concentration == "wagstaff") spec.concentration = concentration_kind::wagstaff;
-        else detail::require(concentration == "standard", fn, "kind must be 'standard', 'generalized', 'erreygers' or 'wagstaff'");
-        spec.lower = lower;
-        spec.upper = upper;
-        detail::require(convention == "eurostat" || convention == "convey", fn, "convention must be 'eurostat' or 'convey'");
-        spec.gini = convention == "convey" ? gini_convention::convey : gini_convention::eurostat;
+         int n_domains, const variance_design& design,
+         std::optional<py::array_t<double, py::array::f_style | py::array::forcecast>> replicate_weights) {
+        const char* fn = "welfare_index";
+        welfare_index_spec spec = make_index_spec(index, parameter, make_line(rule, line_value, line_quantile, line_share, strict),
+                                                  std::move(shares), concentration, lower, upper, convention);
         const welfare_rows r = make_welfare_rows(welfare, weights, domain, n_domains);
         spec.values = column(values, r.n, "values");
+        detail::require(!needs_values(spec.kind) || spec.values, fn, "index '" + index + "' needs its values column");
         welfare_index_result res;
-        {
+        if (design.kind == variance_kind::replicate) {
+          detail::require(replicate_weights.has_value() && replicate_weights->ndim() == 2, fn,
+                          "a replicate design needs its replicate weights (an n × R matrix)");
+          const Eigen::Map<const Eigen::MatrixXd> repw(replicate_weights->data(), replicate_weights->shape(0), replicate_weights->shape(1));
           py::gil_scoped_release release;
-          res = welfare_index(r, spec, replicate_weights, design.replicate);
+          res = welfare_index(r, spec, repw, design.replicate);
+        } else {
+          const survey_design& sd = survey_of(design, fn);
+          py::gil_scoped_release release;
+          res = welfare_index(r, spec, sd);
         }
         return index_dict(res);
       },
       py::arg("index"), py::arg("parameter"), py::arg("rule"), py::arg("line_value"), py::arg("line_quantile"), py::arg("line_share"),
       py::arg("strict"), py::arg("shares"), py::arg("concentration"), py::arg("lower"), py::arg("upper"), py::arg("convention"),
-      py::arg("welfare"), py::arg("values"), py::arg("weights"), py::arg("domain"), py::arg("n_domains"), py::arg("replicate_weights"),
-      py::arg("design"), "Any poverty or inequality index per domain with its replicate-weight variance (each replicate re-estimates it).");
+      py::arg("welfare"), py::arg("values"), py::arg("weights"), py::arg("domain"), py::arg("n_domains"), py::arg("design"),
+      py::arg("replicate_weights") = py::none(),
+      "Any poverty or inequality index per domain (welfare_index.hpp) with its survey-design (linearised) or replicate-weight "
+      "variance (each replicate re-estimates the index).");
   m.def(
-      "kakwani",
-      [](f64 income, f64 payment, std::optional<f64> weights, std::optional<i32> domain, int n_domains, const variance_design& design) {
-        const welfare_rows r = make_welfare_rows(income, weights, domain, n_domains);
-        const double* pay = column(payment, r.n, "payment");
-        welfare_index_result res;
-        {
-          py::gil_scoped_release release;
-          res = kakwani_index(r, pay, survey_of(design, "kakwani"));
-        }
-        return index_dict(res);
-      },
-      py::arg("income"), py::arg("payment"), py::arg("weights"), py::arg("domain"), py::arg("n_domains"), py::arg("design"),
-      "Kakwani index (concentration of payment ranked by income minus the Gini of income) per domain with its design variance.");
-  m.def(
-      "inequality_measure",
-      [](const std::string& index, double epsilon, f64 welfare, std::optional<f64> weights, std::optional<i32> domain, int n_domains,
-         const variance_design& design) {
+      "inequality_from_totals",
+      [](const std::string& index, double epsilon, const Eigen::MatrixXd& unit_totals, int n_domains, const survey_design& design) {
         inequality_index k = inequality_index::theil;
         if (index == "mld") k = inequality_index::mean_log_deviation;
         else if (index == "atkinson") k = inequality_index::atkinson;
-        else detail::require(index == "theil", "inequality_measure", "index must be 'theil', 'mld' or 'atkinson'");
-        const welfare_rows r = make_welfare_rows(welfare, weights, domain, n_domains);
+        else detail::require(index == "theil", "inequality_from_totals", "index must be 'theil', 'mld' or 'atkinson'");
+        unit_totals_table t;
+        t.n_units = unit_totals.rows();
+        t.n_domains = n_domains;
+        t.n_variables = 3;
+        t.totals = unit_totals;
         welfare_index_result res;
         {
           py::gil_scoped_release release;
-          res = inequality_measure(r, k, epsilon, survey_of(design, index.c_str()));
+          res = inequality_from_totals(t, k, epsilon, design);
         }
         return index_dict(res);
       },
-      py::arg("index"), py::arg("epsilon"), py::arg("welfare"), py::arg("weights"), py::arg("domain"), py::arg("n_domains"),
-      py::arg("design"), "Theil, mean log deviation or Atkinson(epsilon) per domain with its design variance.");
+      py::arg("index"), py::arg("epsilon"), py::arg("unit_totals"), py::arg("n_domains"), py::arg("design"),
+      "Theil, MLD or Atkinson per domain from the unit totals of w, w·u, w·g(u) (U × 3·D, the streamed pass of inequality_measure).");
+  m.def(
+      "replicate_index_variance",
+      [](const Eigen::VectorXd& estimate, const Eigen::MatrixXd& replicates, double line, const Eigen::VectorXd& line_replicates,
+         bool estimated_line, const variance_design& design) {
+        const char* fn = "replicate_index_variance";
+        detail::require(design.kind == variance_kind::replicate, fn, "the variance design must be a replicate design");
+        detail::require(replicates.cols() == estimate.size() && replicates.rows() == line_replicates.size(), fn,
+                        "replicates must be R × K with K estimates and R line values");
+        welfare_index_result r;
+        r.estimate = estimate;
+        r.line = line;
+        set_replicate_variance(r, replicates, line_replicates, estimated_line, design.replicate);
+        py::dict out;
+        out["vcov"] = r.vcov;
+        out["conventions"] = conventions_dict(r.conventions);
+        out["line_variance"] = r.line_variance;
+        return out;
+      },
+      py::arg("estimate"), py::arg("replicates"), py::arg("line"), py::arg("line_replicates"), py::arg("estimated_line"), py::arg("design"),
+      "An index's replicate variance from its estimates per replicate (welfare_index.hpp set_replicate_variance), with the "
+      "replicate variance of an estimated line; for indices re-estimated per replicate outside C++ (a dask frame).");
   py::class_<targeting_accumulator>(m, "TargetingAccumulator",
                                     "ik.targeting streamed in chunks: update, merge, finalize (targeting/streaming.hpp).")
       .def(py::init([](const std::string& rule, double line_value, double line_quantile, double line_share, bool strict, double line_q,
@@ -434,6 +354,31 @@ void bind_targeting(py::module_& parent) {
           },
           py::arg("lonely_psu"), py::arg("strata_names") = std::vector<std::string>{}, py::arg("psu_names") = std::vector<std::string>{},
           "The metrics and their design variance (the dict of targeting_accuracy).")
+      .def(
+          "finalize_on",
+          [](const targeting_accumulator& a, const survey_design& design, const Eigen::MatrixXd& unit_totals) {
+            targeting_result res;
+            {
+              py::gil_scoped_release release;
+              res = a.finalize(design, unit_totals);
+            }
+            return result_dict(res);
+          },
+          py::arg("design"), py::arg("unit_totals"),
+          "finalize() on a design built outside (a multistage design over the streamed PSUs) with the totals in its unit order.")
+      .def(
+          "finalize_replicates",
+          [](const targeting_accumulator& a, const std::vector<targeting_accumulator>& replicates, const variance_design& design) {
+            detail::require(design.kind == variance_kind::replicate, "finalize_replicates", "the variance design must be a replicate design");
+            targeting_result res;
+            {
+              py::gil_scoped_release release;
+              res = a.finalize_replicates(replicates, design.replicate);
+            }
+            return result_dict(res);
+          },
+          py::arg("replicates"), py::arg("design"),
+          "The metrics with their replicate-weight variance; this accumulator and each replicate's streamed with a single PSU.")
       .def_property_readonly("rows", [](const targeting_accumulator& a) { return a.totals().rows(); })
       .def_property_readonly("n_psu", [](const targeting_accumulator& a) { return a.totals().n_psu(); })
       .def(py::pickle([](const targeting_accumulator& a) { return py::make_tuple(setup_tuple(a.setup()), accumulator_state_tuple(a.totals().get_state())); },
@@ -473,6 +418,31 @@ void bind_targeting(py::module_& parent) {
             return index_dict(res);
           },
           py::arg("lonely_psu"), py::arg("strata_names") = std::vector<std::string>{}, py::arg("psu_names") = std::vector<std::string>{})
+      .def(
+          "finalize_on",
+          [](const poverty_stream& a, const survey_design& design, const Eigen::MatrixXd& unit_totals) {
+            welfare_index_result res;
+            {
+              py::gil_scoped_release release;
+              res = a.acc.finalize(design, unit_totals);
+            }
+            return index_dict(res);
+          },
+          py::arg("design"), py::arg("unit_totals"))
+      .def(
+          "finalize_replicates",
+          [](const poverty_stream& a, const std::vector<const poverty_stream*>& replicates, const variance_design& design) {
+            detail::require(design.kind == variance_kind::replicate, "finalize_replicates", "the variance design must be a replicate design");
+            std::vector<poverty_accumulator> reps;
+            for (const poverty_stream* r : replicates) reps.push_back(r->acc);
+            welfare_index_result res;
+            {
+              py::gil_scoped_release release;
+              res = a.acc.finalize_replicates(reps, design.replicate);
+            }
+            return index_dict(res);
+          },
+          py::arg("replicates"), py::arg("design"))
       .def_property_readonly("rows", [](const poverty_stream& a) { return a.acc.totals().rows(); })
       .def(py::pickle(
           [](const poverty_stream& a) {

@@ -166,6 +166,7 @@ class DesignColumns:
     later: List[LabelCoder] = field(default_factory=list)  # stages 2.. of a multistage design (an FPC at every stage)
     later_fpc: List[str] = field(default_factory=list)
     units: Optional[pd.DataFrame] = None  # multistage: one row per finest sampling unit (stage codes, FPCs), sorted
+    single_psu: bool = False  # one PSU for all rows: an estimate per weight set of a replicate design (its variance unused)
 
     @property
     def multistage(self) -> bool:
@@ -179,7 +180,9 @@ class DesignColumns:
     def chunk(self, part: pd.DataFrame, k: int) -> dict:
         """strata, psu, fpc arrays of a partition (keyword arguments of the accumulators' update)."""
         strata = None if self.strata is None else self.strata.codes(part)
-        if self.psu is None:
+        if self.single_psu:
+            psu = np.zeros(len(part), dtype=np.int64)
+        elif self.psu is None:
             psu = np.arange(len(part), dtype=np.int64) + int(self.offsets[k])
         elif self.multistage:  # the finest unit stands in for the PSU; finalize() rebuilds the stages
             keys = pd.MultiIndex.from_frame(_stage_codes(part, self)[_UNIT_KEYS[:len(self.later) + 2]])
@@ -197,11 +200,23 @@ class DesignColumns:
         """(the survey design over the streamed units, their totals U × (D·q) in the design's unit order).
         Single stage: the accumulator's PSUs. Multistage: one design row per finest unit with its labels and
         FPC at every stage (survey_design then nests the stages as in memory: R's multistage variance)."""
-        from . import _core
-
         if not self.multistage:
             return acc.design(**self.finalize_args()), np.asarray(acc.totals())
-        state = acc.__getstate__()  # (D, q, nest, fpc, rows, strata, psu, rows per PSU, positive rows, fpc, totals)
+        return self.multistage_totals(acc.__getstate__())
+
+    def finalize_stream(self, acc) -> dict:
+        """The result dict of a TargetingAccumulator or PovertyAccumulator: its own finalize, or on a multistage
+        design its C++ finalize over the design built from the finest units (finalize_on)."""
+        if not self.multistage:
+            return acc.finalize(**self.finalize_args())
+        core, T = self.multistage_totals(acc.__getstate__()[-1])
+        return acc.finalize_on(core, np.asfortranarray(T))
+
+    def multistage_totals(self, state):
+        """(the multistage survey design over the streamed finest units, their totals in its unit order) from an
+        accumulator state (D, q, nest, fpc, rows, strata, psu, rows per PSU, positive rows, fpc, totals)."""
+        from . import _core
+
         table = self.units.iloc[np.asarray(state[6], dtype=np.int64)]
         S = len(self.later) + 1
 
@@ -556,10 +571,7 @@ def _replicate_part(part, k, design: DesignColumns, domains: DomainCoder, column
     X = np.column_stack(_value_columns(part, columns) + ([np.ones(len(part))] if with_weights else []))
     w = design.weights_of(part)
     w = np.ones(len(part)) if w is None else w
-    Wr = np.column_stack([_float_values(part[c], "replicate_weights") for c in repw])
-    neg = (Wr < 0).any(axis=1)
-    if neg.any():
-        raise InvalidInputError(f"replicate_weights must be non-negative (row {_plain(part.index[neg][0])!r})")
+    Wr = _replicate_weight_matrix(part, repw)
     dom = domains.codes(part)
     dom = np.zeros(len(part), dtype=np.int32) if dom is None else dom
     for d in range(D):
@@ -820,6 +832,10 @@ class DaskSurveyDesign:
 # --- ik.targeting and ik.fgt on a dask frame -------------------------------------------------------
 
 def _design_of(data, design, weights, who: str) -> DesignColumns:
+    """The design columns of design= / weights= (a DesignColumns is taken as it is: one weight set of a
+    replicate design). A replicate design's weights only: callers take its replicates from replicate_design()."""
+    if isinstance(design, DesignColumns):
+        return design
     if design is not None:
         if weights is not None:
             raise InvalidInputError(f"{who}: give weights= or design=, not both (the design carries its weights)")
@@ -828,14 +844,61 @@ def _design_of(data, design, weights, who: str) -> DesignColumns:
                             f"got {type(design).__name__}")
         if design._data is not data and design._data._name != data._name:
             raise InvalidInputError(f"{who}: the design was built from a different dask DataFrame; build it from this one")
-        if design._repw is not None:
-            raise InvalidInputError(f"{who}: replicate-weight designs on a dask DataFrame serve SurveyDesign mean/total/ratio/proportion "
-                                    "only; use a Taylor design (strata, psu) or compute in memory")
-        if design._columns.multistage and who in ("targeting", "fgt", "watts"):
-            raise InvalidInputError(f"{who}: a multistage design with an FPC at every stage is not streamed by {who} on a dask DataFrame; "
-                                    "give the stage-1 FPC only (ultimate-cluster variance) or compute in memory")
+        if design._repw is not None:  # the public functions take replicate designs through replicate_index / their own path
+            raise InvalidInputError(f"{who}: replicate-weight designs are not supported by this function on a dask DataFrame")
         return design._columns
     return design_columns(data, weights=weights, who=who)
+
+
+def replicate_design(design) -> Optional[DaskSurveyDesign]:
+    """The design when it is a replicate-weight DaskSurveyDesign, else None."""
+    return design if isinstance(design, DaskSurveyDesign) and design._repw is not None else None
+
+
+def _weight_sets(design: DaskSurveyDesign) -> List[DesignColumns]:
+    """One single-PSU DesignColumns per weight set of a replicate design: the full sample, then each replicate."""
+    return [DesignColumns(weights=w, single_psu=True, lonely_psu="certainty") for w in (design._columns.weights,) + design._repw]
+
+
+def _replicate_weight_matrix(part: pd.DataFrame, names: list) -> np.ndarray:
+    """The partition's replicate weights (rows × R), checked finite and non-negative."""
+    if not len(part):
+        return np.zeros((0, len(names)))
+    Wr = np.column_stack([_float_values(part[c], "replicate_weights") for c in names])
+    neg = (Wr < 0).any(axis=1)
+    if neg.any():
+        raise InvalidInputError(f"replicate_weights must be non-negative (row {_plain(part.index[neg][0])!r})")
+    return Wr
+
+
+def _replicate_gram(part, k, names: list) -> np.ndarray:
+    Wr = _replicate_weight_matrix(part, names)
+    return Wr.T @ Wr
+
+
+def replicate_variance_design(data, design: DaskSurveyDesign):
+    """The shared replicate variance design of a replicate DaskSurveyDesign (df from the rank of its replicate
+    weights, as in memory)."""
+    from .survey import _replicate_variance_design
+
+    G = np.sum(map_partitions(data, _replicate_gram, list(design._repw)), axis=0)
+    return _replicate_variance_design(design.replicate_type, _gram_rank(G), **design._rep_options)
+
+
+def replicate_index(data, design: DaskSurveyDesign, estimate: Callable) -> tuple:
+    """An index under a replicate design on a dask frame, as welfare_index with replicate weights in memory:
+    ``estimate(cols)`` → (out, levels, by names, rows) re-estimates the index (its quantiles and an estimated
+    line included) with each weight set; the replicate variance is C++'s (replicate_index_variance)."""
+    from . import _core
+
+    runs = [estimate(cols) for cols in _weight_sets(design)]
+    out, levels, by_names, rows = runs[0]
+    reps = np.array([np.asarray(r[0]["estimate"], dtype=float) for r in runs[1:]])
+    lines = np.array([float(r[0]["line"]) for r in runs[1:]])
+    v = _core.targeting.replicate_index_variance(np.asarray(out["estimate"], dtype=float), np.ascontiguousarray(reps),
+                                                 float(out["line"]), lines, np.isfinite(out.get("bandwidth", np.nan)),
+                                                 replicate_variance_design(data, design))
+    return {**out, **v}, levels, by_names, rows
 
 
 def _line_values(data, y: str, cols: DesignColumns, line_args: dict, domains: DomainCoder, who: str):
@@ -896,22 +959,70 @@ def _household_ranges(part: pd.DataFrame, k: int, household: str, columns: list)
                  **{f"hi{j}": (f"hi{j}", "max") for j in range(len(columns))}).reset_index()
 
 
-def _targeting_part(part, k, plan: dict):
-    from . import _core
+def _targeting_update(acc, part, k, plan: dict, cols: DesignColumns):
     from .targeting import _indicator, _numeric
 
-    acc = _core.targeting.TargetingAccumulator(**plan["setup"])
+    domain = plan["domains"].codes(part)
+    if plan["households"] is not None:  # only a household's first row counts; the others stay in the design
+        domain = np.where(plan["households"](part) == 0, 0 if domain is None else domain, -1).astype(np.int32)
+    acc.update(target=_indicator(part, plan["target"], "target") if plan["target"] else None,
+               beneficiary=_indicator(part, plan["beneficiary"], "beneficiary"),
+               benefit=_numeric(part, plan["benefit"], "benefit") if plan["benefit"] else None,
+               welfare=_numeric(part, plan["welfare"], "welfare"), weights=cols.weights_of(part),
+               domain=domain, **cols.chunk(part, k))
+
+
+def _poverty_update(acc, part, k, plan: dict, cols: DesignColumns):
+    from .targeting import _numeric
+
+    acc.update(welfare=_numeric(part, plan["welfare"], "variable"), weights=cols.weights_of(part), domain=plan["domains"].codes(part),
+               **cols.chunk(part, k))
+
+
+def _stream_part(part, k, plan: dict):
+    """A partition's accumulator (plan["accumulator"] of _core.targeting) per weight set: one for a Taylor
+    design, one per replicate (after the full sample's) for a replicate design (plan["weight_sets"])."""
+    from . import _core
+
+    make = getattr(_core.targeting, plan["accumulator"])
+    accs = [make(**setup) for setup in plan["setups"]]
     if len(part):
-        cols: DesignColumns = plan["design"]
-        domain = plan["domains"].codes(part)
-        if plan["households"] is not None:  # only a household's first row counts; the others stay in the design
-            domain = np.where(plan["households"](part) == 0, 0 if domain is None else domain, -1).astype(np.int32)
-        acc.update(target=_indicator(part, plan["target"], "target") if plan["target"] else None,
-                   beneficiary=_indicator(part, plan["beneficiary"], "beneficiary"),
-                   benefit=_numeric(part, plan["benefit"], "benefit") if plan["benefit"] else None,
-                   welfare=_numeric(part, plan["welfare"], "welfare"), weights=cols.weights_of(part),
-                   domain=domain, **cols.chunk(part, k))
-    return acc
+        for acc, cols in zip(accs, plan["weight_sets"]):
+            plan["update"](acc, part, k, plan, cols)
+    return accs
+
+
+def _merge_streams(a: list, b: list) -> list:
+    for x, y in zip(a, b):
+        x.merge(y)
+    return a
+
+
+def _stream(data, plan: dict, setup: dict, cols: DesignColumns, replicates: Optional[DaskSurveyDesign], line_column: str,
+            quantile_fn, who: str) -> dict:
+    """Streams the accumulators of plan and finalizes them in C++: a Taylor design (single or multistage) with
+    its own finalize, a replicate design with one accumulator per weight set (an estimated line re-estimated
+    with each replicate's weights, exactly across partitions) and finalize_replicates."""
+    if replicates is None:
+        plan.update(setups=[setup], weight_sets=[cols])
+        accs = tree_reduce(data, _stream_part, plan, merge=_merge_streams)
+        if accs[0].rows == 0:
+            raise InvalidInputError(f"{who}: data has no rows")
+        plan["rows"] = accs[0].rows
+        return cols.finalize_stream(accs[0])
+    sets = _weight_sets(replicates)
+    setups = [setup]
+    for w in sets[1:]:
+        q = setup["line_q"]
+        if setup["rule"] == "quantile_line":
+            q = weighted_quantiles(data, line_column, w.weights, [setup["line_quantile"]], quantile_fn, who)[0]
+        setups.append({**setup, "line_q": q})
+    plan.update(setups=setups, weight_sets=sets)
+    accs = tree_reduce(data, _stream_part, plan, merge=_merge_streams)
+    if accs[0].rows == 0:
+        raise InvalidInputError(f"{who}: data has no rows")
+    plan["rows"] = accs[0].rows
+    return accs[0].finalize_replicates(accs[1:], replicate_variance_design(data, replicates))
 
 
 def targeting(data, *, welfare, beneficiary, target, benefit, design, weights, unit, household, by, incidence, target_rule):
@@ -922,7 +1033,10 @@ def targeting(data, *, welfare, beneficiary, target, benefit, design, weights, u
     who = "targeting"
     by_names = _as_list(by)
     _check_frame(data, who, [welfare, beneficiary, benefit, target if isinstance(target, str) else None] + by_names)
-    cols = _design_of(data, design, weights, who)
+    replicates = replicate_design(design)
+    if replicates is not None and weights is not None:
+        raise InvalidInputError(f"{who}: give weights= or design=, not both (the design carries its weights)")
+    cols = replicates._columns if replicates is not None else _design_of(data, design, weights, who)
     domains = DomainCoder.of(data, by_names)
     households = None
     if unit == "households":
@@ -949,27 +1063,12 @@ def targeting(data, *, welfare, beneficiary, target, benefit, design, weights, u
     q = qs[-1] if kind == "quantile_line" else float("nan")
     setup = dict(rule=kind, line_value=line, line_quantile=p, line_share=s, strict=strict, line_q=q, line_h=h, amounts=benefit is not None,
                  welfare=True, n_domains=domains.n, n_welfare_groups=K, welfare_cuts=cuts, nest=cols.nest, fpc=cols.fpc is not None)
-    plan = dict(setup=setup, design=cols, domains=domains, target=target if kind == "column" else None, beneficiary=beneficiary,
-                benefit=benefit, welfare=welfare, households=households)
-    acc = tree_reduce(data, _targeting_part, plan)
-    if acc.rows == 0:
-        raise InvalidInputError(f"{who}: data has no rows")
-    out = acc.finalize(**cols.finalize_args())
+    plan = dict(accumulator="TargetingAccumulator", update=_targeting_update, domains=domains, target=target if kind == "column" else None,
+                beneficiary=beneficiary, benefit=benefit, welfare=welfare, households=households)
+    out = _stream(data, plan, setup, cols, replicates, welfare, households, who)
     return TargetingResult._build(out, domains.levels, by_names, None, rule=target_rule, unit=unit, welfare=welfare, benefit=benefit,
                                   cuts=np.asarray(out["welfare_cuts"], dtype=float) if K else None,
-                                  nobs=int(acc.rows) if households is None else households.n)
-
-
-def _poverty_part(part, k, plan: dict):
-    from . import _core
-    from .targeting import _numeric
-
-    acc = _core.targeting.PovertyAccumulator(**plan["setup"])
-    if len(part):
-        cols: DesignColumns = plan["design"]
-        acc.update(welfare=_numeric(part, plan["welfare"], "variable"), weights=cols.weights_of(part), domain=plan["domains"].codes(part),
-                   **cols.chunk(part, k))
-    return acc
+                                  nobs=int(plan["rows"]) if households is None else households.n)
 
 
 def poverty(index: str, alpha: float, data, variable: str, line_args: dict, design, weights, by, who: str):
@@ -978,16 +1077,18 @@ def poverty(index: str, alpha: float, data, variable: str, line_args: dict, desi
 
     by_names = _as_list(by)
     _check_frame(data, who, [variable] + by_names)
-    cols = _design_of(data, design, weights, who)
+    replicates = replicate_design(design)
+    if replicates is not None and weights is not None:
+        raise InvalidInputError(f"{who}: give weights= or design=, not both (the design carries its weights)")
+    cols = replicates._columns if replicates is not None else _design_of(data, design, weights, who)
     domains = DomainCoder.of(data, by_names)
     q, h = _line_values(data, variable, cols, line_args, domains, who)
     setup = dict(index=index, alpha=float(alpha), rule=line_args["rule"], line_value=line_args["line_value"],
                  line_quantile=line_args["line_quantile"], line_share=line_args["line_share"], strict=line_args["strict"], line_q=q,
                  line_h=h, n_domains=domains.n, nest=cols.nest, fpc=cols.fpc is not None)
-    acc = tree_reduce(data, _poverty_part, dict(setup=setup, design=cols, domains=domains, welfare=variable))
-    if acc.rows == 0:
-        raise InvalidInputError(f"{who}: data has no rows")
-    return acc.finalize(**cols.finalize_args()), domains.levels, by_names, int(acc.rows)
+    plan = dict(accumulator="PovertyAccumulator", update=_poverty_update, domains=domains, welfare=variable)
+    out = _stream(data, plan, setup, cols, replicates, variable, None, who)
+    return out, domains.levels, by_names, int(plan["rows"])
 
 
 # --- Rank indices on a dask frame (Gini, concentration, Kakwani): a global sort, then sums again ---------
@@ -1180,7 +1281,7 @@ def rank_indices(data, spec: RankSpec, design, weights, by, cols: Optional[Desig
     _check_frame(data, who, spec.columns() + by_names)
     cols = _design_of(data, design, weights, who) if cols is None else cols
     domains = DomainCoder.of(data, by_names)
-    if cols.psu is None:  # rows are their own PSUs: fix their labels before the sort moves them
+    if cols.psu is None and not cols.single_psu:  # rows are their own PSUs: fix their labels before the sort moves them
         import dask
 
         offsets = _partition_offsets(data)
@@ -1372,10 +1473,8 @@ def dd_from_delayed(parts, meta):
 #
 # As in memory (targeting/inequality.cpp, inequality_measure), per domain the totals N = Σ w, Y = Σ w u and
 # G = Σ w g(u), u = y / max|y| (the indices are scale-free; the totals stay in range), with g(u) = u log u
-# (Theil), log u (MLD, Atkinson ε = 1) or u^(1−ε) (Atkinson). One pass of mergeable PSU totals; the index is
-# a smooth function θ(N, Y, G) and its influence per PSU is ∂θ/∂N N_u + ∂θ/∂Y Y_u + ∂θ/∂G G_u (Binder 1983):
-#   Theil  θ = G/Y − log(Y/N)          MLD  θ = log(Y/N) − G/N
-#   Atkinson θ = 1 − m N / Y, m = (G/N)^(1/(1−ε)) (ε ≠ 1) or exp(G/N) (ε = 1).
+# (Theil), log u (MLD, Atkinson ε = 1) or u^(1−ε) (Atkinson). One pass of mergeable PSU totals; the index
+# θ(N, Y, G) and its influence per PSU come from those totals in C++ (inequality_from_totals, inequality.hpp).
 
 def _max_abs(part, k, variable):
     y = _float_values(part[variable], "variable") if len(part) else np.empty(0)
@@ -1408,21 +1507,11 @@ def _entropy_part(part, k, variable, cols: DesignColumns, domains: DomainCoder, 
     return acc
 
 
-def _entropy_index(index: str, epsilon: float, N: float, Y: float, G: float):
-    """θ and ∂θ/∂(N, Y, G) of the generalized-entropy family (see above)."""
-    if index == "theil":
-        return G / Y - math.log(Y / N), 1.0 / N, -G / (Y * Y) - 1.0 / Y, 1.0 / Y
-    if index == "mld":
-        return math.log(Y / N) - G / N, -1.0 / N + G / (N * N), 1.0 / Y, -1.0 / N
-    a = G / N
-    m = math.exp(a) if epsilon == 1 else a ** (1.0 / (1.0 - epsilon))
-    dm_da = m if epsilon == 1 else m / ((1.0 - epsilon) * a)
-    return 1.0 - m * N / Y, -(dm_da * (-G / N) + m) / Y, m * N / (Y * Y), -dm_da / Y
-
-
 def entropy_index(index: str, epsilon: float, data, variable: str, design, weights, by, who: str):
     """(out dict, levels, by names, rows) of ik.theil / ik.mld / ik.atkinson on a dask DataFrame."""
     from .survey import _as_list
+
+    from . import _core
 
     by_names = _as_list(by)
     _check_frame(data, who, [variable] + by_names)
@@ -1433,18 +1522,10 @@ def entropy_index(index: str, epsilon: float, data, variable: str, design, weigh
     if acc.rows == 0:
         raise InvalidInputError(f"{who}: data has no rows")
     core, T = cols.finalize(acc)
-    D, U = domains.n, T.shape[0]
-    T3 = T.reshape(U, D, 3)
-    tot = T3.sum(axis=0)
-    est, psi, undefined = np.full(D, np.nan), np.zeros((U, D)), []
-    for d in range(D):
-        N, Y, G = tot[d]
-        if not (N > 0 and Y > 0):
-            undefined.append(d)
-            continue
-        est[d], dN, dY, dG = _entropy_index(index, epsilon, N, Y, G)
-        psi[:, d] = dN * T3[:, d, 0] + dY * T3[:, d, 1] + dG * T3[:, d, 2]
-    return _finish_index(acc, core, est, psi, undefined), domains.levels, by_names, int(acc.rows)
+    # the index and its influence from the unit totals: C++ inequality_from_totals, as in memory
+    out = dict(_core.targeting.inequality_from_totals(index, float(epsilon), np.asfortranarray(T), domains.n, core))
+    out["conventions"] = dict(acc.conventions(core))
+    return out, domains.levels, by_names, int(acc.rows)
 
 
 def _finish_index(acc, core, est, psi, undefined, K: int = 1) -> dict:

@@ -72,20 +72,28 @@ def _prepare(data, variable, design, weights, by, who, extra=()):
     return args, levels, by_names, len(data)
 
 
+def _dask_index(data, design, weights, run):
+    """``run(design, weights)`` → (out, levels, by names, rows) of an index on a dask frame; under a replicate
+    design every weight set re-estimates the index (``_dask.replicate_index``, as welfare_index in memory)."""
+    replicates = _dask.replicate_design(design)
+    if replicates is None:
+        return run(design, weights)
+    if weights is not None:
+        raise InvalidInputError("give weights= or design=, not both (the design carries its weights)")
+    return _dask.replicate_index(data, replicates, lambda cols: run(cols, None))
+
+
 _NO_LINE = dict(rule="none", line_value=float("nan"), line_quantile=0.5, line_share=1.0, strict=True)
 
 
-def _evaluate(index: str, args: dict, direct, *, parameter=0.0, line=None, shares=(), kind="standard", lower=float("nan"),
+def _evaluate(index: str, args: dict, *, parameter=0.0, line=None, shares=(), kind="standard", lower=float("nan"),
               upper=float("nan"), convention="eurostat", values=None) -> dict:
-    """``direct(args)`` under a survey design; under a replicate design the one C++ entry that re-estimates
-    any index per replicate (``_core.targeting.welfare_index_replicates``)."""
-    if "replicate_weights" not in args:
-        return direct(args)
+    """Every index through the one C++ entry (``_core.targeting.welfare_index``, welfare_index.hpp): the
+    design's linearised variance, or under a replicate design each replicate re-estimating the index."""
     la = _NO_LINE if line is None else line
-    return _t.welfare_index_replicates(index, float(parameter), la["rule"], la["line_value"], la["line_quantile"], la["line_share"],
-                                       la["strict"], [float(x) for x in shares], kind, float(lower), float(upper), convention,
-                                       args["welfare"], values, args["weights"], args["domain"], args["n_domains"],
-                                       args["replicate_weights"], args["design"])
+    return _t.welfare_index(index, float(parameter), la["rule"], la["line_value"], la["line_quantile"], la["line_share"], la["strict"],
+                            [float(x) for x in shares], kind, float(lower), float(upper), convention, args["welfare"], values,
+                            args["weights"], args["domain"], args["n_domains"], args["design"], args.get("replicate_weights"))
 
 
 def _result(out, name, levels, by_names, nobs, variable, definition, *, labels=None, label_frame=None,
@@ -170,7 +178,7 @@ def fgt(data: pd.DataFrame, variable: str, *, line, alpha: float = 0, design: Op
         out, levels, by_names, nobs = _dask.poverty("fgt", float(alpha), data, variable, la, design, weights, by, "fgt")
     else:
         args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "fgt")
-        out = _evaluate("fgt", args, lambda a: _t.poverty_measure("fgt", float(alpha), **la, **a), parameter=float(alpha), line=la)
+        out = _evaluate("fgt", args, parameter=float(alpha), line=la)
     a = f"{alpha:g}"
     return _result(out, f"fgt{a}", levels, by_names, nobs, variable,
                    f"FGT({a}) poverty index: Σ w·1{{y < z}}·((z − y)/z)^{a} / Σ w (Foster, Greer & Thorbecke 1984)")
@@ -185,7 +193,7 @@ def watts(data: pd.DataFrame, variable: str, *, line, design: Optional[SurveyDes
         out, levels, by_names, nobs = _dask.poverty("watts", 0.0, data, variable, la, design, weights, by, "watts")
     else:
         args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "watts")
-        out = _evaluate("watts", args, lambda a: _t.poverty_measure("watts", 0.0, **la, **a), line=la)
+        out = _evaluate("watts", args, line=la)
     return _result(out, "watts", levels, by_names, nobs, variable, "Watts poverty index: Σ w·1{y < z}·log(z/y) / Σ w (Watts 1968)")
 
 
@@ -209,10 +217,10 @@ def gini(data: pd.DataFrame, variable: str, *, design: Optional[SurveyDesign] = 
     if _dask.is_dask_frame(data):  # exact on Dask: a global sort by welfare, then per-PSU sums
         if convention != "eurostat":
             raise TypeError("gini: on a dask DataFrame only convention='eurostat' is supported")
-        out, levels, by_names, nobs = _dask.gini(data, variable, design, weights, by)
+        out, levels, by_names, nobs = _dask_index(data, design, weights, lambda d, w: _dask.gini(data, variable, d, w, by))
     else:
         args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "gini")
-        out = _evaluate("gini", args, lambda a: _t.gini(**a, convention=convention), convention=convention)
+        out = _evaluate("gini", args, convention=convention)
     if convention == "convey":
         return _result(out, "gini", levels, by_names, nobs, variable,
                        "Gini coefficient: Σ (2 C − 1) w y / (N T) − 1 over rows in welfare order (R convey::svygini)")
@@ -222,10 +230,11 @@ def gini(data: pd.DataFrame, variable: str, *, design: Optional[SurveyDesign] = 
 
 def _smooth_index(index: str, epsilon: float, name: str, definition: str, data, variable, design, weights, by):
     if _dask.is_dask_frame(data):  # one pass of generalized-entropy totals per PSU
-        out, levels, by_names, nobs = _dask.entropy_index(index, float(epsilon), data, variable, design, weights, by, name)
+        out, levels, by_names, nobs = _dask_index(data, design, weights,
+                                                  lambda d, w: _dask.entropy_index(index, float(epsilon), data, variable, d, w, by, name))
         return _result(out, name, levels, by_names, nobs, variable, definition)
     args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, name)
-    out = _evaluate(index, args, lambda a: _t.inequality_measure(index, float(epsilon), **a), parameter=float(epsilon))
+    out = _evaluate(index, args, parameter=float(epsilon))
     return _result(out, name, levels, by_names, nobs, variable, definition)
 
 
@@ -294,12 +303,11 @@ def sen(data: pd.DataFrame, variable: str, *, line, design: Optional[SurveyDesig
     estimation enters the SE by linearisation (∂S/∂z · IF(z), as for ik.fgt); welfare below it must be ≥ 0."""
     a = _line_args(line, "sen")
     if _dask.is_dask_frame(data):  # exact on Dask: a global sort by welfare, then per-PSU sums
-        out, levels, by_names, nobs = _dask.sen(data, variable, a, design, weights, by)
+        out, levels, by_names, nobs = _dask_index(data, design, weights, lambda d, w: _dask.sen(data, variable, a, d, w, by))
         return _result(out, "sen", levels, by_names, nobs, variable,
                        "Sen poverty index: H·[I + (1 − I)·G_p], G_p the Gini among the poor (Sen 1976)")
     args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "sen")
-    out = _evaluate("sen", args, lambda x: _t.sen(a["rule"], a["line_value"], a["line_quantile"], a["line_share"], a["strict"], **x),
-                    line=a)
+    out = _evaluate("sen", args, line=a)
     return _result(out, "sen", levels, by_names, nobs, variable,
                    "Sen poverty index: H·[I + (1 − I)·G_p], G_p the Gini among the poor (Sen 1976)")
 
@@ -355,10 +363,11 @@ def lorenz(data: pd.DataFrame, variable: str, *, points=None, generalized: bool 
     p = [round(0.05 * k, 10) for k in range(1, 21)] if points is None else _shares(points, "lorenz", "points", True)
     who = "generalized_lorenz" if generalized else "lorenz"
     if _dask.is_dask_frame(data):  # exact quantiles across partitions, then one pass of PSU totals
-        out, levels, by_names, nobs = _dask.lorenz(data, variable, p, bool(generalized), design, weights, by, who)
+        out, levels, by_names, nobs = _dask_index(data, design, weights,
+                                                  lambda d, w: _dask.lorenz(data, variable, p, bool(generalized), d, w, by, who))
     else:
         args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, who)
-        out = _evaluate(who, args, lambda a: _t.lorenz(p, bool(generalized), **a), shares=p)
+        out = _evaluate(who, args, shares=p)
     sym = "GL" if generalized else "L"
     res = _result(out, sym, levels, by_names, nobs, variable,
                   ("Generalised Lorenz ordinates: GL(p) = Σ w y·1{y ≤ Q_p} / Σ w (Shorrocks 1983)" if generalized else
@@ -386,11 +395,12 @@ def quantile_shares(data: pd.DataFrame, variable: str, *, groups: int = 5, cuts=
         cuts = [k / groups for k in range(1, int(groups))]
     c = _shares(cuts, "quantile_shares", "cuts", False)
     if _dask.is_dask_frame(data):  # the Lorenz ordinates at the cuts, differenced (as lorenz.cpp's quantile_shares)
-        out, levels, by_names, nobs = _dask.lorenz(data, variable, c, False, design, weights, by, "quantile_shares")
+        out, levels, by_names, nobs = _dask_index(data, design, weights,
+                                                  lambda d, w: _dask.lorenz(data, variable, c, False, d, w, by, "quantile_shares"))
         out = _shares_of_ordinates(out, len(c))
     else:
         args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "quantile_shares")
-        out = _evaluate("quantile_shares", args, lambda a: _t.quantile_shares(c, **a), shares=c)
+        out = _evaluate("quantile_shares", args, shares=c)
     edges = [0.0] + c + [1.0]
     frame = pd.DataFrame({"p_low": edges[:-1], "p_high": edges[1:]})
     labels = [f"share({lo:g}-{hi:g}]" for lo, hi in zip(edges[:-1], edges[1:])]
@@ -429,10 +439,10 @@ def qsr(data: pd.DataFrame, variable: str, *, lower: float = 0.2, upper: float =
     if not lo < hi:
         raise InvalidInputError(f"qsr: needs lower < upper, got {lower!r} and {upper!r}")
     if _dask.is_dask_frame(data):  # exact quantiles across partitions, then one pass of PSU totals
-        out, levels, by_names, nobs = _dask.qsr(data, variable, lo, hi, design, weights, by)
+        out, levels, by_names, nobs = _dask_index(data, design, weights, lambda d, w: _dask.qsr(data, variable, lo, hi, d, w, by))
     else:
         args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "qsr")
-        out = _evaluate("qsr", args, lambda a: _t.qsr(lo, hi, **a), shares=(lo, hi))
+        out = _evaluate("qsr", args, shares=(lo, hi))
     return _result(out, "qsr", levels, by_names, nobs, variable,
                    f"Quintile share ratio: Σ w y·1{{y > Q_{hi:g}}} / Σ w y·1{{y ≤ Q_{lo:g}}} (Eurostat S80/S20, laeken::qsr)")
 
@@ -485,16 +495,14 @@ def concentration_index(data: pd.DataFrame, variable: str, *, rank_by: str, kind
             raise InvalidInputError(f"concentration_index: bounds must be finite with a < b, got {bounds!r}")
     name = {"standard": "ci", "generalized": "gci", "erreygers": "eci", "wagstaff": "wci"}[kind]
     if dask:  # exact on Dask: a global sort by rank_by, then per-PSU sums
-        out, levels, by_names, nobs = _dask.concentration(data, variable, rank_by, kind, lower, upper, design, weights, by,
-                                                          "concentration_index")
+        out, levels, by_names, nobs = _dask_index(data, design, weights,
+                                                  lambda d, w: _dask.concentration(data, variable, rank_by, kind, lower, upper, d, w, by,
+                                                                                   "concentration_index"))
         res = _result(out, name, levels, by_names, nobs, variable, _CONCENTRATION_KINDS[kind])
         res.rank_by = rank_by
         return res
     values = args.pop("values")
-    out = _evaluate("concentration_index", args,
-                    lambda a: _t.concentration_index(kind, lower, upper, a["welfare"], values,
-                                                     **{k: v for k, v in a.items() if k != "welfare"}),
-                    kind=kind, lower=lower, upper=upper, values=values)
+    out = _evaluate("concentration_index", args, kind=kind, lower=lower, upper=upper, values=values)
     res = _result(out, name, levels, by_names, nobs, variable, _CONCENTRATION_KINDS[kind])
     res.rank_by = rank_by
     return res
@@ -507,12 +515,11 @@ def kakwani(data: pd.DataFrame, payment: str, *, income: str, design: Optional[S
     SE. For a tax, K > 0 is progressive; for a benefit, K < 0 means it is distributed more equally than
     income (pro-poor relative to income)."""
     if _dask.is_dask_frame(data):  # exact on Dask: a global sort by income, then per-PSU sums
-        out, levels, by_names, nobs = _dask.kakwani(data, payment, income, design, weights, by)
+        out, levels, by_names, nobs = _dask_index(data, design, weights, lambda d, w: _dask.kakwani(data, payment, income, d, w, by))
     else:
         args, levels, by_names, nobs = _prepare(data, income, design, weights, by, "kakwani", extra={"payment": (payment, "payment")})
         pay = args.pop("payment")
-        out = _evaluate("kakwani", args, lambda a: _t.kakwani(a["welfare"], pay, **{k: v for k, v in a.items() if k != "welfare"}),
-                        values=pay)
+        out = _evaluate("kakwani", args, values=pay)
     res = _result(out, "kakwani", levels, by_names, nobs, payment,
                   "Kakwani index: C(payment ranked by income) − Gini(income) (Kakwani 1977)")
     res.income = income

@@ -211,8 +211,8 @@ def targeting(data: pd.DataFrame, *, welfare: str, beneficiary: str, target, ben
     ----------
     data : DataFrame, one row per person (or per household), never modified; or a dask DataFrame (each
         partition is reduced to a mergeable accumulator, merged in a tree; ``design`` then is an
-        ``ik.SurveyDesign`` built from the same dask frame, ``weights`` a column name; single-stage designs,
-        ``unit="persons"``).
+        ``ik.SurveyDesign`` built from the same dask frame — single-stage, multistage or replicate-weight —
+        and ``weights`` a column name).
     welfare : column ranking welfare (per-capita consumption or income), used for the poverty line,
         the welfare groups of the incidence tables, adequacy and the poverty-gap reduction.
     beneficiary : boolean (or 0/1) column: receives the programme.
@@ -270,9 +270,20 @@ def targeting(data: pd.DataFrame, *, welfare: str, beneficiary: str, target, ben
     n = d.n
     pos = None if data.index is d.index or data.index.equals(d.index) else d.positions_of(data.index, who)
 
-    y = _numeric(data, welfare, "welfare")
-    B = _indicator(data, beneficiary, "beneficiary")
-    amounts = None if benefit is None else _numeric(data, benefit, "benefit")
+    # float64 columns go to C++ as they are (no copy, no Python pass): it checks every row, and on its error
+    # the Python checks run to name the column and the row label (`deferred`)
+    deferred = []
+
+    def column(name, argument, convert):
+        col = _column(data, name, argument)
+        if col.dtype == np.float64:
+            deferred.append(lambda: convert(data, name, argument))
+            return col.to_numpy()
+        return convert(data, name, argument)
+
+    y = column(welfare, "welfare", _numeric)
+    B = column(beneficiary, "beneficiary", _indicator)
+    amounts = None if benefit is None else column(benefit, "benefit", _numeric)
     T, line, p, s, strict = None, float("nan"), 0.5, 1.0, True
     if isinstance(target, poverty_line):
         kind, line, strict = "fixed_line", float(target.value), target.strict
@@ -281,7 +292,7 @@ def targeting(data: pd.DataFrame, *, welfare: str, beneficiary: str, target, ben
     elif isinstance(target, bottom):
         kind, p, s, strict = "quantile_line", float(target.share), 1.0, False
     elif isinstance(target, str):
-        kind, T = "column", _indicator(data, target, "target")
+        kind, T = "column", column(target, "target", _indicator)
     else:
         raise TypeError(f"{who}: target must be a column name, ik.poverty_line(z), ik.relative_line(share) or ik.bottom(share), "
                         f"got {type(target).__name__}")
@@ -324,10 +335,15 @@ def targeting(data: pd.DataFrame, *, welfare: str, beneficiary: str, target, ben
     args = dict(rule=kind, target=None if T is None else spread(T), poverty_line=line, line_quantile=p, line_share=s, strict=strict,
                 beneficiary=spread(B), benefit=None if amounts is None else spread(amounts), welfare=spread(y), weights=w_all, domain=domain, n_domains=D,
                 welfare_group=None, n_welfare_groups=K)
-    if d._repw is not None:
-        out = _t.targeting_accuracy_replicates(**args, replicate_weights=d._repw, design=d._rep_design)
-    else:
-        out = _t.targeting_accuracy(**args, design=_v.VarianceDesign.survey(d._core))
+    try:
+        if d._repw is not None:
+            out = _t.targeting_accuracy_replicates(**args, replicate_weights=d._repw, design=d._rep_design)
+        else:
+            out = _t.targeting_accuracy(**args, design=_v.VarianceDesign.survey(d._core))
+    except InvalidInputError:
+        for check in deferred:  # the column and row label of a bad value
+            check()
+        raise
     cuts = np.asarray(out["welfare_cuts"], dtype=float) if K else None
     return TargetingResult._build(out, levels, by_names, d, rule=rule, unit=unit, welfare=welfare, benefit=benefit,
                                   cuts=cuts, nobs=len(data) if counted is None else int(counted.sum()))

@@ -74,8 +74,16 @@ welfare_index_result inequality_measure(const welfare_rows& r, inequality_index 
                                         detail::format_g(y) + " at row " + std::to_string(i));
         detail::poverty::explain_invalid(r, i, fn, poverty_index::fgt);
       });
+  return inequality_from_totals(table, index, epsilon, design);
+}
+
+welfare_index_result inequality_from_totals(const unit_totals_table& table, inequality_index index, double epsilon,
+                                            const survey_design& design) {
+  detail::require(table.n_variables == 3 && table.totals.rows() == table.n_units &&
+                      table.totals.cols() == 3 * static_cast<Eigen::Index>(table.n_domains),
+                  "inequality_from_totals", "the unit totals must be U × (3·D): w, w·u, w·g(u) per domain");
   const Eigen::MatrixXd t = table.domain_totals();
-  const Eigen::Index D = r.n_domains, U = table.n_units;
+  const Eigen::Index D = table.n_domains, U = table.n_units;
   welfare_index_result out;
   out.estimate = Eigen::VectorXd::Constant(D, std::numeric_limits<double>::quiet_NaN());
   Eigen::MatrixXd psi = Eigen::MatrixXd::Zero(U, D);

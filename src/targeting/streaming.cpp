@@ -8,6 +8,8 @@
 #include "targeting_accuracy_detail.hpp"
 #include "welfare_index_detail.hpp"
 
+#include <impactkit/targeting/welfare_index.hpp>
+
 namespace impactkit {
 
 namespace {
@@ -31,6 +33,18 @@ design_chunk with_weights(design_chunk d, const double* weights, Eigen::Index n,
   detail::require(d.weights == nullptr || d.weights == weights, fn, "give the weights once (in the rows)");
   d.weights = weights;
   return d;
+}
+
+/// The accumulator's unit totals on `design` (one row per design unit, U × (D·q)).
+unit_totals_table table_on(const design_accumulator& acc, const survey_design& design, const Eigen::MatrixXd& unit_totals, const char* fn) {
+  detail::require(unit_totals.rows() == design.units().n_groups && unit_totals.cols() == acc.n_domains() * acc.n_variables(), fn,
+                  "the unit totals must have one row per design unit and D·q columns");
+  unit_totals_table t;
+  t.n_units = unit_totals.rows();
+  t.n_domains = acc.n_domains();
+  t.n_variables = acc.n_variables();
+  t.totals = unit_totals;
+  return t;
 }
 
 const double kPresent = 0.0;  // a non-null column pointer for the option flags of an empty row set
@@ -92,16 +106,46 @@ void targeting_accumulator::merge(const targeting_accumulator& other) { acc_.mer
 
 targeting_result targeting_accumulator::finalize(lonely_psu_rule lonely_psu, const std::vector<std::string>& strata_names,
                                                  const std::vector<std::string>& psu_names) const {
+  return finalize(acc_.design(lonely_psu, strata_names, psu_names), acc_.table().totals);
+}
+
+targeting_result targeting_accumulator::finalize(const survey_design& design, const Eigen::MatrixXd& unit_totals) const {
   namespace tg = detail::targeting;
   const targeting_rows r = flags();
   const resolved_line L = resolved(setup_.line, setup_.values, "targeting_accumulator::finalize");
-  const survey_design design = acc_.design(lonely_psu, strata_names, psu_names);
   const auto defs = tg::definitions_for(r);
   targeting_result out = tg::start_result(r, defs, L);
   out.welfare_cuts = setup_.welfare_cuts;
-  tg::finish(r, L, defs, acc_.table(), design, out);
+  tg::finish(r, L, defs, table_on(acc_, design, unit_totals, "targeting_accumulator::finalize"), design, out);
   out.conventions = acc_.conventions(design);
   out.conventions.n_params = 1;
+  return out;
+}
+
+targeting_result targeting_accumulator::finalize_replicates(const std::vector<targeting_accumulator>& replicates,
+                                                            const replicate_spec& replicate) const {
+  const char* fn = "targeting_accumulator::finalize_replicates";
+  detail::require(replicates.size() >= 2, fn, "needs at least two replicates");
+  // the estimates of each weight set (their single-PSU variance is not used)
+  const auto estimates = [fn](const targeting_accumulator& a) {
+    detail::require(a.acc_.n_psu() <= 1, fn, "replicate accumulators are streamed with a single PSU");
+    return a.finalize(a.acc_.design(lonely_psu_rule::certainty), a.acc_.table().totals);
+  };
+  targeting_result out = estimates(*this);
+  const Eigen::Index R = static_cast<Eigen::Index>(replicates.size()), D = out.estimate.rows(), M = out.estimate.cols();
+  Eigen::MatrixXd reps(R, D * M);
+  for (Eigen::Index k = 0; k < R; ++k) {
+    const Eigen::MatrixXd est = estimates(replicates[static_cast<std::size_t>(k)]).estimate;
+    detail::require(est.rows() == D && est.cols() == M, fn, "the replicates have other metrics than the full sample");
+    for (Eigen::Index d = 0; d < D; ++d) reps.block(k, d * M, 1, M) = est.row(d);
+  }
+  Eigen::VectorXd theta(D * M);
+  for (Eigen::Index d = 0; d < D; ++d) theta.segment(d * M, M) = out.estimate.row(d).transpose();
+  const vcov_estimate v = replicate_vcov_where_defined(theta, std::move(reps), replicate);
+  out.vcov = v.vcov;
+  out.conventions = v.conventions;
+  out.line_variance_out_of_range = false;
+  detail::targeting::mark_undefined(out);
   return out;
 }
 
@@ -142,11 +186,36 @@ void poverty_accumulator::merge(const poverty_accumulator& other) { acc_.merge(o
 
 welfare_index_result poverty_accumulator::finalize(lonely_psu_rule lonely_psu, const std::vector<std::string>& strata_names,
                                                    const std::vector<std::string>& psu_names) const {
+  return finalize(acc_.design(lonely_psu, strata_names, psu_names), acc_.table().totals);
+}
+
+welfare_index_result poverty_accumulator::finalize(const survey_design& design, const Eigen::MatrixXd& unit_totals) const {
   const char* fn = index_ == poverty_index::fgt ? "fgt" : "watts";
-  const survey_design design = acc_.design(lonely_psu, strata_names, psu_names);
-  welfare_index_result out = detail::poverty::finish(line_, resolved(line_, values_, fn), acc_.table(), design, fn);
+  welfare_index_result out = detail::poverty::finish(line_, resolved(line_, values_, fn), table_on(acc_, design, unit_totals, fn), design, fn);
   out.conventions = acc_.conventions(design);
   out.conventions.n_params = 1;
+  return out;
+}
+
+welfare_index_result poverty_accumulator::finalize_replicates(const std::vector<poverty_accumulator>& replicates,
+                                                              const replicate_spec& replicate) const {
+  const char* fn = "poverty_accumulator::finalize_replicates";
+  detail::require(replicates.size() >= 2, fn, "needs at least two replicates");
+  const auto estimates = [fn](const poverty_accumulator& a) {
+    detail::require(a.acc_.n_psu() <= 1, fn, "replicate accumulators are streamed with a single PSU");
+    return a.finalize(a.acc_.design(lonely_psu_rule::certainty), a.acc_.table().totals);
+  };
+  welfare_index_result out = estimates(*this);
+  const Eigen::Index R = static_cast<Eigen::Index>(replicates.size()), K = out.estimate.size();
+  Eigen::MatrixXd reps(R, K);
+  Eigen::VectorXd lines(R);
+  for (Eigen::Index k = 0; k < R; ++k) {
+    const welfare_index_result rk = estimates(replicates[static_cast<std::size_t>(k)]);
+    detail::require(rk.estimate.size() == K, fn, "the replicates have other domains than the full sample");
+    reps.row(k) = rk.estimate.transpose();
+    lines(k) = rk.line;
+  }
+  set_replicate_variance(out, std::move(reps), lines, line_.kind == line_kind::quantile, replicate);
   return out;
 }
 

@@ -1,6 +1,7 @@
 // Out-of-line definitions for impactkit/targeting/targeting_accuracy.hpp (the compiled part of
 // impactkit::impactkit); the formulas are in the header comment.
 #include <impactkit/targeting/targeting_accuracy.hpp>
+#include <impactkit/targeting/welfare_index.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -69,15 +70,9 @@ targeting_result targeting_accuracy(const targeting_rows& r, const Eigen::Ref<co
     const Eigen::MatrixXd est = tg::estimates_at(defs, tg::accumulate(rk, Lk, out.welfare_cuts, single).domain_totals(), Lk.z, nullptr, nullptr);
     for (Eigen::Index d = 0; d < D; ++d) reps.block(k, d * M, 1, M) = est.row(d);
   }
-  // a metric undefined on the full sample is NaN in every replicate too: give replicate_vcov zeros there
   Eigen::VectorXd theta(D * M);
   for (Eigen::Index d = 0; d < D; ++d) theta.segment(d * M, M) = out.estimate.row(d).transpose();
-  for (Eigen::Index j = 0; j < D * M; ++j)
-    if (std::isnan(theta(j))) {
-      theta(j) = 0;
-      reps.col(j).setZero();
-    }
-  const vcov_estimate v = replicate_vcov(theta, reps, spec);
+  const vcov_estimate v = replicate_vcov_where_defined(theta, std::move(reps), spec);
   out.vcov = v.vcov;
   out.conventions = v.conventions;
   tg::mark_undefined(out);

@@ -6,6 +6,8 @@
 
 #include <impactkit/targeting/lorenz.hpp>
 
+#include "welfare_index_detail.hpp"
+
 namespace impactkit {
 
 welfare_index_result welfare_index(const welfare_rows& r, const welfare_index_spec& s, const survey_design& design) {
@@ -40,7 +42,8 @@ welfare_index_result welfare_index(const welfare_rows& r, const welfare_index_sp
   const survey_design plain(srs);
   welfare_index_result out = welfare_index(r, spec, plain);
   const Eigen::Index R = replicate_weights.cols(), K = out.estimate.size();
-  Eigen::MatrixXd reps(R, K), line_reps(R, 1);
+  Eigen::MatrixXd reps(R, K);
+  Eigen::VectorXd line_reps(R);
   Eigen::VectorXd w(r.n);
   for (Eigen::Index k = 0; k < R; ++k) {
     w = replicate_weights.col(k);
@@ -48,30 +51,41 @@ welfare_index_result welfare_index(const welfare_rows& r, const welfare_index_sp
     rk.weights = w.data();
     const welfare_index_result res = welfare_index(rk, spec, plain);
     reps.row(k) = res.estimate.transpose();
-    line_reps(k, 0) = res.line;
+    line_reps(k) = res.line;
   }
-  // an index undefined on the full sample is NaN in every replicate too: give replicate_vcov zeros there
-  Eigen::VectorXd theta = out.estimate;
+  set_replicate_variance(out, std::move(reps), line_reps, spec.line.kind == line_kind::quantile, replicate);
+  return out;
+}
+
+vcov_estimate replicate_vcov_where_defined(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::MatrixXd replicates,
+                                           const replicate_spec& replicate) {
+  const Eigen::Index K = theta.size();
+  Eigen::VectorXd defined = theta;
   for (Eigen::Index j = 0; j < K; ++j)
     if (std::isnan(theta(j))) {
-      theta(j) = 0;
-      reps.col(j).setZero();
+      defined(j) = 0;
+      replicates.col(j).setZero();
     }
-  const vcov_estimate v = replicate_vcov(theta, reps, replicate);
+  vcov_estimate v = replicate_vcov(defined, replicates, replicate);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (Eigen::Index j = 0; j < K; ++j)
+    if (std::isnan(theta(j))) {
+      v.vcov.row(j).setConstant(nan);
+      v.vcov.col(j).setConstant(nan);
+    }
+  return v;
+}
+
+void set_replicate_variance(welfare_index_result& out, Eigen::MatrixXd replicates, const Eigen::VectorXd& line_replicates,
+                            bool estimated_line, const replicate_spec& replicate) {
+  const vcov_estimate v = replicate_vcov_where_defined(out.estimate, std::move(replicates), replicate);
   out.vcov = v.vcov;
   out.conventions = v.conventions;
   out.conventions.n_params = 1;
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  for (Eigen::Index j = 0; j < K; ++j)
-    if (std::isnan(out.estimate(j))) {
-      out.vcov.row(j).setConstant(nan);
-      out.vcov.col(j).setConstant(nan);
-    }
   // an estimated line (e.g. the at-risk-of-poverty threshold): its replicate variance too
-  out.line_variance = nan;
-  if (spec.line.kind == line_kind::quantile && std::isfinite(out.line) && line_reps.allFinite())
-    out.line_variance = replicate_vcov(Eigen::VectorXd::Constant(1, out.line), line_reps, replicate).vcov(0, 0);
-  return out;
+  out.line_variance = std::numeric_limits<double>::quiet_NaN();
+  if (estimated_line && std::isfinite(out.line) && line_replicates.allFinite())
+    out.line_variance = replicate_vcov(Eigen::VectorXd::Constant(1, out.line), line_replicates, replicate).vcov(0, 0);
 }
 
 }  // namespace impactkit

@@ -9,6 +9,8 @@
 #include <Eigen/Core>
 
 #include <impactkit/core/errors.hpp>
+#include <impactkit/detail/row_blocks.hpp>
+#include <impactkit/detail/threads.hpp>
 
 #include "welfare_line_detail.hpp"
 
@@ -165,23 +167,42 @@ bool bracketed_quantiles(Eigen::Index n, const double* welfare, const double* w,
   // brackets holds y, as hi is sorted too); the smallest value above a bracket is found later if needed
   for (std::size_t k = 1; k < K; ++k)
     if (!(lo[k] >= lo[k - 1] && hi[k] >= hi[k - 1])) return false;
-  // (bins sum in double within blocks of 4096 rows, flushed to long double: no long-double chain per row)
-  std::vector<long double> bin(K + 1, 0);
-  std::vector<double> block(K + 1, 0.0);
-  std::vector<std::vector<weighted_value>> inside(K);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    if ((i & 4095) == 0)
-      for (std::size_t j = 0; j <= K; ++j) bin[j] += block[j], block[j] = 0;
-    if (domain && domain[i] < 0) continue;
-    const double wi = w ? w[i] : 1.0;
-    if (!(wi > 0)) continue;
-    const double y = welfare[i];
-    std::size_t count = 0;
-    while (count < K && lo[count] <= y) ++count;
-    block[count] += wi;
-    for (std::size_t k = count; k-- > 0 && y <= hi[k];) inside[k].push_back({y, wi});
+  // (bins sum in double within blocks of 4096 rows, flushed to long double: no long-double chain per row).
+  // Fixed chunks of rows in parallel, reduced in chunk order: the same bins and bracket rows (in row order)
+  // for any thread count.
+  const detail::row_chunks chunks = detail::make_row_chunks(n, Eigen::Index{1} << 18, 64);
+  std::vector<std::vector<long double>> chunk_bin(static_cast<std::size_t>(chunks.count), std::vector<long double>(K + 1, 0));
+  std::vector<std::vector<std::vector<weighted_value>>> chunk_inside(static_cast<std::size_t>(chunks.count),
+                                                                     std::vector<std::vector<weighted_value>>(K));
+  [[maybe_unused]] const int threads = detail::threads_for(chunks.count, static_cast<double>(chunks.size));
+#pragma omp parallel for schedule(static, 1) num_threads(threads) if (threads > 1)
+  for (Eigen::Index c = 0; c < chunks.count; ++c) {
+    auto& bin = chunk_bin[static_cast<std::size_t>(c)];
+    auto& inside = chunk_inside[static_cast<std::size_t>(c)];
+    std::vector<double> block(K + 1, 0.0);
+    for (Eigen::Index i = chunks.begin(c), e = chunks.end(c); i < e; ++i) {
+      if ((i & 4095) == 0)
+        for (std::size_t j = 0; j <= K; ++j) bin[j] += block[j], block[j] = 0;
+      if (domain && domain[i] < 0) continue;
+      const double wi = w ? w[i] : 1.0;
+      if (!(wi > 0)) continue;
+      const double y = welfare[i];
+      std::size_t count = 0;  // the number of lo's ≤ y, without a data-dependent branch (lo is sorted)
+      for (std::size_t k = 0; k < K; ++k) count += lo[k] <= y;
+      block[count] += wi;
+      for (std::size_t k = count; k-- > 0 && y <= hi[k];) inside[k].push_back({y, wi});
+    }
+    for (std::size_t j = 0; j <= K; ++j) bin[j] += block[j];
   }
-  for (std::size_t j = 0; j <= K; ++j) bin[j] += block[j];
+  std::vector<long double> bin(K + 1, 0);
+  std::vector<std::vector<weighted_value>> inside(K);
+  for (Eigen::Index c = 0; c < chunks.count; ++c) {
+    for (std::size_t j = 0; j <= K; ++j) bin[j] += chunk_bin[static_cast<std::size_t>(c)][j];
+    for (std::size_t k = 0; k < K; ++k) {
+      auto& part = chunk_inside[static_cast<std::size_t>(c)][k];
+      inside[k].insert(inside[k].end(), part.begin(), part.end());
+    }
+  }
   std::vector<long double> below(K, 0);
   for (std::size_t k = 0; k < K; ++k) below[k] = (k ? below[k - 1] : 0) + bin[k];
   auto smallest_above = [&](double bound) {
@@ -193,11 +214,14 @@ bool bracketed_quantiles(Eigen::Index n, const double* welfare, const double* w,
     }
     return m;
   };
+  [[maybe_unused]] const int sort_threads = detail::threads_for(static_cast<Eigen::Index>(K), static_cast<double>(inside[0].size()) * 20);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(sort_threads) if (sort_threads > 1)
+  for (std::size_t k = 0; k < K; ++k)
+    std::sort(inside[k].begin(), inside[k].end(), [](const weighted_value& u, const weighted_value& v) { return u.y < v.y; });
   for (std::size_t k = 0; k < K; ++k) {
     auto& c = inside[k];
     const double p = probs[k];
     if (!(static_cast<double>(below[k] / total) < p)) return false;  // Q_p lies below the bracket
-    std::sort(c.begin(), c.end(), [](const weighted_value& u, const weighted_value& v) { return u.y < v.y; });
     long double cum = below[k];
     bool found = false;
     for (std::size_t j = 0; j < c.size() && !found; ++j) {
@@ -219,16 +243,42 @@ std::vector<double> weighted_quantiles(Eigen::Index n, const double* welfare, co
                                               const std::vector<double>& probs, const char* fn) {
   for (std::size_t j = 0; j < probs.size(); ++j)
     require(probs[j] > 0 && probs[j] < 1 && (j == 0 || probs[j] > probs[j - 1]), fn, "quantile shares must increase within (0, 1)");
+  // the total weight and count of the analysis rows with positive weight, after checking them: fixed chunks
+  // in parallel, summed in chunk order (the same total for any thread count)
+  const detail::row_chunks chunks = detail::make_row_chunks(n, Eigen::Index{1} << 18, 64);
+  std::vector<long double> chunk_total(static_cast<std::size_t>(chunks.count), 0);
+  std::vector<std::size_t> chunk_m(static_cast<std::size_t>(chunks.count), 0);
+  std::vector<Eigen::Index> first_bad(static_cast<std::size_t>(chunks.count), -1);
+  [[maybe_unused]] const int threads = detail::threads_for(chunks.count, static_cast<double>(chunks.size));
+#pragma omp parallel for schedule(static, 1) num_threads(threads) if (threads > 1)
+  for (Eigen::Index c = 0; c < chunks.count; ++c) {
+    long double t = 0;
+    std::size_t count = 0;
+    for (Eigen::Index i = chunks.begin(c), e = chunks.end(c); i < e; ++i) {
+      if (domain && domain[i] < 0) continue;
+      const double wi = w ? w[i] : 1.0;
+      if (!(std::isfinite(wi) && wi >= 0) || !std::isfinite(welfare[i])) {
+        first_bad[static_cast<std::size_t>(c)] = i;
+        break;
+      }
+      if (wi == 0) continue;
+      t += wi;
+      ++count;
+    }
+    chunk_total[static_cast<std::size_t>(c)] = t;
+    chunk_m[static_cast<std::size_t>(c)] = count;
+  }
   long double total = 0;
   std::size_t m = 0;
-  for (Eigen::Index i = 0; i < n; ++i) {
-    if (domain && domain[i] < 0) continue;
-    const double wi = w ? w[i] : 1.0;
-    if (!(std::isfinite(wi) && wi >= 0)) throw_invalid(fn, "weights must be finite and non-negative at row " + std::to_string(i));
-    if (!std::isfinite(welfare[i])) throw_invalid(fn, "welfare is missing or infinite at row " + std::to_string(i));
-    if (wi == 0) continue;
-    total += wi;
-    ++m;
+  for (Eigen::Index c = 0; c < chunks.count; ++c) {
+    const Eigen::Index i = first_bad[static_cast<std::size_t>(c)];
+    if (i >= 0) {
+      const double wi = w ? w[i] : 1.0;
+      if (!(std::isfinite(wi) && wi >= 0)) throw_invalid(fn, "weights must be finite and non-negative at row " + std::to_string(i));
+      throw_invalid(fn, "welfare is missing or infinite at row " + std::to_string(i));
+    }
+    total += chunk_total[static_cast<std::size_t>(c)];
+    m += chunk_m[static_cast<std::size_t>(c)];
   }
   require(m > 0, fn, "no analysis row has a positive weight: welfare quantiles are undefined");
   std::vector<double> out(probs.size());

@@ -36,4 +36,10 @@ enum class inequality_index { theil, mean_log_deviation, atkinson };
 /// Theil, mean log deviation or Atkinson(epsilon) per domain with its joint design variance.
 welfare_index_result inequality_measure(const welfare_rows& r, inequality_index index, double epsilon, const survey_design& design);
 
+/// The same indices from their unit totals: `table` holds per design unit and domain the totals of w, w·u
+/// and w·g(u) (u = y / scale, q = 3, domain-major columns), the part of inequality_measure after its pass
+/// over the rows; a streamed (Dask) pass gives the same table.
+welfare_index_result inequality_from_totals(const unit_totals_table& table, inequality_index index, double epsilon,
+                                            const survey_design& design);
+
 }  // namespace impactkit

@@ -21,6 +21,7 @@
 #include <Eigen/Core>
 
 #include "../core/design_accumulator.hpp"
+#include "../core/influence_vcov.hpp"
 #include "../core/survey_design.hpp"
 #include "poverty.hpp"
 #include "targeting_accuracy.hpp"
@@ -59,6 +60,14 @@ class targeting_accumulator {
   /// The metrics and their design variance, as targeting_accuracy(rows, design) on all rows at once.
   targeting_result finalize(lonely_psu_rule lonely_psu, const std::vector<std::string>& strata_names = {},
                             const std::vector<std::string>& psu_names = {}) const;
+  /// As finalize() on a design built outside the accumulator whose finest units are the streamed PSUs (a
+  /// multistage design): `unit_totals` are totals() re-ordered to that design's units, U × (D·q).
+  targeting_result finalize(const survey_design& design, const Eigen::MatrixXd& unit_totals) const;
+  /// ik.targeting under a replicate-weight design (as targeting_accuracy with replicate weights): `*this`
+  /// streamed with the full-sample weights and replicates[k] with replicate k's weights and its own line
+  /// values (an estimated line is re-estimated per replicate; welfare cuts are held fixed), each with a
+  /// single PSU (the design is in the replicates); V from replicate_vcov (welfare_index.hpp).
+  targeting_result finalize_replicates(const std::vector<targeting_accumulator>& replicates, const replicate_spec& replicate) const;
 
   const design_accumulator& totals() const { return acc_; }
   const targeting_stream_setup& setup() const { return setup_; }
@@ -81,6 +90,11 @@ class poverty_accumulator {
   void merge(const poverty_accumulator& other);
   welfare_index_result finalize(lonely_psu_rule lonely_psu, const std::vector<std::string>& strata_names = {},
                                 const std::vector<std::string>& psu_names = {}) const;
+  /// As targeting_accumulator::finalize(design, unit_totals).
+  welfare_index_result finalize(const survey_design& design, const Eigen::MatrixXd& unit_totals) const;
+  /// As targeting_accumulator::finalize_replicates (welfare_index with replicate weights; an estimated
+  /// line gets its replicate variance as line_variance).
+  welfare_index_result finalize_replicates(const std::vector<poverty_accumulator>& replicates, const replicate_spec& replicate) const;
 
   const design_accumulator& totals() const { return acc_; }
 

@@ -42,4 +42,15 @@ welfare_index_result welfare_index(const welfare_rows& r, const welfare_index_sp
 welfare_index_result welfare_index(const welfare_rows& r, const welfare_index_spec& spec,
                                    const Eigen::Ref<const Eigen::MatrixXd>& replicate_weights, const replicate_spec& replicate);
 
+/// replicate_vcov (influence_vcov.hpp) of estimates that may be undefined (NaN) on the full sample: such an
+/// estimate is NaN in every replicate too, so it enters as zeros and its row and column of V are NaN.
+vcov_estimate replicate_vcov_where_defined(const Eigen::Ref<const Eigen::VectorXd>& theta, Eigen::MatrixXd replicates,
+                                           const replicate_spec& replicate);
+
+/// An index's replicate variance from its replicate estimates (R × K; replicate_vcov_where_defined) into
+/// out.vcov and out.conventions, and with an estimated line the line's replicate variance from its R
+/// replicate values into out.line_variance (NaN otherwise).
+void set_replicate_variance(welfare_index_result& out, Eigen::MatrixXd replicates, const Eigen::VectorXd& line_replicates,
+                            bool estimated_line, const replicate_spec& replicate);
+
 }  // namespace impactkit

@@ -7,7 +7,7 @@ import impactkit._core.variance
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['PovertyAccumulator', 'TargetingAccumulator', 'concentration_index', 'gini', 'inequality_measure', 'kakwani', 'lorenz', 'poverty_measure', 'qsr', 'quantile_shares', 'sen', 'targeting_accuracy', 'targeting_accuracy_replicates', 'welfare_index_replicates']
+__all__: list[str] = ['PovertyAccumulator', 'TargetingAccumulator', 'inequality_from_totals', 'replicate_index_variance', 'targeting_accuracy', 'targeting_accuracy_replicates', 'welfare_index']
 class TargetingAccumulator:
     """
     ik.targeting streamed in chunks: update, merge, finalize (targeting/streaming.hpp).
@@ -21,6 +21,14 @@ class TargetingAccumulator:
     def finalize(self, lonely_psu: str, strata_names: collections.abc.Sequence[str] = [], psu_names: collections.abc.Sequence[str] = []) -> dict:
         """
         The metrics and their design variance (the dict of targeting_accuracy).
+        """
+    def finalize_on(self, design: impactkit._core.variance.SurveyDesign, unit_totals: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"]) -> dict:
+        """
+        finalize() on a design built outside (a multistage design over the streamed PSUs) with the totals in its unit order.
+        """
+    def finalize_replicates(self, replicates: collections.abc.Sequence[TargetingAccumulator], design: impactkit._core.variance.VarianceDesign) -> dict:
+        """
+        The metrics with their replicate-weight variance; this accumulator and each replicate's streamed with a single PSU.
         """
     def merge(self, other: TargetingAccumulator) -> None:
         ...
@@ -46,6 +54,10 @@ class PovertyAccumulator:
         ...
     def finalize(self, lonely_psu: str, strata_names: collections.abc.Sequence[str] = [], psu_names: collections.abc.Sequence[str] = []) -> dict:
         ...
+    def finalize_on(self, design: impactkit._core.variance.SurveyDesign, unit_totals: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"]) -> dict:
+        ...
+    def finalize_replicates(self, replicates: collections.abc.Sequence[PovertyAccumulator], design: impactkit._core.variance.VarianceDesign) -> dict:
+        ...
     def merge(self, other: PovertyAccumulator) -> None:
         ...
     def update(self, welfare: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, domain: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, strata: typing.Annotated[numpy.typing.ArrayLike, numpy.int64] | None, psu: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], fpc: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None) -> None:
@@ -53,41 +65,13 @@ class PovertyAccumulator:
     @property
     def rows(self) -> int:
         ...
-def concentration_index(kind: str, lower: typing.SupportsFloat | typing.SupportsIndex, upper: typing.SupportsFloat | typing.SupportsIndex, rank_by: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], values: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, domain: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_domains: typing.SupportsInt | typing.SupportsIndex, design: impactkit._core.variance.VarianceDesign) -> dict:
+def inequality_from_totals(index: str, epsilon: typing.SupportsFloat | typing.SupportsIndex, unit_totals: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], n_domains: typing.SupportsInt | typing.SupportsIndex, design: impactkit._core.variance.SurveyDesign) -> dict:
     """
-    Concentration index of values ranked by rank_by per domain with its design variance.
+    Theil, MLD or Atkinson per domain from the unit totals of w, w·u, w·g(u) (U × 3·D, the streamed pass of inequality_measure).
     """
-def gini(welfare: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, domain: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_domains: typing.SupportsInt | typing.SupportsIndex, design: impactkit._core.variance.VarianceDesign, convention: str = 'eurostat') -> dict:
+def replicate_index_variance(estimate: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], replicates: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], line: typing.SupportsFloat | typing.SupportsIndex, line_replicates: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], estimated_line: bool, design: impactkit._core.variance.VarianceDesign) -> dict:
     """
-    Gini coefficient per domain with its linearised design variance.
-    """
-def inequality_measure(index: str, epsilon: typing.SupportsFloat | typing.SupportsIndex, welfare: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, domain: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_domains: typing.SupportsInt | typing.SupportsIndex, design: impactkit._core.variance.VarianceDesign) -> dict:
-    """
-    Theil, mean log deviation or Atkinson(epsilon) per domain with its design variance.
-    """
-def kakwani(income: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], payment: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, domain: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_domains: typing.SupportsInt | typing.SupportsIndex, design: impactkit._core.variance.VarianceDesign) -> dict:
-    """
-    Kakwani index (concentration of payment ranked by income minus the Gini of income) per domain with its design variance.
-    """
-def lorenz(p: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], generalized: bool, welfare: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, domain: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_domains: typing.SupportsInt | typing.SupportsIndex, design: impactkit._core.variance.VarianceDesign) -> dict:
-    """
-    Lorenz (or generalised Lorenz) ordinates per domain, domain-major, with their design variance.
-    """
-def poverty_measure(index: str, alpha: typing.SupportsFloat | typing.SupportsIndex, rule: str, line_value: typing.SupportsFloat | typing.SupportsIndex, line_quantile: typing.SupportsFloat | typing.SupportsIndex, line_share: typing.SupportsFloat | typing.SupportsIndex, strict: bool, welfare: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, domain: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_domains: typing.SupportsInt | typing.SupportsIndex, design: impactkit._core.variance.VarianceDesign) -> dict:
-    """
-    FGT(alpha) or Watts poverty index per domain with its design variance.
-    """
-def qsr(lower: typing.SupportsFloat | typing.SupportsIndex, upper: typing.SupportsFloat | typing.SupportsIndex, welfare: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, domain: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_domains: typing.SupportsInt | typing.SupportsIndex, design: impactkit._core.variance.VarianceDesign) -> dict:
-    """
-    Quintile share ratio (top over bottom welfare share) per domain with its design variance.
-    """
-def quantile_shares(cuts: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], welfare: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, domain: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_domains: typing.SupportsInt | typing.SupportsIndex, design: impactkit._core.variance.VarianceDesign) -> dict:
-    """
-    Welfare shares of the quantile groups between the cuts per domain, domain-major, with their design variance.
-    """
-def sen(rule: str, line_value: typing.SupportsFloat | typing.SupportsIndex, line_quantile: typing.SupportsFloat | typing.SupportsIndex, line_share: typing.SupportsFloat | typing.SupportsIndex, strict: bool, welfare: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, domain: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_domains: typing.SupportsInt | typing.SupportsIndex, design: impactkit._core.variance.VarianceDesign) -> dict:
-    """
-    Sen poverty index per domain below a fixed or estimated line with its design variance.
+    An index's replicate variance from its estimates per replicate (welfare_index.hpp set_replicate_variance), with the replicate variance of an estimated line; for indices re-estimated per replicate outside C++ (a dask frame).
     """
 def targeting_accuracy(rule: str, target: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, poverty_line: typing.SupportsFloat | typing.SupportsIndex, line_quantile: typing.SupportsFloat | typing.SupportsIndex, line_share: typing.SupportsFloat | typing.SupportsIndex, strict: bool, beneficiary: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], benefit: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, welfare: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, domain: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_domains: typing.SupportsInt | typing.SupportsIndex, welfare_group: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_welfare_groups: typing.SupportsInt | typing.SupportsIndex, design: impactkit._core.variance.VarianceDesign) -> dict:
     """
@@ -97,7 +81,7 @@ def targeting_accuracy_replicates(rule: str, target: typing.Annotated[numpy.typi
     """
     Targeting metrics per domain with their replicate-weight variance.
     """
-def welfare_index_replicates(index: str, parameter: typing.SupportsFloat | typing.SupportsIndex, rule: str, line_value: typing.SupportsFloat | typing.SupportsIndex, line_quantile: typing.SupportsFloat | typing.SupportsIndex, line_share: typing.SupportsFloat | typing.SupportsIndex, strict: bool, shares: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], concentration: str, lower: typing.SupportsFloat | typing.SupportsIndex, upper: typing.SupportsFloat | typing.SupportsIndex, convention: str, welfare: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], values: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, domain: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_domains: typing.SupportsInt | typing.SupportsIndex, replicate_weights: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], design: impactkit._core.variance.VarianceDesign) -> dict:
+def welfare_index(index: str, parameter: typing.SupportsFloat | typing.SupportsIndex, rule: str, line_value: typing.SupportsFloat | typing.SupportsIndex, line_quantile: typing.SupportsFloat | typing.SupportsIndex, line_share: typing.SupportsFloat | typing.SupportsIndex, strict: bool, shares: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], concentration: str, lower: typing.SupportsFloat | typing.SupportsIndex, upper: typing.SupportsFloat | typing.SupportsIndex, convention: str, welfare: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], values: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None, domain: typing.Annotated[numpy.typing.ArrayLike, numpy.int32] | None, n_domains: typing.SupportsInt | typing.SupportsIndex, design: impactkit._core.variance.VarianceDesign, replicate_weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None = None) -> dict:
     """
-    Any poverty or inequality index per domain with its replicate-weight variance (each replicate re-estimates it).
+    Any poverty or inequality index per domain (welfare_index.hpp) with its survey-design (linearised) or replicate-weight variance (each replicate re-estimates the index).
     """

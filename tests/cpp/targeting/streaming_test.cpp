@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <impactkit/targeting/streaming.hpp>
+#include <impactkit/targeting/welfare_index.hpp>
 
 #include "../reference_csv.hpp"
 
@@ -190,6 +191,121 @@ TEST(Streaming, PovertyInChunksEqualsTheInMemoryCall) {
   }
 }
 
+/// One accumulator per weight set — the rows' weights, then each column of repw — made by make(rows) and
+/// streamed with all rows in a single PSU (how a replicate design is streamed).
+template <class Rows, class Make>
+auto per_weight_set(const Rows& rows, const Eigen::MatrixXd& repw, Make make) {
+  static std::vector<std::int64_t> zeros;
+  zeros.assign(static_cast<std::size_t>(rows.n), 0);
+  design_chunk one_psu;
+  one_psu.n = rows.n;
+  one_psu.psu = zeros.data();
+  std::vector<decltype(make(rows))> out;
+  for (Eigen::Index k = -1; k < repw.cols(); ++k) {
+    Rows rk = rows;
+    if (k >= 0) rk.weights = repw.col(k).data();
+    out.push_back(make(rk));
+    out.back().update(rk, one_psu);
+  }
+  return out;
+}
+
+/// The registry's stream setup: amounts and welfare, two domains, quintile incidence at `cuts`; `design`:
+/// PSUs nested in strata with a stage-1 FPC (else a single-PSU replicate stream).
+targeting_stream_setup registry_setup(const welfare_line& line, std::vector<double> cuts, bool design) {
+  targeting_stream_setup setup;
+  setup.line = line;
+  setup.amounts = setup.welfare = true;
+  setup.n_domains = 2;
+  setup.n_welfare_groups = 5;
+  setup.welfare_cuts = std::move(cuts);
+  setup.nest = setup.fpc = design;
+  return setup;
+}
+
+line_values values_of(const welfare_line& line, double z, double h) {
+  line_values v;
+  if (line.kind == line_kind::quantile) v.q = z / line.share, v.h = h;
+  return v;
+}
+
+TEST(Streaming, ReplicateDesignsEqualTheInMemoryCall) {
+  // finalize_replicates: one single-PSU accumulator per weight set (each replicate with its own line value)
+  // gives targeting_accuracy / welfare_index with replicate weights, to 1e-10
+  const registry data;
+  const Eigen::Index R = 5;
+  Eigen::MatrixXd repw(data.n, R);
+  std::mt19937 gen(3);
+  std::uniform_real_distribution<double> u(0.5, 1.5);
+  for (Eigen::Index k = 0; k < R; ++k)
+    for (Eigen::Index i = 0; i < data.n; ++i) repw(i, k) = data.w[static_cast<std::size_t>(i)] * u(gen);
+  replicate_spec spec;
+  spec.method = replicate_method::jk1;
+  spec.df = R - 1.0;
+  survey_spec plain_spec;
+  plain_spec.weights = Eigen::VectorXd::Ones(data.n);
+  const survey_design plain(plain_spec);
+  for (const welfare_line& line : {welfare_line::fixed(20.0), welfare_line::relative(0.6)}) {
+    targeting_rows all = data.rows(0, data.n, line);
+    const targeting_result want = targeting_accuracy(all, repw, spec);
+    const targeting_stream_setup setup = registry_setup(line, want.welfare_cuts, false);
+    // each weight set's accumulator with its own line value (from the in-memory call with those weights)
+    std::vector<targeting_accumulator> sets = per_weight_set(all, repw, [&](const targeting_rows& rk) {
+      const targeting_result at = targeting_accuracy(rk, plain);
+      targeting_stream_setup sk = setup;
+      sk.values = values_of(line, at.line, at.bandwidth);
+      return targeting_accumulator(sk);
+    });
+    const std::vector<targeting_accumulator> reps(sets.begin() + 1, sets.end());
+    const targeting_result got = sets.front().finalize_replicates(reps, spec);
+    expect_close(got.estimate, want.estimate, 1e-10);
+    expect_close(got.vcov, want.vcov, 1e-10);
+    EXPECT_EQ(got.conventions.df_value, want.conventions.df_value);
+
+    // FGT(1): poverty_accumulator::finalize_replicates against welfare_index with replicate weights
+    welfare_rows wr;
+    wr.n = data.n;
+    wr.welfare = data.welfare.data();
+    wr.weights = data.w.data();
+    wr.domain = data.female.data();
+    wr.n_domains = 2;
+    welfare_index_spec index;
+    index.kind = welfare_index_kind::fgt;
+    index.parameter = 1;
+    index.line = line;
+    const welfare_index_result want_fgt = welfare_index(wr, index, repw, spec);
+    std::vector<poverty_accumulator> psets = per_weight_set(wr, repw, [&](const welfare_rows& rk) {
+      const welfare_index_result at = welfare_index(rk, index, plain);
+      return poverty_accumulator(poverty_index::fgt, 1.0, line, values_of(line, at.line, at.bandwidth), 2, false, false);
+    });
+    const std::vector<poverty_accumulator> preps(psets.begin() + 1, psets.end());
+    const welfare_index_result got_fgt = psets.front().finalize_replicates(preps, spec);
+    expect_close(got_fgt.estimate, want_fgt.estimate, 1e-10);
+    expect_close(got_fgt.vcov, want_fgt.vcov, 1e-10);
+    if (line.kind == line_kind::quantile) EXPECT_NEAR(got_fgt.line_variance, want_fgt.line_variance, 1e-10 * want_fgt.line_variance);
+  }
+}
+
+TEST(Streaming, FinalizeOnAnOutsideDesignEqualsFinalize) {
+  // finalize(design, unit_totals) with the accumulator's own design and totals is finalize(rule)
+  const registry data;
+  const welfare_line line = welfare_line::fixed(20.0);
+  targeting_stream_setup setup;
+  setup.line = line;
+  setup.amounts = setup.welfare = true;
+  setup.n_domains = 2;
+  setup.nest = setup.fpc = true;
+  targeting_rows rows = data.rows(0, data.n, line);
+  rows.n_welfare_groups = 0;
+  targeting_accumulator acc(setup);
+  acc.update(rows, data.chunk(0, data.n));
+  const targeting_result want = acc.finalize(lonely_psu_rule::fail);
+  const targeting_result got = acc.finalize(acc.totals().design(lonely_psu_rule::fail), acc.totals().table().totals);
+  expect_close(got.estimate, want.estimate, 1e-14);
+  expect_close(got.vcov, want.vcov, 1e-14);
+  EXPECT_THROW(acc.finalize(acc.totals().design(lonely_psu_rule::fail), Eigen::MatrixXd::Zero(3, 3)), std::exception);
+}
+
 TEST(Streaming, LonelyPsuRulesAreDecidedOnTheMergedCounts) {
   // stratum 1 of the reference data split so that one stratum keeps a single PSU: drop the other PSUs of
   // the first stratum; each chunk alone has one PSU per stratum, only the merged counts are right
@@ -211,13 +327,7 @@ TEST(Streaming, LonelyPsuRulesAreDecidedOnTheMergedCounts) {
     ASSERT_EQ(design.n_lonely_strata(), 1);
     const welfare_line line = welfare_line::fixed(20.0);
     const targeting_result want = targeting_accuracy(kept.rows(0, kept.n, line), design);
-    targeting_stream_setup setup;
-    setup.line = line;
-    setup.amounts = setup.welfare = true;
-    setup.n_domains = 2;
-    setup.n_welfare_groups = 5;
-    setup.welfare_cuts = want.welfare_cuts;
-    setup.nest = setup.fpc = true;
+    const targeting_stream_setup setup = registry_setup(line, want.welfare_cuts, true);
     targeting_accumulator a(setup), b(setup);
     for (Eigen::Index i = 0; i < kept.n; ++i) (i % 2 ? a : b).update(kept.rows(i, i + 1, line), kept.chunk(i, i + 1));
     a.merge(b);
