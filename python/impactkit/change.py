@@ -48,16 +48,25 @@ def data_column(data: pd.DataFrame, name, argument: str, who: str) -> pd.Series:
     return _column(data, name, argument, who)
 
 
-def outcome_values(data: pd.DataFrame, name, who: str) -> np.ndarray:
-    """float64 values of a numeric or boolean outcome column (NaN where missing; ±inf refused)."""
+def outcome_values(data: pd.DataFrame, name, who: str, check_infinite: bool = True) -> np.ndarray:
+    """float64 values of a numeric or boolean outcome column (NaN where missing; ±inf refused unless
+    ``check_infinite=False``: then the caller refuses them from the cell-moment pass, see
+    :func:`refuse_infinite`)."""
     col = data_column(data, name, "outcome", who)
     if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)) or pd.api.types.is_complex_dtype(col):
         raise TypeError(f"{who}: outcome column {name!r} must be numeric or boolean, got dtype {col.dtype}")
     v = col.to_numpy() if col.dtype == np.float64 else col.to_numpy(dtype=np.float64, na_value=np.nan)  # float64: no copy
-    if np.isinf(v).any():
-        row = plain(data.index[np.flatnonzero(np.isinf(v))[0]])
-        raise InvalidInputError(f"{who}: outcome column {name!r} has an infinite value at row {row!r}")
+    if check_infinite and np.isinf(v).any():
+        refuse_infinite(data, [name], [int(np.flatnonzero(np.isinf(v))[0])], who)
     return v
+
+
+def refuse_infinite(data: pd.DataFrame, names, first_rows, who: str) -> None:
+    """Raise for the first outcome column with an infinite value (``first_rows``: its first row
+    position per column, −1 when none)."""
+    for name, i in zip(names, first_rows):
+        if i >= 0:
+            raise InvalidInputError(f"{who}: outcome column {name!r} has an infinite value at row {plain(data.index[i])!r}")
 
 
 def check_frame(data, who: str) -> None:
@@ -112,14 +121,30 @@ def check_level(level, who: str) -> float:
 # --------------------------------------------------------------------------------------------------
 # moments per cell (iid)
 # --------------------------------------------------------------------------------------------------
-def cell_moments(columns, cells: np.ndarray, n_cells: int):
-    """(count, mean, variance with divisor n − 1) per cell (rows) and column, from C++
-    (``monitoring/cell_moments.hpp``: two passes, NaN values skipped, cell −1 ignored, NaN variance
-    below 2 values). ``columns``: one float64 array or a list of them."""
+def _float_columns(columns) -> list:
     cols = [columns] if isinstance(columns, np.ndarray) else list(columns)
+    return [np.ascontiguousarray(c, dtype=np.float64) for c in cols]
+
+
+def cell_moments(columns, cells: np.ndarray, n_cells: int, *, first_infinite: bool = False):
+    """(count, mean, variance with divisor n − 1) per cell (rows) and column, from C++
+    (``monitoring/cell_moments.hpp``: one cache-blocked pass, NaN/inf values skipped, cell −1 ignored,
+    NaN variance below 2 values); with ``first_infinite`` also the first row of ±inf per column (−1:
+    none). ``columns``: one float64 array or a list of them."""
     cells = np.ascontiguousarray(cells, dtype=np.int32)
-    n, mean, var = _core.monitoring.cell_moments([np.ascontiguousarray(c, dtype=np.float64) for c in cols], cells, int(n_cells))
-    return np.asarray(n), np.asarray(mean), np.asarray(var)
+    n, mean, var, inf = _core.monitoring.cell_moments(_float_columns(columns), cells, int(n_cells))
+    out = np.asarray(n), np.asarray(mean), np.asarray(var)
+    return out + (list(inf),) if first_infinite else out
+
+
+def round_cell_moments(columns, codes: np.ndarray, G: int, b_mask: np.ndarray, e_mask: np.ndarray):
+    """:func:`cell_moments` of the cells g (baseline rows of group g) and G + g (its endline rows),
+    built inside the C++ pass (no cell column); returns (count, mean, variance, first infinite row per column)."""
+    codes = np.ascontiguousarray(codes, dtype=np.int32)
+    n, mean, var, inf = _core.monitoring.round_cell_moments(_float_columns(columns), codes, int(G),
+                                                            np.ascontiguousarray(b_mask, dtype=bool),
+                                                            np.ascontiguousarray(e_mask, dtype=bool))
+    return np.asarray(n), np.asarray(mean), np.asarray(var), list(inf)
 
 
 def independent_moments(n, mean, var, G: int) -> dict:
@@ -309,7 +334,7 @@ def round_moments(data: pd.DataFrame, *, outcome: str, period: str, baseline, en
     if unit_id is None:
         codes, levels = groups if groups is not None else group_codes(data, by, who)
         G = 1 if levels is None else len(levels)
-        n, mean, var = (a[:, 0] for a in cell_moments(y, round_cells(codes, G, b_mask, e_mask), 2 * G))
+        n, mean, var = (a[:, 0] for a in round_cell_moments(y, codes, G, b_mask, e_mask)[:3])
         dropped = int((np.isnan(y) & (b_mask | e_mask)).sum())
         if dropped:
             notes.append(f"{dropped} row(s) with a missing outcome left out.")
