@@ -11,7 +11,10 @@ Three sampling situations give three variances of the two round means (ȳ0, ȳ1)
 - a complex survey (``design=ik.SurveyDesign``): the round × group domain means on the full design
   with their design covariance (Taylor linearisation, R ``svyby(..., covmat=TRUE)``; a household
   followed over rounds shares its PSU, so the covariance of the rounds is in the design), t with the
-  design df (#PSU − #strata).
+  design df (#PSU − #strata). A replicate-weight design (``ik.SurveyDesign(..., replicate_weights=,
+  replicate_type=)``: JK1, JKn, BRR, Fay, bootstrap) re-estimates every domain mean under each replicate
+  and takes their covariance by the replicate formula of the shared variance module (R ``svrepdesign``
+  + ``svyby(covmat=TRUE)``), with df = rank of the replicate weights − 1 (R ``degf``).
 
 Absolute change Δ = ȳ1 − ȳ0 with variance V11 + V00 − 2 V01. Relative change ρ = ȳ1/ȳ0 − 1 (a
 fraction; −ρ is the reduction):
@@ -302,9 +305,6 @@ def _rows_of(design, data, who):
 
     if not isinstance(design, SurveyDesign):
         raise TypeError(f"{who}: design must be an ik.SurveyDesign, got {type(design).__name__}")
-    if design._repw is not None:
-        raise InvalidInputError(f"{who}: replicate-weight designs are not supported yet; use a Taylor design "
-                                "(strata, psu, weights, fpc)")
     if data is not design._data and not (len(data.index) == design.n and data.index.equals(design.index)):
         raise InvalidInputError(f"{who}: data must be the DataFrame the design was built on (domains are estimated on the "
                                 "full design); pass design._data or rebuild the design from this data")
@@ -404,7 +404,8 @@ def _design_moments(data, design, y, outcome, per, period, baseline, endline, b_
     df = float(conv.get("df", np.inf))
     mom = dict(m0=theta[i0], m1=theta[i1], v00=V[i0, i0], v11=V[i1, i1], v01=V[i0, i1], n0=counts[i0], n1=counts[i1],
                df0=np.full(G, df), df1=np.full(G, df))
-    sampling = "complex survey design: round × group domain means on the full design (Taylor linearisation); design df"
+    method = f"{design.replicate_type} replicate weights" if design._repw is not None else "Taylor linearisation"
+    sampling = f"complex survey design: round × group domain means on the full design ({method}); design df"
     notes = [f"{int((miss & (b_mask | e_mask)).sum())} row(s) with a missing outcome are outside the domains "
              "(they stay in the design)."] if (miss & (b_mask | e_mask)).any() else []
     return mom, levels, sampling, conv.get("description", ""), notes, (V, i0, i1, theta)

@@ -6,7 +6,8 @@ change with intervals, the gap of the group to a reference group of its dimensio
 interval, and p-values adjusted across the family of groups × indicators.
 
 The round means, their (co)variances and the df come from :func:`impactkit.change.round_moments`
-(independent rounds, paired panel, or domains of an :class:`ik.SurveyDesign` on the full design), so
+(independent rounds, paired panel, or domains of an :class:`ik.SurveyDesign` on the full design — Taylor
+or replicate weights), so
 every number here equals ``ik.change`` for the same group. The gap g − ref at endline has variance
 V_g + V_ref − 2 Cov(g, ref): independent groups (iid; Welch–Satterthwaite df) or the design
 covariance of the two domain means (design df).
@@ -257,7 +258,8 @@ def disaggregate(data, *, outcomes, by, period: Optional[str] = None, baseline=N
                     notes += [f"{lab}: {n}" for n in nts]
             else:
                 mom, full = _design_level_moments(data, o, groups, design, who)
-                sampling = "complex survey design (domains on the full design)"
+                sampling = "complex survey design (domains on the full design" + (
+                    f"; {design.replicate_type} replicate weights)" if design._repw is not None else ")")
             b = {"indicator": [lab] * G, "dimension": [dim] * G, "group": names,
                  "reference": (np.arange(G) == ref) & (dim != "all")}
             if period is not None:
