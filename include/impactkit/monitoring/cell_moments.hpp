@@ -10,7 +10,8 @@
 // block-cell mean — accurate to rounding for any offset of the data, unlike Σy² − nȳ²). Block results
 // (n, ȳ, M2) are merged by Chan, Golub & LeVeque's (1979, 1983) pairwise
 // update  n = n_a + n_b,  δ = ȳ_b − ȳ_a,  ȳ = ȳ_a + δ n_b/n,  M2 = M2_a + M2_b + δ² n_a n_b / n.
-// So the data are read from memory once. Blocks belong to fixed row chunks (core row_blocks) reduced
+// Each column is first shifted by its first finite value (so δ carries no large offset; the variance
+// is shift-invariant). So the data are read from memory once. Blocks belong to fixed row chunks (core row_blocks) reduced
 // in chunk order, so results are bit-identical for any thread count. Rows outside every cell are
 // skipped. ±inf values count as missing in the moments and are reported (first row per column) so
 // that callers can refuse them without another pass.
