@@ -56,6 +56,18 @@ py::dict as_dict(const sens_slope_result& r) {
   return d;
 }
 
+using bool_column = py::array_t<bool, py::array::c_style | py::array::forcecast>;
+
+py::tuple moments_tuple(const cell_moments_result& r) {
+  return py::make_tuple(r.count, r.mean, r.variance, r.first_infinite);
+}
+
+std::vector<const double*> checked_columns(const std::vector<f64_column>& columns, Eigen::Index n, const char* fn) {
+  std::vector<const double*> cols;
+  for (const auto& c : columns) cols.push_back(checked_column<double>(std::optional<f64_column>(c), n, "every column", fn));
+  return cols;
+}
+
 py::tuple as_tuple(const count_intervals& r) { return py::make_tuple(r.estimate, r.conf_low, r.conf_high); }
 
 }  // namespace
@@ -198,17 +210,36 @@ void bind_monitoring(py::module_& parent) {
         const char* fn = "cell_moments";
         detail::require(cells.ndim() == 1, fn, "cells must be 1-d");
         const Eigen::Index n = cells.size();
-        std::vector<const double*> cols;
-        for (const auto& c : columns) cols.push_back(checked_column<double>(std::optional<f64_column>(c), n, "every column", fn));
+        const std::vector<const double*> cols = checked_columns(columns, n, fn);
         cell_moments_result r;
         {
           py::gil_scoped_release release;
           r = cell_moments(cols, cells.data(), n, n_cells);
         }
-        return py::make_tuple(r.count, r.mean, r.variance);
+        return moments_tuple(r);
       },
       py::arg("columns"), py::arg("cells"), py::arg("n_cells"),
-      "(count, mean, variance with divisor n-1) per cell (rows) and column; NaN values skipped, cell -1 ignored.");
+      "(count, mean, variance with divisor n-1, first infinite row per column or -1) per cell (rows) and column; "
+      "NaN and inf values skipped, cell -1 ignored.");
+  m.def(
+      "round_cell_moments",
+      [](const std::vector<f64_column>& columns, const i32_column& group, int n_groups, const bool_column& baseline,
+         const bool_column& endline) {
+        const char* fn = "round_cell_moments";
+        detail::require(group.ndim() == 1, fn, "group must be 1-d");
+        const Eigen::Index n = group.size();
+        const std::vector<const double*> cols = checked_columns(columns, n, fn);
+        const bool* b = checked_column<bool>(std::optional<bool_column>(baseline), n, "baseline", fn);
+        const bool* e = checked_column<bool>(std::optional<bool_column>(endline), n, "endline", fn);
+        cell_moments_result r;
+        {
+          py::gil_scoped_release release;
+          r = round_cell_moments(cols, group.data(), n_groups, b, e, n);
+        }
+        return moments_tuple(r);
+      },
+      py::arg("columns"), py::arg("group"), py::arg("n_groups"), py::arg("baseline"), py::arg("endline"),
+      "cell_moments of the cells g (baseline rows of group g) and n_groups + g (its endline rows), without a cell column.");
   m.def(
       "sample_size_change",
       [](double p1, double p2, double alpha, double power, double deff, double response_rate) {

@@ -11,7 +11,10 @@ Three sampling situations give three variances of the two round means (ȳ0, ȳ1)
 - a complex survey (``design=ik.SurveyDesign``): the round × group domain means on the full design
   with their design covariance (Taylor linearisation, R ``svyby(..., covmat=TRUE)``; a household
   followed over rounds shares its PSU, so the covariance of the rounds is in the design), t with the
-  design df (#PSU − #strata).
+  design df (#PSU − #strata). A replicate-weight design (``ik.SurveyDesign(..., replicate_weights=,
+  replicate_type=)``: JK1, JKn, BRR, Fay, bootstrap) re-estimates every domain mean under each replicate
+  and takes their covariance by the replicate formula of the shared variance module (R ``svrepdesign``
+  + ``svyby(covmat=TRUE)``), with df = rank of the replicate weights − 1 (R ``degf``).
 
 Absolute change Δ = ȳ1 − ȳ0 with variance V11 + V00 − 2 V01. Relative change ρ = ȳ1/ȳ0 − 1 (a
 fraction; −ρ is the reduction):
@@ -48,16 +51,25 @@ def data_column(data: pd.DataFrame, name, argument: str, who: str) -> pd.Series:
     return _column(data, name, argument, who)
 
 
-def outcome_values(data: pd.DataFrame, name, who: str) -> np.ndarray:
-    """float64 values of a numeric or boolean outcome column (NaN where missing; ±inf refused)."""
+def outcome_values(data: pd.DataFrame, name, who: str, check_infinite: bool = True) -> np.ndarray:
+    """float64 values of a numeric or boolean outcome column (NaN where missing; ±inf refused unless
+    ``check_infinite=False``: then the caller refuses them from the cell-moment pass, see
+    :func:`refuse_infinite`)."""
     col = data_column(data, name, "outcome", who)
     if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)) or pd.api.types.is_complex_dtype(col):
         raise TypeError(f"{who}: outcome column {name!r} must be numeric or boolean, got dtype {col.dtype}")
     v = col.to_numpy() if col.dtype == np.float64 else col.to_numpy(dtype=np.float64, na_value=np.nan)  # float64: no copy
-    if np.isinf(v).any():
-        row = plain(data.index[np.flatnonzero(np.isinf(v))[0]])
-        raise InvalidInputError(f"{who}: outcome column {name!r} has an infinite value at row {row!r}")
+    if check_infinite and np.isinf(v).any():
+        refuse_infinite(data, [name], [int(np.flatnonzero(np.isinf(v))[0])], who)
     return v
+
+
+def refuse_infinite(data: pd.DataFrame, names, first_rows, who: str) -> None:
+    """Raise for the first outcome column with an infinite value (``first_rows``: its first row
+    position per column, −1 when none)."""
+    for name, i in zip(names, first_rows):
+        if i >= 0:
+            raise InvalidInputError(f"{who}: outcome column {name!r} has an infinite value at row {plain(data.index[i])!r}")
 
 
 def check_frame(data, who: str) -> None:
@@ -112,14 +124,30 @@ def check_level(level, who: str) -> float:
 # --------------------------------------------------------------------------------------------------
 # moments per cell (iid)
 # --------------------------------------------------------------------------------------------------
-def cell_moments(columns, cells: np.ndarray, n_cells: int):
-    """(count, mean, variance with divisor n − 1) per cell (rows) and column, from C++
-    (``monitoring/cell_moments.hpp``: two passes, NaN values skipped, cell −1 ignored, NaN variance
-    below 2 values). ``columns``: one float64 array or a list of them."""
+def _float_columns(columns) -> list:
     cols = [columns] if isinstance(columns, np.ndarray) else list(columns)
+    return [np.ascontiguousarray(c, dtype=np.float64) for c in cols]
+
+
+def cell_moments(columns, cells: np.ndarray, n_cells: int, *, first_infinite: bool = False):
+    """(count, mean, variance with divisor n − 1) per cell (rows) and column, from C++
+    (``monitoring/cell_moments.hpp``: one cache-blocked pass, NaN/inf values skipped, cell −1 ignored,
+    NaN variance below 2 values); with ``first_infinite`` also the first row of ±inf per column (−1:
+    none). ``columns``: one float64 array or a list of them."""
     cells = np.ascontiguousarray(cells, dtype=np.int32)
-    n, mean, var = _core.monitoring.cell_moments([np.ascontiguousarray(c, dtype=np.float64) for c in cols], cells, int(n_cells))
-    return np.asarray(n), np.asarray(mean), np.asarray(var)
+    n, mean, var, inf = _core.monitoring.cell_moments(_float_columns(columns), cells, int(n_cells))
+    out = np.asarray(n), np.asarray(mean), np.asarray(var)
+    return out + (list(inf),) if first_infinite else out
+
+
+def round_cell_moments(columns, codes: np.ndarray, G: int, b_mask: np.ndarray, e_mask: np.ndarray):
+    """:func:`cell_moments` of the cells g (baseline rows of group g) and G + g (its endline rows),
+    built inside the C++ pass (no cell column); returns (count, mean, variance, first infinite row per column)."""
+    codes = np.ascontiguousarray(codes, dtype=np.int32)
+    n, mean, var, inf = _core.monitoring.round_cell_moments(_float_columns(columns), codes, int(G),
+                                                            np.ascontiguousarray(b_mask, dtype=bool),
+                                                            np.ascontiguousarray(e_mask, dtype=bool))
+    return np.asarray(n), np.asarray(mean), np.asarray(var), list(inf)
 
 
 def independent_moments(n, mean, var, G: int) -> dict:
@@ -277,9 +305,6 @@ def _rows_of(design, data, who):
 
     if not isinstance(design, SurveyDesign):
         raise TypeError(f"{who}: design must be an ik.SurveyDesign, got {type(design).__name__}")
-    if design._repw is not None:
-        raise InvalidInputError(f"{who}: replicate-weight designs are not supported yet; use a Taylor design "
-                                "(strata, psu, weights, fpc)")
     if data is not design._data and not (len(data.index) == design.n and data.index.equals(design.index)):
         raise InvalidInputError(f"{who}: data must be the DataFrame the design was built on (domains are estimated on the "
                                 "full design); pass design._data or rebuild the design from this data")
@@ -309,7 +334,7 @@ def round_moments(data: pd.DataFrame, *, outcome: str, period: str, baseline, en
     if unit_id is None:
         codes, levels = groups if groups is not None else group_codes(data, by, who)
         G = 1 if levels is None else len(levels)
-        n, mean, var = (a[:, 0] for a in cell_moments(y, round_cells(codes, G, b_mask, e_mask), 2 * G))
+        n, mean, var = (a[:, 0] for a in round_cell_moments(y, codes, G, b_mask, e_mask)[:3])
         dropped = int((np.isnan(y) & (b_mask | e_mask)).sum())
         if dropped:
             notes.append(f"{dropped} row(s) with a missing outcome left out.")
@@ -379,7 +404,8 @@ def _design_moments(data, design, y, outcome, per, period, baseline, endline, b_
     df = float(conv.get("df", np.inf))
     mom = dict(m0=theta[i0], m1=theta[i1], v00=V[i0, i0], v11=V[i1, i1], v01=V[i0, i1], n0=counts[i0], n1=counts[i1],
                df0=np.full(G, df), df1=np.full(G, df))
-    sampling = "complex survey design: round × group domain means on the full design (Taylor linearisation); design df"
+    method = f"{design.replicate_type} replicate weights" if design._repw is not None else "Taylor linearisation"
+    sampling = f"complex survey design: round × group domain means on the full design ({method}); design df"
     notes = [f"{int((miss & (b_mask | e_mask)).sum())} row(s) with a missing outcome are outside the domains "
              "(they stay in the design)."] if (miss & (b_mask | e_mask)).any() else []
     return mom, levels, sampling, conv.get("description", ""), notes, (V, i0, i1, theta)

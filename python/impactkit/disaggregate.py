@@ -6,7 +6,8 @@ change with intervals, the gap of the group to a reference group of its dimensio
 interval, and p-values adjusted across the family of groups × indicators.
 
 The round means, their (co)variances and the df come from :func:`impactkit.change.round_moments`
-(independent rounds, paired panel, or domains of an :class:`ik.SurveyDesign` on the full design), so
+(independent rounds, paired panel, or domains of an :class:`ik.SurveyDesign` on the full design — Taylor
+or replicate weights), so
 every number here equals ``ik.change`` for the same group. The gap g − ref at endline has variance
 V_g + V_ref − 2 Cov(g, ref): independent groups (iid; Welch–Satterthwaite df) or the design
 covariance of the two domain means (design df).
@@ -25,8 +26,8 @@ import pandas as pd
 
 from ._render import CellTable, format_number, format_pvalue
 from .change import (as_list, cell_moments, change_inference, check_frame, check_level, data_column, design_domain_means,
-                     group_codes, independent_moments, outcome_values, period_mask, round_cells, round_moments, t_quantile, two_sided_p,
-                     welch_df)
+                     group_codes, independent_moments, outcome_values, period_mask, refuse_infinite, round_cell_moments, round_moments,
+                     t_quantile, two_sided_p, welch_df)
 from .errors import InvalidInputError
 
 _ADJUST = ("holm", "bonferroni", "bh", "none")
@@ -212,7 +213,8 @@ def disaggregate(data, *, outcomes, by, period: Optional[str] = None, baseline=N
         masks = period_mask(per, baseline, "baseline", who), period_mask(per, endline, "endline", who)
     elif baseline is not None or endline is not None or unit_id is not None:
         raise InvalidInputError(f"{who}: baseline, endline and unit_id need period= (the round column)")
-    ys = {o: outcome_values(data, o, who) for o in labels}
+    iid = design is None and unit_id is None  # iid: all outcomes of a dimension in one C++ pass, which also finds ±inf
+    ys = {o: outcome_values(data, o, who, check_infinite=not iid) for o in labels}
     groupings = [("all", None)] if overall else []
     groupings += [(d, d) for d in dims]
     blocks, sampling, notes = [], "", []
@@ -227,11 +229,14 @@ def disaggregate(data, *, outcomes, by, period: Optional[str] = None, baseline=N
             if not hits:
                 raise InvalidInputError(f"{who}: reference level {reference[col]!r} is not a level of {col!r} ({names[:20]})")
             ref = hits[0]
-        iid = design is None and unit_id is None
         if iid:  # one pass over all outcomes for this dimension (C++ cell moments)
-            cells = groups[0] if period is None else round_cells(groups[0], G, *masks)
-            moments = cell_moments([ys[o] for o in labels], cells, G if period is None else 2 * G)
-            rows_used = int(np.count_nonzero(cells >= 0))
+            if period is None:
+                *moments, infinite = cell_moments(list(ys.values()), groups[0], G, first_infinite=True)
+                rows_used = len(data)
+            else:
+                *moments, infinite = round_cell_moments(list(ys.values()), groups[0], G, *masks)
+                rows_used = int(np.count_nonzero(masks[0])) + int(np.count_nonzero(masks[1]))
+            refuse_infinite(data, list(labels), infinite, who)
         for j, (o, lab) in enumerate(labels.items()):
             if iid:
                 n, mean, var = (a[:, j] for a in moments)
@@ -253,7 +258,8 @@ def disaggregate(data, *, outcomes, by, period: Optional[str] = None, baseline=N
                     notes += [f"{lab}: {n}" for n in nts]
             else:
                 mom, full = _design_level_moments(data, o, groups, design, who)
-                sampling = "complex survey design (domains on the full design)"
+                sampling = "complex survey design (domains on the full design" + (
+                    f"; {design.replicate_type} replicate weights)" if design._repw is not None else ")")
             b = {"indicator": [lab] * G, "dimension": [dim] * G, "group": names,
                  "reference": (np.arange(G) == ref) & (dim != "all")}
             if period is not None:

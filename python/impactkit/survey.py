@@ -57,10 +57,12 @@ def _factorize_sorted(col: pd.Series):
         a = col.to_numpy()
         lo, hi = int(a.min()), int(a.max())
         if hi - lo <= 4 * len(a) + 16:
+            idx = a - lo if lo else a
             present = np.zeros(hi - lo + 1, dtype=bool)
-            present[a - lo] = True
-            rank = np.cumsum(present, dtype=np.int32) - 1
-            return rank[a - lo], np.flatnonzero(present) + lo
+            present[idx] = True
+            if present.all():  # every label in lo..hi occurs: the codes are the shifted labels
+                return idx.astype(np.int32), np.arange(lo, hi + 1)
+            return (np.cumsum(present, dtype=np.int32) - 1).take(idx), np.flatnonzero(present) + lo
     codes, levels = pd.factorize(col, sort=True)
     return codes.astype(np.int32), np.asarray(levels)
 

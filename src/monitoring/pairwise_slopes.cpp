@@ -6,6 +6,8 @@
 // and interpolation on the count narrow (lo, hi] until it holds few slopes; these are listed and selected.
 #include "pairwise_slopes.hpp"
 
+#include <impactkit/detail/threads.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -35,22 +37,21 @@ struct slope_counts {
 class slope_set {
  public:
   explicit slope_set(const std::vector<strided_series>& s) : series_(s) {
-    Index longest = 0;
     for (const auto& v : series_) {
       total_ += v.pairs();
-      longest = std::max(longest, v.n);
+      longest_ = std::max(longest_, v.n);
     }
-    buf_.resize(static_cast<std::size_t>(longest));
-    tmp_.resize(static_cast<std::size_t>(longest));
   }
   std::int64_t total() const { return total_; }
 
-  slope_counts count(double t) {
+  // Thread-safe (its own scratch): the counts at several t can run at once.
+  slope_counts count(double t) const {
     slope_counts c;
+    std::vector<double> buf(static_cast<std::size_t>(longest_)), tmp(static_cast<std::size_t>(longest_));
     for (const auto& v : series_) {
-      for (Index k = 0; k < v.n; ++k) buf_[k] = v[k] - t * static_cast<double>(k);
-      const std::int64_t strict = sort_counting_inversions(buf_.data(), tmp_.data(), v.n);
-      const tie_summary ties = ties_of_sorted(buf_.data(), v.n);
+      for (Index k = 0; k < v.n; ++k) buf[k] = v[k] - t * static_cast<double>(k);
+      const std::int64_t strict = sort_counting_inversions(buf.data(), tmp.data(), v.n);
+      const tie_summary ties = ties_of_sorted(buf.data(), v.n);
       // pairs i<j with y_j < y_i are the slopes < t; y_j == y_i are slopes == t
       c.lt += strict;
       c.le += strict + ties.tied_pairs;
@@ -162,7 +163,7 @@ class slope_set {
 
   const std::vector<strided_series>& series_;
   std::int64_t total_ = 0;
-  std::vector<double> buf_, tmp_;
+  Index longest_ = 0;
 };
 
 std::vector<double> ranks_of(std::vector<double>& values, std::int64_t first, std::int64_t last) {
@@ -200,13 +201,13 @@ std::int64_t sort_counting_inversions(double* a, double* tmp, Index n) {
     for (Index lo = 0; lo < n; lo += 2 * width) {
       const Index mid = std::min(lo + width, n), end = std::min(lo + 2 * width, n);
       Index i = lo, j = mid, k = lo;
-      while (i < mid && j < end) {
-        if (src[j] < src[i]) {
-          inversions += mid - i;
-          dst[k++] = src[j++];
-        } else {
-          dst[k++] = src[i++];
-        }
+      while (i < mid && j < end) {  // branch-free: the comparison outcome is data-dependent and unpredictable
+        const double left = src[i], right = src[j];
+        const bool take_right = right < left;
+        dst[k++] = take_right ? right : left;
+        inversions += take_right ? mid - i : 0;
+        i += take_right ? 0 : 1;
+        j += take_right ? 1 : 0;
       }
       while (i < mid) dst[k++] = src[i++];
       while (j < end) dst[k++] = src[j++];
@@ -238,7 +239,7 @@ namespace {
 
 // The slopes of ranks `ranks` (ascending, within one group whose span is well below the budget), from the bracket
 // search of steps 1–3 below, appended to `out` in the order of `ranks`.
-void select_group(slope_set& set, const std::vector<double>& sample, const std::vector<std::int64_t>& ranks,
+void select_group(const slope_set& set, const std::vector<double>& sample, const std::vector<std::int64_t>& ranks,
                   std::int64_t budget, std::vector<double>& out) {
   const std::int64_t N = set.total(), k_first = ranks.front(), k_last = ranks.back();
   auto fill = [&](double v) { out.insert(out.end(), ranks.size(), v); };
@@ -274,11 +275,19 @@ void select_group(slope_set& set, const std::vector<double>& sample, const std::
     const double slack = std::max(static_cast<double>(budget) / 8, static_cast<double>(H - A) / 64);
     const double targets[2] = {lo + (static_cast<double>(k_first - A) - slack) * density,
                                lo + (static_cast<double>(k_last + 1 - A) + slack) * density};
-    for (double t : targets) {
-      if (!(t > lo && t < hi)) continue;
-      const slope_counts c = set.count(t);
-      if (is_tie(c)) return fill(t);
-      update(t, c);
+    // both counts at once (independent; applied below in a fixed order, so the search does not depend on
+    // the number of threads)
+    bool inside[2];
+    slope_counts counts[2];
+    for (int q = 0; q < 2; ++q) inside[q] = targets[q] > lo && targets[q] < hi;
+    [[maybe_unused]] const int threads = inside[0] && inside[1] ? threads_for(2, 2e5) : 1;
+#pragma omp parallel for num_threads(threads) if (threads > 1)
+    for (int q = 0; q < 2; ++q)
+      if (inside[q]) counts[q] = set.count(targets[q]);
+    for (int q = 0; q < 2; ++q) {
+      if (!inside[q]) continue;
+      if (is_tie(counts[q])) return fill(targets[q]);
+      update(targets[q], counts[q]);
     }
     if (2 * (H - A) > before) {
       const double mid = lo + (hi - lo) / 2;
@@ -326,13 +335,20 @@ std::vector<double> select_pairwise_slopes(const std::vector<strided_series>& se
     const std::size_t m = static_cast<std::size_t>(
         std::min<std::int64_t>(N, std::clamp<std::int64_t>(n_total, std::int64_t{1} << 14, std::int64_t{1} << 20)));
     const std::vector<double> sample = set.sample(m);
-    // ranks close together (e.g. the two middle ranks, or a whole interval at moderate n) share one bracket
+    // ranks close together (e.g. the two middle ranks, or a whole interval at moderate n) share one bracket;
+    // the groups (e.g. the median and the two ends of Sen's interval) are searched at once
+    std::vector<std::vector<std::int64_t>> groups;
     for (std::size_t g = 0; g < sorted.size();) {
       std::size_t e = g + 1;
       while (e < sorted.size() && sorted[e] - sorted[g] <= budget / 2) ++e;
-      select_group(set, sample, std::vector<std::int64_t>(sorted.begin() + g, sorted.begin() + e), budget, values);
+      groups.emplace_back(sorted.begin() + g, sorted.begin() + e);
       g = e;
     }
+    std::vector<std::vector<double>> found(groups.size());
+    [[maybe_unused]] const int threads = threads_for(static_cast<Index>(groups.size()), 2e5);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+    for (std::size_t g = 0; g < groups.size(); ++g) select_group(set, sample, groups[g], budget, found[g]);
+    for (const auto& f : found) values.insert(values.end(), f.begin(), f.end());
   }
   std::vector<double> out;
   for (std::int64_t k : ranks)

@@ -130,3 +130,24 @@ def test_bad_input_grid(kwargs, exc, msg):
     args.update(kwargs)
     with pytest.raises(exc, match=msg):
         ik.disaggregate(_data(), **args)
+
+
+@pytest.mark.parametrize("period", [None, "round"])
+def test_infinite_outcome_refused_with_its_row(period):
+    df = _data().set_index(pd.RangeIndex(100, 1000))
+    row = df.index[df["round"] == 1][3]  # a round the table does not compare: still refused, as ik.change does
+    df.loc[row, "income"] = -np.inf
+    with pytest.raises(ValueError, match=f"outcome column 'income' has an infinite value at row {row}"):
+        ik.disaggregate(df, outcomes=["school", "income"], by="sex", period=period, **(dict(baseline=0, endline=2) if period else {}))
+
+
+def test_missing_outcomes_skipped_per_column():
+    """A NaN leaves only its own column's cell; the moments equal pandas' on the complete values."""
+    df = _data(seed=5)
+    df.loc[df.index[::7], "income"] = np.nan
+    tab = ik.disaggregate(df, outcomes=["school", "income"], by="area", period="round", baseline=0, endline=2).table()
+    for _, r in tab[tab.dimension == "area"].iterrows():
+        y = df.loc[(df.area == r.group) & (df["round"] == 2), r.indicator].dropna()
+        np.testing.assert_allclose([r.endline, r.endline_se, r.n_endline], [y.mean(), y.std() / np.sqrt(len(y)), len(y)], rtol=1e-12)
+    assert any("income: " in n and "missing outcome" in n for n in ik.disaggregate(
+        df, outcomes=["school", "income"], by="area", period="round", baseline=0, endline=2).notes())

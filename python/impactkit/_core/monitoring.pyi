@@ -6,10 +6,10 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['cell_moments', 'control_chart', 'kendall_s', 'lqas_classify', 'lqas_risks', 'lqas_rule', 'mann_kendall', 'poisson_rate_intervals', 'proportion_intervals', 'run_rule_violations', 'sample_size_change', 'sample_size_proportion', 'sens_slope']
-def cell_moments(columns: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64]], cells: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], n_cells: typing.SupportsInt | typing.SupportsIndex) -> tuple[typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"], typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"], typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"]]:
+__all__: list[str] = ['cell_moments', 'control_chart', 'kendall_s', 'lqas_classify', 'lqas_risks', 'lqas_rule', 'mann_kendall', 'poisson_rate_intervals', 'proportion_intervals', 'round_cell_moments', 'run_rule_violations', 'sample_size_change', 'sample_size_proportion', 'sens_slope']
+def cell_moments(columns: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64]], cells: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], n_cells: typing.SupportsInt | typing.SupportsIndex) -> tuple:
     """
-    (count, mean, variance with divisor n-1) per cell (rows) and column; NaN values skipped, cell -1 ignored.
+    (count, mean, variance with divisor n-1, first infinite row per column or -1) per cell (rows) and column; NaN and inf values skipped, cell -1 ignored.
     """
 def control_chart(values: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], sizes: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], kind: str, phase1_begin: typing.SupportsInt | typing.SupportsIndex, phase1_end: typing.SupportsInt | typing.SupportsIndex, max_revisions: typing.SupportsInt | typing.SupportsIndex, rules: str) -> dict:
     """
@@ -42,6 +42,10 @@ def poisson_rate_intervals(events: typing.Annotated[numpy.typing.NDArray[numpy.f
 def proportion_intervals(successes: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], trials: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], method: str, level: typing.SupportsFloat | typing.SupportsIndex) -> tuple:
     """
     (estimate, conf_low, conf_high) of successes/trials; method wilson | clopper_pearson | jeffreys | agresti_coull | normal.
+    """
+def round_cell_moments(columns: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64]], group: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], n_groups: typing.SupportsInt | typing.SupportsIndex, baseline: typing.Annotated[numpy.typing.ArrayLike, numpy.bool], endline: typing.Annotated[numpy.typing.ArrayLike, numpy.bool]) -> tuple:
+    """
+    cell_moments of the cells g (baseline rows of group g) and n_groups + g (its endline rows), without a cell column.
     """
 def run_rule_violations(z: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], rules: str) -> typing.Annotated[numpy.typing.NDArray[numpy.int32], "[m, 1]"]:
     """

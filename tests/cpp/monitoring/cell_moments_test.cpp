@@ -1,7 +1,11 @@
 // cell_moments: count, mean and variance (divisor n − 1) per cell against a direct two-pass computation
 // in long double (rel 1e-13); NaN values skipped, rows with cell −1 ignored; a large offset (1e9 + N(0,1))
-// keeps the variance accurate; the same bits for 1 and 2 threads; bad cell codes are refused.
+// keeps the variance accurate; the same bits for 1 and 2 threads; bad cell codes are refused; ±inf
+// reported at its first row. round_cell_moments: the same numbers (bits) as cell_moments on the cells
+// g / G + g built from the round masks; bad group codes and rows in both rounds refused.
 #include <cmath>
+#include <limits>
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -95,4 +99,47 @@ TEST(CellMoments, EmptyAndSingleValueCellsAndBadCodes) {
   d.cell = {0, -2, 0};
   EXPECT_THROW(run(d, 3), invalid_input);
   EXPECT_THROW(run(d, 0), invalid_input);
+}
+
+TEST(CellMoments, FirstInfiniteRowPerColumn) {
+  data d = make(100000, 5, 0.0, 3);
+  d.cols[1][70001] = -std::numeric_limits<double>::infinity();
+  d.cols[1][90000] = std::numeric_limits<double>::infinity();
+  d.cell[70001] = -1;  // reported in a row outside every cell too
+  const cell_moments_result r = run(d, 5);
+  ASSERT_EQ(r.first_infinite.size(), 3u);
+  EXPECT_EQ(r.first_infinite[0], -1);
+  EXPECT_EQ(r.first_infinite[1], 70001);
+  EXPECT_EQ(r.first_infinite[2], -1);  // NaN is missing, not infinite
+}
+
+TEST(RoundCellMoments, SameBitsAsCellMomentsOnRoundCells) {
+  const int G = 7;
+  const Eigen::Index n = 150000;
+  data d = make(n, G, 2.0, 5);
+  std::mt19937_64 rng(9);
+  std::uniform_int_distribution<int> round(0, 3), grp(0, G - 1);
+  std::vector<int> group(static_cast<std::size_t>(n));
+  std::unique_ptr<bool[]> base(new bool[static_cast<std::size_t>(n)]), end(new bool[static_cast<std::size_t>(n)]);
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    const int r = round(rng);
+    group[i] = grp(rng);
+    base[i] = r == 0;
+    end[i] = r == 3;
+    d.cell[i] = base[i] ? group[i] : end[i] ? G + group[i] : -1;
+  }
+  std::vector<const double*> p;
+  for (const auto& c : d.cols) p.push_back(c.data());
+  const cell_moments_result a = cell_moments(p, d.cell.data(), n, 2 * G);
+  const cell_moments_result b = round_cell_moments(p, group.data(), G, base.get(), end.get(), n);
+  EXPECT_EQ(a.count, b.count);
+  EXPECT_EQ(a.mean, b.mean);
+  EXPECT_EQ(a.variance, b.variance);
+  group[10] = G;
+  base[10] = true;
+  EXPECT_THROW(round_cell_moments(p, group.data(), G, base.get(), end.get(), n), invalid_input);
+  group[10] = 0;
+  end[10] = true;  // a row in both rounds
+  EXPECT_THROW(round_cell_moments(p, group.data(), G, base.get(), end.get(), n), invalid_input);
+  EXPECT_THROW(round_cell_moments(p, group.data(), 0, base.get(), end.get(), n), invalid_input);
 }
