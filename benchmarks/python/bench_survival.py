@@ -1,6 +1,6 @@
 """Kaplan–Meier, log-rank and Cox: impactkit beside lifelines (PyPI), same data, same run.
 
-    .venv/bin/python benchmarks/python/bench_survival.py [--n-km 1e7] [--n-cox 1e6] [--peer-km 1e6] [--peer-cox 1e5] [--repeat 3]
+    .venv/bin/python benchmarks/python/bench_survival.py [--n-km 1e7] [--n-cox 1e6] [--peer-km 1e7] [--peer-cox 1e5] [--repeat 3]
 
 Data (seed 1): exponential event times with a 5-covariate log-linear hazard, rounded to whole days
 (10⁷ rows → ~3.6·10³ distinct times: many ties), independent exponential censoring (~30%), two groups.
@@ -98,7 +98,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n-km", type=float, default=1e7)
     ap.add_argument("--n-cox", type=float, default=1e6)
-    ap.add_argument("--peer-km", type=float, default=1e6)
+    ap.add_argument("--peer-km", type=float, default=1e7)
     ap.add_argument("--peer-cox", type=float, default=1e5)
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()

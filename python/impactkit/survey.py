@@ -57,10 +57,14 @@ def _factorize_sorted(col: pd.Series):
         a = col.to_numpy()
         lo, hi = int(a.min()), int(a.max())
         if hi - lo <= 4 * len(a) + 16:
+            offset = np.empty(len(a), dtype=np.int32)  # value − lo, written once (no int64 temporary)
+            np.subtract(a, lo, out=offset, casting="unsafe")
+            if hi - lo <= 1:  # the minimum and maximum occur: the offsets are the codes
+                return offset, np.arange(lo, hi + 1)
             present = np.zeros(hi - lo + 1, dtype=bool)
-            present[a - lo] = True
+            present[offset] = True
             rank = np.cumsum(present, dtype=np.int32) - 1
-            return rank[a - lo], np.flatnonzero(present) + lo
+            return rank[offset], np.flatnonzero(present) + lo
     codes, levels = pd.factorize(col, sort=True)
     return codes.astype(np.int32), np.asarray(levels)
 
