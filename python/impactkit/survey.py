@@ -55,14 +55,17 @@ def _factorize_sorted(col: pd.Series):
     span a range of at most 4n take a lookup table (two passes, no hashing); others pd.factorize."""
     if pd.api.types.is_integer_dtype(col.dtype) and len(col):
         a = col.to_numpy()
+        if a.dtype.itemsize < 4:  # value − lo in int8/int16 arithmetic would wrap (−100..100 as int8)
+            a = a.astype(np.int32)
         lo, hi = int(a.min()), int(a.max())
         if hi - lo <= 4 * len(a) + 16:
-            idx = a - lo if lo else a
+            offset = np.empty(len(a), dtype=np.int32)  # value − lo, written once (no int64 temporary)
+            np.subtract(a, lo, out=offset, casting="unsafe")
             present = np.zeros(hi - lo + 1, dtype=bool)
-            present[idx] = True
-            if present.all():  # every label in lo..hi occurs: the codes are the shifted labels
-                return idx.astype(np.int32), np.arange(lo, hi + 1)
-            return (np.cumsum(present, dtype=np.int32) - 1).take(idx), np.flatnonzero(present) + lo
+            present[offset] = True
+            if present.all():  # every label in lo..hi occurs: the offsets are the codes
+                return offset, np.arange(lo, hi + 1)
+            return (np.cumsum(present, dtype=np.int32) - 1).take(offset), np.flatnonzero(present) + lo
     codes, levels = pd.factorize(col, sort=True)
     return codes.astype(np.int32), np.asarray(levels)
 

@@ -167,7 +167,7 @@ def _codes_of(data: pd.DataFrame, by: list):
             raise InvalidInputError(f"by column {c.name!r} has missing values; every row must belong to a group")
     if len(cols) == 1:
         codes, uniques = _factorize_sorted(cols[0])
-        return codes.astype(np.int32), pd.DataFrame({by[0]: uniques})
+        return codes.astype(np.int32, copy=False), pd.DataFrame({by[0]: uniques})
     frame = pd.DataFrame({b: c.to_numpy() for b, c in zip(by, cols)})
     grouped = frame.groupby(by, sort=True, observed=True)
     return grouped.ngroup().to_numpy().astype(np.int32), grouped.size().reset_index()[by]

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <numeric>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,6 +14,8 @@
 #include <impactkit/core/distributions.hpp>
 #include <impactkit/core/errors.hpp>
 #include <impactkit/sustainability/cox.hpp>
+
+#include "exit_table.hpp"
 
 namespace impactkit {
 namespace {
@@ -31,13 +34,21 @@ void check_rows(const competing_risks_rows& r, const char* fn) {
 }
 
 /// Row indices of each code (0..n_codes−1; null codes: all rows in 0), each list sorted by time (ties keep
-/// row order).
+/// row order): a counting sort on the ranks of the distinct times (detail::rank_times), not a comparison sort.
 std::vector<std::vector<std::int64_t>> rows_by_time(const competing_risks_rows& r, const int* codes, int n_codes) {
-  std::vector<std::pair<double, std::int64_t>> order(static_cast<std::size_t>(r.n));
-  for (Eigen::Index i = 0; i < r.n; ++i) order[static_cast<std::size_t>(i)] = {r.time[i], i};
-  std::sort(order.begin(), order.end());  // (time, row): ties in row order
+  const detail::time_ranks rank = detail::rank_times(r.time, r.n);
+  const std::size_t m = rank.values.size();
+  std::vector<std::size_t> start(m + 1, 0);
+  for (Eigen::Index i = 0; i < r.n; ++i) ++start[rank(r.time[i], i) + 1];
+  std::partial_sum(start.begin(), start.end(), start.begin());
+  std::vector<std::int64_t> order(static_cast<std::size_t>(r.n));
+  for (Eigen::Index i = 0; i < r.n; ++i) order[start[rank(r.time[i], i)]++] = i;
   std::vector<std::vector<std::int64_t>> out(static_cast<std::size_t>(n_codes));
-  for (const auto& row : order) out[static_cast<std::size_t>(codes ? codes[row.second] : 0)].push_back(row.second);
+  if (!codes) {
+    out[0] = std::move(order);
+    return out;
+  }
+  for (std::int64_t i : order) out[static_cast<std::size_t>(codes[i])].push_back(i);
   return out;
 }
 

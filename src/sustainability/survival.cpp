@@ -12,12 +12,28 @@
 #include <impactkit/core/distributions.hpp>
 #include <impactkit/core/errors.hpp>
 
+#include "exit_table.hpp"
+
 namespace impactkit {
 namespace {
+
+/// Whether every row is valid, by one branch-free pass (the common case); check_rows finds the first bad row.
+bool all_rows_valid(const survival_rows& r) {
+  bool ok = true;
+  for (Eigen::Index i = 0; i < r.n; ++i) ok &= (r.time[i] - r.time[i] == 0) & ((r.event[i] == 0) | (r.event[i] == 1));  // finite, 0/1
+  if (r.group)
+    for (Eigen::Index i = 0; i < r.n; ++i) ok &= r.group[i] < r.n_groups;
+  if (r.weights)
+    for (Eigen::Index i = 0; i < r.n; ++i) ok &= (r.weights[i] - r.weights[i] == 0) & (r.weights[i] >= 0);
+  if (r.entry)
+    for (Eigen::Index i = 0; i < r.n; ++i) ok &= (r.entry[i] - r.entry[i] == 0) & (r.entry[i] < r.time[i]);
+  return ok;
+}
 
 void check_rows(const survival_rows& r, const char* fn) {
   detail::require(r.n >= 1 && r.time && r.event, fn, "needs time and event columns with at least one row");
   detail::require(r.n_groups >= 1, fn, "needs at least one group");
+  if (all_rows_valid(r)) return;
   const auto at = [](Eigen::Index i) { return " at row " + std::to_string(i); };  // built only on failure
   for (Eigen::Index i = 0; i < r.n; ++i) {
     if (r.group && r.group[i] < 0) continue;
@@ -29,65 +45,6 @@ void check_rows(const survival_rows& r, const char* fn) {
     if (r.entry && !(std::isfinite(r.entry[i]) && r.entry[i] < r.time[i]))
       detail::throw_invalid(fn, "entry must be finite and before the exit time (" + detail::format_g(r.entry[i]) + " ≥ " + detail::format_g(r.time[i]) + ")" + at(i));
   }
-}
-
-/// The rows of one curve or stratum as contiguous records sorted by exit time, and their entry times
-/// sorted (when there are entries): sorting records, not indices, keeps the sort cache-friendly.
-struct sorted_rows {
-  struct exit_row {
-    double time, weight;
-    int group;
-    bool event;
-  };
-  struct entry_row {
-    double time, weight;
-    int group;
-  };
-  std::vector<exit_row> exits;
-  std::vector<entry_row> entries;
-  long double total = 0;
-
-  sorted_rows(const survival_rows& r, const std::vector<Eigen::Index>& rows) {
-    exits.reserve(rows.size());
-    if (r.entry) entries.reserve(rows.size());
-    for (Eigen::Index i : rows) {
-      const double w = r.weights ? r.weights[i] : 1.0;
-      const int g = r.group ? r.group[i] : 0;
-      exits.push_back({r.time[i], w, g, r.event[i] == 1});
-      if (r.entry) entries.push_back({r.entry[i], w, g});
-      total += w;
-    }
-    std::sort(exits.begin(), exits.end(), [](const exit_row& a, const exit_row& b) { return a.time < b.time; });
-    std::sort(entries.begin(), entries.end(), [](const entry_row& a, const entry_row& b) { return a.time < b.time; });
-  }
-};
-
-/// At-risk, event and censored weight at each distinct exit time of `rows`.
-struct risk_table {
-  std::vector<double> time, at_risk, events, censored;
-};
-
-/// Weight at risk at t: Σ w·1{entry < t ≤ exit} = W(entry < t) − W(exit < t) (entry < exit), from running
-/// sums over the rows sorted by exit and by entry time.
-risk_table risk_table_of(const survival_rows& r, const std::vector<Eigen::Index>& rows) {
-  risk_table out;
-  const sorted_rows s(r, rows);
-  long double exited = 0, entered = r.entry ? 0 : s.total;
-  std::size_t e = 0;
-  for (std::size_t a = 0; a < s.exits.size();) {
-    const double t = s.exits[a].time;
-    long double d = 0, c = 0;
-    std::size_t b = a;
-    for (; b < s.exits.size() && s.exits[b].time == t; ++b) (s.exits[b].event ? d : c) += s.exits[b].weight;
-    for (; e < s.entries.size() && s.entries[e].time < t; ++e) entered += s.entries[e].weight;
-    out.time.push_back(t);
-    out.at_risk.push_back(static_cast<double>(entered - exited));
-    out.events.push_back(static_cast<double>(d));
-    out.censored.push_back(static_cast<double>(c));
-    exited += d + c;
-    a = b;
-  }
-  return out;
 }
 
 std::vector<std::vector<Eigen::Index>> rows_by(const int* codes, int n_codes, Eigen::Index n, const int* group) {
@@ -107,28 +64,53 @@ double z_of(double level, const char* fn) {
 
 }  // namespace
 
+namespace {
+
+/// Cell c's Kaplan–Meier curve from the exit table: a row per distinct time at which the cell has exits,
+/// at risk = weight entered before t − weight exited before t (long double running sums).
+km_curve curve_of(const detail::exit_table& tab, int c) {
+  km_curve out;
+  const std::size_t C = static_cast<std::size_t>(tab.n_cells), cell = static_cast<std::size_t>(c);
+  long double exited = 0, entered = tab.has_entry ? 0 : tab.total[cell];
+  double S = 1, v = 0;
+  for (std::size_t j = 0; j < tab.time.size(); ++j) {
+    const std::size_t k = j * C + cell;
+    if (tab.has_entry) entered += tab.entering[k];
+    if (tab.exits[k] == 0) continue;
+    const double n = static_cast<double>(entered - exited), d = tab.events[k];
+    out.time.push_back(tab.time[j]);
+    out.at_risk.push_back(n);
+    out.events.push_back(d);
+    out.censored.push_back(tab.censored[k]);
+    exited += static_cast<long double>(d) + tab.censored[k];
+    if (d > 0 && n > 0) {
+      S *= 1 - d / n;
+      v += n > d ? d / (n * (n - d)) : std::numeric_limits<double>::infinity();
+    }
+    out.survival.push_back(S);
+    out.log_std_error.push_back(std::sqrt(v));
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<km_curve> kaplan_meier(const survival_rows& r) {
   const char* fn = "kaplan_meier";
   check_rows(r, fn);
   std::vector<km_curve> out;
+  detail::exit_table tab;
+  if (detail::tabulate_exits(r, tab, false)) {
+    for (int g = 0; g < tab.n_cells; ++g) out.push_back(curve_of(tab, g));
+    out.resize(static_cast<std::size_t>(r.n_groups));
+    return out;
+  }
+  // many groups and many distinct times: one group at a time
+  detail::gathered_rows part;
   for (const auto& rows : rows_by(r.group, r.n_groups, r.n, r.group)) {
-    km_curve c;
-    const risk_table t = risk_table_of(r, rows);
-    c.time = t.time;
-    c.at_risk = t.at_risk;
-    c.events = t.events;
-    c.censored = t.censored;
-    double S = 1, v = 0;
-    for (std::size_t j = 0; j < t.time.size(); ++j) {
-      const double n = t.at_risk[j], d = t.events[j];
-      if (d > 0 && n > 0) {
-        S *= 1 - d / n;
-        v += n > d ? d / (n * (n - d)) : std::numeric_limits<double>::infinity();
-      }
-      c.survival.push_back(S);
-      c.log_std_error.push_back(std::sqrt(v));
-    }
-    out.push_back(std::move(c));
+    detail::gather_rows(r, rows, false, part);
+    detail::tabulate_exits(part.rows, tab, true);
+    out.push_back(curve_of(tab, 0));
   }
   return out;
 }
@@ -226,6 +208,47 @@ void km_at(const km_curve& c, const std::vector<double>& t, std::vector<double>&
   }
 }
 
+namespace {
+
+/// One stratum's log-rank sums (cells first_cell .. first_cell + G − 1 of the table): at each distinct exit
+/// time with events, per group at risk n_g = entered − exited before t and events d_g.
+void logrank_sweep(const detail::exit_table& tab, int first_cell, int G, double rho, logrank_result& out) {
+  const std::size_t C = static_cast<std::size_t>(tab.n_cells), c0 = static_cast<std::size_t>(first_cell);
+  std::vector<long double> exited(static_cast<std::size_t>(G), 0), entered(static_cast<std::size_t>(G), 0);
+  if (!tab.has_entry)
+    for (int g = 0; g < G; ++g) entered[static_cast<std::size_t>(g)] = tab.total[c0 + static_cast<std::size_t>(g)];
+  double S_left = 1;  // pooled Kaplan–Meier just before t
+  Eigen::VectorXd ng(G), dg(G), share(G);
+  for (std::size_t j = 0; j < tab.time.size(); ++j) {
+    const std::size_t k0 = j * C + c0;
+    if (tab.has_entry)
+      for (std::size_t g = 0; g < static_cast<std::size_t>(G); ++g) entered[g] += tab.entering[k0 + g];
+    double d = 0;
+    for (std::size_t g = 0; g < static_cast<std::size_t>(G); ++g) {
+      const Eigen::Index gi = static_cast<Eigen::Index>(g);
+      ng(gi) = static_cast<double>(entered[g] - exited[g]);
+      dg(gi) = tab.events[k0 + g];
+      d += dg(gi);
+      exited[g] += static_cast<long double>(tab.events[k0 + g]) + tab.censored[k0 + g];
+    }
+    const double n = ng.sum();
+    if (!(d > 0 && n > 0)) continue;
+    const double w = rho == 0 ? 1.0 : std::pow(S_left, rho);
+    out.observed += w * dg;
+    out.expected += w * (d / n) * ng;
+    if (n > 1) {
+      // w² d (n − d)/(n − 1) (diag(s) − s sᵀ), s = n_g / n
+      const double f = w * w * d * (n - d) / (n - 1);
+      share = ng / n;
+      out.variance.diagonal() += f * share;
+      out.variance.noalias() -= f * share * share.transpose();
+    }
+    S_left *= 1 - d / n;
+  }
+}
+
+}  // namespace
+
 logrank_result logrank_test(const survival_rows& r, const int* strata, int n_strata, double rho) {
   const char* fn = "logrank";
   check_rows(r, fn);
@@ -242,42 +265,27 @@ logrank_result logrank_test(const survival_rows& r, const int* strata, int n_str
     for (Eigen::Index i = 0; i < r.n; ++i)
       if (!(r.group && r.group[i] < 0) && !(strata[i] >= 0 && strata[i] < n_strata))
         detail::throw_invalid(fn, "stratum code out of range at row " + std::to_string(i));
-  for (const auto& rows : rows_by(strata, n_strata, r.n, r.group)) {
-    if (rows.empty()) continue;
-    // one sweep over the stratum's rows sorted by exit time: per group the weight exited before t and
-    // entered before t, and the events at t
-    const sorted_rows sr(r, rows);
-    std::vector<long double> exited(static_cast<std::size_t>(G), 0), entered(static_cast<std::size_t>(G), 0);
-    if (!r.entry)
-      for (const auto& x : sr.exits) entered[static_cast<std::size_t>(x.group)] += x.weight;
-    std::size_t e = 0;
-    double S_left = 1;  // pooled Kaplan–Meier just before t
-    Eigen::VectorXd ng(G), dg(G), leaving(G);
-    for (std::size_t a = 0; a < sr.exits.size();) {
-      const double t = sr.exits[a].time;
-      dg.setZero();
-      leaving.setZero();
-      std::size_t b = a;
-      for (; b < sr.exits.size() && sr.exits[b].time == t; ++b) {
-        leaving(sr.exits[b].group) += sr.exits[b].weight;
-        if (sr.exits[b].event) dg(sr.exits[b].group) += sr.exits[b].weight;
-      }
-      for (; e < sr.entries.size() && sr.entries[e].time < t; ++e) entered[static_cast<std::size_t>(sr.entries[e].group)] += sr.entries[e].weight;
-      for (int g = 0; g < G; ++g) ng(g) = static_cast<double>(entered[static_cast<std::size_t>(g)] - exited[static_cast<std::size_t>(g)]);
-      for (int g = 0; g < G; ++g) exited[static_cast<std::size_t>(g)] += leaving(g);
-      a = b;
-      const double n = ng.sum(), d = dg.sum();
-      if (d > 0 && n > 0) {
-        const double w = rho == 0 ? 1.0 : std::pow(S_left, rho);
-        out.observed += w * dg;
-        out.expected += w * (d / n) * ng;
-        if (n > 1) {
-          const double f = d * (n - d) / (n - 1);
-          const Eigen::VectorXd share = ng / n;
-          out.variance += w * w * f * (Eigen::MatrixXd(share.asDiagonal()) - share * share.transpose());
-        }
-        S_left *= 1 - d / n;
-      }
+  // one table with a cell per (stratum, group); strata one at a time when it would be too large
+  std::vector<int> cells;
+  survival_rows cr = r;
+  if (strata || !r.group) {
+    cells.resize(static_cast<std::size_t>(r.n));
+    for (Eigen::Index i = 0; i < r.n; ++i) {
+      const int g = r.group ? r.group[i] : 0;
+      cells[static_cast<std::size_t>(i)] = g < 0 ? -1 : (strata ? strata[i] : 0) * G + g;
+    }
+    cr.group = cells.data();
+    cr.n_groups = G * n_strata;
+  }
+  detail::exit_table tab;
+  if (detail::tabulate_exits(cr, tab, false)) {
+    for (int s = 0; s < n_strata; ++s) logrank_sweep(tab, s * G, G, rho, out);
+  } else {
+    detail::gathered_rows part;
+    for (const auto& rows : rows_by(strata, n_strata, r.n, r.group)) {
+      detail::gather_rows(r, rows, true, part);
+      detail::tabulate_exits(part.rows, tab, true);
+      logrank_sweep(tab, 0, G, rho, out);
     }
   }
   // χ² on the first G − 1 groups (the variance has rank G − 1)

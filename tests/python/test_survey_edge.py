@@ -364,3 +364,23 @@ def test_callers_dataframe_unchanged():
         f = "api00 ~ ell + meals" if spec["data"].startswith("api") else "y ~ x1 + x2"
         ik.ols(f, df, design=d)
         pd.testing.assert_frame_equal(df, before, check_exact=True)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16", "uint16", "int32", "int64", "uint64"])
+@pytest.mark.parametrize("complete", [True, False])
+def test_integer_labels_factorize_like_pandas(dtype, complete):
+    """The lookup-table factorisation of integer design labels equals pd.factorize(sort=True) for every
+    integer width, including int8 / int16 labels whose range exceeds the type (value − min must not wrap)."""
+    from impactkit.survey import _factorize_sorted
+
+    info = np.iinfo(dtype)
+    lo, hi = max(int(info.min), -100), min(int(info.max), 100 if info.min < 0 else 200)
+    labels = np.arange(lo, hi + 1)
+    if not complete:
+        labels = labels[::3]
+    v = pd.Series(np.random.default_rng(1).choice(labels, 400).astype(dtype))
+    codes, levels = _factorize_sorted(v)
+    ref_codes, ref_levels = pd.factorize(v, sort=True)
+    assert codes.dtype == np.int32
+    np.testing.assert_array_equal(codes, ref_codes)
+    np.testing.assert_array_equal(levels, np.asarray(ref_levels))
