@@ -134,7 +134,12 @@ class CEAResult:
         """ICER of ``strategy`` against ``reference`` (mean ΔC / mean ΔE over draws) with an interval:
         ``method="bootstrap"`` resamples draws (both strategies of a draw together) ``replicates`` times from
         ``seed`` (percentile interval; the same for any thread count); ``"fieller"`` Fieller's interval (NaN
-        limits, ``bounded=False``, when ΔE is not significantly different from 0)."""
+        limits, ``bounded=False``, when ΔE is not significantly different from 0).
+
+        Both intervals describe the sampling uncertainty of the two means over the rows. With one row per
+        patient and strategy (trial data) that is the usual ICER confidence interval. With probabilistic
+        sensitivity draws it is only the Monte Carlo precision of the mean ICER, which shrinks as draws are
+        added; the decision uncertainty of a PSA is in :meth:`ceac` and :meth:`evpi`."""
         self._need_draws("icer_interval")
         idx = {s: j for j, s in enumerate(self.strategies)}
         for name, s in (("strategy", strategy), ("reference", reference)):
