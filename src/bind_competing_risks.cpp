@@ -102,8 +102,9 @@ void bind_competing_risks(py::module_& parent) {
       py::arg("cause"), py::arg("rho"), "Gray's K-sample test that the groups' cumulative incidence curves of one cause are equal.");
   m.def(
       "finegray",
-      [](f64_column time, i32_column status, int n_causes, int cause, const Eigen::Ref<const Eigen::MatrixXd>& X, int max_iter) {
-        const competing_risks_rows r = rows_of(time, status, n_causes, std::nullopt, 1, std::nullopt, 1, "finegray");
+      [](f64_column time, i32_column status, int n_causes, int cause, const Eigen::Ref<const Eigen::MatrixXd>& X, int max_iter,
+         std::optional<i32_column> cengroup, int n_cengroups) {
+        const competing_risks_rows r = rows_of(time, status, n_causes, cengroup, n_cengroups, std::nullopt, 1, "finegray");
         finegray_fit fit;
         {
           py::gil_scoped_release release;
@@ -122,7 +123,9 @@ void bind_competing_risks(py::module_& parent) {
         return d;
       },
       py::arg("time"), py::arg("status"), py::arg("n_causes"), py::arg("cause"), py::arg("X"), py::arg("max_iter") = 30,
-      "Fine-Gray subdistribution hazards fit: coefficients, information, per-row influence numerators (eta + psi), log-likelihoods.");
+      py::arg("cengroup") = py::none(), py::arg("n_cengroups") = 1,
+      "Fine-Gray subdistribution hazards fit: coefficients, information, per-row influence numerators (eta + psi), log-likelihoods; "
+      "cengroup codes (0..n_cengroups-1) estimate the censoring distribution by group (cmprsk crr's cengroup).");
 }
 
 }  // namespace impactkit::python

@@ -266,7 +266,8 @@ class FineGrayResult(CoxResult):
                 ("Log pseudo-likelihood", f"{self.loglik:.4f}"), ("Ties", "breslow")]
 
 
-def finegray(formula: str, data: pd.DataFrame, *, time: str, event: str, cause, censored=0, cluster=None) -> FineGrayResult:
+def finegray(formula: str, data: pd.DataFrame, *, time: str, event: str, cause, censored=0, cluster=None,
+             cengroup: Optional[str] = None) -> FineGrayResult:
     """Fine–Gray (1999) proportional subdistribution hazards regression for one cause (R ``cmprsk::crr``).
 
     Parameters
@@ -274,6 +275,8 @@ def finegray(formula: str, data: pd.DataFrame, *, time: str, event: str, cause, 
     formula : right-hand side, e.g. ``"age + C(region)"`` (a ``"~"`` prefix is accepted).
     time, event : exit time and status column (``censored`` code, default 0, or the cause label).
     cause : the cause of interest (a label of ``event``). cluster : cluster column(s) for the robust variance.
+    cengroup : column whose groups each get their own censoring distribution G (R ``crr(..., cengroup=)``),
+        for censoring that differs by group (e.g. by region or funding round).
 
     Rows failing from another cause stay in the risk set after their event with weight G(t−)/G(T−) (G: the
     Kaplan–Meier curve of the censoring times); the model is solved as a weighted Cox model (Breslow ties) on
@@ -301,6 +304,14 @@ def finegray(formula: str, data: pd.DataFrame, *, time: str, event: str, cause, 
     for c in cl_names:
         _column(data, c, "cluster")
     extra = {"(status)": pd.Series(status_all.astype(float), index=data.index)}
+    n_cg = 1
+    if cengroup is not None:
+        col = _column(data, cengroup, "cengroup", who)
+        if col.isna().any():
+            raise InvalidInputError(f"{who}: cengroup column {cengroup!r} has a missing value at row {col.index[col.isna().to_numpy()][0]!r}")
+        cg_codes, cg_levels = _codes_of(data, [cengroup])
+        n_cg = len(cg_levels)
+        extra["(cengroup)"] = pd.Series(cg_codes.astype(float), index=data.index)
     d = build_design(f"{time} ~ {rhs}", data, extra=extra)
     keep = [j for j, name in enumerate(d.terms) if name != "Intercept"]
     terms = [d.terms[j] for j in keep]
@@ -308,7 +319,8 @@ def finegray(formula: str, data: pd.DataFrame, *, time: str, event: str, cause, 
         raise InvalidInputError(f"{who}: the formula has no covariates")
     X = np.asfortranarray(d.X[:, keep])
     status = np.ascontiguousarray(d.extra["(status)"], dtype=np.int32)
-    out = _cr.finegray(np.ascontiguousarray(d.y, dtype=float), status, len(causes), k[0] + 1, X)
+    cg = None if cengroup is None else np.ascontiguousarray(d.extra["(cengroup)"], dtype=np.int32)
+    out = _cr.finegray(np.ascontiguousarray(d.y, dtype=float), status, len(causes), k[0] + 1, X, cengroup=cg, n_cengroups=n_cg)
     b = np.asarray(out["coef"])
     Vm = np.linalg.inv(np.asarray(out["information"]))
     psi = np.asarray(out["scores"]) @ Vm
@@ -320,7 +332,9 @@ def finegray(formula: str, data: pd.DataFrame, *, time: str, event: str, cause, 
     else:
         design = "HC0"
     res = FineGrayResult.from_influence(pd.Series(b, index=terms), psi, design, nobs=len(d.y), n_params=len(b))
+    res.cengroup = cengroup
     res.vcov_convention = ("robust (Fine-Gray sandwich with the censoring-distribution term, as R cmprsk::crr" +
+                           (f", censoring distribution by {cengroup}" if cengroup is not None else "") +
                            (f", clustered by {', '.join(cl_names)}" if cl_names else "") + ", no small-sample factor); z inference")
     res._df = pd.Series(np.full(len(b), np.inf), index=terms, name="df")
     res.model_vcov = pd.DataFrame(Vm, index=terms, columns=terms)

@@ -279,27 +279,49 @@ finegray_fit finegray(const competing_risks_rows& r, int cause, const Eigen::Ref
   detail::require(X.cols() >= 1 && X.allFinite(), fn, "needs at least one covariate, all finite");
   const Eigen::Index n = r.n, p = X.cols();
   const std::vector<std::int64_t> order = rows_by_time(r, nullptr, 1)[0];
-  // 1. G(t−) per row (censoring Kaplan–Meier, left limit) and the distinct cause-k times with G(τ−), d(τ)
+  // censoring groups (cmprsk's cengroup): r.group, each with its own censoring Kaplan–Meier G_g
+  const std::size_t NG = static_cast<std::size_t>(r.group ? r.n_groups : 1);
+  const auto cg = [&](std::int64_t i) { return r.group ? static_cast<std::size_t>(r.group[i]) : std::size_t(0); };
+  std::vector<double> group_rows(NG, 0.0);  // π_g at the current time: rows of group g with time ≥ t
+  for (Eigen::Index i = 0; i < n; ++i) group_rows[cg(i)] += 1;
+  // 1. G_g(t−) per row (its group's censoring Kaplan–Meier, left limit) and the distinct cause-k times with
+  //    G_g(τ−) (G_tau[l·NG + g]; 0 once group g has no row left at τ, as crr) and the group's cause-k events
+  //    d_g(τ) (d_tau[l·NG + g])
   std::vector<double> G_left(static_cast<std::size_t>(n)), tau, G_tau, d_tau;
   {
-    double G = 1;
+    std::vector<double> G(NG, 1.0), at_risk = group_rows, cens(NG), leaving(NG), dg(NG);
     for (std::size_t a = 0; a < order.size();) {
       const double t = r.time[order[a]];
       std::size_t b = a;
-      double cens = 0, dk = 0;
+      double dk = 0;
+      std::fill(cens.begin(), cens.end(), 0.0);
+      std::fill(leaving.begin(), leaving.end(), 0.0);
+      std::fill(dg.begin(), dg.end(), 0.0);
       for (; b < order.size() && r.time[order[b]] == t; ++b) {
-        G_left[static_cast<std::size_t>(order[b])] = G;
-        cens += r.status[order[b]] == 0;
+        const std::size_t g = cg(order[b]);
+        G_left[static_cast<std::size_t>(order[b])] = G[g];
+        cens[g] += r.status[order[b]] == 0;
+        leaving[g] += 1;
+        dg[g] += r.status[order[b]] == cause;
         dk += r.status[order[b]] == cause;
       }
-      if (dk > 0) tau.push_back(t), G_tau.push_back(G), d_tau.push_back(dk);
-      G *= 1 - cens / static_cast<double>(order.size() - a);
+      if (dk > 0) {
+        // after a group's last exit time its G is 0 (crr: approx(..., c(1, surv, 0), rule = 2))
+        tau.push_back(t);
+        d_tau.insert(d_tau.end(), dg.begin(), dg.end());
+        for (std::size_t g = 0; g < NG; ++g) G_tau.push_back(at_risk[g] > 0 ? G[g] : 0.0);
+      }
+      for (std::size_t g = 0; g < NG; ++g) {
+        if (cens[g] > 0) G[g] *= 1 - cens[g] / at_risk[g];
+        at_risk[g] -= leaving[g];
+      }
       a = b;
     }
   }
   detail::require(!tau.empty(), fn, "there are no events of the cause of interest");
+  const auto Gt = [&](std::size_t l, std::size_t g) { return G_tau[l * NG + g]; };
   // 2. counting-process rows: every row as observed; a competing-event row also at risk after T_j with weight
-  //    G(τ−)/G(T_j−), one extra row per stretch of event times with the same G(τ−)
+  //    G_g(τ−)/G_g(T_j−) (g its censoring group), one extra row per stretch of event times with the same G_g(τ−)
   const double t_min = r.time[order.front()];
   const double start = t_min - (1 + std::fabs(t_min));
   std::vector<double> time2, event2, entry2, w2;
@@ -310,12 +332,14 @@ finegray_fit finegray(const competing_risks_rows& r, int cause, const Eigen::Ref
   for (Eigen::Index i = 0; i < n; ++i) {
     push(i, start, r.time[i], r.status[i] == cause ? 1.0 : 0.0, 1.0);
     if (r.status[i] == 0 || r.status[i] == cause) continue;
+    const std::size_t g = cg(i);
     std::size_t l = static_cast<std::size_t>(std::upper_bound(tau.begin(), tau.end(), r.time[i]) - tau.begin());
     double entry = r.time[i];
-    while (l < tau.size()) {
+    // once G_g reaches 0 (the group's last rows censored) the weights stay 0: such rows add nothing
+    while (l < tau.size() && Gt(l, g) > 0) {
       std::size_t e = l;
-      while (e + 1 < tau.size() && G_tau[e + 1] == G_tau[l]) ++e;
-      push(i, entry, tau[e], 0.0, G_tau[l] / G_left[static_cast<std::size_t>(i)]);
+      while (e + 1 < tau.size() && Gt(e + 1, g) == Gt(l, g)) ++e;
+      push(i, entry, tau[e], 0.0, Gt(l, g) / G_left[static_cast<std::size_t>(i)]);
       entry = tau[e];
       l = e + 1;
     }
@@ -354,68 +378,84 @@ finegray_fit finegray(const competing_risks_rows& r, int cause, const Eigen::Ref
   const double shift = eta.maxCoeff();
   const Eigen::VectorXd risk = (eta.array() - shift).exp();
   const std::size_t L = tau.size();
-  // S0(τ), S1(τ): rows with time ≥ τ (suffix) + G(τ−)·(competing rows with time < τ, by e^η/G(T−)) (prefix)
+  // S0(τ), S1(τ): rows with time ≥ τ (suffix) + Σ_g G_g(τ−)·(group-g competing rows with time < τ, by
+  // e^η/G_g(T−)) (prefix sums B_g, A_g)
   std::vector<double> S0(L);
   std::vector<Eigen::VectorXd> xbar(L);
   {
-    std::vector<double> B(L);
-    std::vector<Eigen::VectorXd> A(L);
-    double b = 0;
-    Eigen::VectorXd a = Eigen::VectorXd::Zero(p);
+    std::vector<double> B(L * NG);
+    Eigen::MatrixXd A(p, static_cast<Eigen::Index>(L * NG));
+    std::vector<double> b(NG, 0.0);
+    Eigen::MatrixXd a = Eigen::MatrixXd::Zero(p, static_cast<Eigen::Index>(NG));
     std::size_t k = 0;
     for (std::size_t l = 0; l < L; ++l) {
       for (; k < order.size() && r.time[order[k]] < tau[l]; ++k) {
         const auto i = order[k];
         if (r.status[i] == 0 || r.status[i] == cause) continue;
         const double c = risk(i) / G_left[static_cast<std::size_t>(i)];
-        b += c, a += c * Xc.row(i).transpose();
+        b[cg(i)] += c, a.col(static_cast<Eigen::Index>(cg(i))) += c * Xc.row(i).transpose();
       }
-      B[l] = b, A[l] = a;
+      for (std::size_t g = 0; g < NG; ++g) B[l * NG + g] = b[g], A.col(static_cast<Eigen::Index>(l * NG + g)) = a.col(static_cast<Eigen::Index>(g));
     }
     double r0 = 0;
     Eigen::VectorXd r1 = Eigen::VectorXd::Zero(p);
     std::size_t j = order.size();
     for (std::size_t l = L; l-- > 0;) {
       for (; j > 0 && r.time[order[j - 1]] >= tau[l]; --j) r0 += risk(order[j - 1]), r1 += risk(order[j - 1]) * Xc.row(order[j - 1]).transpose();
-      S0[l] = r0 + G_tau[l] * B[l];
-      xbar[l] = (r1 + G_tau[l] * A[l]) / S0[l];
+      S0[l] = r0;
+      Eigen::VectorXd s1 = r1;
+      for (std::size_t g = 0; g < NG; ++g) S0[l] += Gt(l, g) * B[l * NG + g], s1 += Gt(l, g) * A.col(static_cast<Eigen::Index>(l * NG + g));
+      xbar[l] = s1 / S0[l];
     }
   }
-  // suffix sums over event times of c(τ) = d G(τ−)/S0 and c(τ) x̄(τ)
-  std::vector<double> C0(L + 1, 0.0);
-  std::vector<Eigen::VectorXd> C1(L + 1, Eigen::VectorXd::Zero(p));
-  for (std::size_t l = L; l-- > 0;) {
-    const double c = d_tau[l] * G_tau[l] / S0[l];
-    C0[l] = C0[l + 1] + c;
-    C1[l] = C1[l + 1] + c * xbar[l];
-  }
-  // walk the distinct times u: q(u) = A(u) C0(u) − B(u) C1(u) with A, B over competing rows with time < u
-  double Bu = 0;
-  Eigen::VectorXd Au = Eigen::VectorXd::Zero(p), running = Eigen::VectorXd::Zero(p), q(p);
+  // per censoring group, suffix sums over event times of c_g(τ) = d_g(τ) G_g(τ−)/S0 and c_g(τ) x̄(τ): crr's
+  // q_g(u) integrates over the cause-k events of group g only (crrvv, loop 41)
+  std::vector<double> C0((L + 1) * NG, 0.0);
+  Eigen::MatrixXd C1 = Eigen::MatrixXd::Zero(p, static_cast<Eigen::Index>((L + 1) * NG));
+  for (std::size_t l = L; l-- > 0;)
+    for (std::size_t g = 0; g < NG; ++g) {
+      const double c = d_tau[l * NG + g] * Gt(l, g) / S0[l];
+      C0[l * NG + g] = C0[(l + 1) * NG + g] + c;
+      C1.col(static_cast<Eigen::Index>(l * NG + g)) = C1.col(static_cast<Eigen::Index>((l + 1) * NG + g)) + c * xbar[l];
+    }
+  // walk the distinct times u: q_g(u) = A_g(u) C0_g(u) − B_g(u) C1_g(u), with A_g, B_g over group-g competing
+  // rows with time < u; each group's censoring martingale term uses its own q_g and π_g(u) (crr's crrvv)
+  std::vector<double> Bu(NG, 0.0), cens(NG), leaving(NG);
+  Eigen::MatrixXd Au = Eigen::MatrixXd::Zero(p, static_cast<Eigen::Index>(NG)), running = Au, q = Au;
   for (std::size_t a = 0; a < order.size();) {
     const double t = r.time[order[a]];
     std::size_t b = a;
-    double cens = 0;
-    for (; b < order.size() && r.time[order[b]] == t; ++b) cens += r.status[order[b]] == 0;
-    if (cens > 0) {
+    double all_cens = 0;
+    std::fill(cens.begin(), cens.end(), 0.0);
+    std::fill(leaving.begin(), leaving.end(), 0.0);
+    for (; b < order.size() && r.time[order[b]] == t; ++b) {
+      cens[cg(order[b])] += r.status[order[b]] == 0;
+      leaving[cg(order[b])] += 1;
+      all_cens += r.status[order[b]] == 0;
+    }
+    if (all_cens > 0) {
       const std::size_t l = static_cast<std::size_t>(std::lower_bound(tau.begin(), tau.end(), t) - tau.begin());
-      q = Au * C0[l] - Bu * C1[l];
-      const double at_risk = static_cast<double>(order.size() - a);
-      running -= cens * q / (at_risk * at_risk);
+      for (std::size_t g = 0; g < NG; ++g) {
+        const auto gi = static_cast<Eigen::Index>(g);
+        q.col(gi) = Au.col(gi) * C0[l * NG + g] - Bu[g] * C1.col(static_cast<Eigen::Index>(l * NG + g));
+        if (cens[g] > 0) running.col(gi) -= cens[g] * q.col(gi) / (group_rows[g] * group_rows[g]);
+      }
       for (std::size_t k = a; k < b; ++k) {
         const auto i = order[k];
-        out.scores.row(i) += running.transpose();
-        if (r.status[i] == 0) out.scores.row(i) += (q / at_risk).transpose();
+        const auto g = static_cast<Eigen::Index>(cg(i));
+        out.scores.row(i) += running.col(g).transpose();
+        if (r.status[i] == 0) out.scores.row(i) += (q.col(g) / group_rows[cg(i)]).transpose();
       }
     } else {
-      for (std::size_t k = a; k < b; ++k) out.scores.row(order[k]) += running.transpose();
+      for (std::size_t k = a; k < b; ++k) out.scores.row(order[k]) += running.col(static_cast<Eigen::Index>(cg(order[k]))).transpose();
     }
     for (std::size_t k = a; k < b; ++k) {
       const auto i = order[k];
       if (r.status[i] == 0 || r.status[i] == cause) continue;
       const double c = risk(i) / G_left[static_cast<std::size_t>(i)];
-      Bu += c, Au += c * Xc.row(i).transpose();
+      Bu[cg(i)] += c, Au.col(static_cast<Eigen::Index>(cg(i))) += c * Xc.row(i).transpose();
     }
+    for (std::size_t g = 0; g < NG; ++g) group_rows[g] -= leaving[g];
     a = b;
   }
   return out;

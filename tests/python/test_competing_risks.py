@@ -159,6 +159,25 @@ def test_finegray_equals_crr(case, cause):
     assert "crr" in fit.vcov_convention and fit.cause == cause
 
 
+@pytest.mark.parametrize("case, cause", [("crr_cause1_cengroup_period", 1), ("crr_cause2_cengroup_agegroup", 2)])
+def test_finegray_cengroup_equals_crr(case, cause):
+    """cengroup= (the censoring distribution estimated within each group, crr's cengroup): coefficients, robust
+    SEs and covariance to rel 1e-6 (crr's gradient tolerance), the log pseudo-likelihood to 1e-9."""
+    ref = REF[case]
+    d = MGUS.assign(male=(MGUS["sex"] == "M").astype(float))
+    fit = ik.finegray("age + male + hgb", d, time="time", event="event", cause=cause, cengroup=ref["cengroup"])
+    np.testing.assert_allclose(fit.coef.to_numpy(), ref["coef"], rtol=1e-6)
+    np.testing.assert_allclose(fit.se.to_numpy(), ref["se"], rtol=1e-6)
+    np.testing.assert_allclose(fit.vcov.to_numpy(), np.asarray(ref["var"]).reshape(3, 3), rtol=1e-6, atol=1e-14)
+    np.testing.assert_allclose(fit.loglik, ref["loglik"], rtol=1e-9)
+    assert fit.cengroup == ref["cengroup"] and ref["cengroup"] in fit.vcov_convention
+    # a single censoring group is the plain fit
+    one = ik.finegray("age + male + hgb", d.assign(all_one="x"), time="time", event="event", cause=cause, cengroup="all_one")
+    plain = ik.finegray("age + male + hgb", d, time="time", event="event", cause=cause)
+    np.testing.assert_allclose(one.coef.to_numpy(), plain.coef.to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(one.se.to_numpy(), plain.se.to_numpy(), rtol=1e-12)
+
+
 def test_finegray_without_competing_events_is_breslow_cox():
     d = MGUS.assign(male=(MGUS["sex"] == "M").astype(float), e1=(MGUS["event"] == 1).astype(int))
     fg = ik.finegray("age + male", d, time="time", event="e1", cause=1)

@@ -135,3 +135,17 @@ def test_finegray_bad_input():
     fit = ik.finegray("x", big, time="t", event="e", cause=2, cluster="g")
     pd.testing.assert_frame_equal(big, before)
     assert np.isfinite(fit.se).all() and "clustered by g" in fit.vcov_convention
+    # cengroup: unknown column, missing value, wrong type; the caller's data untouched; string labels work
+    with pytest.raises(ik.InvalidInputError, match="cengroup: unknown column 'nope'"):
+        ik.finegray("x", big, time="t", event="e", cause=2, cengroup="nope")
+    with pytest.raises(ik.InvalidInputError, match="cengroup column 'c' has a missing value"):
+        ik.finegray("x", big.assign(c=[np.nan] + [1.0] * 79), time="t", event="e", cause=2, cengroup="c")
+    with pytest.raises(TypeError, match="cengroup must be a column name"):
+        ik.finegray("x", big, time="t", event="e", cause=2, cengroup=["g"])
+    lab = big.assign(c=np.where(big.g < 5, "north", "south"))
+    before = lab.copy()
+    by_label = ik.finegray("x", lab, time="t", event="e", cause=2, cengroup="c")
+    by_code = ik.finegray("x", lab.assign(c=(lab.g >= 5).astype(int)), time="t", event="e", cause=2, cengroup="c")
+    pd.testing.assert_frame_equal(lab, before)
+    np.testing.assert_allclose(by_label.se.to_numpy(), by_code.se.to_numpy(), rtol=1e-12)
+    assert np.isfinite(by_label.se).all()

@@ -96,7 +96,11 @@ struct finegray_fit {
   Eigen::Index weighted_rows = 0;  ///< counting-process rows of the weighted Cox fit
 };
 
-/// Fine–Gray regression for `cause` (1..n_causes) on X (n × p, no intercept). Groups and strata are ignored.
+/// Fine–Gray regression for `cause` (1..n_causes) on X (n × p, no intercept). r.group, when given, holds
+/// censoring groups (cmprsk crr's cengroup): G is estimated separately within each, a competing row's weight
+/// is its own group's G_g(τ−)/G_g(T_j−) (0 after the group's last time, as crr), and the censoring term of ψ
+/// is per group: q_g(u) over group g's competing rows and cause events, with π_g and censorings (crr's crrvv).
+/// Strata are ignored.
 finegray_fit finegray(const competing_risks_rows& r, int cause, const Eigen::Ref<const Eigen::MatrixXd>& X, int max_iter = 30);
 
 }  // namespace impactkit

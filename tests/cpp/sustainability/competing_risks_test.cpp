@@ -138,3 +138,32 @@ TEST(FineGray, CompetingRowsStayWithCensoringWeights) {
   EXPECT_EQ(fg.n_events, 3);
   EXPECT_THROW(finegray(rows(t, s, 2), 3, X), invalid_input);
 }
+
+TEST(FineGray, CensoringGroupsWeightByTheirOwnG) {
+  // censoring groups (crr's cengroup): group 0 = rows {1, 2, 3, 5}, group 1 = rows {4, 6, 7, 8}.
+  // G_0 drops at 3 (censored, 3 of group 0 at risk) to 2/3; group 1's censoring at 7 comes after every
+  // cause-1 time, so G_1 = 1 there. The competing row at 2 (group 0) stays at risk at cause-1 times 4 and 5
+  // with weight G_0(τ−)/G_0(2−) = 2/3: one extra row; pooled, G(4−) = 7/8 and the weight differs.
+  const std::vector<double> t = {1, 2, 3, 4, 5, 6, 7, 8};
+  const std::vector<int> s = {1, 2, 0, 1, 1, 2, 0, 1}, cg = {0, 0, 0, 1, 0, 1, 1, 1}, one(8, 0);
+  Eigen::MatrixXd X(8, 1);
+  X << 0.5, -1, 2, 0.1, -0.3, 1, 0.7, -0.6;
+  competing_risks_rows r = rows(t, s, 2);
+  const finegray_fit pooled = finegray(r, 1, X);
+  r.group = cg.data();
+  r.n_groups = 2;
+  const finegray_fit grouped = finegray(r, 1, X);
+  EXPECT_TRUE(std::isfinite(grouped.coef(0)) && grouped.scores.allFinite());
+  EXPECT_GT(std::fabs(grouped.coef(0) - pooled.coef(0)), 1e-6);
+  // one censoring group is the pooled fit, exactly
+  r.group = one.data();
+  r.n_groups = 1;
+  const finegray_fit single = finegray(r, 1, X);
+  EXPECT_TRUE(single.coef.isApprox(pooled.coef, 1e-14));
+  EXPECT_TRUE(single.scores.isApprox(pooled.scores, 1e-12));
+  // a code out of range is refused
+  const std::vector<int> bad = {0, 0, 0, 1, 0, 1, 1, 2};
+  r.group = bad.data();
+  r.n_groups = 2;
+  EXPECT_THROW(finegray(r, 1, X), invalid_input);
+}

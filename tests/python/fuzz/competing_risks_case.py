@@ -29,7 +29,8 @@ calls = {
                                                             conf_type=str(rng.choice(["log-log", "log", "plain"]))),
     "gray_test": lambda: ik.gray_test(data, time="t", event="e", group="g", strata="s" if rng.random() < 0.5 else None,
                                       rho=float(rng.choice([0.0, 1.0]))),
-    "finegray": lambda: ik.finegray("x", data, time="t", event="e", cause=float(rng.choice([1.0, 2.0]))),
+    "finegray": lambda: ik.finegray("x", data, time="t", event="e", cause=float(rng.choice([1.0, 2.0])),
+                                    cengroup="g" if rng.random() < 0.5 else None),
 }
 
 

@@ -45,6 +45,15 @@ cases[["crr_cause1"]] <- list(coef = unname(cr$coef), se = unname(sqrt(diag(cr$v
 cr2 <- crr(d$time, d$event, X, failcode = 2, cencode = 0)
 cases[["crr_cause2"]] <- list(coef = unname(cr2$coef), se = unname(sqrt(diag(cr2$var))), terms = colnames(X),
                               call = "crr(time, event, cbind(age, male, hgb), failcode = 2)")
+# Fine-Gray with the censoring distribution estimated by group (cengroup): period (2 groups), agegroup (4)
+cr3 <- crr(d$time, d$event, X, failcode = 1, cencode = 0, cengroup = d$period)
+cases[["crr_cause1_cengroup_period"]] <- list(coef = unname(cr3$coef), se = unname(sqrt(diag(cr3$var))), var = unname(cr3$var),
+                                              loglik = cr3$loglik, terms = colnames(X), cengroup = "period",
+                                              call = "crr(time, event, cbind(age, male, hgb), failcode = 1, cengroup = period)")
+cr4 <- crr(d$time, d$event, X, failcode = 2, cencode = 0, cengroup = d$agegroup)
+cases[["crr_cause2_cengroup_agegroup"]] <- list(coef = unname(cr4$coef), se = unname(sqrt(diag(cr4$var))), var = unname(cr4$var),
+                                                loglik = cr4$loglik, terms = colnames(X), cengroup = "agegroup",
+                                                call = "crr(time, event, cbind(age, male, hgb), failcode = 2, cengroup = agegroup)")
 cases[["versions"]] <- list(R = R.version.string, cmprsk = as.character(packageVersion("cmprsk")),
                             survival = as.character(packageVersion("survival")))
 writeLines(to_json(cases), file.path(out_dir, "competing_risks_reference.json"))
