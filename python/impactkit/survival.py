@@ -79,8 +79,10 @@ class KaplanMeierResult:
         parts = []
         for g, c in enumerate(self._curves):
             S = np.asarray(c["survival"])
+            with np.errstate(invalid="ignore"):  # S = 0 with an infinite SE of log S: NaN, as R's summary
+                se = S * np.asarray(c["log_std_error"])
             f = pd.DataFrame({"time": c["time"], "at_risk": c["at_risk"], "events": c["events"], "censored": c["censored"],
-                              "survival": S, "std_error": S * np.asarray(c["log_std_error"]),
+                              "survival": S, "std_error": se,
                               "conf_low": c["conf_low"], "conf_high": c["conf_high"]})
             for k, v in reversed(list(self._group_frame(g).items())):
                 f.insert(0, k, v)

@@ -214,3 +214,28 @@ def test_coxph_against_lifelines_and_bad_input():
     for call, words in bad:
         with pytest.raises((ValueError, TypeError), match=words):
             call()
+
+
+def test_edge_case_grid():
+    """DESIGN.md §6 grid for the survival estimators: no events, every event at one time, a group with one
+    member. Expected values by hand (and R survfit's conventions: S = 0 has NaN SE and limits)."""
+    import warnings
+
+    d = pd.DataFrame({"t": [1.0, 2, 3, 4, 5], "e": [0, 0, 0, 0, 0], "g": ["a", "a", "a", "a", "b"], "x": [1.0, 2, 3, 4, 5]})
+    none = ik.kaplan_meier(d, time="t", event="e")
+    assert (none.table()["survival"] == 1).all() and np.isnan(none.median()["estimate"].iloc[0])
+    with pytest.raises(ValueError, match="no events|singular"):
+        ik.coxph("x", d, time="t", event="e")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # S = 0 must not leak numpy's invalid-value warning
+        one = ik.kaplan_meier(d.assign(e=1), time="t", event="e", by="g").table()
+    b = one[one["g"] == "b"].iloc[0]
+    assert b["survival"] == 0 and b["at_risk"] == 1 and np.isnan(b["std_error"]) and np.isnan(b["conf_low"])
+    a = one[one["g"] == "a"]
+    np.testing.assert_allclose(a["survival"], [0.75, 0.5, 0.25, 0.0], rtol=1e-15)
+    # Greenwood: SE(S(1)) = S √(d/(n(n−d))) = 0.75 √(1/12)
+    assert a["std_error"].iloc[0] == pytest.approx(0.75 * np.sqrt(1 / 12), rel=1e-14)
+    # every event at one time: one step to 0; Efron's partial likelihood exp(Σ η) / (Σ e^η)^n peaks at β = 0
+    tied = d.assign(e=1, t=2.0)
+    assert ik.kaplan_meier(tied, time="t", event="e").table()["survival"].tolist() == [0.0]
+    assert abs(ik.coxph("x", tied, time="t", event="e").coef["x"]) < 1e-10
