@@ -2,7 +2,8 @@
 // exactly when the line values y_k(t) = x_k − t·k satisfy y_j ≤ y_i, so the number of slopes ≤ t is a count
 // of (non-strict) inversions of y(t) in index order: O(n log n) by merge sort. The slopes in (lo, hi] are the
 // pairs whose order differs between y(lo) and y(hi), listed as the inversions of one order read in the other
-// (Cole, Salowe, Steiger & Szemerédi 1989; Dillencourt, Mount & Netanyahu 1992). A random sample of slopes
+// (Cole, Salowe, Steiger & Szemerédi 1989; Dillencourt, Mount & Netanyahu 1992), here by insertion sort from
+// one order to the other, O(n log n + their number). A random sample of slopes
 // and interpolation on the count narrow (lo, hi] until it holds few slopes; these are listed and selected.
 #include "pairwise_slopes.hpp"
 
@@ -109,55 +110,39 @@ class slope_set {
   }
 
  private:
-  // Indices in the order (y(t) ascending, index descending), by sorting contiguous (y, −index) keys.
-  static std::vector<Index> order_at(const strided_series& v, double t) {
-    std::vector<std::pair<double, Index>> key(static_cast<std::size_t>(v.n));
-    for (Index k = 0; k < v.n; ++k) key[k] = {v[k] - t * static_cast<double>(k), -k};
-    std::sort(key.begin(), key.end());
-    std::vector<Index> idx(static_cast<std::size_t>(v.n));
-    for (Index p = 0; p < v.n; ++p) idx[p] = -key[p].second;
-    return idx;
-  }
-
-  struct line_at_hi {
-    Index rank;  // position in the order at hi
+  struct line {
+    double key;  // y_index(hi) = x_index − hi·index
     Index index;
     double x;    // x_index, carried so that listing a slope reads no memory at random
   };
 
+  // The lines in the order (y(lo) ascending, index descending), by sorting contiguous (y, −index) keys, are
+  // insertion-sorted into the order (y(hi) ascending, index descending): each shift passes one pair whose order
+  // differs, i.e. one slope in (lo, hi]. O(n log n + the slopes listed), no second sort.
   static void list_between(const strided_series& v, double lo, double hi, std::vector<double>& out) {
     const Index n = v.n;
     if (n < 2) return;
-    const std::vector<Index> by_lo = order_at(v, lo);
-    std::vector<Index> rank_hi(static_cast<std::size_t>(n));
-    {
-      const std::vector<Index> by_hi = order_at(v, hi);
-      for (Index p = 0; p < n; ++p) rank_hi[by_hi[p]] = p;
+    std::vector<std::pair<double, Index>> by_lo(static_cast<std::size_t>(n));
+    for (Index k = 0; k < n; ++k) by_lo[k] = {v[k] - lo * static_cast<double>(k), -k};
+    std::sort(by_lo.begin(), by_lo.end());
+    std::vector<line> a(static_cast<std::size_t>(n));
+    for (Index p = 0; p < n; ++p) {
+      const Index k = -by_lo[p].second;
+      a[p] = {v[k] - hi * static_cast<double>(k), k, v[k]};
     }
-    // merge sort of the lines by their rank at hi, in the order at lo; every inversion is one slope in (lo, hi]
-    std::vector<line_at_hi> a(static_cast<std::size_t>(n)), tmp(static_cast<std::size_t>(n));
-    for (Index p = 0; p < n; ++p) a[p] = {rank_hi[by_lo[p]], by_lo[p], v[by_lo[p]]};
-    for (Index width = 1; width < n; width *= 2) {
-      for (Index lo_i = 0; lo_i < n; lo_i += 2 * width) {
-        const Index mid = std::min(lo_i + width, n), end = std::min(lo_i + 2 * width, n);
-        Index i = lo_i, j = mid, k = lo_i;
-        while (i < mid && j < end) {
-          if (a[j].rank < a[i].rank) {
-            const line_at_hi& r = a[j];
-            for (Index l = i; l < mid; ++l) {
-              const line_at_hi& q = a[l];
-              out.push_back(q.index < r.index ? (r.x - q.x) / static_cast<double>(r.index - q.index)
-                                              : (q.x - r.x) / static_cast<double>(q.index - r.index));
-            }
-            tmp[k++] = a[j++];
-          } else {
-            tmp[k++] = a[i++];
-          }
-        }
-        while (i < mid) tmp[k++] = a[i++];
-        while (j < end) tmp[k++] = a[j++];
+    // q before r in the hi order: key ascending, index descending on equal keys
+    auto before = [](const line& r, const line& q) { return r.key < q.key || (r.key == q.key && r.index > q.index); };
+    for (Index i = 1; i < n; ++i) {
+      const line r = a[i];
+      Index j = i;
+      while (j > 0 && before(r, a[j - 1])) {
+        const line& q = a[j - 1];
+        out.push_back(q.index < r.index ? (r.x - q.x) / static_cast<double>(r.index - q.index)
+                                        : (q.x - r.x) / static_cast<double>(q.index - r.index));
+        a[j] = q;
+        --j;
       }
-      a.swap(tmp);
+      a[j] = r;
     }
   }
 
@@ -329,9 +314,12 @@ std::vector<double> select_pairwise_slopes(const std::vector<strided_series>& se
   } else {
     Index n_total = 0;
     for (const auto& v : series) n_total += v.n;
-    // listing a bracket costs O(n log n + its size), a count O(n log n): stop narrowing at a few n slopes; the
-    // sample (≈ n slopes, at most 2^20) puts the first bracket within ~3/√m of the ranks' quantiles
-    const std::int64_t budget = std::max<std::int64_t>(4 * static_cast<std::int64_t>(n_total), std::int64_t{1} << 15);
+    // listing a bracket costs one sort plus a few ns per slope, a count an O(n log n) merge sort: stop narrowing
+    // at ~32 n slopes (at least 4 n; at most 2^22 beyond that, for memory); the sample (≈ n slopes, at most
+    // 2^20) puts the first bracket within ~3/√m of the ranks' quantiles
+    const auto nt = static_cast<std::int64_t>(n_total);
+    const std::int64_t budget =
+        std::max({4 * nt, std::min<std::int64_t>(32 * nt, std::int64_t{1} << 22), std::int64_t{1} << 15});
     const std::size_t m = static_cast<std::size_t>(
         std::min<std::int64_t>(N, std::clamp<std::int64_t>(n_total, std::int64_t{1} << 14, std::int64_t{1} << 20)));
     const std::vector<double> sample = set.sample(m);
