@@ -151,13 +151,20 @@ class slope_set {
   Index longest_ = 0;
 };
 
-std::vector<double> ranks_of(std::vector<double>& values, std::int64_t first, std::int64_t last) {
+// The values of ranks `ranks` (ascending) minus `offset` among `values` (reordered), each clamped to the range:
+// one nth_element per rank, each over the part beyond the previous rank only.
+std::vector<double> values_at_ranks(std::vector<double>& values, const std::vector<std::int64_t>& ranks,
+                                    std::int64_t offset) {
   std::vector<double> out;
   const auto size = static_cast<std::int64_t>(values.size());
-  for (std::int64_t k = first; k <= last; ++k) {
-    const std::int64_t at = std::clamp<std::int64_t>(k, 0, size - 1);
-    std::nth_element(values.begin(), values.begin() + at, values.end());
-    out.push_back(values[static_cast<std::size_t>(at)]);
+  auto from = values.begin();
+  for (std::int64_t k : ranks) {
+    const auto at = values.begin() + std::clamp<std::int64_t>(k - offset, 0, size - 1);
+    if (at >= from) {
+      std::nth_element(from, at, values.end());
+      from = at + 1;
+    }
+    out.push_back(*at);
   }
   return out;
 }
@@ -296,7 +303,8 @@ void select_group(const slope_set& set, const std::vector<double>& sample, const
   if (H - A > 16 * budget) return fill(hi);
   // 3. list the slopes in (lo, hi] and select
   std::vector<double> inside = set.between(lo, hi, H - A);
-  for (std::int64_t k : ranks) out.push_back(ranks_of(inside, k - A, k - A)[0]);
+  const std::vector<double> found = values_at_ranks(inside, ranks, A);
+  out.insert(out.end(), found.begin(), found.end());
 }
 
 }  // namespace
@@ -310,7 +318,7 @@ std::vector<double> select_pairwise_slopes(const std::vector<strided_series>& se
   std::vector<double> values;  // per sorted rank
   if (N <= (std::int64_t{1} << 21)) {  // small: materialise, as peers do
     std::vector<double> all = set.all();
-    for (std::int64_t k : sorted) values.push_back(ranks_of(all, k, k)[0]);
+    values = values_at_ranks(all, sorted, 0);
   } else {
     Index n_total = 0;
     for (const auto& v : series) n_total += v.n;
