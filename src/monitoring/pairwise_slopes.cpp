@@ -248,17 +248,37 @@ void select_group(const slope_set& set, const std::vector<double>& sample, const
   const double margin = 3 * std::sqrt(md) / 2 + 2;
   const auto at = [&](double pos) { return static_cast<std::size_t>(std::clamp(pos, 0.0, md - 1)); };
   const double p_first = static_cast<double>(k_first) / Nd * md, p_last = static_cast<double>(k_last + 1) / Nd * md;
+  // two independent counts at once, where inside (lo, hi) (applied by the caller in a fixed order, so the search
+  // does not depend on the number of threads)
+  auto count_both = [&](const double (&t)[2], bool (&inside)[2], slope_counts (&counts)[2]) {
+    for (int q = 0; q < 2; ++q) inside[q] = t[q] > lo && t[q] < hi;
+    [[maybe_unused]] const int threads = inside[0] && inside[1] ? threads_for(2, 2e5) : 1;
+#pragma omp parallel for num_threads(threads) if (threads > 1)
+    for (int q = 0; q < 2; ++q)
+      if (inside[q]) counts[q] = set.count(t[q]);
+  };
+  bool in_bracket[2];
+  slope_counts counts[2];
   // a slope value repeated in the sample around the estimate may hold all the ranks (heavily tied slopes)
+  std::size_t checked = sample.size();
   for (double pos : {p_first, p_last}) {
     const std::size_t a = at(pos);
-    if ((a > 0 && sample[a - 1] == sample[a]) || (a + 1 < sample.size() && sample[a + 1] == sample[a])) {
+    if (a == checked) continue;  // both ranks at one sample position (e.g. the two middle ranks)
+    checked = a;
+    if (((a > 0 && sample[a - 1] == sample[a]) || (a + 1 < sample.size() && sample[a + 1] == sample[a])) &&
+        sample[a] > lo && sample[a] < hi) {
       const slope_counts c = set.count(sample[a]);
       if (is_tie(c)) return fill(sample[a]);
       update(sample[a], c);
     }
   }
-  for (double pos : {p_first - margin, p_last + margin})
-    if (pos >= 0 && pos <= md - 1) update(sample[at(pos)], set.count(sample[at(pos)]));
+  {
+    const double t[2] = {p_first - margin >= 0 ? sample[at(p_first - margin)] : lo,
+                         p_last + margin <= md - 1 ? sample[at(p_last + margin)] : hi};
+    count_both(t, in_bracket, counts);
+    for (int q = 0; q < 2; ++q)
+      if (in_bracket[q]) update(t[q], counts[q]);
+  }
 
   // 2. narrow by interpolation on the count (bisection when it stalls) until few slopes are left
   for (int iteration = 0; iteration < 200 && H - A > budget; ++iteration) {
@@ -267,17 +287,9 @@ void select_group(const slope_set& set, const std::vector<double>& sample, const
     const double slack = std::max(static_cast<double>(budget) / 8, static_cast<double>(H - A) / 64);
     const double targets[2] = {lo + (static_cast<double>(k_first - A) - slack) * density,
                                lo + (static_cast<double>(k_last + 1 - A) + slack) * density};
-    // both counts at once (independent; applied below in a fixed order, so the search does not depend on
-    // the number of threads)
-    bool inside[2];
-    slope_counts counts[2];
-    for (int q = 0; q < 2; ++q) inside[q] = targets[q] > lo && targets[q] < hi;
-    [[maybe_unused]] const int threads = inside[0] && inside[1] ? threads_for(2, 2e5) : 1;
-#pragma omp parallel for num_threads(threads) if (threads > 1)
-    for (int q = 0; q < 2; ++q)
-      if (inside[q]) counts[q] = set.count(targets[q]);
+    count_both(targets, in_bracket, counts);
     for (int q = 0; q < 2; ++q) {
-      if (!inside[q]) continue;
+      if (!in_bracket[q]) continue;
       if (is_tie(counts[q])) return fill(targets[q]);
       update(targets[q], counts[q]);
     }
