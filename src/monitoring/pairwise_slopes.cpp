@@ -40,10 +40,12 @@ class slope_set {
   explicit slope_set(const std::vector<strided_series>& s) : series_(s) {
     for (const auto& v : series_) {
       total_ += v.pairs();
+      points_ += v.n;
       longest_ = std::max(longest_, v.n);
     }
   }
   std::int64_t total() const { return total_; }
+  double points() const { return static_cast<double>(points_); }
 
   // Thread-safe (its own scratch): the counts at several t can run at once.
   slope_counts count(double t) const {
@@ -148,7 +150,7 @@ class slope_set {
 
   const std::vector<strided_series>& series_;
   std::int64_t total_ = 0;
-  Index longest_ = 0;
+  Index points_ = 0, longest_ = 0;
 };
 
 // The values of ranks `ranks` (ascending) minus `offset` among `values` (reordered), each clamped to the range:
@@ -252,7 +254,9 @@ void select_group(const slope_set& set, const std::vector<double>& sample, const
   // does not depend on the number of threads)
   auto count_both = [&](const double (&t)[2], bool (&inside)[2], slope_counts (&counts)[2]) {
     for (int q = 0; q < 2; ++q) inside[q] = t[q] > lo && t[q] < hi;
-    [[maybe_unused]] const int threads = inside[0] && inside[1] ? threads_for(2, 2e5) : 1;
+    // a count is an O(n log n) merge sort: below ~5·10^4 points (< 1 ms) starting a thread costs more than it saves
+    // on a busy machine
+    [[maybe_unused]] const int threads = inside[0] && inside[1] ? threads_for(2, 4.0 * set.points()) : 1;
 #pragma omp parallel for num_threads(threads) if (threads > 1)
     for (int q = 0; q < 2; ++q)
       if (inside[q]) counts[q] = set.count(t[q]);
@@ -353,7 +357,9 @@ std::vector<double> select_pairwise_slopes(const std::vector<strided_series>& se
       g = e;
     }
     std::vector<std::vector<double>> found(groups.size());
-    [[maybe_unused]] const int threads = threads_for(static_cast<Index>(groups.size()), 2e5);
+    // a group costs a few counts and a listing (a few ms at 10^4 points): threads only from ~2.5·10^4 points, as
+    // in count_both
+    [[maybe_unused]] const int threads = threads_for(static_cast<Index>(groups.size()), 4.0 * set.points());
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
     for (std::size_t g = 0; g < groups.size(); ++g) select_group(set, sample, groups[g], budget, found[g]);
     for (const auto& f : found) values.insert(values.end(), f.begin(), f.end());
