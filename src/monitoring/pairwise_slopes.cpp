@@ -2,7 +2,8 @@
 // exactly when the line values y_k(t) = x_k − t·k satisfy y_j ≤ y_i, so the number of slopes ≤ t is a count
 // of (non-strict) inversions of y(t) in index order: O(n log n) by merge sort. The slopes in (lo, hi] are the
 // pairs whose order differs between y(lo) and y(hi), listed as the inversions of one order read in the other
-// (Cole, Salowe, Steiger & Szemerédi 1989; Dillencourt, Mount & Netanyahu 1992). A random sample of slopes
+// (Cole, Salowe, Steiger & Szemerédi 1989; Dillencourt, Mount & Netanyahu 1992), here by insertion sort from
+// one order to the other, O(n log n + their number). A random sample of slopes
 // and interpolation on the count narrow (lo, hi] until it holds few slopes; these are listed and selected.
 #include "pairwise_slopes.hpp"
 
@@ -39,10 +40,12 @@ class slope_set {
   explicit slope_set(const std::vector<strided_series>& s) : series_(s) {
     for (const auto& v : series_) {
       total_ += v.pairs();
+      points_ += v.n;
       longest_ = std::max(longest_, v.n);
     }
   }
   std::int64_t total() const { return total_; }
+  double points() const { return static_cast<double>(points_); }
 
   // Thread-safe (its own scratch): the counts at several t can run at once.
   slope_counts count(double t) const {
@@ -109,70 +112,61 @@ class slope_set {
   }
 
  private:
-  // Indices in the order (y(t) ascending, index descending), by sorting contiguous (y, −index) keys.
-  static std::vector<Index> order_at(const strided_series& v, double t) {
-    std::vector<std::pair<double, Index>> key(static_cast<std::size_t>(v.n));
-    for (Index k = 0; k < v.n; ++k) key[k] = {v[k] - t * static_cast<double>(k), -k};
-    std::sort(key.begin(), key.end());
-    std::vector<Index> idx(static_cast<std::size_t>(v.n));
-    for (Index p = 0; p < v.n; ++p) idx[p] = -key[p].second;
-    return idx;
-  }
-
-  struct line_at_hi {
-    Index rank;  // position in the order at hi
+  struct line {
+    double key;  // y_index(hi) = x_index − hi·index
     Index index;
     double x;    // x_index, carried so that listing a slope reads no memory at random
   };
 
+  // The lines in the order (y(lo) ascending, index descending), by sorting contiguous (y, −index) keys, are
+  // insertion-sorted into the order (y(hi) ascending, index descending): each shift passes one pair whose order
+  // differs, i.e. one slope in (lo, hi]. O(n log n + the slopes listed), no second sort.
   static void list_between(const strided_series& v, double lo, double hi, std::vector<double>& out) {
     const Index n = v.n;
     if (n < 2) return;
-    const std::vector<Index> by_lo = order_at(v, lo);
-    std::vector<Index> rank_hi(static_cast<std::size_t>(n));
-    {
-      const std::vector<Index> by_hi = order_at(v, hi);
-      for (Index p = 0; p < n; ++p) rank_hi[by_hi[p]] = p;
+    std::vector<std::pair<double, Index>> by_lo(static_cast<std::size_t>(n));
+    for (Index k = 0; k < n; ++k) by_lo[k] = {v[k] - lo * static_cast<double>(k), -k};
+    std::sort(by_lo.begin(), by_lo.end());
+    std::vector<line> a(static_cast<std::size_t>(n));
+    for (Index p = 0; p < n; ++p) {
+      const Index k = -by_lo[p].second;
+      a[p] = {v[k] - hi * static_cast<double>(k), k, v[k]};
     }
-    // merge sort of the lines by their rank at hi, in the order at lo; every inversion is one slope in (lo, hi]
-    std::vector<line_at_hi> a(static_cast<std::size_t>(n)), tmp(static_cast<std::size_t>(n));
-    for (Index p = 0; p < n; ++p) a[p] = {rank_hi[by_lo[p]], by_lo[p], v[by_lo[p]]};
-    for (Index width = 1; width < n; width *= 2) {
-      for (Index lo_i = 0; lo_i < n; lo_i += 2 * width) {
-        const Index mid = std::min(lo_i + width, n), end = std::min(lo_i + 2 * width, n);
-        Index i = lo_i, j = mid, k = lo_i;
-        while (i < mid && j < end) {
-          if (a[j].rank < a[i].rank) {
-            const line_at_hi& r = a[j];
-            for (Index l = i; l < mid; ++l) {
-              const line_at_hi& q = a[l];
-              out.push_back(q.index < r.index ? (r.x - q.x) / static_cast<double>(r.index - q.index)
-                                              : (q.x - r.x) / static_cast<double>(q.index - r.index));
-            }
-            tmp[k++] = a[j++];
-          } else {
-            tmp[k++] = a[i++];
-          }
-        }
-        while (i < mid) tmp[k++] = a[i++];
-        while (j < end) tmp[k++] = a[j++];
+    // q before r in the hi order: key ascending, index descending on equal keys
+    auto before = [](const line& r, const line& q) { return r.key < q.key || (r.key == q.key && r.index > q.index); };
+    for (Index i = 1; i < n; ++i) {
+      const line r = a[i];
+      Index j = i;
+      while (j > 0 && before(r, a[j - 1])) {
+        const line& q = a[j - 1];
+        out.push_back(q.index < r.index ? (r.x - q.x) / static_cast<double>(r.index - q.index)
+                                        : (q.x - r.x) / static_cast<double>(q.index - r.index));
+        a[j] = q;
+        --j;
       }
-      a.swap(tmp);
+      a[j] = r;
     }
   }
 
   const std::vector<strided_series>& series_;
   std::int64_t total_ = 0;
-  Index longest_ = 0;
+  Index points_ = 0, longest_ = 0;
 };
 
-std::vector<double> ranks_of(std::vector<double>& values, std::int64_t first, std::int64_t last) {
+// The values of ranks `ranks` (ascending) minus `offset` among `values` (reordered), each clamped to the range:
+// one nth_element per rank, each over the part beyond the previous rank only.
+std::vector<double> values_at_ranks(std::vector<double>& values, const std::vector<std::int64_t>& ranks,
+                                    std::int64_t offset) {
   std::vector<double> out;
   const auto size = static_cast<std::int64_t>(values.size());
-  for (std::int64_t k = first; k <= last; ++k) {
-    const std::int64_t at = std::clamp<std::int64_t>(k, 0, size - 1);
-    std::nth_element(values.begin(), values.begin() + at, values.end());
-    out.push_back(values[static_cast<std::size_t>(at)]);
+  auto from = values.begin();
+  for (std::int64_t k : ranks) {
+    const auto at = values.begin() + std::clamp<std::int64_t>(k - offset, 0, size - 1);
+    if (at >= from) {
+      std::nth_element(from, at, values.end());
+      from = at + 1;
+    }
+    out.push_back(*at);
   }
   return out;
 }
@@ -256,17 +250,39 @@ void select_group(const slope_set& set, const std::vector<double>& sample, const
   const double margin = 3 * std::sqrt(md) / 2 + 2;
   const auto at = [&](double pos) { return static_cast<std::size_t>(std::clamp(pos, 0.0, md - 1)); };
   const double p_first = static_cast<double>(k_first) / Nd * md, p_last = static_cast<double>(k_last + 1) / Nd * md;
+  // two independent counts at once, where inside (lo, hi) (applied by the caller in a fixed order, so the search
+  // does not depend on the number of threads)
+  auto count_both = [&](const double (&t)[2], bool (&inside)[2], slope_counts (&counts)[2]) {
+    for (int q = 0; q < 2; ++q) inside[q] = t[q] > lo && t[q] < hi;
+    // a count is an O(n log n) merge sort: below ~5·10^4 points (< 1 ms) starting a thread costs more than it saves
+    // on a busy machine
+    [[maybe_unused]] const int threads = inside[0] && inside[1] ? threads_for(2, 4.0 * set.points()) : 1;
+#pragma omp parallel for num_threads(threads) if (threads > 1)
+    for (int q = 0; q < 2; ++q)
+      if (inside[q]) counts[q] = set.count(t[q]);
+  };
+  bool in_bracket[2];
+  slope_counts counts[2];
   // a slope value repeated in the sample around the estimate may hold all the ranks (heavily tied slopes)
+  std::size_t checked = sample.size();
   for (double pos : {p_first, p_last}) {
     const std::size_t a = at(pos);
-    if ((a > 0 && sample[a - 1] == sample[a]) || (a + 1 < sample.size() && sample[a + 1] == sample[a])) {
+    if (a == checked) continue;  // both ranks at one sample position (e.g. the two middle ranks)
+    checked = a;
+    if (((a > 0 && sample[a - 1] == sample[a]) || (a + 1 < sample.size() && sample[a + 1] == sample[a])) &&
+        sample[a] > lo && sample[a] < hi) {
       const slope_counts c = set.count(sample[a]);
       if (is_tie(c)) return fill(sample[a]);
       update(sample[a], c);
     }
   }
-  for (double pos : {p_first - margin, p_last + margin})
-    if (pos >= 0 && pos <= md - 1) update(sample[at(pos)], set.count(sample[at(pos)]));
+  {
+    const double t[2] = {p_first - margin >= 0 ? sample[at(p_first - margin)] : lo,
+                         p_last + margin <= md - 1 ? sample[at(p_last + margin)] : hi};
+    count_both(t, in_bracket, counts);
+    for (int q = 0; q < 2; ++q)
+      if (in_bracket[q]) update(t[q], counts[q]);
+  }
 
   // 2. narrow by interpolation on the count (bisection when it stalls) until few slopes are left
   for (int iteration = 0; iteration < 200 && H - A > budget; ++iteration) {
@@ -275,17 +291,9 @@ void select_group(const slope_set& set, const std::vector<double>& sample, const
     const double slack = std::max(static_cast<double>(budget) / 8, static_cast<double>(H - A) / 64);
     const double targets[2] = {lo + (static_cast<double>(k_first - A) - slack) * density,
                                lo + (static_cast<double>(k_last + 1 - A) + slack) * density};
-    // both counts at once (independent; applied below in a fixed order, so the search does not depend on
-    // the number of threads)
-    bool inside[2];
-    slope_counts counts[2];
-    for (int q = 0; q < 2; ++q) inside[q] = targets[q] > lo && targets[q] < hi;
-    [[maybe_unused]] const int threads = inside[0] && inside[1] ? threads_for(2, 2e5) : 1;
-#pragma omp parallel for num_threads(threads) if (threads > 1)
-    for (int q = 0; q < 2; ++q)
-      if (inside[q]) counts[q] = set.count(targets[q]);
+    count_both(targets, in_bracket, counts);
     for (int q = 0; q < 2; ++q) {
-      if (!inside[q]) continue;
+      if (!in_bracket[q]) continue;
       if (is_tie(counts[q])) return fill(targets[q]);
       update(targets[q], counts[q]);
     }
@@ -311,7 +319,8 @@ void select_group(const slope_set& set, const std::vector<double>& sample, const
   if (H - A > 16 * budget) return fill(hi);
   // 3. list the slopes in (lo, hi] and select
   std::vector<double> inside = set.between(lo, hi, H - A);
-  for (std::int64_t k : ranks) out.push_back(ranks_of(inside, k - A, k - A)[0]);
+  const std::vector<double> found = values_at_ranks(inside, ranks, A);
+  out.insert(out.end(), found.begin(), found.end());
 }
 
 }  // namespace
@@ -325,13 +334,16 @@ std::vector<double> select_pairwise_slopes(const std::vector<strided_series>& se
   std::vector<double> values;  // per sorted rank
   if (N <= (std::int64_t{1} << 21)) {  // small: materialise, as peers do
     std::vector<double> all = set.all();
-    for (std::int64_t k : sorted) values.push_back(ranks_of(all, k, k)[0]);
+    values = values_at_ranks(all, sorted, 0);
   } else {
     Index n_total = 0;
     for (const auto& v : series) n_total += v.n;
-    // listing a bracket costs O(n log n + its size), a count O(n log n): stop narrowing at a few n slopes; the
-    // sample (≈ n slopes, at most 2^20) puts the first bracket within ~3/√m of the ranks' quantiles
-    const std::int64_t budget = std::max<std::int64_t>(4 * static_cast<std::int64_t>(n_total), std::int64_t{1} << 15);
+    // listing a bracket costs one sort plus a few ns per slope, a count an O(n log n) merge sort: stop narrowing
+    // at ~32 n slopes (at least 4 n; at most 2^22 beyond that, for memory); the sample (≈ n slopes, at most
+    // 2^20) puts the first bracket within ~3/√m of the ranks' quantiles
+    const auto nt = static_cast<std::int64_t>(n_total);
+    const std::int64_t budget =
+        std::max({4 * nt, std::min<std::int64_t>(32 * nt, std::int64_t{1} << 22), std::int64_t{1} << 15});
     const std::size_t m = static_cast<std::size_t>(
         std::min<std::int64_t>(N, std::clamp<std::int64_t>(n_total, std::int64_t{1} << 14, std::int64_t{1} << 20)));
     const std::vector<double> sample = set.sample(m);
@@ -345,7 +357,9 @@ std::vector<double> select_pairwise_slopes(const std::vector<strided_series>& se
       g = e;
     }
     std::vector<std::vector<double>> found(groups.size());
-    [[maybe_unused]] const int threads = threads_for(static_cast<Index>(groups.size()), 2e5);
+    // a group costs a few counts and a listing (a few ms at 10^4 points): threads only from ~2.5·10^4 points, as
+    // in count_both
+    [[maybe_unused]] const int threads = threads_for(static_cast<Index>(groups.size()), 4.0 * set.points());
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
     for (std::size_t g = 0; g < groups.size(); ++g) select_group(set, sample, groups[g], budget, found[g]);
     for (const auto& f : found) values.insert(values.end(), f.begin(), f.end());
