@@ -308,6 +308,7 @@ def _rows_of(design, data, who):
     if data is not design._data and not (len(data.index) == design.n and data.index.equals(design.index)):
         raise InvalidInputError(f"{who}: data must be the DataFrame the design was built on (domains are estimated on the "
                                 "full design); pass design._data or rebuild the design from this data")
+    design.check_rows(data, None, who)
 
 
 def round_moments(data: pd.DataFrame, *, outcome: str, period: str, baseline, endline, unit_id=None, by=None, design=None,

@@ -59,6 +59,7 @@ def _prepare(data, variable, design, weights, by, who, extra=()):
     by_names = _as_list(by)
     codes, levels = _codes_of(data, by_names)
     pos = None if data.index is d.index or data.index.equals(d.index) else d.positions_of(data.index, who)
+    d.check_rows(data, pos, who)
     spread = _spreader(pos, d.n)
     dom = np.zeros(len(data), dtype=np.int32) if codes is None else codes
     D = 1 if levels is None else len(levels)

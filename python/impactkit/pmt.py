@@ -551,7 +551,7 @@ def pmt(formula: str, data: pd.DataFrame, *, method: str = "ols", quantile: Opti
         if name in data.columns:
             raise InvalidInputError(f"{who}: the data have a column named {name!r}, which the PMT uses internally")
     if design is not None:
-        w_full = design._w[design.positions_of(data.index, who)]
+        w_full = design._w[design.positions_of(data.index, who, data)]
     else:
         w_full = _weights_of(data, weights, who)
     extra = {_WEIGHT: w_full}

@@ -299,16 +299,48 @@ class SurveyDesign:
                 f"{'with' if c.has_fpc else 'without'} FPC, lonely_psu={self.lonely_psu!r}>")
 
     # --- rows of the data, alignment with an estimator's data -----------------------------------
-    def positions_of(self, index: pd.Index, who: str) -> np.ndarray:
-        """Design row positions of the rows labelled ``index`` (an estimator's sample)."""
+    def positions_of(self, index: pd.Index, who: str, data: Optional[pd.DataFrame] = None) -> np.ndarray:
+        """Design row positions of the rows labelled ``index`` (an estimator's sample). With ``data`` (the
+        estimator's frame), the design columns it carries must hold the design's values on those rows (see
+        :meth:`check_rows`)."""
         if index.equals(self.index):
-            return np.arange(self.n, dtype=np.int64)
-        pos = self.index.get_indexer(index)
-        if (pos < 0).any():
-            missing = index[pos < 0][:5].tolist()
-            raise InvalidInputError(f"{who}: rows {missing} of the data are not rows of the survey design; build the design "
-                                    "from the same DataFrame (or a frame with the same index)")
-        return pos.astype(np.int64)
+            pos = np.arange(self.n, dtype=np.int64)
+        else:
+            pos = self.index.get_indexer(index)
+            if (pos < 0).any():
+                missing = index[pos < 0][:5].tolist()
+                raise InvalidInputError(f"{who}: rows {missing} of the data are not rows of the survey design; build the design "
+                                        "from the same DataFrame (or a frame with the same index)")
+            pos = pos.astype(np.int64)
+        if data is not None:
+            self.check_rows(data, pos, who)
+        return pos
+
+    def check_rows(self, data: pd.DataFrame, pos: Optional[np.ndarray], who: str) -> None:
+        """Rows are matched to the design by index label; a frame that was shuffled and re-indexed would match
+        the wrong rows silently. So every design column (weights, strata, PSUs, FPCs) that ``data`` also has
+        must equal the design's value on the matched row (``pos``: design row of each data row; None: the
+        same rows in order). Nothing to check when ``data`` is the design's own frame."""
+        if data is self._data:
+            return
+        from ._dask import _plain
+
+        for name in dict.fromkeys([self.weights_name, self.strata_name] + self.psu_names + self.fpc_names):
+            if not isinstance(name, str) or name not in data.columns or name not in self._data.columns:
+                continue
+            mine = self._data[name].to_numpy()
+            theirs = data[name].to_numpy()
+            if pos is not None:
+                mine = mine[pos]
+            if len(mine) != len(theirs):
+                continue  # a length mismatch is reported by the caller's own row check
+            same = (mine == theirs) | (pd.isna(mine) & pd.isna(theirs))
+            if not np.all(same):
+                row = data.index[int(np.flatnonzero(~np.asarray(same))[0])]
+                raise InvalidInputError(
+                    f"{who}: the data's design column {name!r} differs from the survey design's at row {_plain(row)!r}: "
+                    "the rows are matched to the design by index label, so this frame's rows are not the design's "
+                    "(reordered and re-indexed?); pass the frame the design was built on, or rebuild the design")
 
     def _variable(self, name, argument: str = "var", check: bool = True) -> np.ndarray:
         """The float64 values of a numeric column (no copy when it is float64 already); ``check``:

@@ -269,6 +269,7 @@ def targeting(data: pd.DataFrame, *, welfare: str, beneficiary: str, target, ben
     d = _design_for(data, design, weights, who)
     n = d.n
     pos = None if data.index is d.index or data.index.equals(d.index) else d.positions_of(data.index, who)
+    d.check_rows(data, pos, who)
 
     # float64 columns go to C++ as they are (no copy, no Python pass): it checks every row, and on its error
     # the Python checks run to name the column and the row label (`deferred`)

@@ -135,7 +135,7 @@ def survey_weights(design, data, weights, who: str):
     sampling weight are left out of the fit (they contribute nothing; their PSUs still count in the
     design). Refuses ``weights=`` beside a design (the design's weights are the sampling weights)."""
     _check_design(design, weights, who)
-    pos = design.positions_of(data.index, who)
+    pos = design.positions_of(data.index, who, data)
     w = design._w[pos]
     keep = w > 0
     if not keep.all():
@@ -169,7 +169,7 @@ def replicate_refit(fit, data, design, who: str):
     out); V = scale Σ_r rscale_r (θ̂_r − θ̄)(θ̂_r − θ̄)ᵀ, t on rank(replicate weights) − k df.
     ``fit(data, weights)`` fits the model."""
     _check_design(design, None, who)
-    pos = design.positions_of(data.index, who)
+    pos = design.positions_of(data.index, who, data)
 
     def run(w):
         keep = np.flatnonzero(w > 0)

@@ -384,3 +384,28 @@ def test_integer_labels_factorize_like_pandas(dtype, complete):
     assert codes.dtype == np.int32
     np.testing.assert_array_equal(codes, ref_codes)
     np.testing.assert_array_equal(levels, np.asarray(ref_levels))
+
+
+def test_shuffled_and_reindexed_frame_is_refused_not_misaligned():
+    """Rows are matched to a design by index label; a frame shuffled and then re-indexed 0..n−1 has the same
+    labels but other rows. Every estimator taking design= refuses it (naming the design column that
+    differs) instead of pairing rows with the wrong weights, strata and PSUs; a copy or a subset is accepted."""
+    rng = np.random.default_rng(0)
+    n = 400
+    df = pd.DataFrame({"y": rng.normal(size=n), "x": rng.normal(size=n), "w": rng.uniform(1, 3, n),
+                       "s": rng.integers(0, 4, n), "p": np.arange(n) // 10, "t": rng.integers(0, 2, n),
+                       "inc": rng.lognormal(size=n), "b": rng.integers(0, 2, n), "per": np.tile([0, 1], n // 2)})
+    d = ik.SurveyDesign(df, weights="w", strata="s", psu="p", nest=True)
+    shuffled = df.sample(frac=1, random_state=1).reset_index(drop=True)
+    calls = {
+        "ols": lambda f: ik.ols("y ~ x", f, design=d).coef,
+        "logit": lambda f: ik.logit("t ~ x", f, design=d).coef,
+        "gini": lambda f: ik.gini(f, variable="inc", design=d).coef,
+        "targeting": lambda f: ik.targeting(f, welfare="inc", beneficiary="b", target=ik.poverty_line(1.0), design=d).table()["estimate"],
+        "change": lambda f: ik.change(f, outcome="y", period="per", baseline=0, endline=1, design=d).coef,
+    }
+    for name, call in calls.items():
+        with pytest.raises(ValueError, match="design column 'w' differs"):
+            call(shuffled)
+        pd.testing.assert_series_equal(call(df.copy()), call(df), check_names=False)
+    ik.ols("y ~ x", df.iloc[::3], design=d)  # a subset keeps its labels: fine
