@@ -209,12 +209,192 @@ inline int row_variables(const targeting_rows& r, const resolved_line& L, const 
   return d;
 }
 
+// ---- the pass over the rows -------------------------------------------------------------------------
+// row_variables above defines the q variables of a row; the pass below computes the same unit totals
+// from fewer writes. T and B are indicators, b = 0 when B = 0, so every variable is a sum over the four
+// (T, B) cells of a handful of fields, and a row's welfare group touches one (group, B) cell:
+//   per (unit, domain): 4 cells (2T + B) × F fields, F = 5: w, w·b, w·y, w·(z − y)₊, w·(z − y − b)₊, and for
+//   an estimated line 5 more: w·φ_h(z − y), w·b·φ_h(z − y), w·φ_h(Q − y), w·1{y ≤ Q}, w·1{y + b < z};
+//   then K groups × 2 (B) × 2 fields: w, w·b.
+// A row adds 3–5 (+5) + 2 values instead of q = 15 + 3K. expand_cells maps the cells to the q variables.
+
+/// Whether row i fails a check of row_variables (the slow path of a block holding an invalid row).
+inline bool row_is_invalid(const targeting_rows& r, const resolved_line& L, const double* cuts, Eigen::Index i) {
+  std::vector<double> x(static_cast<std::size_t>(n_variables(r.n_welfare_groups)));
+  const std::vector<double> cut_list(cuts, cuts + std::max(r.n_welfare_groups - 1, 0));
+  const int d = row_variables(r, L, cut_list, i, r.weights ? r.weights[i] : 1.0, x.data());
+  return d < -1 || d >= r.n_domains;
+}
+
+struct cell_layout {
+  int fields = 5, groups = 0;
+  Eigen::Index width() const { return 4 * fields + 4 * static_cast<Eigen::Index>(groups); }
+};
+
+/// The q variables of one (unit, domain) from its cells (see the layout above).
+inline void expand_cells(const cell_layout& c, const double* cell, double* x, Eigen::Index q) {
+  std::fill(x, x + q, 0.0);
+  const int F = c.fields;
+  auto at = [cell, F](int T, int B, int f) { return cell[(2 * T + B) * F + f]; };
+  for (int T = 0; T < 2; ++T)
+    for (int B = 0; B < 2; ++B) {
+      const double w = at(T, B, 0), wb = at(T, B, 1);
+      x[one] += w;
+      if (T) x[tgt] += w;
+      if (B) x[ben] += w, x[ben_welfare] += at(T, B, 2);
+      if (T && B) x[tgt_ben] += w, x[tgt_amt] += wb;
+      x[amt] += wb;
+      x[gap_before] += at(T, B, 3);
+      x[gap_after] += at(T, B, 4);
+      if (F > 5) {
+        x[kernel_z] += at(T, B, 5);
+        if (B) x[kernel_z_ben] += at(T, B, 5);
+        x[kernel_z_amt] += at(T, B, 6);
+        x[kernel_q] += at(T, B, 7);
+        x[below_q] += at(T, B, 8);
+        x[poor_after] += at(T, B, 9);
+      }
+    }
+  const double* g = cell + 4 * F;
+  for (int k = 0; k < c.groups; ++k, g += 4) {
+    x[n_fixed + 3 * k] = g[0] + g[2];
+    x[n_fixed + 3 * k + 1] = g[2];
+    x[n_fixed + 3 * k + 2] = g[1] + g[3];
+  }
+}
+
+/// Rows [begin, end) into `table` (units × domains × layout width, then a spare block at `units_end` for
+/// the rows in no domain); the first invalid row into `bad`. `cuts` holds the K − 1 cuts and a +∞
+/// sentinel. The checks of row_variables run as sums that stay 0 while every row is valid (a NaN or ±∞
+/// makes them NaN), tested once per block of rows; a failing block is rescanned row by row.
+template <bool Line, bool Estimated>
+void accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell_layout& c, const double* cuts, const int* unit,
+                     Eigen::Index units_end, Eigen::Index begin, Eigen::Index end, double* table, Eigen::Index& bad) {
+  constexpr Eigen::Index block = 4096;
+  constexpr int F = Estimated ? 10 : 5;
+  const Eigen::Index width = c.width(), D = r.n_domains;
+  const int K = c.groups;
+  const double z = L.z, q = L.q, h = L.h;
+  const bool strict = r.line.strict;
+  const double *weights = r.weights, *target = r.target, *beneficiary = r.beneficiary, *benefit = r.benefit, *welfare = r.welfare;
+  const int *domain = r.domain, *codes = r.welfare_group;
+  for (Eigen::Index b0 = begin; b0 < end; b0 += block) {
+    const Eigen::Index b1 = std::min(end, b0 + block);
+    double finite = 0, not_indicator = 0, negative = 0;
+    int out_of_range = 0;
+    for (Eigen::Index i = b0; i < b1; ++i) {
+      const double w = weights ? weights[i] : 1.0;
+      const double y = welfare ? welfare[i] : 0.0;
+      const double B = beneficiary[i];
+      const double b = benefit ? benefit[i] : B;
+      const int d = domain ? domain[i] : 0;
+      double T;
+      if constexpr (Line)
+        T = static_cast<double>(strict ? y < z : y <= z);
+      else
+        T = target[i];
+      finite += 0 * w + 0 * y + 0 * b;
+      negative += static_cast<double>(w < 0);
+      not_indicator += std::fabs(B * (B - 1)) + std::fabs(T * (T - 1)) + std::fabs(b * (1 - B));
+      out_of_range += (d < -1) | (d >= D);
+      const Eigen::Index cell = d >= 0 ? (static_cast<Eigen::Index>(unit[i]) * D + d) * width : units_end;
+      // (T, B) cell from comparisons (no branch, no cast of a value not yet checked)
+      double* x = table + cell + (2 * static_cast<int>(T == 1.0) + static_cast<int>(B == 1.0)) * F;
+      const double wb = w * b;
+      x[0] += w;
+      x[1] += wb;
+      x[2] += w * y;
+      if constexpr (Line) {
+        x[3] += w * std::max(z - y, 0.0);
+        x[4] += w * std::max(z - y - b, 0.0);
+      }
+      if constexpr (Estimated) {
+        const double kz = lines::gaussian_kernel(z - y, h);
+        x[5] += w * kz;
+        x[6] += wb * kz;
+        x[7] += w * lines::gaussian_kernel(q - y, h);
+        x[8] += y <= q ? w : 0.0;
+        x[9] += y + b < z ? w : 0.0;
+      }
+      if (K) {
+        int g = 0;
+        if (codes) {
+          g = codes[i];
+          out_of_range += (g < 0) | (g >= K);
+          g = std::clamp(g, 0, K - 1);
+        } else {
+          for (int k = 0; k + 1 < K; ++k) g += y > cuts[k];
+        }
+        double* gx = table + cell + 4 * F + 4 * g + 2 * static_cast<int>(B == 1.0);
+        gx[0] += w;
+        gx[1] += wb;
+      }
+    }
+    if (!(finite == 0 && negative == 0 && not_indicator == 0 && out_of_range == 0)) {
+      for (Eigen::Index i = b0; i < b1; ++i)  // the first invalid row of the block, by the checks of row_variables
+        if (row_is_invalid(r, L, cuts, i)) {
+          bad = i;
+          return;
+        }
+    }
+  }
+}
+
+/// The unit totals of the q variables of row_variables over rows 0..n−1, grouped by `units` (one pass,
+/// fixed chunks reduced in chunk order: bit-identical for any thread count).
 inline unit_totals_table accumulate(const targeting_rows& r, const resolved_line& L, const std::vector<double>& cuts,
                                     const group_codes& units) {
-  return accumulate_unit_totals(
-      units, r.n, r.n_domains, n_variables(r.n_welfare_groups),
-      [&r, &L, &cuts](Eigen::Index i, double* x) { return row_variables(r, L, cuts, i, r.weights ? r.weights[i] : 1.0, x); },
-      [&r](Eigen::Index i) { explain_invalid(r, i); });
+  const char* fn = "targeting_accuracy";
+  detail::require(units.size() == r.n, fn, "the unit codes must have one entry per row");
+  const bool line = r.line.kind != line_kind::none, estimated = L.estimated;
+  cell_layout c;
+  c.fields = estimated ? 10 : 5;
+  c.groups = r.n_welfare_groups;
+  std::vector<double> padded(cuts);
+  padded.push_back(std::numeric_limits<double>::infinity());
+  detail::require(r.welfare_group || c.groups == 0 || static_cast<int>(cuts.size()) == c.groups - 1, fn,
+                  "quantile welfare groups need their K − 1 cuts");
+  const Eigen::Index U = units.n_groups, D = r.n_domains, width = c.width(), cell_count = U * D * width;
+  // per-chunk tables (up to 16) while together they stay small next to the data: a design whose units are
+  // rows gets one table and one thread
+  const double budget = std::max(4e6, 0.5 * static_cast<double>(r.n));
+  const auto max_chunks = static_cast<Eigen::Index>(std::clamp(budget / static_cast<double>(std::max<Eigen::Index>(cell_count, 1)), 1.0, 16.0));
+  const detail::row_chunks chunks = detail::make_row_chunks(r.n, Eigen::Index{1} << 16, max_chunks);
+  std::vector<std::vector<double>> partial(static_cast<std::size_t>(chunks.count));
+  std::vector<Eigen::Index> first_bad(static_cast<std::size_t>(chunks.count), -1);
+  const int* unit = units.code.data();
+  [[maybe_unused]] const int threads = detail::threads_for(chunks.count, static_cast<double>(chunks.size) * 8);
+#pragma omp parallel for schedule(static, 1) num_threads(threads) if (threads > 1)
+  for (Eigen::Index k = 0; k < chunks.count; ++k) {
+    auto& t = partial[static_cast<std::size_t>(k)];
+    t.assign(static_cast<std::size_t>(cell_count + width), 0.0);  // + the spare block of the rows in no domain
+    auto& bad = first_bad[static_cast<std::size_t>(k)];
+    const Eigen::Index b = chunks.begin(k), e = chunks.end(k);
+    if (line && estimated)
+      accumulate_rows<true, true>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), bad);
+    else if (line)
+      accumulate_rows<true, false>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), bad);
+    else
+      accumulate_rows<false, false>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), bad);
+  }
+  for (Eigen::Index i : first_bad)
+    if (i >= 0) explain_invalid(r, i);
+  std::vector<double>& cells = partial[0];
+  for (std::size_t k = 1; k < partial.size(); ++k)
+    for (std::size_t j = 0; j < cells.size(); ++j) cells[j] += partial[k][j];
+  const Eigen::Index q = n_variables(r.n_welfare_groups);
+  unit_totals_table out;
+  out.n_units = U;
+  out.n_domains = r.n_domains;
+  out.n_variables = q;
+  out.totals.resize(U, D * q);
+  std::vector<double> x(static_cast<std::size_t>(q));
+  for (Eigen::Index u = 0; u < U; ++u)
+    for (Eigen::Index d = 0; d < D; ++d) {
+      expand_cells(c, cells.data() + (u * D + d) * width, x.data(), q);
+      for (Eigen::Index k = 0; k < q; ++k) out.totals(u, d * q + k) = x[static_cast<std::size_t>(k)];
+    }
+  return out;
 }
 
 /// The cuts of the welfare quantile groups (none when the caller gives group codes).

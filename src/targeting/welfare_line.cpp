@@ -112,14 +112,18 @@ void select_weighted_quantiles(std::vector<weighted_value>& a, std::size_t lo, s
   select_weighted_quantiles(a, gt, hi, below + w_less + w_equal, next_right, total, probs, m2, last, out, state);
 }
 
+enum class bracket_outcome { answered, missed, invalid };
+
 /// laeken's quantiles on a large input by sample brackets (Floyd & Rivest 1975): a fixed pseudo-random
 /// sample of the rows gives, for each p, a welfare interval [lo, hi] that holds Q_p with near certainty;
-/// one pass then sums the weight below lo and gathers the rows within [lo, hi] (about 1% of them), which
-/// are sorted and scanned with the rule of select_weighted_quantiles. Returns false (answers unset) when a
-/// bracket missed its quantile, and the caller falls back to the full selection. Deterministic: the sample
-/// depends only on n.
-bool bracketed_quantiles(Eigen::Index n, const double* welfare, const double* w, const int* domain, long double total,
-                         const std::vector<double>& probs, std::vector<double>& out) {
+/// one pass sums the weight below lo, gathers the rows within [lo, hi] (about 1% of them) and checks
+/// every row; the wanted rank is then selected within each bracket by select_weighted_quantiles.
+/// `missed` (answers unset) when a bracket missed its quantile or Q_p would be the mean of the bracket's
+/// last value and the next (an exact tie there), and the caller falls back to the full selection;
+/// `invalid` when a row is not finite or has a negative weight (the caller names it). Deterministic: the
+/// sample depends only on n, and chunks are reduced in chunk order for any thread count.
+bracket_outcome bracketed_quantiles(Eigen::Index n, const double* welfare, const double* w, const int* domain,
+                                    const std::vector<double>& probs, std::vector<double>& out) {
   const double inf = std::numeric_limits<double>::infinity();
   const std::size_t K = probs.size();
   // the sample: 2^16 positive-weight analysis rows drawn with replacement by a fixed xorshift stream
@@ -133,10 +137,10 @@ bool bracketed_quantiles(Eigen::Index n, const double* welfare, const double* w,
     state ^= state << 17;
     const Eigen::Index i = static_cast<Eigen::Index>(state % static_cast<std::uint64_t>(n));
     const double wi = w ? w[i] : 1.0;
-    if ((domain && domain[i] < 0) || !(wi > 0)) continue;
+    if ((domain && domain[i] < 0) || !(wi > 0 && wi < inf) || !std::isfinite(welfare[i])) continue;
     sample.push_back({welfare[i], wi});
   }
-  if (sample.size() < target / 2) return false;
+  if (sample.size() < target / 2) return bracket_outcome::missed;
   std::sort(sample.begin(), sample.end(), [](const weighted_value& u, const weighted_value& v) { return u.y < v.y; });
   long double sample_total = 0;
   for (const auto& v : sample) sample_total += v.w;
@@ -162,38 +166,46 @@ bool bracketed_quantiles(Eigen::Index n, const double* welfare, const double* w,
       }
     }
   }
-  // one pass: each row's weight into one bin (bin j: exactly j of the lo's are ≤ y, as lo is sorted, so
-  // the weight below lo_k is the sum of bins 0..k), and the rows within a bracket (a contiguous range of
-  // brackets holds y, as hi is sorted too); the smallest value above a bracket is found later if needed
   for (std::size_t k = 1; k < K; ++k)
-    if (!(lo[k] >= lo[k - 1] && hi[k] >= hi[k - 1])) return false;
-  // (bins sum in double within blocks of 4096 rows, flushed to long double: no long-double chain per row).
-  // Fixed chunks of rows in parallel, reduced in chunk order: the same bins and bracket rows (in row order)
-  // for any thread count.
+    if (!(lo[k] >= lo[k - 1] && hi[k] >= hi[k - 1])) return bracket_outcome::missed;
+  // one pass: each row's weight into one bin (bin j: exactly j of the lo's are ≤ y, as lo is sorted, so
+  // the weight below lo_k is the sum of bins 0..k), the rows within a bracket (a contiguous range of
+  // brackets holds y, as hi is sorted too), and the checks (0·y + 0·w is NaN for a non-finite value).
+  // Bins sum in double within blocks of 4096 rows, flushed to long double: no long-double chain per row.
   const detail::row_chunks chunks = detail::make_row_chunks(n, Eigen::Index{1} << 18, 64);
   std::vector<std::vector<long double>> chunk_bin(static_cast<std::size_t>(chunks.count), std::vector<long double>(K + 1, 0));
   std::vector<std::vector<std::vector<weighted_value>>> chunk_inside(static_cast<std::size_t>(chunks.count),
                                                                      std::vector<std::vector<weighted_value>>(K));
+  std::vector<char> chunk_bad(static_cast<std::size_t>(chunks.count), 0);
   [[maybe_unused]] const int threads = detail::threads_for(chunks.count, static_cast<double>(chunks.size));
 #pragma omp parallel for schedule(static, 1) num_threads(threads) if (threads > 1)
   for (Eigen::Index c = 0; c < chunks.count; ++c) {
     auto& bin = chunk_bin[static_cast<std::size_t>(c)];
     auto& inside = chunk_inside[static_cast<std::size_t>(c)];
     std::vector<double> block(K + 1, 0.0);
+    double check = 0;
+    bool negative = false;
     for (Eigen::Index i = chunks.begin(c), e = chunks.end(c); i < e; ++i) {
-      if ((i & 4095) == 0)
+      if ((i & 4095) == 0) {
         for (std::size_t j = 0; j <= K; ++j) bin[j] += block[j], block[j] = 0;
+        if (check != 0 || negative) break;
+      }
       if (domain && domain[i] < 0) continue;
       const double wi = w ? w[i] : 1.0;
-      if (!(wi > 0)) continue;
       const double y = welfare[i];
+      check += 0 * wi + 0 * y;
+      negative |= wi < 0;
+      if (!(wi > 0)) continue;
       std::size_t count = 0;  // the number of lo's ≤ y, without a data-dependent branch (lo is sorted)
       for (std::size_t k = 0; k < K; ++k) count += lo[k] <= y;
       block[count] += wi;
       for (std::size_t k = count; k-- > 0 && y <= hi[k];) inside[k].push_back({y, wi});
     }
     for (std::size_t j = 0; j <= K; ++j) bin[j] += block[j];
+    chunk_bad[static_cast<std::size_t>(c)] = check != 0 || negative;
   }
+  for (char bad : chunk_bad)
+    if (bad) return bracket_outcome::invalid;
   std::vector<long double> bin(K + 1, 0);
   std::vector<std::vector<weighted_value>> inside(K);
   for (Eigen::Index c = 0; c < chunks.count; ++c) {
@@ -201,40 +213,33 @@ bool bracketed_quantiles(Eigen::Index n, const double* welfare, const double* w,
     for (std::size_t k = 0; k < K; ++k) {
       auto& part = chunk_inside[static_cast<std::size_t>(c)][k];
       inside[k].insert(inside[k].end(), part.begin(), part.end());
+      std::vector<weighted_value>().swap(part);
     }
   }
+  long double total = 0;
+  for (long double v : bin) total += v;
+  if (!(total > 0)) return bracket_outcome::missed;
   std::vector<long double> below(K, 0);
   for (std::size_t k = 0; k < K; ++k) below[k] = (k ? below[k - 1] : 0) + bin[k];
-  auto smallest_above = [&](double bound) {
-    double m = inf;
-    for (Eigen::Index i = 0; i < n; ++i) {
-      if (domain && domain[i] < 0) continue;
-      if (!((w ? w[i] : 1.0) > 0)) continue;
-      if (welfare[i] > bound) m = std::min(m, welfare[i]);
-    }
-    return m;
-  };
-  [[maybe_unused]] const int sort_threads = detail::threads_for(static_cast<Eigen::Index>(K), static_cast<double>(inside[0].size()) * 20);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(sort_threads) if (sort_threads > 1)
-  for (std::size_t k = 0; k < K; ++k)
-    std::sort(inside[k].begin(), inside[k].end(), [](const weighted_value& u, const weighted_value& v) { return u.y < v.y; });
+  std::vector<char> found(K, 0);
+  [[maybe_unused]] const int select_threads = detail::threads_for(static_cast<Eigen::Index>(K), static_cast<double>(inside[0].size()) * 4);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(select_threads) if (select_threads > 1)
   for (std::size_t k = 0; k < K; ++k) {
     auto& c = inside[k];
     const double p = probs[k];
-    if (!(static_cast<double>(below[k] / total) < p)) return false;  // Q_p lies below the bracket
-    long double cum = below[k];
-    bool found = false;
-    for (std::size_t j = 0; j < c.size() && !found; ++j) {
-      cum += c[j].w;
-      const double share = static_cast<double>(cum / total);
-      if (share < p) continue;
-      const double next = j + 1 < c.size() ? c[j + 1].y : share == p ? smallest_above(hi[k]) : inf;
-      out[k] = share != p || !(next < inf) ? c[j].y : 0.5 * (c[j].y + next);
-      found = true;
-    }
-    if (!found) return false;  // Q_p lies above the bracket
+    long double in_bracket = 0;
+    for (const auto& v : c) in_bracket += v.w;
+    // Q_p lies within the bracket, and not at a tie with the value after the bracket's last
+    if (!(static_cast<double>(below[k] / total) < p) || !(static_cast<double>((below[k] + in_bracket) / total) > p)) continue;
+    std::vector<double> answer(1);
+    std::uint64_t select_state = 0x9E3779B97F4A7C15ull ^ static_cast<std::uint64_t>(c.size());
+    select_weighted_quantiles(c, 0, c.size(), below[k], inf, total, {p}, 0, 1, answer, select_state);
+    out[k] = answer[0];
+    found[k] = 1;
   }
-  return true;
+  for (char f : found)
+    if (!f) return bracket_outcome::missed;
+  return bracket_outcome::answered;
 }
 
 /// laeken's weighted quantiles (see select_weighted_quantiles) of welfare over the rows with domain ≥ 0
@@ -243,6 +248,12 @@ std::vector<double> weighted_quantiles(Eigen::Index n, const double* welfare, co
                                               const std::vector<double>& probs, const char* fn) {
   for (std::size_t j = 0; j < probs.size(); ++j)
     require(probs[j] > 0 && probs[j] < 1 && (j == 0 || probs[j] > probs[j - 1]), fn, "quantile shares must increase within (0, 1)");
+  std::vector<double> out(probs.size());
+  // large inputs: sample brackets and one pass that also checks the rows (expected); small ones, a missed
+  // bracket or an invalid row (named below): the full selection
+  if (n >= (Eigen::Index{1} << 18) && !probs.empty() && probs.size() <= 64 &&
+      bracketed_quantiles(n, welfare, w, domain, probs, out) == bracket_outcome::answered)
+    return out;
   // the total weight and count of the analysis rows with positive weight, after checking them: fixed chunks
   // in parallel, summed in chunk order (the same total for any thread count)
   const detail::row_chunks chunks = detail::make_row_chunks(n, Eigen::Index{1} << 18, 64);
@@ -281,10 +292,7 @@ std::vector<double> weighted_quantiles(Eigen::Index n, const double* welfare, co
     m += chunk_m[static_cast<std::size_t>(c)];
   }
   require(m > 0, fn, "no analysis row has a positive weight: welfare quantiles are undefined");
-  std::vector<double> out(probs.size());
   if (probs.empty()) return out;
-  // large inputs: sample brackets and one pass (expected); small ones, or a missed bracket: full selection
-  if (m >= (std::size_t{1} << 18) && probs.size() <= 64 && bracketed_quantiles(n, welfare, w, domain, total, probs, out)) return out;
   std::vector<weighted_value> a;
   a.reserve(m);
   for (Eigen::Index i = 0; i < n; ++i) {

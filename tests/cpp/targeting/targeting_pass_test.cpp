@@ -1,0 +1,144 @@
+// The pass of targeting_accuracy (targeting_accuracy_detail.hpp: accumulate, which sums (T, B) cells and
+// (welfare group, B) cells) against the definition of the per-row variables (row_variables) summed row by
+// row with accumulate_unit_totals, on random rows with every option: weights or none, a target column or
+// a fixed or estimated line (strict or not), amounts or counts, domains with rows in none, welfare groups
+// by code or by cuts (rows at a cut), tied welfare. Tolerance: 1e-13 relative to the largest total of a
+// variable (different summation order); invalid rows must be reported at the same row.
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "../../../src/targeting/targeting_accuracy_detail.hpp"  // private to impactkit_core
+
+using namespace impactkit;
+
+namespace {
+
+struct random_rows {
+  Eigen::VectorXd w, y, B, b, T;
+  Eigen::VectorXi domain, group;
+  group_codes units;
+};
+
+random_rows make_rows(Eigen::Index n, int U, int D, int K, unsigned seed) {
+  std::mt19937_64 gen(seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  random_rows r;
+  r.w.resize(n), r.y.resize(n), r.B.resize(n), r.b.resize(n), r.T.resize(n), r.domain.resize(n), r.group.resize(n);
+  r.units.code.resize(static_cast<std::size_t>(n));
+  r.units.n_groups = U;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    r.w(i) = u(gen) < 0.05 ? 0.0 : 0.5 + 3 * u(gen);
+    r.y(i) = u(gen) < 0.1 ? 20.0 : std::round(std::exp(2.5 + 0.7 * u(gen) + 0.5 * u(gen)) * 4) / 4;  // ties, rows at the line
+    r.B(i) = u(gen) < 0.4 ? 1.0 : 0.0;
+    r.b(i) = r.B(i) * (u(gen) < 0.2 ? 0.0 : 1 + 9 * u(gen));
+    r.T(i) = u(gen) < 0.3 ? 1.0 : 0.0;
+    r.domain(i) = u(gen) < 0.1 ? -1 : static_cast<int>(u(gen) * D);
+    r.group(i) = static_cast<int>(u(gen) * std::max(K, 1));
+    r.units.code[static_cast<std::size_t>(i)] = static_cast<int>(u(gen) * U);
+  }
+  return r;
+}
+
+unit_totals_table by_definition(const targeting_rows& r, const resolved_line& L, const std::vector<double>& cuts, const group_codes& units) {
+  namespace tg = detail::targeting;
+  return accumulate_unit_totals(
+      units, r.n, r.n_domains, tg::n_variables(r.n_welfare_groups),
+      [&](Eigen::Index i, double* x) { return tg::row_variables(r, L, cuts, i, r.weights ? r.weights[i] : 1.0, x); },
+      [&](Eigen::Index i) { tg::explain_invalid(r, i); });
+}
+
+void expect_same_tables(const unit_totals_table& got, const unit_totals_table& want) {
+  ASSERT_EQ(got.totals.rows(), want.totals.rows());
+  ASSERT_EQ(got.totals.cols(), want.totals.cols());
+  for (Eigen::Index k = 0; k < want.totals.cols(); ++k) {
+    const double scale = std::max(1.0, want.totals.col(k).cwiseAbs().maxCoeff());
+    EXPECT_LE((got.totals.col(k) - want.totals.col(k)).cwiseAbs().maxCoeff(), 1e-13 * scale) << "variable column " << k;
+  }
+}
+
+}  // namespace
+
+TEST(TargetingPass, EqualsTheRowDefinitionForEveryOption) {
+  namespace tg = detail::targeting;
+  const Eigen::Index n = 50000;
+  for (int D : {1, 3})
+    for (int K : {0, 5})
+      for (int rule = 0; rule < 4; ++rule)  // column, fixed strict, fixed ≤, estimated (relative line)
+        for (int variant = 0; variant < 4; ++variant) {
+          const bool weights = variant != 1, amounts = variant != 2, codes = variant == 3 && K > 0;
+          random_rows d = make_rows(n, 37, D, K, 100u * static_cast<unsigned>(D) + 10u * static_cast<unsigned>(K) +
+                                                     static_cast<unsigned>(rule * 4 + variant));
+          targeting_rows r;
+          r.n = n;
+          r.weights = weights ? d.w.data() : nullptr;
+          r.beneficiary = d.B.data();
+          r.benefit = amounts ? d.b.data() : nullptr;
+          r.welfare = d.y.data();
+          r.domain = D > 1 ? d.domain.data() : nullptr;
+          r.n_domains = D;
+          r.n_welfare_groups = K;
+          r.welfare_group = codes ? d.group.data() : nullptr;
+          if (rule == 0) r.target = d.T.data();
+          if (rule == 1) r.line = welfare_line::fixed(20.0, true);
+          if (rule == 2) r.line = welfare_line::fixed(20.0, false);
+          if (rule == 3) r.line = welfare_line::relative(0.6);
+          const resolved_line L = tg::resolve(r, r.weights);
+          const std::vector<double> cuts = tg::welfare_cuts(r);
+          SCOPED_TRACE("D=" + std::to_string(D) + " K=" + std::to_string(K) + " rule=" + std::to_string(rule) +
+                       " variant=" + std::to_string(variant));
+          expect_same_tables(tg::accumulate(r, L, cuts, d.units), by_definition(r, L, cuts, d.units));
+        }
+}
+
+TEST(TargetingPass, ReportsTheFirstInvalidRowAsTheDefinitionDoes) {
+  namespace tg = detail::targeting;
+  const Eigen::Index n = 20000;
+  random_rows d = make_rows(n, 11, 2, 5, 7);
+  targeting_rows r;
+  r.n = n;
+  r.weights = d.w.data();
+  r.beneficiary = d.B.data();
+  r.benefit = d.b.data();
+  r.welfare = d.y.data();
+  r.domain = d.domain.data();
+  r.n_domains = 2;
+  r.n_welfare_groups = 5;
+  r.line = welfare_line::fixed(20.0);
+  const resolved_line L = tg::resolve(r, r.weights);
+  const std::vector<double> cuts = {10, 15, 20, 30};
+  auto message = [](auto&& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  struct corruption {
+    Eigen::VectorXd* column;
+    double value;
+  };
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  for (const corruption& c : {corruption{&d.w, -1.0}, corruption{&d.w, nan}, corruption{&d.y, inf}, corruption{&d.B, 0.5},
+                              corruption{&d.b, nan}})
+    for (Eigen::Index at : {Eigen::Index{0}, Eigen::Index{4095}, Eigen::Index{4096}, n - 1}) {
+      const double saved = (*c.column)(at);
+      (*c.column)(at) = c.value;
+      const std::string got = message([&] { tg::accumulate(r, L, cuts, d.units); });
+      const std::string want = message([&] { by_definition(r, L, cuts, d.units); });
+      (*c.column)(at) = saved;
+      EXPECT_EQ(got, want);
+      EXPECT_NE(got.find("row " + std::to_string(at)), std::string::npos) << got;
+    }
+  // a benefit paid to a non-beneficiary, and a domain code out of range
+  const Eigen::Index at = 12345;
+  const double saved_B = d.B(at), saved_b = d.b(at);
+  d.B(at) = 0.0, d.b(at) = 3.0;
+  EXPECT_EQ(message([&] { tg::accumulate(r, L, cuts, d.units); }), message([&] { by_definition(r, L, cuts, d.units); }));
+  d.B(at) = saved_B, d.b(at) = saved_b;
+  d.domain(at) = 2;
+  EXPECT_EQ(message([&] { tg::accumulate(r, L, cuts, d.units); }), message([&] { by_definition(r, L, cuts, d.units); }));
+}
