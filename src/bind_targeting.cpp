@@ -87,6 +87,7 @@ py::dict result_dict(const targeting_result& r) {
   out["bandwidth"] = r.bandwidth;
   out["line_variance_out_of_range"] = r.line_variance_out_of_range;
   out["welfare_cuts"] = r.welfare_cuts;
+  out["welfare_cuts_from_hint"] = r.welfare_cuts_from_hint;
   return out;
 }
 
@@ -202,9 +203,11 @@ void bind_targeting(py::module_& parent) {
       "targeting_accuracy",
       [](const std::string& rule, std::optional<f64> target, double poverty_line, double line_quantile, double line_share, bool strict,
          f64 beneficiary, std::optional<f64> benefit, std::optional<f64> welfare, std::optional<f64> weights,
-         std::optional<i32> domain, int n_domains, std::optional<i32> welfare_group, int n_welfare_groups, const variance_design& design) {
-        const targeting_rows r = make_rows(rule, target, poverty_line, line_quantile, line_share, strict, beneficiary, benefit, welfare,
-                                           weights, domain, n_domains, welfare_group, n_welfare_groups);
+         std::optional<i32> domain, int n_domains, std::optional<i32> welfare_group, int n_welfare_groups, const variance_design& design,
+         std::optional<std::vector<double>> welfare_cuts_hint) {
+        targeting_rows r = make_rows(rule, target, poverty_line, line_quantile, line_share, strict, beneficiary, benefit, welfare,
+                                     weights, domain, n_domains, welfare_group, n_welfare_groups);
+        if (welfare_cuts_hint) r.welfare_cuts_hint = &*welfare_cuts_hint;
         targeting_result res;
         {
           py::gil_scoped_release release;
@@ -220,7 +223,9 @@ void bind_targeting(py::module_& parent) {
       py::arg("rule"), py::arg("target"), py::arg("poverty_line"), py::arg("line_quantile"), py::arg("line_share"), py::arg("strict"),
       py::arg("beneficiary"), py::arg("benefit"), py::arg("welfare"), py::arg("weights"),
       py::arg("domain"), py::arg("n_domains"), py::arg("welfare_group"), py::arg("n_welfare_groups"), py::arg("design"),
-      "Targeting metrics per domain with their joint survey-design variance.");
+      py::arg("welfare_cuts_hint") = py::none(),
+      "Targeting metrics per domain with their joint survey-design variance (welfare_cuts_hint: candidate quantile-group "
+      "cuts, used when the pass confirms them).");
   m.def(
       "targeting_accuracy_replicates",
       [](const std::string& rule, std::optional<f64> target, double poverty_line, double line_quantile, double line_share, bool strict,

@@ -231,6 +231,9 @@ class SurveyDesign:
         self._core = _v.SurveyDesign(strata_codes, ids, fpc_m, self._w, self.nest, self.lonely_psu, strata_levels, psu_levels)
         self._psu_codes = ids[:, 0] if ids is not None else np.arange(self.n, dtype=np.int32)
         self._strata_codes = strata_codes if strata_codes is not None else np.zeros(self.n, dtype=np.int32)
+        # candidate welfare-group cuts of ik.targeting per (welfare, K, by, unit, rows): only a hint, which the
+        # C++ pass confirms against the data before using it
+        self._welfare_cuts_cache = {}
 
         # replicate weights
         self.replicate_type = None

@@ -340,7 +340,14 @@ def targeting(data: pd.DataFrame, *, welfare: str, beneficiary: str, target, ben
         if d._repw is not None:
             out = _t.targeting_accuracy_replicates(**args, replicate_weights=d._repw, design=d._rep_design)
         else:
-            out = _t.targeting_accuracy(**args, design=_v.VarianceDesign.survey(d._core))
+            # the quantile-group cuts of an earlier call on this design with the same welfare and groups are
+            # offered again: C++ uses them only when its pass confirms they are still the weighted quantiles
+            key = (welfare, K, tuple(by_names), unit, len(data))
+            cache = d.__dict__.setdefault("_welfare_cuts_cache", {})
+            hint = cache.get(key) if K > 1 else None
+            out = _t.targeting_accuracy(**args, design=_v.VarianceDesign.survey(d._core), welfare_cuts_hint=hint)
+            if K > 1:
+                cache[key] = list(out["welfare_cuts"])
     except InvalidInputError:
         for check in deferred:  # the column and row label of a bad value
             check()

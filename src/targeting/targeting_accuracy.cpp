@@ -33,8 +33,22 @@ targeting_result targeting_accuracy(const targeting_rows& r, const survey_design
   const auto defs = tg::definitions_for(r);
   const resolved_line L = tg::resolve(r, r.weights);
   targeting_result out = tg::start_result(r, defs, L);
-  out.welfare_cuts = tg::welfare_cuts(r);
-  tg::finish(r, L, defs, tg::accumulate(r, L, out.welfare_cuts, design.units()), design, out);
+  const bool hinted = r.welfare_cuts_hint && !r.welfare_group && r.n_welfare_groups > 1 &&
+                      static_cast<int>(r.welfare_cuts_hint->size()) == r.n_welfare_groups - 1 &&
+                      std::is_sorted(r.welfare_cuts_hint->begin(), r.welfare_cuts_hint->end());
+  unit_totals_table table;
+  if (hinted) {
+    std::vector<double> at_cut;
+    table = tg::accumulate(r, L, *r.welfare_cuts_hint, design.units(), &at_cut);
+    out.welfare_cuts_from_hint = tg::confirm_cuts(r, *r.welfare_cuts_hint, table, at_cut);
+  }
+  if (out.welfare_cuts_from_hint) {
+    out.welfare_cuts = *r.welfare_cuts_hint;
+  } else {
+    out.welfare_cuts = tg::welfare_cuts(r);
+    table = tg::accumulate(r, L, out.welfare_cuts, design.units());
+  }
+  tg::finish(r, L, defs, std::move(table), design, out);
   out.conventions = design.conventions();
   out.conventions.n_params = 1;
   return out;

@@ -269,7 +269,7 @@ inline void expand_cells(const cell_layout& c, const double* cell, double* x, Ei
 /// makes them NaN), tested once per block of rows; a failing block is rescanned row by row.
 template <bool Line, bool Estimated>
 void accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell_layout& c, const double* cuts, const int* unit,
-                     Eigen::Index units_end, Eigen::Index begin, Eigen::Index end, double* table, Eigen::Index& bad) {
+                     Eigen::Index units_end, Eigen::Index begin, Eigen::Index end, double* table, double* at_cut, Eigen::Index& bad) {
   constexpr Eigen::Index block = 4096;
   constexpr int F = Estimated ? 10 : 5;
   const Eigen::Index width = c.width(), D = r.n_domains;
@@ -324,6 +324,7 @@ void accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell
           g = std::clamp(g, 0, K - 1);
         } else {
           for (int k = 0; k + 1 < K; ++k) g += y > cuts[k];
+          if (at_cut && y == cuts[g] && d >= 0) at_cut[g] += w;  // y ≤ cuts[g], the first cut not below y
         }
         double* gx = table + cell + 4 * F + 4 * g + 2 * static_cast<int>(B == 1.0);
         gx[0] += w;
@@ -342,8 +343,10 @@ void accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell
 
 /// The unit totals of the q variables of row_variables over rows 0..n−1, grouped by `units` (one pass,
 /// fixed chunks reduced in chunk order: bit-identical for any thread count).
+/// `cut_weights` (optional, with computed groups): per cut k the weight of the rows in a domain with
+/// welfare equal to cut k (K − 1 values, for confirm_cuts).
 inline unit_totals_table accumulate(const targeting_rows& r, const resolved_line& L, const std::vector<double>& cuts,
-                                    const group_codes& units) {
+                                    const group_codes& units, std::vector<double>* cut_weights = nullptr) {
   const char* fn = "targeting_accuracy";
   detail::require(units.size() == r.n, fn, "the unit codes must have one entry per row");
   const bool line = r.line.kind != line_kind::none, estimated = L.estimated;
@@ -362,6 +365,9 @@ inline unit_totals_table accumulate(const targeting_rows& r, const resolved_line
   const detail::row_chunks chunks = detail::make_row_chunks(r.n, Eigen::Index{1} << 16, max_chunks);
   std::vector<std::vector<double>> partial(static_cast<std::size_t>(chunks.count));
   std::vector<Eigen::Index> first_bad(static_cast<std::size_t>(chunks.count), -1);
+  const bool ties = cut_weights && !r.welfare_group && c.groups > 1;
+  std::vector<std::vector<double>> chunk_at_cut(static_cast<std::size_t>(chunks.count),
+                                                std::vector<double>(ties ? static_cast<std::size_t>(c.groups) : 0, 0.0));
   const int* unit = units.code.data();
   [[maybe_unused]] const int threads = detail::threads_for(chunks.count, static_cast<double>(chunks.size) * 8);
 #pragma omp parallel for schedule(static, 1) num_threads(threads) if (threads > 1)
@@ -369,16 +375,22 @@ inline unit_totals_table accumulate(const targeting_rows& r, const resolved_line
     auto& t = partial[static_cast<std::size_t>(k)];
     t.assign(static_cast<std::size_t>(cell_count + width), 0.0);  // + the spare block of the rows in no domain
     auto& bad = first_bad[static_cast<std::size_t>(k)];
+    double* at_cut = ties ? chunk_at_cut[static_cast<std::size_t>(k)].data() : nullptr;
     const Eigen::Index b = chunks.begin(k), e = chunks.end(k);
     if (line && estimated)
-      accumulate_rows<true, true>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), bad);
+      accumulate_rows<true, true>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), at_cut, bad);
     else if (line)
-      accumulate_rows<true, false>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), bad);
+      accumulate_rows<true, false>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), at_cut, bad);
     else
-      accumulate_rows<false, false>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), bad);
+      accumulate_rows<false, false>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), at_cut, bad);
   }
   for (Eigen::Index i : first_bad)
     if (i >= 0) explain_invalid(r, i);
+  if (ties) {
+    cut_weights->assign(static_cast<std::size_t>(c.groups - 1), 0.0);
+    for (const auto& part : chunk_at_cut)
+      for (int k = 0; k + 1 < c.groups; ++k) (*cut_weights)[static_cast<std::size_t>(k)] += part[static_cast<std::size_t>(k)];
+  }
   std::vector<double>& cells = partial[0];
   for (std::size_t k = 1; k < partial.size(); ++k)
     for (std::size_t j = 0; j < cells.size(); ++j) cells[j] += partial[k][j];
@@ -403,6 +415,30 @@ inline std::vector<double> welfare_cuts(const targeting_rows& r) {
   std::vector<double> probs;
   for (int j = 1; j < r.n_welfare_groups; ++j) probs.push_back(static_cast<double>(j) / r.n_welfare_groups);
   return lines::weighted_quantiles(r.n, r.welfare, r.weights, r.domain, probs, "targeting_accuracy");
+}
+
+/// Whether `cuts` are the weighted quantiles j/K of welfare (laeken's rule, welfare_line.hpp) given the
+/// table of a pass with them and its weights at each cut: Q_p = c exactly when the share of the weight
+/// below c is < p and at or below c is > p (an exact share p would make Q_p a mean with the next value).
+/// Both must hold by a margin of 1e-12, far above the rounding of the sums, else the cuts are recomputed.
+inline bool confirm_cuts(const targeting_rows& r, const std::vector<double>& cuts, const unit_totals_table& t,
+                         const std::vector<double>& cut_weights) {
+  const int K = r.n_welfare_groups;
+  if (K < 2 || static_cast<int>(cut_weights.size()) != K - 1) return false;
+  const Eigen::MatrixXd totals = t.domain_totals();
+  std::vector<long double> group(static_cast<std::size_t>(K), 0);
+  for (int g = 0; g < K; ++g) group[static_cast<std::size_t>(g)] = totals.col(n_fixed + 3 * g).sum();
+  long double all = 0;
+  for (long double v : group) all += v;
+  if (!(all > 0)) return false;
+  long double at_or_below = 0;
+  for (int k = 0; k + 1 < K; ++k) {
+    at_or_below += group[static_cast<std::size_t>(k)];
+    const double p = static_cast<double>(k + 1) / K;
+    const double le = static_cast<double>(at_or_below / all), lt = static_cast<double>((at_or_below - cut_weights[static_cast<std::size_t>(k)]) / all);
+    if (!(std::isfinite(cuts[static_cast<std::size_t>(k)]) && lt < p - 1e-12 && le > p + 1e-12)) return false;
+  }
+  return true;
 }
 
 inline std::vector<definition> definitions_for(const targeting_rows& r) {

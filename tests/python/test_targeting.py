@@ -293,3 +293,27 @@ def test_quantile_group_cuts_equal_sorted_laeken_rule(seed):
     np.testing.assert_array_equal(r.welfare_cuts, want)
     rel = ik.targeting(d, welfare="y", beneficiary="B", target=ik.bottom(0.3), weights="w", incidence=None)
     assert rel.line == _laeken_quantile(y, w, 0.3)
+
+
+def test_repeated_call_on_a_design_reuses_only_confirmed_cuts():
+    """A design remembers the welfare-group cuts of its last ik.targeting call and offers them to the next;
+    C++ uses them only when its pass confirms they are laeken's quantiles of the rows now given. A frame
+    with the same design columns but other welfare (stale cuts) must give the fresh answer."""
+    rng = np.random.default_rng(5)
+    n = 3000
+    df = pd.DataFrame({"psu": rng.integers(0, 60, n), "w": rng.uniform(1, 3, n), "y": np.round(rng.lognormal(3, 0.6, n), 1),
+                       "B": (rng.random(n) < 0.4).astype(float)})
+    df["stratum"] = df["psu"] // 10
+    kw = dict(welfare="y", beneficiary="B", target=ik.poverty_line(20.0))
+    d = ik.SurveyDesign(df, weights="w", strata="stratum", psu="psu")
+    first = ik.targeting(df, design=d, **kw)
+    second = ik.targeting(df, design=d, **kw)
+    pd.testing.assert_frame_equal(first.table(), second.table())
+    assert d._welfare_cuts_cache  # the hint was stored
+    other = df.assign(y=np.round(rng.lognormal(3.3, 0.5, n), 1))  # same design columns, other welfare
+    stale = ik.targeting(other, design=d, **kw)
+    fresh = ik.targeting(other, design=ik.SurveyDesign(other, weights="w", strata="stratum", psu="psu"), **kw)
+    np.testing.assert_array_equal(stale.welfare_cuts, fresh.welfare_cuts)
+    np.testing.assert_array_equal(stale.welfare_cuts, [_laeken_quantile(other["y"].to_numpy(), other["w"].to_numpy(), j / 5)
+                                                       for j in range(1, 5)])
+    pd.testing.assert_frame_equal(stale.table(), fresh.table())

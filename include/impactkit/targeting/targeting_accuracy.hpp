@@ -60,6 +60,12 @@ struct targeting_rows {
   const int* welfare_group = nullptr;   ///< the group 0..n_welfare_groups−1 of each row; null: quantile groups of
                                         ///< equal population share, cut at the weighted quantiles j/K of welfare
                                         ///< (laeken rule; a row at a cut joins the lower group), held fixed in the variance
+  /// Candidate cuts for those quantile groups (K − 1 values, e.g. the welfare_cuts of an earlier result on
+  /// the same rows): the pass over the rows also sums the weight at and below each candidate, and they are
+  /// used when those sums confirm each is the weighted quantile (laeken's rule, with a share margin of
+  /// 1e-12); otherwise the cuts are computed and the rows read again. Saves the quantile pass of a
+  /// repeated estimate; the result is the same either way. Null: computed.
+  const std::vector<double>* welfare_cuts_hint = nullptr;
 };
 
 /// One targeting metric: its name, the denominator in words, and its welfare group (−1: none).
@@ -78,6 +84,7 @@ struct targeting_result {
   double line = std::numeric_limits<double>::quiet_NaN();       ///< the line z (line rules)
   double bandwidth = std::numeric_limits<double>::quiet_NaN();  ///< kernel bandwidth h (estimated lines)
   std::vector<double> welfare_cuts;         ///< the K − 1 cuts of the quantile groups (when computed here)
+  bool welfare_cuts_from_hint = false;      ///< the cuts are the confirmed welfare_cuts_hint (no quantile pass)
   bool line_variance_out_of_range = false;  ///< the line's variance (welfare units²) overflows or underflows a double: NaN
   unit_totals_table table;                     ///< the accumulator (totals per unit and domain)
 };

@@ -5,6 +5,7 @@
 // by code or by cuts (rows at a cut), tied welfare. Tolerance: 1e-13 relative to the largest total of a
 // variable (different summation order); invalid rows must be reported at the same row.
 #include <cmath>
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -141,4 +142,91 @@ TEST(TargetingPass, ReportsTheFirstInvalidRowAsTheDefinitionDoes) {
   d.B(at) = saved_B, d.b(at) = saved_b;
   d.domain(at) = 2;
   EXPECT_EQ(message([&] { tg::accumulate(r, L, cuts, d.units); }), message([&] { by_definition(r, L, cuts, d.units); }));
+}
+
+namespace {
+
+struct hint_case {
+  Eigen::VectorXd w, y, B, b;
+  survey_design design;
+  targeting_rows rows() const {
+    targeting_rows r;
+    r.n = y.size();
+    r.weights = w.data();
+    r.beneficiary = B.data();
+    r.benefit = b.data();
+    r.welfare = y.data();
+    r.line = welfare_line::fixed(20.0);
+    r.n_welfare_groups = 5;
+    return r;
+  }
+};
+
+hint_case make_hint_case(Eigen::Index n, bool integer_welfare, bool unit_weights) {
+  std::mt19937_64 gen(11);
+  std::uniform_real_distribution<double> u(0, 1);
+  Eigen::VectorXd w(n), y(n), B(n), b(n);
+  survey_spec spec;
+  spec.ids.resize(n, 1);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    w(i) = unit_weights ? 1.0 : 0.5 + 2 * u(gen);
+    y(i) = integer_welfare ? std::floor(40 * u(gen)) : std::exp(3 + 0.5 * u(gen) + 0.5 * u(gen));
+    B(i) = u(gen) < 0.4 ? 1.0 : 0.0;
+    b(i) = B(i) * (1 + 9 * u(gen));
+    spec.ids(i, 0) = static_cast<int>(u(gen) * 60);
+  }
+  spec.weights = w;
+  return {w, y, B, b, survey_design(spec)};
+}
+
+void expect_same_result(const targeting_result& got, const targeting_result& want) {
+  ASSERT_EQ(got.welfare_cuts, want.welfare_cuts);
+  EXPECT_EQ((got.estimate - want.estimate).cwiseAbs().maxCoeff(), 0.0);
+  EXPECT_EQ((got.vcov - want.vcov).cwiseAbs().maxCoeff(), 0.0);
+}
+
+}  // namespace
+
+TEST(TargetingPass, WelfareCutHintIsUsedOnlyWhenThePassConfirmsIt) {
+  for (bool integer_welfare : {false, true}) {
+    const hint_case c = make_hint_case(40000, integer_welfare, false);
+    const targeting_result fresh = targeting_accuracy(c.rows(), c.design);
+    EXPECT_FALSE(fresh.welfare_cuts_from_hint);
+    // the cuts of the earlier result: confirmed (integer welfare: many rows at each cut), the same result
+    targeting_rows r = c.rows();
+    r.welfare_cuts_hint = &fresh.welfare_cuts;
+    const targeting_result again = targeting_accuracy(r, c.design);
+    EXPECT_TRUE(again.welfare_cuts_from_hint) << integer_welfare;
+    expect_same_result(again, fresh);
+    // wrong candidates (a cut moved to another data value, out of order, the wrong count): recomputed
+    std::vector<double> moved = fresh.welfare_cuts;
+    moved[1] = integer_welfare ? moved[1] + 1 : moved[1] * (1 + 1e-9);
+    const std::vector<double> unordered = {fresh.welfare_cuts[1], fresh.welfare_cuts[0], fresh.welfare_cuts[2], fresh.welfare_cuts[3]};
+    const std::vector<double> short_list = {fresh.welfare_cuts[0]};
+    for (const std::vector<double>* hint : std::vector<const std::vector<double>*>{&moved, &unordered, &short_list}) {
+      r.welfare_cuts_hint = hint;
+      const targeting_result res = targeting_accuracy(r, c.design);
+      EXPECT_FALSE(res.welfare_cuts_from_hint);
+      expect_same_result(res, fresh);
+    }
+  }
+}
+
+TEST(TargetingPass, WelfareCutHintAtAnExactShareTieIsRecomputed) {
+  // unit weights and 40,000 distinct values: the share reaches 1/5 exactly, so laeken's cut is the mean of
+  // two values; a hint of either value is not the quantile and must not be used
+  hint_case c = make_hint_case(40000, false, true);
+  const targeting_result fresh = targeting_accuracy(c.rows(), c.design);
+  std::vector<double> sorted(c.y.data(), c.y.data() + c.y.size());
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_DOUBLE_EQ(fresh.welfare_cuts[0], 0.5 * (sorted[7999] + sorted[8000]));
+  for (double candidate : {sorted[7999], sorted[8000], fresh.welfare_cuts[0]}) {
+    std::vector<double> hint = fresh.welfare_cuts;
+    hint[0] = candidate;
+    targeting_rows r = c.rows();
+    r.welfare_cuts_hint = &hint;
+    const targeting_result res = targeting_accuracy(r, c.design);
+    EXPECT_FALSE(res.welfare_cuts_from_hint);
+    expect_same_result(res, fresh);
+  }
 }
