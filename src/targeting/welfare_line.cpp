@@ -311,31 +311,69 @@ resolved_line resolve(const welfare_line& L, Eigen::Index n, const double* welfa
   resolved_line out;
   if (L.kind == line_kind::fixed) out.z = L.value;
   if (L.kind != line_kind::quantile) return out;
-  // the spread for the bandwidth on welfare scaled by its largest magnitude (no overflow at 1e300)
-  double scale = 0;
-  long double total = 0;
-  for (Eigen::Index i = 0; i < n; ++i) {
-    if (domain && domain[i] < 0) continue;
-    if (!std::isfinite(welfare[i])) throw_invalid(fn, "welfare is missing or infinite at row " + std::to_string(i));
-    scale = std::max(scale, std::fabs(welfare[i]));
+  // the spread for the bandwidth on welfare scaled by its largest magnitude (no overflow at 1e300): one
+  // pass for the checks and the scale, one for the weighted mean and sum of squares (within fixed chunks
+  // two-pass on cache-resident rows, merged in chunk order by Chan, Golub & LeVeque 1983: the same
+  // bandwidth for any thread count)
+  const detail::row_chunks chunks = detail::make_row_chunks(n, Eigen::Index{1} << 16, 256);
+  const std::size_t C = static_cast<std::size_t>(chunks.count);
+  std::vector<Eigen::Index> bad_welfare(C, -1), bad_weight(C, -1);
+  std::vector<double> chunk_scale(C, 0.0), chunk_min(C, std::numeric_limits<double>::infinity()),
+      chunk_max(C, -std::numeric_limits<double>::infinity());
+  [[maybe_unused]] const int threads = detail::threads_for(chunks.count, static_cast<double>(chunks.size));
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (Eigen::Index c = 0; c < chunks.count; ++c) {
+    double m = 0, lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (Eigen::Index i = chunks.begin(c), e = chunks.end(c); i < e; ++i) {
+      if (domain && domain[i] < 0) continue;
+      const double wi = w ? w[i] : 1.0;
+      if (!std::isfinite(welfare[i]) && bad_welfare[static_cast<std::size_t>(c)] < 0) bad_welfare[static_cast<std::size_t>(c)] = i;
+      if (!(std::isfinite(wi) && wi >= 0) && bad_weight[static_cast<std::size_t>(c)] < 0) bad_weight[static_cast<std::size_t>(c)] = i;
+      m = std::max(m, std::fabs(welfare[i]));
+      lo = std::min(lo, welfare[i]);
+      hi = std::max(hi, welfare[i]);
+    }
+    chunk_scale[static_cast<std::size_t>(c)] = m, chunk_min[static_cast<std::size_t>(c)] = lo, chunk_max[static_cast<std::size_t>(c)] = hi;
   }
+  for (Eigen::Index i : bad_welfare)
+    if (i >= 0) throw_invalid(fn, "welfare is missing or infinite at row " + std::to_string(i));
+  for (Eigen::Index i : bad_weight)
+    if (i >= 0) throw_invalid(fn, "weights must be finite and non-negative at row " + std::to_string(i));
+  double scale = 0, lowest = std::numeric_limits<double>::infinity(), highest = -lowest;
+  for (std::size_t c = 0; c < C; ++c)
+    scale = std::max(scale, chunk_scale[c]), lowest = std::min(lowest, chunk_min[c]), highest = std::max(highest, chunk_max[c]);
   if (scale == 0) scale = 1;
-  long double sum_y = 0;
-  for (Eigen::Index i = 0; i < n; ++i) {
-    if (domain && domain[i] < 0) continue;
-    const double wi = w ? w[i] : 1.0;
-    if (!(std::isfinite(wi) && wi >= 0)) throw_invalid(fn, "weights must be finite and non-negative at row " + std::to_string(i));
-    total += wi;
-    sum_y += static_cast<long double>(wi) * (welfare[i] / scale);
+  std::vector<double> chunk_w(C, 0.0), chunk_mean(C, 0.0), chunk_ss(C, 0.0);
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (Eigen::Index c = 0; c < chunks.count; ++c) {
+    double W = 0, S = 0;
+    for (Eigen::Index i = chunks.begin(c), e = chunks.end(c); i < e; ++i) {
+      if (domain && domain[i] < 0) continue;
+      const double wi = w ? w[i] : 1.0;
+      W += wi;
+      S += wi * (welfare[i] / scale);
+    }
+    const double mean = W > 0 ? S / W : 0.0;
+    double ss = 0;
+    for (Eigen::Index i = chunks.begin(c), e = chunks.end(c); i < e; ++i) {
+      if (domain && domain[i] < 0) continue;
+      const double dev = welfare[i] / scale - mean;
+      ss += (w ? w[i] : 1.0) * dev * dev;
+    }
+    chunk_w[static_cast<std::size_t>(c)] = W, chunk_mean[static_cast<std::size_t>(c)] = mean, chunk_ss[static_cast<std::size_t>(c)] = ss;
+  }
+  long double total = 0, mean = 0, ss = 0;
+  for (std::size_t c = 0; c < C; ++c) {
+    const long double Wc = chunk_w[c];
+    if (!(Wc > 0)) continue;
+    const long double delta = chunk_mean[c] - mean, merged = total + Wc;
+    mean += delta * Wc / merged;
+    ss += chunk_ss[c] + delta * delta * total * Wc / merged;
+    total = merged;
   }
   require(total > 0, fn, "the analysis rows have no positive weight: the line cannot be estimated");
-  const double N = static_cast<double>(total), mean = static_cast<double>(sum_y / total);
-  long double ss = 0;
-  for (Eigen::Index i = 0; i < n; ++i) {
-    if (domain && domain[i] < 0) continue;
-    const double dev = welfare[i] / scale - mean;
-    ss += static_cast<long double>(w ? w[i] : 1.0) * dev * dev;
-  }
+  if (lowest == highest) ss = 0;  // constant welfare: no spread (not the rounding of the chunk means)
+  const double N = static_cast<double>(total);
   out.q = weighted_quantiles(n, welfare, w, domain, {L.quantile}, fn)[0];
   out.z = L.share * out.q;
   out.h = scale * std::sqrt(static_cast<double>(ss / total)) / std::pow(N, 0.2);
