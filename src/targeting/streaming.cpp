@@ -139,13 +139,8 @@ targeting_result targeting_accumulator::finalize_replicates(const std::vector<ta
     detail::require(est.rows() == D && est.cols() == M, fn, "the replicates have other metrics than the full sample");
     for (Eigen::Index d = 0; d < D; ++d) reps.block(k, d * M, 1, M) = est.row(d);
   }
-  Eigen::VectorXd theta(D * M);
-  for (Eigen::Index d = 0; d < D; ++d) theta.segment(d * M, M) = out.estimate.row(d).transpose();
-  const vcov_estimate v = replicate_vcov_where_defined(theta, std::move(reps), replicate);
-  out.vcov = v.vcov;
-  out.conventions = v.conventions;
   out.line_variance_out_of_range = false;
-  detail::targeting::mark_undefined(out);
+  detail::targeting::finish_replicates(out, std::move(reps), replicate);
   return out;
 }
 

@@ -75,21 +75,20 @@ targeting_result targeting_accuracy(const targeting_rows& r, const Eigen::Ref<co
   out.estimate = tg::estimates_at(defs, out.table.domain_totals(), L.z, nullptr, &out.undefined);
   const Eigen::Index R = replicate_weights.cols(), D = r.n_domains, M = static_cast<Eigen::Index>(defs.size());
   Eigen::MatrixXd reps(R, D * M);
-  std::vector<double> w(static_cast<std::size_t>(r.n));
+  std::vector<double> w(replicate_weights.innerStride() == 1 ? 0 : static_cast<std::size_t>(r.n));
   for (Eigen::Index k = 0; k < R; ++k) {
-    for (Eigen::Index i = 0; i < r.n; ++i) w[static_cast<std::size_t>(i)] = replicate_weights(i, k);
     targeting_rows rk = r;
-    rk.weights = w.data();
+    if (replicate_weights.innerStride() == 1) {
+      rk.weights = replicate_weights.col(k).data();  // a contiguous column: no copy
+    } else {
+      for (Eigen::Index i = 0; i < r.n; ++i) w[static_cast<std::size_t>(i)] = replicate_weights(i, k);
+      rk.weights = w.data();
+    }
     const resolved_line Lk = tg::resolve(rk, rk.weights);
     const Eigen::MatrixXd est = tg::estimates_at(defs, tg::accumulate(rk, Lk, out.welfare_cuts, single).domain_totals(), Lk.z, nullptr, nullptr);
     for (Eigen::Index d = 0; d < D; ++d) reps.block(k, d * M, 1, M) = est.row(d);
   }
-  Eigen::VectorXd theta(D * M);
-  for (Eigen::Index d = 0; d < D; ++d) theta.segment(d * M, M) = out.estimate.row(d).transpose();
-  const vcov_estimate v = replicate_vcov_where_defined(theta, std::move(reps), spec);
-  out.vcov = v.vcov;
-  out.conventions = v.conventions;
-  tg::mark_undefined(out);
+  tg::finish_replicates(out, std::move(reps), spec);
   return out;
 }
 

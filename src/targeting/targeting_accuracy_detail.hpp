@@ -16,6 +16,7 @@
 #include <impactkit/core/survey_design.hpp>
 #include <impactkit/core/unit_totals.hpp>
 #include <impactkit/targeting/targeting_accuracy.hpp>
+#include <impactkit/targeting/welfare_index.hpp>
 
 #include "welfare_line_detail.hpp"
 
@@ -521,6 +522,19 @@ inline void mark_undefined(targeting_result& out) {
     out.vcov.row(k).setConstant(nan);
     out.vcov.col(k).setConstant(nan);
   }
+}
+
+/// The replicate-weight variance of every metric into `out` (whose estimate holds the full-sample D × M
+/// estimates): `replicates` is R × (D·M), row k the estimates of weight set k in the order d·M + m; V by
+/// replicate_vcov_where_defined (NaN for a metric undefined in some replicate), undefined metrics NaN.
+inline void finish_replicates(targeting_result& out, Eigen::MatrixXd replicates, const replicate_spec& spec) {
+  const Eigen::Index D = out.estimate.rows(), M = out.estimate.cols();
+  Eigen::VectorXd theta(D * M);
+  for (Eigen::Index d = 0; d < D; ++d) theta.segment(d * M, M) = out.estimate.row(d).transpose();
+  const vcov_estimate v = replicate_vcov_where_defined(theta, std::move(replicates), spec);
+  out.vcov = v.vcov;
+  out.conventions = v.conventions;
+  mark_undefined(out);
 }
 
 /// The estimates, their influence totals per unit and the design variance from the accumulated table
