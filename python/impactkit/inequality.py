@@ -395,10 +395,9 @@ def quantile_shares(data: pd.DataFrame, variable: str, *, groups: int = 5, cuts=
             raise InvalidInputError(f"quantile_shares: groups must be an integer ≥ 2, got {groups!r}")
         cuts = [k / groups for k in range(1, int(groups))]
     c = _shares(cuts, "quantile_shares", "cuts", False)
-    if _dask.is_dask_frame(data):  # the Lorenz ordinates at the cuts, differenced (as lorenz.cpp's quantile_shares)
+    if _dask.is_dask_frame(data):  # the Lorenz ordinates at the cuts, differenced in C++ (lorenz.cpp's quantile_shares)
         out, levels, by_names, nobs = _dask_index(data, design, weights,
-                                                  lambda d, w: _dask.lorenz(data, variable, c, False, d, w, by, "quantile_shares"))
-        out = _shares_of_ordinates(out, len(c))
+                                                  lambda d, w: _dask.lorenz(data, variable, c, False, d, w, by, "quantile_shares", shares=True))
     else:
         args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "quantile_shares")
         out = _evaluate("quantile_shares", args, shares=c)
@@ -408,26 +407,6 @@ def quantile_shares(data: pd.DataFrame, variable: str, *, groups: int = 5, cuts=
     return _result(out, "share", levels, by_names, nobs, variable,
                    "Quantile-group welfare shares: L(p_high) − L(p_low), L the Lorenz ordinate (laeken's quantile rule)",
                    labels=labels, label_frame=frame)
-
-
-def _shares_of_ordinates(out: dict, K: int) -> dict:
-    """Group shares S = A·L + e_last from Lorenz ordinates L at K cuts per domain (S_0 = L(c_1), S_k = L(c_(k+1)) −
-    L(c_k), S_K = 1 − L(c_K)), V_S = A V_L Aᵀ; NaN for undefined domains."""
-    L, V = np.asarray(out["estimate"], dtype=float), np.asarray(out["vcov"], dtype=float)
-    D, G = len(L) // K, K + 1
-    A1 = np.zeros((G, K))
-    A1[np.arange(K), np.arange(K)] = 1.0
-    A1[np.arange(1, G), np.arange(K)] -= 1.0
-    A = np.kron(np.eye(D), A1)
-    last = np.tile(np.r_[np.zeros(K), 1.0], D)
-    bad = np.repeat(np.isin(np.arange(D), out["undefined"]), K)
-    est = A @ np.where(bad, 0.0, L) + last
-    Vs = A @ np.where(bad[:, None] | bad[None, :], 0.0, V) @ A.T
-    badG = np.repeat(np.isin(np.arange(D), out["undefined"]), G)
-    est[badG] = np.nan
-    Vs[badG, :] = np.nan
-    Vs[:, badG] = np.nan
-    return {**out, "estimate": est, "vcov": Vs}
 
 
 def qsr(data: pd.DataFrame, variable: str, *, lower: float = 0.2, upper: float = 0.8, design: Optional[SurveyDesign] = None,

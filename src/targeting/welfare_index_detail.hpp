@@ -11,6 +11,7 @@
 #include <impactkit/core/survey_design.hpp>
 #include <impactkit/core/unit_totals.hpp>
 #include <impactkit/targeting/poverty.hpp>
+#include <impactkit/targeting/rank_totals.hpp>
 
 #include "welfare_line_detail.hpp"
 
@@ -74,23 +75,30 @@ namespace detail::ranks {
 std::vector<std::vector<Eigen::Index>> sorted_domain_rows(const welfare_rows& r, const double* key, const double* values,
                                                           const char* fn);
 
-/// Concentration index of h over `rows` (sorted by key) with mid-point ranks of key's tie runs, and its
-/// linearised values written to u[i] for i in rows (formulas in concentration.hpp). `convey`: R convey's
-/// Gini convention (inequality.hpp; h must then equal key). NaN (u untouched) when N ≤ 0 or T = 0.
-double concentration_on_rows(const std::vector<Eigen::Index>& rows, const double* key, const double* h, const double* w, bool convey,
-                             std::vector<double>& u, std::size_t stride = 1, std::size_t offset = 0);
+/// R convey's Gini (inequality.hpp, gini_convention::convey) of y over `rows` (sorted by y) with its
+/// linearised values written to u[i] for i in rows. NaN (u untouched) when N ≤ 0 or T = 0. (The Eurostat
+/// Gini and the concentration indices come from rank totals: rank_totals.hpp.)
+double convey_gini_on_rows(const std::vector<Eigen::Index>& rows, const double* y, const double* w, std::vector<double>& u);
 
 /// laeken's weighted p-quantile of key over `rows` (sorted by key; rows with zero weight skipped), p in
 /// (0, 1]; Q_1 is the largest value. `total`: Σ w over rows (> 0).
 double quantile_on_sorted(const std::vector<Eigen::Index>& rows, const double* key, const double* w, long double total, double p);
 
-/// Design variance of the K statistics per domain whose linearised values are u[i·K + k] (ψ = w·u; rows in
-/// no domain skipped): the D·K × D·K matrix, domain-major.
-Eigen::MatrixXd influence_variance(const welfare_rows& r, Eigen::Index K, const std::vector<double>& u, const survey_design& design,
-                                   const char* fn);
-/// The totals per (unit, domain) of ψ = w·u behind influence_variance: U × D·K, domain-major.
+/// The totals per (unit, domain) of ψ = w·u (u[i·K + k]; rows in no domain skipped): U × D·K, domain-major.
 Eigen::MatrixXd influence_totals(const welfare_rows& r, Eigen::Index K, const std::vector<double>& u, const survey_design& design,
                                  const char* fn);
+
+/// The concentration index of value column j per domain from rank totals (rank_totals.hpp), its influence
+/// totals per unit, the domain mean μ_j of the value and the mean's influence totals (h − μ)/N.
+struct concentration_parts {
+  Eigen::VectorXd index, mean;     ///< D (NaN where N ≤ 0 or T = 0)
+  Eigen::MatrixXd psi, mean_psi;   ///< U × D (zero columns where undefined)
+};
+concentration_parts concentration_of_totals(const rank_totals& t, Eigen::Index j);
+
+/// Conventions of a design-based index (one parameter per domain), its vcov from the influence totals and
+/// NaN for the undefined domains.
+welfare_index_result finish_index(welfare_index_result out, const Eigen::MatrixXd& psi, const survey_design& design);
 
 }  // namespace detail::ranks
 }  // namespace impactkit

@@ -7,7 +7,7 @@ import impactkit._core.variance
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['PovertyAccumulator', 'TargetingAccumulator', 'inequality_from_totals', 'replicate_index_variance', 'targeting_accuracy', 'targeting_accuracy_replicates', 'welfare_index']
+__all__: list[str] = ['PovertyAccumulator', 'TargetingAccumulator', 'inequality_from_totals', 'lorenz_from_totals', 'rank_index_from_totals', 'replicate_index_variance', 'targeting_accuracy', 'targeting_accuracy_replicates', 'welfare_index']
 class TargetingAccumulator:
     """
     ik.targeting streamed in chunks: update, merge, finalize (targeting/streaming.hpp).
@@ -68,6 +68,14 @@ class PovertyAccumulator:
 def inequality_from_totals(index: str, epsilon: typing.SupportsFloat | typing.SupportsIndex, unit_totals: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], n_domains: typing.SupportsInt | typing.SupportsIndex, design: impactkit._core.variance.SurveyDesign) -> dict:
     """
     Theil, MLD or Atkinson per domain from the unit totals of w, w·u, w·g(u) (U × 3·D, the streamed pass of inequality_measure).
+    """
+def lorenz_from_totals(index: str, unit_totals: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], quantiles: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], shares: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], design: impactkit._core.variance.SurveyDesign) -> dict:
+    """
+    Lorenz ordinates, quantile shares or the QSR per domain from the unit totals of the partial-total variables (lorenz.hpp; U × D·(2 + 4K)) at the domain quantiles (D × K): the part after the pass over the rows.
+    """
+def rank_index_from_totals(index: str, unit_totals: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], centre: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], design: impactkit._core.variance.SurveyDesign, kind: str = 'standard', lower: typing.SupportsFloat | typing.SupportsIndex = ..., upper: typing.SupportsFloat | typing.SupportsIndex = ..., rule: str = 'fixed_line', line_quantile: typing.SupportsFloat | typing.SupportsIndex = 0.5, line_share: typing.SupportsFloat | typing.SupportsIndex = 1.0, strict: bool = True, z: typing.SupportsFloat | typing.SupportsIndex = ..., q: typing.SupportsFloat | typing.SupportsIndex = ..., h: typing.SupportsFloat | typing.SupportsIndex = ..., kernel_at_line: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"] | None = None, density: typing.SupportsFloat | typing.SupportsIndex = ...) -> dict:
+    """
+    A concentration index (Gini: welfare ranked by itself), the Kakwani index or the Sen index per domain from the rank totals (rank_totals.hpp; U × D·(1 + 3J) with the D × J centres): the part after the pass over the sorted rows.
     """
 def replicate_index_variance(estimate: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], replicates: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], line: typing.SupportsFloat | typing.SupportsIndex, line_replicates: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], estimated_line: bool, design: impactkit._core.variance.VarianceDesign) -> dict:
     """
