@@ -220,45 +220,32 @@ void bind_targeting(py::module_& parent) {
       "targeting_accuracy",
       [](const std::string& rule, std::optional<f64> target, double poverty_line, double line_quantile, double line_share, bool strict,
          f64 beneficiary, std::optional<f64> benefit, std::optional<f64> welfare, std::optional<f64> weights,
-         std::optional<i32> domain, int n_domains, std::optional<i32> welfare_group, int n_welfare_groups, const variance_design& design) {
+         std::optional<i32> domain, int n_domains, std::optional<i32> welfare_group, int n_welfare_groups, const variance_design& design,
+         std::optional<py::array_t<double, py::array::f_style | py::array::forcecast>> replicate_weights) {
+        const char* fn = "targeting_accuracy";
         const targeting_rows r = make_rows(rule, target, poverty_line, line_quantile, line_share, strict, beneficiary, benefit, welfare,
                                            weights, domain, n_domains, welfare_group, n_welfare_groups);
         targeting_result res;
-        {
+        if (design.kind == variance_kind::replicate) {
+          detail::require(replicate_weights.has_value() && replicate_weights->ndim() == 2, fn,
+                          "a replicate design needs its replicate weights (an n × R matrix)");
+          const Eigen::Map<const Eigen::MatrixXd> repw(replicate_weights->data(), replicate_weights->shape(0), replicate_weights->shape(1));
           py::gil_scoped_release release;
-          if (design.kind == variance_kind::survey)
-            res = targeting_accuracy(r, *design.survey);
-          else if (design.kind == variance_kind::replicate)
-            detail::throw_invalid("targeting_accuracy", "a replicate design needs its replicate weights (targeting_accuracy_replicates)");
-          else
-            detail::throw_invalid("targeting_accuracy", "the variance design must be a survey design (iid data: a one-stratum design with a PSU per row)");
+          res = targeting_accuracy(r, repw, design.replicate);
+        } else {
+          detail::require(!replicate_weights.has_value(), fn, "replicate weights go with a replicate design");
+          const survey_design& sd = survey_of(design, fn);
+          py::gil_scoped_release release;
+          res = targeting_accuracy(r, sd);
         }
         return result_dict(res);
       },
       py::arg("rule"), py::arg("target"), py::arg("poverty_line"), py::arg("line_quantile"), py::arg("line_share"), py::arg("strict"),
       py::arg("beneficiary"), py::arg("benefit"), py::arg("welfare"), py::arg("weights"),
       py::arg("domain"), py::arg("n_domains"), py::arg("welfare_group"), py::arg("n_welfare_groups"), py::arg("design"),
-      "Targeting metrics per domain with their joint survey-design variance.");
-  m.def(
-      "targeting_accuracy_replicates",
-      [](const std::string& rule, std::optional<f64> target, double poverty_line, double line_quantile, double line_share, bool strict,
-         f64 beneficiary, std::optional<f64> benefit, std::optional<f64> welfare, std::optional<f64> weights,
-         std::optional<i32> domain, int n_domains, std::optional<i32> welfare_group, int n_welfare_groups,
-         const Eigen::Ref<const Eigen::MatrixXd>& replicate_weights, const variance_design& design) {
-        detail::require(design.kind == variance_kind::replicate, "targeting_accuracy_replicates", "the variance design must be a replicate design");
-        const targeting_rows r = make_rows(rule, target, poverty_line, line_quantile, line_share, strict, beneficiary, benefit, welfare,
-                                           weights, domain, n_domains, welfare_group, n_welfare_groups);
-        targeting_result res;
-        {
-          py::gil_scoped_release release;
-          res = targeting_accuracy(r, replicate_weights, design.replicate);
-        }
-        return result_dict(res);
-      },
-      py::arg("rule"), py::arg("target"), py::arg("poverty_line"), py::arg("line_quantile"), py::arg("line_share"), py::arg("strict"),
-      py::arg("beneficiary"), py::arg("benefit"), py::arg("welfare"), py::arg("weights"),
-      py::arg("domain"), py::arg("n_domains"), py::arg("welfare_group"), py::arg("n_welfare_groups"), py::arg("replicate_weights"),
-      py::arg("design"), "Targeting metrics per domain with their replicate-weight variance.");
+      py::arg("replicate_weights") = py::none(),
+      "Targeting metrics per domain with their joint survey-design (linearised) or replicate-weight variance (each replicate "
+      "re-estimates the metrics, an estimated line included).");
   m.def(
       "welfare_index",
       [](const std::string& index, double parameter, const std::string& rule, double line_value, double line_quantile, double line_share,

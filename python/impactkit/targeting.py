@@ -337,10 +337,9 @@ def targeting(data: pd.DataFrame, *, welfare: str, beneficiary: str, target, ben
                 beneficiary=spread(B), benefit=None if amounts is None else spread(amounts), welfare=spread(y), weights=w_all, domain=domain, n_domains=D,
                 welfare_group=None, n_welfare_groups=K)
     try:
-        if d._repw is not None:
-            out = _t.targeting_accuracy_replicates(**args, replicate_weights=d._repw, design=d._rep_design)
-        else:
-            out = _t.targeting_accuracy(**args, design=_v.VarianceDesign.survey(d._core))
+        replicates = d._repw is not None
+        out = _t.targeting_accuracy(**args, design=d._rep_design if replicates else _v.VarianceDesign.survey(d._core),
+                                    replicate_weights=d._repw if replicates else None)
     except InvalidInputError:
         for check in deferred:  # the column and row label of a bad value
             check()
