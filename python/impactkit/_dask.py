@@ -842,17 +842,54 @@ def _design_of(data, design, weights, who: str) -> DesignColumns:
         if not isinstance(design, DaskSurveyDesign):
             raise TypeError(f"{who}: on a dask DataFrame, design must be ik.SurveyDesign built from the same dask DataFrame, "
                             f"got {type(design).__name__}")
-        if design._data is not data and design._data._name != data._name:
-            raise InvalidInputError(f"{who}: the design was built from a different dask DataFrame; build it from this one")
+        _check_same_frame(design, data, who)
         if design._repw is not None:  # the public functions take replicate designs through replicate_index / their own path
             raise InvalidInputError(f"{who}: replicate-weight designs are not supported by this function on a dask DataFrame")
         return design._columns
     return design_columns(data, weights=weights, who=who)
 
 
-def replicate_design(design) -> Optional[DaskSurveyDesign]:
-    """The design when it is a replicate-weight DaskSurveyDesign, else None."""
-    return design if isinstance(design, DaskSurveyDesign) and design._repw is not None else None
+def _check_same_frame(design: "DaskSurveyDesign", data, who: str) -> None:
+    """A dask design holds no row labels to match (pandas' SurveyDesign.check_rows), so it must describe the rows
+    of `data`: the same frame (or one with the same graph name: the same data and operations) passes at once;
+    another frame passes only if it has the same partitions holding the same design columns (weights, strata,
+    PSUs, FPCs, replicate weights; one pass over those columns). Otherwise the first differing column and
+    partition are named."""
+    if design._data is data or design._data._name == data._name:
+        return
+    head = f"{who}: the design was built from a different dask DataFrame"
+    names = [c for c in [design.weights_name, design.strata_name, *design.psu_names, *design.fpc_names,
+                         *getattr(design, "replicate_names", [])] if c is not None]
+    missing = [c for c in names if c not in data.columns]
+    if missing:
+        raise InvalidInputError(f"{head}: the data have no design column {missing[0]!r}; build the design from this frame")
+    if design._data.npartitions != data.npartitions:
+        raise InvalidInputError(f"{head} ({design._data.npartitions} partitions, the data {data.npartitions}); build the design from this frame")
+    import dask
+
+    diffs = dask.compute(*[dask.delayed(_design_column_difference)(a, b, names)
+                           for a, b in zip(design._data.to_delayed(), data.to_delayed())])
+    for k, diff in enumerate(diffs):
+        if diff is not None:
+            raise InvalidInputError(f"{head}: {diff} in partition {k}; build the design from this frame")
+
+
+def _design_column_difference(a: pd.DataFrame, b: pd.DataFrame, names: list) -> Optional[str]:
+    """What differs between two partitions' design columns (None if nothing)."""
+    if len(a) != len(b):
+        return f"the partition has {len(a)} rows in the design's frame and {len(b)} in the data"
+    for c in names:
+        if not a[c].reset_index(drop=True).equals(b[c].reset_index(drop=True)):
+            return f"column {c!r} differs from the design's"
+    return None
+
+
+def replicate_design(design, data, who: str) -> Optional[DaskSurveyDesign]:
+    """The design when it is a replicate-weight DaskSurveyDesign built from `data`, else None."""
+    if not (isinstance(design, DaskSurveyDesign) and design._repw is not None):
+        return None
+    _check_same_frame(design, data, who)
+    return design
 
 
 def _weight_sets(design: DaskSurveyDesign) -> List[DesignColumns]:
@@ -885,20 +922,37 @@ def replicate_variance_design(data, design: DaskSurveyDesign):
     return _replicate_variance_design(design.replicate_type, _gram_rank(G), **design._rep_options)
 
 
-def replicate_index(data, design: DaskSurveyDesign, estimate: Callable) -> tuple:
+def replicate_index(data, design: DaskSurveyDesign, estimate: Callable, sort_by: Optional[str] = None, columns: Sequence = (),
+                    who: str = "index") -> tuple:
     """An index under a replicate design on a dask frame, as welfare_index with replicate weights in memory:
-    ``estimate(cols)`` → (out, levels, by names, rows) re-estimates the index (its quantiles and an estimated
-    line included) with each weight set; the replicate variance is C++'s (replicate_index_variance)."""
+    ``estimate(frame, cols)`` → (out, levels, by names, rows) re-estimates the index (its quantiles and an
+    estimated line included) on ``frame`` with each weight set; the replicate variance is C++'s
+    (replicate_index_variance). A rank index names its key (``sort_by``) and the other columns it reads: the
+    frame is then sorted by the key once, with every weight column, and each weight set reuses the sort."""
     from . import _core
 
-    runs = [estimate(cols) for cols in _weight_sets(design)]
+    frame = data if sort_by is None else sorted_frame(data, sort_by, list(columns) + [design._columns.weights, *design._repw], who)
+    runs = [estimate(frame, cols) for cols in _weight_sets(design)]
     out, levels, by_names, rows = runs[0]
     reps = np.array([np.asarray(r[0]["estimate"], dtype=float) for r in runs[1:]])
     lines = np.array([float(r[0]["line"]) for r in runs[1:]])
     v = _core.targeting.replicate_index_variance(np.asarray(out["estimate"], dtype=float), np.ascontiguousarray(reps),
                                                  float(out["line"]), lines, np.isfinite(out.get("bandwidth", np.nan)),
-                                                 replicate_variance_design(data, design))
+                                                 replicate_variance_design(frame, design))
     return {**out, **v}, levels, by_names, rows
+
+
+_SORTED_BY: dict = {}  # graph name of a persisted frame sorted by sorted_frame → its sort key
+
+
+def sorted_frame(data, key: str, columns: Sequence, who: str):
+    """The columns used (key first) sorted by the key and persisted, registered so that rank_indices reuses the
+    sort instead of sorting again (one shuffle for all weight sets of a replicate design)."""
+    _check_frame(data, who, [key] + [c for c in columns if c is not None])
+    used = list(dict.fromkeys([key] + [c for c in columns if c is not None]))
+    ordered = data[used].sort_values(key).persist()
+    _SORTED_BY[ordered._name] = key
+    return ordered
 
 
 def _line_values(data, y: str, cols: DesignColumns, line_args: dict, domains: DomainCoder, who: str):
@@ -1033,7 +1087,7 @@ def targeting(data, *, welfare, beneficiary, target, benefit, design, weights, u
     who = "targeting"
     by_names = _as_list(by)
     _check_frame(data, who, [welfare, beneficiary, benefit, target if isinstance(target, str) else None] + by_names)
-    replicates = replicate_design(design)
+    replicates = replicate_design(design, data, who)
     if replicates is not None and weights is not None:
         raise InvalidInputError(f"{who}: give weights= or design=, not both (the design carries its weights)")
     cols = replicates._columns if replicates is not None else _design_of(data, design, weights, who)
@@ -1077,7 +1131,7 @@ def poverty(index: str, alpha: float, data, variable: str, line_args: dict, desi
 
     by_names = _as_list(by)
     _check_frame(data, who, [variable] + by_names)
-    replicates = replicate_design(design)
+    replicates = replicate_design(design, data, who)
     if replicates is not None and weights is not None:
         raise InvalidInputError(f"{who}: give weights= or design=, not both (the design carries its weights)")
     cols = replicates._columns if replicates is not None else _design_of(data, design, weights, who)
@@ -1288,8 +1342,12 @@ def rank_indices(data, spec: RankSpec, design, weights, by, cols: Optional[Desig
     needed = spec.columns() + by_names + [c for c in (cols.weights, cols.fpc, cols.strata and cols.strata.name,
                                                                   cols.psu and cols.psu.name) if c]
     needed += [c.name for c in cols.later] + cols.later_fpc
-    # shuffle only the columns used, once: persisted for the two passes over the sorted partitions
-    ordered = data[list(dict.fromkeys(needed))].sort_values(spec.key).persist()
+    # shuffle only the columns used, once: persisted for the two passes over the sorted partitions (a frame
+    # from sorted_frame is already sorted by the key: reused as it is)
+    if _SORTED_BY.get(data._name) == spec.key:
+        ordered = data
+    else:
+        ordered = data[list(dict.fromkeys(needed))].sort_values(spec.key).persist()
     edges = map_partitions(ordered, _rank_edges, spec, cols, domains)
     D, J = domains.n, len(spec.values)
     centre, runs = _rank_runs(edges, D, J)
