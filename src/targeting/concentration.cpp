@@ -47,48 +47,56 @@ welfare_index_result concentration_index(const welfare_rows& r, const double* va
         if (!(values[i] >= lower && values[i] <= upper))
           detail::throw_invalid(fn, "the outcome " + detail::format_g(values[i]) + " at row " + std::to_string(i) + " lies outside its bounds [" +
                                         detail::format_g(lower) + ", " + detail::format_g(upper) + "]");
-  return concentration_from_totals(rank_totals_of(r, by_domain, {values}, design, fn), kind, lower, upper, design);
+  return ranks::rank_index_in_memory(r, by_domain, {values}, design, fn, [&](const Eigen::MatrixXd& tot, const Eigen::MatrixXd& centre) {
+    return ranks::concentration_gradient(tot, centre, kind, lower, upper);
+  });
 }
 
 welfare_index_result concentration_from_totals(const rank_totals& t, concentration_kind kind, double lower, double upper,
                                                const survey_design& design) {
+  detail::require(t.centre.cols() == 1, name_of(kind), "needs the rank totals of one value column");
+  const auto g = ranks::concentration_gradient(t.table.domain_totals(), t.centre, kind, lower, upper);
+  return detail::linearised::finish(g, detail::linearised::influence_of_table(g, t.table), design);
+}
+
+detail::linearised::index_gradient detail::ranks::concentration_gradient(const Eigen::MatrixXd& tot, const Eigen::MatrixXd& centre,
+                                                                          concentration_kind kind, double lower, double upper) {
   const char* fn = name_of(kind);
-  detail::require(t.centre.cols() == 1, fn, "needs the rank totals of one value column");
   if (kind == concentration_kind::erreygers || kind == concentration_kind::wagstaff)
     detail::require(std::isfinite(lower) && std::isfinite(upper) && lower < upper, fn,
                     "needs the bounds of the outcome, lower < upper (e.g. 0 and 1 for a binary outcome)");
-  ranks::concentration_parts c = ranks::concentration_of_totals(t, 0);
-  const Eigen::Index D = t.table.n_domains;
-  welfare_index_result out;
-  out.estimate = Eigen::VectorXd::Constant(D, std::numeric_limits<double>::quiet_NaN());
+  const concentration_part c = concentration_part_of(tot, centre, 0);
+  const Eigen::Index D = tot.rows();
+  linearised::index_gradient g;
+  g.estimate = Eigen::VectorXd::Constant(D, std::numeric_limits<double>::quiet_NaN());
+  g.gradient = Eigen::MatrixXd::Zero(D, tot.cols());
   for (Eigen::Index d = 0; d < D; ++d) {
     const double C = c.index(d), mu = c.mean(d);
     if (std::isnan(C)) {
-      out.undefined.push_back(static_cast<int>(d));
+      g.undefined.push_back(static_cast<int>(d));
       continue;
     }
-    // θ = factor(μ)·C with u(θ) = factor·u(C) + C·factor'(μ)·u(μ)
+    // θ = factor(μ)·C with ψ(θ) = factor·ψ(C) + C·factor'(μ)·ψ(μ)
     double factor = 1, dfactor = 0;
     switch (kind) {
       case concentration_kind::standard: break;
       case concentration_kind::generalized: factor = mu, dfactor = 1; break;
       case concentration_kind::erreygers: factor = 4 * mu / (upper - lower), dfactor = 4 / (upper - lower); break;
       case concentration_kind::wagstaff: {
-        const double g = (upper - mu) * (mu - lower);
-        if (!(g > 0)) {  // the mean sits on a bound: the normalisation divides by zero
-          out.undefined.push_back(static_cast<int>(d));
-          c.psi.col(d).setZero();
+        const double gm = (upper - mu) * (mu - lower);
+        if (!(gm > 0)) {  // the mean sits on a bound: the normalisation divides by zero
+          g.undefined.push_back(static_cast<int>(d));
           continue;
         }
-        factor = (upper - lower) * mu / g;
-        dfactor = (upper - lower) * (g - mu * (upper + lower - 2 * mu)) / (g * g);
+        factor = (upper - lower) * mu / gm;
+        dfactor = (upper - lower) * (gm - mu * (upper + lower - 2 * mu)) / (gm * gm);
         break;
       }
     }
-    out.estimate(d) = factor * C;
-    c.psi.col(d) = factor * c.psi.col(d) + C * dfactor * c.mean_psi.col(d);
+    g.estimate(d) = factor * C;
+    g.gradient.row(d) = factor * c.gradient.row(d) + C * dfactor * c.mean_gradient.row(d);
   }
-  return ranks::finish_index(std::move(out), c.psi, design);
+  return g;
 }
 
 welfare_index_result kakwani_index(const welfare_rows& r, const double* payment, const survey_design& design) {
@@ -100,22 +108,27 @@ welfare_index_result kakwani_index(const welfare_rows& r, const double* payment,
       if (r.welfare[i] < 0)
         detail::throw_invalid(fn, "the Kakwani index needs income ≥ 0 (its Gini); income is " + detail::format_g(r.welfare[i]) + " at row " +
                                       std::to_string(i));
-  return kakwani_from_totals(rank_totals_of(r, by_domain, {payment, r.welfare}, design, fn), design);
+  return ranks::rank_index_in_memory(r, by_domain, {payment, r.welfare}, design, fn, ranks::kakwani_gradient);
 }
 
 welfare_index_result kakwani_from_totals(const rank_totals& t, const survey_design& design) {
   detail::require(t.centre.cols() == 2, "kakwani", "needs the rank totals of (payment, income)");
-  const ranks::concentration_parts C = ranks::concentration_of_totals(t, 0), G = ranks::concentration_of_totals(t, 1);
-  const Eigen::Index D = t.table.n_domains;
-  welfare_index_result out;
-  out.estimate = C.index - G.index;  // K = C(payment by income) − Gini(income)
-  Eigen::MatrixXd psi = C.psi - G.psi;
+  const auto g = ranks::kakwani_gradient(t.table.domain_totals(), t.centre);
+  return detail::linearised::finish(g, detail::linearised::influence_of_table(g, t.table), design);
+}
+
+detail::linearised::index_gradient detail::ranks::kakwani_gradient(const Eigen::MatrixXd& tot, const Eigen::MatrixXd& centre) {
+  const concentration_part C = concentration_part_of(tot, centre, 0), G = concentration_part_of(tot, centre, 1);
+  const Eigen::Index D = tot.rows();
+  linearised::index_gradient g;
+  g.estimate = C.index - G.index;  // K = C(payment by income) − Gini(income)
+  g.gradient = C.gradient - G.gradient;
   for (Eigen::Index d = 0; d < D; ++d)
-    if (std::isnan(out.estimate(d))) {
-      out.undefined.push_back(static_cast<int>(d));
-      psi.col(d).setZero();
+    if (std::isnan(g.estimate(d))) {
+      g.undefined.push_back(static_cast<int>(d));
+      g.gradient.row(d).setZero();
     }
-  return ranks::finish_index(std::move(out), psi, design);
+  return g;
 }
 
 }  // namespace impactkit

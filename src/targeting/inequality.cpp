@@ -27,8 +27,10 @@ welfare_index_result gini(const welfare_rows& r, const survey_design& design, gi
       if (r.welfare[i] < 0)
         detail::throw_invalid(fn, "the Gini coefficient needs welfare ≥ 0; welfare is " + detail::format_g(r.welfare[i]) + " at row " + std::to_string(i));
   if (convention == gini_convention::eurostat)  // the concentration index of welfare ranked by itself
-    return concentration_from_totals(rank_totals_of(r, by_domain, {r.welfare}, design, fn), concentration_kind::standard,
-                                     std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN(), design);
+    return detail::ranks::rank_index_in_memory(r, by_domain, {r.welfare}, design, fn, [](const Eigen::MatrixXd& tot, const Eigen::MatrixXd& c) {
+      return detail::ranks::concentration_gradient(tot, c, concentration_kind::standard, std::numeric_limits<double>::quiet_NaN(),
+                                                   std::numeric_limits<double>::quiet_NaN());
+    });
   welfare_index_result out;  // convey's convention: its own linearised variable per row
   out.estimate = Eigen::VectorXd::Constant(r.n_domains, std::numeric_limits<double>::quiet_NaN());
   std::vector<double> u(static_cast<std::size_t>(r.n), 0.0);

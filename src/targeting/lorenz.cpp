@@ -55,28 +55,31 @@ Eigen::MatrixXd domain_quantiles(const std::vector<std::vector<Eigen::Index>>& b
   return Q;
 }
 
-/// The unit totals of the partial-total variables (lorenz.hpp: partial_total_columns) at the quantiles Q.
-unit_totals_table partial_totals_table(const welfare_rows& r, const Eigen::MatrixXd& Q, const survey_design& design, const char* fn) {
-  const Eigen::Index K = Q.cols();
-  return accumulate_unit_totals(
-      design.units(), r.n, r.n_domains, partial_total_columns(K),
-      [&](Eigen::Index i, double* x) {
-        const int d = r.domain ? r.domain[i] : 0;
-        if (d < 0) return -1;
-        const double w = r.weights ? r.weights[i] : 1.0, y = r.welfare[i];
-        x[0] = w;
-        x[1] = w * y;
-        for (Eigen::Index j = 0; j < K; ++j) {
-          const double q = Q(d, j);
-          const bool below = y < q, at = y == q;
-          x[2 + 4 * j] = below ? w * y : 0.0;
-          x[3 + 4 * j] = below ? w : 0.0;
-          x[4 + 4 * j] = at ? w : 0.0;
-          x[5 + 4 * j] = below || at ? w * (y - q) : 0.0;
-        }
-        return d;
-      },
-      [fn](Eigen::Index i) { detail::throw_invalid(fn, "invalid row " + std::to_string(i)); });
+/// The partial-total variables of row i in domain d at the quantiles Q (lorenz.hpp: partial_total_columns).
+void partial_variables(const welfare_rows& r, const Eigen::MatrixXd& Q, Eigen::Index i, int d, double* x) {
+  const double w = r.weights ? r.weights[i] : 1.0, y = r.welfare[i];
+  x[0] = w;
+  x[1] = w * y;
+  for (Eigen::Index j = 0; j < Q.cols(); ++j) {
+    const double q = Q(d, j);
+    const bool below = y < q, at = y == q;
+    x[2 + 4 * j] = below ? w * y : 0.0;
+    x[3 + 4 * j] = below ? w : 0.0;
+    x[4 + 4 * j] = at ? w : 0.0;
+    x[5 + 4 * j] = below || at ? w * (y - q) : 0.0;
+  }
+}
+
+/// An index of the partial totals in memory: the domain totals through `gradient_of` (the formula, as the
+/// *_from_totals functions), the influence summed per unit from the rows.
+template <class GradientFn>
+welfare_index_result partial_index_in_memory(const welfare_rows& r, const Eigen::MatrixXd& Q, const survey_design& design, const char* fn,
+                                             GradientFn gradient_of) {
+  namespace lin = detail::linearised;
+  const Eigen::Index q = partial_total_columns(Q.cols());
+  const auto variables = [&](Eigen::Index i, int d, double* x) { partial_variables(r, Q, i, d, x); };
+  const lin::index_gradient g = gradient_of(lin::domain_totals_of(r, q, variables));
+  return lin::finish(g, lin::influence_of_rows(g, r, q, design, variables, fn), design);
 }
 
 void check_table(const unit_totals_table& t, const Eigen::Ref<const Eigen::MatrixXd>& Q, Eigen::Index K, const survey_design& design,
@@ -94,19 +97,66 @@ void check_shares(const std::vector<double>& p, bool allow_one, const char* fn, 
                     std::string(what) + (allow_one ? " must increase within (0, 1]" : " must increase within (0, 1)"));
 }
 
-/// Conventions and NaN estimate / vcov blocks of the undefined domains (K statistics per domain).
-welfare_index_result finish(Eigen::Index K, const survey_design& design, welfare_index_result out) {
-  out.conventions = design.conventions();
-  out.conventions.n_params = 1;
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  for (int d : out.undefined)
-    for (Eigen::Index k = 0; k < K; ++k) {
-      const Eigen::Index j = d * K + k;
-      out.estimate(j) = nan;
-      out.vcov.row(j).setConstant(nan);
-      out.vcov.col(j).setConstant(nan);
+/// L(p) or GL(p) per domain from the domain totals (D × q) at the quantiles Q (lorenz.hpp):
+///   T_p = t(y·1{y < Q}) + clamp(pN − t(1{y < Q}), 0, t(1{y = Q}))·Q,  IF(T_p) = (y − Q)·1{y ≤ Q} + p·Q,
+///   ψ(L) = (IF(T_p) − L·y)/Y,  ψ(GL) = (IF(T_p) − GL)/N;  p = 1: Q the largest value, T_1 = Y and IF = y exactly.
+detail::linearised::index_gradient lorenz_gradient(const Eigen::MatrixXd& tot, const Eigen::Ref<const Eigen::MatrixXd>& Q,
+                                                   const std::vector<double>& p, bool generalized) {
+  const Eigen::Index K = static_cast<Eigen::Index>(p.size()), D = tot.rows();
+  detail::linearised::index_gradient g;
+  g.per_domain = K;
+  g.estimate = Eigen::VectorXd::Constant(D * K, std::numeric_limits<double>::quiet_NaN());
+  g.gradient = Eigen::MatrixXd::Zero(D * K, tot.cols());
+  for (Eigen::Index d = 0; d < D; ++d) {
+    const double N = tot(d, 0), Y = tot(d, 1);
+    if (!(N > 0) || Q.row(d).hasNaN() || (!generalized && !(Y > 0))) {
+      g.undefined.push_back(static_cast<int>(d));
+      continue;
     }
-  return out;
+    const double denom = generalized ? N : Y;
+    for (Eigen::Index j = 0; j < K; ++j) {
+      const double qj = Q(d, j), pj = p[static_cast<std::size_t>(j)];
+      const double S_lt = tot(d, 2 + 4 * j), W_lt = tot(d, 3 + 4 * j), W_run = tot(d, 4 + 4 * j);
+      const double Tp = pj >= 1 ? Y : S_lt + std::min(std::max(pj * N - W_lt, 0.0), W_run) * qj;
+      const double theta = Tp / denom;
+      const Eigen::Index row = d * K + j;
+      g.estimate(row) = theta;
+      if (pj >= 1) {
+        g.gradient(row, 1) += 1 / denom;
+      } else {
+        g.gradient(row, 5 + 4 * j) += 1 / denom;
+        g.gradient(row, 0) += pj * qj / denom;
+      }
+      g.gradient(row, generalized ? 0 : 1) -= theta / denom;
+    }
+  }
+  return g;
+}
+
+/// QSR = (Y − t(y·1{y ≤ Q_upper}))/t(y·1{y ≤ Q_lower}) (whole tie runs, Eurostat), linearised as a ratio.
+detail::linearised::index_gradient qsr_gradient(const Eigen::MatrixXd& tot, const Eigen::Ref<const Eigen::MatrixXd>& Q, double lower,
+                                                double upper) {
+  const Eigen::Index D = tot.rows();
+  detail::linearised::index_gradient g;
+  g.estimate = Eigen::VectorXd::Constant(D, std::numeric_limits<double>::quiet_NaN());
+  g.gradient = Eigen::MatrixXd::Zero(D, tot.cols());
+  for (Eigen::Index d = 0; d < D; ++d) {
+    const double N = tot(d, 0), Y = tot(d, 1);
+    const double bottom = tot(d, 2) + tot(d, 4) * Q(d, 0);
+    if (!(N > 0) || Q.row(d).hasNaN() || !(bottom > 0)) {  // no weight, or the bottom group holds no welfare
+      g.undefined.push_back(static_cast<int>(d));
+      continue;
+    }
+    const double top = Y - (tot(d, 6) + tot(d, 8) * Q(d, 1));
+    const double ratio = top / bottom;
+    g.estimate(d) = ratio;
+    // IF(bottom) = t5 + lower·Q_0·t0, IF(top) = t1 − (t9 + upper·Q_1·t0); ψ = (IF(top) − ratio·IF(bottom))/bottom
+    g.gradient(d, 1) = 1 / bottom;
+    g.gradient(d, 9) = -1 / bottom;
+    g.gradient(d, 5) = -ratio / bottom;
+    g.gradient(d, 0) = (-upper * Q(d, 1) - ratio * lower * Q(d, 0)) / bottom;
+  }
+  return g;
 }
 
 }  // namespace
@@ -118,43 +168,17 @@ welfare_index_result lorenz_ordinates(const welfare_rows& r, const std::vector<d
   detail::require(design.rows() == r.n, fn, "the survey design has " + std::to_string(design.rows()) + " rows but the data have " + std::to_string(r.n));
   const auto by_domain = ranks::sorted_domain_rows(r, r.welfare, nullptr, fn);
   const Eigen::MatrixXd Q = domain_quantiles(by_domain, r, p, true);
-  return lorenz_from_totals(partial_totals_table(r, Q, design, fn), Q, p, generalized, design);
+  return partial_index_in_memory(r, Q, design, fn, [&](const Eigen::MatrixXd& tot) { return lorenz_gradient(tot, Q, p, generalized); });
 }
 
 welfare_index_result lorenz_from_totals(const unit_totals_table& t, const Eigen::Ref<const Eigen::MatrixXd>& Q, const std::vector<double>& p,
                                         bool generalized, const survey_design& design) {
   const char* fn = generalized ? "generalized_lorenz" : "lorenz";
   check_shares(p, true, fn, "population shares");
-  const Eigen::Index K = static_cast<Eigen::Index>(p.size()), D = t.n_domains, q = partial_total_columns(K);
-  check_table(t, Q, K, design, fn);
-  const Eigen::MatrixXd tot = t.domain_totals();
-  welfare_index_result out;
-  out.estimate = Eigen::VectorXd::Constant(D * K, std::numeric_limits<double>::quiet_NaN());
-  Eigen::MatrixXd psi = Eigen::MatrixXd::Zero(t.n_units, D * K);
-  for (Eigen::Index d = 0; d < D; ++d) {
-    const double N = tot(d, 0), Y = tot(d, 1);
-    if (!(N > 0) || Q.row(d).hasNaN() || (!generalized && !(Y > 0))) {
-      out.undefined.push_back(static_cast<int>(d));
-      continue;
-    }
-    const double denom = generalized ? N : Y;
-    const auto col = [&](Eigen::Index k) { return t.totals.col(d * q + k); };
-    for (Eigen::Index j = 0; j < K; ++j) {
-      // T_p = t(y·1{y < Q}) + clamp(pN − t(1{y < Q}), 0, t(1{y = Q}))·Q; IF(T_p) = (y − Q)·1{y ≤ Q} + p·Q
-      // (p = 1: Q the largest value, T_1 = Y and IF = y exactly, so L(1) = 1 with no influence)
-      const double qj = Q(d, j), pj = p[static_cast<std::size_t>(j)];
-      const double S_lt = tot(d, 2 + 4 * j), W_lt = tot(d, 3 + 4 * j), W_run = tot(d, 4 + 4 * j);
-      const double Tp = pj >= 1 ? Y : S_lt + std::min(std::max(pj * N - W_lt, 0.0), W_run) * qj;
-      const double theta = Tp / denom;
-      out.estimate(d * K + j) = theta;
-      if (pj >= 1) psi.col(d * K + j) = (col(1) - theta * col(generalized ? 0 : 1)) / denom;
-      else psi.col(d * K + j) = (col(5 + 4 * j) + pj * qj * col(0) - theta * col(generalized ? 0 : 1)) / denom;
-    }
-  }
-  out.vcov = design.variance_of_unit_totals(psi);
-  return finish(K, design, std::move(out));
+  check_table(t, Q, static_cast<Eigen::Index>(p.size()), design, fn);
+  const auto g = lorenz_gradient(t.domain_totals(), Q, p, generalized);
+  return detail::linearised::finish(g, detail::linearised::influence_of_table(g, t), design);
 }
-
 namespace {
 
 /// Shares of the K + 1 groups between the cuts from the Lorenz ordinates at the cuts:
@@ -217,37 +241,15 @@ welfare_index_result quintile_share_ratio(const welfare_rows& r, double lower, d
   detail::require(design.rows() == r.n, fn, "the survey design has " + std::to_string(design.rows()) + " rows but the data have " + std::to_string(r.n));
   const auto by_domain = ranks::sorted_domain_rows(r, r.welfare, nullptr, fn);
   const Eigen::MatrixXd Q = domain_quantiles(by_domain, r, {lower, upper}, false);
-  return qsr_from_totals(partial_totals_table(r, Q, design, fn), Q, lower, upper, design);
+  return partial_index_in_memory(r, Q, design, fn, [&](const Eigen::MatrixXd& tot) { return qsr_gradient(tot, Q, lower, upper); });
 }
 
 welfare_index_result qsr_from_totals(const unit_totals_table& t, const Eigen::Ref<const Eigen::MatrixXd>& Q, double lower, double upper,
                                      const survey_design& design) {
-  const char* fn = "qsr";
   check_qsr_shares(lower, upper);
-  check_table(t, Q, 2, design, fn);
-  const Eigen::Index D = t.n_domains, q = partial_total_columns(2);
-  const Eigen::MatrixXd tot = t.domain_totals();
-  welfare_index_result out;
-  out.estimate = Eigen::VectorXd::Constant(D, std::numeric_limits<double>::quiet_NaN());
-  Eigen::MatrixXd psi = Eigen::MatrixXd::Zero(t.n_units, D);
-  for (Eigen::Index d = 0; d < D; ++d) {
-    // whole tie runs (Eurostat): bottom = t(y·1{y ≤ Q_lower}), top = Y − t(y·1{y ≤ Q_upper})
-    const double N = tot(d, 0), Y = tot(d, 1);
-    const double bottom = tot(d, 2) + tot(d, 4) * Q(d, 0);
-    if (!(N > 0) || Q.row(d).hasNaN() || !(bottom > 0)) {  // no weight, or the bottom group holds no welfare
-      out.undefined.push_back(static_cast<int>(d));
-      continue;
-    }
-    const double top = Y - (tot(d, 6) + tot(d, 8) * Q(d, 1));
-    const double ratio = top / bottom;
-    out.estimate(d) = ratio;
-    const auto col = [&](Eigen::Index k) { return t.totals.col(d * q + k); };
-    const Eigen::VectorXd if_bottom = col(5) + lower * Q(d, 0) * col(0);
-    const Eigen::VectorXd if_top = col(1) - (col(9) + upper * Q(d, 1) * col(0));
-    psi.col(d) = (if_top - ratio * if_bottom) / bottom;
-  }
-  out.vcov = design.variance_of_unit_totals(psi);
-  return finish(1, design, std::move(out));
+  check_table(t, Q, 2, design, "qsr");
+  const auto g = qsr_gradient(t.domain_totals(), Q, lower, upper);
+  return detail::linearised::finish(g, detail::linearised::influence_of_table(g, t), design);
 }
 
 }  // namespace impactkit

@@ -162,63 +162,79 @@ welfare_index_result sen_index(const welfare_rows& r, const welfare_line& line, 
   terms.density_at_quantile = static_cast<double>(density);
   std::vector<const double*> values = {poor_y.data(), poor.data()};
   if (L.estimated) values.push_back(below_q.data());
-  return sen_from_totals(rank_totals_of(r, by_domain, values, design, fn), terms, design);
+  welfare_index_result out = ranks::rank_index_in_memory(r, by_domain, values, design, fn, [&](const Eigen::MatrixXd& tot, const Eigen::MatrixXd& c) {
+    return ranks::sen_gradient(tot, c, terms);
+  });
+  out.line = terms.z;
+  if (L.estimated) out.bandwidth = L.h;
+  return out;
 }
 
 welfare_index_result sen_from_totals(const rank_totals& t, const sen_line_terms& s, const survey_design& design) {
-  namespace ranks = detail::ranks;
+  const auto g = detail::ranks::sen_gradient(t.table.domain_totals(), t.centre, s);
+  Eigen::VectorXd line;
+  welfare_index_result out =
+      detail::linearised::finish(g, detail::linearised::influence_of_table(g, t.table, &line), design, g.line.size() > 0 ? &line : nullptr);
+  out.line = s.z;
+  if (s.line.kind == line_kind::quantile) out.bandwidth = s.h;
+  return out;
+}
+
+detail::linearised::index_gradient detail::ranks::sen_gradient(const Eigen::MatrixXd& tot, const Eigen::MatrixXd& centre,
+                                                                const sen_line_terms& s) {
   const char* fn = "sen";
   const bool estimated = s.line.kind == line_kind::quantile;
-  const Eigen::Index D = t.table.n_domains, J = t.centre.cols(), q = rank_total_columns(J), U = t.table.n_units;
-  detail::require(J == (estimated ? 3 : 2), fn, "needs the rank totals of y·1{poor}, 1{poor} (and 1{y ≤ Q_p} for an estimated line)");
-  detail::require(std::isfinite(s.z) && s.z > 0, fn, "the poverty line must be positive (the index divides by it); it is " + detail::format_g(s.z));
-  detail::require(!estimated || s.kernel_at_line.size() == D, fn, "an estimated line needs the kernel sums at the line per domain");
+  const Eigen::Index D = tot.rows(), J = centre.cols(), q = tot.cols();
+  require(J == (estimated ? 3 : 2), fn, "needs the rank totals of y·1{poor}, 1{poor} (and 1{y ≤ Q_p} for an estimated line)");
+  require(std::isfinite(s.z) && s.z > 0, fn, "the poverty line must be positive (the index divides by it); it is " + format_g(s.z));
+  require(!estimated || s.kernel_at_line.size() == D, fn, "an estimated line needs the kernel sums at the line per domain");
   const double z = s.z;
-  const ranks::concentration_parts c = ranks::concentration_of_totals(t, 0);  // of y·1{poor}, ranked by welfare
-  const Eigen::MatrixXd tot = t.table.domain_totals();
-  welfare_index_result out;
-  out.line = z;
-  out.estimate = Eigen::VectorXd::Constant(D, std::numeric_limits<double>::quiet_NaN());
-  Eigen::MatrixXd psi = Eigen::MatrixXd::Zero(U, D);
-  Eigen::VectorXd dS_dz = Eigen::VectorXd::Zero(D);
+  const concentration_part c = concentration_part_of(tot, centre, 0);  // of y·1{poor}, ranked by welfare
+  linearised::index_gradient g;
+  g.estimate = Eigen::VectorXd::Constant(D, std::numeric_limits<double>::quiet_NaN());
+  g.gradient = Eigen::MatrixXd::Zero(D, q);
+  if (estimated) {
+    // the line's influence s·IF(Q_p) = −s (t(1{y ≤ Q}) − p t(1))/f̂ per unit, over every domain's units
+    require(s.density_at_quantile > 0, fn, "the welfare density at the estimated quantile is zero: the line cannot be linearised");
+    const double f = -s.line.share / s.density_at_quantile;
+    g.line = Eigen::VectorXd::Zero(D);
+    g.line_gradient = Eigen::MatrixXd::Zero(D, q);
+    g.line_gradient.col(9).setConstant(f);
+    g.line_gradient.col(0) = f * (centre.col(2).array() - s.line.quantile).matrix();
+  }
   for (Eigen::Index d = 0; d < D; ++d) {
     const double N = tot(d, 0);
     if (!(N > 0)) {
-      out.undefined.push_back(static_cast<int>(d));
+      g.undefined.push_back(static_cast<int>(d));
       continue;
     }
-    const auto Nu = t.table.totals.col(d * q);
-    const double Yp = t.centre(d, 0) * N + tot(d, 3), P = t.centre(d, 1) * N + tot(d, 6);
-    const Eigen::VectorXd Yu = t.table.totals.col(d * q + 3) + t.centre(d, 0) * Nu;
-    const Eigen::VectorXd Pu = t.table.totals.col(d * q + 6) + t.centre(d, 1) * Nu;
-    double Gp = 0, rank_term = 0;
+    // per unit N_u = t_0, Y_u = t_3 + c_0 t_0 (Σ w y·1{poor}), P_u = t_6 + c_1 t_0 (Σ w 1{poor})
+    const double c0 = centre(d, 0), c1 = centre(d, 1);
+    const double Yp = c0 * N + tot(d, 3), P = c1 * N + tot(d, 6);
+    double dN = 0, dY = 0, dP = 0, Gp = 0, rank_term = 0;
+    Eigen::RowVectorXd grad = Eigen::RowVectorXd::Zero(q);
     if (Yp > 0) {
       const double C = c.index(d);
       Gp = (C + 1) * N / P - 1;  // the Gini of the poor
-      out.estimate(d) = P / N - 2 * Yp / (N * z) + (C + 1) * Yp / (P * z);
-      psi.col(d) = (1 / N - (C + 1) * Yp / (P * P * z)) * Pu + (-P / (N * N) + 2 * Yp / (N * N * z)) * Nu +
-                   (-2 / (N * z) + (C + 1) / (P * z)) * Yu + Yp / (P * z) * c.psi.col(d);
+      g.estimate(d) = P / N - 2 * Yp / (N * z) + (C + 1) * Yp / (P * z);
+      dP = 1 / N - (C + 1) * Yp / (P * P * z);
+      dN = -P / (N * N) + 2 * Yp / (N * N * z);
+      dY = -2 / (N * z) + (C + 1) / (P * z);
+      grad = Yp / (P * z) * c.gradient.row(d);
       rank_term = (C + 1) * N * Yp / (z * P * P);
     } else {  // the poor hold no welfare: G_p = 0 with no influence
-      out.estimate(d) = P / N - Yp / (N * z);
-      psi.col(d) = (Pu - P / N * Nu) / N - (Yu - Yp / N * Nu) / (N * z);
+      g.estimate(d) = P / N - Yp / (N * z);
+      dP = 1 / N;
+      dN = -P / (N * N) + Yp / (N * N * z);
+      dY = -1 / (N * z);
     }
-    if (estimated) dS_dz(d) = s.kernel_at_line(d) / N * (1 - rank_term) + (1 - Gp) * Yp / (N * z * z);
+    grad(6) += dP;
+    grad(3) += dY;
+    grad(0) += dN + dP * c1 + dY * c0;
+    g.gradient.row(d) = grad;
+    if (estimated) g.line(d) = s.kernel_at_line(d) / N * (1 - rank_term) + (1 - Gp) * Yp / (N * z * z);  // ∂S/∂z
   }
-  if (estimated) {
-    // the line's influence per unit from the totals of w·1{y ≤ Q_p} and w over the analysis rows
-    Eigen::VectorXd below = Eigen::VectorXd::Zero(U), all = Eigen::VectorXd::Zero(U);
-    for (Eigen::Index d = 0; d < D; ++d) {
-      below += t.table.totals.col(d * q + 9) + t.centre(d, 2) * t.table.totals.col(d * q);
-      all += t.table.totals.col(d * q);
-    }
-    const Eigen::VectorXd if_z = detail::lines::line_influence(s.line, below, all, s.density_at_quantile, fn);
-    for (Eigen::Index d = 0; d < D; ++d) psi.col(d) += dS_dz(d) * if_z;
-    out.bandwidth = s.h;
-    const double v = design.variance_of_unit_totals(if_z)(0, 0);
-    if (std::isnormal(v)) out.line_variance = v;
-  }
-  return ranks::finish_index(std::move(out), psi, design);
+  return g;
 }
 
 }  // namespace impactkit

@@ -109,26 +109,28 @@ Eigen::MatrixXd influence_totals(const welfare_rows& r, Eigen::Index K, const st
   return table.totals;
 }
 
-concentration_parts concentration_of_totals(const rank_totals& t, Eigen::Index j) {
-  const unit_totals_table& tab = t.table;
-  const Eigen::Index D = tab.n_domains, J = t.centre.cols(), q = rank_total_columns(J);
-  require(t.centre.rows() == D && j < J && tab.n_variables == q && tab.totals.cols() == D * q && tab.totals.rows() == tab.n_units,
-          "rank_totals", "the unit totals must be U × (D·(1 + 3J)) with a D × J centre (rank_totals.hpp)");
-  const Eigen::MatrixXd tot = tab.domain_totals();
+concentration_part concentration_part_of(const Eigen::MatrixXd& tot, const Eigen::MatrixXd& centre, Eigen::Index j) {
+  // C = (2S − N E)/(N T) with S = Σ w midN e, E = Σ w e, T = c N + E; per unit (rank_totals.hpp)
+  //   ψ_u(C) = [2 a_u + E N_u − N E_u − C (T N_u + N (c N_u + E_u))]/(N T),   ψ_u(μ) = (E_u + (c − μ) N_u)/N
+  const Eigen::Index D = tot.rows(), q = tot.cols();
+  require(centre.rows() == D && j < centre.cols() && q == rank_total_columns(centre.cols()), "rank_totals",
+          "the unit totals must be U × (D·(1 + 3J)) with a D × J centre (rank_totals.hpp)");
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  concentration_parts out{Eigen::VectorXd::Constant(D, nan), Eigen::VectorXd::Constant(D, nan), Eigen::MatrixXd::Zero(tab.n_units, D),
-                          Eigen::MatrixXd::Zero(tab.n_units, D)};
+  concentration_part out{Eigen::VectorXd::Constant(D, nan), Eigen::VectorXd::Constant(D, nan), Eigen::MatrixXd::Zero(D, q),
+                         Eigen::MatrixXd::Zero(D, q)};
+  const Eigen::Index a = 1 + 3 * j, s = 2 + 3 * j, e = 3 + 3 * j;
   for (Eigen::Index d = 0; d < D; ++d) {
-    const double N = tot(d, 0), S = tot(d, 2 + 3 * j), E = tot(d, 3 + 3 * j), c = t.centre(d, j);
+    const double N = tot(d, 0), S = tot(d, s), E = tot(d, e), c = centre(d, j);
     const double T = c * N + E;
     if (!(N > 0) || T == 0) continue;
-    const double C = (2 * S - N * E) / (N * T);
-    const auto nu = tab.totals.col(d * q), a = tab.totals.col(d * q + 1 + 3 * j), eu = tab.totals.col(d * q + 3 + 3 * j);
+    const double C = (2 * S - N * E) / (N * T), mu = T / N;
     out.index(d) = C;
-    out.psi.col(d) = (2 * a + E * nu - N * eu - C * (T * nu + N * (c * nu + eu))) / (N * T);
-    const double mu = T / N;
     out.mean(d) = mu;
-    out.mean_psi.col(d) = (eu + (c - mu) * nu) / N;  // Σ_u w (h − μ)/N
+    out.gradient(d, a) = 2 / (N * T);
+    out.gradient(d, 0) = (E - C * T - C * N * c) / (N * T);
+    out.gradient(d, e) = (-N - C * N) / (N * T);
+    out.mean_gradient(d, e) = 1 / N;
+    out.mean_gradient(d, 0) = (c - mu) / N;
   }
   return out;
 }
@@ -145,14 +147,15 @@ welfare_index_result finish_index(welfare_index_result out, const Eigen::MatrixX
 
 namespace impactkit {
 
-rank_totals rank_totals_of(const welfare_rows& r, const std::vector<std::vector<Eigen::Index>>& sorted_rows,
-                           const std::vector<const double*>& values, const survey_design& design, const char* fn) {
+detail::ranks::rank_rows detail::ranks::rank_rows_of(const welfare_rows& r, const std::vector<std::vector<Eigen::Index>>& sorted_rows,
+                                                    const std::vector<const double*>& values, const char* fn) {
   const Eigen::Index D = r.n_domains, J = static_cast<Eigen::Index>(values.size());
   detail::require(J >= 1 && static_cast<Eigen::Index>(sorted_rows.size()) == D, fn, "needs the value columns and the rows of every domain");
-  rank_totals out;
+  rank_rows out;
+  out.values = values;
   out.centre = Eigen::MatrixXd::Zero(D, J);
-  // per row: midN, and midE_j (row-major n × J)
-  std::vector<double> midN(static_cast<std::size_t>(r.n), 0.0), midE(static_cast<std::size_t>(r.n * J), 0.0);
+  out.midN.assign(static_cast<std::size_t>(r.n), 0.0);
+  out.midE.assign(static_cast<std::size_t>(r.n * J), 0.0);
   std::vector<long double> T(static_cast<std::size_t>(J)), E(static_cast<std::size_t>(J)), Er(static_cast<std::size_t>(J));
   for (Eigen::Index d = 0; d < D; ++d) {
     const auto& rows = sorted_rows[static_cast<std::size_t>(d)];
@@ -183,9 +186,9 @@ rank_totals rank_totals_of(const welfare_rows& r, const std::vector<std::vector<
       }
       for (std::size_t m = a; m < b; ++m) {
         const auto i = static_cast<std::size_t>(rows[m]);
-        midN[i] = static_cast<double>(C + W / 2);
+        out.midN[i] = static_cast<double>(C + W / 2);
         for (Eigen::Index j = 0; j < J; ++j)
-          midE[i * static_cast<std::size_t>(J) + static_cast<std::size_t>(j)] =
+          out.midE[i * static_cast<std::size_t>(J) + static_cast<std::size_t>(j)] =
               static_cast<double>(E[static_cast<std::size_t>(j)] + Er[static_cast<std::size_t>(j)] / 2);
       }
       C += W;
@@ -193,24 +196,50 @@ rank_totals rank_totals_of(const welfare_rows& r, const std::vector<std::vector<
       a = b;
     }
   }
-  out.table = accumulate_unit_totals(
-      design.units(), r.n, r.n_domains, rank_total_columns(J),
-      [&](Eigen::Index i, double* x) {
-        const int d = r.domain ? r.domain[i] : 0;
-        if (d < 0) return -1;
-        const double w = r.weights ? r.weights[i] : 1.0, m = midN[static_cast<std::size_t>(i)];
-        x[0] = w;
-        for (Eigen::Index j = 0; j < J; ++j) {
-          const double e = values[static_cast<std::size_t>(j)][i] - out.centre(d, j);
-          const double mE = midE[static_cast<std::size_t>(i * J + j)];
-          x[1 + 3 * j] = w * (m * e - mE);
-          x[2 + 3 * j] = w * m * e;
-          x[3 + 3 * j] = w * e;
-        }
-        return d;
-      },
-      [fn](Eigen::Index i) { detail::throw_invalid(fn, "invalid row " + std::to_string(i)); });
   return out;
 }
+
+namespace detail::linearised {
+
+Eigen::MatrixXd influence_of_table(const index_gradient& g, const unit_totals_table& t, Eigen::VectorXd* line_influence) {
+  const Eigen::Index D = t.n_domains, q = t.n_variables, K = g.per_domain;
+  require(g.gradient.rows() == D * K && g.gradient.cols() == q && t.totals.cols() == D * q, "influence_of_table",
+          "the gradient and the unit totals disagree in domains or variables");
+  Eigen::MatrixXd psi(t.n_units, D * K);
+  for (Eigen::Index d = 0; d < D; ++d)
+    psi.middleCols(d * K, K).noalias() = t.totals.middleCols(d * q, q) * g.gradient.middleRows(d * K, K).transpose();
+  if (g.line.size() > 0) {
+    Eigen::VectorXd line = Eigen::VectorXd::Zero(t.n_units);
+    for (Eigen::Index d = 0; d < D; ++d) line.noalias() += t.totals.middleCols(d * q, q) * g.line_gradient.row(d).transpose();
+    psi.noalias() += line * g.line.transpose();
+    if (line_influence) *line_influence = line;
+  }
+  return psi;
+}
+
+welfare_index_result finish(const index_gradient& g, const Eigen::MatrixXd& psi, const survey_design& design,
+                            const Eigen::VectorXd* line_influence) {
+  welfare_index_result out;
+  out.estimate = g.estimate;
+  out.undefined = g.undefined;
+  out.vcov = design.variance_of_unit_totals(psi);
+  out.conventions = design.conventions();
+  out.conventions.n_params = 1;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (int d : out.undefined)
+    for (Eigen::Index k = 0; k < g.per_domain; ++k) {
+      const Eigen::Index j = d * g.per_domain + k;
+      out.estimate(j) = nan;
+      out.vcov.row(j).setConstant(nan);
+      out.vcov.col(j).setConstant(nan);
+    }
+  if (line_influence) {
+    const double v = design.variance_of_unit_totals(*line_influence)(0, 0);
+    if (std::isnormal(v)) out.line_variance = v;
+  }
+  return out;
+}
+
+}  // namespace detail::linearised
 
 }  // namespace impactkit

@@ -10,7 +10,9 @@
 //   C_j = (2 S_j − N E_j) / (N T_j),
 // and the influence totals of unit u, with a_u = Σ_u w (midN e − midE), N_u = Σ_u w, E_u = Σ_u w e:
 //   Σ_{i∈u} w_i u_i = [2 a_u + E N_u − N E_u − C (T N_u + N (c N_u + E_u))] / (N T).
-// So the unit totals of w and, per value column, of w·(midN e − midE), w·midN·e and w·e suffice.
+// So the unit totals of w and, per value column, of w·(midN e − midE), w·midN·e and w·e suffice. The in-memory
+// indices (concentration_index, gini, kakwani_index, sen_index) compute the same per-row variables and call the
+// same formula on their domain totals; they sum the influence per unit from the rows.
 #include <limits>
 #include <vector>
 
@@ -31,11 +33,6 @@ struct rank_totals {
 };
 
 constexpr Eigen::Index rank_total_columns(Eigen::Index J) { return 1 + 3 * J; }
-
-/// The rank totals of the value columns `values` (n values each, finite) ranked by r.welfare, from the rows of
-/// each domain in key order (detail::ranks::sorted_domain_rows); `fn` names the caller in errors.
-rank_totals rank_totals_of(const welfare_rows& r, const std::vector<std::vector<Eigen::Index>>& sorted_rows,
-                           const std::vector<const double*>& values, const survey_design& design, const char* fn);
 
 /// Concentration index of the one value column (kind and bounds as concentration_index) per domain.
 welfare_index_result concentration_from_totals(const rank_totals& t, concentration_kind kind, double lower, double upper,
