@@ -17,23 +17,6 @@ namespace py = pybind11;
 
 namespace impactkit::python {
 
-namespace {
-
-/// A variance estimate as the Python layer reads it (results.rescore).
-py::dict vcov_estimate_dict(const vcov_estimate& v) {
-  py::dict d;
-  d["vcov"] = v.vcov;
-  d["df"] = v.df;
-  d["conventions"] = conventions_dict(v.conventions);
-  d["kind"] = vcov_name(v.kind);
-  d["factor"] = v.factor;
-  d["n_clusters"] = v.n_clusters;
-  d["convention"] = v.convention;
-  return d;
-}
-
-}  // namespace
-
 void bind_regression(py::module_& m) {
   py::enum_<vcov_kind>(m, "VcovKind")
       .value("iid", vcov_kind::iid)

@@ -15,6 +15,7 @@
 #include <impactkit/targeting/inequality.hpp>
 #include <impactkit/targeting/lorenz.hpp>
 #include <impactkit/targeting/poverty.hpp>
+#include <impactkit/targeting/rank_totals.hpp>
 #include <impactkit/targeting/streaming.hpp>
 #include <impactkit/targeting/targeting_accuracy.hpp>
 #include <impactkit/targeting/welfare_index.hpp>
@@ -113,10 +114,30 @@ welfare_rows make_welfare_rows(const f64& welfare, const std::optional<f64>& wei
   return r;
 }
 
+/// A unit-totals table from a U × (D·q) matrix of streamed totals.
+unit_totals_table totals_table(const Eigen::MatrixXd& totals, Eigen::Index n_domains, Eigen::Index q, const char* fn) {
+  detail::require(n_domains >= 1 && totals.cols() == n_domains * q, fn,
+                  "the unit totals must have " + std::to_string(n_domains * q) + " columns (D·q), got " + std::to_string(totals.cols()));
+  unit_totals_table t;
+  t.n_units = totals.rows();
+  t.n_domains = static_cast<int>(n_domains);
+  t.n_variables = q;
+  t.totals = totals;
+  return t;
+}
+
 const survey_design& survey_of(const variance_design& design, const char* fn) {
   detail::require(design.kind == variance_kind::survey && design.survey, fn,
                   "the variance design must be a survey design (iid data: a one-stratum design with a PSU per row)");
   return *design.survey;
+}
+
+concentration_kind concentration_kind_of(const std::string& kind) {
+  if (kind == "generalized") return concentration_kind::generalized;
+  if (kind == "erreygers") return concentration_kind::erreygers;
+  if (kind == "wagstaff") return concentration_kind::wagstaff;
+  detail::require(kind == "standard", "concentration_index", "kind must be 'standard', 'generalized', 'erreygers' or 'wagstaff'");
+  return concentration_kind::standard;
 }
 
 welfare_index_spec make_index_spec(const std::string& index, double parameter, const welfare_line& line, std::vector<double> shares,
@@ -137,10 +158,7 @@ welfare_index_spec make_index_spec(const std::string& index, double parameter, c
   spec.parameter = parameter;
   spec.line = line;
   spec.shares = std::move(shares);
-  if (concentration == "generalized") spec.concentration = concentration_kind::generalized;
-  else if (concentration == "erreygers") spec.concentration = concentration_kind::erreygers;
-  else if (concentration == "wagstaff") spec.concentration = concentration_kind::wagstaff;
-  else detail::require(concentration == "standard", fn, "kind must be 'standard', 'generalized', 'erreygers' or 'wagstaff'");
+  spec.concentration = concentration_kind_of(concentration);
   spec.lower = lower;
   spec.upper = upper;
   detail::require(convention == "eurostat" || convention == "convey", fn, "convention must be 'eurostat' or 'convey'");
@@ -204,48 +222,34 @@ void bind_targeting(py::module_& parent) {
       [](const std::string& rule, std::optional<f64> target, double poverty_line, double line_quantile, double line_share, bool strict,
          f64 beneficiary, std::optional<f64> benefit, std::optional<f64> welfare, std::optional<f64> weights,
          std::optional<i32> domain, int n_domains, std::optional<i32> welfare_group, int n_welfare_groups, const variance_design& design,
+         std::optional<py::array_t<double, py::array::f_style | py::array::forcecast>> replicate_weights,
          std::optional<std::vector<double>> welfare_cuts_hint) {
+        const char* fn = "targeting_accuracy";
         targeting_rows r = make_rows(rule, target, poverty_line, line_quantile, line_share, strict, beneficiary, benefit, welfare,
                                      weights, domain, n_domains, welfare_group, n_welfare_groups);
         if (welfare_cuts_hint) r.welfare_cuts_hint = &*welfare_cuts_hint;
         targeting_result res;
-        {
+        if (design.kind == variance_kind::replicate) {
+          detail::require(replicate_weights.has_value() && replicate_weights->ndim() == 2, fn,
+                          "a replicate design needs its replicate weights (an n × R matrix)");
+          const Eigen::Map<const Eigen::MatrixXd> repw(replicate_weights->data(), replicate_weights->shape(0), replicate_weights->shape(1));
           py::gil_scoped_release release;
-          if (design.kind == variance_kind::survey)
-            res = targeting_accuracy(r, *design.survey);
-          else if (design.kind == variance_kind::replicate)
-            detail::throw_invalid("targeting_accuracy", "a replicate design needs its replicate weights (targeting_accuracy_replicates)");
-          else
-            detail::throw_invalid("targeting_accuracy", "the variance design must be a survey design (iid data: a one-stratum design with a PSU per row)");
+          res = targeting_accuracy(r, repw, design.replicate);
+        } else {
+          detail::require(!replicate_weights.has_value(), fn, "replicate weights go with a replicate design");
+          const survey_design& sd = survey_of(design, fn);
+          py::gil_scoped_release release;
+          res = targeting_accuracy(r, sd);
         }
         return result_dict(res);
       },
       py::arg("rule"), py::arg("target"), py::arg("poverty_line"), py::arg("line_quantile"), py::arg("line_share"), py::arg("strict"),
       py::arg("beneficiary"), py::arg("benefit"), py::arg("welfare"), py::arg("weights"),
       py::arg("domain"), py::arg("n_domains"), py::arg("welfare_group"), py::arg("n_welfare_groups"), py::arg("design"),
-      py::arg("welfare_cuts_hint") = py::none(),
-      "Targeting metrics per domain with their joint survey-design variance (welfare_cuts_hint: candidate quantile-group "
-      "cuts, used when the pass confirms them).");
-  m.def(
-      "targeting_accuracy_replicates",
-      [](const std::string& rule, std::optional<f64> target, double poverty_line, double line_quantile, double line_share, bool strict,
-         f64 beneficiary, std::optional<f64> benefit, std::optional<f64> welfare, std::optional<f64> weights,
-         std::optional<i32> domain, int n_domains, std::optional<i32> welfare_group, int n_welfare_groups,
-         const Eigen::Ref<const Eigen::MatrixXd>& replicate_weights, const variance_design& design) {
-        detail::require(design.kind == variance_kind::replicate, "targeting_accuracy_replicates", "the variance design must be a replicate design");
-        const targeting_rows r = make_rows(rule, target, poverty_line, line_quantile, line_share, strict, beneficiary, benefit, welfare,
-                                           weights, domain, n_domains, welfare_group, n_welfare_groups);
-        targeting_result res;
-        {
-          py::gil_scoped_release release;
-          res = targeting_accuracy(r, replicate_weights, design.replicate);
-        }
-        return result_dict(res);
-      },
-      py::arg("rule"), py::arg("target"), py::arg("poverty_line"), py::arg("line_quantile"), py::arg("line_share"), py::arg("strict"),
-      py::arg("beneficiary"), py::arg("benefit"), py::arg("welfare"), py::arg("weights"),
-      py::arg("domain"), py::arg("n_domains"), py::arg("welfare_group"), py::arg("n_welfare_groups"), py::arg("replicate_weights"),
-      py::arg("design"), "Targeting metrics per domain with their replicate-weight variance.");
+      py::arg("replicate_weights") = py::none(), py::arg("welfare_cuts_hint") = py::none(),
+      "Targeting metrics per domain with their joint survey-design (linearised) or replicate-weight variance (each replicate "
+      "re-estimates the metrics, an estimated line included). welfare_cuts_hint: candidate quantile-group cuts, used when the "
+      "pass confirms them (survey designs).");
   m.def(
       "welfare_index",
       [](const std::string& index, double parameter, const std::string& rule, double line_value, double line_quantile, double line_share,
@@ -300,6 +304,55 @@ void bind_targeting(py::module_& parent) {
       },
       py::arg("index"), py::arg("epsilon"), py::arg("unit_totals"), py::arg("n_domains"), py::arg("design"),
       "Theil, MLD or Atkinson per domain from the unit totals of w, w·u, w·g(u) (U × 3·D, the streamed pass of inequality_measure).");
+  m.def(
+      "lorenz_from_totals",
+      [](const std::string& index, const Eigen::MatrixXd& unit_totals, const Eigen::MatrixXd& quantiles, std::vector<double> shares,
+         const survey_design& design) {
+        const unit_totals_table t = totals_table(unit_totals, quantiles.rows(), partial_total_columns(quantiles.cols()), "lorenz_from_totals");
+        detail::require(index != "qsr" || shares.size() == 2, "lorenz_from_totals", "qsr needs the shares {lower, upper}");
+        const auto run = [&] {
+          py::gil_scoped_release release;
+          if (index == "lorenz" || index == "generalized_lorenz") return lorenz_from_totals(t, quantiles, shares, index != "lorenz", design);
+          if (index == "quantile_shares") return quantile_shares_from_totals(t, quantiles, shares, design);
+          detail::require(index == "qsr", "lorenz_from_totals", "index must be 'lorenz', 'generalized_lorenz', 'quantile_shares' or 'qsr'");
+          return qsr_from_totals(t, quantiles, shares[0], shares[1], design);
+        };
+        return index_dict(run());
+      },
+      py::arg("index"), py::arg("unit_totals"), py::arg("quantiles"), py::arg("shares"), py::arg("design"),
+      "Lorenz ordinates, quantile shares or the QSR per domain from the unit totals of the partial-total variables (lorenz.hpp; "
+      "U × D·(2 + 4K)) at the domain quantiles (D × K): the part after the pass over the rows.");
+  m.def(
+      "rank_index_from_totals",
+      [](const std::string& index, const Eigen::MatrixXd& unit_totals, const Eigen::MatrixXd& centre, const survey_design& design,
+         const std::string& kind, double lower, double upper, const std::string& rule, double line_quantile, double line_share, bool strict,
+         double z, double q, double h, std::optional<Eigen::VectorXd> kernel_at_line, double density) {
+        const char* fn = "rank_index_from_totals";
+        const rank_totals t{totals_table(unit_totals, centre.rows(), rank_total_columns(centre.cols()), fn), centre};
+        sen_line_terms s;
+        if (index == "sen") {
+          s.line = make_line(rule, z, line_quantile, line_share, strict);
+          s.z = z;
+          s.q = q;
+          s.h = h;
+          if (kernel_at_line) s.kernel_at_line = *kernel_at_line;
+          s.density_at_quantile = density;
+        }
+        const auto run = [&] {
+          py::gil_scoped_release release;
+          if (index == "sen") return sen_from_totals(t, s, design);
+          if (index == "kakwani") return kakwani_from_totals(t, design);
+          detail::require(index == "concentration", fn, "index must be 'concentration', 'kakwani' or 'sen'");
+          return concentration_from_totals(t, concentration_kind_of(kind), lower, upper, design);
+        };
+        return index_dict(run());
+      },
+      py::arg("index"), py::arg("unit_totals"), py::arg("centre"), py::arg("design"), py::arg("kind") = "standard",
+      py::arg("lower") = NAN, py::arg("upper") = NAN, py::arg("rule") = "fixed_line", py::arg("line_quantile") = 0.5,
+      py::arg("line_share") = 1.0, py::arg("strict") = true, py::arg("z") = NAN, py::arg("q") = NAN, py::arg("h") = NAN,
+      py::arg("kernel_at_line") = py::none(), py::arg("density") = NAN,
+      "A concentration index (Gini: welfare ranked by itself), the Kakwani index or the Sen index per domain from the rank totals "
+      "(rank_totals.hpp; U × D·(1 + 3J) with the D × J centres): the part after the pass over the sorted rows.");
   m.def(
       "replicate_index_variance",
       [](const Eigen::VectorXd& estimate, const Eigen::MatrixXd& replicates, double line, const Eigen::VectorXd& line_replicates,

@@ -107,17 +107,18 @@ py::dict conventions_dict(const variance_conventions& c) {
   return d;
 }
 
-namespace {
-
-py::dict estimate_dict(const vcov_estimate& v) {
+py::dict vcov_estimate_dict(const vcov_estimate& v) {
   py::dict d;
   d["vcov"] = v.vcov;
   d["df"] = v.df;
   d["conventions"] = conventions_dict(v.conventions);
+  d["kind"] = vcov_name(v.kind);
+  d["factor"] = v.factor;
+  d["n_clusters"] = v.n_clusters;
+  d["convention"] = v.convention;
   return d;
 }
 
-}  // namespace
 
 py::tuple accumulator_state_tuple(const design_accumulator::state& s) {
   auto i64 = [](const std::vector<std::int64_t>& v) { return py::array_t<std::int64_t>(static_cast<py::ssize_t>(v.size()), v.data()); };
@@ -281,7 +282,7 @@ void bind_variance(py::module_& parent) {
           py::gil_scoped_release release;
           v = influence_vcov(psi, design, n_params);
         }
-        return estimate_dict(v);
+        return vcov_estimate_dict(v);
       },
       py::arg("psi"), py::arg("design"), py::arg("n_params") = 0,
       "Variance of theta-hat from its n x p influence values psi (theta-hat - theta ~ sum psi_i) under a variance design.");
@@ -297,7 +298,7 @@ void bind_variance(py::module_& parent) {
           py::gil_scoped_release release;
           v = score_vcov(bread, Z, cols, u ? u->data() : nullptr, design, n_params);
         }
-        return estimate_dict(v);
+        return vcov_estimate_dict(v);
       },
       py::arg("bread"), py::arg("Z"), py::arg("u"), py::arg("design"), py::arg("n_params"),
       "Sandwich B M B with the meat from scores u_i * Z_i under a variance design.");
@@ -305,7 +306,7 @@ void bind_variance(py::module_& parent) {
       "replicate_vcov",
       [](const Eigen::Ref<const Eigen::VectorXd>& theta, const Eigen::Ref<const Eigen::MatrixXd>& reps, const variance_design& design) {
         detail::require(design.kind == variance_kind::replicate, "replicate_vcov", "the design is not a replicate-weight design");
-        return estimate_dict(replicate_vcov(theta, reps, design.replicate));
+        return vcov_estimate_dict(replicate_vcov(theta, reps, design.replicate));
       },
       py::arg("theta"), py::arg("replicates"), py::arg("design"),
       "Replicate-weight variance from the full-sample estimate and the R x p replicate estimates.");

@@ -39,6 +39,10 @@ vcov_request make_vcov_spec(const char* function, const std::string& vcov, std::
 /// The conventions of a variance as a dict (kind, factor and rule, df and rule, counts, description).
 pybind11::dict conventions_dict(const variance_conventions& c);
 
+/// A variance estimate as the Python layer reads it (results.rescore, variance.py): vcov, df, conventions,
+/// kind, factor, cluster counts and convention. Every binding returning a vcov_estimate uses it.
+pybind11::dict vcov_estimate_dict(const vcov_estimate& v);
+
 /// A design accumulator's state as a picklable tuple of plain values and numpy arrays, and back.
 pybind11::tuple accumulator_state_tuple(const design_accumulator::state& s);
 design_accumulator::state accumulator_state_from(const pybind11::tuple& t);

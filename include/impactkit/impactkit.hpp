@@ -31,6 +31,7 @@
 #include "targeting/inequality.hpp"
 #include "targeting/lorenz.hpp"
 #include "targeting/poverty.hpp"
+#include "targeting/rank_totals.hpp"
 #include "targeting/streaming.hpp"
 #include "targeting/targeting_accuracy.hpp"
 #include "targeting/welfare_index.hpp"

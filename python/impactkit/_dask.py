@@ -842,17 +842,54 @@ def _design_of(data, design, weights, who: str) -> DesignColumns:
         if not isinstance(design, DaskSurveyDesign):
             raise TypeError(f"{who}: on a dask DataFrame, design must be ik.SurveyDesign built from the same dask DataFrame, "
                             f"got {type(design).__name__}")
-        if design._data is not data and design._data._name != data._name:
-            raise InvalidInputError(f"{who}: the design was built from a different dask DataFrame; build it from this one")
+        _check_same_frame(design, data, who)
         if design._repw is not None:  # the public functions take replicate designs through replicate_index / their own path
             raise InvalidInputError(f"{who}: replicate-weight designs are not supported by this function on a dask DataFrame")
         return design._columns
     return design_columns(data, weights=weights, who=who)
 
 
-def replicate_design(design) -> Optional[DaskSurveyDesign]:
-    """The design when it is a replicate-weight DaskSurveyDesign, else None."""
-    return design if isinstance(design, DaskSurveyDesign) and design._repw is not None else None
+def _check_same_frame(design: "DaskSurveyDesign", data, who: str) -> None:
+    """A dask design holds no row labels to match (pandas' SurveyDesign.check_rows), so it must describe the rows
+    of `data`: the same frame (or one with the same graph name: the same data and operations) passes at once;
+    another frame passes only if it has the same partitions holding the same design columns (weights, strata,
+    PSUs, FPCs, replicate weights; one pass over those columns). Otherwise the first differing column and
+    partition are named."""
+    if design._data is data or design._data._name == data._name:
+        return
+    head = f"{who}: the design was built from a different dask DataFrame"
+    names = [c for c in [design.weights_name, design.strata_name, *design.psu_names, *design.fpc_names,
+                         *getattr(design, "replicate_names", [])] if c is not None]
+    missing = [c for c in names if c not in data.columns]
+    if missing:
+        raise InvalidInputError(f"{head}: the data have no design column {missing[0]!r}; build the design from this frame")
+    if design._data.npartitions != data.npartitions:
+        raise InvalidInputError(f"{head} ({design._data.npartitions} partitions, the data {data.npartitions}); build the design from this frame")
+    import dask
+
+    diffs = dask.compute(*[dask.delayed(_design_column_difference)(a, b, names)
+                           for a, b in zip(design._data.to_delayed(), data.to_delayed())])
+    for k, diff in enumerate(diffs):
+        if diff is not None:
+            raise InvalidInputError(f"{head}: {diff} in partition {k}; build the design from this frame")
+
+
+def _design_column_difference(a: pd.DataFrame, b: pd.DataFrame, names: list) -> Optional[str]:
+    """What differs between two partitions' design columns (None if nothing)."""
+    if len(a) != len(b):
+        return f"the partition has {len(a)} rows in the design's frame and {len(b)} in the data"
+    for c in names:
+        if not a[c].reset_index(drop=True).equals(b[c].reset_index(drop=True)):
+            return f"column {c!r} differs from the design's"
+    return None
+
+
+def replicate_design(design, data, who: str) -> Optional[DaskSurveyDesign]:
+    """The design when it is a replicate-weight DaskSurveyDesign built from `data`, else None."""
+    if not (isinstance(design, DaskSurveyDesign) and design._repw is not None):
+        return None
+    _check_same_frame(design, data, who)
+    return design
 
 
 def _weight_sets(design: DaskSurveyDesign) -> List[DesignColumns]:
@@ -885,20 +922,37 @@ def replicate_variance_design(data, design: DaskSurveyDesign):
     return _replicate_variance_design(design.replicate_type, _gram_rank(G), **design._rep_options)
 
 
-def replicate_index(data, design: DaskSurveyDesign, estimate: Callable) -> tuple:
+def replicate_index(data, design: DaskSurveyDesign, estimate: Callable, sort_by: Optional[str] = None, columns: Sequence = (),
+                    who: str = "index") -> tuple:
     """An index under a replicate design on a dask frame, as welfare_index with replicate weights in memory:
-    ``estimate(cols)`` → (out, levels, by names, rows) re-estimates the index (its quantiles and an estimated
-    line included) with each weight set; the replicate variance is C++'s (replicate_index_variance)."""
+    ``estimate(frame, cols)`` → (out, levels, by names, rows) re-estimates the index (its quantiles and an
+    estimated line included) on ``frame`` with each weight set; the replicate variance is C++'s
+    (replicate_index_variance). A rank index names its key (``sort_by``) and the other columns it reads: the
+    frame is then sorted by the key once, with every weight column, and each weight set reuses the sort."""
     from . import _core
 
-    runs = [estimate(cols) for cols in _weight_sets(design)]
+    frame = data if sort_by is None else sorted_frame(data, sort_by, list(columns) + [design._columns.weights, *design._repw], who)
+    runs = [estimate(frame, cols) for cols in _weight_sets(design)]
     out, levels, by_names, rows = runs[0]
     reps = np.array([np.asarray(r[0]["estimate"], dtype=float) for r in runs[1:]])
     lines = np.array([float(r[0]["line"]) for r in runs[1:]])
     v = _core.targeting.replicate_index_variance(np.asarray(out["estimate"], dtype=float), np.ascontiguousarray(reps),
                                                  float(out["line"]), lines, np.isfinite(out.get("bandwidth", np.nan)),
-                                                 replicate_variance_design(data, design))
+                                                 replicate_variance_design(frame, design))
     return {**out, **v}, levels, by_names, rows
+
+
+_SORTED_BY: dict = {}  # graph name of a persisted frame sorted by sorted_frame → its sort key
+
+
+def sorted_frame(data, key: str, columns: Sequence, who: str):
+    """The columns used (key first) sorted by the key and persisted, registered so that rank_indices reuses the
+    sort instead of sorting again (one shuffle for all weight sets of a replicate design)."""
+    _check_frame(data, who, [key] + [c for c in columns if c is not None])
+    used = list(dict.fromkeys([key] + [c for c in columns if c is not None]))
+    ordered = data[used].sort_values(key).persist()
+    _SORTED_BY[ordered._name] = key
+    return ordered
 
 
 def _line_values(data, y: str, cols: DesignColumns, line_args: dict, domains: DomainCoder, who: str):
@@ -1033,7 +1087,7 @@ def targeting(data, *, welfare, beneficiary, target, benefit, design, weights, u
     who = "targeting"
     by_names = _as_list(by)
     _check_frame(data, who, [welfare, beneficiary, benefit, target if isinstance(target, str) else None] + by_names)
-    replicates = replicate_design(design)
+    replicates = replicate_design(design, data, who)
     if replicates is not None and weights is not None:
         raise InvalidInputError(f"{who}: give weights= or design=, not both (the design carries its weights)")
     cols = replicates._columns if replicates is not None else _design_of(data, design, weights, who)
@@ -1077,7 +1131,7 @@ def poverty(index: str, alpha: float, data, variable: str, line_args: dict, desi
 
     by_names = _as_list(by)
     _check_frame(data, who, [variable] + by_names)
-    replicates = replicate_design(design)
+    replicates = replicate_design(design, data, who)
     if replicates is not None and weights is not None:
         raise InvalidInputError(f"{who}: give weights= or design=, not both (the design carries its weights)")
     cols = replicates._columns if replicates is not None else _design_of(data, design, weights, who)
@@ -1091,19 +1145,14 @@ def poverty(index: str, alpha: float, data, variable: str, line_args: dict, desi
     return out, domains.levels, by_names, int(plan["rows"])
 
 
-# --- Rank indices on a dask frame (Gini, concentration, Kakwani): a global sort, then sums again ---------
+# --- Rank indices on a dask frame (Gini, concentration, Kakwani, Sen): a global sort, then sums again -----
 #
-# In memory (rank_sums.cpp, concentration_on_rows) rows of domain d are ranked by a key k (welfare) and an
-# index of a value h (h = k for the Gini) is C_d = 2 Σ w e midN / (N T) − N E/(N T) with e = h − c (c the
-# domain mean of h, so E = Σ w e ≈ 0 keeps full accuracy when h has a large common offset), mid-point
-# cumulative weight midN_i = C_d(<k_i) + W_d(k_i)/2 and midE_i = E_d(<k_i) + E_d(k_i)/2 (W_d(k), E_d(k): the
-# weight and the Σ w e of the tie run at k). The influence of row i is
-#   u_i = (2 midN_i e_i − 2 midE_i − N e_i − C (2 N c + N e_i)) / (N T),
-# and per PSU u (with the exact E kept, as in the Gini's earlier Dask path)
-#   Σ_{i∈u} w_i u_i = [2 Σ_u w (midN e − midE) + E N_u − N E_u − C (T N_u + N (c N_u + E_u))] / (N T),
-# so the PSU totals of w, and per value column w·(midN e − midE), w·midN·e and w·e suffice. After a global
-# sort the partitions hold consecutive key ranges (a tie run may straddle partitions only at their smallest
-# and largest keys), so a first pass of per-partition totals gives every row its C and E.
+# The rank totals of rank_totals.hpp: per domain and PSU the totals of w and, per value column h (centred
+# e = h − c, c the domain mean), of w·(midN e − midE), w·midN·e and w·e, with midN / midE the mid-point
+# cumulative weight / Σ w e of a row's tie run. After a global sort the partitions hold consecutive key ranges
+# (a tie run may straddle partitions only at their smallest and largest keys), so a first pass of per-partition
+# totals gives every row its cumulative sums; the index and its influence totals then come from C++
+# (rank_index_from_totals), the same finalizers as the in-memory path.
 
 def _with_row_ids(part: pd.DataFrame, offset: int) -> pd.DataFrame:
     return part.assign(__ik_row=np.arange(len(part), dtype=np.int64) + offset)
@@ -1270,10 +1319,10 @@ def _rank_check(part, k, spec, cols, domains):
 
 
 def rank_indices(data, spec: RankSpec, design, weights, by, cols: Optional[DesignColumns] = None):
-    """Per value column j: the concentration index C_j per domain of the value ranked by the key, its
-    influence totals per unit (U × D), and the domain means μ_j; with the accumulator, the design, the
-    domains and the PSU totals (T3: U × D × (1 + 3J); per value j the columns 1 + 3j.. are w·(midN e − midE),
-    w·midN·e, w·e, e = h − centre). One shuffle (a global sort by the key), then two passes."""
+    """The rank totals of the value columns ranked by the key (rank_totals.hpp): T, the unit totals U × D·(1 + 3J)
+    (per domain w, and per value j at 1 + 3j: w·(midN e − midE), w·midN·e, w·e with e = h − centre), and the
+    centres (D × J); with the accumulator, the design, the domains and the sorted frame. One shuffle (a global
+    sort by the key), then two passes."""
     from .survey import _as_list
 
     who = spec.who
@@ -1293,8 +1342,12 @@ def rank_indices(data, spec: RankSpec, design, weights, by, cols: Optional[Desig
     needed = spec.columns() + by_names + [c for c in (cols.weights, cols.fpc, cols.strata and cols.strata.name,
                                                                   cols.psu and cols.psu.name) if c]
     needed += [c.name for c in cols.later] + cols.later_fpc
-    # shuffle only the columns used, once: persisted for the two passes over the sorted partitions
-    ordered = data[list(dict.fromkeys(needed))].sort_values(spec.key).persist()
+    # shuffle only the columns used, once: persisted for the two passes over the sorted partitions (a frame
+    # from sorted_frame is already sorted by the key: reused as it is)
+    if _SORTED_BY.get(data._name) == spec.key:
+        ordered = data
+    else:
+        ordered = data[list(dict.fromkeys(needed))].sort_values(spec.key).persist()
     edges = map_partitions(ordered, _rank_edges, spec, cols, domains)
     D, J = domains.n, len(spec.values)
     centre, runs = _rank_runs(edges, D, J)
@@ -1302,69 +1355,32 @@ def rank_indices(data, spec: RankSpec, design, weights, by, cols: Optional[Desig
     if acc.rows == 0:
         raise InvalidInputError(f"{who}: data has no rows")
     core, T = cols.finalize(acc)
-    U = T.shape[0]
-    T3 = T.reshape(U, D, 1 + 3 * J)
-    tot = T3.sum(axis=0)
-    est, psi, mu = np.full((J, D), np.nan), np.zeros((J, U, D)), np.full((J, D), np.nan)
-    for j in range(J):
-        for d in range(D):
-            N, S, E = tot[d, 0], tot[d, 2 + 3 * j], tot[d, 3 + 3 * j]
-            c = centre[d][j]
-            Ty = c * N + E
-            if not (N > 0) or Ty == 0:
-                continue
-            C = (2 * S - N * E) / (N * Ty)
-            a, nu, eu = T3[:, d, 1 + 3 * j], T3[:, d, 0], T3[:, d, 3 + 3 * j]
-            est[j, d], mu[j, d] = C, Ty / N
-            psi[j, :, d] = (2 * a + E * nu - N * eu - C * (Ty * nu + N * (c * nu + eu))) / (N * Ty)
-    # influence totals of the domain mean of value j: Σ_u w (h − μ)/N = (E_u + (c − μ) N_u)/N
-    mean_psi = np.zeros((J, U, D))
-    for j in range(J):
-        for d in range(D):
-            if np.isfinite(mu[j, d]):
-                mean_psi[j, :, d] = (T3[:, d, 3 + 3 * j] + (centre[d][j] - mu[j, d]) * T3[:, d, 0]) / tot[d, 0]
-    return dict(est=est, psi=psi, mu=mu, mean_psi=mean_psi, acc=acc, core=core, levels=domains.levels, by_names=by_names,
-                rows=int(acc.rows), T3=T3, tot=tot, centre=centre, ordered=ordered, cols=cols, domains=domains)
+    return dict(T=np.asfortranarray(T), centre=np.asarray(centre, dtype=np.float64).reshape(D, J), acc=acc, core=core,
+                levels=domains.levels, by_names=by_names, rows=int(acc.rows), ordered=ordered, cols=cols, domains=domains)
+
+
+def _rank_index(r: dict, index: str, **kwargs) -> tuple:
+    """(out dict, levels, by names, rows) of a rank index from rank_indices' totals, finalized in C++
+    (rank_index_from_totals: the same function as the in-memory path, rank_totals.hpp)."""
+    from . import _core
+
+    out = _from_totals(r["acc"], r["core"], _core.targeting.rank_index_from_totals(index, r["T"], r["centre"], r["core"], **kwargs))
+    return out, r["levels"], r["by_names"], r["rows"]
 
 
 def gini(data, variable: str, design, weights, by, who: str = "gini"):
-    """(out dict, levels, by names, rows) of ik.gini on a dask DataFrame."""
+    """(out dict, levels, by names, rows) of ik.gini on a dask DataFrame: the concentration index of welfare
+    ranked by itself."""
     r = rank_indices(data, RankSpec(who, variable, [variable], key_nonnegative="the Gini coefficient needs welfare ≥ 0; welfare"),
                      design, weights, by)
-    undefined = [d for d in range(r["est"].shape[1]) if not np.isfinite(r["est"][0, d])]
-    return _finish_index(r["acc"], r["core"], r["est"][0], r["psi"][0], undefined), r["levels"], r["by_names"], r["rows"]
+    return _rank_index(r, "concentration")
 
 
 def concentration(data, variable: str, rank_by: str, kind: str, lower: float, upper: float, design, weights, by, who: str):
-    """(out dict, levels, by names, rows) of ik.concentration_index on a dask DataFrame: θ = factor(μ)·C with
-    influence factor·u(C) + C·factor'(μ)·u(μ) (concentration.cpp)."""
+    """(out dict, levels, by names, rows) of ik.concentration_index on a dask DataFrame."""
     bounded = kind in ("erreygers", "wagstaff")
     r = rank_indices(data, RankSpec(who, rank_by, [variable], bounds=(lower, upper) if bounded else None), design, weights, by)
-    est, psi = r["est"][0].copy(), r["psi"][0].copy()
-    undefined = []
-    for d in range(len(est)):
-        C, mu = est[d], r["mu"][0, d]
-        if not np.isfinite(C):
-            undefined.append(d)
-            continue
-        factor, dfactor = 1.0, 0.0
-        if kind == "generalized":
-            factor, dfactor = mu, 1.0
-        elif kind == "erreygers":
-            factor, dfactor = 4 * mu / (upper - lower), 4 / (upper - lower)
-        elif kind == "wagstaff":
-            g = (upper - mu) * (mu - lower)
-            if not g > 0:  # the mean sits on a bound: the normalisation divides by zero
-                est[d] = np.nan
-                undefined.append(d)
-                continue
-            factor = (upper - lower) * mu / g
-            dfactor = (upper - lower) * (g - mu * (upper + lower - 2 * mu)) / (g * g)
-        est[d] = factor * C
-        psi[:, d] = factor * psi[:, d] + C * dfactor * r["mean_psi"][0][:, d]
-    for d in undefined:
-        psi[:, d] = 0.0
-    return _finish_index(r["acc"], r["core"], est, psi, undefined), r["levels"], r["by_names"], r["rows"]
+    return _rank_index(r, "concentration", kind=kind, lower=float(lower), upper=float(upper))
 
 
 def _kernel_sums(part, k, variable, cols: DesignColumns, domains: DomainCoder, z: float, q: float, h: float):
@@ -1384,11 +1400,9 @@ def _kernel_sums(part, k, variable, cols: DesignColumns, domains: DomainCoder, z
 
 
 def sen(data, variable: str, line_args: dict, design, weights, by):
-    """(out dict, levels, by names, rows) of ik.sen on a dask DataFrame. The poor are the lowest rows, so the
-    Gini of the poor follows from the concentration index C of h = y·1{poor} ranked by y over each domain:
-    Σ_poor w y midN = (C + 1)·N·Y_p/2, G_p = (C + 1)·N/P − 1, and S = P/N − 2Y_p/(N z) + (C + 1)·Y_p/(P z) is
-    linearised in (P, N, Y_p, C) (the in-memory chain rule, poverty.cpp). An estimated line adds ∂S/∂z·IF(z)
-    with ∂S/∂z = f̂(z)(1 − (C + 1)·N·Y_p/(z P²)) + (1 − G_p)·Y_p/(N z²)."""
+    """(out dict, levels, by names, rows) of ik.sen on a dask DataFrame: the rank totals of y·1{poor}, 1{poor}
+    (and 1{y ≤ Q_p} for an estimated line, with the kernel sums at the line and the quantile) ranked by welfare,
+    finalized by C++ sen_from_totals (rank_totals.hpp), as in memory."""
     who = "sen"
     cols = _design_of(data, design, weights, who)
     _check_frame(data, who, [variable])
@@ -1404,63 +1418,21 @@ def sen(data, variable: str, line_args: dict, design, weights, by):
         raise InvalidInputError(f"{who}: the poverty line must be positive (the index divides by it); it is {z!r}")
     spec = RankSpec(who, variable, ["__poor_y", "__poor"] + (["__below_q"] if estimated else []), poverty=(z, line_args["strict"], q))
     r = rank_indices(data, spec, None, None, by, cols=cols)
-    T3, tot, centre, D = r["T3"], r["tot"], r["centre"], r["domains"].n
-    U = T3.shape[0]
-    est, psi, undefined = np.full(D, np.nan), np.zeros((U, D)), []
-    dS_dz = np.zeros(D)
-    K_z = None
+    kernel, density = None, float("nan")
     if estimated:
         sums = map_partitions(r["ordered"], _kernel_sums, variable, cols, r["domains"], z, q, h)
-        K_z = np.sum([a for a, _ in sums], axis=0)
+        kernel = np.sum([a for a, _ in sums], axis=0)
         density = math.fsum(b for _, b in sums)
-    for d in range(D):
-        N = tot[d, 0]
-        if not N > 0:
-            undefined.append(d)
-            continue
-        Nu = T3[:, d, 0]
-        Yp, P = centre[d][0] * N + tot[d, 3], centre[d][1] * N + tot[d, 6]
-        Yu, Pu = T3[:, d, 3] + centre[d][0] * Nu, T3[:, d, 6] + centre[d][1] * Nu
-        if Yp > 0:
-            C = r["est"][0, d]
-            Gp = (C + 1) * N / P - 1
-            est[d] = P / N - 2 * Yp / (N * z) + (C + 1) * Yp / (P * z)
-            psi[:, d] = ((1 / N - (C + 1) * Yp / (P * P * z)) * Pu + (-P / N ** 2 + 2 * Yp / (N * N * z)) * Nu
-                         + (-2 / (N * z) + (C + 1) / (P * z)) * Yu + Yp / (P * z) * r["psi"][0][:, d])
-            rank_term = (C + 1) * N * Yp / (z * P * P)
-        else:  # the poor hold no welfare: G_p = 0 with no influence (as in memory)
-            Gp, rank_term = 0.0, 0.0
-            est[d] = P / N - Yp / (N * z)
-            psi[:, d] = (Pu - P / N * Nu) / N - (Yu - Yp / N * Nu) / (N * z)
-        if estimated:
-            dS_dz[d] = K_z[d] / N * (1 - rank_term) + (1 - Gp) * Yp / (N * z * z)
-    out = None
-    if estimated:
-        below = (T3[:, :, 9] + np.asarray([c[2] for c in centre])[None, :] * T3[:, :, 0]).sum(axis=1)  # Σ_u w 1{y ≤ Q}
-        all_w = T3[:, :, 0].sum(axis=1)
-        if not density > 0:
-            raise InvalidInputError(f"{who}: the welfare density at the estimated quantile is zero: the line cannot be linearised")
-        if_z = -line_args["line_share"] * (below - line_args["line_quantile"] * all_w) / density
-        psi += if_z[:, None] * dS_dz[None, :]
-        v = float(np.asarray(r["core"].variance_of_unit_totals(np.asfortranarray(if_z[:, None])))[0, 0])
-    out = _finish_index(r["acc"], r["core"], est, psi, undefined)
-    out["line"] = z
-    if estimated:
-        out["bandwidth"] = h
-        out["line_variance"] = v if np.isfinite(v) and v != 0 else float("nan")
-    return out, r["levels"], r["by_names"], r["rows"]
+    return _rank_index(r, "sen", rule=line_args["rule"], line_quantile=float(line_args["line_quantile"]),
+                       line_share=float(line_args["line_share"]), strict=bool(line_args["strict"]), z=float(z), q=float(q), h=float(h),
+                       kernel_at_line=kernel, density=density)
 
 
 def kakwani(data, payment: str, income: str, design, weights, by):
     """(out dict, levels, by names, rows) of ik.kakwani on a dask DataFrame: C(payment by income) − G(income)."""
     r = rank_indices(data, RankSpec("kakwani", income, [payment, income],
                                     key_nonnegative="the Kakwani index needs income ≥ 0 (its Gini); income"), design, weights, by)
-    est = r["est"][0] - r["est"][1]
-    undefined = [d for d in range(len(est)) if not np.isfinite(est[d])]
-    psi = r["psi"][0] - r["psi"][1]
-    for d in undefined:
-        psi[:, d] = 0.0
-    return _finish_index(r["acc"], r["core"], est, psi, undefined), r["levels"], r["by_names"], r["rows"]
+    return _rank_index(r, "kakwani")
 
 
 def dd_from_delayed(parts, meta):
@@ -1523,31 +1495,24 @@ def entropy_index(index: str, epsilon: float, data, variable: str, design, weigh
         raise InvalidInputError(f"{who}: data has no rows")
     core, T = cols.finalize(acc)
     # the index and its influence from the unit totals: C++ inequality_from_totals, as in memory
-    out = dict(_core.targeting.inequality_from_totals(index, float(epsilon), np.asfortranarray(T), domains.n, core))
-    out["conventions"] = dict(acc.conventions(core))
+    out = _from_totals(acc, core, _core.targeting.inequality_from_totals(index, float(epsilon), np.asfortranarray(T), domains.n, core))
     return out, domains.levels, by_names, int(acc.rows)
 
 
-def _finish_index(acc, core, est, psi, undefined, K: int = 1) -> dict:
-    """The result dict of an index from its estimates and influence totals per unit (K statistics per domain,
-    domain-major; NaN where the domain is undefined)."""
-    V = np.asarray(core.variance_of_unit_totals(np.asfortranarray(psi)))
-    for d in undefined:
-        est[d * K:(d + 1) * K] = np.nan
-        V[d * K:(d + 1) * K, :] = np.nan
-        V[:, d * K:(d + 1) * K] = np.nan
-    return dict(estimate=est, vcov=V, conventions=dict(acc.conventions(core)), undefined=undefined, line=float("nan"),
-                bandwidth=float("nan"))
+def _from_totals(acc, core, out) -> dict:
+    """The result dict of an index finalized in C++ from streamed totals, with the accumulator's conventions
+    (counts over the streamed rows)."""
+    out = dict(out)
+    out["conventions"] = dict(acc.conventions(core))
+    return out
 
 
 # --- Lorenz ordinates, quantile shares and the QSR on a dask frame: exact quantiles, then one pass -------
 #
-# As in memory (lorenz.cpp): per domain the partial total below the p-quantile Q_p, T_p = Σ_{y<Q} w y + f·Q
-# with f = clamp(pN − W(<Q), 0, W(=Q)) for Lorenz ordinates (the lower quantile: the tie run at Q is split so
-# the population share is exactly p), or T_p = Σ_{y≤Q} w y with laeken's quantile for the QSR. The influence
-# of T_p is IF = (y − Q)·1{y ≤ Q} + p·Q (Kovačević & Binder 1997; no density), so with the quantiles found
-# first (exact, across partitions) every estimate and influence total is linear in the PSU totals of
-# w, w·y, and per share w·y·1{y<Q}, w·1{y<Q}, w·1{y=Q}, w·(y − Q)·1{y ≤ Q}.
+# The quantiles Q_p per domain are found first (exact, across partitions: the lower quantile for the Lorenz
+# curve, laeken's for the QSR); then one pass streams the PSU totals of the partial-total variables of
+# lorenz.hpp (w, w·y, and per share w·y·1{y<Q}, w·1{y<Q}, w·1{y=Q}, w·(y − Q)·1{y ≤ Q}), and C++
+# lorenz_from_totals (the in-memory path's own finalizer) gives the indices and their influence totals.
 
 def _partial_part(part, k, variable, cols: DesignColumns, domains: DomainCoder, Q: np.ndarray):
     from . import _core
@@ -1594,48 +1559,23 @@ def partial_totals(data, variable: str, probs: list, rule: str, design, weights,
     if acc.rows == 0:
         raise InvalidInputError(f"{who}: data has no rows")
     core, T = cols.finalize(acc)
-    U = T.shape[0]
-    return Q, acc, core, T.reshape(U, domains.n, 2 + 4 * len(probs)), domains, by_names
+    return Q, acc, core, np.asfortranarray(T), domains, by_names
 
 
-def lorenz(data, variable: str, probs: list, generalized: bool, design, weights, by, who: str):
-    """(out dict, levels, by names, rows) of ik.lorenz on a dask DataFrame."""
-    Q, acc, core, T3, domains, by_names = partial_totals(data, variable, probs, "lower", design, weights, by, who)
-    U, D, K = T3.shape[0], domains.n, len(probs)
-    tot = T3.sum(axis=0)
-    est, psi, undefined = np.full(D * K, np.nan), np.zeros((U, D * K)), []
-    for d in range(D):
-        N, Y = tot[d, 0], tot[d, 1]
-        if not N > 0 or np.isnan(Q[d]).any() or (not generalized and not Y > 0):
-            undefined.append(d)
-            continue
-        denom = N if generalized else Y
-        for j, p in enumerate(probs):
-            q = Q[d, j]
-            S_lt, W_lt, W_run = tot[d, 2 + 4 * j], tot[d, 3 + 4 * j], tot[d, 4 + 4 * j]
-            Tp = S_lt + min(max(p * N - W_lt, 0.0), W_run) * q
-            theta = Tp / denom
-            est[d * K + j] = theta
-            psi[:, d * K + j] = (T3[:, d, 5 + 4 * j] + p * q * T3[:, d, 0] - theta * T3[:, d, 0 if generalized else 1]) / denom
-    return _finish_index(acc, core, est, psi, undefined, K), domains.levels, by_names, int(acc.rows)
+def lorenz(data, variable: str, probs: list, generalized: bool, design, weights, by, who: str, shares: bool = False):
+    """(out dict, levels, by names, rows) of ik.lorenz on a dask DataFrame (ik.quantile_shares with shares=True:
+    the groups between the cuts probs)."""
+    from . import _core
+
+    Q, acc, core, T, domains, by_names = partial_totals(data, variable, probs, "lower", design, weights, by, who)
+    index = "quantile_shares" if shares else "generalized_lorenz" if generalized else "lorenz"
+    return _from_totals(acc, core, _core.targeting.lorenz_from_totals(index, T, Q, probs, core)), domains.levels, by_names, int(acc.rows)
 
 
 def qsr(data, variable: str, lower: float, upper: float, design, weights, by, who: str = "qsr"):
     """(out dict, levels, by names, rows) of ik.qsr on a dask DataFrame (laeken's quantiles, T_p = Σ_{y≤Q} w y)."""
-    Q, acc, core, T3, domains, by_names = partial_totals(data, variable, [lower, upper], "laeken", design, weights, by, who)
-    U, D = T3.shape[0], domains.n
-    tot = T3.sum(axis=0)
-    est, psi, undefined = np.full(D, np.nan), np.zeros((U, D)), []
-    for d in range(D):
-        N, Y = tot[d, 0], tot[d, 1]
-        bottom = tot[d, 2] + tot[d, 4] * Q[d, 0]  # Σ w y over y ≤ Q_lower (y < Q plus the run at Q)
-        if not N > 0 or np.isnan(Q[d]).any() or not bottom > 0:
-            undefined.append(d)
-            continue
-        top = Y - (tot[d, 6] + tot[d, 8] * Q[d, 1])
-        ratio = top / bottom
-        est[d] = ratio
-        if_bottom = T3[:, d, 5] + lower * Q[d, 0] * T3[:, d, 0]
-        if_top = T3[:, d, 1] - (T3[:, d, 9] + upper * Q[d, 1] * T3[:, d, 0])
-        psi[:, d] = (if_top - ratio * if_bottom) / bottom
-    return _finish_index(acc, core, est, psi, undefined), domains.levels, by_names, int(acc.rows)
+    from . import _core
+
+    Q, acc, core, T, domains, by_names = partial_totals(data, variable, [lower, upper], "laeken", design, weights, by, who)
+    out = _core.targeting.lorenz_from_totals("qsr", T, Q, [lower, upper], core)
+    return _from_totals(acc, core, out), domains.levels, by_names, int(acc.rows)

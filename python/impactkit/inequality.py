@@ -73,15 +73,18 @@ def _prepare(data, variable, design, weights, by, who, extra=()):
     return args, levels, by_names, len(data)
 
 
-def _dask_index(data, design, weights, run):
-    """``run(design, weights)`` → (out, levels, by names, rows) of an index on a dask frame; under a replicate
-    design every weight set re-estimates the index (``_dask.replicate_index``, as welfare_index in memory)."""
-    replicates = _dask.replicate_design(design)
+def _dask_index(data, design, weights, run, sort_by: Optional[str] = None, columns=(), who: str = "index"):
+    """``run(frame, design, weights)`` → (out, levels, by names, rows) of an index on a dask frame; under a
+    replicate design every weight set re-estimates the index (``_dask.replicate_index``, as welfare_index in
+    memory). Rank indices give their key (``sort_by``) and the columns they read (``columns``): the frame is
+    then sorted once for all weight sets (``who`` names the function in errors)."""
+    replicates = _dask.replicate_design(design, data, who)
     if replicates is None:
-        return run(design, weights)
+        return run(data, design, weights)
     if weights is not None:
         raise InvalidInputError("give weights= or design=, not both (the design carries its weights)")
-    return _dask.replicate_index(data, replicates, lambda cols: run(cols, None))
+    return _dask.replicate_index(data, replicates, lambda frame, cols: run(frame, cols, None), sort_by=sort_by,
+                                 columns=columns, who=who)
 
 
 _NO_LINE = dict(rule="none", line_value=float("nan"), line_quantile=0.5, line_share=1.0, strict=True)
@@ -218,7 +221,8 @@ def gini(data: pd.DataFrame, variable: str, *, design: Optional[SurveyDesign] = 
     if _dask.is_dask_frame(data):  # exact on Dask: a global sort by welfare, then per-PSU sums
         if convention != "eurostat":
             raise TypeError("gini: on a dask DataFrame only convention='eurostat' is supported")
-        out, levels, by_names, nobs = _dask_index(data, design, weights, lambda d, w: _dask.gini(data, variable, d, w, by))
+        out, levels, by_names, nobs = _dask_index(data, design, weights, lambda x, d, w: _dask.gini(x, variable, d, w, by),
+                                                  sort_by=variable, columns=_as_list(by), who="gini")
     else:
         args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "gini")
         out = _evaluate("gini", args, convention=convention)
@@ -232,7 +236,8 @@ def gini(data: pd.DataFrame, variable: str, *, design: Optional[SurveyDesign] = 
 def _smooth_index(index: str, epsilon: float, name: str, definition: str, data, variable, design, weights, by):
     if _dask.is_dask_frame(data):  # one pass of generalized-entropy totals per PSU
         out, levels, by_names, nobs = _dask_index(data, design, weights,
-                                                  lambda d, w: _dask.entropy_index(index, float(epsilon), data, variable, d, w, by, name))
+                                                  lambda x, d, w: _dask.entropy_index(index, float(epsilon), x, variable, d, w, by, name),
+                                                  who=name)
         return _result(out, name, levels, by_names, nobs, variable, definition)
     args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, name)
     out = _evaluate(index, args, parameter=float(epsilon))
@@ -304,7 +309,8 @@ def sen(data: pd.DataFrame, variable: str, *, line, design: Optional[SurveyDesig
     estimation enters the SE by linearisation (∂S/∂z · IF(z), as for ik.fgt); welfare below it must be ≥ 0."""
     a = _line_args(line, "sen")
     if _dask.is_dask_frame(data):  # exact on Dask: a global sort by welfare, then per-PSU sums
-        out, levels, by_names, nobs = _dask_index(data, design, weights, lambda d, w: _dask.sen(data, variable, a, d, w, by))
+        out, levels, by_names, nobs = _dask_index(data, design, weights, lambda x, d, w: _dask.sen(x, variable, a, d, w, by),
+                                                  sort_by=variable, columns=_as_list(by), who="sen")
         return _result(out, "sen", levels, by_names, nobs, variable,
                        "Sen poverty index: H·[I + (1 − I)·G_p], G_p the Gini among the poor (Sen 1976)")
     args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "sen")
@@ -365,7 +371,7 @@ def lorenz(data: pd.DataFrame, variable: str, *, points=None, generalized: bool 
     who = "generalized_lorenz" if generalized else "lorenz"
     if _dask.is_dask_frame(data):  # exact quantiles across partitions, then one pass of PSU totals
         out, levels, by_names, nobs = _dask_index(data, design, weights,
-                                                  lambda d, w: _dask.lorenz(data, variable, p, bool(generalized), d, w, by, who))
+                                                  lambda x, d, w: _dask.lorenz(x, variable, p, bool(generalized), d, w, by, who), who=who)
     else:
         args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, who)
         out = _evaluate(who, args, shares=p)
@@ -395,10 +401,10 @@ def quantile_shares(data: pd.DataFrame, variable: str, *, groups: int = 5, cuts=
             raise InvalidInputError(f"quantile_shares: groups must be an integer ≥ 2, got {groups!r}")
         cuts = [k / groups for k in range(1, int(groups))]
     c = _shares(cuts, "quantile_shares", "cuts", False)
-    if _dask.is_dask_frame(data):  # the Lorenz ordinates at the cuts, differenced (as lorenz.cpp's quantile_shares)
+    if _dask.is_dask_frame(data):  # the Lorenz ordinates at the cuts, differenced in C++ (lorenz.cpp's quantile_shares)
         out, levels, by_names, nobs = _dask_index(data, design, weights,
-                                                  lambda d, w: _dask.lorenz(data, variable, c, False, d, w, by, "quantile_shares"))
-        out = _shares_of_ordinates(out, len(c))
+                                                  lambda x, d, w: _dask.lorenz(x, variable, c, False, d, w, by, "quantile_shares", shares=True),
+                                                  who="quantile_shares")
     else:
         args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "quantile_shares")
         out = _evaluate("quantile_shares", args, shares=c)
@@ -408,26 +414,6 @@ def quantile_shares(data: pd.DataFrame, variable: str, *, groups: int = 5, cuts=
     return _result(out, "share", levels, by_names, nobs, variable,
                    "Quantile-group welfare shares: L(p_high) − L(p_low), L the Lorenz ordinate (laeken's quantile rule)",
                    labels=labels, label_frame=frame)
-
-
-def _shares_of_ordinates(out: dict, K: int) -> dict:
-    """Group shares S = A·L + e_last from Lorenz ordinates L at K cuts per domain (S_0 = L(c_1), S_k = L(c_(k+1)) −
-    L(c_k), S_K = 1 − L(c_K)), V_S = A V_L Aᵀ; NaN for undefined domains."""
-    L, V = np.asarray(out["estimate"], dtype=float), np.asarray(out["vcov"], dtype=float)
-    D, G = len(L) // K, K + 1
-    A1 = np.zeros((G, K))
-    A1[np.arange(K), np.arange(K)] = 1.0
-    A1[np.arange(1, G), np.arange(K)] -= 1.0
-    A = np.kron(np.eye(D), A1)
-    last = np.tile(np.r_[np.zeros(K), 1.0], D)
-    bad = np.repeat(np.isin(np.arange(D), out["undefined"]), K)
-    est = A @ np.where(bad, 0.0, L) + last
-    Vs = A @ np.where(bad[:, None] | bad[None, :], 0.0, V) @ A.T
-    badG = np.repeat(np.isin(np.arange(D), out["undefined"]), G)
-    est[badG] = np.nan
-    Vs[badG, :] = np.nan
-    Vs[:, badG] = np.nan
-    return {**out, "estimate": est, "vcov": Vs}
 
 
 def qsr(data: pd.DataFrame, variable: str, *, lower: float = 0.2, upper: float = 0.8, design: Optional[SurveyDesign] = None,
@@ -440,7 +426,7 @@ def qsr(data: pd.DataFrame, variable: str, *, lower: float = 0.2, upper: float =
     if not lo < hi:
         raise InvalidInputError(f"qsr: needs lower < upper, got {lower!r} and {upper!r}")
     if _dask.is_dask_frame(data):  # exact quantiles across partitions, then one pass of PSU totals
-        out, levels, by_names, nobs = _dask_index(data, design, weights, lambda d, w: _dask.qsr(data, variable, lo, hi, d, w, by))
+        out, levels, by_names, nobs = _dask_index(data, design, weights, lambda x, d, w: _dask.qsr(x, variable, lo, hi, d, w, by), who="qsr")
     else:
         args, levels, by_names, nobs = _prepare(data, variable, design, weights, by, "qsr")
         out = _evaluate("qsr", args, shares=(lo, hi))
@@ -497,8 +483,9 @@ def concentration_index(data: pd.DataFrame, variable: str, *, rank_by: str, kind
     name = {"standard": "ci", "generalized": "gci", "erreygers": "eci", "wagstaff": "wci"}[kind]
     if dask:  # exact on Dask: a global sort by rank_by, then per-PSU sums
         out, levels, by_names, nobs = _dask_index(data, design, weights,
-                                                  lambda d, w: _dask.concentration(data, variable, rank_by, kind, lower, upper, d, w, by,
-                                                                                   "concentration_index"))
+                                                  lambda x, d, w: _dask.concentration(x, variable, rank_by, kind, lower, upper, d, w, by,
+                                                                                      "concentration_index"),
+                                                  sort_by=rank_by, columns=[variable] + _as_list(by), who="concentration_index")
         res = _result(out, name, levels, by_names, nobs, variable, _CONCENTRATION_KINDS[kind])
         res.rank_by = rank_by
         return res
@@ -516,7 +503,8 @@ def kakwani(data: pd.DataFrame, payment: str, *, income: str, design: Optional[S
     SE. For a tax, K > 0 is progressive; for a benefit, K < 0 means it is distributed more equally than
     income (pro-poor relative to income)."""
     if _dask.is_dask_frame(data):  # exact on Dask: a global sort by income, then per-PSU sums
-        out, levels, by_names, nobs = _dask_index(data, design, weights, lambda d, w: _dask.kakwani(data, payment, income, d, w, by))
+        out, levels, by_names, nobs = _dask_index(data, design, weights, lambda x, d, w: _dask.kakwani(x, payment, income, d, w, by),
+                                                  sort_by=income, columns=[payment] + _as_list(by), who="kakwani")
     else:
         args, levels, by_names, nobs = _prepare(data, income, design, weights, by, "kakwani", extra={"payment": (payment, "payment")})
         pay = args.pop("payment")

@@ -338,7 +338,7 @@ def targeting(data: pd.DataFrame, *, welfare: str, beneficiary: str, target, ben
                 welfare_group=None, n_welfare_groups=K)
     try:
         if d._repw is not None:
-            out = _t.targeting_accuracy_replicates(**args, replicate_weights=d._repw, design=d._rep_design)
+            out = _t.targeting_accuracy(**args, design=d._rep_design, replicate_weights=d._repw)
         else:
             # the quantile-group cuts of an earlier call on this design with the same welfare and groups are
             # offered again: C++ uses them only when its pass confirms they are still the weighted quantiles

@@ -10,6 +10,7 @@
 #include <Eigen/Core>
 
 #include <impactkit/core/unit_totals.hpp>
+#include <impactkit/targeting/rank_totals.hpp>
 
 #include "welfare_index_detail.hpp"
 
@@ -25,20 +26,20 @@ welfare_index_result gini(const welfare_rows& r, const survey_design& design, gi
     for (Eigen::Index i : rows)
       if (r.welfare[i] < 0)
         detail::throw_invalid(fn, "the Gini coefficient needs welfare ≥ 0; welfare is " + detail::format_g(r.welfare[i]) + " at row " + std::to_string(i));
-  welfare_index_result out;
+  if (convention == gini_convention::eurostat)  // the concentration index of welfare ranked by itself
+    return detail::ranks::rank_index_in_memory(r, by_domain, {r.welfare}, design, fn, [](const Eigen::MatrixXd& tot, const Eigen::MatrixXd& c) {
+      return detail::ranks::concentration_gradient(tot, c, concentration_kind::standard, std::numeric_limits<double>::quiet_NaN(),
+                                                   std::numeric_limits<double>::quiet_NaN());
+    });
+  welfare_index_result out;  // convey's convention: its own linearised variable per row
   out.estimate = Eigen::VectorXd::Constant(r.n_domains, std::numeric_limits<double>::quiet_NaN());
   std::vector<double> u(static_cast<std::size_t>(r.n), 0.0);
   for (int d = 0; d < r.n_domains; ++d) {
-    const double G = detail::ranks::concentration_on_rows(by_domain[static_cast<std::size_t>(d)], r.welfare, r.welfare, r.weights,
-                                                          convention == gini_convention::convey, u);
+    const double G = detail::ranks::convey_gini_on_rows(by_domain[static_cast<std::size_t>(d)], r.welfare, r.weights, u);
     if (std::isnan(G)) out.undefined.push_back(d);
     else out.estimate(d) = G;
   }
-  out.vcov = detail::ranks::influence_variance(r, 1, u, design, fn);
-  out.conventions = design.conventions();
-  out.conventions.n_params = 1;
-  detail::poverty::mark_undefined(out);
-  return out;
+  return detail::ranks::finish_index(std::move(out), detail::ranks::influence_totals(r, 1, u, design, fn), design);
 }
 
 welfare_index_result inequality_measure(const welfare_rows& r, inequality_index index, double epsilon, const survey_design& design) {

@@ -126,90 +126,115 @@ welfare_index_result sen_index(const welfare_rows& r, const welfare_line& line, 
   detail::require(line.kind != line_kind::none, fn, "needs a poverty line");
   detail::require(design.rows() == r.n, fn, "the survey design has " + std::to_string(design.rows()) + " rows but the data have " + std::to_string(r.n));
   const resolved_line L = lines::resolve(line, r.n, r.welfare, r.weights, r.domain, fn);
-  const double z = L.z;
-  detail::require(std::isfinite(z) && z > 0, fn, "the poverty line must be positive (the index divides by it); it is " + detail::format_g(z));
+  sen_line_terms terms;
+  terms.line = line;
+  terms.z = L.z;
+  detail::require(std::isfinite(L.z) && L.z > 0, fn, "the poverty line must be positive (the index divides by it); it is " + detail::format_g(L.z));
   const auto by_domain = ranks::sorted_domain_rows(r, r.welfare, nullptr, fn);
-  welfare_index_result out;
-  out.line = z;
-  out.estimate = Eigen::VectorXd::Constant(r.n_domains, std::numeric_limits<double>::quiet_NaN());
-  std::vector<double> u(static_cast<std::size_t>(r.n), 0.0), u_gini(static_cast<std::size_t>(r.n), 0.0);
-  std::vector<double> dS_dz(static_cast<std::size_t>(r.n_domains), 0.0);
+  // the value columns y·1{poor}, 1{poor} (and 1{y ≤ Q_p} for an estimated line) ranked by welfare
+  const auto n = static_cast<std::size_t>(r.n);
+  std::vector<double> poor_y(n, 0.0), poor(n, 0.0), below_q(L.estimated ? n : 0, 0.0);
+  if (L.estimated) {
+    terms.q = L.q;
+    terms.h = L.h;
+    terms.kernel_at_line = Eigen::VectorXd::Zero(r.n_domains);
+  }
+  long double density = 0;
   for (int d = 0; d < r.n_domains; ++d) {
-    const auto& rows = by_domain[static_cast<std::size_t>(d)];
-    std::vector<Eigen::Index> poor;
-    long double N = 0, P = 0, Yp = 0, K = 0;
-    for (Eigen::Index i : rows) {
+    long double K = 0;
+    for (Eigen::Index i : by_domain[static_cast<std::size_t>(d)]) {
       const double w = r.weights ? r.weights[i] : 1.0, y = r.welfare[i];
-      N += w;
-      if (L.estimated) K += w * lines::gaussian_kernel(z - y, L.h);
-      if (!line.below(y, z)) continue;
+      const auto k = static_cast<std::size_t>(i);
+      if (L.estimated) {
+        K += w * lines::gaussian_kernel(L.z - y, L.h);
+        density += w * lines::gaussian_kernel(L.q - y, L.h);
+        below_q[k] = y <= L.q ? 1.0 : 0.0;
+      }
+      if (!line.below(y, L.z)) continue;
       if (y < 0)
         detail::throw_invalid(fn, "the Sen index needs welfare ≥ 0 below the line (the Gini of the poor); welfare is " + detail::format_g(y) +
                                       " at row " + std::to_string(i));
-      poor.push_back(i);  // still in welfare order
-      P += w;
-      Yp += static_cast<long double>(w) * y;
+      poor_y[k] = y;
+      poor[k] = 1.0;
     }
+    if (L.estimated) terms.kernel_at_line(d) = static_cast<double>(K);
+  }
+  terms.density_at_quantile = static_cast<double>(density);
+  std::vector<const double*> values = {poor_y.data(), poor.data()};
+  if (L.estimated) values.push_back(below_q.data());
+  welfare_index_result out = ranks::rank_index_in_memory(r, by_domain, values, design, fn, [&](const Eigen::MatrixXd& tot, const Eigen::MatrixXd& c) {
+    return ranks::sen_gradient(tot, c, terms);
+  });
+  out.line = terms.z;
+  if (L.estimated) out.bandwidth = L.h;
+  return out;
+}
+
+welfare_index_result sen_from_totals(const rank_totals& t, const sen_line_terms& s, const survey_design& design) {
+  const auto g = detail::ranks::sen_gradient(t.table.domain_totals(), t.centre, s);
+  Eigen::VectorXd line;
+  welfare_index_result out =
+      detail::linearised::finish(g, detail::linearised::influence_of_table(g, t.table, &line), design, g.line.size() > 0 ? &line : nullptr);
+  out.line = s.z;
+  if (s.line.kind == line_kind::quantile) out.bandwidth = s.h;
+  return out;
+}
+
+detail::linearised::index_gradient detail::ranks::sen_gradient(const Eigen::MatrixXd& tot, const Eigen::MatrixXd& centre,
+                                                                const sen_line_terms& s) {
+  const char* fn = "sen";
+  const bool estimated = s.line.kind == line_kind::quantile;
+  const Eigen::Index D = tot.rows(), J = centre.cols(), q = tot.cols();
+  require(J == (estimated ? 3 : 2), fn, "needs the rank totals of y·1{poor}, 1{poor} (and 1{y ≤ Q_p} for an estimated line)");
+  require(std::isfinite(s.z) && s.z > 0, fn, "the poverty line must be positive (the index divides by it); it is " + format_g(s.z));
+  require(!estimated || s.kernel_at_line.size() == D, fn, "an estimated line needs the kernel sums at the line per domain");
+  const double z = s.z;
+  const concentration_part c = concentration_part_of(tot, centre, 0);  // of y·1{poor}, ranked by welfare
+  linearised::index_gradient g;
+  g.estimate = Eigen::VectorXd::Constant(D, std::numeric_limits<double>::quiet_NaN());
+  g.gradient = Eigen::MatrixXd::Zero(D, q);
+  if (estimated) {
+    // the line's influence s·IF(Q_p) = −s (t(1{y ≤ Q}) − p t(1))/f̂ per unit, over every domain's units
+    require(s.density_at_quantile > 0, fn, "the welfare density at the estimated quantile is zero: the line cannot be linearised");
+    const double f = -s.line.share / s.density_at_quantile;
+    g.line = Eigen::VectorXd::Zero(D);
+    g.line_gradient = Eigen::MatrixXd::Zero(D, q);
+    g.line_gradient.col(9).setConstant(f);
+    g.line_gradient.col(0) = f * (centre.col(2).array() - s.line.quantile).matrix();
+  }
+  for (Eigen::Index d = 0; d < D; ++d) {
+    const double N = tot(d, 0);
     if (!(N > 0)) {
-      out.undefined.push_back(d);
+      g.undefined.push_back(static_cast<int>(d));
       continue;
     }
-    const double n_ = static_cast<double>(N), H = static_cast<double>(P / N), m = static_cast<double>(Yp / N);
-    // G_p: the Gini among the poor (0 with its influence when the poor hold no welfare or there are none)
-    double Gp = 0;
-    if (Yp > 0) Gp = ranks::concentration_on_rows(poor, r.welfare, r.welfare, r.weights, false, u_gini);
-    out.estimate(d) = H - (1 - Gp) * m / z;
-    // u(S) = u(H) + (m·u(G_p) − (1 − G_p)·u(m))/z with u(H) = (1{poor} − H)/N, u(m) = (y·1{poor} − m)/N
-    for (Eigen::Index i : rows) {
-      const double y = r.welfare[i];
-      const bool is_poor = line.below(y, z);
-      const double uH = ((is_poor ? 1.0 : 0.0) - H) / n_, um = ((is_poor ? y : 0.0) - m) / n_;
-      const double uG = is_poor && Yp > 0 ? u_gini[static_cast<std::size_t>(i)] : 0.0;
-      u[static_cast<std::size_t>(i)] = uH + (m * uG - (1 - Gp) * um) / z;
+    // per unit N_u = t_0, Y_u = t_3 + c_0 t_0 (Σ w y·1{poor}), P_u = t_6 + c_1 t_0 (Σ w 1{poor})
+    const double c0 = centre(d, 0), c1 = centre(d, 1);
+    const double Yp = c0 * N + tot(d, 3), P = c1 * N + tot(d, 6);
+    double dN = 0, dY = 0, dP = 0, Gp = 0, rank_term = 0;
+    Eigen::RowVectorXd grad = Eigen::RowVectorXd::Zero(q);
+    if (Yp > 0) {
+      const double C = c.index(d);
+      Gp = (C + 1) * N / P - 1;  // the Gini of the poor
+      g.estimate(d) = P / N - 2 * Yp / (N * z) + (C + 1) * Yp / (P * z);
+      dP = 1 / N - (C + 1) * Yp / (P * P * z);
+      dN = -P / (N * N) + 2 * Yp / (N * N * z);
+      dY = -2 / (N * z) + (C + 1) / (P * z);
+      grad = Yp / (P * z) * c.gradient.row(d);
+      rank_term = (C + 1) * N * Yp / (z * P * P);
+    } else {  // the poor hold no welfare: G_p = 0 with no influence
+      g.estimate(d) = P / N - Yp / (N * z);
+      dP = 1 / N;
+      dN = -P / (N * N) + Yp / (N * N * z);
+      dY = -1 / (N * z);
     }
-    if (L.estimated) {
-      long double wy_mid = 0, C = 0;  // Σ_poor w y midN over tie runs
-      for (std::size_t a = 0; a < poor.size();) {
-        const double v = r.welfare[poor[a]];
-        long double W = 0;
-        std::size_t b = a;
-        for (; b < poor.size() && r.welfare[poor[b]] == v; ++b) W += r.weights ? r.weights[poor[b]] : 1.0;
-        wy_mid += W * v * (C + W / 2);
-        C += W;
-        a = b;
-      }
-      const double rank_term = P > 0 ? static_cast<double>(2 * wy_mid / (static_cast<long double>(z) * P * P)) : 0.0;
-      dS_dz[static_cast<std::size_t>(d)] = static_cast<double>(K / N) * (1 - rank_term) + (1 - Gp) * m / (z * z);
-    }
+    grad(6) += dP;
+    grad(3) += dY;
+    grad(0) += dN + dP * c1 + dY * c0;
+    g.gradient.row(d) = grad;
+    if (estimated) g.line(d) = s.kernel_at_line(d) / N * (1 - rank_term) + (1 - Gp) * Yp / (N * z * z);  // ∂S/∂z
   }
-  Eigen::MatrixXd psi = ranks::influence_totals(r, 1, u, design, fn);
-  if (L.estimated) {
-    // the line's influence per unit from the totals of w·1{y ≤ Q_p} and w over the analysis rows
-    long double density = 0;
-    for (Eigen::Index i = 0; i < r.n; ++i)
-      if (!(r.domain && r.domain[i] < 0)) density += (r.weights ? r.weights[i] : 1.0) * lines::gaussian_kernel(L.q - r.welfare[i], L.h);
-    const unit_totals_table t = accumulate_unit_totals(
-        design.units(), r.n, 1, 2,
-        [&](Eigen::Index i, double* x) {
-          if (r.domain && r.domain[i] < 0) return -1;
-          const double w = r.weights ? r.weights[i] : 1.0;
-          x[0] = r.welfare[i] <= L.q ? w : 0.0;
-          x[1] = w;
-          return 0;
-        },
-        [fn](Eigen::Index i) { detail::throw_invalid(fn, "invalid row " + std::to_string(i)); });
-    const Eigen::VectorXd below = t.totals.col(0), all = t.totals.col(1);
-    const Eigen::VectorXd if_z = lines::line_influence(line, below, all, static_cast<double>(density), fn);
-    for (int d = 0; d < r.n_domains; ++d) psi.col(d) += dS_dz[static_cast<std::size_t>(d)] * if_z;
-    out.bandwidth = L.h;
-    const double v = design.variance_of_unit_totals(if_z)(0, 0);
-    if (std::isnormal(v)) out.line_variance = v;
-  }
-  out.vcov = design.variance_of_unit_totals(psi);
-  out.conventions = design.conventions();
-  out.conventions.n_params = 1;
-  detail::poverty::mark_undefined(out);
-  return out;
+  return g;
 }
 
 }  // namespace impactkit

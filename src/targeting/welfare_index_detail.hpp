@@ -11,6 +11,7 @@
 #include <impactkit/core/survey_design.hpp>
 #include <impactkit/core/unit_totals.hpp>
 #include <impactkit/targeting/poverty.hpp>
+#include <impactkit/targeting/rank_totals.hpp>
 
 #include "welfare_line_detail.hpp"
 
@@ -74,23 +75,170 @@ namespace detail::ranks {
 std::vector<std::vector<Eigen::Index>> sorted_domain_rows(const welfare_rows& r, const double* key, const double* values,
                                                           const char* fn);
 
-/// Concentration index of h over `rows` (sorted by key) with mid-point ranks of key's tie runs, and its
-/// linearised values written to u[i] for i in rows (formulas in concentration.hpp). `convey`: R convey's
-/// Gini convention (inequality.hpp; h must then equal key). NaN (u untouched) when N ≤ 0 or T = 0.
-double concentration_on_rows(const std::vector<Eigen::Index>& rows, const double* key, const double* h, const double* w, bool convey,
-                             std::vector<double>& u, std::size_t stride = 1, std::size_t offset = 0);
+/// R convey's Gini (inequality.hpp, gini_convention::convey) of y over `rows` (sorted by y) with its
+/// linearised values written to u[i] for i in rows. NaN (u untouched) when N ≤ 0 or T = 0. (The Eurostat
+/// Gini and the concentration indices come from rank totals: rank_totals.hpp.)
+double convey_gini_on_rows(const std::vector<Eigen::Index>& rows, const double* y, const double* w, std::vector<double>& u);
 
 /// laeken's weighted p-quantile of key over `rows` (sorted by key; rows with zero weight skipped), p in
 /// (0, 1]; Q_1 is the largest value. `total`: Σ w over rows (> 0).
 double quantile_on_sorted(const std::vector<Eigen::Index>& rows, const double* key, const double* w, long double total, double p);
 
-/// Design variance of the K statistics per domain whose linearised values are u[i·K + k] (ψ = w·u; rows in
-/// no domain skipped): the D·K × D·K matrix, domain-major.
-Eigen::MatrixXd influence_variance(const welfare_rows& r, Eigen::Index K, const std::vector<double>& u, const survey_design& design,
-                                   const char* fn);
-/// The totals per (unit, domain) of ψ = w·u behind influence_variance: U × D·K, domain-major.
+/// The totals per (unit, domain) of ψ = w·u (u[i·K + k]; rows in no domain skipped): U × D·K, domain-major.
 Eigen::MatrixXd influence_totals(const welfare_rows& r, Eigen::Index K, const std::vector<double>& u, const survey_design& design,
                                  const char* fn);
+
+/// Per-row rank variables of J value columns ranked by r.welfare (rank_totals.hpp): the domain centres
+/// c_dj, and per row the mid-point cumulative weight midN and Σ w e of its tie run midE_j.
+struct rank_rows {
+  Eigen::MatrixXd centre;       ///< D × J
+  std::vector<double> midN;     ///< n
+  std::vector<double> midE;     ///< n × J, row-major
+  std::vector<const double*> values;
+  /// The q = 1 + 3J weighted rank variables of row i in domain d (rank_totals.hpp's column layout).
+  void variables(const welfare_rows& r, Eigen::Index i, int d, double* x) const {
+    const double w = r.weights ? r.weights[i] : 1.0, m = midN[static_cast<std::size_t>(i)];
+    const Eigen::Index J = centre.cols();
+    x[0] = w;
+    for (Eigen::Index j = 0; j < J; ++j) {
+      const double e = values[static_cast<std::size_t>(j)][i] - centre(d, j), mE = midE[static_cast<std::size_t>(i * J + j)];
+      x[1 + 3 * j] = w * (m * e - mE);
+      x[2 + 3 * j] = w * m * e;
+      x[3 + 3 * j] = w * e;
+    }
+  }
+};
+rank_rows rank_rows_of(const welfare_rows& r, const std::vector<std::vector<Eigen::Index>>& sorted_rows,
+                       const std::vector<const double*>& values, const char* fn);
+
+/// Conventions of a design-based index (one parameter per domain), its vcov from the influence totals and
+/// NaN for the undefined domains.
+welfare_index_result finish_index(welfare_index_result out, const Eigen::MatrixXd& psi, const survey_design& design);
+
+}  // namespace detail::ranks
+
+/// An index that is a smooth function of per-domain totals, linearised: its estimates and the gradient that
+/// turns unit totals of the q per-row variables into influence totals (Woodruff 1971; Binder 1983):
+///   ψ_{u,(d,k)} = Σ_c G(d·K + k, c)·t_{u,d,c} + line(d·K + k)·Σ_{d'} Σ_c L(d', c)·t_{u,d',c},
+/// the second term for an estimated poverty line (whose influence spans every domain). The formula of an
+/// index (its *_gradient function) is written once; a streamed table of unit totals (the Dask path,
+/// *_from_totals) and the in-memory rows (influence_of_rows, without a U × D·q table) both apply it.
+namespace detail::linearised {
+
+struct index_gradient {
+  Eigen::Index per_domain = 1;   ///< K
+  Eigen::VectorXd estimate;      ///< D·K (NaN where undefined)
+  Eigen::MatrixXd gradient;      ///< D·K × q (zero rows where undefined)
+  std::vector<int> undefined;    ///< undefined domains
+  Eigen::VectorXd line;          ///< D·K weights of the line term; empty: none
+  Eigen::MatrixXd line_gradient; ///< D × q
+};
+
+/// Column index and coefficient of the non-zero gradient entries of each output (a row touches few columns).
+using sparse_rows = std::vector<std::vector<std::pair<Eigen::Index, double>>>;
+inline sparse_rows nonzeros(const Eigen::MatrixXd& G) {
+  sparse_rows out(static_cast<std::size_t>(G.rows()));
+  for (Eigen::Index a = 0; a < G.rows(); ++a)
+    for (Eigen::Index c = 0; c < G.cols(); ++c)
+      if (G(a, c) != 0) out[static_cast<std::size_t>(a)].emplace_back(c, G(a, c));
+  return out;
+}
+
+/// ψ (U × D·K) from a table of unit totals (U × D·q); `line_influence` (if given) receives the line term's
+/// per-unit influence Σ_{d'} L(d')·t_{u,d'}.
+Eigen::MatrixXd influence_of_table(const index_gradient& g, const unit_totals_table& t, Eigen::VectorXd* line_influence = nullptr);
+
+/// Per-domain totals (D × q) of the per-row variables variables(i, d, x) over the rows in a domain.
+template <class VariablesFn>
+Eigen::MatrixXd domain_totals_of(const welfare_rows& r, Eigen::Index q, VariablesFn variables) {
+  Eigen::MatrixXd tot = Eigen::MatrixXd::Zero(r.n_domains, q);
+  std::vector<double> x(static_cast<std::size_t>(q));
+  for (Eigen::Index i = 0; i < r.n; ++i) {
+    const int d = r.domain ? r.domain[i] : 0;
+    if (d < 0) continue;
+    variables(i, d, x.data());
+    for (Eigen::Index c = 0; c < q; ++c) tot(d, c) += x[static_cast<std::size_t>(c)];
+  }
+  return tot;
+}
+
+/// ψ (U × D·K) from the rows: each row's variables variables(i, d, x) go through the gradient before the sum
+/// per unit, so the table has D·K (+ 1 for a line term) columns, not D·q.
+template <class VariablesFn>
+Eigen::MatrixXd influence_of_rows(const index_gradient& g, const welfare_rows& r, Eigen::Index q, const survey_design& design,
+                                  VariablesFn variables, const char* fn, Eigen::VectorXd* line_influence = nullptr) {
+  const Eigen::Index D = r.n_domains, K = g.per_domain;
+  const bool has_line = g.line.size() > 0;
+  const sparse_rows G = nonzeros(g.gradient), L = has_line ? nonzeros(g.line_gradient) : sparse_rows();
+  const Eigen::Index width = K + (has_line ? 1 : 0);
+  const unit_totals_table t = accumulate_unit_totals(
+      design.units(), r.n, r.n_domains, width,
+      [&](Eigen::Index i, double* out) {
+        const int d = r.domain ? r.domain[i] : 0;
+        if (d < 0) return -1;
+        thread_local std::vector<double> x;
+        x.resize(static_cast<std::size_t>(q));
+        variables(i, d, x.data());
+        for (Eigen::Index k = 0; k < K; ++k) {
+          double v = 0;
+          for (const auto& [c, a] : G[static_cast<std::size_t>(d * K + k)]) v += a * x[static_cast<std::size_t>(c)];
+          out[k] = v;
+        }
+        if (has_line) {
+          double v = 0;
+          for (const auto& [c, a] : L[static_cast<std::size_t>(d)]) v += a * x[static_cast<std::size_t>(c)];
+          out[K] = v;
+        }
+        return d;
+      },
+      [fn](Eigen::Index i) { throw_invalid(fn, "invalid row " + std::to_string(i)); });
+  Eigen::MatrixXd psi(t.n_units, D * K);
+  Eigen::VectorXd line = Eigen::VectorXd::Zero(t.n_units);
+  for (Eigen::Index d = 0; d < D; ++d) {
+    psi.middleCols(d * K, K) = t.totals.middleCols(d * width, K);
+    if (has_line) line += t.totals.col(d * width + K);
+  }
+  if (has_line) psi += line * g.line.transpose();
+  if (line_influence) *line_influence = line;
+  return psi;
+}
+
+/// The result: estimates, the design variance of ψ, conventions, NaN blocks (K per domain) where undefined;
+/// with the line term's influence, its design variance as line_variance (when a normal number).
+welfare_index_result finish(const index_gradient& g, const Eigen::MatrixXd& psi, const survey_design& design,
+                            const Eigen::VectorXd* line_influence = nullptr);
+
+}  // namespace detail::linearised
+
+namespace detail::ranks {
+
+/// The linearised indices of rank totals (formulas in rank_totals.hpp): from the per-domain totals (D × q)
+/// and centres. The concentration index C_j of value j with the gradient of its influence, and the mean μ_j.
+struct concentration_part {
+  Eigen::VectorXd index, mean;           ///< D (NaN where N ≤ 0 or T = 0)
+  Eigen::MatrixXd gradient, mean_gradient;  ///< D × q: ψ(C_j) and ψ(μ_j) per unit of domain d
+};
+concentration_part concentration_part_of(const Eigen::MatrixXd& totals, const Eigen::MatrixXd& centre, Eigen::Index j);
+linearised::index_gradient concentration_gradient(const Eigen::MatrixXd& totals, const Eigen::MatrixXd& centre, concentration_kind kind,
+                                                  double lower, double upper);
+linearised::index_gradient kakwani_gradient(const Eigen::MatrixXd& totals, const Eigen::MatrixXd& centre);
+linearised::index_gradient sen_gradient(const Eigen::MatrixXd& totals, const Eigen::MatrixXd& centre, const sen_line_terms& line);
+
+/// A rank index in memory: the rank variables of `values` ranked by r.welfare (rows of each domain in key
+/// order), their domain totals through `gradient_of(totals, centre)` (the index's formula, as *_from_totals),
+/// and the influence summed per unit from the rows.
+template <class GradientFn>
+welfare_index_result rank_index_in_memory(const welfare_rows& r, const std::vector<std::vector<Eigen::Index>>& sorted_rows,
+                                          const std::vector<const double*>& values, const survey_design& design, const char* fn,
+                                          GradientFn gradient_of) {
+  const rank_rows rows = rank_rows_of(r, sorted_rows, values, fn);
+  const Eigen::Index q = rank_total_columns(rows.centre.cols());
+  const auto variables = [&](Eigen::Index i, int d, double* x) { rows.variables(r, i, d, x); };
+  const linearised::index_gradient g = gradient_of(linearised::domain_totals_of(r, q, variables), rows.centre);
+  Eigen::VectorXd line;
+  const Eigen::MatrixXd psi = linearised::influence_of_rows(g, r, q, design, variables, fn, &line);
+  return linearised::finish(g, psi, design, g.line.size() > 0 ? &line : nullptr);
+}
 
 }  // namespace detail::ranks
 }  // namespace impactkit

@@ -275,6 +275,31 @@ def test_welfare_indices_on_replicate_designs(client, how):
             assert got.vcov_convention == want.vcov_convention, f.__name__
 
 
+def test_design_from_another_dask_frame_is_refused(client):
+    """A dask design holds no row labels to match against the data (pandas' SurveyDesign.check_rows), so it must
+    describe the data's rows: a replicate or Taylor design built from another frame (here a shuffled and
+    re-indexed copy, whose rows would pair with the wrong weights) is refused, naming the differing column and
+    partition; a separately built frame with the same partitions and design columns is accepted."""
+    ddf = _split(TWO_STAGE, 3)
+    shuffled = TWO_STAGE.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    other = _split(shuffled, 3)
+    for spec in (REPLICATE_SPECS[4], DESIGN):
+        design = ik.SurveyDesign(other, **spec)
+        for f, args, kw in [(ik.gini, ("welfare",), {}), (ik.lorenz, ("welfare",), dict(points=[0.5])), (ik.theil, ("welfare",), {}),
+                            (ik.kakwani, ("benefit",), dict(income="welfare")), (ik.fgt, ("welfare",), dict(line=20.0)),
+                            (ik.targeting, (), dict(welfare="welfare", beneficiary="beneficiary", target=ik.poverty_line(20.0)))]:
+            name = f.__name__
+            with pytest.raises(ValueError, match=f"{name}: the design was built from a different dask DataFrame: column 'w' "
+                                                 "differs from the design's in partition 0"):
+                f(ddf, *args, design=design, **kw)
+    with pytest.raises(ValueError, match="different dask DataFrame: the data have no design column 'rw0'"):
+        ik.gini(ddf.drop(columns=["rw0"]), "welfare", design=ik.SurveyDesign(ddf, **REPLICATE_SPECS[4]))
+    # a separately built frame of the same rows (ragged splits from delayed pieces have their own graph names)
+    mem = ik.SurveyDesign(TWO_STAGE, **REPLICATE_SPECS[4])
+    same = ik.SurveyDesign(_split(TWO_STAGE, "ragged"), **REPLICATE_SPECS[4])
+    _same_result(ik.gini(_split(TWO_STAGE, "ragged"), "welfare", design=same), ik.gini(TWO_STAGE, "welfare", design=mem))
+
+
 @pytest.mark.parametrize("how", ["ragged"])
 def test_survey_design_quantile_woodruff(client, how):
     """SurveyDesign.quantile (qrule 'math', Woodruff interval) on a Taylor, a weights-only and a replicate design:

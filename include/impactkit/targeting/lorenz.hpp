@@ -17,6 +17,8 @@
 // and the quintile share ratio is the ratio of the top and bottom totals, linearised as a ratio.
 #include <vector>
 
+#include <Eigen/Core>
+
 #include "../core/survey_design.hpp"
 #include "poverty.hpp"
 
@@ -32,5 +34,20 @@ welfare_index_result quantile_shares(const welfare_rows& r, const std::vector<do
 
 /// t(y·1{y > Q_upper}) / t(y·1{y ≤ Q_lower}) per domain (Eurostat S80/S20 with lower 0.2, upper 0.8).
 welfare_index_result quintile_share_ratio(const welfare_rows& r, double lower, double upper, const survey_design& design);
+
+// The same indices from their unit totals (the part after the pass over the rows; a streamed Dask pass gives
+// the same table). Per design unit and domain, with the domain's quantiles Q_j (D × K; a row of NaN: the
+// domain has no positive weight), the totals of q = 2 + 4K variables, domain-major columns d·q + k:
+//   0: w,  1: w·y,  and per share j at 2 + 4j: w·y·1{y < Q_j}, w·1{y < Q_j}, w·1{y = Q_j}, w·(y − Q_j)·1{y ≤ Q_j}.
+// Q_j is the lower p_j-quantile for the Lorenz ordinates and quantile shares, laeken's for the QSR (Q_0 at
+// `lower`, Q_1 at `upper`).
+constexpr Eigen::Index partial_total_columns(Eigen::Index K) { return 2 + 4 * K; }
+
+welfare_index_result lorenz_from_totals(const unit_totals_table& table, const Eigen::Ref<const Eigen::MatrixXd>& quantiles,
+                                        const std::vector<double>& p, bool generalized, const survey_design& design);
+welfare_index_result quantile_shares_from_totals(const unit_totals_table& table, const Eigen::Ref<const Eigen::MatrixXd>& quantiles,
+                                                 const std::vector<double>& cuts, const survey_design& design);
+welfare_index_result qsr_from_totals(const unit_totals_table& table, const Eigen::Ref<const Eigen::MatrixXd>& quantiles, double lower,
+                                     double upper, const survey_design& design);
 
 }  // namespace impactkit
