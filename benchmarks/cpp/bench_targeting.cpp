@@ -5,6 +5,7 @@
 //   BM_WeightedQuintiles/n      the four weighted quintile cuts of welfare (laeken's rule)
 //   BM_TargetingNoIncidence/n   every headline metric with design SEs, fixed line, no welfare groups
 //   BM_Targeting/n              the same plus beneficiary / benefit incidence and coverage by quintile
+//   BM_TargetingRepeated/n      the same with the quintile cuts of an earlier call (confirmed in the pass)
 //   BM_TargetingRelativeLine/n  the headline metrics with a relative line (60% of the weighted median),
 //                               whose estimation enters the variance (kernel density sums)
 // Data as in the Python script: 50 strata, 2,000 PSUs, log-normal welfare with a PSU effect, uniform
@@ -97,6 +98,18 @@ void run_targeting(benchmark::State& state, int groups, bool relative) {
 }
 
 void BM_TargetingNoIncidence(benchmark::State& state) { run_targeting(state, 0, false); }
+
+void BM_TargetingRepeated(benchmark::State& state) {  // quintile cuts of an earlier call, confirmed in the pass
+  const dataset& d = data(state.range(0));
+  impactkit::targeting_rows r = rows(d, 5, false);
+  const std::vector<double> cuts = impactkit::targeting_accuracy(r, *d.design).welfare_cuts;
+  r.welfare_cuts_hint = &cuts;
+  for (auto _ : state) {
+    auto res = impactkit::targeting_accuracy(r, *d.design);
+    if (!res.welfare_cuts_from_hint) state.SkipWithError("the hint was not confirmed");
+    benchmark::DoNotOptimize(res.vcov.data());
+  }
+}
 void BM_Targeting(benchmark::State& state) { run_targeting(state, 5, false); }
 void BM_TargetingRelativeLine(benchmark::State& state) { run_targeting(state, 0, true); }
 
@@ -107,4 +120,5 @@ BENCHMARK(BM_ReadPass) IK_SIZES;
 BENCHMARK(BM_WeightedQuintiles) IK_SIZES;
 BENCHMARK(BM_TargetingNoIncidence) IK_SIZES;
 BENCHMARK(BM_Targeting) IK_SIZES;
+BENCHMARK(BM_TargetingRepeated) IK_SIZES;
 BENCHMARK(BM_TargetingRelativeLine) IK_SIZES;

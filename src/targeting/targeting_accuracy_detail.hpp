@@ -267,7 +267,8 @@ inline void expand_cells(const cell_layout& c, const double* cell, double* x, Ei
 /// Rows [begin, end) into `table` (units × domains × layout width, then a spare block at `units_end` for
 /// the rows in no domain); the first invalid row into `bad`. `cuts` holds the K − 1 cuts and a +∞
 /// sentinel. The checks of row_variables run as sums that stay 0 while every row is valid (a NaN or ±∞
-/// makes them NaN), tested once per block of rows; a failing block is rescanned row by row.
+/// makes them NaN), tested per block of rows before the block is summed; a failing block is rescanned
+/// row by row for the first invalid row.
 template <bool Line, bool Estimated>
 void accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell_layout& c, const double* cuts, const int* unit,
                      Eigen::Index units_end, Eigen::Index begin, Eigen::Index end, double* table, double* at_cut, Eigen::Index& bad) {
@@ -281,26 +282,44 @@ void accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell
   const int *domain = r.domain, *codes = r.welfare_group;
   for (Eigen::Index b0 = begin; b0 < end; b0 += block) {
     const Eigen::Index b1 = std::min(end, b0 + block);
+    // the checks first, one column at a time (vectorised reductions over the block, which the pass below
+    // then reads from cache), so the pass itself needs none
     double finite = 0, not_indicator = 0, negative = 0;
     int out_of_range = 0;
+    if (weights)
+      for (Eigen::Index i = b0; i < b1; ++i) finite += 0 * weights[i], negative += static_cast<double>(weights[i] < 0);
+    if (welfare)
+      for (Eigen::Index i = b0; i < b1; ++i) finite += 0 * welfare[i];
+    for (Eigen::Index i = b0; i < b1; ++i) not_indicator += std::fabs(beneficiary[i] * (beneficiary[i] - 1));
+    if (benefit)
+      for (Eigen::Index i = b0; i < b1; ++i) finite += 0 * benefit[i], not_indicator += std::fabs(benefit[i] * (1 - beneficiary[i]));
+    if (!Line)
+      for (Eigen::Index i = b0; i < b1; ++i) not_indicator += std::fabs(target[i] * (target[i] - 1));
+    if (domain)
+      for (Eigen::Index i = b0; i < b1; ++i) out_of_range += (domain[i] < -1) | (domain[i] >= D);
+    if (codes && K)
+      for (Eigen::Index i = b0; i < b1; ++i) out_of_range += (codes[i] < 0) | (codes[i] >= K);
+    if (!(finite == 0 && negative == 0 && not_indicator == 0 && out_of_range == 0)) {
+      for (Eigen::Index i = b0; i < b1; ++i)  // the first invalid row of the block, by the checks of row_variables
+        if (row_is_invalid(r, L, cuts, i)) {
+          bad = i;
+          return;
+        }
+    }
     for (Eigen::Index i = b0; i < b1; ++i) {
       const double w = weights ? weights[i] : 1.0;
       const double y = welfare ? welfare[i] : 0.0;
       const double B = beneficiary[i];
       const double b = benefit ? benefit[i] : B;
       const int d = domain ? domain[i] : 0;
-      double T;
+      int T;
       if constexpr (Line)
-        T = static_cast<double>(strict ? y < z : y <= z);
+        T = strict ? y < z : y <= z;
       else
-        T = target[i];
-      finite += 0 * w + 0 * y + 0 * b;
-      negative += static_cast<double>(w < 0);
-      not_indicator += std::fabs(B * (B - 1)) + std::fabs(T * (T - 1)) + std::fabs(b * (1 - B));
-      out_of_range += (d < -1) | (d >= D);
+        T = static_cast<int>(target[i]);  // checked: 0 or 1
       const Eigen::Index cell = d >= 0 ? (static_cast<Eigen::Index>(unit[i]) * D + d) * width : units_end;
-      // (T, B) cell from comparisons (no branch, no cast of a value not yet checked)
-      double* x = table + cell + (2 * static_cast<int>(T == 1.0) + static_cast<int>(B == 1.0)) * F;
+      const int Bi = static_cast<int>(B);  // checked: 0 or 1
+      double* x = table + cell + (2 * T + Bi) * F;
       const double wb = w * b;
       x[0] += w;
       x[1] += wb;
@@ -321,23 +340,14 @@ void accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell
         int g = 0;
         if (codes) {
           g = codes[i];
-          out_of_range += (g < 0) | (g >= K);
-          g = std::clamp(g, 0, K - 1);
         } else {
           for (int k = 0; k + 1 < K; ++k) g += y > cuts[k];
           if (at_cut && y == cuts[g] && d >= 0) at_cut[g] += w;  // y ≤ cuts[g], the first cut not below y
         }
-        double* gx = table + cell + 4 * F + 4 * g + 2 * static_cast<int>(B == 1.0);
+        double* gx = table + cell + 4 * F + 4 * g + 2 * Bi;
         gx[0] += w;
         gx[1] += wb;
       }
-    }
-    if (!(finite == 0 && negative == 0 && not_indicator == 0 && out_of_range == 0)) {
-      for (Eigen::Index i = b0; i < b1; ++i)  // the first invalid row of the block, by the checks of row_variables
-        if (row_is_invalid(r, L, cuts, i)) {
-          bad = i;
-          return;
-        }
     }
   }
 }
