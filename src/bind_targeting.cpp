@@ -83,7 +83,6 @@ py::dict result_dict(const targeting_result& r) {
   out["conventions"] = conventions_dict(r.conventions);
   out["amounts"] = r.amounts;
   out["undefined"] = r.undefined;
-  out["unit_totals"] = r.table.totals;
   out["line"] = r.line;
   out["bandwidth"] = r.bandwidth;
   out["line_variance_out_of_range"] = r.line_variance_out_of_range;

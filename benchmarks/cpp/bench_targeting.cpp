@@ -6,6 +6,7 @@
 //   BM_TargetingNoIncidence/n   every headline metric with design SEs, fixed line, no welfare groups
 //   BM_Targeting/n              the same plus beneficiary / benefit incidence and coverage by quintile
 //   BM_TargetingRepeated/n      the same with the quintile cuts of an earlier call (confirmed in the pass)
+//   BM_TargetingRowsAsUnits/n   all metrics without a design (each row its own PSU: unit tables of n rows)
 //   BM_TargetingRelativeLine/n  the headline metrics with a relative line (60% of the weighted median),
 //                               whose estimation enters the variance (kernel density sums)
 // Data as in the Python script: 50 strata, 2,000 PSUs, log-normal welfare with a PSU effect, uniform
@@ -99,6 +100,18 @@ void run_targeting(benchmark::State& state, int groups, bool relative) {
 
 void BM_TargetingNoIncidence(benchmark::State& state) { run_targeting(state, 0, false); }
 
+void BM_TargetingRowsAsUnits(benchmark::State& state) {  // no design: each row its own PSU (U = n)
+  const dataset& d = data(state.range(0));
+  impactkit::survey_spec spec;
+  spec.weights = d.w;
+  const impactkit::survey_design iid(spec);
+  const impactkit::targeting_rows r = rows(d, 5, false);
+  for (auto _ : state) {
+    auto res = impactkit::targeting_accuracy(r, iid);
+    benchmark::DoNotOptimize(res.vcov.data());
+  }
+}
+
 void BM_TargetingRepeated(benchmark::State& state) {  // quintile cuts of an earlier call, confirmed in the pass
   const dataset& d = data(state.range(0));
   impactkit::targeting_rows r = rows(d, 5, false);
@@ -121,4 +134,5 @@ BENCHMARK(BM_WeightedQuintiles) IK_SIZES;
 BENCHMARK(BM_TargetingNoIncidence) IK_SIZES;
 BENCHMARK(BM_Targeting) IK_SIZES;
 BENCHMARK(BM_TargetingRepeated) IK_SIZES;
+BENCHMARK(BM_TargetingRowsAsUnits)->Arg(1000000)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_TargetingRelativeLine) IK_SIZES;
