@@ -222,7 +222,8 @@ inline int row_variables(const targeting_rows& r, const resolved_line& L, const 
 /// Whether row i fails a check of row_variables (the slow path of a block holding an invalid row).
 inline bool row_is_invalid(const targeting_rows& r, const resolved_line& L, const double* cuts, Eigen::Index i) {
   std::vector<double> x(static_cast<std::size_t>(n_variables(r.n_welfare_groups)));
-  const std::vector<double> cut_list(cuts, cuts + std::max(r.n_welfare_groups - 1, 0));
+  // the K − 1 cuts of computed groups (none with group codes: the padded array then holds only +∞)
+  const std::vector<double> cut_list(cuts, cuts + (r.welfare_group ? 0 : std::max(r.n_welfare_groups - 1, 0)));
   const int d = row_variables(r, L, cut_list, i, r.weights ? r.weights[i] : 1.0, x.data());
   return d < -1 || d >= r.n_domains;
 }

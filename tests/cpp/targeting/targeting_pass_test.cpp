@@ -134,6 +134,21 @@ TEST(TargetingPass, ReportsTheFirstInvalidRowAsTheDefinitionDoes) {
       EXPECT_EQ(got, want);
       EXPECT_NE(got.find("row " + std::to_string(at)), std::string::npos) << got;
     }
+  // welfare groups given as codes (no cuts): a bad row and a group code out of range
+  r.welfare_group = d.group.data();
+  for (Eigen::Index at : {Eigen::Index{5}, n - 2}) {
+    const double saved = d.w(at);
+    d.w(at) = nan;
+    EXPECT_EQ(message([&] { tg::accumulate(r, L, {}, d.units); }), message([&] { by_definition(r, L, {}, d.units); }));
+    d.w(at) = saved;
+    const int code = d.group(at);
+    d.group(at) = 5;
+    const std::string got = message([&] { tg::accumulate(r, L, {}, d.units); });
+    EXPECT_EQ(got, message([&] { by_definition(r, L, {}, d.units); }));
+    EXPECT_NE(got.find("welfare group code out of range at row " + std::to_string(at)), std::string::npos) << got;
+    d.group(at) = code;
+  }
+  r.welfare_group = nullptr;
   // a benefit paid to a non-beneficiary, and a domain code out of range
   const Eigen::Index at = 12345;
   const double saved_B = d.B(at), saved_b = d.b(at);
