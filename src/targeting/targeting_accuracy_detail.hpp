@@ -212,145 +212,226 @@ inline int row_variables(const targeting_rows& r, const resolved_line& L, const 
 
 // ---- the pass over the rows -------------------------------------------------------------------------
 // row_variables above defines the q variables of a row; the pass below computes the same unit totals
-// from fewer writes. T and B are indicators, b = 0 when B = 0, so every variable is a sum over the four
-// (T, B) cells of a handful of fields, and a row's welfare group touches one (group, B) cell:
-//   per (unit, domain): 4 cells (2T + B) × F fields, F = 5: w, w·b, w·y, w·(z − y)₊, w·(z − y − b)₊, and for
-//   an estimated line 5 more: w·φ_h(z − y), w·b·φ_h(z − y), w·φ_h(Q − y), w·1{y ≤ Q}, w·1{y + b < z};
-//   then K groups × 2 (B) × 2 fields: w, w·b.
-// A row adds 3–5 (+5) + 2 values instead of q = 15 + 3K. expand_cells maps the cells to the q variables.
+// from fewer writes. T and B are indicators and b = 0 when B = 0, and a row's welfare interval fixes
+// both its side of the line and its welfare group: with a line and quantile groups the K − 1 cuts and
+// the line z split welfare into K + 1 intervals j, each wholly below or above the line and in one group
+// (j = #{breakpoints below y}; with p = #{cuts below the line}, T = 1{j ≤ p} and g = j − 1{j > p}).
+// Otherwise (a target column, or group codes) j = 2g + T. Each row adds one run of fields to one cell
+// (unit, domain, j, B): a B = 0 row needs only the fields shared by all rows, a B = 1 row those and
+// the beneficiary fields, so a (j) block is [B = 0: shared | B = 1: shared, beneficiary-only] and a
+// B = 0 row writes the beneficiary-only values times B, exact zeros, into the next cell's first slots:
+//   shared:           w, w·(z − y)₊ (line), and for an estimated line w·φ_h(z − y), w·φ_h(Q − y),
+//                     w·1{y ≤ Q}, w·1{y + b < z}
+//   beneficiary-only: w·b, w·y, w·(z − y − b)₊ (line), w·b·φ_h(z − y) (estimated line)
+// A row adds 3, 5 or 10 values instead of q = 15 + 3K; expand_cells maps the cells to the q variables.
 
 /// Whether row i fails a check of row_variables (the slow path of a block holding an invalid row).
-inline bool row_is_invalid(const targeting_rows& r, const resolved_line& L, const double* cuts, Eigen::Index i) {
+inline bool row_is_invalid(const targeting_rows& r, const resolved_line& L, const std::vector<double>& cuts, Eigen::Index i) {
   std::vector<double> x(static_cast<std::size_t>(n_variables(r.n_welfare_groups)));
-  // the K − 1 cuts of computed groups (none with group codes: the padded array then holds only +∞)
-  const std::vector<double> cut_list(cuts, cuts + (r.welfare_group ? 0 : std::max(r.n_welfare_groups - 1, 0)));
-  const int d = row_variables(r, L, cut_list, i, r.weights ? r.weights[i] : 1.0, x.data());
+  const int d = row_variables(r, L, cuts, i, r.weights ? r.weights[i] : 1.0, x.data());
   return d < -1 || d >= r.n_domains;
 }
 
+/// The first invalid row of rows [begin, end) by the checks of row_variables, or −1 (blocks tested by
+/// vectorised reductions, a failing block row by row).
+inline Eigen::Index first_invalid_row(const targeting_rows& r, const resolved_line& L, const std::vector<double>& cuts,
+                                      Eigen::Index begin, Eigen::Index end) {
+  constexpr Eigen::Index block = 2048;
+  constexpr double big = std::numeric_limits<double>::max();
+  const int D = r.n_domains, K = r.n_welfare_groups;
+  for (Eigen::Index b0 = begin; b0 < end; b0 += block) {
+    const Eigen::Index b1 = std::min(end, b0 + block);
+    int invalid = 0;
+    for (Eigen::Index i = b0; i < b1; ++i) {
+      const double B = r.beneficiary[i];
+      invalid |= (B != 0) & (B != 1);
+    }
+    if (r.weights)
+      for (Eigen::Index i = b0; i < b1; ++i) invalid |= !((r.weights[i] >= 0) & (r.weights[i] <= big));
+    if (r.welfare)
+      for (Eigen::Index i = b0; i < b1; ++i) invalid |= !(std::fabs(r.welfare[i]) <= big);
+    if (r.benefit)
+      for (Eigen::Index i = b0; i < b1; ++i) invalid |= static_cast<int>(!(std::fabs(r.benefit[i]) <= big)) | ((r.benefit[i] != 0) & (r.beneficiary[i] != 1));
+    if (r.line.kind == line_kind::none)
+      for (Eigen::Index i = b0; i < b1; ++i) invalid |= (r.target[i] != 0) & (r.target[i] != 1);
+    if (r.domain)
+      for (Eigen::Index i = b0; i < b1; ++i) invalid |= (r.domain[i] < -1) | (r.domain[i] >= D);
+    if (r.welfare_group)
+      for (Eigen::Index i = b0; i < b1; ++i) invalid |= (r.welfare_group[i] < 0) | (r.welfare_group[i] >= K);
+    if (invalid)
+      for (Eigen::Index i = b0; i < b1; ++i)
+        if (row_is_invalid(r, L, cuts, i)) return i;
+  }
+  return -1;
+}
+
+/// The cells of one (unit, domain) block of the table (see above).
 struct cell_layout {
-  int fields = 5, groups = 0;
-  Eigen::Index width() const { return 4 * fields + 4 * static_cast<Eigen::Index>(groups); }
+  bool line = false, estimated = false;
+  bool merged = false;  ///< j counts the breakpoints (cuts and line) below y; else j = 2g + T
+  bool computed_groups = false;  ///< groups of welfare between quantile cuts (not given codes)
+  int groups = 0;       ///< K welfare groups (0: none)
+  int below = 0;        ///< merged: the intervals 0..below lie below the line
+  int shared = 1, beneficiary_only = 2, intervals = 2;
+  std::vector<double> breakpoints;  ///< sorted, counted per row (merged: cuts and line; else the cuts), then +∞
+
+  cell_layout(const targeting_rows& r, const resolved_line& L, const std::vector<double>& cuts) {
+    line = r.line.kind != line_kind::none;
+    estimated = L.estimated;
+    groups = r.n_welfare_groups;
+    computed_groups = groups > 0 && !r.welfare_group;
+    merged = line && (groups == 0 || computed_groups);
+    shared = estimated ? 6 : line ? 2 : 1;
+    beneficiary_only = estimated ? 4 : line ? 3 : 2;
+    if (computed_groups) breakpoints.assign(cuts.begin(), cuts.end());
+    if (merged) {
+      below = static_cast<int>(std::count_if(cuts.begin(), cuts.end(), [&](double c) { return c < line_cut(L, r.line.strict); }));
+      breakpoints.push_back(line_cut(L, r.line.strict));
+      std::sort(breakpoints.begin(), breakpoints.end());
+      intervals = static_cast<int>(breakpoints.size()) + 1;
+    } else {
+      intervals = 2 * std::max(groups, 1);
+    }
+    breakpoints.resize(std::max<std::size_t>(8, breakpoints.size() + 1), std::numeric_limits<double>::infinity());
+  }
+  /// y is below the line (T = 1) ⇔ y ≤ this value: z⁻ (the double below z) for the strict rule, else z
+  static double line_cut(const resolved_line& L, bool strict) {
+    return strict ? std::nextafter(L.z, -std::numeric_limits<double>::infinity()) : L.z;
+  }
+  int counted() const { return merged ? intervals - 1 : computed_groups ? groups - 1 : 0; }  ///< breakpoints a row counts
+  int block() const { return 2 * shared + beneficiary_only; }
+  Eigen::Index width() const { return static_cast<Eigen::Index>(intervals) * block(); }
+  int below_line(int j) const { return merged ? j <= below : j & 1; }
+  int group(int j) const { return merged ? j - (j > below) : j >> 1; }
 };
 
 /// The q variables of one (unit, domain) from its cells (see the layout above).
 inline void expand_cells(const cell_layout& c, const double* cell, double* x, Eigen::Index q) {
   std::fill(x, x + q, 0.0);
-  const int F = c.fields;
-  auto at = [cell, F](int T, int B, int f) { return cell[(2 * T + B) * F + f]; };
-  for (int T = 0; T < 2; ++T)
-    for (int B = 0; B < 2; ++B) {
-      const double w = at(T, B, 0), wb = at(T, B, 1);
-      x[one] += w;
-      if (T) x[tgt] += w;
-      if (B) x[ben] += w, x[ben_welfare] += at(T, B, 2);
-      if (T && B) x[tgt_ben] += w, x[tgt_amt] += wb;
-      x[amt] += wb;
-      x[gap_before] += at(T, B, 3);
-      x[gap_after] += at(T, B, 4);
-      if (F > 5) {
-        x[kernel_z] += at(T, B, 5);
-        if (B) x[kernel_z_ben] += at(T, B, 5);
-        x[kernel_z_amt] += at(T, B, 6);
-        x[kernel_q] += at(T, B, 7);
-        x[below_q] += at(T, B, 8);
-        x[poor_after] += at(T, B, 9);
-      }
+  const int F0 = c.shared;
+  for (int j = 0; j < c.intervals; ++j) {
+    const double* s0 = cell + static_cast<Eigen::Index>(j) * c.block();  // B = 0: shared fields
+    const double* s1 = s0 + F0;                                         // B = 1: shared fields
+    const double* o = s1 + F0;                                          // B = 1: beneficiary-only fields
+    const int T = c.below_line(j);
+    const double w = s0[0] + s1[0];
+    x[one] += w;
+    x[ben] += s1[0];
+    x[amt] += o[0];
+    x[ben_welfare] += o[1];
+    if (T) x[tgt] += w, x[tgt_ben] += s1[0], x[tgt_amt] += o[0];
+    if (c.line) {
+      x[gap_before] += s0[1] + s1[1];
+      x[gap_after] += s0[1] + o[2];  // b = 0 when B = 0
     }
-  const double* g = cell + 4 * F;
-  for (int k = 0; k < c.groups; ++k, g += 4) {
-    x[n_fixed + 3 * k] = g[0] + g[2];
-    x[n_fixed + 3 * k + 1] = g[2];
-    x[n_fixed + 3 * k + 2] = g[1] + g[3];
+    if (c.estimated) {
+      x[kernel_z] += s0[2] + s1[2];
+      x[kernel_z_ben] += s1[2];
+      x[kernel_z_amt] += o[3];
+      x[kernel_q] += s0[3] + s1[3];
+      x[below_q] += s0[4] + s1[4];
+      x[poor_after] += s0[5] + s1[5];
+    }
+    if (c.groups > 0) {
+      const Eigen::Index g = n_fixed + 3 * static_cast<Eigen::Index>(c.group(j));
+      x[g] += w;
+      x[g + 1] += s1[0];
+      x[g + 2] += o[0];
+    }
   }
 }
 
+
 /// Rows [begin, end) into `table` (units × domains × layout width, then a spare block at `units_end` for
-/// the rows in no domain); the first invalid row into `bad`. `cuts` holds the K − 1 cuts and a +∞
-/// sentinel. The checks of row_variables run as sums that stay 0 while every row is valid (a NaN or ±∞
-/// makes them NaN), tested per block of rows before the block is summed; a failing block is rescanned
-/// row by row for the first invalid row.
+/// the rows in no domain); at_cut (optional, computed groups): per cut k the weight of the rows in a
+/// domain with welfare equal to cut k. The checks of row_variables that a sum cannot show (signs,
+/// indicators, codes) run as vectorised reductions over each block just read, and every index is formed
+/// so that an invalid value cannot address outside the table; returns whether a block failed them. A NaN
+/// or ±∞ in w, y or b makes a sum of the table non-finite (the caller checks).
 template <bool Line, bool Estimated>
-void accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell_layout& c, const double* cuts, const int* unit,
-                     Eigen::Index units_end, Eigen::Index begin, Eigen::Index end, double* table, double* at_cut, Eigen::Index& bad) {
-  constexpr Eigen::Index block = 4096;
-  constexpr int F = Estimated ? 10 : 5;
-  const Eigen::Index width = c.width(), D = r.n_domains;
-  const int K = c.groups;
-  const double z = L.z, q = L.q, h = L.h;
-  const bool strict = r.line.strict;
-  const double *weights = r.weights, *target = r.target, *beneficiary = r.beneficiary, *benefit = r.benefit, *welfare = r.welfare;
-  const int *domain = r.domain, *codes = r.welfare_group;
+bool accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell_layout& c, const double* cuts, const int* unit,
+                     Eigen::Index units_end, Eigen::Index begin, Eigen::Index end, double* table, double* at_cut) {
+  constexpr int block = 2048;
+  constexpr int F0 = Estimated ? 6 : Line ? 2 : 1;
+  const Eigen::Index width = c.width(), D = r.n_domains, C = c.block();
+  const int K = c.groups, n_counted = c.counted();
+  const bool merged = c.merged, codes = r.welfare_group != nullptr, few = n_counted <= 8;
+  const double z = L.z, q = L.q, h = L.h, z_T = cell_layout::line_cut(L, r.line.strict);
+  const double* bp = c.breakpoints.data();
+  // absent columns read from constant blocks: weights 1, welfare 0, domain and group 0
+  std::vector<double> constants(2 * block);
+  std::fill(constants.begin(), constants.begin() + block, 1.0);
+  const std::vector<int> zero_codes(block, 0);
   for (Eigen::Index b0 = begin; b0 < end; b0 += block) {
-    const Eigen::Index b1 = std::min(end, b0 + block);
-    // the checks first, one column at a time (vectorised reductions over the block, which the pass below
-    // then reads from cache), so the pass itself needs none
-    double finite = 0, not_indicator = 0, negative = 0;
-    int out_of_range = 0;
-    if (weights)
-      for (Eigen::Index i = b0; i < b1; ++i) finite += 0 * weights[i], negative += static_cast<double>(weights[i] < 0);
-    if (welfare)
-      for (Eigen::Index i = b0; i < b1; ++i) finite += 0 * welfare[i];
-    for (Eigen::Index i = b0; i < b1; ++i) not_indicator += std::fabs(beneficiary[i] * (beneficiary[i] - 1));
-    if (benefit)
-      for (Eigen::Index i = b0; i < b1; ++i) finite += 0 * benefit[i], not_indicator += std::fabs(benefit[i] * (1 - beneficiary[i]));
-    if (!Line)
-      for (Eigen::Index i = b0; i < b1; ++i) not_indicator += std::fabs(target[i] * (target[i] - 1));
-    if (domain)
-      for (Eigen::Index i = b0; i < b1; ++i) out_of_range += (domain[i] < -1) | (domain[i] >= D);
-    if (codes && K)
-      for (Eigen::Index i = b0; i < b1; ++i) out_of_range += (codes[i] < 0) | (codes[i] >= K);
-    if (!(finite == 0 && negative == 0 && not_indicator == 0 && out_of_range == 0)) {
-      for (Eigen::Index i = b0; i < b1; ++i)  // the first invalid row of the block, by the checks of row_variables
-        if (row_is_invalid(r, L, cuts, i)) {
-          bad = i;
-          return;
-        }
-    }
-    for (Eigen::Index i = b0; i < b1; ++i) {
-      const double w = weights ? weights[i] : 1.0;
-      const double y = welfare ? welfare[i] : 0.0;
-      const double B = beneficiary[i];
-      const double b = benefit ? benefit[i] : B;
-      const int d = domain ? domain[i] : 0;
-      int T;
-      if constexpr (Line)
-        T = strict ? y < z : y <= z;
-      else
-        T = static_cast<int>(target[i]);  // checked: 0 or 1
-      const Eigen::Index cell = d >= 0 ? (static_cast<Eigen::Index>(unit[i]) * D + d) * width : units_end;
-      const int Bi = static_cast<int>(B);  // checked: 0 or 1
-      double* x = table + cell + (2 * T + Bi) * F;
-      const double wb = w * b;
-      x[0] += w;
-      x[1] += wb;
-      x[2] += w * y;
-      if constexpr (Line) {
-        x[3] += w * std::max(z - y, 0.0);
-        x[4] += w * std::max(z - y - b, 0.0);
-      }
-      if constexpr (Estimated) {
-        const double kz = lines::gaussian_kernel(z - y, h);
-        x[5] += w * kz;
-        x[6] += wb * kz;
-        x[7] += w * lines::gaussian_kernel(q - y, h);
-        x[8] += y <= q ? w : 0.0;
-        x[9] += y + b < z ? w : 0.0;
-      }
-      if (K) {
-        int g = 0;
-        if (codes) {
-          g = codes[i];
+    const int m = static_cast<int>(std::min<Eigen::Index>(end - b0, block));
+    const double* w_ = r.weights ? r.weights + b0 : constants.data();
+    const double* y_ = r.welfare ? r.welfare + b0 : constants.data() + block;
+    const double* B_ = r.beneficiary + b0;
+    const double* b_ = r.benefit ? r.benefit + b0 : B_;
+    const double* t_ = Line ? B_ : r.target + b0;
+    const int* d_ = r.domain ? r.domain + b0 : zero_codes.data();
+    const int* g_ = codes ? r.welfare_group + b0 : zero_codes.data();
+    const int* u_ = unit + b0;
+    int tie = 0;
+    for (int j = 0; j < m; ++j) {
+      const double w = w_[j], y = y_[j], B = B_[j], b = b_[j];
+      const int d = d_[j];
+      const int Bi = B == 1;
+      int n = 0;
+      if (n_counted) {
+        if (few) {
+          n = lines::count_below8<true>(y, bp);
         } else {
-          for (int k = 0; k + 1 < K; ++k) g += y > cuts[k];
-          if (at_cut && y == cuts[g] && d >= 0) at_cut[g] += w;  // y ≤ cuts[g], the first cut not below y
+          for (int k = 0; k < n_counted; ++k) n += y > bp[k];
         }
-        double* gx = table + cell + 4 * F + 4 * g + 2 * Bi;
-        gx[0] += w;
-        gx[1] += wb;
+        if (at_cut) tie |= y == bp[n];
       }
+      int interval = n;
+      if (!merged) {
+        int T;
+        if constexpr (Line)
+          T = !(y > z_T);
+        else
+          T = t_[j] == 1;
+        const int g = codes ? (static_cast<unsigned>(g_[j]) < static_cast<unsigned>(K) ? g_[j] : 0) : n;
+        interval = 2 * g + T;
+      }
+      const Eigen::Index cell = static_cast<unsigned>(d) < static_cast<unsigned>(D) ? (static_cast<Eigen::Index>(u_[j]) * D + d) * width : units_end;
+      double* x = table + cell + interval * C + Bi * F0;
+      x[0] += w;
+      if constexpr (Line) x[1] += w * std::max(z - y, 0.0);
+      [[maybe_unused]] double kz = 0;
+      if constexpr (Estimated) {
+        kz = lines::gaussian_kernel(z - y, h);
+        x[2] += w * kz;
+        x[3] += w * lines::gaussian_kernel(q - y, h);
+        x[4] += y <= q ? w : 0.0;
+        x[5] += y + b < z ? w : 0.0;
+      }
+      double* o = x + F0;  // beneficiary-only: exact zeros when B = 0
+      const double wb = w * b;
+      o[0] += wb;
+      o[1] += w * y * B;
+      if constexpr (Line) o[2] += w * std::max(z - y - b, 0.0) * B;
+      if constexpr (Estimated) o[3] += wb * kz;
     }
+    if (tie && at_cut && !codes)  // the weight at each cut: y = cuts[g], the first cut not below y (+∞ last)
+      for (int j = 0; j < m; ++j) {
+        int g = 0;
+        while (y_[j] > cuts[g]) ++g;
+        if (y_[j] == cuts[g] && static_cast<unsigned>(d_[j]) < static_cast<unsigned>(D)) at_cut[g] += w_[j];
+      }
+    int invalid = 0;
+    for (int j = 0; j < m; ++j) invalid |= (w_[j] < 0) | ((B_[j] != 0) & (B_[j] != 1)) | ((b_[j] != 0) & (B_[j] != 1));
+    if (r.domain)
+      for (int j = 0; j < m; ++j) invalid |= (d_[j] < -1) | (d_[j] >= D);
+    if (codes)
+      for (int j = 0; j < m; ++j) invalid |= (g_[j] < 0) | (g_[j] >= K);
+    if constexpr (!Line)
+      for (int j = 0; j < m; ++j) invalid |= (t_[j] != 0) & (t_[j] != 1);
+    if (invalid) return false;
   }
+  return true;
 }
 
 /// The unit totals of the q variables of row_variables over rows 0..n−1, grouped by `units` (one pass,
@@ -361,14 +442,12 @@ inline unit_totals_table accumulate(const targeting_rows& r, const resolved_line
                                     const group_codes& units, std::vector<double>* cut_weights = nullptr) {
   const char* fn = "targeting_accuracy";
   detail::require(units.size() == r.n, fn, "the unit codes must have one entry per row");
+  detail::require(r.welfare_group || r.n_welfare_groups == 0 || static_cast<int>(cuts.size()) == r.n_welfare_groups - 1, fn,
+                  "quantile welfare groups need their K − 1 cuts");
   const bool line = r.line.kind != line_kind::none, estimated = L.estimated;
-  cell_layout c;
-  c.fields = estimated ? 10 : 5;
-  c.groups = r.n_welfare_groups;
+  const cell_layout c(r, L, cuts);
   std::vector<double> padded(cuts);
   padded.push_back(std::numeric_limits<double>::infinity());
-  detail::require(r.welfare_group || c.groups == 0 || static_cast<int>(cuts.size()) == c.groups - 1, fn,
-                  "quantile welfare groups need their K − 1 cuts");
   const Eigen::Index U = units.n_groups, D = r.n_domains, width = c.width(), cell_count = U * D * width;
   // per-chunk tables (up to 16) while together they stay small next to the data: a design whose units are
   // rows gets one table and one thread
@@ -386,15 +465,23 @@ inline unit_totals_table accumulate(const targeting_rows& r, const resolved_line
   for (Eigen::Index k = 0; k < chunks.count; ++k) {
     auto& t = partial[static_cast<std::size_t>(k)];
     t.assign(static_cast<std::size_t>(cell_count + width), 0.0);  // + the spare block of the rows in no domain
-    auto& bad = first_bad[static_cast<std::size_t>(k)];
     double* at_cut = ties ? chunk_at_cut[static_cast<std::size_t>(k)].data() : nullptr;
     const Eigen::Index b = chunks.begin(k), e = chunks.end(k);
+    bool valid;
     if (line && estimated)
-      accumulate_rows<true, true>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), at_cut, bad);
+      valid = accumulate_rows<true, true>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), at_cut);
     else if (line)
-      accumulate_rows<true, false>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), at_cut, bad);
+      valid = accumulate_rows<true, false>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), at_cut);
     else
-      accumulate_rows<false, false>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), at_cut, bad);
+      valid = accumulate_rows<false, false>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), at_cut);
+    if (valid) {  // a NaN or ±∞ in w, y or b shows in the sums
+      constexpr double big = std::numeric_limits<double>::max();
+      int non_finite = 0;
+      for (double v : t) non_finite |= !(std::fabs(v) <= big);
+      valid = !non_finite;
+    }
+    // else the first invalid row of the chunk (none: sums beyond the double range, not an invalid row)
+    if (!valid) first_bad[static_cast<std::size_t>(k)] = first_invalid_row(r, L, cuts, b, e);
   }
   for (Eigen::Index i : first_bad)
     if (i >= 0) explain_invalid(r, i);

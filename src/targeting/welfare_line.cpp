@@ -149,10 +149,11 @@ bracket_outcome bracketed_quantiles(Eigen::Index n, const double* welfare, const
   long double sum_w2 = 0;
   for (const auto& v : sample) sum_w2 += static_cast<long double>(v.w) * v.w;
   const double s_eff = static_cast<double>(sample_total * sample_total / sum_w2);
-  std::vector<double> lo(K), hi(K);
+  std::vector<double> lo(K), hi(K), width(K);
   for (std::size_t k = 0; k < K; ++k) {
     const double p = probs[k], delta = 4 * std::sqrt(p * (1 - p) / s_eff) + 1.0 / static_cast<double>(sample.size());
     const double p_lo = p - delta, p_hi = p + delta;
+    width[k] = 2 * delta;
     lo[k] = -inf;
     hi[k] = inf;
     long double cum = 0;
@@ -170,8 +171,11 @@ bracket_outcome bracketed_quantiles(Eigen::Index n, const double* welfare, const
     if (!(lo[k] >= lo[k - 1] && hi[k] >= hi[k - 1])) return bracket_outcome::missed;
   // one pass: each row's weight into one bin (bin j: exactly j of the lo's are ≤ y, as lo is sorted, so
   // the weight below lo_k is the sum of bins 0..k), the rows within a bracket (a contiguous range of
-  // brackets holds y, as hi is sorted too), and the checks (0·y + 0·w is NaN for a non-finite value).
-  // Bins sum in double within blocks of 4096 rows, flushed to long double: no long-double chain per row.
+  // brackets holds y, as hi is sorted too), and the checks (a flag, no branch). Bins sum in double within
+  // blocks of 4096 rows, over 4 interleaved sets (no chain of stores to one bin), flushed to long double.
+  const bool few = K <= 8;
+  std::vector<double> lo8(std::max<std::size_t>(K, 8), std::numeric_limits<double>::quiet_NaN());  // NaN: never ≤ y
+  std::copy(lo.begin(), lo.end(), lo8.begin());
   const detail::row_chunks chunks = detail::make_row_chunks(n, Eigen::Index{1} << 18, 64);
   std::vector<std::vector<long double>> chunk_bin(static_cast<std::size_t>(chunks.count), std::vector<long double>(K + 1, 0));
   std::vector<std::vector<std::vector<weighted_value>>> chunk_inside(static_cast<std::size_t>(chunks.count),
@@ -180,34 +184,54 @@ bracket_outcome bracketed_quantiles(Eigen::Index n, const double* welfare, const
   [[maybe_unused]] const int threads = detail::threads_for(chunks.count, static_cast<double>(chunks.size));
 #pragma omp parallel for schedule(static, 1) num_threads(threads) if (threads > 1)
   for (Eigen::Index c = 0; c < chunks.count; ++c) {
+    constexpr Eigen::Index block = 4096;
+    constexpr double big = std::numeric_limits<double>::max();
     auto& bin = chunk_bin[static_cast<std::size_t>(c)];
     auto& inside = chunk_inside[static_cast<std::size_t>(c)];
-    std::vector<double> block(K + 1, 0.0);
-    double check = 0;
-    bool negative = false;
-    for (Eigen::Index i = chunks.begin(c), e = chunks.end(c); i < e; ++i) {
-      if ((i & 4095) == 0) {
-        for (std::size_t j = 0; j <= K; ++j) bin[j] += block[j], block[j] = 0;
-        if (check != 0 || negative) break;
+    for (std::size_t k = 0; k < K; ++k)  // room for the expected share of rows in bracket k (2δ_k) and more
+      inside[k].reserve(static_cast<std::size_t>(static_cast<double>(chunks.size) * (1.5 * width[k] + 1e-3)) + 16);
+    const std::size_t stride = K + 1;
+    std::vector<double> sets(4 * stride, 0.0);
+    const std::vector<double> ones(w ? 0 : block, 1.0);
+    double lo_local[8];  // in registers: the stores to the bins could alias a vector's data
+    std::copy(lo8.begin(), lo8.begin() + 8, lo_local);
+    int bad = 0;
+    for (Eigen::Index b0 = chunks.begin(c), e = chunks.end(c); b0 < e && !bad; b0 += block) {
+      const Eigen::Index m = std::min(block, e - b0);
+      const double* w_ = w ? w + b0 : ones.data();
+      const double* y_ = welfare + b0;
+      for (Eigen::Index j = 0; j < m; ++j) {
+        const double wi = w_[j], y = y_[j];
+        const bool in = !domain || domain[b0 + j] >= 0;
+        bad |= in & (static_cast<int>(!(std::fabs(y) <= big)) | !((wi >= 0) & (wi <= big)));
+        const bool counted = in & (wi > 0);
+        std::size_t count;  // the number of lo's ≤ y (lo is sorted)
+        if (few) {
+          count = static_cast<std::size_t>(count_below8<false>(y, lo_local));
+        } else {
+          count = 0;
+          for (std::size_t k = 0; k < K; ++k) count += lo[k] <= y;
+        }
+        sets[(static_cast<std::size_t>(j) & 3) * stride + count] += counted ? wi : 0.0;
+        if (counted)
+          for (std::size_t k = count; k-- > 0 && y <= hi[k];) inside[k].push_back({y, wi});
       }
-      if (domain && domain[i] < 0) continue;
-      const double wi = w ? w[i] : 1.0;
-      const double y = welfare[i];
-      check += 0 * wi + 0 * y;
-      negative |= wi < 0;
-      if (!(wi > 0)) continue;
-      std::size_t count = 0;  // the number of lo's ≤ y, without a data-dependent branch (lo is sorted)
-      for (std::size_t k = 0; k < K; ++k) count += lo[k] <= y;
-      block[count] += wi;
-      for (std::size_t k = count; k-- > 0 && y <= hi[k];) inside[k].push_back({y, wi});
+      for (std::size_t j = 0; j <= K; ++j) {
+        bin[j] += (sets[j] + sets[stride + j]) + (sets[2 * stride + j] + sets[3 * stride + j]);
+        sets[j] = sets[stride + j] = sets[2 * stride + j] = sets[3 * stride + j] = 0;
+      }
     }
-    for (std::size_t j = 0; j <= K; ++j) bin[j] += block[j];
-    chunk_bad[static_cast<std::size_t>(c)] = check != 0 || negative;
+    chunk_bad[static_cast<std::size_t>(c)] = static_cast<char>(bad);
   }
   for (char bad : chunk_bad)
     if (bad) return bracket_outcome::invalid;
   std::vector<long double> bin(K + 1, 0);
   std::vector<std::vector<weighted_value>> inside(K);
+  for (std::size_t k = 0; k < K; ++k) {
+    std::size_t size = 0;
+    for (const auto& parts : chunk_inside) size += parts[k].size();
+    inside[k].reserve(size);
+  }
   for (Eigen::Index c = 0; c < chunks.count; ++c) {
     for (std::size_t j = 0; j <= K; ++j) bin[j] += chunk_bin[static_cast<std::size_t>(c)][j];
     for (std::size_t k = 0; k < K; ++k) {

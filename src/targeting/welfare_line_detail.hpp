@@ -22,6 +22,28 @@ namespace detail::lines {
 
 void check(const welfare_line& L, const char* fn);
 
+/// #{k < 8 : c[k] < y} (Strict) or #{k < 8 : c[k] ≤ y}: a row's place among up to 8 sorted breakpoints,
+/// with two-lane vector compares under GCC/Clang (vector extensions: a true lane is −1); pad unused
+/// breakpoints with +∞ (Strict) or NaN (never ≤ y), so that the count never exceeds the used ones.
+template <bool Strict>
+inline int count_below8(double y, const double* c) {
+#if defined(__GNUC__) || defined(__clang__)
+  using v2d = double __attribute__((vector_size(16)));
+  using v2l = long long __attribute__((vector_size(16)));
+  const v2d yy = {y, y};
+  v2l m;
+  if constexpr (Strict)
+    m = (v2d{c[0], c[1]} < yy) + (v2d{c[2], c[3]} < yy) + (v2d{c[4], c[5]} < yy) + (v2d{c[6], c[7]} < yy);
+  else
+    m = (v2d{c[0], c[1]} <= yy) + (v2d{c[2], c[3]} <= yy) + (v2d{c[4], c[5]} <= yy) + (v2d{c[6], c[7]} <= yy);
+  return -static_cast<int>(m[0] + m[1]);
+#else
+  int n = 0;
+  for (int k = 0; k < 8; ++k) n += Strict ? c[k] < y : c[k] <= y;
+  return n;
+#endif
+}
+
 /// φ(u/h)/h with φ the standard normal density.
 inline double gaussian_kernel(double u, double h) { return 0.3989422804014327 * std::exp(-0.5 * (u / h) * (u / h)) / h; }
 

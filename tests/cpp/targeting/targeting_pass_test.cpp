@@ -1,8 +1,9 @@
-// The pass of targeting_accuracy (targeting_accuracy_detail.hpp: accumulate, which sums (T, B) cells and
-// (welfare group, B) cells) against the definition of the per-row variables (row_variables) summed row by
-// row with accumulate_unit_totals, on random rows with every option: weights or none, a target column or
-// a fixed or estimated line (strict or not), amounts or counts, domains with rows in none, welfare groups
-// by code or by cuts (rows at a cut), tied welfare. Tolerance: 1e-13 relative to the largest total of a
+// The pass of targeting_accuracy (targeting_accuracy_detail.hpp: accumulate, which sums fields per
+// (welfare interval, B) cell) against the definition of the per-row variables (row_variables) summed row
+// by row with accumulate_unit_totals, on random rows with every option: weights or none, a target column
+// or a fixed or estimated line (strict or not), amounts or counts, domains with rows in none, welfare
+// groups by code or by cuts (0, 1, 5 and 10 groups: more than 8 breakpoints take the scalar count; rows at
+// a cut, a line equal to a cut), tied welfare. Tolerance: 1e-13 relative to the largest total of a
 // variable (different summation order); invalid rows must be reported at the same row.
 #include <cmath>
 #include <algorithm>
@@ -66,7 +67,7 @@ TEST(TargetingPass, EqualsTheRowDefinitionForEveryOption) {
   namespace tg = detail::targeting;
   const Eigen::Index n = 50000;
   for (int D : {1, 3})
-    for (int K : {0, 5})
+    for (int K : {0, 1, 5, 10})
       for (int rule = 0; rule < 4; ++rule)  // column, fixed strict, fixed ≤, estimated (relative line)
         for (int variant = 0; variant < 4; ++variant) {
           const bool weights = variant != 1, amounts = variant != 2, codes = variant == 3 && K > 0;
@@ -157,6 +158,75 @@ TEST(TargetingPass, ReportsTheFirstInvalidRowAsTheDefinitionDoes) {
   d.B(at) = saved_B, d.b(at) = saved_b;
   d.domain(at) = 2;
   EXPECT_EQ(message([&] { tg::accumulate(r, L, cuts, d.units); }), message([&] { by_definition(r, L, cuts, d.units); }));
+}
+
+TEST(TargetingPass, LineAtACutAndTheWeightAtEachCut) {
+  // quarter-rounded welfare with many rows at 20, cuts given with 20 among them: the line coincides with a
+  // cut (the intervals below / above the line, strict or not), and the weight of the rows at each cut (the
+  // confirmation of a cut hint) equals the brute-force sum over rows in a domain
+  namespace tg = detail::targeting;
+  const Eigen::Index n = 30000;
+  for (bool strict : {true, false})
+    for (const std::vector<double>& cuts : {std::vector<double>{10, 15, 20, 30}, std::vector<double>{20, 25, 30, 40}}) {
+      random_rows d = make_rows(n, 23, 2, 5, strict ? 3u : 4u);
+      targeting_rows r;
+      r.n = n;
+      r.weights = d.w.data();
+      r.beneficiary = d.B.data();
+      r.benefit = d.b.data();
+      r.welfare = d.y.data();
+      r.domain = d.domain.data();
+      r.n_domains = 2;
+      r.n_welfare_groups = 5;
+      r.line = welfare_line::fixed(20.0, strict);
+      const resolved_line L = tg::resolve(r, r.weights);
+      std::vector<double> at_cut;
+      expect_same_tables(tg::accumulate(r, L, cuts, d.units, &at_cut), by_definition(r, L, cuts, d.units));
+      std::vector<double> want(cuts.size(), 0.0);
+      for (Eigen::Index i = 0; i < n; ++i)
+        for (std::size_t k = 0; k < cuts.size(); ++k)
+          if (d.domain(i) >= 0 && d.y(i) == cuts[k]) want[k] += d.w(i);
+      ASSERT_EQ(at_cut.size(), cuts.size());
+      for (std::size_t k = 0; k < cuts.size(); ++k) EXPECT_NEAR(at_cut[k], want[k], 1e-9 * (1 + want[k])) << k;
+      EXPECT_GT(want[cuts[0] == 20 ? 0 : 2], 0.0);  // rows do sit at the cut equal to the line
+    }
+}
+
+TEST(TargetingPass, FirstInvalidRowWhenTheSumsAndTheChecksDisagreeOnOrder) {
+  // a NaN (found through the non-finite sums) before, and after, a negative weight (found by the block
+  // checks), in one chunk and across chunks: the first invalid row in row order is named either way
+  namespace tg = detail::targeting;
+  const Eigen::Index n = 300000;  // several chunks
+  random_rows d = make_rows(n, 11, 1, 5, 9);
+  targeting_rows r;
+  r.n = n;
+  r.weights = d.w.data();
+  r.beneficiary = d.B.data();
+  r.benefit = d.b.data();
+  r.welfare = d.y.data();
+  r.n_welfare_groups = 5;
+  r.line = welfare_line::fixed(20.0);
+  const resolved_line L = tg::resolve(r, r.weights);
+  const std::vector<double> cuts = {10, 15, 20, 30};
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  struct case_ {
+    Eigen::Index nan_at, negative_at;
+  };
+  for (const case_& c : {case_{100, 3000}, case_{3000, 100}, case_{250000, 7}, case_{7, 250000}, case_{5000, -1}}) {
+    Eigen::VectorXd w = d.w, y = d.y;
+    d.y(c.nan_at) = nan;
+    if (c.negative_at >= 0) d.w(c.negative_at) = -1.0;
+    const Eigen::Index first = c.negative_at < 0 ? c.nan_at : std::min(c.nan_at, c.negative_at);
+    std::string got = "no error";
+    try {
+      tg::accumulate(r, L, cuts, d.units);
+    } catch (const std::exception& e) {
+      got = e.what();
+    }
+    EXPECT_NE(got.find("at row " + std::to_string(first)), std::string::npos) << got;
+    d.w = w, d.y = y;
+    r.weights = d.w.data(), r.welfare = d.y.data();
+  }
 }
 
 namespace {
