@@ -174,6 +174,8 @@ bracket_outcome bracketed_quantiles(Eigen::Index n, const double* welfare, const
   // brackets holds y, as hi is sorted too), and the checks (a flag, no branch). Bins sum in double within
   // blocks of 4096 rows, over 4 interleaved sets (no chain of stores to one bin), flushed to long double.
   const bool few = K <= 8;
+  std::vector<double> hi_pad(K + 1, -inf);  // hi_pad[c] = hi_{c−1}: the bracket a row with c lo's ≤ y may be in
+  std::copy(hi.begin(), hi.end(), hi_pad.begin() + 1);
   std::vector<double> lo8(std::max<std::size_t>(K, 8), std::numeric_limits<double>::quiet_NaN());  // NaN: never ≤ y
   std::copy(lo.begin(), lo.end(), lo8.begin());
   const detail::row_chunks chunks = detail::make_row_chunks(n, Eigen::Index{1} << 18, 64);
@@ -195,6 +197,9 @@ bracket_outcome bracketed_quantiles(Eigen::Index n, const double* welfare, const
     const std::vector<double> ones(w ? 0 : block, 1.0);
     double lo_local[8];  // in registers: the stores to the bins could alias a vector's data
     std::copy(lo8.begin(), lo8.begin() + 8, lo_local);
+    std::vector<weighted_value> staged(static_cast<std::size_t>(block));
+    std::vector<std::size_t> staged_count(static_cast<std::size_t>(block));
+    Eigen::Index n_staged = 0;
     int bad = 0;
     for (Eigen::Index b0 = chunks.begin(c), e = chunks.end(c); b0 < e && !bad; b0 += block) {
       const Eigen::Index m = std::min(block, e - b0);
@@ -213,9 +218,17 @@ bracket_outcome bracketed_quantiles(Eigen::Index n, const double* welfare, const
           for (std::size_t k = 0; k < K; ++k) count += lo[k] <= y;
         }
         sets[(static_cast<std::size_t>(j) & 3) * stride + count] += counted ? wi : 0.0;
-        if (counted)
-          for (std::size_t k = count; k-- > 0 && y <= hi[k];) inside[k].push_back({y, wi});
+        // a row within bracket count − 1 (and maybe lower ones) is staged without a branch: written
+        // always, kept when it is in (hi is sorted, so a row above hi_{count−1} is above the lower ones)
+        staged[static_cast<std::size_t>(n_staged)] = {y, wi};
+        staged_count[static_cast<std::size_t>(n_staged)] = count;
+        n_staged += counted & (count > 0) & (y <= hi_pad[count]);
       }
+      for (Eigen::Index t = 0; t < n_staged; ++t) {
+        const weighted_value v = staged[static_cast<std::size_t>(t)];
+        for (std::size_t k = staged_count[static_cast<std::size_t>(t)]; k-- > 0 && v.y <= hi[k];) inside[k].push_back(v);
+      }
+      n_staged = 0;
       for (std::size_t j = 0; j <= K; ++j) {
         bin[j] += (sets[j] + sets[stride + j]) + (sets[2 * stride + j] + sets[3 * stride + j]);
         sets[j] = sets[stride + j] = sets[2 * stride + j] = sets[3 * stride + j] = 0;
