@@ -275,12 +275,13 @@ struct cell_layout {
   int shared = 1, beneficiary_only = 2, intervals = 2;
   std::vector<double> breakpoints;  ///< sorted, counted per row (merged: cuts and line; else the cuts), then +∞
 
-  cell_layout(const targeting_rows& r, const resolved_line& L, const std::vector<double>& cuts) {
+  /// split: j = 2g + T even where the intervals could be merged
+  cell_layout(const targeting_rows& r, const resolved_line& L, const std::vector<double>& cuts, bool split = false) {
     line = r.line.kind != line_kind::none;
     estimated = L.estimated;
     groups = r.n_welfare_groups;
     computed_groups = groups > 0 && !r.welfare_group;
-    merged = line && (groups == 0 || computed_groups);
+    merged = line && (groups == 0 || computed_groups) && !split;
     shared = estimated ? 6 : line ? 2 : 1;
     beneficiary_only = estimated ? 4 : line ? 3 : 2;
     if (computed_groups) breakpoints.assign(cuts.begin(), cuts.end());
@@ -303,6 +304,9 @@ struct cell_layout {
   Eigen::Index width() const { return static_cast<Eigen::Index>(intervals) * block(); }
   int below_line(int j) const { return merged ? j <= below : j & 1; }
   int group(int j) const { return merged ? j - (j > below) : j >> 1; }
+  bool same_cells(const cell_layout& o) const {
+    return merged == o.merged && intervals == o.intervals && below == o.below && shared == o.shared && beneficiary_only == o.beneficiary_only;
+  }
 };
 
 /// The q variables of one (unit, domain) from its cells (see the layout above).
@@ -348,9 +352,14 @@ inline void expand_cells(const cell_layout& c, const double* cell, double* x, Ei
 /// indicators, codes) run as vectorised reductions over each block just read, and every index is formed
 /// so that an invalid value cannot address outside the table; returns whether a block failed them. A NaN
 /// or ±∞ in w, y or b makes a sum of the table non-finite (the caller checks).
+/// Optional, the first call with quantile groups (accumulate_bracketed): `rows` (non-null) lists the rows
+/// to read, [begin, end) then indexing the list; `defer_lo` (K values) marks a row whose welfare lies in the
+/// sample bracket of its provisional group g (y ≥ defer_lo[g], the cut's bracket [lo_g, hi_g] when the
+/// breakpoints are the upper ends hi): it goes to the spare block and its index to `deferred`.
 template <bool Line, bool Estimated>
 bool accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell_layout& c, const double* cuts, const int* unit,
-                     Eigen::Index units_end, Eigen::Index begin, Eigen::Index end, double* table, double* at_cut) {
+                     Eigen::Index units_end, Eigen::Index begin, Eigen::Index end, double* table, double* at_cut,
+                     const Eigen::Index* rows = nullptr, const double* defer_lo = nullptr, std::vector<Eigen::Index>* deferred = nullptr) {
   constexpr int block = 2048;
   constexpr int F0 = Estimated ? 6 : Line ? 2 : 1;
   const Eigen::Index width = c.width(), D = r.n_domains, C = c.block();
@@ -362,6 +371,10 @@ bool accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell
   std::vector<double> constants(2 * block);
   std::fill(constants.begin(), constants.begin() + block, 1.0);
   const std::vector<int> zero_codes(block, 0);
+  // a listed block is gathered into these first
+  std::vector<double> gathered(rows ? 5 * block : 0);
+  std::vector<int> gathered_codes(rows ? 3 * block : 0);
+  std::vector<Eigen::Index> staged(defer_lo ? block : 0);
   for (Eigen::Index b0 = begin; b0 < end; b0 += block) {
     const int m = static_cast<int>(std::min<Eigen::Index>(end - b0, block));
     const double* w_ = r.weights ? r.weights + b0 : constants.data();
@@ -372,7 +385,23 @@ bool accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell
     const int* d_ = r.domain ? r.domain + b0 : zero_codes.data();
     const int* g_ = codes ? r.welfare_group + b0 : zero_codes.data();
     const int* u_ = unit + b0;
-    int tie = 0;
+    if (rows) {
+      double *gw = gathered.data(), *gy = gw + block, *gB = gy + block, *gb = gB + block, *gt = gb + block;
+      int *gd = gathered_codes.data(), *gg = gd + block, *gu = gg + block;
+      for (int j = 0; j < m; ++j) {
+        const Eigen::Index i = rows[b0 + j];
+        gw[j] = r.weights ? r.weights[i] : 1.0;
+        gy[j] = r.welfare ? r.welfare[i] : 0.0;
+        gB[j] = r.beneficiary[i];
+        gb[j] = r.benefit ? r.benefit[i] : gB[j];
+        gt[j] = Line ? 0.0 : r.target[i];
+        gd[j] = r.domain ? r.domain[i] : 0;
+        gg[j] = codes ? r.welfare_group[i] : 0;
+        gu[j] = unit[i];
+      }
+      w_ = gw, y_ = gy, B_ = gB, b_ = gb, t_ = Line ? gB : gt, d_ = gd, g_ = gg, u_ = gu;
+    }
+    int tie = 0, n_staged = 0;
     for (int j = 0; j < m; ++j) {
       const double w = w_[j], y = y_[j], B = B_[j], b = b_[j];
       const int d = d_[j];
@@ -396,7 +425,13 @@ bool accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell
         const int g = codes ? (static_cast<unsigned>(g_[j]) < static_cast<unsigned>(K) ? g_[j] : 0) : n;
         interval = 2 * g + T;
       }
-      const Eigen::Index cell = static_cast<unsigned>(d) < static_cast<unsigned>(D) ? (static_cast<Eigen::Index>(u_[j]) * D + d) * width : units_end;
+      Eigen::Index cell = static_cast<unsigned>(d) < static_cast<unsigned>(D) ? (static_cast<Eigen::Index>(u_[j]) * D + d) * width : units_end;
+      if (defer_lo) {  // staged without a branch: written always, kept when deferred
+        const bool defer = y >= defer_lo[merged ? n - (n > c.below) : n];
+        cell = defer ? units_end : cell;
+        staged[static_cast<std::size_t>(n_staged)] = b0 + j;
+        n_staged += defer;
+      }
       double* x = table + cell + interval * C + Bi * F0;
       x[0] += w;
       if constexpr (Line) x[1] += w * std::max(z - y, 0.0);
@@ -415,6 +450,7 @@ bool accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell
       if constexpr (Line) o[2] += w * std::max(z - y - b, 0.0) * B;
       if constexpr (Estimated) o[3] += wb * kz;
     }
+    if (defer_lo) deferred->insert(deferred->end(), staged.begin(), staged.begin() + n_staged);
     if (tie && at_cut && !codes)  // the weight at each cut: y = cuts[g], the first cut not below y (+∞ last)
       for (int j = 0; j < m; ++j) {
         int g = 0;
@@ -434,18 +470,23 @@ bool accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell
   return true;
 }
 
-/// The unit totals of the q variables of row_variables over rows 0..n−1, grouped by `units` (one pass,
-/// fixed chunks reduced in chunk order: bit-identical for any thread count).
-/// `cut_weights` (optional, with computed groups): per cut k the weight of the rows in a domain with
-/// welfare equal to cut k (K − 1 values, for confirm_cuts).
-inline unit_totals_table accumulate(const targeting_rows& r, const resolved_line& L, const std::vector<double>& cuts,
-                                    const group_codes& units, std::vector<double>* cut_weights = nullptr) {
+/// Rows deferred by a bracketed pass, per chunk in row order (accumulate_rows).
+struct deferred_rows {
+  std::vector<double> lo;  ///< defer_lo: the lower end of each cut's bracket, +∞ for the top group
+  std::vector<std::vector<Eigen::Index>> per_chunk;
+};
+
+/// The pass over rows 0..n−1 into the (unit, domain) cells of layout c, plus a spare block for the rows in
+/// no domain (and deferred rows): fixed chunks reduced in chunk order, bit-identical for any thread count.
+/// Names the first invalid row. `cut_weights` (optional, with computed groups): per cut k the weight of
+/// the rows in a domain with welfare equal to cut k (K − 1 values, for confirm_cuts).
+inline std::vector<double> pass_cells(const targeting_rows& r, const resolved_line& L, const cell_layout& c, const std::vector<double>& cuts,
+                                      const group_codes& units, std::vector<double>* cut_weights, deferred_rows* defer) {
   const char* fn = "targeting_accuracy";
   detail::require(units.size() == r.n, fn, "the unit codes must have one entry per row");
   detail::require(r.welfare_group || r.n_welfare_groups == 0 || static_cast<int>(cuts.size()) == r.n_welfare_groups - 1, fn,
                   "quantile welfare groups need their K − 1 cuts");
   const bool line = r.line.kind != line_kind::none, estimated = L.estimated;
-  const cell_layout c(r, L, cuts);
   std::vector<double> padded(cuts);
   padded.push_back(std::numeric_limits<double>::infinity());
   const Eigen::Index U = units.n_groups, D = r.n_domains, width = c.width(), cell_count = U * D * width;
@@ -459,6 +500,8 @@ inline unit_totals_table accumulate(const targeting_rows& r, const resolved_line
   const bool ties = cut_weights && !r.welfare_group && c.groups > 1;
   std::vector<std::vector<double>> chunk_at_cut(static_cast<std::size_t>(chunks.count),
                                                 std::vector<double>(ties ? static_cast<std::size_t>(c.groups) : 0, 0.0));
+  if (defer) defer->per_chunk.assign(static_cast<std::size_t>(chunks.count), {});
+  const double* defer_lo = defer ? defer->lo.data() : nullptr;
   const int* unit = units.code.data();
   [[maybe_unused]] const int threads = detail::threads_for(chunks.count, static_cast<double>(chunks.size) * 8);
 #pragma omp parallel for schedule(static, 1) num_threads(threads) if (threads > 1)
@@ -466,14 +509,15 @@ inline unit_totals_table accumulate(const targeting_rows& r, const resolved_line
     auto& t = partial[static_cast<std::size_t>(k)];
     t.assign(static_cast<std::size_t>(cell_count + width), 0.0);  // + the spare block of the rows in no domain
     double* at_cut = ties ? chunk_at_cut[static_cast<std::size_t>(k)].data() : nullptr;
+    std::vector<Eigen::Index>* deferred = defer ? &defer->per_chunk[static_cast<std::size_t>(k)] : nullptr;
     const Eigen::Index b = chunks.begin(k), e = chunks.end(k);
     bool valid;
     if (line && estimated)
-      valid = accumulate_rows<true, true>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), at_cut);
+      valid = accumulate_rows<true, true>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), at_cut, nullptr, defer_lo, deferred);
     else if (line)
-      valid = accumulate_rows<true, false>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), at_cut);
+      valid = accumulate_rows<true, false>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), at_cut, nullptr, defer_lo, deferred);
     else
-      valid = accumulate_rows<false, false>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), at_cut);
+      valid = accumulate_rows<false, false>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), at_cut, nullptr, defer_lo, deferred);
     if (valid) {  // a NaN or ±∞ in w, y or b shows in the sums
       constexpr double big = std::numeric_limits<double>::max();
       int non_finite = 0;
@@ -493,7 +537,12 @@ inline unit_totals_table accumulate(const targeting_rows& r, const resolved_line
   std::vector<double>& cells = partial[0];
   for (std::size_t k = 1; k < partial.size(); ++k)
     for (std::size_t j = 0; j < cells.size(); ++j) cells[j] += partial[k][j];
-  const Eigen::Index q = n_variables(r.n_welfare_groups);
+  return std::move(cells);
+}
+
+/// The unit totals table (U × D·q) from the cells of a pass.
+inline unit_totals_table expand_table(const targeting_rows& r, const cell_layout& c, const std::vector<double>& cells, Eigen::Index U) {
+  const Eigen::Index q = n_variables(r.n_welfare_groups), D = r.n_domains, width = c.width();
   unit_totals_table out;
   out.n_units = U;
   out.n_domains = r.n_domains;
@@ -506,6 +555,91 @@ inline unit_totals_table accumulate(const targeting_rows& r, const resolved_line
       for (Eigen::Index k = 0; k < q; ++k) out.totals(u, d * q + k) = x[static_cast<std::size_t>(k)];
     }
   return out;
+}
+
+/// The unit totals of the q variables of row_variables over rows 0..n−1, grouped by `units` (one pass,
+/// fixed chunks reduced in chunk order: bit-identical for any thread count).
+/// `cut_weights` (optional, with computed groups): per cut k the weight of the rows in a domain with
+/// welfare equal to cut k (K − 1 values, for confirm_cuts).
+inline unit_totals_table accumulate(const targeting_rows& r, const resolved_line& L, const std::vector<double>& cuts,
+                                    const group_codes& units, std::vector<double>* cut_weights = nullptr) {
+  const cell_layout c(r, L, cuts);
+  return expand_table(r, c, pass_cells(r, L, c, cuts, units, cut_weights, nullptr), units.n_groups);
+}
+
+/// The first call with K quantile groups on a large input: the cuts and the unit totals from one pass
+/// over the rows. Sample brackets (lines::sample_brackets) hold each cut with near certainty; the pass
+/// places every row by the brackets' upper ends, which fixes the group of each row outside the brackets,
+/// and defers the rows within one (a few percent). The weight below each bracket and the deferred rows
+/// within it give the cut (lines::select_in_brackets, laeken's rule), and the deferred rows are then
+/// added with the cuts. False (nothing set) when a bracket misses its cut: the caller computes the cuts
+/// in full and runs accumulate. The totals equal accumulate's with the cuts up to summation order.
+inline bool accumulate_bracketed(const targeting_rows& r, const resolved_line& L, const group_codes& units, unit_totals_table& table,
+                                 std::vector<double>& cuts) {
+  const int K = r.n_welfare_groups;
+  if (r.welfare_group || K < 2 || K > 65 || r.n < (Eigen::Index{1} << 18)) return false;
+  std::vector<double> probs;
+  for (int j = 1; j < K; ++j) probs.push_back(static_cast<double>(j) / K);
+  std::vector<double> lo, hi;
+  if (!lines::sample_brackets(r.n, r.welfare, r.weights, r.domain, probs, lo, hi)) return false;
+  // the intervals merge the line with the cuts only when the line lies outside every bracket (then it
+  // sits on the same side of a cut as of the cut's bracket)
+  bool split = false;
+  if (r.line.kind != line_kind::none) {
+    const double zb = cell_layout::line_cut(L, r.line.strict);
+    for (int k = 0; k + 1 < K; ++k) split |= zb >= lo[static_cast<std::size_t>(k)] && zb <= hi[static_cast<std::size_t>(k)];
+  }
+  const cell_layout by_hi(r, L, hi, split);
+  deferred_rows defer;
+  defer.lo = lo;
+  defer.lo.push_back(std::numeric_limits<double>::infinity());  // K − 1 brackets; the top group has none
+  std::vector<double> cells = pass_cells(r, L, by_hi, hi, units, nullptr, &defer);
+  // the weight of the analysis rows below each bracket and the rows within it
+  const Eigen::Index U = units.n_groups, D = r.n_domains, width = by_hi.width(), C = by_hi.block();
+  std::vector<long double> group_weight(static_cast<std::size_t>(K), 0);
+  for (Eigen::Index ud = 0; ud < U * D; ++ud)
+    for (int j = 0; j < by_hi.intervals; ++j) {
+      const double* s0 = cells.data() + ud * width + j * C;
+      group_weight[static_cast<std::size_t>(by_hi.group(j))] += s0[0] + s0[by_hi.shared];
+    }
+  std::vector<long double> below(static_cast<std::size_t>(K - 1), 0);
+  long double total = 0;
+  for (int g = 0; g < K; ++g) total += group_weight[static_cast<std::size_t>(g)];
+  for (int k = 0; k + 1 < K; ++k)
+    for (int g = 0; g <= k; ++g) below[static_cast<std::size_t>(k)] += group_weight[static_cast<std::size_t>(g)];
+  std::vector<std::vector<lines::weighted_value>> inside(static_cast<std::size_t>(K - 1));
+  for (const auto& list : defer.per_chunk)
+    for (Eigen::Index i : list) {
+      const double wi = r.weights ? r.weights[i] : 1.0, y = r.welfare[i];
+      if ((r.domain && r.domain[i] < 0) || !(wi > 0)) continue;
+      total += wi;
+      for (int k = 0; k + 1 < K; ++k) {
+        if (y < lo[static_cast<std::size_t>(k)])
+          below[static_cast<std::size_t>(k)] += wi;
+        else if (y <= hi[static_cast<std::size_t>(k)])
+          inside[static_cast<std::size_t>(k)].push_back({y, wi});
+      }
+    }
+  std::vector<double> exact;
+  if (!lines::select_in_brackets(inside, below, total, probs, exact)) return false;
+  const cell_layout by_cut(r, L, exact, split);
+  if (!by_cut.same_cells(by_hi)) return false;
+  // the deferred rows with the cuts, in chunk and row order (their checks ran in the pass)
+  std::vector<double> padded(exact);
+  padded.push_back(std::numeric_limits<double>::infinity());
+  const Eigen::Index units_end = U * D * width;
+  for (const auto& list : defer.per_chunk) {
+    const Eigen::Index m = static_cast<Eigen::Index>(list.size());
+    if (r.line.kind != line_kind::none && L.estimated)
+      accumulate_rows<true, true>(r, L, by_cut, padded.data(), units.code.data(), units_end, 0, m, cells.data(), nullptr, list.data());
+    else if (r.line.kind != line_kind::none)
+      accumulate_rows<true, false>(r, L, by_cut, padded.data(), units.code.data(), units_end, 0, m, cells.data(), nullptr, list.data());
+    else
+      accumulate_rows<false, false>(r, L, by_cut, padded.data(), units.code.data(), units_end, 0, m, cells.data(), nullptr, list.data());
+  }
+  table = expand_table(r, by_cut, cells, U);
+  cuts = exact;
+  return true;
 }
 
 /// The cuts of the welfare quantile groups (none when the caller gives group codes).

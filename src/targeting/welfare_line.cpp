@@ -37,9 +37,6 @@ std::vector<Eigen::Index> welfare_order(Eigen::Index n, const double* welfare, c
   return order;
 }
 
-struct weighted_value {
-  double y, w;
-};
 
 /// laeken's weighted quantiles of the pairs a[lo, hi) for the sorted shares probs[first, last) (all
 /// w > 0, total weight `total`), by multi-selection in expected O(n log K); a is reordered. Quantile p is
@@ -122,8 +119,8 @@ enum class bracket_outcome { answered, missed, invalid };
 /// last value and the next (an exact tie there), and the caller falls back to the full selection;
 /// `invalid` when a row is not finite or has a negative weight (the caller names it). Deterministic: the
 /// sample depends only on n, and chunks are reduced in chunk order for any thread count.
-bracket_outcome bracketed_quantiles(Eigen::Index n, const double* welfare, const double* w, const int* domain,
-                                    const std::vector<double>& probs, std::vector<double>& out) {
+bool sample_brackets(Eigen::Index n, const double* welfare, const double* w, const int* domain, const std::vector<double>& probs,
+                     std::vector<double>& lo, std::vector<double>& hi) {
   const double inf = std::numeric_limits<double>::infinity();
   const std::size_t K = probs.size();
   // the sample: 2^16 positive-weight analysis rows drawn with replacement by a fixed xorshift stream
@@ -140,7 +137,7 @@ bracket_outcome bracketed_quantiles(Eigen::Index n, const double* welfare, const
     if ((domain && domain[i] < 0) || !(wi > 0 && wi < inf) || !std::isfinite(welfare[i])) continue;
     sample.push_back({welfare[i], wi});
   }
-  if (sample.size() < target / 2) return bracket_outcome::missed;
+  if (sample.size() < target / 2) return false;
   std::sort(sample.begin(), sample.end(), [](const weighted_value& u, const weighted_value& v) { return u.y < v.y; });
   long double sample_total = 0;
   for (const auto& v : sample) sample_total += v.w;
@@ -149,13 +146,11 @@ bracket_outcome bracketed_quantiles(Eigen::Index n, const double* welfare, const
   long double sum_w2 = 0;
   for (const auto& v : sample) sum_w2 += static_cast<long double>(v.w) * v.w;
   const double s_eff = static_cast<double>(sample_total * sample_total / sum_w2);
-  std::vector<double> lo(K), hi(K), width(K);
+  lo.assign(K, -inf);
+  hi.assign(K, inf);
   for (std::size_t k = 0; k < K; ++k) {
     const double p = probs[k], delta = 4 * std::sqrt(p * (1 - p) / s_eff) + 1.0 / static_cast<double>(sample.size());
     const double p_lo = p - delta, p_hi = p + delta;
-    width[k] = 2 * delta;
-    lo[k] = -inf;
-    hi[k] = inf;
     long double cum = 0;
     for (const auto& v : sample) {
       const double share = static_cast<double>(cum / sample_total);  // share strictly below v
@@ -168,7 +163,45 @@ bracket_outcome bracketed_quantiles(Eigen::Index n, const double* welfare, const
     }
   }
   for (std::size_t k = 1; k < K; ++k)
-    if (!(lo[k] >= lo[k - 1] && hi[k] >= hi[k - 1])) return bracket_outcome::missed;
+    if (!(lo[k] >= lo[k - 1] && hi[k] >= hi[k - 1])) return false;
+  return true;
+}
+
+bool select_in_brackets(std::vector<std::vector<weighted_value>>& inside, const std::vector<long double>& below, long double total,
+                        const std::vector<double>& probs, std::vector<double>& out) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::size_t K = probs.size();
+  if (!(total > 0) || inside.size() != K || below.size() != K) return false;
+  out.assign(K, std::numeric_limits<double>::quiet_NaN());
+  std::vector<char> found(K, 0);
+  [[maybe_unused]] const int select_threads = detail::threads_for(static_cast<Eigen::Index>(K), static_cast<double>(inside[0].size()) * 4);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(select_threads) if (select_threads > 1)
+  for (std::size_t k = 0; k < K; ++k) {
+    auto& c = inside[k];
+    const double p = probs[k];
+    long double in_bracket = 0;
+    for (const auto& v : c) in_bracket += v.w;
+    // Q_p lies within the bracket, and not at a tie with the value after the bracket's last
+    if (!(static_cast<double>(below[k] / total) < p) || !(static_cast<double>((below[k] + in_bracket) / total) > p)) continue;
+    std::vector<double> answer(1);
+    std::uint64_t select_state = 0x9E3779B97F4A7C15ull ^ static_cast<std::uint64_t>(c.size());
+    select_weighted_quantiles(c, 0, c.size(), below[k], inf, total, {p}, 0, 1, answer, select_state);
+    out[k] = answer[0];
+    found[k] = 1;
+  }
+  for (char f : found)
+    if (!f) return false;
+  return true;
+}
+
+bracket_outcome bracketed_quantiles(Eigen::Index n, const double* welfare, const double* w, const int* domain,
+                                    const std::vector<double>& probs, std::vector<double>& out) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::size_t K = probs.size();
+  std::vector<double> lo, hi;
+  if (!sample_brackets(n, welfare, w, domain, probs, lo, hi)) return bracket_outcome::missed;
+  std::vector<double> width(K);  // the expected share of rows within each bracket
+  for (std::size_t k = 0; k < K; ++k) width[k] = 8 * std::sqrt(probs[k] * (1 - probs[k]) / 65536.0) + 2.0 / 65536;
   // one pass: each row's weight into one bin (bin j: exactly j of the lo's are ≤ y, as lo is sorted, so
   // the weight below lo_k is the sum of bins 0..k), the rows within a bracket (a contiguous range of
   // brackets holds y, as hi is sorted too), and the checks (a flag, no branch). Bins sum in double within
@@ -255,27 +288,11 @@ bracket_outcome bracketed_quantiles(Eigen::Index n, const double* welfare, const
   }
   long double total = 0;
   for (long double v : bin) total += v;
-  if (!(total > 0)) return bracket_outcome::missed;
   std::vector<long double> below(K, 0);
   for (std::size_t k = 0; k < K; ++k) below[k] = (k ? below[k - 1] : 0) + bin[k];
-  std::vector<char> found(K, 0);
-  [[maybe_unused]] const int select_threads = detail::threads_for(static_cast<Eigen::Index>(K), static_cast<double>(inside[0].size()) * 4);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(select_threads) if (select_threads > 1)
-  for (std::size_t k = 0; k < K; ++k) {
-    auto& c = inside[k];
-    const double p = probs[k];
-    long double in_bracket = 0;
-    for (const auto& v : c) in_bracket += v.w;
-    // Q_p lies within the bracket, and not at a tie with the value after the bracket's last
-    if (!(static_cast<double>(below[k] / total) < p) || !(static_cast<double>((below[k] + in_bracket) / total) > p)) continue;
-    std::vector<double> answer(1);
-    std::uint64_t select_state = 0x9E3779B97F4A7C15ull ^ static_cast<std::uint64_t>(c.size());
-    select_weighted_quantiles(c, 0, c.size(), below[k], inf, total, {p}, 0, 1, answer, select_state);
-    out[k] = answer[0];
-    found[k] = 1;
-  }
-  for (char f : found)
-    if (!f) return bracket_outcome::missed;
+  std::vector<double> answers;
+  if (!select_in_brackets(inside, below, total, probs, answers)) return bracket_outcome::missed;
+  out = answers;
   return bracket_outcome::answered;
 }
 

@@ -47,6 +47,24 @@ inline int count_below8(double y, const double* c) {
 /// φ(u/h)/h with φ the standard normal density.
 inline double gaussian_kernel(double u, double h) { return 0.3989422804014327 * std::exp(-0.5 * (u / h) * (u / h)) / h; }
 
+struct weighted_value {
+  double y, w;
+};
+
+/// Sample brackets for laeken's weighted quantiles on a large input (Floyd & Rivest 1975): a fixed
+/// pseudo-random sample of 2^16 analysis rows (domain ≥ 0, positive weight) gives, for each share p, a
+/// welfare interval [lo, hi] that holds Q_p with near certainty (at the sample's shares p ∓ δ,
+/// δ = 4·sqrt(p(1 − p)/s_eff) + 1/s); false when the sample is too thin or the brackets are out of order.
+bool sample_brackets(Eigen::Index n, const double* welfare, const double* w, const int* domain, const std::vector<double>& probs,
+                     std::vector<double>& lo, std::vector<double>& hi);
+
+/// Q_p for each bracket k from the analysis rows within it (`inside[k]`, reordered), the weight of the
+/// analysis rows below its lower end (`below[k]`) and the total weight; false (the caller computes the
+/// quantiles in full) when a Q_p is not inside its bracket or would be the mean of the bracket's last value
+/// and the next (an exact share tie there).
+bool select_in_brackets(std::vector<std::vector<weighted_value>>& inside, const std::vector<long double>& below, long double total,
+                        const std::vector<double>& probs, std::vector<double>& out);
+
 /// Rows of the analysis (domain ≥ 0, or all rows without domains) sorted by welfare (stable).
 std::vector<Eigen::Index> welfare_order(Eigen::Index n, const double* welfare, const int* domain, const char* fn);
 

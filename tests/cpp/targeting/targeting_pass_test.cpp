@@ -315,3 +315,85 @@ TEST(TargetingPass, WelfareCutHintAtAnExactShareTieIsRecomputed) {
     expect_same_result(res, fresh);
   }
 }
+
+TEST(TargetingPass, BracketedFirstCallEqualsCutsThenPass) {
+  // accumulate_bracketed (cuts and totals from one pass, rows within the sample brackets deferred) against
+  // the quantile cuts computed first (laeken's rule) and the pass with them: the same cuts, exactly, and the
+  // same totals to 1e-13 (summation order); for every line rule (the line inside a bracket, with a quantile
+  // line at a cut, takes the split cells), weights or none, domains, 2, 5 and 10 groups
+  namespace tg = detail::targeting;
+  const Eigen::Index n = 270000;  // above the bracketed size (2^18)
+  int answered = 0;
+  for (int K : {2, 5, 10})
+    for (int rule = 0; rule < 5; ++rule) {  // column, fixed strict, fixed ≤, relative, bottom 20%
+        const int variant = (rule + K) % 2;  // weights, one domain / no weights, two domains and rows in none
+        random_rows d = make_rows(n, 97, variant ? 2 : 1, K, 1000u + 10u * static_cast<unsigned>(K) + static_cast<unsigned>(rule * 2 + variant));
+        for (Eigen::Index i = 0; i < n; ++i) d.y(i) = std::exp(2.5 + 0.3 * std::sin(1.7 * static_cast<double>(i)) + 0.5 * d.w(i) / 3.5);
+        targeting_rows r;
+        r.n = n;
+        r.weights = variant ? nullptr : d.w.data();
+        r.beneficiary = d.B.data();
+        r.benefit = d.b.data();
+        r.welfare = d.y.data();
+        r.domain = variant ? d.domain.data() : nullptr;
+        r.n_domains = variant ? 2 : 1;
+        r.n_welfare_groups = K;
+        if (rule == 0) r.target = d.T.data();
+        if (rule == 1) r.line = welfare_line::fixed(20.0, true);
+        if (rule == 2) r.line = welfare_line::fixed(20.0, false);
+        if (rule == 3) r.line = welfare_line::relative(0.6);
+        if (rule == 4) r.line = welfare_line::bottom(0.2);
+        const resolved_line L = tg::resolve(r, r.weights);
+        SCOPED_TRACE("K=" + std::to_string(K) + " rule=" + std::to_string(rule) + " variant=" + std::to_string(variant));
+        unit_totals_table got;
+        std::vector<double> cuts;
+        if (!tg::accumulate_bracketed(r, L, d.units, got, cuts)) continue;
+        ++answered;
+        const std::vector<double> want_cuts = tg::welfare_cuts(r);
+        ASSERT_EQ(cuts, want_cuts);
+        expect_same_tables(got, by_definition(r, L, want_cuts, d.units));
+      }
+  EXPECT_GE(answered, 14);  // a bracket misses its cut with probability ~6e-5
+}
+
+TEST(TargetingPass, BracketedFirstCallAtShareTiesAndInvalidRows) {
+  namespace tg = detail::targeting;
+  const Eigen::Index n = 300000;
+  random_rows d = make_rows(n, 31, 1, 5, 77);
+  targeting_rows r;
+  r.n = n;
+  r.beneficiary = d.B.data();
+  r.benefit = d.b.data();
+  r.welfare = d.y.data();
+  r.n_welfare_groups = 5;
+  r.line = welfare_line::fixed(20.0);
+  const resolved_line L = tg::resolve(r, r.weights);
+  // integer welfare and unit weights: each cut is an exact share tie (laeken's cut is then the mean of
+  // two values, 9.5, 19.5, ...), answered within the brackets or by the caller's full computation
+  Eigen::VectorXd y = d.y;
+  for (Eigen::Index i = 0; i < n; ++i) d.y(i) = static_cast<double>(i % 50);
+  unit_totals_table got;
+  std::vector<double> cuts;
+  if (tg::accumulate_bracketed(r, L, d.units, got, cuts)) {
+    EXPECT_EQ(cuts, (std::vector<double>{9.5, 19.5, 29.5, 39.5}));
+    expect_same_tables(got, by_definition(r, L, cuts, d.units));
+  }
+  EXPECT_EQ(tg::welfare_cuts(r), (std::vector<double>{9.5, 19.5, 29.5, 39.5}));
+  d.y = y;
+  // an invalid row is named as by the definition
+  r.weights = d.w.data();
+  d.w(123456) = std::numeric_limits<double>::quiet_NaN();
+  std::string got_message = "no error", want_message = "no error";
+  try {
+    tg::accumulate_bracketed(r, L, d.units, got, cuts);
+  } catch (const std::exception& e) {
+    got_message = e.what();
+  }
+  try {
+    by_definition(r, L, {10, 15, 20, 30}, d.units);
+  } catch (const std::exception& e) {
+    want_message = e.what();
+  }
+  EXPECT_EQ(got_message, want_message);
+  EXPECT_NE(got_message.find("row 123456"), std::string::npos) << got_message;
+}
