@@ -1393,7 +1393,11 @@ def _kernel_sums(part, k, variable, cols: DesignColumns, domains: DomainCoder, z
     w = cols.weights_of(part)
     w = np.ones(len(y)) if w is None else w
     dom = domains.codes(part)
-    phi = lambda u: np.exp(-0.5 * (u / h) ** 2) / (math.sqrt(2 * math.pi) * h)  # noqa: E731
+
+    def phi(u):  # as C++ lines::gaussian_kernel: 0 where e^(−t) would leave the normal range (t > 700)
+        t = 0.5 * (u / h) ** 2
+        return np.where(t > 700.0, 0.0, np.exp(-np.minimum(t, 700.0))) / (math.sqrt(2 * math.pi) * h)
+
     at_z = w * phi(z - y)
     per_domain = np.bincount(np.zeros(len(y), dtype=np.int64) if dom is None else dom, weights=at_z, minlength=domains.n)
     return per_domain, float(np.sum(w * phi(q - y)))
