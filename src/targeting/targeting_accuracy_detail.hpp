@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -352,14 +353,22 @@ inline void expand_cells(const cell_layout& c, const double* cell, double* x, Ei
 /// indicators, codes) run as vectorised reductions over each block just read, and every index is formed
 /// so that an invalid value cannot address outside the table; returns whether a block failed them. A NaN
 /// or ±∞ in w, y or b makes a sum of the table non-finite (the caller checks).
-/// Optional, the first call with quantile groups (accumulate_bracketed): `rows` (non-null) lists the rows
-/// to read, [begin, end) then indexing the list; `defer_lo` (K values) marks a row whose welfare lies in the
+/// A row deferred by a bracketed pass (accumulate_bracketed), copied while it is in cache: reading it
+/// back from the columns would touch about 40% of their cache lines again.
+struct deferred_row {
+  double y, w, b;
+  int unit, domain;
+  float B, target;
+};
+
+/// Optional, the first call with quantile groups (accumulate_bracketed): `rows` (non-null) holds the rows
+/// to read, [begin, end) then indexing it; `defer_lo` (K values) marks a row whose welfare lies in the
 /// sample bracket of its provisional group g (y ≥ defer_lo[g], the cut's bracket [lo_g, hi_g] when the
-/// breakpoints are the upper ends hi): it goes to the spare block and its index to `deferred`.
-template <bool Line, bool Estimated>
+/// breakpoints are the upper ends hi): it goes to the spare block and a copy to `deferred`.
+template <bool Line, bool Estimated, bool Defer = false>
 bool accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell_layout& c, const double* cuts, const int* unit,
                      Eigen::Index units_end, Eigen::Index begin, Eigen::Index end, double* table, double* at_cut,
-                     const Eigen::Index* rows = nullptr, const double* defer_lo = nullptr, std::vector<Eigen::Index>* deferred = nullptr) {
+                     const deferred_row* rows = nullptr, const double* defer_lo = nullptr, std::vector<deferred_row>* deferred = nullptr) {
   constexpr int block = 2048;
   constexpr int F0 = Estimated ? 6 : Line ? 2 : 1;
   const Eigen::Index width = c.width(), D = r.n_domains, C = c.block();
@@ -374,7 +383,6 @@ bool accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell
   // a listed block is gathered into these first
   std::vector<double> gathered(rows ? 5 * block : 0);
   std::vector<int> gathered_codes(rows ? 3 * block : 0);
-  std::vector<Eigen::Index> staged(defer_lo ? block : 0);
   for (Eigen::Index b0 = begin; b0 < end; b0 += block) {
     const int m = static_cast<int>(std::min<Eigen::Index>(end - b0, block));
     const double* w_ = r.weights ? r.weights + b0 : constants.data();
@@ -389,19 +397,12 @@ bool accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell
       double *gw = gathered.data(), *gy = gw + block, *gB = gy + block, *gb = gB + block, *gt = gb + block;
       int *gd = gathered_codes.data(), *gg = gd + block, *gu = gg + block;
       for (int j = 0; j < m; ++j) {
-        const Eigen::Index i = rows[b0 + j];
-        gw[j] = r.weights ? r.weights[i] : 1.0;
-        gy[j] = r.welfare ? r.welfare[i] : 0.0;
-        gB[j] = r.beneficiary[i];
-        gb[j] = r.benefit ? r.benefit[i] : gB[j];
-        gt[j] = Line ? 0.0 : r.target[i];
-        gd[j] = r.domain ? r.domain[i] : 0;
-        gg[j] = codes ? r.welfare_group[i] : 0;
-        gu[j] = unit[i];
+        const deferred_row& v = rows[b0 + j];
+        gw[j] = v.w, gy[j] = v.y, gB[j] = v.B, gb[j] = v.b, gt[j] = v.target, gd[j] = v.domain, gg[j] = 0, gu[j] = v.unit;
       }
       w_ = gw, y_ = gy, B_ = gB, b_ = gb, t_ = Line ? gB : gt, d_ = gd, g_ = gg, u_ = gu;
     }
-    int tie = 0, n_staged = 0;
+    int tie = 0;
     for (int j = 0; j < m; ++j) {
       const double w = w_[j], y = y_[j], B = B_[j], b = b_[j];
       const int d = d_[j];
@@ -426,11 +427,9 @@ bool accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell
         interval = 2 * g + T;
       }
       Eigen::Index cell = static_cast<unsigned>(d) < static_cast<unsigned>(D) ? (static_cast<Eigen::Index>(u_[j]) * D + d) * width : units_end;
-      if (defer_lo) {  // staged without a branch: written always, kept when deferred
-        const bool defer = y >= defer_lo[merged ? n - (n > c.below) : n];
-        cell = defer ? units_end : cell;
-        staged[static_cast<std::size_t>(n_staged)] = b0 + j;
-        n_staged += defer;
+      if (Defer && y >= defer_lo[merged ? n - (n > c.below) : n]) {  // a few percent of the rows
+        cell = units_end;
+        deferred->push_back({y, w, b, u_[j], d, static_cast<float>(B), static_cast<float>(t_[j])});
       }
       double* x = table + cell + interval * C + Bi * F0;
       x[0] += w;
@@ -450,7 +449,6 @@ bool accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell
       if constexpr (Line) o[2] += w * std::max(z - y - b, 0.0) * B;
       if constexpr (Estimated) o[3] += wb * kz;
     }
-    if (defer_lo) deferred->insert(deferred->end(), staged.begin(), staged.begin() + n_staged);
     if (tie && at_cut && !codes)  // the weight at each cut: y = cuts[g], the first cut not below y (+∞ last)
       for (int j = 0; j < m; ++j) {
         int g = 0;
@@ -473,7 +471,8 @@ bool accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell
 /// Rows deferred by a bracketed pass, per chunk in row order (accumulate_rows).
 struct deferred_rows {
   std::vector<double> lo;  ///< defer_lo: the lower end of each cut's bracket, +∞ for the top group
-  std::vector<std::vector<Eigen::Index>> per_chunk;
+  std::vector<std::vector<deferred_row>> per_chunk;
+  double expected_share = 0;  ///< of the rows within the brackets (reserved room)
 };
 
 /// The pass over rows 0..n−1 into the (unit, domain) cells of layout c, plus a spare block for the rows in
@@ -509,15 +508,19 @@ inline std::vector<double> pass_cells(const targeting_rows& r, const resolved_li
     auto& t = partial[static_cast<std::size_t>(k)];
     t.assign(static_cast<std::size_t>(cell_count + width), 0.0);  // + the spare block of the rows in no domain
     double* at_cut = ties ? chunk_at_cut[static_cast<std::size_t>(k)].data() : nullptr;
-    std::vector<Eigen::Index>* deferred = defer ? &defer->per_chunk[static_cast<std::size_t>(k)] : nullptr;
+    std::vector<deferred_row>* deferred = defer ? &defer->per_chunk[static_cast<std::size_t>(k)] : nullptr;
+    if (deferred) deferred->reserve(static_cast<std::size_t>(1.25 * defer->expected_share * static_cast<double>(chunks.size)) + 64);
     const Eigen::Index b = chunks.begin(k), e = chunks.end(k);
     bool valid;
-    if (line && estimated)
-      valid = accumulate_rows<true, true>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), at_cut, nullptr, defer_lo, deferred);
-    else if (line)
-      valid = accumulate_rows<true, false>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), at_cut, nullptr, defer_lo, deferred);
-    else
-      valid = accumulate_rows<false, false>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), at_cut, nullptr, defer_lo, deferred);
+    auto run = [&](auto defers) {
+      constexpr bool Defer = decltype(defers)::value;
+      if (line && estimated)
+        return accumulate_rows<true, true, Defer>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), at_cut, nullptr, defer_lo, deferred);
+      if (line)
+        return accumulate_rows<true, false, Defer>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), at_cut, nullptr, defer_lo, deferred);
+      return accumulate_rows<false, false, Defer>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), at_cut, nullptr, defer_lo, deferred);
+    };
+    valid = defer ? run(std::true_type{}) : run(std::false_type{});
     if (valid) {  // a NaN or ±∞ in w, y or b shows in the sums
       constexpr double big = std::numeric_limits<double>::max();
       int non_finite = 0;
@@ -593,6 +596,7 @@ inline bool accumulate_bracketed(const targeting_rows& r, const resolved_line& L
   deferred_rows defer;
   defer.lo = lo;
   defer.lo.push_back(std::numeric_limits<double>::infinity());  // K − 1 brackets; the top group has none
+  for (double p : probs) defer.expected_share += 8 * std::sqrt(p * (1 - p) / 65536.0) + 2.0 / 65536;  // 2δ (Kish: more)
   std::vector<double> cells = pass_cells(r, L, by_hi, hi, units, nullptr, &defer);
   // the weight of the analysis rows below each bracket and the rows within it
   const Eigen::Index U = units.n_groups, D = r.n_domains, width = by_hi.width(), C = by_hi.block();
@@ -607,19 +611,26 @@ inline bool accumulate_bracketed(const targeting_rows& r, const resolved_line& L
   for (int g = 0; g < K; ++g) total += group_weight[static_cast<std::size_t>(g)];
   for (int k = 0; k + 1 < K; ++k)
     for (int g = 0; g <= k; ++g) below[static_cast<std::size_t>(k)] += group_weight[static_cast<std::size_t>(g)];
+  // a deferred row with c lo's ≤ y is below the brackets k ≥ c and within c − 1 (and lower ones it reaches)
   std::vector<std::vector<lines::weighted_value>> inside(static_cast<std::size_t>(K - 1));
+  std::size_t n_deferred = 0;
+  for (const auto& list : defer.per_chunk) n_deferred += list.size();
+  for (auto& part : inside) part.reserve(n_deferred / static_cast<std::size_t>(K - 1) + n_deferred / 8 + 16);
+  std::vector<long double> above_bin(static_cast<std::size_t>(K), 0);  // weight by c
   for (const auto& list : defer.per_chunk)
-    for (Eigen::Index i : list) {
-      const double wi = r.weights ? r.weights[i] : 1.0, y = r.welfare[i];
-      if ((r.domain && r.domain[i] < 0) || !(wi > 0)) continue;
-      total += wi;
-      for (int k = 0; k + 1 < K; ++k) {
-        if (y < lo[static_cast<std::size_t>(k)])
-          below[static_cast<std::size_t>(k)] += wi;
-        else if (y <= hi[static_cast<std::size_t>(k)])
-          inside[static_cast<std::size_t>(k)].push_back({y, wi});
-      }
+    for (const deferred_row& v : list) {
+      const double wi = v.w, y = v.y;
+      if (v.domain < 0 || !(wi > 0)) continue;
+      const auto c = static_cast<std::size_t>(std::upper_bound(lo.begin(), lo.end(), y) - lo.begin());
+      above_bin[c] += wi;
+      for (std::size_t k = c; k-- > 0 && y <= hi[k];) inside[k].push_back({y, wi});
     }
+  long double running = 0;
+  for (int k = 0; k + 1 < K; ++k) {
+    running += above_bin[static_cast<std::size_t>(k)];
+    below[static_cast<std::size_t>(k)] += running;
+  }
+  total += running + above_bin[static_cast<std::size_t>(K - 1)];
   std::vector<double> exact;
   if (!lines::select_in_brackets(inside, below, total, probs, exact)) return false;
   const cell_layout by_cut(r, L, exact, split);
