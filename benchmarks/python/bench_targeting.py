@@ -73,7 +73,7 @@ def main():
     print(f"    one numpy pass over welfare, B, benefit (3 dot products): {t_pass * 1e3:.1f} ms")
     print(f"    ik.targeting on the built design, repeated (quintile cuts confirmed in the pass): {t_ik * 1e3:.1f} ms"
           f"  -> {q_ik:.2f}x [{lo_ik:.2f}, {hi_ik:.2f}] the numpy pass (target <= 3x)")
-    print(f"    the same, first call (quintile cuts selected in the same pass, within sample brackets): {t_cold * 1e3:.1f} ms"
+    print(f"    the same, first call (weighted quintile cuts by sample brackets, then the pass): {t_cold * 1e3:.1f} ms"
           f"  -> {q_cold:.2f}x [{lo_cold:.2f}, {hi_cold:.2f}]")
     print(f"    without incidence (11 headline metrics): {t_noinc * 1e3:.1f} ms  -> {q_noinc:.2f}x [{lo_noinc:.2f}, {hi_noinc:.2f}]")
     print(f"    relative line (60% of the weighted median, linearised), no incidence: {t_rel * 1e3:.1f} ms"

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -127,7 +128,7 @@ void km_confidence(const km_curve& c, double level, km_conf_type type, std::vect
       continue;
     }
     if (!(S > 0) || !std::isfinite(s)) continue;
-    double lo, hi;
+    double lo = std::numeric_limits<double>::quiet_NaN(), hi = lo;  // every enumerator sets both
     switch (type) {
       case km_conf_type::plain: lo = S - z * S * s, hi = S + z * S * s; break;
       case km_conf_type::log: lo = std::exp(std::log(S) - z * s), hi = std::exp(std::log(S) + z * s); break;

@@ -44,7 +44,7 @@ targeting_result targeting_accuracy(const targeting_rows& r, const survey_design
   }
   if (out.welfare_cuts_from_hint) {
     out.welfare_cuts = *r.welfare_cuts_hint;
-  } else if (!tg::accumulate_bracketed(r, L, design.units(), table, out.welfare_cuts)) {
+  } else {
     out.welfare_cuts = tg::welfare_cuts(r);
     table = tg::accumulate(r, L, out.welfare_cuts, design.units());
   }

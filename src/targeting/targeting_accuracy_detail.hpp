@@ -16,6 +16,8 @@
 #include <impactkit/core/influence_vcov.hpp>
 #include <impactkit/core/survey_design.hpp>
 #include <impactkit/core/unit_totals.hpp>
+#include <impactkit/detail/row_blocks.hpp>
+#include <impactkit/detail/threads.hpp>
 #include <impactkit/targeting/targeting_accuracy.hpp>
 #include <impactkit/targeting/welfare_index.hpp>
 
@@ -276,13 +278,12 @@ struct cell_layout {
   int shared = 1, beneficiary_only = 2, intervals = 2;
   std::vector<double> breakpoints;  ///< sorted, counted per row (merged: cuts and line; else the cuts), then +∞
 
-  /// split: j = 2g + T even where the intervals could be merged
-  cell_layout(const targeting_rows& r, const resolved_line& L, const std::vector<double>& cuts, bool split = false) {
+  cell_layout(const targeting_rows& r, const resolved_line& L, const std::vector<double>& cuts) {
     line = r.line.kind != line_kind::none;
     estimated = L.estimated;
     groups = r.n_welfare_groups;
     computed_groups = groups > 0 && !r.welfare_group;
-    merged = line && (groups == 0 || computed_groups) && !split;
+    merged = line && (groups == 0 || computed_groups);
     shared = estimated ? 6 : line ? 2 : 1;
     beneficiary_only = estimated ? 4 : line ? 3 : 2;
     if (computed_groups) breakpoints.assign(cuts.begin(), cuts.end());
@@ -305,9 +306,6 @@ struct cell_layout {
   Eigen::Index width() const { return static_cast<Eigen::Index>(intervals) * block(); }
   int below_line(int j) const { return merged ? j <= below : j & 1; }
   int group(int j) const { return merged ? j - (j > below) : j >> 1; }
-  bool same_cells(const cell_layout& o) const {
-    return merged == o.merged && intervals == o.intervals && below == o.below && shared == o.shared && beneficiary_only == o.beneficiary_only;
-  }
 };
 
 /// The q variables of one (unit, domain) from its cells (see the layout above).
@@ -353,22 +351,9 @@ inline void expand_cells(const cell_layout& c, const double* cell, double* x, Ei
 /// indicators, codes) run as vectorised reductions over each block just read, and every index is formed
 /// so that an invalid value cannot address outside the table; returns whether a block failed them. A NaN
 /// or ±∞ in w, y or b makes a sum of the table non-finite (the caller checks).
-/// A row deferred by a bracketed pass (accumulate_bracketed), copied while it is in cache: reading it
-/// back from the columns would touch about 40% of their cache lines again.
-struct deferred_row {
-  double y, w, b;
-  int unit, domain;
-  float B, target;
-};
-
-/// Optional, the first call with quantile groups (accumulate_bracketed): `rows` (non-null) holds the rows
-/// to read, [begin, end) then indexing it; `defer_lo` (K values) marks a row whose welfare lies in the
-/// sample bracket of its provisional group g (y ≥ defer_lo[g], the cut's bracket [lo_g, hi_g] when the
-/// breakpoints are the upper ends hi): it goes to the spare block and a copy to `deferred`.
-template <bool Line, bool Estimated, bool Defer = false>
+template <bool Line, bool Estimated>
 bool accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell_layout& c, const double* cuts, const int* unit,
-                     Eigen::Index units_end, Eigen::Index begin, Eigen::Index end, double* table, double* at_cut,
-                     const deferred_row* rows = nullptr, const double* defer_lo = nullptr, std::vector<deferred_row>* deferred = nullptr) {
+                     Eigen::Index units_end, Eigen::Index begin, Eigen::Index end, double* table, double* at_cut) {
   constexpr int block = 2048;
   constexpr int F0 = Estimated ? 6 : Line ? 2 : 1;
   const Eigen::Index width = c.width(), D = r.n_domains, C = c.block();
@@ -380,9 +365,6 @@ bool accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell
   std::vector<double> constants(2 * block);
   std::fill(constants.begin(), constants.begin() + block, 1.0);
   const std::vector<int> zero_codes(block, 0);
-  // a listed block is gathered into these first
-  std::vector<double> gathered(rows ? 5 * block : 0);
-  std::vector<int> gathered_codes(rows ? 3 * block : 0);
   for (Eigen::Index b0 = begin; b0 < end; b0 += block) {
     const int m = static_cast<int>(std::min<Eigen::Index>(end - b0, block));
     const double* w_ = r.weights ? r.weights + b0 : constants.data();
@@ -393,20 +375,10 @@ bool accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell
     const int* d_ = r.domain ? r.domain + b0 : zero_codes.data();
     const int* g_ = codes ? r.welfare_group + b0 : zero_codes.data();
     const int* u_ = unit + b0;
-    if (rows) {
-      double *gw = gathered.data(), *gy = gw + block, *gB = gy + block, *gb = gB + block, *gt = gb + block;
-      int *gd = gathered_codes.data(), *gg = gd + block, *gu = gg + block;
-      for (int j = 0; j < m; ++j) {
-        const deferred_row& v = rows[b0 + j];
-        gw[j] = v.w, gy[j] = v.y, gB[j] = v.B, gb[j] = v.b, gt[j] = v.target, gd[j] = v.domain, gg[j] = 0, gu[j] = v.unit;
-      }
-      w_ = gw, y_ = gy, B_ = gB, b_ = gb, t_ = Line ? gB : gt, d_ = gd, g_ = gg, u_ = gu;
-    }
     int tie = 0;
     for (int j = 0; j < m; ++j) {
       const double w = w_[j], y = y_[j], B = B_[j], b = b_[j];
       const int d = d_[j];
-      const int Bi = B == 1;
       int n = 0;
       if (n_counted) {
         if (few) {
@@ -426,12 +398,8 @@ bool accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell
         const int g = codes ? (static_cast<unsigned>(g_[j]) < static_cast<unsigned>(K) ? g_[j] : 0) : n;
         interval = 2 * g + T;
       }
-      Eigen::Index cell = static_cast<unsigned>(d) < static_cast<unsigned>(D) ? (static_cast<Eigen::Index>(u_[j]) * D + d) * width : units_end;
-      if (Defer && y >= defer_lo[merged ? n - (n > c.below) : n]) {  // a few percent of the rows
-        cell = units_end;
-        deferred->push_back({y, w, b, u_[j], d, static_cast<float>(B), static_cast<float>(t_[j])});
-      }
-      double* x = table + cell + interval * C + Bi * F0;
+      const Eigen::Index cell = static_cast<unsigned>(d) < static_cast<unsigned>(D) ? (static_cast<Eigen::Index>(u_[j]) * D + d) * width : units_end;
+      double* x = table + cell + interval * C + (B == 1) * F0;
       x[0] += w;
       if constexpr (Line) x[1] += w * std::max(z - y, 0.0);
       [[maybe_unused]] double kz = 0;
@@ -468,19 +436,12 @@ bool accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell
   return true;
 }
 
-/// Rows deferred by a bracketed pass, per chunk in row order (accumulate_rows).
-struct deferred_rows {
-  std::vector<double> lo;  ///< defer_lo: the lower end of each cut's bracket, +∞ for the top group
-  std::vector<std::vector<deferred_row>> per_chunk;
-  double expected_share = 0;  ///< of the rows within the brackets (reserved room)
-};
-
 /// The pass over rows 0..n−1 into the (unit, domain) cells of layout c, plus a spare block for the rows in
-/// no domain (and deferred rows): fixed chunks reduced in chunk order, bit-identical for any thread count.
+/// no domain: fixed chunks reduced in chunk order, bit-identical for any thread count.
 /// Names the first invalid row. `cut_weights` (optional, with computed groups): per cut k the weight of
 /// the rows in a domain with welfare equal to cut k (K − 1 values, for confirm_cuts).
 inline std::vector<double> pass_cells(const targeting_rows& r, const resolved_line& L, const cell_layout& c, const std::vector<double>& cuts,
-                                      const group_codes& units, std::vector<double>* cut_weights, deferred_rows* defer) {
+                                      const group_codes& units, std::vector<double>* cut_weights) {
   const char* fn = "targeting_accuracy";
   detail::require(units.size() == r.n, fn, "the unit codes must have one entry per row");
   detail::require(r.welfare_group || r.n_welfare_groups == 0 || static_cast<int>(cuts.size()) == r.n_welfare_groups - 1, fn,
@@ -499,8 +460,6 @@ inline std::vector<double> pass_cells(const targeting_rows& r, const resolved_li
   const bool ties = cut_weights && !r.welfare_group && c.groups > 1;
   std::vector<std::vector<double>> chunk_at_cut(static_cast<std::size_t>(chunks.count),
                                                 std::vector<double>(ties ? static_cast<std::size_t>(c.groups) : 0, 0.0));
-  if (defer) defer->per_chunk.assign(static_cast<std::size_t>(chunks.count), {});
-  const double* defer_lo = defer ? defer->lo.data() : nullptr;
   const int* unit = units.code.data();
   [[maybe_unused]] const int threads = detail::threads_for(chunks.count, static_cast<double>(chunks.size) * 8);
 #pragma omp parallel for schedule(static, 1) num_threads(threads) if (threads > 1)
@@ -508,19 +467,14 @@ inline std::vector<double> pass_cells(const targeting_rows& r, const resolved_li
     auto& t = partial[static_cast<std::size_t>(k)];
     t.assign(static_cast<std::size_t>(cell_count + width), 0.0);  // + the spare block of the rows in no domain
     double* at_cut = ties ? chunk_at_cut[static_cast<std::size_t>(k)].data() : nullptr;
-    std::vector<deferred_row>* deferred = defer ? &defer->per_chunk[static_cast<std::size_t>(k)] : nullptr;
-    if (deferred) deferred->reserve(static_cast<std::size_t>(1.25 * defer->expected_share * static_cast<double>(chunks.size)) + 64);
     const Eigen::Index b = chunks.begin(k), e = chunks.end(k);
     bool valid;
-    auto run = [&](auto defers) {
-      constexpr bool Defer = decltype(defers)::value;
-      if (line && estimated)
-        return accumulate_rows<true, true, Defer>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), at_cut, nullptr, defer_lo, deferred);
-      if (line)
-        return accumulate_rows<true, false, Defer>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), at_cut, nullptr, defer_lo, deferred);
-      return accumulate_rows<false, false, Defer>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), at_cut, nullptr, defer_lo, deferred);
-    };
-    valid = defer ? run(std::true_type{}) : run(std::false_type{});
+    if (line && estimated)
+      valid = accumulate_rows<true, true>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), at_cut);
+    else if (line)
+      valid = accumulate_rows<true, false>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), at_cut);
+    else
+      valid = accumulate_rows<false, false>(r, L, c, padded.data(), unit, cell_count, b, e, t.data(), at_cut);
     if (valid) {  // a NaN or ±∞ in w, y or b shows in the sums
       constexpr double big = std::numeric_limits<double>::max();
       int non_finite = 0;
@@ -567,90 +521,7 @@ inline unit_totals_table expand_table(const targeting_rows& r, const cell_layout
 inline unit_totals_table accumulate(const targeting_rows& r, const resolved_line& L, const std::vector<double>& cuts,
                                     const group_codes& units, std::vector<double>* cut_weights = nullptr) {
   const cell_layout c(r, L, cuts);
-  return expand_table(r, c, pass_cells(r, L, c, cuts, units, cut_weights, nullptr), units.n_groups);
-}
-
-/// The first call with K quantile groups on a large input: the cuts and the unit totals from one pass
-/// over the rows. Sample brackets (lines::sample_brackets) hold each cut with near certainty; the pass
-/// places every row by the brackets' upper ends, which fixes the group of each row outside the brackets,
-/// and defers the rows within one (a few percent). The weight below each bracket and the deferred rows
-/// within it give the cut (lines::select_in_brackets, laeken's rule), and the deferred rows are then
-/// added with the cuts. False (nothing set) when a bracket misses its cut: the caller computes the cuts
-/// in full and runs accumulate. The totals equal accumulate's with the cuts up to summation order.
-inline bool accumulate_bracketed(const targeting_rows& r, const resolved_line& L, const group_codes& units, unit_totals_table& table,
-                                 std::vector<double>& cuts) {
-  const int K = r.n_welfare_groups;
-  if (r.welfare_group || K < 2 || K > 65 || r.n < (Eigen::Index{1} << 18)) return false;
-  std::vector<double> probs;
-  for (int j = 1; j < K; ++j) probs.push_back(static_cast<double>(j) / K);
-  std::vector<double> lo, hi;
-  if (!lines::sample_brackets(r.n, r.welfare, r.weights, r.domain, probs, lo, hi)) return false;
-  // the intervals merge the line with the cuts only when the line lies outside every bracket (then it
-  // sits on the same side of a cut as of the cut's bracket)
-  bool split = false;
-  if (r.line.kind != line_kind::none) {
-    const double zb = cell_layout::line_cut(L, r.line.strict);
-    for (int k = 0; k + 1 < K; ++k) split |= zb >= lo[static_cast<std::size_t>(k)] && zb <= hi[static_cast<std::size_t>(k)];
-  }
-  const cell_layout by_hi(r, L, hi, split);
-  deferred_rows defer;
-  defer.lo = lo;
-  defer.lo.push_back(std::numeric_limits<double>::infinity());  // K − 1 brackets; the top group has none
-  for (double p : probs) defer.expected_share += 8 * std::sqrt(p * (1 - p) / 65536.0) + 2.0 / 65536;  // 2δ (Kish: more)
-  std::vector<double> cells = pass_cells(r, L, by_hi, hi, units, nullptr, &defer);
-  // the weight of the analysis rows below each bracket and the rows within it
-  const Eigen::Index U = units.n_groups, D = r.n_domains, width = by_hi.width(), C = by_hi.block();
-  std::vector<long double> group_weight(static_cast<std::size_t>(K), 0);
-  for (Eigen::Index ud = 0; ud < U * D; ++ud)
-    for (int j = 0; j < by_hi.intervals; ++j) {
-      const double* s0 = cells.data() + ud * width + j * C;
-      group_weight[static_cast<std::size_t>(by_hi.group(j))] += s0[0] + s0[by_hi.shared];
-    }
-  std::vector<long double> below(static_cast<std::size_t>(K - 1), 0);
-  long double total = 0;
-  for (int g = 0; g < K; ++g) total += group_weight[static_cast<std::size_t>(g)];
-  for (int k = 0; k + 1 < K; ++k)
-    for (int g = 0; g <= k; ++g) below[static_cast<std::size_t>(k)] += group_weight[static_cast<std::size_t>(g)];
-  // a deferred row with c lo's ≤ y is below the brackets k ≥ c and within c − 1 (and lower ones it reaches)
-  std::vector<std::vector<lines::weighted_value>> inside(static_cast<std::size_t>(K - 1));
-  std::size_t n_deferred = 0;
-  for (const auto& list : defer.per_chunk) n_deferred += list.size();
-  for (auto& part : inside) part.reserve(n_deferred / static_cast<std::size_t>(K - 1) + n_deferred / 8 + 16);
-  std::vector<long double> above_bin(static_cast<std::size_t>(K), 0);  // weight by c
-  for (const auto& list : defer.per_chunk)
-    for (const deferred_row& v : list) {
-      const double wi = v.w, y = v.y;
-      if (v.domain < 0 || !(wi > 0)) continue;
-      const auto c = static_cast<std::size_t>(std::upper_bound(lo.begin(), lo.end(), y) - lo.begin());
-      above_bin[c] += wi;
-      for (std::size_t k = c; k-- > 0 && y <= hi[k];) inside[k].push_back({y, wi});
-    }
-  long double running = 0;
-  for (int k = 0; k + 1 < K; ++k) {
-    running += above_bin[static_cast<std::size_t>(k)];
-    below[static_cast<std::size_t>(k)] += running;
-  }
-  total += running + above_bin[static_cast<std::size_t>(K - 1)];
-  std::vector<double> exact;
-  if (!lines::select_in_brackets(inside, below, total, probs, exact)) return false;
-  const cell_layout by_cut(r, L, exact, split);
-  if (!by_cut.same_cells(by_hi)) return false;
-  // the deferred rows with the cuts, in chunk and row order (their checks ran in the pass)
-  std::vector<double> padded(exact);
-  padded.push_back(std::numeric_limits<double>::infinity());
-  const Eigen::Index units_end = U * D * width;
-  for (const auto& list : defer.per_chunk) {
-    const Eigen::Index m = static_cast<Eigen::Index>(list.size());
-    if (r.line.kind != line_kind::none && L.estimated)
-      accumulate_rows<true, true>(r, L, by_cut, padded.data(), units.code.data(), units_end, 0, m, cells.data(), nullptr, list.data());
-    else if (r.line.kind != line_kind::none)
-      accumulate_rows<true, false>(r, L, by_cut, padded.data(), units.code.data(), units_end, 0, m, cells.data(), nullptr, list.data());
-    else
-      accumulate_rows<false, false>(r, L, by_cut, padded.data(), units.code.data(), units_end, 0, m, cells.data(), nullptr, list.data());
-  }
-  table = expand_table(r, by_cut, cells, U);
-  cuts = exact;
-  return true;
+  return expand_table(r, c, pass_cells(r, L, c, cuts, units, cut_weights), units.n_groups);
 }
 
 /// The cuts of the welfare quantile groups (none when the caller gives group codes).

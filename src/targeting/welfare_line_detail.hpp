@@ -60,11 +60,13 @@ struct weighted_value {
 };
 
 /// Sample brackets for laeken's weighted quantiles on a large input (Floyd & Rivest 1975): a fixed
-/// pseudo-random sample of 2^16 analysis rows (domain ≥ 0, positive weight) gives, for each share p, a
-/// welfare interval [lo, hi] that holds Q_p with near certainty (at the sample's shares p ∓ δ,
-/// δ = 4·sqrt(p(1 − p)/s_eff) + 1/s); false when the sample is too thin or the brackets are out of order.
+/// stratified sample of 2^16 rows (one per stratum of n/2^16 consecutive rows; its analysis rows: domain ≥ 0,
+/// positive weight) gives, for each share p, a welfare interval [lo, hi] that holds Q_p with near
+/// certainty (the sample's weighted quantiles at p ∓ δ, δ = 4·sqrt(p(1 − p)/s_eff) + 1/s); false when the
+/// sample is too thin or the brackets are out of order. `expected_share` (optional): 2δ per bracket, the
+/// share of the rows expected within it.
 bool sample_brackets(Eigen::Index n, const double* welfare, const double* w, const int* domain, const std::vector<double>& probs,
-                     std::vector<double>& lo, std::vector<double>& hi);
+                     std::vector<double>& lo, std::vector<double>& hi, std::vector<double>* expected_share = nullptr);
 
 /// Q_p for each bracket k from the analysis rows within it (`inside[k]`, reordered), the weight of the
 /// analysis rows below its lower end (`below[k]`) and the total weight; false (the caller computes the
@@ -72,6 +74,14 @@ bool sample_brackets(Eigen::Index n, const double* welfare, const double* w, con
 /// and the next (an exact share tie there).
 bool select_in_brackets(std::vector<std::vector<weighted_value>>& inside, const std::vector<long double>& below, long double total,
                         const std::vector<double>& probs, std::vector<double>& out);
+
+enum class bracket_outcome { answered, missed, invalid };
+
+/// laeken's weighted quantiles by sample brackets and one pass (the path of weighted_quantiles from 2^18
+/// rows): `missed` when a bracket misses or an exact share tie falls at its edge (the caller then selects
+/// in full), `invalid` when a row is not finite or has a negative weight (the caller names it).
+bracket_outcome bracketed_quantiles(Eigen::Index n, const double* welfare, const double* w, const int* domain,
+                                    const std::vector<double>& probs, std::vector<double>& out);
 
 /// Rows of the analysis (domain ≥ 0, or all rows without domains) sorted by welfare (stable).
 std::vector<Eigen::Index> welfare_order(Eigen::Index n, const double* welfare, const int* domain, const char* fn);

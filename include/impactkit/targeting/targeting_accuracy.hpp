@@ -60,15 +60,13 @@ struct targeting_rows {
   const int* welfare_group = nullptr;   ///< the group 0..n_welfare_groups−1 of each row; null: quantile groups of
                                         ///< equal population share, cut at the weighted quantiles j/K of welfare
                                         ///< (laeken rule; a row at a cut joins the lower group), held fixed in the variance.
-                                        ///< From 2^18 rows the cuts come from the same pass over the rows: sample
-                                        ///< brackets hold each cut, rows within a bracket (a few percent) are added
-                                        ///< once the cuts are selected among them (a bracket that misses: the cuts
-                                        ///< are computed first and the rows read again)
+                                        ///< From 2^18 rows the cuts take one pass of their own over welfare and
+                                        ///< weights (sample brackets, weighted_quantiles) before the pass of the metrics
   /// Candidate cuts for those quantile groups (K − 1 values, e.g. the welfare_cuts of an earlier result on
   /// the same rows): the pass over the rows also sums the weight at and below each candidate, and they are
   /// used when those sums confirm each is the weighted quantile (laeken's rule, with a share margin of
-  /// 1e-12); otherwise the cuts are computed and the rows read again. Saves the sample and the deferred
-  /// rows of a repeated estimate; the result is the same either way (to summation order). Null: computed.
+  /// 1e-12); otherwise the cuts are computed and the rows read again. Saves the quantile pass of a
+  /// repeated estimate; the result is the same either way. Null: computed.
   const std::vector<double>* welfare_cuts_hint = nullptr;
 };
 

@@ -4,9 +4,11 @@
 // or a fixed or estimated line (strict or not), amounts or counts, domains with rows in none, welfare
 // groups by code or by cuts (0, 1, 5 and 10 groups: more than 8 breakpoints take the scalar count; rows at
 // a cut, a line equal to a cut), tied welfare. Tolerance: 1e-13 relative to the largest total of a
-// variable (different summation order); invalid rows must be reported at the same row.
-#include <cmath>
+// variable (different summation order); invalid rows must be reported at the same row. Then the quantile
+// cuts of large inputs (sample brackets and one pass) against laeken's rule by sorting, exactly.
 #include <algorithm>
+#include <cmath>
+#include <functional>
 #include <random>
 #include <vector>
 
@@ -44,6 +46,22 @@ random_rows make_rows(Eigen::Index n, int U, int D, int K, unsigned seed) {
   return r;
 }
 
+/// Targeting rows over the columns of d: weights, beneficiaries, amounts and welfare, domains when D > 1,
+/// K welfare groups by quantile cuts and a fixed line at 20 (the caller changes what a test varies).
+targeting_rows rows_of(const random_rows& d, int D, int K) {
+  targeting_rows r;
+  r.n = d.y.size();
+  r.weights = d.w.data();
+  r.beneficiary = d.B.data();
+  r.benefit = d.b.data();
+  r.welfare = d.y.data();
+  r.domain = D > 1 ? d.domain.data() : nullptr;
+  r.n_domains = D;
+  r.n_welfare_groups = K;
+  r.line = welfare_line::fixed(20.0);
+  return r;
+}
+
 unit_totals_table by_definition(const targeting_rows& r, const resolved_line& L, const std::vector<double>& cuts, const group_codes& units) {
   namespace tg = detail::targeting;
   return accumulate_unit_totals(
@@ -73,17 +91,11 @@ TEST(TargetingPass, EqualsTheRowDefinitionForEveryOption) {
           const bool weights = variant != 1, amounts = variant != 2, codes = variant == 3 && K > 0;
           random_rows d = make_rows(n, 37, D, K, 100u * static_cast<unsigned>(D) + 10u * static_cast<unsigned>(K) +
                                                      static_cast<unsigned>(rule * 4 + variant));
-          targeting_rows r;
-          r.n = n;
-          r.weights = weights ? d.w.data() : nullptr;
-          r.beneficiary = d.B.data();
-          r.benefit = amounts ? d.b.data() : nullptr;
-          r.welfare = d.y.data();
-          r.domain = D > 1 ? d.domain.data() : nullptr;
-          r.n_domains = D;
-          r.n_welfare_groups = K;
+          targeting_rows r = rows_of(d, D, K);
+          if (!weights) r.weights = nullptr;
+          if (!amounts) r.benefit = nullptr;
           r.welfare_group = codes ? d.group.data() : nullptr;
-          if (rule == 0) r.target = d.T.data();
+          if (rule == 0) r.line = welfare_line{}, r.target = d.T.data();
           if (rule == 1) r.line = welfare_line::fixed(20.0, true);
           if (rule == 2) r.line = welfare_line::fixed(20.0, false);
           if (rule == 3) r.line = welfare_line::relative(0.6);
@@ -99,16 +111,7 @@ TEST(TargetingPass, ReportsTheFirstInvalidRowAsTheDefinitionDoes) {
   namespace tg = detail::targeting;
   const Eigen::Index n = 20000;
   random_rows d = make_rows(n, 11, 2, 5, 7);
-  targeting_rows r;
-  r.n = n;
-  r.weights = d.w.data();
-  r.beneficiary = d.B.data();
-  r.benefit = d.b.data();
-  r.welfare = d.y.data();
-  r.domain = d.domain.data();
-  r.n_domains = 2;
-  r.n_welfare_groups = 5;
-  r.line = welfare_line::fixed(20.0);
+  targeting_rows r = rows_of(d, 2, 5);
   const resolved_line L = tg::resolve(r, r.weights);
   const std::vector<double> cuts = {10, 15, 20, 30};
   auto message = [](auto&& f) {
@@ -169,15 +172,7 @@ TEST(TargetingPass, LineAtACutAndTheWeightAtEachCut) {
   for (bool strict : {true, false})
     for (const std::vector<double>& cuts : {std::vector<double>{10, 15, 20, 30}, std::vector<double>{20, 25, 30, 40}}) {
       random_rows d = make_rows(n, 23, 2, 5, strict ? 3u : 4u);
-      targeting_rows r;
-      r.n = n;
-      r.weights = d.w.data();
-      r.beneficiary = d.B.data();
-      r.benefit = d.b.data();
-      r.welfare = d.y.data();
-      r.domain = d.domain.data();
-      r.n_domains = 2;
-      r.n_welfare_groups = 5;
+      targeting_rows r = rows_of(d, 2, 5);
       r.line = welfare_line::fixed(20.0, strict);
       const resolved_line L = tg::resolve(r, r.weights);
       std::vector<double> at_cut;
@@ -198,14 +193,7 @@ TEST(TargetingPass, FirstInvalidRowWhenTheSumsAndTheChecksDisagreeOnOrder) {
   namespace tg = detail::targeting;
   const Eigen::Index n = 300000;  // several chunks
   random_rows d = make_rows(n, 11, 1, 5, 9);
-  targeting_rows r;
-  r.n = n;
-  r.weights = d.w.data();
-  r.beneficiary = d.B.data();
-  r.benefit = d.b.data();
-  r.welfare = d.y.data();
-  r.n_welfare_groups = 5;
-  r.line = welfare_line::fixed(20.0);
+  targeting_rows r = rows_of(d, 1, 5);
   const resolved_line L = tg::resolve(r, r.weights);
   const std::vector<double> cuts = {10, 15, 20, 30};
   const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -316,84 +304,73 @@ TEST(TargetingPass, WelfareCutHintAtAnExactShareTieIsRecomputed) {
   }
 }
 
-TEST(TargetingPass, BracketedFirstCallEqualsCutsThenPass) {
-  // accumulate_bracketed (cuts and totals from one pass, rows within the sample brackets deferred) against
-  // the quantile cuts computed first (laeken's rule) and the pass with them: the same cuts, exactly, and the
-  // same totals to 1e-13 (summation order); for every line rule (the line inside a bracket, with a quantile
-  // line at a cut, takes the split cells), weights or none, domains, 2, 5 and 10 groups
-  namespace tg = detail::targeting;
-  const Eigen::Index n = 270000;  // above the bracketed size (2^18)
-  int answered = 0;
-  for (int K : {2, 5, 10})
-    for (int rule = 0; rule < 5; ++rule) {  // column, fixed strict, fixed ≤, relative, bottom 20%
-        const int variant = (rule + K) % 2;  // weights, one domain / no weights, two domains and rows in none
-        random_rows d = make_rows(n, 97, variant ? 2 : 1, K, 1000u + 10u * static_cast<unsigned>(K) + static_cast<unsigned>(rule * 2 + variant));
-        for (Eigen::Index i = 0; i < n; ++i) d.y(i) = std::exp(2.5 + 0.3 * std::sin(1.7 * static_cast<double>(i)) + 0.5 * d.w(i) / 3.5);
-        targeting_rows r;
-        r.n = n;
-        r.weights = variant ? nullptr : d.w.data();
-        r.beneficiary = d.B.data();
-        r.benefit = d.b.data();
-        r.welfare = d.y.data();
-        r.domain = variant ? d.domain.data() : nullptr;
-        r.n_domains = variant ? 2 : 1;
-        r.n_welfare_groups = K;
-        if (rule == 0) r.target = d.T.data();
-        if (rule == 1) r.line = welfare_line::fixed(20.0, true);
-        if (rule == 2) r.line = welfare_line::fixed(20.0, false);
-        if (rule == 3) r.line = welfare_line::relative(0.6);
-        if (rule == 4) r.line = welfare_line::bottom(0.2);
-        const resolved_line L = tg::resolve(r, r.weights);
-        SCOPED_TRACE("K=" + std::to_string(K) + " rule=" + std::to_string(rule) + " variant=" + std::to_string(variant));
-        unit_totals_table got;
-        std::vector<double> cuts;
-        if (!tg::accumulate_bracketed(r, L, d.units, got, cuts)) continue;
-        ++answered;
-        const std::vector<double> want_cuts = tg::welfare_cuts(r);
-        ASSERT_EQ(cuts, want_cuts);
-        expect_same_tables(got, by_definition(r, L, want_cuts, d.units));
-      }
-  EXPECT_GE(answered, 14);  // a bracket misses its cut with probability ~6e-5
+namespace {
+
+/// laeken's weighted quantile by its definition: the smallest y whose cumulative weight share (in welfare
+/// order, analysis rows: domain ≥ 0, w > 0) reaches p, or its mean with the next value on an exact share.
+double quantile_by_sorting(const Eigen::VectorXd& y, const Eigen::VectorXd& w, const Eigen::VectorXi* domain, double p) {
+  std::vector<Eigen::Index> o;
+  for (Eigen::Index i = 0; i < y.size(); ++i)
+    if ((!domain || (*domain)(i) >= 0) && w(i) > 0) o.push_back(i);
+  std::stable_sort(o.begin(), o.end(), [&](Eigen::Index a, Eigen::Index b) { return y(a) < y(b); });
+  long double total = 0, cum = 0;
+  for (Eigen::Index i : o) total += w(i);
+  for (std::size_t k = 0; k < o.size(); ++k) {
+    cum += w(o[k]);
+    if (k + 1 < o.size() && y(o[k + 1]) == y(o[k])) continue;  // the end of a run of ties
+    const double share = static_cast<double>(cum / total);
+    if (share >= p) return share == p && k + 1 < o.size() ? 0.5 * (y(o[k]) + y(o[k + 1])) : y(o[k]);
+  }
+  return y(o.back());
 }
 
-TEST(TargetingPass, BracketedFirstCallAtShareTiesAndInvalidRows) {
-  namespace tg = detail::targeting;
+}  // namespace
+
+TEST(WelfareQuantiles, SampleBracketsHoldTheQuantilesForAnyRowOrder) {
+  // the stratified sample of lines::sample_brackets (one row from each of 2^16 strata of consecutive rows)
+  // must bracket laeken's quantiles whatever the row order: random, sorted by welfare either way, and
+  // periodic in the row number (the strata then see the same pattern); and about the expected share of
+  // the rows (2δ per bracket) must lie within the brackets
+  namespace lines = detail::lines;
   const Eigen::Index n = 300000;
-  random_rows d = make_rows(n, 31, 1, 5, 77);
-  targeting_rows r;
-  r.n = n;
-  r.beneficiary = d.B.data();
-  r.benefit = d.b.data();
-  r.welfare = d.y.data();
-  r.n_welfare_groups = 5;
-  r.line = welfare_line::fixed(20.0);
-  const resolved_line L = tg::resolve(r, r.weights);
-  // integer welfare and unit weights: each cut is an exact share tie (laeken's cut is then the mean of
-  // two values, 9.5, 19.5, ...), answered within the brackets or by the caller's full computation
-  Eigen::VectorXd y = d.y;
+  random_rows d = make_rows(n, 7, 2, 5, 41);
+  for (Eigen::Index i = 0; i < n; ++i) d.y(i) = std::exp(2.5 + 0.4 * std::sin(1.3 * static_cast<double>(i * i % 7919)) + 0.5 * d.w(i) / 3.5);
+  const std::vector<double> probs = {0.2, 0.4, 0.6, 0.8};
+  for (int order = 0; order < 4; ++order) {
+    Eigen::VectorXd y = d.y;
+    if (order == 1) std::sort(y.data(), y.data() + n);
+    if (order == 2) std::sort(y.data(), y.data() + n, std::greater<double>());
+    if (order == 3)
+      for (Eigen::Index i = 0; i < n; ++i) y(i) = 10 + static_cast<double>(i % 97) + 1e-3 * static_cast<double>(i % 13);
+    std::vector<double> lo, hi, share;
+    ASSERT_TRUE(lines::sample_brackets(n, y.data(), d.w.data(), d.domain.data(), probs, lo, hi, &share)) << order;
+    ASSERT_EQ(share.size(), probs.size());
+    for (std::size_t k = 0; k < probs.size(); ++k) {
+      const double q = quantile_by_sorting(y, d.w, &d.domain, probs[k]);
+      EXPECT_LE(lo[k], q) << "order " << order << " p " << probs[k];
+      EXPECT_GE(hi[k], q) << "order " << order << " p " << probs[k];
+      double within = 0;
+      for (Eigen::Index i = 0; i < n; ++i) within += y(i) >= lo[k] && y(i) <= hi[k];
+      EXPECT_LT(within / static_cast<double>(n), 2 * share[k] + 0.01) << "order " << order << " p " << probs[k];
+    }
+  }
+}
+
+TEST(WelfareQuantiles, LargeInputsEqualTheDefinition) {
+  // from 2^18 rows lines::weighted_quantiles takes sample brackets and one pass; on continuous welfare
+  // with zero weights and rows in no domain, and on integer welfare with unit weights (every quintile an
+  // exact share tie: laeken's mean of two values), it must equal the definition exactly
+  namespace lines = detail::lines;
+  const Eigen::Index n = 300000;
+  random_rows d = make_rows(n, 7, 2, 5, 43);
+  for (Eigen::Index i = 0; i < n; ++i) d.y(i) = std::exp(2.5 + 0.6 * std::cos(0.7 * static_cast<double>(i)) + 0.5 * d.w(i) / 3.5);
+  const std::vector<double> probs = {0.1, 0.2, 0.4, 0.5, 0.6, 0.8, 0.9};
+  std::vector<double> got;
+  ASSERT_EQ(lines::bracketed_quantiles(n, d.y.data(), d.w.data(), d.domain.data(), probs, got), lines::bracket_outcome::answered);
+  for (std::size_t k = 0; k < probs.size(); ++k) EXPECT_EQ(got[k], quantile_by_sorting(d.y, d.w, &d.domain, probs[k])) << probs[k];
+  EXPECT_EQ(lines::weighted_quantiles(n, d.y.data(), d.w.data(), d.domain.data(), probs, "test"), got);
+  const Eigen::VectorXd ones = Eigen::VectorXd::Ones(n);
   for (Eigen::Index i = 0; i < n; ++i) d.y(i) = static_cast<double>(i % 50);
-  unit_totals_table got;
-  std::vector<double> cuts;
-  if (tg::accumulate_bracketed(r, L, d.units, got, cuts)) {
-    EXPECT_EQ(cuts, (std::vector<double>{9.5, 19.5, 29.5, 39.5}));
-    expect_same_tables(got, by_definition(r, L, cuts, d.units));
-  }
-  EXPECT_EQ(tg::welfare_cuts(r), (std::vector<double>{9.5, 19.5, 29.5, 39.5}));
-  d.y = y;
-  // an invalid row is named as by the definition
-  r.weights = d.w.data();
-  d.w(123456) = std::numeric_limits<double>::quiet_NaN();
-  std::string got_message = "no error", want_message = "no error";
-  try {
-    tg::accumulate_bracketed(r, L, d.units, got, cuts);
-  } catch (const std::exception& e) {
-    got_message = e.what();
-  }
-  try {
-    by_definition(r, L, {10, 15, 20, 30}, d.units);
-  } catch (const std::exception& e) {
-    want_message = e.what();
-  }
-  EXPECT_EQ(got_message, want_message);
-  EXPECT_NE(got_message.find("row 123456"), std::string::npos) << got_message;
+  const std::vector<double> tied = lines::weighted_quantiles(n, d.y.data(), ones.data(), nullptr, {0.2, 0.4, 0.6, 0.8}, "test");
+  EXPECT_EQ(tied, (std::vector<double>{9.5, 19.5, 29.5, 39.5}));
 }
