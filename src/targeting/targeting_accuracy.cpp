@@ -36,19 +36,31 @@ targeting_result targeting_accuracy(const targeting_rows& r, const survey_design
   const bool hinted = r.welfare_cuts_hint && !r.welfare_group && r.n_welfare_groups > 1 &&
                       static_cast<int>(r.welfare_cuts_hint->size()) == r.n_welfare_groups - 1 &&
                       std::is_sorted(r.welfare_cuts_hint->begin(), r.welfare_cuts_hint->end());
+  // a one-stage design with a unit per row (no design given): the pass sums the domain totals only, and
+  // each row's influence is streamed into the variance (finish_row_units)
+  const bool row_units = design.n_stages() == 1 && design.n_units() == r.n;
+  group_codes single;
+  if (row_units) {
+    single.code.assign(static_cast<std::size_t>(r.n), 0);
+    single.n_groups = 1;
+  }
+  const group_codes& units = row_units ? single : design.units();
   unit_totals_table table;
   if (hinted) {
     std::vector<double> at_cut;
-    table = tg::accumulate(r, L, *r.welfare_cuts_hint, design.units(), &at_cut);
+    table = tg::accumulate(r, L, *r.welfare_cuts_hint, units, &at_cut);
     out.welfare_cuts_from_hint = tg::confirm_cuts(r, *r.welfare_cuts_hint, table, at_cut);
   }
   if (out.welfare_cuts_from_hint) {
     out.welfare_cuts = *r.welfare_cuts_hint;
   } else {
     out.welfare_cuts = tg::welfare_cuts(r);
-    table = tg::accumulate(r, L, out.welfare_cuts, design.units());
+    table = tg::accumulate(r, L, out.welfare_cuts, units);
   }
-  tg::finish(r, L, defs, std::move(table), design, out);
+  if (row_units)
+    tg::finish_row_units(r, L, defs, std::move(table), out.welfare_cuts, design, out);
+  else
+    tg::finish(r, L, defs, std::move(table), design, out);
   out.conventions = design.conventions();
   out.conventions.n_params = 1;
   return out;

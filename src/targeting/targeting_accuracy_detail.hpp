@@ -586,8 +586,26 @@ inline Eigen::MatrixXd estimates_at(const std::vector<definition>& defs, const E
   return est;
 }
 
+/// For an estimated line: c(d, m) = ∂θ_{d,m}/∂z = J_d[m] · ∂t_d/∂z (1 for the line metric), the weight of
+/// the line's influence s·IF_u(Q_p) in the influence of each metric (see the header comment).
+inline Eigen::MatrixXd line_slopes(const std::vector<definition>& defs, const Eigen::MatrixXd& t, const std::vector<Eigen::MatrixXd>& jac) {
+  const Eigen::Index D = t.rows(), M = static_cast<Eigen::Index>(defs.size()), q = t.cols();
+  Eigen::MatrixXd c(D, M);
+  for (Eigen::Index d = 0; d < D; ++d) {
+    Eigen::VectorXd dt = Eigen::VectorXd::Zero(q);  // ∂t_d/∂z
+    dt(tgt) = t(d, kernel_z);
+    dt(tgt_ben) = t(d, kernel_z_ben);
+    dt(tgt_amt) = t(d, kernel_z_amt);
+    dt(gap_before) = t(d, tgt);
+    dt(gap_after) = t(d, poor_after);
+    const Eigen::VectorXd slope = jac[static_cast<std::size_t>(d)] * dt;
+    for (Eigen::Index m = 0; m < M; ++m) c(d, m) = defs[static_cast<std::size_t>(m)].kind == form::line ? 1.0 : slope(m);
+  }
+  return c;
+}
+
 /// The influence totals per unit of every metric (U × D·M): Ψ[:, d·M + m] = Σ_k J_d[m, k] T[:, d·q + k],
-/// plus, for an estimated line, (J_d[m] · ∂t_d/∂z) · s·IF_u(Q_p) (see the header comment).
+/// plus, for an estimated line, c(d, m) · s·IF_u(Q_p) (line_slopes).
 inline Eigen::MatrixXd influence_totals(const targeting_rows& r, const resolved_line& L, const std::vector<definition>& defs,
                                         const unit_totals_table& table, const std::vector<Eigen::MatrixXd>& jac) {
   const Eigen::Index D = r.n_domains, M = static_cast<Eigen::Index>(defs.size()), q = table.n_variables, U = table.n_units;
@@ -603,19 +621,10 @@ inline Eigen::MatrixXd influence_totals(const targeting_rows& r, const resolved_
     all += table.totals.col(d * q + one);
   }
   const Eigen::VectorXd if_z = lines::line_influence(r.line, below, all, t.col(kernel_q).sum(), "targeting_accuracy");
-  for (Eigen::Index d = 0; d < D; ++d) {
-    Eigen::VectorXd dt = Eigen::VectorXd::Zero(q);  // ∂t_d/∂z
-    dt(tgt) = t(d, kernel_z);
-    dt(tgt_ben) = t(d, kernel_z_ben);
-    dt(tgt_amt) = t(d, kernel_z_amt);
-    dt(gap_before) = t(d, tgt);
-    dt(gap_after) = t(d, poor_after);
-    const Eigen::VectorXd slope = jac[static_cast<std::size_t>(d)] * dt;
-    for (Eigen::Index m = 0; m < M; ++m) {
-      const double c = defs[static_cast<std::size_t>(m)].kind == form::line ? 1.0 : slope(m);
-      if (c != 0) psi.col(d * M + m) += c * if_z;
-    }
-  }
+  const Eigen::MatrixXd c = line_slopes(defs, t, jac);
+  for (Eigen::Index d = 0; d < D; ++d)
+    for (Eigen::Index m = 0; m < M; ++m)
+      if (c(d, m) != 0) psi.col(d * M + m) += c(d, m) * if_z;
   return psi;
 }
 
@@ -651,6 +660,27 @@ inline void finish_replicates(targeting_result& out, Eigen::MatrixXd replicates,
   mark_undefined(out);
 }
 
+/// An estimated line's variance is in welfare units²: at |y| ~ 1e±160 it leaves the double range. When it
+/// does (`relative`: the variance of the line over z, > 0), its row and column are set to NaN and flagged.
+template <class Relative>
+void check_line_variance(const targeting_rows& r, const resolved_line& L, Eigen::Index M, Relative&& relative, targeting_result& out) {
+  if (!L.estimated) return;
+  bool out_of_range = false;
+  for (Eigen::Index d = 0; d < r.n_domains; ++d) {
+    const double v = out.vcov(d * M, d * M);
+    out_of_range |= !std::isfinite(v) || v == 0 || !std::isnormal(v);
+  }
+  if (!out_of_range || !(relative() > 0)) return;  // metric 0 is the line
+  for (Eigen::Index d = 0; d < r.n_domains; ++d) {
+    const double v = out.vcov(d * M, d * M);
+    if (!std::isfinite(v) || v == 0 || !std::isnormal(v)) {
+      out.line_variance_out_of_range = true;
+      out.vcov.row(d * M).setConstant(std::numeric_limits<double>::quiet_NaN());
+      out.vcov.col(d * M).setConstant(std::numeric_limits<double>::quiet_NaN());
+    }
+  }
+}
+
 /// The estimates, their influence totals per unit and the design variance from the accumulated table
 /// (the part of targeting_accuracy after the pass over the rows; `out` carries metrics, line and cuts).
 inline void finish(const targeting_rows& r, const resolved_line& L, const std::vector<definition>& defs, unit_totals_table table,
@@ -660,18 +690,62 @@ inline void finish(const targeting_rows& r, const resolved_line& L, const std::v
   out.estimate = estimates_at(defs, out.table.domain_totals(), L.z, &jac, &out.undefined);
   const Eigen::MatrixXd psi = influence_totals(r, L, defs, out.table, jac);
   out.vcov = design.variance_of_unit_totals(psi);
-  if (L.estimated) {  // the line's variance is in welfare units²: at |y| ~ 1e±160 it leaves the double range
-    const Eigen::Index M = static_cast<Eigen::Index>(defs.size());
-    const double relative = design.variance_of_unit_totals(psi.col(0) / L.z)(0, 0);  // metric 0 is the line
-    for (Eigen::Index d = 0; d < r.n_domains; ++d) {
-      const double v = out.vcov(d * M, d * M);
-      if (relative > 0 && (!std::isfinite(v) || v == 0 || !std::isnormal(v))) {
-        out.line_variance_out_of_range = true;
-        out.vcov.row(d * M).setConstant(std::numeric_limits<double>::quiet_NaN());
-        out.vcov.col(d * M).setConstant(std::numeric_limits<double>::quiet_NaN());
+  check_line_variance(r, L, static_cast<Eigen::Index>(defs.size()),
+                      [&] { return design.variance_of_unit_totals(psi.col(0) / L.z)(0, 0); }, out);
+  mark_undefined(out);
+}
+
+/// finish for a one-stage design whose units are the rows (no design given: each row its own PSU), from
+/// the domain totals of a pass over the rows with a single unit (`domain_table`, which becomes out.table):
+/// the influence of each row, J_d x_i + c(d, ·) s·IF_i(Q_p) from its variables x_i (row_variables), is
+/// streamed into the design variance in blocks (survey_design::variance_of_streamed_unit_totals) instead
+/// of tables of n units × D·q totals and D·M influence values.
+inline void finish_row_units(const targeting_rows& r, const resolved_line& L, const std::vector<definition>& defs, unit_totals_table domain_table,
+                             const std::vector<double>& cuts, const survey_design& design, targeting_result& out) {
+  out.table = std::move(domain_table);
+  std::vector<Eigen::MatrixXd> jac;
+  const Eigen::MatrixXd t = out.table.domain_totals();
+  out.estimate = estimates_at(defs, t, L.z, &jac, &out.undefined);
+  const Eigen::Index D = r.n_domains, M = static_cast<Eigen::Index>(defs.size()), q = n_variables(r.n_welfare_groups);
+  const Eigen::MatrixXd c = L.estimated ? line_slopes(defs, t, jac) : Eigen::MatrixXd();
+  const double density = L.estimated ? t.col(kernel_q).sum() : 0.0;
+  const std::vector<Eigen::Index>& row_of_unit = design.units().first_row;
+  // the influence of units [b, e) (unit u is row row_of_unit[u]) into psi (zero on entry), scaled by
+  // 1/scale; J_d x_i from the nonzero variables of the row (about a third of them)
+  auto influence = [&](Eigen::Index b, Eigen::Index e, auto& psi, double scale, bool line_only) {  // called from several threads
+    Eigen::VectorXd x(q), below = Eigen::VectorXd::Zero(e - b), all = Eigen::VectorXd::Zero(e - b);
+    for (Eigen::Index u = b; u < e; ++u) {
+      const Eigen::Index i = row_of_unit[static_cast<std::size_t>(u)];
+      const int d = row_variables(r, L, cuts, i, r.weights ? r.weights[i] : 1.0, x.data());
+      if (d < 0 || d >= D) continue;  // in no domain (the pass has named any invalid row)
+      if (!line_only) {
+        auto out_row = psi.row(u - b).segment(d * M, M);
+        const Eigen::MatrixXd& J = jac[static_cast<std::size_t>(d)];
+        for (Eigen::Index k = 0; k < q; ++k)
+          if (x(k) != 0) out_row += x(k) * J.col(k).transpose();
+      }
+      below(u - b) = x(below_q);
+      all(u - b) = x(one);
+    }
+    if (L.estimated) {
+      const Eigen::VectorXd if_z = lines::line_influence(r.line, below, all, density, "targeting_accuracy");
+      if (line_only) {
+        psi.col(0) = c(0, 0) * if_z;  // the line metric's influence (the same in every domain)
+      } else {
+        for (Eigen::Index d = 0; d < D; ++d)
+          for (Eigen::Index m = 0; m < M; ++m)
+            if (c(d, m) != 0) psi.col(d * M + m) += c(d, m) * if_z;
       }
     }
-  }
+    if (scale != 1) psi /= scale;
+  };
+  out.vcov = design.variance_of_streamed_unit_totals(
+      D * M, [&](Eigen::Index b, Eigen::Index e, auto& psi) { influence(b, e, psi, 1.0, false); });
+  check_line_variance(r, L, M, [&] {
+    return design.variance_of_streamed_unit_totals(1, [&](Eigen::Index b, Eigen::Index e, auto& psi) {
+      influence(b, e, psi, L.z, true);
+    })(0, 0);
+  }, out);
   mark_undefined(out);
 }
 

@@ -340,6 +340,82 @@ class survey_design {
   /// Design variance of Σ_i ψ_i for n×p influence values.
   Eigen::MatrixXd variance(const Eigen::Ref<const Eigen::MatrixXd>& psi) const { return variance_of_unit_totals(unit_totals(psi)); }
 
+  using row_block = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+  /// variance_of_unit_totals for a one-stage design without the U×p matrix of unit totals (a design whose
+  /// units are the rows has as many as rows): `unit_totals(begin, end, out)` writes the totals of units
+  /// [begin, end) into the rows of `out` (a row_block, (end − begin) × p, zero on entry). It is called twice
+  /// for each unit, in blocks of up to 2048 units: for the means of the strata, then for the deviations
+  /// from them, from several threads at once on disjoint blocks (it must only read shared state). Fixed
+  /// chunks of blocks reduced in chunk order: the same result for any thread count, equal to
+  /// variance_of_unit_totals up to summation order.
+  template <class UnitTotals>
+  Eigen::MatrixXd variance_of_streamed_unit_totals(Eigen::Index p, UnitTotals&& unit_totals) const {
+    detail::require(stages_ == 1, "survey_design::variance", "streamed unit totals need a one-stage design");
+    const level& lv = levels_[0];
+    const std::size_t n_parents = lv.n_children.size();
+    const auto U = static_cast<Eigen::Index>(lv.parent.size());
+    constexpr Eigen::Index block = 2048;
+    // the lonely-PSU rule's errors first (unit_scale would throw inside the parallel loop)
+    std::size_t lonely_parents = 0;
+    for (std::size_t q = 0; q < n_parents; ++q) {
+      bool centred = true;
+      if (lv.n_children[q] == 1) unit_scale(0, lv, q, 1.0, centred, lonely_parents);
+    }
+    const detail::row_chunks chunks = detail::make_row_chunks(U, 4 * block, 16);
+    [[maybe_unused]] const int threads = detail::threads_for(chunks.count, static_cast<double>(chunks.size * p) * 16);
+    std::vector<Eigen::MatrixXd> part(static_cast<std::size_t>(chunks.count));
+    // the means of the strata
+#pragma omp parallel for schedule(static, 1) num_threads(threads) if (threads > 1)
+    for (Eigen::Index c = 0; c < chunks.count; ++c) {
+      Eigen::MatrixXd& sums = part[static_cast<std::size_t>(c)];
+      sums.setZero(static_cast<Eigen::Index>(n_parents), p);
+      row_block x(block, p);
+      for (Eigen::Index b0 = chunks.begin(c); b0 < chunks.end(c); b0 += block) {
+        const Eigen::Index m = std::min(block, chunks.end(c) - b0);
+        auto xb = x.topRows(m);
+        xb.setZero();
+        unit_totals(b0, b0 + m, xb);
+        for (Eigen::Index u = 0; u < m; ++u) sums.row(lv.parent[static_cast<std::size_t>(b0 + u)]) += xb.row(u);
+      }
+    }
+    Eigen::MatrixXd mean = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(n_parents), p);
+    for (const auto& sums : part) mean += sums;
+    for (std::size_t q = 0; q < n_parents; ++q) mean.row(static_cast<Eigen::Index>(q)) /= static_cast<double>(std::max<Eigen::Index>(1, lv.n_children[q]));
+    // the scaled deviations, Σ dev devᵀ per chunk
+#pragma omp parallel for schedule(static, 1) num_threads(threads) if (threads > 1)
+    for (Eigen::Index c = 0; c < chunks.count; ++c) {
+      Eigen::MatrixXd& v = part[static_cast<std::size_t>(c)];
+      v.setZero(p, p);
+      row_block x(block, p);
+      std::size_t ignored = 0;  // lonely parents, counted above
+      for (Eigen::Index b0 = chunks.begin(c); b0 < chunks.end(c); b0 += block) {
+        const Eigen::Index m = std::min(block, chunks.end(c) - b0);
+        auto xb = x.topRows(m);
+        xb.setZero();
+        unit_totals(b0, b0 + m, xb);
+        for (Eigen::Index u = 0; u < m; ++u) {
+          const auto q = static_cast<std::size_t>(lv.parent[static_cast<std::size_t>(b0 + u)]);
+          bool centred = true;
+          const double scale = unit_scale(0, lv, q, 1.0, centred, ignored);
+          if (scale == 0)
+            xb.row(u).setZero();
+          else if (centred)
+            xb.row(u) = (xb.row(u) - mean.row(static_cast<Eigen::Index>(q))) * std::sqrt(scale);
+          else
+            xb.row(u) *= std::sqrt(scale);
+        }
+        v.selfadjointView<Eigen::Lower>().rankUpdate(xb.transpose());
+      }
+    }
+    Eigen::MatrixXd v = Eigen::MatrixXd::Zero(p, p);
+    for (const auto& vc : part) v += vc;
+    v = v.selfadjointView<Eigen::Lower>();
+    average_lonely_parents(v, lv, lonely_parents);
+    return v;
+  }
+
+
  private:
   struct level {
     std::vector<int> parent;            ///< per unit of this stage: its parent (stage-1: stratum)
@@ -375,8 +451,49 @@ class survey_design {
     return factorize(key).code;
   }
 
+  /// The scale of unit c (parent q) in stage_variance: weight_q · (1 − f_q) n_q/(n_q − 1) for a deviation
+  /// from its parent's mean; for a parent with one sampled unit, the lonely-PSU rule (adjust: weight_q ·
+  /// (1 − f_q) on the unit's total itself, `centred` false; average: counted in `lonely_parents`, scale 0;
+  /// remove, certainty: 0; fail: an error naming the stratum).
+  double unit_scale(int s, const level& lv, std::size_t q, double weight, bool& centred, std::size_t& lonely_parents) const {
+    centred = true;
+    const double fpc_factor = 1.0 - lv.fraction[q];
+    const Eigen::Index nq = lv.n_children[q];
+    if (!(fpc_factor >= 1e-7 && weight != 0)) return 0;
+    if (nq > 1) return weight * fpc_factor * static_cast<double>(nq) / static_cast<double>(nq - 1);
+    switch (lonely_) {
+      case lonely_psu_rule::fail:
+        detail::throw_invalid("survey_design::variance",
+                              (s == 0 ? "stratum " + strata_label_[q] : "a stage-" + std::to_string(s) + " unit") +
+                                  " has only one PSU at stage " + std::to_string(s + 1) +
+                                  " (lonely PSU); choose lonely_psu = remove, certainty, average or adjust");
+      case lonely_psu_rule::adjust:
+        centred = false;
+        return weight * fpc_factor;
+      case lonely_psu_rule::average:
+        detail::require(s == 0, "survey_design::variance",
+                        "lonely_psu = average is undefined for a stage-" + std::to_string(s) + " unit with a single stage-" +
+                            std::to_string(s + 1) + " unit (R returns NaN); use remove, certainty or adjust");
+        ++lonely_parents;
+        return 0;
+      case lonely_psu_rule::remove:
+      case lonely_psu_rule::certainty: return 0;
+    }
+    return 0;
+  }
+
+  /// lonely_psu = average: R scales the sum over strata by #strata / #strata with ≥ 2 PSUs (parents counted).
+  void average_lonely_parents(Eigen::MatrixXd& v, const level& lv, std::size_t lonely_parents) const {
+    if (lonely_ != lonely_psu_rule::average || lonely_parents == 0) return;
+    const std::size_t n_parents = lv.n_children.size();
+    std::size_t ok = 0;
+    for (std::size_t q = 0; q < n_parents; ++q) ok += lv.n_children[q] > 1 || 1.0 - lv.fraction[q] < 1e-7;
+    detail::require(ok > 0, "survey_design::variance", "lonely_psu = average: every stratum has a single PSU");
+    v *= static_cast<double>(n_parents) / static_cast<double>(ok);
+  }
+
   /// Σ over parents q of this level of weight_q · (1 − f_q) n_q/(n_q − 1) Σ_{c∈q} (x_c − x̄_q)(x_c − x̄_q)ᵀ,
-  /// with the lonely-PSU rule for parents with one sampled unit.
+  /// with the lonely-PSU rule for parents with one sampled unit (unit_scale).
   Eigen::MatrixXd stage_variance(int s, const level& lv, const Eigen::MatrixXd& x, const std::vector<double>& weight) const {
     const Eigen::Index p = x.cols();
     const std::size_t n_parents = lv.n_children.size();
@@ -387,48 +504,19 @@ class survey_design {
     std::size_t lonely_parents = 0;
     for (std::size_t u = 0; u < lv.parent.size(); ++u) {
       const std::size_t q = static_cast<std::size_t>(lv.parent[u]);
-      const double fpc_factor = 1.0 - lv.fraction[q];
-      const Eigen::Index nq = lv.n_children[q];
-      double scale = 0;
-      if (fpc_factor >= 1e-7 && weight[q] != 0) {
-        if (nq > 1) {
-          scale = weight[q] * fpc_factor * static_cast<double>(nq) / static_cast<double>(nq - 1);
-          dev.row(static_cast<Eigen::Index>(u)) = x.row(static_cast<Eigen::Index>(u)) - mean.row(static_cast<Eigen::Index>(q));
-        } else {
-          switch (lonely_) {
-            case lonely_psu_rule::fail:
-              detail::throw_invalid("survey_design::variance",
-                                    (s == 0 ? "stratum " + strata_label_[q] : "a stage-" + std::to_string(s) + " unit") +
-                                        " has only one PSU at stage " + std::to_string(s + 1) +
-                                        " (lonely PSU); choose lonely_psu = remove, certainty, average or adjust");
-            case lonely_psu_rule::adjust:
-              scale = weight[q] * fpc_factor;
-              dev.row(static_cast<Eigen::Index>(u)) = x.row(static_cast<Eigen::Index>(u));
-              break;
-            case lonely_psu_rule::average:
-              detail::require(s == 0, "survey_design::variance",
-                              "lonely_psu = average is undefined for a stage-" + std::to_string(s) + " unit with a single stage-" +
-                                  std::to_string(s + 1) + " unit (R returns NaN); use remove, certainty or adjust");
-              ++lonely_parents;
-              break;
-            case lonely_psu_rule::remove:
-            case lonely_psu_rule::certainty: break;
-          }
-        }
-      }
-      if (scale == 0) dev.row(static_cast<Eigen::Index>(u)).setZero();
-      else dev.row(static_cast<Eigen::Index>(u)) *= std::sqrt(scale);
+      bool centred = true;
+      const double scale = unit_scale(s, lv, q, weight[q], centred, lonely_parents);
+      if (scale == 0)
+        dev.row(static_cast<Eigen::Index>(u)).setZero();
+      else if (centred)
+        dev.row(static_cast<Eigen::Index>(u)) = (x.row(static_cast<Eigen::Index>(u)) - mean.row(static_cast<Eigen::Index>(q))) * std::sqrt(scale);
+      else
+        dev.row(static_cast<Eigen::Index>(u)) = x.row(static_cast<Eigen::Index>(u)) * std::sqrt(scale);
     }
     Eigen::MatrixXd v = Eigen::MatrixXd::Zero(p, p);
     v.selfadjointView<Eigen::Lower>().rankUpdate(dev.transpose());
     v = v.selfadjointView<Eigen::Lower>();
-    if (lonely_ == lonely_psu_rule::average && lonely_parents > 0) {
-      // R: the sum over strata × #strata / #strata with ≥ 2 PSUs (parents counted, not units)
-      std::size_t ok = 0;
-      for (std::size_t q = 0; q < n_parents; ++q) ok += lv.n_children[q] > 1 || 1.0 - lv.fraction[q] < 1e-7;
-      detail::require(ok > 0, "survey_design::variance", "lonely_psu = average: every stratum has a single PSU");
-      v *= static_cast<double>(n_parents) / static_cast<double>(ok);
-    }
+    average_lonely_parents(v, lv, lonely_parents);
     return v;
   }
 

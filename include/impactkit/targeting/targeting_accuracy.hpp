@@ -88,7 +88,8 @@ struct targeting_result {
   std::vector<double> welfare_cuts;         ///< the K − 1 cuts of the quantile groups (when computed here)
   bool welfare_cuts_from_hint = false;      ///< the cuts are the confirmed welfare_cuts_hint (no quantile pass)
   bool line_variance_out_of_range = false;  ///< the line's variance (welfare units²) overflows or underflows a double: NaN
-  unit_totals_table table;                     ///< the accumulator (totals per unit and domain)
+  unit_totals_table table;                     ///< the accumulator: totals per unit and domain (a one-stage design
+                                               ///< whose units are the rows: one row, the domain totals)
 };
 
 /// Targeting metrics per domain with their joint design-based variance (Taylor linearisation on the

@@ -374,3 +374,49 @@ TEST(WelfareQuantiles, LargeInputsEqualTheDefinition) {
   const std::vector<double> tied = lines::weighted_quantiles(n, d.y.data(), ones.data(), nullptr, {0.2, 0.4, 0.6, 0.8}, "test");
   EXPECT_EQ(tied, (std::vector<double>{9.5, 19.5, 29.5, 39.5}));
 }
+
+TEST(TargetingPass, RowUnitDesignsStreamTheSameVariance) {
+  // a one-stage design whose units are the rows (no design given, or strata and an fpc over single-row
+  // PSUs) takes finish_row_units (domain totals, each row's influence streamed into the variance); it must
+  // give the estimates and variance of the table of n units (accumulate over the units, then finish):
+  // every line rule (an estimated line included), weights or none, domains with rows in none, quintiles,
+  // strata with an fpc, and a lonely stratum under each rule; enough rows for several chunks of the
+  // streamed variance (threads). Tolerance 1e-12 relative (summation order).
+  namespace tg = detail::targeting;
+  const Eigen::Index n = 40000;
+  random_rows d = make_rows(n, 1, 3, 5, 61);
+  for (int design_kind = 0; design_kind < 6; ++design_kind)  // iid; strata + fpc; lonely: adjust, average, remove, certainty
+    for (int rule = 0; rule < 3; ++rule) {                 // target column, fixed line, relative line
+      survey_spec spec;
+      spec.weights = d.w;
+      if (design_kind > 0) {
+        spec.strata.resize(n);
+        for (Eigen::Index i = 0; i < n; ++i) spec.strata(i) = static_cast<int>(i % 7);
+        if (design_kind > 1) spec.strata(n - 1) = 99;  // a stratum of one row: lonely
+        if (design_kind == 1) spec.fpc = Eigen::MatrixXd::Constant(n, 1, 20000.0);
+        const lonely_psu_rule rules[] = {lonely_psu_rule::fail, lonely_psu_rule::fail, lonely_psu_rule::adjust, lonely_psu_rule::average,
+                                         lonely_psu_rule::remove, lonely_psu_rule::certainty};
+        spec.lonely_psu = rules[design_kind];
+      }
+      const survey_design design(spec);
+      ASSERT_EQ(design.n_units(), n);
+      targeting_rows r = rows_of(d, 3, 5);
+      if (rule == 0) r.line = welfare_line{}, r.target = d.T.data();
+      if (rule == 2) r.line = welfare_line::relative(0.6);
+      if (design_kind % 2) r.weights = nullptr;
+      SCOPED_TRACE("design " + std::to_string(design_kind) + " rule " + std::to_string(rule));
+      const targeting_result got = targeting_accuracy(r, design);
+      // the table of n units
+      const auto defs = tg::definitions_for(r);
+      const resolved_line L = tg::resolve(r, r.weights);
+      targeting_result want = tg::start_result(r, defs, L);
+      want.welfare_cuts = tg::welfare_cuts(r);
+      tg::finish(r, L, defs, tg::accumulate(r, L, want.welfare_cuts, design.units()), design, want);
+      ASSERT_EQ(got.welfare_cuts, want.welfare_cuts);
+      EXPECT_EQ(got.table.n_units, 1);
+      const double est_scale = want.estimate.cwiseAbs().maxCoeff(), v_scale = want.vcov.cwiseAbs().maxCoeff();
+      EXPECT_LE((got.estimate - want.estimate).cwiseAbs().maxCoeff(), 1e-12 * est_scale);
+      EXPECT_LE((got.vcov - want.vcov).cwiseAbs().maxCoeff(), 1e-12 * v_scale);
+      EXPECT_EQ(got.undefined, want.undefined);
+    }
+}
