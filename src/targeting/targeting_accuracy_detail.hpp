@@ -357,13 +357,15 @@ bool accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell
   constexpr int F0 = Estimated ? 6 : Line ? 2 : 1;
   const Eigen::Index width = c.width(), D = r.n_domains, C = c.block();
   const int K = c.groups, n_counted = c.counted();
-  const bool merged = c.merged, codes = r.welfare_group != nullptr, few = n_counted <= 8;
+  const bool merged = c.merged, codes = r.welfare_group != nullptr;
   const double z = L.z, q = L.q, h = L.h, z_T = cell_layout::line_cut(L, r.line.strict);
   const double* bp = c.breakpoints.data();
   // absent columns read from constant blocks: weights 1, welfare 0, domain and group 0
   std::vector<double> constants(2 * block);
   std::fill(constants.begin(), constants.begin() + block, 1.0);
   const std::vector<int> zero_codes(block, 0);
+  std::vector<Eigen::Index> at_cells(block);
+  Eigen::Index* at = at_cells.data();
   for (Eigen::Index b0 = begin; b0 < end; b0 += block) {
     const int m = static_cast<int>(std::min<Eigen::Index>(end - b0, block));
     const double* w_ = r.weights ? r.weights + b0 : constants.data();
@@ -374,31 +376,41 @@ bool accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell
     const int* d_ = r.domain ? r.domain + b0 : zero_codes.data();
     const int* g_ = codes ? r.welfare_group + b0 : zero_codes.data();
     const int* u_ = unit + b0;
+    // the cell of each row first, so that the scatter below can prefetch the cell of a row ahead (the
+    // table is spread over units at random and its lines miss the L1 cache); the breakpoints below each
+    // y counted across rows, which vectorises, and whether any y equals a breakpoint (then the weight at
+    // each cut is summed below)
     int tie = 0;
-    for (int j = 0; j < m; ++j) {
-      const double w = w_[j], y = y_[j], B = B_[j], b = b_[j];
-      const int d = d_[j];
-      int n = 0;
-      if (n_counted) {
-        if (few) {
-          n = lines::count_below8<true>(y, bp);
-        } else {
-          for (int k = 0; k < n_counted; ++k) n += y > bp[k];
-        }
-        if (at_cut) tie |= y == bp[n];
+    std::fill(at, at + m, Eigen::Index{0});
+    for (int k = 0; k < n_counted; ++k) {
+      const double cut = bp[k];
+      for (int j = 0; j < m; ++j) {
+        at[j] += y_[j] > cut;
+        tie |= y_[j] == cut;
       }
-      int interval = n;
+    }
+    for (int j = 0; j < m; ++j) {
+      const int d = d_[j];
+      Eigen::Index interval = at[j];
       if (!merged) {
         int T;
         if constexpr (Line)
-          T = !(y > z_T);
+          T = !(y_[j] > z_T);
         else
           T = t_[j] == 1;
-        const int g = codes ? (static_cast<unsigned>(g_[j]) < static_cast<unsigned>(K) ? g_[j] : 0) : n;
+        const Eigen::Index g = codes ? (static_cast<unsigned>(g_[j]) < static_cast<unsigned>(K) ? g_[j] : 0) : interval;
         interval = 2 * g + T;
       }
       const Eigen::Index cell = static_cast<unsigned>(d) < static_cast<unsigned>(D) ? (static_cast<Eigen::Index>(u_[j]) * D + d) * width : units_end;
-      double* x = table + cell + interval * C + (B == 1) * F0;
+      at[j] = cell + interval * C + (B_[j] == 1) * F0;
+    }
+    constexpr int ahead = 16;
+    for (int j = 0; j < m; ++j) {
+#if defined(__GNUC__) || defined(__clang__)
+      __builtin_prefetch(table + at[std::min(j + ahead, m - 1)], 1, 3);
+#endif
+      const double w = w_[j], y = y_[j], B = B_[j], b = b_[j];
+      double* x = table + at[j];
       x[0] += w;
       if constexpr (Line) x[1] += w * std::max(z - y, 0.0);
       [[maybe_unused]] double kz = 0;
