@@ -4,10 +4,12 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Core>
 
+#include <impactkit/core/survey_design.hpp>
 #include <impactkit/core/unit_totals.hpp>
 
 #include "welfare_index_detail.hpp"
@@ -39,6 +41,58 @@ int row_variables(poverty_index index, double alpha, const welfare_line& line, c
   x[below_q] = L.estimated && y <= L.q ? w : 0.0;
   x[kernel_q] = L.estimated ? w * lines::gaussian_kernel(L.q - y, L.h) : 0.0;
   return d;
+}
+
+/// finish for a design whose units are the rows (no design given: each row its own PSU), from the domain
+/// totals of a pass with a single unit: a row's influence in domain e, (x_term − θ_e x_one)/N_e for its
+/// own domain plus (t_e(slope)/N_e)·IF_z for an estimated line, is linear in its variables x (classes: its
+/// domain), so the variance comes from their centred moments per (stratum, domain)
+/// (survey_design::row_class_moments and variance_of_class_moments), without tables of n units.
+welfare_index_result finish_row_units(poverty_index index, double alpha, const welfare_line& line, const resolved_line& L,
+                                      const welfare_rows& r, unit_totals_table domain_table, const survey_design& design, const char* fn) {
+  const Eigen::MatrixXd t = domain_table.domain_totals();
+  const Eigen::Index D = r.n_domains;
+  welfare_index_result out;
+  out.line = L.z;
+  out.bandwidth = L.h;
+  out.estimate.resize(D);
+  double a_below = 0, a_all = 0;  // the line's influence per unit of w·1{y ≤ Q} and of w
+  if (L.estimated) {
+    const Eigen::VectorXd e = lines::line_influence(line, Eigen::Vector2d(1, 0), Eigen::Vector2d(0, 1), t.col(kernel_q).sum(), fn);
+    a_below = e(0);
+    a_all = e(1);
+  }
+  Eigen::MatrixXd own = Eigen::MatrixXd::Zero(D, n_base), shared = Eigen::MatrixXd::Zero(D, n_base);
+  for (Eigen::Index d = 0; d < D; ++d) {
+    const double N = t(d, one);
+    if (!(N > 0)) {
+      out.undefined.push_back(static_cast<int>(d));
+      continue;
+    }
+    const double theta = t(d, term) / N;
+    out.estimate(d) = theta;
+    own(d, term) = 1 / N;
+    own(d, one) = -theta / N;
+    if (L.estimated) shared(d, one) = t(d, slope) / N * a_all, shared(d, below_q) = t(d, slope) / N * a_below;
+  }
+  const survey_design::class_moments m = design.row_class_moments(D, n_base, [&](Eigen::Index i, double* x) -> Eigen::Index {
+    const int d = row_variables(index, alpha, line, L, r.weights ? r.weights[i] : 1.0, r.welfare[i], r.domain ? r.domain[i] : 0, r.n_domains, x);
+    return d >= 0 && d < D ? d : -1;  // the pass has named any invalid row
+  });
+  std::vector<Eigen::MatrixXd> G(static_cast<std::size_t>(D), shared);
+  for (Eigen::Index d = 0; d < D; ++d) G[static_cast<std::size_t>(d)].row(d) += own.row(d);
+  out.vcov = design.variance_of_class_moments(m, G);
+  if (L.estimated) {
+    Eigen::MatrixXd g = Eigen::MatrixXd::Zero(1, n_base);
+    g(0, one) = a_all;
+    g(0, below_q) = a_below;
+    const double v = design.variance_of_class_moments(m, std::vector<Eigen::MatrixXd>(static_cast<std::size_t>(D), g))(0, 0);
+    if (std::isnormal(v)) out.line_variance = v;
+  }
+  out.conventions = design.conventions();
+  out.conventions.n_params = 1;
+  mark_undefined(out);
+  return out;
 }
 
 /// The index per domain, its influence totals per unit and the design variance from the table.
@@ -95,13 +149,22 @@ welfare_index_result poverty_measure(const welfare_rows& r, poverty_index index,
   detail::require(design.rows() == r.n, fn, "the survey design has " + std::to_string(design.rows()) + " rows but the data have " + std::to_string(r.n));
   const resolved_line L = lines::resolve(line, r.n, r.welfare, r.weights, r.domain, fn);
   pv::check_line_value(L, fn);
-  const unit_totals_table table = accumulate_unit_totals(
-      design.units(), r.n, r.n_domains, pv::n_base,
+  // a one-stage design with a unit per row (no design given): the pass sums the domain totals only
+  const bool row_units = design.n_stages() == 1 && design.n_units() == r.n &&
+                         static_cast<double>(design.n_strata()) * r.n_domains * pv::n_base <= 0.25 * static_cast<double>(r.n);
+  group_codes single;
+  if (row_units) {
+    single.code.assign(static_cast<std::size_t>(r.n), 0);
+    single.n_groups = 1;
+  }
+  unit_totals_table table = accumulate_unit_totals(
+      row_units ? single : design.units(), r.n, r.n_domains, pv::n_base,
       [&](Eigen::Index i, double* x) {
         return pv::row_variables(index, alpha, line, L, r.weights ? r.weights[i] : 1.0, r.welfare[i], r.domain ? r.domain[i] : 0,
                                  r.n_domains, x);
       },
       [&](Eigen::Index i) { pv::explain_invalid(r, i, fn, index); });
+  if (row_units) return pv::finish_row_units(index, alpha, line, L, r, std::move(table), design, fn);
   return pv::finish(line, L, table, design, fn);
 }
 

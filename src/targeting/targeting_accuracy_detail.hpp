@@ -304,6 +304,15 @@ struct cell_layout {
   int block() const { return 2 * shared + beneficiary_only; }
   Eigen::Index width() const { return static_cast<Eigen::Index>(intervals) * block(); }
   int below_line(int j) const { return merged ? j <= below : j & 1; }
+  /// The interval j of a valid row (the pass forms it for a block of rows at once): welfare y, target t
+  /// (no line), welfare group code g (given codes), and the line's cut z_T (line_cut).
+  int interval_of(double y, double t, int g, double z_T) const {
+    int n = 0;
+    for (int k = 0; k < counted(); ++k) n += y > breakpoints[static_cast<std::size_t>(k)];
+    if (merged) return n;
+    const int T = line ? !(y > z_T) : t == 1;
+    return 2 * (groups > 0 && !computed_groups ? g : n) + T;
+  }
   int group(int j) const { return merged ? j - (j > below) : j >> 1; }
 };
 
@@ -344,6 +353,36 @@ inline void expand_cells(const cell_layout& c, const double* cell, double* x, Ei
 }
 
 
+/// The shared and all fields of a cell (cell_layout::shared and shared + beneficiary_only, known at compile time).
+template <bool Line, bool Estimated>
+constexpr int shared_fields = Estimated ? 6 : Line ? 2 : 1;
+template <bool Line, bool Estimated>
+constexpr int cell_fields_count = shared_fields<Line, Estimated> + (Estimated ? 4 : Line ? 3 : 2);
+constexpr int below_q_field = 4;  ///< w·1{y ≤ Q} among the shared fields of an estimated line
+
+/// The fields a row adds to its cell (see the layout above), the shared ones then the beneficiary-only
+/// ones (times B: exact zeros when B = 0), a contiguous run from the row's slot.
+template <bool Line, bool Estimated>
+inline void cell_fields(double w, double y, double B, double b, double z, double q, double h, double* f) {
+  constexpr int F0 = shared_fields<Line, Estimated>;
+  f[0] = w;
+  if constexpr (Line) f[1] = w * std::max(z - y, 0.0);
+  [[maybe_unused]] double kz = 0;
+  if constexpr (Estimated) {
+    kz = lines::gaussian_kernel(z - y, h);
+    f[2] = w * kz;
+    f[3] = w * lines::gaussian_kernel(q - y, h);
+    f[below_q_field] = y <= q ? w : 0.0;
+    f[5] = y + b < z ? w : 0.0;
+  }
+  double* o = f + F0;
+  const double wb = w * b;
+  o[0] = wb;
+  o[1] = w * y * B;
+  if constexpr (Line) o[2] = w * std::max(z - y - b, 0.0) * B;
+  if constexpr (Estimated) o[3] = wb * kz;
+}
+
 /// Rows [begin, end) into `table` (units × domains × layout width, then a spare block at `units_end` for
 /// the rows in no domain); at_cut (optional, computed groups): per cut k the weight of the rows in a
 /// domain with welfare equal to cut k. The checks of row_variables that a sum cannot show (signs,
@@ -354,7 +393,7 @@ template <bool Line, bool Estimated>
 bool accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell_layout& c, const double* cuts, const int* unit,
                      Eigen::Index units_end, Eigen::Index begin, Eigen::Index end, double* table, double* at_cut) {
   constexpr int block = 2048;
-  constexpr int F0 = Estimated ? 6 : Line ? 2 : 1;
+  constexpr int F0 = shared_fields<Line, Estimated>;
   const Eigen::Index width = c.width(), D = r.n_domains, C = c.block();
   const int K = c.groups, n_counted = c.counted();
   const bool merged = c.merged, codes = r.welfare_group != nullptr;
@@ -409,24 +448,10 @@ bool accumulate_rows(const targeting_rows& r, const resolved_line& L, const cell
 #if defined(__GNUC__) || defined(__clang__)
       __builtin_prefetch(table + at[std::min(j + ahead, m - 1)], 1, 3);
 #endif
-      const double w = w_[j], y = y_[j], B = B_[j], b = b_[j];
+      double f[cell_fields_count<Line, Estimated>];
+      cell_fields<Line, Estimated>(w_[j], y_[j], B_[j], b_[j], z, q, h, f);
       double* x = table + at[j];
-      x[0] += w;
-      if constexpr (Line) x[1] += w * std::max(z - y, 0.0);
-      [[maybe_unused]] double kz = 0;
-      if constexpr (Estimated) {
-        kz = lines::gaussian_kernel(z - y, h);
-        x[2] += w * kz;
-        x[3] += w * lines::gaussian_kernel(q - y, h);
-        x[4] += y <= q ? w : 0.0;
-        x[5] += y + b < z ? w : 0.0;
-      }
-      double* o = x + F0;  // beneficiary-only: exact zeros when B = 0
-      const double wb = w * b;
-      o[0] += wb;
-      o[1] += w * y * B;
-      if constexpr (Line) o[2] += w * std::max(z - y - b, 0.0) * B;
-      if constexpr (Estimated) o[3] += wb * kz;
+      for (int k = 0; k < cell_fields_count<Line, Estimated>; ++k) x[k] += f[k];
     }
     if (tie && at_cut && !codes)  // the weight at each cut: y = cuts[g], the first cut not below y (+∞ last)
       for (int j = 0; j < m; ++j) {
@@ -706,11 +731,80 @@ inline void finish(const targeting_rows& r, const resolved_line& L, const std::v
   mark_undefined(out);
 }
 
+/// The class moments (survey_design::row_class_moments) of the rows of a design whose units are the rows:
+/// class (d · intervals + j) · 2 + B for a row in domain d, interval j, beneficiary B, with the fields of
+/// its cell (cell_fields); rows in no domain are in no class. The rows were checked by the pass.
+template <bool Line, bool Estimated>
+survey_design::class_moments row_class_moments(const targeting_rows& r, const resolved_line& L, const cell_layout& c,
+                                               const survey_design& design) {
+  const Eigen::Index D = r.n_domains;
+  const double z = L.z, q = L.q, h = L.h, z_T = cell_layout::line_cut(L, r.line.strict);
+  return design.row_class_moments(D * c.intervals * 2, cell_fields_count<Line, Estimated>, [&](Eigen::Index i, double* f) -> Eigen::Index {
+    const int d = r.domain ? r.domain[i] : 0;
+    if (d < 0 || d >= D) return -1;
+    const double y = r.welfare ? r.welfare[i] : 0.0, B = r.beneficiary[i];
+    const int j = c.interval_of(y, r.target ? r.target[i] : 0.0, r.welfare_group ? r.welfare_group[i] : 0, z_T);
+    cell_fields<Line, Estimated>(r.weights ? r.weights[i] : 1.0, y, B, r.benefit ? r.benefit[i] : B, z, q, h, f);
+    return (static_cast<Eigen::Index>(d) * c.intervals + j) * 2 + (B == 1);
+  });
+}
+
+/// G_k of each class of row_class_moments (p = D·M rows, F columns): the influence of a row of class k per
+/// unit of each field, J_d E_k (E_k the field's column of expand_cells in the row's slot) plus, for an
+/// estimated line, c(d', ·) times the line influence per unit of w (field 0) and of w·1{y ≤ Q} (field 4)
+/// in every domain d'. `line_only`: the line metric's influence over z alone (p = 1; check_line_variance).
+inline std::vector<Eigen::MatrixXd> class_influence(const targeting_rows& r, const resolved_line& L, const cell_layout& c,
+                                                     const std::vector<Eigen::MatrixXd>& jac, Eigen::Index M, const Eigen::MatrixXd& slopes,
+                                                     double density, int F, bool line_only) {
+  const Eigen::Index D = r.n_domains;
+  const Eigen::Index q = n_variables(r.n_welfare_groups), p = line_only ? 1 : D * M;
+  const int F0 = c.shared;
+  double a_below = 0, a_all = 0;  // the line's influence −s(t(1{y ≤ Q}) − p t(1))/density per unit of each
+  if (L.estimated) {
+    const Eigen::VectorXd unit_effect =
+        lines::line_influence(r.line, Eigen::Vector2d(1, 0), Eigen::Vector2d(0, 1), density, "targeting_accuracy");
+    a_below = unit_effect(0);
+    a_all = unit_effect(1);
+  }
+  std::vector<Eigen::MatrixXd> G;
+  std::vector<double> cell(static_cast<std::size_t>(c.width()), 0.0);
+  Eigen::VectorXd x(q);
+  for (Eigen::Index d = 0; d < D; ++d)
+    for (int j = 0; j < c.intervals; ++j)
+      for (int B = 0; B < 2; ++B) {
+        Eigen::MatrixXd g = Eigen::MatrixXd::Zero(p, F);
+        if (!line_only)
+          for (int f = 0; f < (B ? F : F0); ++f) {  // a B = 0 row's beneficiary-only fields are 0
+            const std::size_t slot = static_cast<std::size_t>(j * c.block() + B * F0 + f);
+            cell[slot] = 1;
+            expand_cells(c, cell.data(), x.data(), q);
+            cell[slot] = 0;
+            g.block(d * M, f, M, 1) = jac[static_cast<std::size_t>(d)] * x;
+          }
+        if (L.estimated) {
+          if (line_only) {
+            g(0, 0) = slopes(0, 0) * a_all / L.z;
+            g(0, below_q_field) = slopes(0, 0) * a_below / L.z;
+          } else {
+            for (Eigen::Index e = 0; e < D; ++e) {
+              g.block(e * M, 0, M, 1) += a_all * slopes.row(e).transpose();
+              g.block(e * M, below_q_field, M, 1) += a_below * slopes.row(e).transpose();
+            }
+          }
+        }
+        G.push_back(std::move(g));
+      }
+  return G;
+}
+
 /// finish for a one-stage design whose units are the rows (no design given: each row its own PSU), from
-/// the domain totals of a pass over the rows with a single unit (`domain_table`, which becomes out.table):
-/// the influence of each row, J_d x_i + c(d, ·) s·IF_i(Q_p) from its variables x_i (row_variables), is
-/// streamed into the design variance in blocks (survey_design::variance_of_streamed_unit_totals) instead
-/// of tables of n units × D·q totals and D·M influence values.
+/// the domain totals of a pass over the rows with a single unit (`domain_table`, which becomes out.table),
+/// without tables of n units × D·q totals and D·M influence values. A row's influence J_d x_i + c(d, ·)
+/// s·IF_i(Q_p) is linear in the fields of its cell, ψ_i = G_k f_i for its class k = (domain, interval, B)
+/// (class_influence), so with few strata the variance comes from the centred moments of the fields per
+/// (stratum, class) (row_class_moments, survey_design::variance_of_class_moments); otherwise each row's
+/// influence, from its variables x_i (row_variables), is streamed into the design variance in blocks
+/// (survey_design::variance_of_streamed_unit_totals).
 inline void finish_row_units(const targeting_rows& r, const resolved_line& L, const std::vector<definition>& defs, unit_totals_table domain_table,
                              const std::vector<double>& cuts, const survey_design& design, targeting_result& out) {
   out.table = std::move(domain_table);
@@ -720,6 +814,24 @@ inline void finish_row_units(const targeting_rows& r, const resolved_line& L, co
   const Eigen::Index D = r.n_domains, M = static_cast<Eigen::Index>(defs.size()), q = n_variables(r.n_welfare_groups);
   const Eigen::MatrixXd c = L.estimated ? line_slopes(defs, t, jac) : Eigen::MatrixXd();
   const double density = L.estimated ? t.col(kernel_q).sum() : 0.0;
+  // moments per (stratum, class of row) when the strata are few (the usual case: none given): two light
+  // passes over the rows and O(#strata·#classes·F·p²) work after them, against O(n·p²) for the rank
+  // updates of the streamed influence; the tables stay small
+  const cell_layout layout(r, L, cuts);
+  const int F = layout.shared + layout.beneficiary_only;
+  const double class_rows = static_cast<double>(design.n_strata()) * static_cast<double>(D * layout.intervals * 2);
+  if (class_rows * F * F <= 4e6 && class_rows * F <= 0.25 * static_cast<double>(r.n)) {
+    const bool line = r.line.kind != line_kind::none;
+    const survey_design::class_moments moments = line && L.estimated ? row_class_moments<true, true>(r, L, layout, design)
+                                                 : line                ? row_class_moments<true, false>(r, L, layout, design)
+                                                                       : row_class_moments<false, false>(r, L, layout, design);
+    out.vcov = design.variance_of_class_moments(moments, class_influence(r, L, layout, jac, M, c, density, F, false));
+    check_line_variance(r, L, M, [&] {
+      return design.variance_of_class_moments(moments, class_influence(r, L, layout, jac, M, c, density, F, true))(0, 0);
+    }, out);
+    mark_undefined(out);
+    return;
+  }
   const std::vector<Eigen::Index>& row_of_unit = design.units().first_row;
   // the influence of units [b, e) (unit u is row row_of_unit[u]) into psi (zero on entry), scaled by
   // 1/scale; J_d x_i from the nonzero variables of the row (about a third of them)

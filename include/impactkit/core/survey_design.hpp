@@ -416,6 +416,146 @@ class survey_design {
   }
 
 
+  /// The stratum (stage-1 parent) of each finest unit of a one-stage design, 0..#strata−1.
+  const std::vector<int>& unit_strata() const {
+    detail::require(stages_ == 1, "survey_design::unit_strata", "needs a one-stage design");
+    return levels_[0].parent;
+  }
+
+  /// Per (stratum s, class k) of the units of a one-stage design: the count n_sk, the mean f̄_sk of the
+  /// units' F fields and their centred second moments S_sk = Σ_u (f_u − f̄_sk)(f_u − f̄_sk)ᵀ; row s·K + k.
+  /// Mean and moments are of the fields over `scale` (per field; empty: 1), so that squares of fields near
+  /// the ends of the double range neither overflow nor underflow.
+  struct class_moments {
+    Eigen::Index n_classes = 0;
+    Eigen::VectorXd count;  ///< (#strata·K)
+    Eigen::MatrixXd mean;   ///< (#strata·K) × F
+    Eigen::MatrixXd m2;     ///< (#strata·K) × F·F, column-major F × F per row
+    Eigen::VectorXd scale;  ///< F (or empty)
+  };
+
+  /// The class moments of a one-stage design whose units are its rows (each row its own PSU: no design
+  /// given, or strata over single rows), K classes and F ≤ 16 fields: `row(i, f)` writes the fields of row
+  /// i into f and returns its class (−1: none; it must only read shared state, from several threads).
+  /// Two passes over fixed chunks of rows (counts, sums and the largest |field|, then the centred second
+  /// moments of the fields over a power-of-2 scale near that), reduced in chunk order: the same result for
+  /// any thread count.
+  template <class Row>
+  class_moments row_class_moments(Eigen::Index K, int F, Row&& row) const {
+    detail::require(stages_ == 1 && n_units() == n_, "survey_design::row_class_moments", "needs a design whose units are its rows");
+    detail::require(F >= 1 && F <= 16, "survey_design::row_class_moments", "needs 1 to 16 fields");
+    const Eigen::Index cells = n_strata_ * K;
+    const std::vector<int>& stratum = levels_[0].parent;
+    auto class_of = [&](Eigen::Index i, double* f) -> Eigen::Index {
+      const Eigen::Index k = row(i, f);
+      return k < 0 ? -1 : static_cast<Eigen::Index>(stratum[static_cast<std::size_t>(unit_.code[static_cast<std::size_t>(i)])]) * K + k;
+    };
+    const auto max_chunks = static_cast<Eigen::Index>(std::clamp(4e6 / (static_cast<double>(cells) * F * F), 1.0, 16.0));
+    const detail::row_chunks chunks = detail::make_row_chunks(n_, Eigen::Index{1} << 15, max_chunks);
+    [[maybe_unused]] const int threads = detail::threads_for(chunks.count, static_cast<double>(chunks.size) * 4 * F);
+    std::vector<Eigen::MatrixXd> part(static_cast<std::size_t>(chunks.count));
+    std::vector<Eigen::VectorXd> largest(static_cast<std::size_t>(chunks.count));
+#pragma omp parallel for schedule(static, 1) num_threads(threads) if (threads > 1)
+    for (Eigen::Index c = 0; c < chunks.count; ++c) {
+      Eigen::MatrixXd& t = part[static_cast<std::size_t>(c)];
+      t.setZero(F + 1, cells);  // sums of the fields, then the count
+      Eigen::VectorXd& big = largest[static_cast<std::size_t>(c)];
+      big.setZero(F);
+      double f[16];
+      for (Eigen::Index i = chunks.begin(c); i < chunks.end(c); ++i) {
+        const Eigen::Index cls = class_of(i, f);
+        if (cls < 0) continue;
+        double* x = t.col(cls).data();
+        for (int l = 0; l < F; ++l) x[l] += f[l], big(l) = std::max(big(l), std::fabs(f[l]));
+        x[F] += 1;
+      }
+    }
+    Eigen::MatrixXd sums = Eigen::MatrixXd::Zero(F + 1, cells);
+    for (const auto& t : part) sums += t;
+    class_moments out;
+    out.n_classes = K;
+    out.count = sums.row(F).transpose();
+    out.scale = Eigen::VectorXd::Ones(F);  // a power of 2: exact division
+    for (int l = 0; l < F; ++l) {
+      double big = 0;
+      for (const auto& b : largest) big = std::max(big, b(l));
+      if (big > 0 && std::isfinite(big)) out.scale(l) = std::ldexp(1.0, std::ilogb(big));
+    }
+    Eigen::MatrixXd mean = sums.topRows(F);  // F × cells, of the scaled fields
+    for (Eigen::Index k = 0; k < cells; ++k)
+      if (out.count(k) > 0) mean.col(k) = mean.col(k).cwiseQuotient(out.scale) / out.count(k);
+#pragma omp parallel for schedule(static, 1) num_threads(threads) if (threads > 1)
+    for (Eigen::Index c = 0; c < chunks.count; ++c) {
+      Eigen::MatrixXd& t = part[static_cast<std::size_t>(c)];
+      t.setZero(F * F, cells);
+      double f[16];
+      for (Eigen::Index i = chunks.begin(c); i < chunks.end(c); ++i) {
+        const Eigen::Index cls = class_of(i, f);
+        if (cls < 0) continue;
+        for (int l = 0; l < F; ++l) f[l] = f[l] / out.scale(l) - mean(l, cls);
+        double* x = t.col(cls).data();
+        for (int a = 0; a < F; ++a)
+          for (int b = 0; b < F; ++b) x[a * F + b] += f[a] * f[b];
+      }
+    }
+    Eigen::MatrixXd m2 = Eigen::MatrixXd::Zero(F * F, cells);
+    for (const auto& t : part) m2 += t;
+    out.mean = mean.transpose();
+    out.m2 = m2.transpose();
+    return out;
+  }
+
+  /// variance_of_unit_totals for a one-stage design whose units' totals are ψ_u = G_k f_u (p values) for
+  /// the unit's class k, and 0 for a unit in no class, from the class moments of the fields:
+  ///   Σ_s scale_s [Σ_k G_k S_sk G_kᵀ + Σ_k n_sk (G_k f̄_sk − c_s)(G_k f̄_sk − c_s)ᵀ + n_s0 c_s c_sᵀ],
+  /// c_s = Σ_k n_sk G_k f̄_sk / n_s the stratum mean of ψ (0 for a lonely stratum under adjust) and n_s0 its
+  /// units in no class; scale_s and the lonely-PSU rules as in stage_variance. The sum of squares about
+  /// each class mean plus that about the stratum mean of the class means is the one about the stratum mean:
+  /// no raw second moments are differenced, so large offsets in f cost no accuracy. `G[k]` is p × F.
+  Eigen::MatrixXd variance_of_class_moments(const class_moments& m, const std::vector<Eigen::MatrixXd>& G) const {
+    detail::require(stages_ == 1, "survey_design::variance", "class moments need a one-stage design");
+    const level& lv = levels_[0];
+    const auto n_parents = static_cast<Eigen::Index>(lv.n_children.size());
+    const Eigen::Index K = m.n_classes;
+    detail::require(K == static_cast<Eigen::Index>(G.size()) && m.count.size() == n_parents * K, "survey_design::variance",
+                    "class moments need one G per class and a row per (stratum, class)");
+    const Eigen::Index p = K ? G[0].rows() : 0, F = m.mean.cols();
+    Eigen::MatrixXd v = Eigen::MatrixXd::Zero(p, p), between(K + 1, p), S(F, F);
+    std::vector<Eigen::MatrixXd> Gs(G);  // the influence per unit of each scaled field
+    if (m.scale.size())
+      for (auto& g : Gs) g *= m.scale.asDiagonal();
+    std::size_t lonely_parents = 0;
+    for (Eigen::Index q = 0; q < n_parents; ++q) {
+      bool centred = true;
+      const double scale = unit_scale(0, lv, static_cast<std::size_t>(q), 1.0, centred, lonely_parents);
+      if (scale == 0) continue;
+      Eigen::VectorXd centre = Eigen::VectorXd::Zero(p);
+      double in_classes = 0;
+      for (Eigen::Index k = 0; k < K; ++k) {
+        const double n_k = m.count(q * K + k);
+        if (n_k == 0) continue;
+        in_classes += n_k;
+        if (centred) centre.noalias() += n_k * (Gs[static_cast<std::size_t>(k)] * m.mean.row(q * K + k).transpose());
+      }
+      centre /= static_cast<double>(std::max<Eigen::Index>(1, lv.n_children[static_cast<std::size_t>(q)]));
+      Eigen::Index rows = 0;
+      for (Eigen::Index k = 0; k < K; ++k) {
+        const double n_k = m.count(q * K + k);
+        if (n_k == 0) continue;
+        const Eigen::MatrixXd& g = Gs[static_cast<std::size_t>(k)];
+        S = Eigen::Map<const Eigen::MatrixXd>(Eigen::RowVectorXd(m.m2.row(q * K + k)).data(), F, F);
+        v.noalias() += scale * (g * S * g.transpose());
+        between.row(rows++) = std::sqrt(scale * n_k) * (g * m.mean.row(q * K + k).transpose() - centre).transpose();
+      }
+      const double outside = static_cast<double>(lv.n_children[static_cast<std::size_t>(q)]) - in_classes;
+      if (outside > 0) between.row(rows++) = -std::sqrt(scale * outside) * centre.transpose();
+      v.selfadjointView<Eigen::Lower>().rankUpdate(between.topRows(rows).transpose());
+    }
+    v = v.selfadjointView<Eigen::Lower>();
+    average_lonely_parents(v, lv, lonely_parents);
+    return v;
+  }
+
  private:
   struct level {
     std::vector<int> parent;            ///< per unit of this stage: its parent (stage-1: stratum)

@@ -109,7 +109,10 @@ const tiny::rows& reference_for(bool weighted, vcov_kind k) {
     case vcov_kind::cr1: return weighted ? w::cr1 : u::cr1;
     case vcov_kind::cr2: return weighted ? w::cr2 : u::cr2;
     case vcov_kind::cr3: return weighted ? w::cr3 : u::cr3;
+    case vcov_kind::survey:
+    case vcov_kind::replicate: break;  // not in the tiny references
   }
+  ADD_FAILURE() << "no tiny reference for " << vcov_name(k);
   return u::iid;
 }
 

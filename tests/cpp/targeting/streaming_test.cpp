@@ -282,7 +282,9 @@ TEST(Streaming, ReplicateDesignsEqualTheInMemoryCall) {
     const welfare_index_result got_fgt = psets.front().finalize_replicates(preps, spec);
     expect_close(got_fgt.estimate, want_fgt.estimate, 1e-10);
     expect_close(got_fgt.vcov, want_fgt.vcov, 1e-10);
-    if (line.kind == line_kind::quantile) EXPECT_NEAR(got_fgt.line_variance, want_fgt.line_variance, 1e-10 * want_fgt.line_variance);
+    if (line.kind == line_kind::quantile) {
+      EXPECT_NEAR(got_fgt.line_variance, want_fgt.line_variance, 1e-10 * want_fgt.line_variance);
+    }
   }
 }
 

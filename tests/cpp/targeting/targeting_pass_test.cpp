@@ -380,22 +380,23 @@ TEST(TargetingPass, RowUnitDesignsStreamTheSameVariance) {
   // PSUs) takes finish_row_units (domain totals, each row's influence streamed into the variance); it must
   // give the estimates and variance of the table of n units (accumulate over the units, then finish):
   // every line rule (an estimated line included), weights or none, domains with rows in none, quintiles,
-  // strata with an fpc, and a lonely stratum under each rule; enough rows for several chunks of the
-  // streamed variance (threads). Tolerance 1e-12 relative (summation order).
+  // strata with an fpc, and a lonely stratum under each rule (from moments per stratum and class of row),
+  // and 20,000 strata of two rows (too many for those tables: each row's influence streamed); enough rows
+  // for several chunks (threads). Tolerance 1e-12 relative (summation order).
   namespace tg = detail::targeting;
   const Eigen::Index n = 40000;
   random_rows d = make_rows(n, 1, 3, 5, 61);
-  for (int design_kind = 0; design_kind < 6; ++design_kind)  // iid; strata + fpc; lonely: adjust, average, remove, certainty
+  for (int design_kind = 0; design_kind < 7; ++design_kind)  // iid; strata + fpc; lonely: adjust, average, remove, certainty; many strata
     for (int rule = 0; rule < 3; ++rule) {                 // target column, fixed line, relative line
       survey_spec spec;
       spec.weights = d.w;
       if (design_kind > 0) {
         spec.strata.resize(n);
-        for (Eigen::Index i = 0; i < n; ++i) spec.strata(i) = static_cast<int>(i % 7);
-        if (design_kind > 1) spec.strata(n - 1) = 99;  // a stratum of one row: lonely
+        for (Eigen::Index i = 0; i < n; ++i) spec.strata(i) = static_cast<int>(design_kind == 6 ? i / 2 : i % 7);
+        if (design_kind > 1 && design_kind < 6) spec.strata(n - 1) = 99;  // a stratum of one row: lonely
         if (design_kind == 1) spec.fpc = Eigen::MatrixXd::Constant(n, 1, 20000.0);
-        const lonely_psu_rule rules[] = {lonely_psu_rule::fail, lonely_psu_rule::fail, lonely_psu_rule::adjust, lonely_psu_rule::average,
-                                         lonely_psu_rule::remove, lonely_psu_rule::certainty};
+        const lonely_psu_rule rules[] = {lonely_psu_rule::fail,   lonely_psu_rule::fail,      lonely_psu_rule::adjust, lonely_psu_rule::average,
+                                         lonely_psu_rule::remove, lonely_psu_rule::certainty, lonely_psu_rule::fail};
         spec.lonely_psu = rules[design_kind];
       }
       const survey_design design(spec);
@@ -419,4 +420,31 @@ TEST(TargetingPass, RowUnitDesignsStreamTheSameVariance) {
       EXPECT_LE((got.vcov - want.vcov).cwiseAbs().maxCoeff(), 1e-12 * v_scale);
       EXPECT_EQ(got.undefined, want.undefined);
     }
+}
+
+TEST(TargetingPass, RowUnitDesignsKeepTheirAccuracyAtLargeOffsets) {
+  // welfare and the line 10^9 above the values of the test above, unit weights (constant fields): the
+  // moments per class are centred, so the variance keeps its digits as the table of n units does (whose
+  // stage variance subtracts stratum means); both against each other to 1e-9 relative.
+  namespace tg = detail::targeting;
+  const Eigen::Index n = 20000;
+  random_rows d = make_rows(n, 1, 2, 5, 67);
+  d.y.array() += 1e9;
+  survey_spec spec;
+  spec.strata.resize(n);
+  for (Eigen::Index i = 0; i < n; ++i) spec.strata(i) = static_cast<int>(i % 3);
+  const survey_design design(spec);
+  targeting_rows r = rows_of(d, 2, 5);
+  r.weights = nullptr;
+  r.line = welfare_line::fixed(1e9 + 20);
+  const targeting_result got = targeting_accuracy(r, design);
+  const auto defs = tg::definitions_for(r);
+  const resolved_line L = tg::resolve(r, r.weights);
+  targeting_result want = tg::start_result(r, defs, L);
+  want.welfare_cuts = tg::welfare_cuts(r);
+  tg::finish(r, L, defs, tg::accumulate(r, L, want.welfare_cuts, design.units()), design, want);
+  for (Eigen::Index k = 0; k < want.vcov.rows(); ++k) {
+    SCOPED_TRACE("metric " + std::to_string(k));
+    EXPECT_NEAR(got.vcov(k, k), want.vcov(k, k), 1e-9 * std::abs(want.vcov(k, k)));
+  }
 }
