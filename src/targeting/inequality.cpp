@@ -5,16 +5,76 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Core>
 
+#include <impactkit/core/survey_design.hpp>
 #include <impactkit/core/unit_totals.hpp>
 #include <impactkit/targeting/rank_totals.hpp>
 
 #include "welfare_index_detail.hpp"
 
 namespace impactkit {
+
+namespace {
+
+/// The index per domain (NaN where undefined, listed in out.undefined) and its gradient ∂θ/∂(N, Y, G)
+/// (D × 3, zero rows where undefined) at the domain totals t (D × 3) of w, w·u, w·g(u).
+welfare_index_result index_and_gradient(const Eigen::MatrixXd& t, inequality_index index, double epsilon, Eigen::MatrixXd& grad) {
+  const Eigen::Index D = t.rows();
+  welfare_index_result out;
+  out.estimate = Eigen::VectorXd::Constant(D, std::numeric_limits<double>::quiet_NaN());
+  grad = Eigen::MatrixXd::Zero(D, 3);
+  for (Eigen::Index d = 0; d < D; ++d) {
+    const double N = t(d, 0), Y = t(d, 1), G = t(d, 2);
+    if (!(N > 0 && Y > 0)) {
+      out.undefined.push_back(static_cast<int>(d));
+      continue;
+    }
+    const double mu = Y / N;
+    double theta = 0, dN = 0, dY = 0, dG = 0;  // θ and ∂θ/∂(N, Y, G) on the scaled welfare
+    switch (index) {
+      case inequality_index::theil:  // G/Y − log(Y/N)
+        theta = G / Y - std::log(mu);
+        dN = 1.0 / N;
+        dY = -G / (Y * Y) - 1.0 / Y;
+        dG = 1.0 / Y;
+        break;
+      case inequality_index::mean_log_deviation:  // log(Y/N) − G/N
+        theta = std::log(mu) - G / N;
+        dN = -1.0 / N + G / (N * N);
+        dY = 1.0 / Y;
+        dG = -1.0 / N;
+        break;
+      case inequality_index::atkinson: {
+        // 1 − m/μ with m = (G/N)^(1/(1−ε)) (ε ≠ 1) or exp(G/N) (ε = 1)
+        const double a = G / N;
+        const double m = epsilon == 1 ? std::exp(a) : std::pow(a, 1.0 / (1.0 - epsilon));
+        const double dm_da = epsilon == 1 ? m : m / ((1.0 - epsilon) * a);
+        theta = 1.0 - m / mu;
+        // θ = 1 − m N / Y
+        dG = -(dm_da / N) * N / Y;
+        dN = -(dm_da * (-G / (N * N)) * N + m) / Y;
+        dY = m * N / (Y * Y);
+        break;
+      }
+    }
+    out.estimate(d) = theta;
+    grad.row(d) << dN, dY, dG;
+  }
+  return out;
+}
+
+welfare_index_result with_design_conventions(welfare_index_result out, const survey_design& design) {
+  out.conventions = design.conventions();
+  out.conventions.n_params = 1;
+  detail::poverty::mark_undefined(out);
+  return out;
+}
+
+}  // namespace
 
 /// Gini coefficient per domain (a fraction in [0, 1)) with its joint design variance.
 welfare_index_result gini(const welfare_rows& r, const survey_design& design, gini_convention convention) {
@@ -55,19 +115,28 @@ welfare_index_result inequality_measure(const welfare_rows& r, inequality_index 
   for (Eigen::Index i = 0; i < r.n; ++i)
     if (!(r.domain && r.domain[i] < 0) && std::isfinite(r.welfare[i])) scale = std::max(scale, std::fabs(r.welfare[i]));
   if (!(scale > 0)) scale = 1;
+  auto variables = [&](Eigen::Index i, double* x) {
+    const double w = r.weights ? r.weights[i] : 1.0, y = r.welfare[i];
+    const int d = r.domain ? r.domain[i] : 0;
+    if (d < 0) return -1;
+    if (!(std::isfinite(w) && w >= 0) || !std::isfinite(y) || d >= r.n_domains || y < 0 || (needs_positive && !(y > 0))) return -2;
+    const double u = y / scale;
+    x[0] = w;
+    x[1] = w * u;
+    x[2] = w * (index == inequality_index::theil ? (u > 0 ? u * std::log(u) : 0.0) : logs ? std::log(u) : std::pow(u, 1.0 - epsilon));
+    return d;
+  };
+  // a one-stage design with a unit per row (no design given): domain totals from the pass, and each row's
+  // influence streamed into the variance (as for FGT, poverty.cpp)
+  const bool row_units = design.n_stages() == 1 && design.n_units() == r.n &&
+                         static_cast<double>(design.n_strata()) * r.n_domains * 3 <= 0.25 * static_cast<double>(r.n);
+  group_codes single;
+  if (row_units) {
+    single.code.assign(static_cast<std::size_t>(r.n), 0);
+    single.n_groups = 1;
+  }
   const unit_totals_table table = accumulate_unit_totals(
-      design.units(), r.n, r.n_domains, 3,
-      [&](Eigen::Index i, double* x) {
-        const double w = r.weights ? r.weights[i] : 1.0, y = r.welfare[i];
-        const int d = r.domain ? r.domain[i] : 0;
-        if (d < 0) return -1;
-        if (!(std::isfinite(w) && w >= 0) || !std::isfinite(y) || d >= r.n_domains || y < 0 || (needs_positive && !(y > 0))) return -2;
-        const double u = y / scale;
-        x[0] = w;
-        x[1] = w * u;
-        x[2] = w * (index == inequality_index::theil ? (u > 0 ? u * std::log(u) : 0.0) : logs ? std::log(u) : std::pow(u, 1.0 - epsilon));
-        return d;
-      },
+      row_units ? single : design.units(), r.n, r.n_domains, 3, variables,
       [&](Eigen::Index i) {
         const double y = r.welfare[i];
         if (std::isfinite(y) && (y < 0 || (needs_positive && !(y > 0))))
@@ -75,61 +144,32 @@ welfare_index_result inequality_measure(const welfare_rows& r, inequality_index 
                                         detail::format_g(y) + " at row " + std::to_string(i));
         detail::poverty::explain_invalid(r, i, fn, poverty_index::fgt);
       });
-  return inequality_from_totals(table, index, epsilon, design);
+  if (!row_units) return inequality_from_totals(table, index, epsilon, design);
+  Eigen::MatrixXd grad;
+  welfare_index_result out = index_and_gradient(table.domain_totals(), index, epsilon, grad);
+  const Eigen::Index D = r.n_domains;
+  std::vector<Eigen::MatrixXd> G(static_cast<std::size_t>(D), Eigen::MatrixXd::Zero(D, 3));
+  for (Eigen::Index d = 0; d < D; ++d) G[static_cast<std::size_t>(d)].row(d) = grad.row(d);
+  out.vcov = design.variance_of_row_classes(G, 3, [&](Eigen::Index i, double* x) -> Eigen::Index {
+    const int d = variables(i, x);
+    return d >= 0 && d < D ? d : -1;  // the pass has named any invalid row
+  });
+  return with_design_conventions(std::move(out), design);
 }
+
 
 welfare_index_result inequality_from_totals(const unit_totals_table& table, inequality_index index, double epsilon,
                                             const survey_design& design) {
   detail::require(table.n_variables == 3 && table.totals.rows() == table.n_units &&
                       table.totals.cols() == 3 * static_cast<Eigen::Index>(table.n_domains),
                   "inequality_from_totals", "the unit totals must be U × (3·D): w, w·u, w·g(u) per domain");
-  const Eigen::MatrixXd t = table.domain_totals();
-  const Eigen::Index D = table.n_domains, U = table.n_units;
-  welfare_index_result out;
-  out.estimate = Eigen::VectorXd::Constant(D, std::numeric_limits<double>::quiet_NaN());
-  Eigen::MatrixXd psi = Eigen::MatrixXd::Zero(U, D);
-  for (Eigen::Index d = 0; d < D; ++d) {
-    const double N = t(d, 0), Y = t(d, 1), G = t(d, 2);
-    if (!(N > 0 && Y > 0)) {
-      out.undefined.push_back(static_cast<int>(d));
-      continue;
-    }
-    const double mu = Y / N;
-    double theta = 0, dN = 0, dY = 0, dG = 0;  // θ and ∂θ/∂(N, Y, G) on the scaled welfare
-    switch (index) {
-      case inequality_index::theil:  // G/Y − log(Y/N)
-        theta = G / Y - std::log(mu);
-        dN = 1.0 / N;
-        dY = -G / (Y * Y) - 1.0 / Y;
-        dG = 1.0 / Y;
-        break;
-      case inequality_index::mean_log_deviation:  // log(Y/N) − G/N
-        theta = std::log(mu) - G / N;
-        dN = -1.0 / N + G / (N * N);
-        dY = 1.0 / Y;
-        dG = -1.0 / N;
-        break;
-      case inequality_index::atkinson: {
-        // 1 − m/μ with m = (G/N)^(1/(1−ε)) (ε ≠ 1) or exp(G/N) (ε = 1)
-        const double a = G / N;
-        const double m = epsilon == 1 ? std::exp(a) : std::pow(a, 1.0 / (1.0 - epsilon));
-        const double dm_da = epsilon == 1 ? m : m / ((1.0 - epsilon) * a);
-        theta = 1.0 - m / mu;
-        // θ = 1 − m N / Y
-        dG = -(dm_da / N) * N / Y;
-        dN = -(dm_da * (-G / (N * N)) * N + m) / Y;
-        dY = m * N / (Y * Y);
-        break;
-      }
-    }
-    out.estimate(d) = theta;
-    psi.col(d) = dN * table.totals.col(d * 3) + dY * table.totals.col(d * 3 + 1) + dG * table.totals.col(d * 3 + 2);
-  }
+  Eigen::MatrixXd grad;
+  welfare_index_result out = index_and_gradient(table.domain_totals(), index, epsilon, grad);
+  const Eigen::Index D = table.n_domains;
+  Eigen::MatrixXd psi(table.n_units, D);
+  for (Eigen::Index d = 0; d < D; ++d) psi.col(d) = table.totals.middleCols(d * 3, 3) * grad.row(d).transpose();
   out.vcov = design.variance_of_unit_totals(psi);
-  out.conventions = design.conventions();
-  out.conventions.n_params = 1;
-  detail::poverty::mark_undefined(out);
-  return out;
+  return with_design_conventions(std::move(out), design);
 }
 
 }  // namespace impactkit

@@ -45,9 +45,8 @@ int row_variables(poverty_index index, double alpha, const welfare_line& line, c
 
 /// finish for a design whose units are the rows (no design given: each row its own PSU), from the domain
 /// totals of a pass with a single unit: a row's influence in domain e, (x_term − θ_e x_one)/N_e for its
-/// own domain plus (t_e(slope)/N_e)·IF_z for an estimated line, is linear in its variables x (classes: its
-/// domain), so the variance comes from their centred moments per (stratum, domain)
-/// (survey_design::row_class_moments and variance_of_class_moments), without tables of n units.
+/// own domain plus (t_e(slope)/N_e)·IF_z for an estimated line, is G_d x from its variables x and its
+/// domain d, streamed into the variance (survey_design::variance_of_row_classes) without tables of n units.
 welfare_index_result finish_row_units(poverty_index index, double alpha, const welfare_line& line, const resolved_line& L,
                                       const welfare_rows& r, unit_totals_table domain_table, const survey_design& design, const char* fn) {
   const Eigen::MatrixXd t = domain_table.domain_totals();
@@ -75,18 +74,18 @@ welfare_index_result finish_row_units(poverty_index index, double alpha, const w
     own(d, one) = -theta / N;
     if (L.estimated) shared(d, one) = t(d, slope) / N * a_all, shared(d, below_q) = t(d, slope) / N * a_below;
   }
-  const survey_design::class_moments m = design.row_class_moments(D, n_base, [&](Eigen::Index i, double* x) -> Eigen::Index {
+  auto row = [&](Eigen::Index i, double* x) -> Eigen::Index {
     const int d = row_variables(index, alpha, line, L, r.weights ? r.weights[i] : 1.0, r.welfare[i], r.domain ? r.domain[i] : 0, r.n_domains, x);
     return d >= 0 && d < D ? d : -1;  // the pass has named any invalid row
-  });
+  };
   std::vector<Eigen::MatrixXd> G(static_cast<std::size_t>(D), shared);
   for (Eigen::Index d = 0; d < D; ++d) G[static_cast<std::size_t>(d)].row(d) += own.row(d);
-  out.vcov = design.variance_of_class_moments(m, G);
+  out.vcov = design.variance_of_row_classes(G, n_base, row);
   if (L.estimated) {
     Eigen::MatrixXd g = Eigen::MatrixXd::Zero(1, n_base);
     g(0, one) = a_all;
     g(0, below_q) = a_below;
-    const double v = design.variance_of_class_moments(m, std::vector<Eigen::MatrixXd>(static_cast<std::size_t>(D), g))(0, 0);
+    const double v = design.variance_of_row_classes(std::vector<Eigen::MatrixXd>(static_cast<std::size_t>(D), g), n_base, row)(0, 0);
     if (std::isnormal(v)) out.line_variance = v;
   }
   out.conventions = design.conventions();

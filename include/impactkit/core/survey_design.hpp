@@ -461,7 +461,7 @@ class survey_design {
       t.setZero(F + 1, cells);  // sums of the fields, then the count
       Eigen::VectorXd& big = largest[static_cast<std::size_t>(c)];
       big.setZero(F);
-      double f[16];
+      double f[16] = {};
       for (Eigen::Index i = chunks.begin(c); i < chunks.end(c); ++i) {
         const Eigen::Index cls = class_of(i, f);
         if (cls < 0) continue;
@@ -488,7 +488,7 @@ class survey_design {
     for (Eigen::Index c = 0; c < chunks.count; ++c) {
       Eigen::MatrixXd& t = part[static_cast<std::size_t>(c)];
       t.setZero(F * F, cells);
-      double f[16];
+      double f[16] = {};
       for (Eigen::Index i = chunks.begin(c); i < chunks.end(c); ++i) {
         const Eigen::Index cls = class_of(i, f);
         if (cls < 0) continue;
@@ -503,6 +503,27 @@ class survey_design {
     out.mean = mean.transpose();
     out.m2 = m2.transpose();
     return out;
+  }
+
+  /// The same variance as variance_of_class_moments(row_class_moments(K, F, row), G), with each row's
+  /// influence ψ_i = G_k f_i streamed instead (variance_of_streamed_unit_totals: O(p²) per row, and as
+  /// accurate as a table of the rows' influence, where the moments' G S Gᵀ loses digits to cancellation
+  /// when ψ is much smaller than the terms of G f). For few outputs p (an index per domain).
+  template <class Row>
+  Eigen::MatrixXd variance_of_row_classes(const std::vector<Eigen::MatrixXd>& G, int F, Row&& row) const {
+    detail::require(stages_ == 1 && n_units() == n_, "survey_design::variance_of_row_classes", "needs a design whose units are its rows");
+    detail::require(F >= 1 && F <= 16 && !G.empty(), "survey_design::variance_of_row_classes", "needs 1 to 16 fields and a G per class");
+    const std::vector<Eigen::Index>& row_of_unit = unit_.first_row;
+    return variance_of_streamed_unit_totals(G[0].rows(), [&](Eigen::Index b, Eigen::Index e, auto& psi) {
+      double f[16] = {};
+      for (Eigen::Index u = b; u < e; ++u) {
+        const Eigen::Index k = row(row_of_unit[static_cast<std::size_t>(u)], f);
+        if (k < 0) continue;
+        const Eigen::MatrixXd& g = G[static_cast<std::size_t>(k)];
+        for (int l = 0; l < F; ++l)
+          if (f[l] != 0) psi.row(u - b) += f[l] * g.col(l).transpose();
+      }
+    });
   }
 
   /// variance_of_unit_totals for a one-stage design whose units' totals are ψ_u = G_k f_u (p values) for

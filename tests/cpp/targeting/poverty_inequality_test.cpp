@@ -91,13 +91,13 @@ TEST(PovertyIndices, RefuseUndefinedInput) {
 }
 
 TEST(PovertyIndices, RowUnitDesignsEqualTheRowInfluence) {
-  // A design whose units are the rows (no design given, or strata and an fpc over single rows) takes the
-  // moments per (stratum, domain) of the row variables instead of a table of n units; the variance must be
-  // that of the per-row influence written out here, design.variance(ψ):
+  // A design whose units are the rows (no design given, or strata and an fpc over single rows) streams each
+  // row's influence into the variance instead of a table of n units; the variance must be that of the
+  // per-row influence written out here, design.variance(ψ):
   //   ψ_i(d) = 1{d_i = d} w_i (t_i − θ_d)/N_d + (Σ_{j∈d} w_j t'_j / N_d) · IF_i(z),
   // t the FGT_α or Watts term, t' its derivative in z, IF_i(z) = −s (w_i 1{y_i ≤ Q} − p w_i)/Σ_j w_j φ_h(Q − y_j)
   // for an estimated line z = s·Q_p (rows in no domain count in the design, not in the line). Designs: iid,
-  // strata with an fpc, a lonely stratum under adjust, average, remove, certainty. Tolerance 1e-11 relative.
+  // strata with an fpc, a lonely stratum under adjust, average, remove, certainty. Tolerance 1e-12 relative.
   const Eigen::Index n = 30000;
   std::mt19937_64 gen(73);
   std::uniform_real_distribution<double> u(0, 1);
@@ -156,6 +156,59 @@ TEST(PovertyIndices, RowUnitDesignsEqualTheRowInfluence) {
       }
       const Eigen::MatrixXd want = design.variance(psi);
       for (int d = 0; d < 3; ++d) expect_rel(got.estimate(d), T(d) / N(d), 1e-12);
-      EXPECT_LE((got.vcov - want).cwiseAbs().maxCoeff(), 1e-11 * want.cwiseAbs().maxCoeff());
+      EXPECT_LE((got.vcov - want).cwiseAbs().maxCoeff(), 1e-12 * want.cwiseAbs().maxCoeff());
+    }
+}
+
+TEST(InequalityIndices, RowUnitDesignsEqualTheTableOfRows) {
+  // Theil, MLD and Atkinson (ε = 0.5, 1, 2) on a design whose units are the rows stream each row's
+  // influence into the variance; they must equal inequality_from_totals on the table of n units
+  // (w, w·u, w·g(u) per domain, u = y / max |y|): iid, strata with an fpc, a lonely stratum under adjust
+  // and average. Tolerance 1e-12 relative.
+  const Eigen::Index n = 20000;
+  std::mt19937_64 gen(79);
+  std::uniform_real_distribution<double> u(0, 1);
+  Eigen::VectorXd y(n), w(n);
+  Eigen::VectorXi dom(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    y(i) = std::exp(2.5 + 0.8 * u(gen));
+    w(i) = u(gen) < 0.05 ? 0.0 : 0.5 + 2 * u(gen);
+    dom(i) = u(gen) < 0.1 ? -1 : static_cast<int>(u(gen) * 2);
+  }
+  const double top = y.maxCoeff();
+  for (int design_kind = 0; design_kind < 4; ++design_kind)
+    for (int measure = 0; measure < 5; ++measure) {
+      survey_spec spec;
+      spec.weights = w;
+      if (design_kind > 0) {
+        spec.strata.resize(n);
+        for (Eigen::Index i = 0; i < n; ++i) spec.strata(i) = static_cast<int>(i % 4);
+        if (design_kind > 1) spec.strata(n - 1) = 9;
+        if (design_kind == 1) spec.fpc = Eigen::MatrixXd::Constant(n, 1, 30000.0);
+        const lonely_psu_rule rules[] = {lonely_psu_rule::fail, lonely_psu_rule::fail, lonely_psu_rule::adjust, lonely_psu_rule::average};
+        spec.lonely_psu = rules[design_kind];
+      }
+      const survey_design design(spec);
+      const inequality_index index = measure == 0 ? inequality_index::theil : measure == 1 ? inequality_index::mean_log_deviation : inequality_index::atkinson;
+      const double eps = measure == 2 ? 0.5 : measure == 3 ? 1.0 : 2.0;
+      SCOPED_TRACE("design " + std::to_string(design_kind) + " measure " + std::to_string(measure));
+      welfare_rows r = rows_of(y, w.data());
+      r.domain = dom.data();
+      r.n_domains = 2;
+      const welfare_index_result got = inequality_measure(r, index, eps, design);
+      unit_totals_table table;
+      table.n_units = design.n_units();
+      table.n_domains = 2;
+      table.n_variables = 3;
+      table.totals = Eigen::MatrixXd::Zero(n, 6);
+      for (Eigen::Index i = 0; i < n; ++i) {
+        if (dom(i) < 0) continue;
+        const double v = y(i) / top, g = measure == 0 ? v * std::log(v) : measure == 1 || measure == 3 ? std::log(v) : std::pow(v, 1.0 - eps);
+        const auto row = static_cast<Eigen::Index>(design.units().code[static_cast<std::size_t>(i)]);
+        table.totals.block(row, 3 * dom(i), 1, 3) << w(i), w(i) * v, w(i) * g;
+      }
+      const welfare_index_result want = inequality_from_totals(table, index, eps, design);
+      for (int d = 0; d < 2; ++d) expect_rel(got.estimate(d), want.estimate(d), 1e-12);
+      EXPECT_LE((got.vcov - want.vcov).cwiseAbs().maxCoeff(), 1e-12 * want.vcov.cwiseAbs().maxCoeff());
     }
 }
