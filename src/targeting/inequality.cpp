@@ -67,12 +67,6 @@ welfare_index_result index_and_gradient(const Eigen::MatrixXd& t, inequality_ind
   return out;
 }
 
-welfare_index_result with_design_conventions(welfare_index_result out, const survey_design& design) {
-  out.conventions = design.conventions();
-  out.conventions.n_params = 1;
-  detail::poverty::mark_undefined(out);
-  return out;
-}
 
 }  // namespace
 
@@ -154,7 +148,7 @@ welfare_index_result inequality_measure(const welfare_rows& r, inequality_index 
     const int d = variables(i, x);
     return d >= 0 && d < D ? d : -1;  // the pass has named any invalid row
   });
-  return with_design_conventions(std::move(out), design);
+  return detail::poverty::with_design_conventions(std::move(out), design);
 }
 
 
@@ -169,7 +163,7 @@ welfare_index_result inequality_from_totals(const unit_totals_table& table, ineq
   Eigen::MatrixXd psi(table.n_units, D);
   for (Eigen::Index d = 0; d < D; ++d) psi.col(d) = table.totals.middleCols(d * 3, 3) * grad.row(d).transpose();
   out.vcov = design.variance_of_unit_totals(psi);
-  return with_design_conventions(std::move(out), design);
+  return detail::poverty::with_design_conventions(std::move(out), design);
 }
 
 }  // namespace impactkit

@@ -43,25 +43,24 @@ int row_variables(poverty_index index, double alpha, const welfare_line& line, c
   return d;
 }
 
-/// finish for a design whose units are the rows (no design given: each row its own PSU), from the domain
-/// totals of a pass with a single unit: a row's influence in domain e, (x_term − θ_e x_one)/N_e for its
-/// own domain plus (t_e(slope)/N_e)·IF_z for an estimated line, is G_d x from its variables x and its
-/// domain d, streamed into the variance (survey_design::variance_of_row_classes) without tables of n units.
-welfare_index_result finish_row_units(poverty_index index, double alpha, const welfare_line& line, const resolved_line& L,
-                                      const welfare_rows& r, unit_totals_table domain_table, const survey_design& design, const char* fn) {
-  const Eigen::MatrixXd t = domain_table.domain_totals();
-  const Eigen::Index D = r.n_domains;
-  welfare_index_result out;
+/// The index per domain into `out` (estimate, undefined, line, bandwidth) and the influence of a row per
+/// unit of its variables x (row_variables): G_d (D × n_base) for a row in domain d, whose row e is
+/// (x_term − θ_e x_one)/N_e when e = d, plus (t_e(slope)/N_e)·IF_z for an estimated line in every e;
+/// `line_only` (1 × n_base): IF_z = −s (x_below_q − p x_one)/Σ w φ_h(Q − y) alone.
+std::vector<Eigen::MatrixXd> index_gradients(const welfare_line& line, const resolved_line& L, const Eigen::MatrixXd& t,
+                                             welfare_index_result& out, Eigen::MatrixXd& line_only, const char* fn) {
+  const Eigen::Index D = t.rows();
   out.line = L.z;
   out.bandwidth = L.h;
   out.estimate.resize(D);
-  double a_below = 0, a_all = 0;  // the line's influence per unit of w·1{y ≤ Q} and of w
+  line_only = Eigen::MatrixXd::Zero(1, n_base);
   if (L.estimated) {
     const Eigen::VectorXd e = lines::line_influence(line, Eigen::Vector2d(1, 0), Eigen::Vector2d(0, 1), t.col(kernel_q).sum(), fn);
-    a_below = e(0);
-    a_all = e(1);
+    line_only(0, below_q) = e(0);
+    line_only(0, one) = e(1);
   }
-  Eigen::MatrixXd own = Eigen::MatrixXd::Zero(D, n_base), shared = Eigen::MatrixXd::Zero(D, n_base);
+  Eigen::MatrixXd shared = Eigen::MatrixXd::Zero(D, n_base);
+  std::vector<Eigen::RowVectorXd> own(static_cast<std::size_t>(D), Eigen::RowVectorXd::Zero(n_base));
   for (Eigen::Index d = 0; d < D; ++d) {
     const double N = t(d, one);
     if (!(N > 0)) {
@@ -70,69 +69,55 @@ welfare_index_result finish_row_units(poverty_index index, double alpha, const w
     }
     const double theta = t(d, term) / N;
     out.estimate(d) = theta;
-    own(d, term) = 1 / N;
-    own(d, one) = -theta / N;
-    if (L.estimated) shared(d, one) = t(d, slope) / N * a_all, shared(d, below_q) = t(d, slope) / N * a_below;
+    own[static_cast<std::size_t>(d)](term) = 1 / N;
+    own[static_cast<std::size_t>(d)](one) = -theta / N;
+    if (L.estimated) shared.row(d) = t(d, slope) / N * line_only.row(0);
   }
+  std::vector<Eigen::MatrixXd> G(static_cast<std::size_t>(D), shared);
+  for (Eigen::Index d = 0; d < D; ++d) G[static_cast<std::size_t>(d)].row(d) += own[static_cast<std::size_t>(d)];
+  return G;
+}
+
+/// finish for a design whose units are the rows (no design given: each row its own PSU), from the domain
+/// totals of a pass with a single unit: each row's influence G_d x (index_gradients) is streamed into the
+/// variance (survey_design::variance_of_row_classes), without tables of n units.
+welfare_index_result finish_row_units(poverty_index index, double alpha, const welfare_line& line, const resolved_line& L,
+                                      const welfare_rows& r, const unit_totals_table& domain_table, const survey_design& design, const char* fn) {
+  welfare_index_result out;
+  Eigen::MatrixXd line_only;
+  const std::vector<Eigen::MatrixXd> G = index_gradients(line, L, domain_table.domain_totals(), out, line_only, fn);
+  const Eigen::Index D = r.n_domains;
   auto row = [&](Eigen::Index i, double* x) -> Eigen::Index {
     const int d = row_variables(index, alpha, line, L, r.weights ? r.weights[i] : 1.0, r.welfare[i], r.domain ? r.domain[i] : 0, r.n_domains, x);
     return d >= 0 && d < D ? d : -1;  // the pass has named any invalid row
   };
-  std::vector<Eigen::MatrixXd> G(static_cast<std::size_t>(D), shared);
-  for (Eigen::Index d = 0; d < D; ++d) G[static_cast<std::size_t>(d)].row(d) += own.row(d);
   out.vcov = design.variance_of_row_classes(G, n_base, row);
   if (L.estimated) {
-    Eigen::MatrixXd g = Eigen::MatrixXd::Zero(1, n_base);
-    g(0, one) = a_all;
-    g(0, below_q) = a_below;
-    const double v = design.variance_of_row_classes(std::vector<Eigen::MatrixXd>(static_cast<std::size_t>(D), g), n_base, row)(0, 0);
+    const double v = design.variance_of_row_classes(std::vector<Eigen::MatrixXd>(static_cast<std::size_t>(D), line_only), n_base, row)(0, 0);
     if (std::isnormal(v)) out.line_variance = v;
   }
-  out.conventions = design.conventions();
-  out.conventions.n_params = 1;
-  mark_undefined(out);
-  return out;
+  return with_design_conventions(std::move(out), design);
 }
 
-/// The index per domain, its influence totals per unit and the design variance from the table.
+/// The index per domain, its influence totals per unit (Σ_d T_u(d, ·) G_dᵀ) and the design variance from the table.
 welfare_index_result finish(const welfare_line& line, const resolved_line& L, const unit_totals_table& table, const survey_design& design,
                             const char* fn) {
-  const Eigen::MatrixXd t = table.domain_totals();
-  const Eigen::Index D = table.n_domains, U = table.n_units, q = n_base;
   welfare_index_result out;
-  out.line = L.z;
-  out.bandwidth = L.h;
-  out.estimate.resize(D);
-  Eigen::MatrixXd psi = Eigen::MatrixXd::Zero(U, D);
-  Eigen::VectorXd if_z;
-  if (L.estimated) {
-    Eigen::VectorXd below = Eigen::VectorXd::Zero(U), all = Eigen::VectorXd::Zero(U);
-    for (Eigen::Index d = 0; d < D; ++d) {
-      below += table.totals.col(d * q + below_q);
-      all += table.totals.col(d * q + one);
-    }
-    if_z = lines::line_influence(line, below, all, t.col(kernel_q).sum(), fn);
-  }
+  Eigen::MatrixXd line_only;
+  const std::vector<Eigen::MatrixXd> G = index_gradients(line, L, table.domain_totals(), out, line_only, fn);
+  const Eigen::Index D = table.n_domains, q = n_base;
+  Eigen::MatrixXd psi = Eigen::MatrixXd::Zero(table.n_units, D);
+  Eigen::VectorXd if_z = Eigen::VectorXd::Zero(table.n_units);
   for (Eigen::Index d = 0; d < D; ++d) {
-    const double N = t(d, one);
-    if (!(N > 0)) {
-      out.undefined.push_back(static_cast<int>(d));
-      continue;
-    }
-    const double theta = t(d, term) / N;
-    out.estimate(d) = theta;
-    psi.col(d) = (table.totals.col(d * q + term) - theta * table.totals.col(d * q + one)) / N;
-    if (L.estimated) psi.col(d) += (t(d, slope) / N) * if_z;
+    psi.noalias() += table.totals.middleCols(d * q, q) * G[static_cast<std::size_t>(d)].transpose();
+    if (L.estimated) if_z.noalias() += table.totals.middleCols(d * q, q) * line_only.row(0).transpose();
   }
   out.vcov = design.variance_of_unit_totals(psi);
   if (L.estimated) {
     const double v = design.variance_of_unit_totals(if_z)(0, 0);
     if (std::isnormal(v)) out.line_variance = v;
   }
-  out.conventions = design.conventions();
-  out.conventions.n_params = 1;
-  mark_undefined(out);
-  return out;
+  return with_design_conventions(std::move(out), design);
 }
 
 }  // namespace detail::poverty
@@ -163,7 +148,7 @@ welfare_index_result poverty_measure(const welfare_rows& r, poverty_index index,
                                  r.n_domains, x);
       },
       [&](Eigen::Index i) { pv::explain_invalid(r, i, fn, index); });
-  if (row_units) return pv::finish_row_units(index, alpha, line, L, r, std::move(table), design, fn);
+  if (row_units) return pv::finish_row_units(index, alpha, line, L, r, table, design, fn);
   return pv::finish(line, L, table, design, fn);
 }
 

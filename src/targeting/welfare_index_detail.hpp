@@ -64,6 +64,14 @@ inline void mark_undefined(welfare_index_result& out) {
   }
 }
 
+/// The result with the design's variance conventions (one parameter per index) and NaN where undefined.
+inline welfare_index_result with_design_conventions(welfare_index_result out, const survey_design& design) {
+  out.conventions = design.conventions();
+  out.conventions.n_params = 1;
+  mark_undefined(out);
+  return out;
+}
+
 }  // namespace detail::poverty
 
 /// Rank-based indices (Gini, concentration, Lorenz, Sen): rows per domain in welfare order and the
