@@ -9,6 +9,8 @@
 //   BM_TargetingRowsAsUnits/n   all metrics without a design (each row its own PSU: unit tables of n rows)
 //   BM_TargetingRelativeLine/n  the headline metrics with a relative line (60% of the weighted median),
 //                               whose estimation enters the variance (kernel density sums)
+//   BM_Gini/n                   the Gini coefficient (Eurostat) with design SEs: sort, mid-point ranks, unit totals
+//   BM_GiniRowsAsUnits/n        the same without a design (each row its own PSU)
 // Data as in the Python script: 50 strata, 2,000 PSUs, log-normal welfare with a PSU effect, uniform
 // weights 1–5, beneficiaries likelier among the poor, amounts 5–15. n = 10^6, 10^7.
 //
@@ -22,6 +24,7 @@
 #include <benchmark/benchmark.h>
 
 #include <impactkit/core/survey_design.hpp>
+#include <impactkit/targeting/inequality.hpp>
 #include <impactkit/targeting/targeting_accuracy.hpp>
 #include <impactkit/targeting/welfare_line.hpp>
 
@@ -124,6 +127,23 @@ void BM_TargetingRepeated(benchmark::State& state) {  // quintile cuts of an ear
   }
 }
 void BM_Targeting(benchmark::State& state) { run_targeting(state, 5, false); }
+
+void run_gini(benchmark::State& state, bool rows_as_units) {
+  const dataset& d = data(state.range(0));
+  impactkit::survey_spec spec;
+  spec.weights = d.w;
+  const impactkit::survey_design iid(spec);
+  impactkit::welfare_rows r;
+  r.n = d.y.size();
+  r.welfare = d.y.data();
+  r.weights = d.w.data();
+  for (auto _ : state) {
+    auto res = impactkit::gini(r, rows_as_units ? iid : *d.design, impactkit::gini_convention::eurostat);
+    benchmark::DoNotOptimize(res.vcov.data());
+  }
+}
+void BM_Gini(benchmark::State& state) { run_gini(state, false); }
+void BM_GiniRowsAsUnits(benchmark::State& state) { run_gini(state, true); }
 void BM_TargetingRelativeLine(benchmark::State& state) { run_targeting(state, 0, true); }
 
 }  // namespace
@@ -136,3 +156,5 @@ BENCHMARK(BM_Targeting) IK_SIZES;
 BENCHMARK(BM_TargetingRepeated) IK_SIZES;
 BENCHMARK(BM_TargetingRowsAsUnits)->Arg(1000000)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_TargetingRelativeLine) IK_SIZES;
+BENCHMARK(BM_Gini)->Arg(1000000)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_GiniRowsAsUnits)->Arg(1000000)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -76,10 +76,9 @@ welfare_index_result gini(const welfare_rows& r, const survey_design& design, gi
   detail::poverty::check(r, fn);
   detail::require(design.rows() == r.n, fn, "the survey design has " + std::to_string(design.rows()) + " rows but the data have " + std::to_string(r.n));
   const auto by_domain = detail::ranks::sorted_domain_rows(r, r.welfare, nullptr, fn);
-  for (const auto& rows : by_domain)
-    for (Eigen::Index i : rows)
-      if (r.welfare[i] < 0)
-        detail::throw_invalid(fn, "the Gini coefficient needs welfare ≥ 0; welfare is " + detail::format_g(r.welfare[i]) + " at row " + std::to_string(i));
+  for (Eigen::Index i = 0; i < r.n; ++i)  // in row order (the sorted rows are at random positions)
+    if (!(r.domain && r.domain[i] < 0) && r.welfare[i] < 0)
+      detail::throw_invalid(fn, "the Gini coefficient needs welfare ≥ 0; welfare is " + detail::format_g(r.welfare[i]) + " at row " + std::to_string(i));
   if (convention == gini_convention::eurostat)  // the concentration index of welfare ranked by itself
     return detail::ranks::rank_index_in_memory(r, by_domain, {r.welfare}, design, fn, [](const Eigen::MatrixXd& tot, const Eigen::MatrixXd& c) {
       return detail::ranks::concentration_gradient(tot, c, concentration_kind::standard, std::numeric_limits<double>::quiet_NaN(),
@@ -122,7 +121,7 @@ welfare_index_result inequality_measure(const welfare_rows& r, inequality_index 
   };
   // a one-stage design with a unit per row (no design given): domain totals from the pass, and each row's
   // influence streamed into the variance (as for FGT, poverty.cpp)
-  const bool row_units = design.n_stages() == 1 && design.n_units() == r.n &&
+  const bool row_units = design.units_are_rows() &&
                          static_cast<double>(design.n_strata()) * r.n_domains * 3 <= 0.25 * static_cast<double>(r.n);
   group_codes single;
   if (row_units) {

@@ -134,7 +134,7 @@ welfare_index_result poverty_measure(const welfare_rows& r, poverty_index index,
   const resolved_line L = lines::resolve(line, r.n, r.welfare, r.weights, r.domain, fn);
   pv::check_line_value(L, fn);
   // a one-stage design with a unit per row (no design given): the pass sums the domain totals only
-  const bool row_units = design.n_stages() == 1 && design.n_units() == r.n &&
+  const bool row_units = design.units_are_rows() &&
                          static_cast<double>(design.n_strata()) * r.n_domains * pv::n_base <= 0.25 * static_cast<double>(r.n);
   group_codes single;
   if (row_units) {

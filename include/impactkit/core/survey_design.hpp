@@ -237,6 +237,10 @@ class survey_design {
   /// The finest unit whose totals the variance needs (the PSU unless the design is multistage).
   const group_codes& units() const { return unit_; }
   Eigen::Index n_units() const { return unit_.n_groups; }
+  /// Whether each row is its own unit: one stage with as many units as rows (e.g. no design given). The
+  /// variance of such a design is a sum over rows, streamed without a table of n units
+  /// (row_class_moments, variance_of_row_classes).
+  bool units_are_rows() const { return stages_ == 1 && n_units() == n_; }
 
   /// U×p totals per finest unit of values_ij·w_i (w null: 1) over the columns of `values` (n×p).
   Eigen::MatrixXd unit_totals(const Eigen::Ref<const Eigen::MatrixXd>& values, const double* w = nullptr) const {
@@ -442,7 +446,7 @@ class survey_design {
   /// any thread count.
   template <class Row>
   class_moments row_class_moments(Eigen::Index K, int F, Row&& row) const {
-    detail::require(stages_ == 1 && n_units() == n_, "survey_design::row_class_moments", "needs a design whose units are its rows");
+    detail::require(units_are_rows(), "survey_design::row_class_moments", "needs a design whose units are its rows");
     detail::require(F >= 1 && F <= 16, "survey_design::row_class_moments", "needs 1 to 16 fields");
     const Eigen::Index cells = n_strata_ * K;
     const std::vector<int>& stratum = levels_[0].parent;
@@ -511,7 +515,7 @@ class survey_design {
   /// when ψ is much smaller than the terms of G f). For few outputs p (an index per domain).
   template <class Row>
   Eigen::MatrixXd variance_of_row_classes(const std::vector<Eigen::MatrixXd>& G, int F, Row&& row) const {
-    detail::require(stages_ == 1 && n_units() == n_, "survey_design::variance_of_row_classes", "needs a design whose units are its rows");
+    detail::require(units_are_rows(), "survey_design::variance_of_row_classes", "needs a design whose units are its rows");
     detail::require(F >= 1 && F <= 16 && !G.empty(), "survey_design::variance_of_row_classes", "needs 1 to 16 fields and a G per class");
     const std::vector<Eigen::Index>& row_of_unit = unit_.first_row;
     return variance_of_streamed_unit_totals(G[0].rows(), [&](Eigen::Index b, Eigen::Index e, auto& psi) {

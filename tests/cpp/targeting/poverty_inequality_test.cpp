@@ -14,6 +14,7 @@
 #include <impactkit/targeting/poverty.hpp>
 
 #include "../reference_csv.hpp"
+#include "row_unit_designs.hpp"
 
 using namespace impactkit;
 
@@ -96,8 +97,9 @@ TEST(PovertyIndices, RowUnitDesignsEqualTheRowInfluence) {
   // per-row influence written out here, design.variance(ψ):
   //   ψ_i(d) = 1{d_i = d} w_i (t_i − θ_d)/N_d + (Σ_{j∈d} w_j t'_j / N_d) · IF_i(z),
   // t the FGT_α or Watts term, t' its derivative in z, IF_i(z) = −s (w_i 1{y_i ≤ Q} − p w_i)/Σ_j w_j φ_h(Q − y_j)
-  // for an estimated line z = s·Q_p (rows in no domain count in the design, not in the line). Designs: iid,
-  // strata with an fpc, a lonely stratum under adjust, average, remove, certainty. Tolerance 1e-12 relative.
+  // for an estimated line z = s·Q_p (rows in no domain count in the design, not in the line). Designs
+  // (row_unit_designs.hpp): iid, strata with an fpc, a lonely stratum under adjust, average, remove,
+  // certainty, and strata of two rows (the table of units). Tolerance 1e-12 relative.
   const Eigen::Index n = 30000;
   std::mt19937_64 gen(73);
   std::uniform_real_distribution<double> u(0, 1);
@@ -111,18 +113,7 @@ TEST(PovertyIndices, RowUnitDesignsEqualTheRowInfluence) {
   const double phi = 0.3989422804014327;
   for (int design_kind = 0; design_kind < 6; ++design_kind)
     for (int measure = 0; measure < 6; ++measure) {  // FGT 0, 1, 2 and Watts at a fixed line; FGT 0, 2 at 60% of the median
-      survey_spec spec;
-      spec.weights = w;
-      if (design_kind > 0) {
-        spec.strata.resize(n);
-        for (Eigen::Index i = 0; i < n; ++i) spec.strata(i) = static_cast<int>(i % 5);
-        if (design_kind > 1) spec.strata(n - 1) = 9;
-        if (design_kind == 1) spec.fpc = Eigen::MatrixXd::Constant(n, 1, 40000.0);
-        const lonely_psu_rule rules[] = {lonely_psu_rule::fail, lonely_psu_rule::fail, lonely_psu_rule::adjust, lonely_psu_rule::average,
-                                         lonely_psu_rule::remove, lonely_psu_rule::certainty};
-        spec.lonely_psu = rules[design_kind];
-      }
-      const survey_design design(spec);
+      const survey_design design(test::row_unit_design_spec(n, w, design_kind, 5, 40000.0));
       welfare_rows r = rows_of(y, w.data());
       r.domain = dom.data();
       r.n_domains = 3;
@@ -178,17 +169,7 @@ TEST(InequalityIndices, RowUnitDesignsEqualTheTableOfRows) {
   const double top = y.maxCoeff();
   for (int design_kind = 0; design_kind < 4; ++design_kind)
     for (int measure = 0; measure < 5; ++measure) {
-      survey_spec spec;
-      spec.weights = w;
-      if (design_kind > 0) {
-        spec.strata.resize(n);
-        for (Eigen::Index i = 0; i < n; ++i) spec.strata(i) = static_cast<int>(i % 4);
-        if (design_kind > 1) spec.strata(n - 1) = 9;
-        if (design_kind == 1) spec.fpc = Eigen::MatrixXd::Constant(n, 1, 30000.0);
-        const lonely_psu_rule rules[] = {lonely_psu_rule::fail, lonely_psu_rule::fail, lonely_psu_rule::adjust, lonely_psu_rule::average};
-        spec.lonely_psu = rules[design_kind];
-      }
-      const survey_design design(spec);
+      const survey_design design(test::row_unit_design_spec(n, w, design_kind, 4, 30000.0));
       const inequality_index index = measure == 0 ? inequality_index::theil : measure == 1 ? inequality_index::mean_log_deviation : inequality_index::atkinson;
       const double eps = measure == 2 ? 0.5 : measure == 3 ? 1.0 : 2.0;
       SCOPED_TRACE("design " + std::to_string(design_kind) + " measure " + std::to_string(measure));

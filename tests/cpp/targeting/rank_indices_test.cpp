@@ -8,6 +8,8 @@
 #include <cmath>
 #include <numeric>
 #include <random>
+#include <limits>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -18,6 +20,9 @@
 #include <impactkit/targeting/poverty.hpp>
 #include <impactkit/targeting/welfare_index.hpp>
 #include <impactkit/targeting/welfare_line.hpp>
+#include <impactkit/core/threads.hpp>
+
+#include "../../../src/targeting/welfare_line_detail.hpp"  // private to impactkit_core
 
 using namespace impactkit;
 
@@ -200,5 +205,39 @@ TEST(RankIndices, LargeInputQuantilesEqualTheSortedRule) {
       }
     }
     EXPECT_EQ(q[k], want) << p[k];
+  }
+}
+
+TEST(RankIndices, WelfareOrderIsTheStableOrderForAnyThreadCount) {
+  // the rank indices walk the rows in welfare_order: the rows in a domain sorted by welfare, equal values
+  // (−0 and +0 among them) in row order. It sorts (value, row) pairs in two halves and merges them; the
+  // order must be std::stable_sort's on 1 and 2 threads, and a NaN in a domain is named.
+  const Eigen::Index n = 300000;
+  std::mt19937_64 gen(17);
+  std::uniform_int_distribution<int> level(-3, 40);
+  std::uniform_real_distribution<double> u(0, 1);
+  Eigen::VectorXd y(n);
+  Eigen::VectorXi dom(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const int v = level(gen);
+    y(i) = v == -3 ? -0.0 : v == -2 ? std::numeric_limits<double>::quiet_NaN() : v;  // NaN only outside the domains
+    dom(i) = v == -2 || u(gen) < 0.1 ? -1 : 0;
+  }
+  std::vector<Eigen::Index> want;
+  for (Eigen::Index i = 0; i < n; ++i)
+    if (dom(i) >= 0) want.push_back(i);
+  std::stable_sort(want.begin(), want.end(), [&](Eigen::Index a, Eigen::Index b) { return y(a) < y(b); });
+  const int t0 = get_num_threads();
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    EXPECT_EQ(detail::lines::welfare_order(n, y.data(), dom.data(), "test"), want) << threads << " threads";
+  }
+  set_num_threads(t0);
+  Eigen::VectorXi all = Eigen::VectorXi::Zero(n);
+  try {
+    detail::lines::welfare_order(n, y.data(), all.data(), "test");
+    ADD_FAILURE() << "a NaN in a domain was accepted";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("welfare is missing or infinite at row"), std::string::npos) << e.what();
   }
 }

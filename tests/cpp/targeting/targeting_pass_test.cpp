@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "../../../src/targeting/targeting_accuracy_detail.hpp"  // private to impactkit_core
+#include "row_unit_designs.hpp"
 
 using namespace impactkit;
 
@@ -386,20 +387,9 @@ TEST(TargetingPass, RowUnitDesignsStreamTheSameVariance) {
   namespace tg = detail::targeting;
   const Eigen::Index n = 40000;
   random_rows d = make_rows(n, 1, 3, 5, 61);
-  for (int design_kind = 0; design_kind < 7; ++design_kind)  // iid; strata + fpc; lonely: adjust, average, remove, certainty; many strata
+  for (int design_kind = 0; design_kind < test::row_unit_design_kinds; ++design_kind)  // row_unit_designs.hpp
     for (int rule = 0; rule < 3; ++rule) {                 // target column, fixed line, relative line
-      survey_spec spec;
-      spec.weights = d.w;
-      if (design_kind > 0) {
-        spec.strata.resize(n);
-        for (Eigen::Index i = 0; i < n; ++i) spec.strata(i) = static_cast<int>(design_kind == 6 ? i / 2 : i % 7);
-        if (design_kind > 1 && design_kind < 6) spec.strata(n - 1) = 99;  // a stratum of one row: lonely
-        if (design_kind == 1) spec.fpc = Eigen::MatrixXd::Constant(n, 1, 20000.0);
-        const lonely_psu_rule rules[] = {lonely_psu_rule::fail,   lonely_psu_rule::fail,      lonely_psu_rule::adjust, lonely_psu_rule::average,
-                                         lonely_psu_rule::remove, lonely_psu_rule::certainty, lonely_psu_rule::fail};
-        spec.lonely_psu = rules[design_kind];
-      }
-      const survey_design design(spec);
+      const survey_design design(test::row_unit_design_spec(n, d.w, design_kind, 7, 20000.0));
       ASSERT_EQ(design.n_units(), n);
       targeting_rows r = rows_of(d, 3, 5);
       if (rule == 0) r.line = welfare_line{}, r.target = d.T.data();

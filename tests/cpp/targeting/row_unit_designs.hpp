@@ -1,0 +1,29 @@
+#pragma once
+// The one-stage designs whose units are the rows (survey_design::units_are_rows), shared by the tests of
+// the estimators that stream a row-unit variance instead of building a table of n units.
+#include <Eigen/Core>
+
+#include <impactkit/core/survey_design.hpp>
+
+namespace impactkit::test {
+
+/// Design `kind` over the rows of weights w (null-sized: none):
+///   0 iid;  1 n_strata strata (row i in stratum i mod n_strata) with an fpc of `fpc` per stratum;
+///   2–5 those strata and a lonely stratum holding the last row, under adjust, average, remove, certainty;
+///   6 strata of two consecutive rows (n / 2 strata: too many for per-stratum class tables).
+inline constexpr int row_unit_design_kinds = 7;
+inline survey_spec row_unit_design_spec(Eigen::Index n, const Eigen::VectorXd& w, int kind, int n_strata, double fpc) {
+  survey_spec spec;
+  if (w.size() > 0) spec.weights = w;
+  if (kind == 0) return spec;
+  spec.strata.resize(n);
+  for (Eigen::Index i = 0; i < n; ++i) spec.strata(i) = static_cast<int>(kind == 6 ? i / 2 : i % n_strata);
+  if (kind >= 2 && kind <= 5) spec.strata(n - 1) = n_strata + 90;  // a stratum of one row: lonely
+  if (kind == 1) spec.fpc = Eigen::MatrixXd::Constant(n, 1, fpc);
+  const lonely_psu_rule rules[] = {lonely_psu_rule::fail,   lonely_psu_rule::fail,      lonely_psu_rule::adjust, lonely_psu_rule::average,
+                                   lonely_psu_rule::remove, lonely_psu_rule::certainty, lonely_psu_rule::fail};
+  spec.lonely_psu = rules[kind];
+  return spec;
+}
+
+}  // namespace impactkit::test
