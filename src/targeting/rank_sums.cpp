@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Core>
@@ -240,10 +241,19 @@ Eigen::MatrixXd influence_of_table(const index_gradient& g, const unit_totals_ta
 
 welfare_index_result finish(const index_gradient& g, const Eigen::MatrixXd& psi, const survey_design& design,
                             const Eigen::VectorXd* line_influence) {
+  welfare_index_result out = finish_with_vcov(g, design.variance_of_unit_totals(psi), design);
+  if (line_influence) {
+    const double v = design.variance_of_unit_totals(*line_influence)(0, 0);
+    if (std::isnormal(v)) out.line_variance = v;
+  }
+  return out;
+}
+
+welfare_index_result finish_with_vcov(const index_gradient& g, Eigen::MatrixXd vcov, const survey_design& design) {
   welfare_index_result out;
   out.estimate = g.estimate;
   out.undefined = g.undefined;
-  out.vcov = design.variance_of_unit_totals(psi);
+  out.vcov = std::move(vcov);
   out.conventions = design.conventions();
   out.conventions.n_params = 1;
   const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -254,10 +264,6 @@ welfare_index_result finish(const index_gradient& g, const Eigen::MatrixXd& psi,
       out.vcov.row(j).setConstant(nan);
       out.vcov.col(j).setConstant(nan);
     }
-  if (line_influence) {
-    const double v = design.variance_of_unit_totals(*line_influence)(0, 0);
-    if (std::isnormal(v)) out.line_variance = v;
-  }
   return out;
 }
 

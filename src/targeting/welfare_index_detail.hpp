@@ -215,6 +215,8 @@ Eigen::MatrixXd influence_of_rows(const index_gradient& g, const welfare_rows& r
 /// with the line term's influence, its design variance as line_variance (when a normal number).
 welfare_index_result finish(const index_gradient& g, const Eigen::MatrixXd& psi, const survey_design& design,
                             const Eigen::VectorXd* line_influence = nullptr);
+/// The same with the variance of ψ already computed (D·K × D·K), no line variance.
+welfare_index_result finish_with_vcov(const index_gradient& g, Eigen::MatrixXd vcov, const survey_design& design);
 
 }  // namespace detail::linearised
 
@@ -243,6 +245,22 @@ welfare_index_result rank_index_in_memory(const welfare_rows& r, const std::vect
   const Eigen::Index q = rank_total_columns(rows.centre.cols());
   const auto variables = [&](Eigen::Index i, int d, double* x) { rows.variables(r, i, d, x); };
   const linearised::index_gradient g = gradient_of(linearised::domain_totals_of(r, q, variables), rows.centre);
+  const Eigen::Index D = r.n_domains, p = D * g.per_domain;
+  if (design.units_are_rows() && g.line.size() == 0 && q <= 16 &&
+      static_cast<double>(design.n_strata()) * static_cast<double>(p) <= 0.25 * static_cast<double>(r.n)) {
+    // each row its own unit (no design given): the row's influence G_d x_i streamed into the variance
+    // (survey_design::variance_of_row_classes, as the FGT and Theil), no table of n units
+    std::vector<Eigen::MatrixXd> G(static_cast<std::size_t>(D), Eigen::MatrixXd::Zero(p, q));
+    for (Eigen::Index d = 0; d < D; ++d)
+      G[static_cast<std::size_t>(d)].middleRows(d * g.per_domain, g.per_domain) = g.gradient.middleRows(d * g.per_domain, g.per_domain);
+    Eigen::MatrixXd V = design.variance_of_row_classes(G, static_cast<int>(q), [&](Eigen::Index i, double* x) -> Eigen::Index {
+      const int d = r.domain ? r.domain[i] : 0;
+      if (d < 0 || d >= r.n_domains) return -1;  // the sort has named any row with an invalid domain
+      rows.variables(r, i, d, x);
+      return d;
+    });
+    return linearised::finish_with_vcov(g, std::move(V), design);
+  }
   Eigen::VectorXd line;
   const Eigen::MatrixXd psi = linearised::influence_of_rows(g, r, q, design, variables, fn, &line);
   return linearised::finish(g, psi, design, g.line.size() > 0 ? &line : nullptr);

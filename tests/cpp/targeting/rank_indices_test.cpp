@@ -22,7 +22,10 @@
 #include <impactkit/targeting/welfare_line.hpp>
 #include <impactkit/core/threads.hpp>
 
+#include <impactkit/targeting/rank_totals.hpp>
+
 #include "../../../src/targeting/welfare_line_detail.hpp"  // private to impactkit_core
+#include "row_unit_designs.hpp"
 
 using namespace impactkit;
 
@@ -239,5 +242,95 @@ TEST(RankIndices, WelfareOrderIsTheStableOrderForAnyThreadCount) {
     ADD_FAILURE() << "a NaN in a domain was accepted";
   } catch (const std::exception& e) {
     EXPECT_NE(std::string(e.what()).find("welfare is missing or infinite at row"), std::string::npos) << e.what();
+  }
+}
+
+TEST(RankIndices, RowUnitDesignsEqualTheTableOfRankTotals) {
+  // On a design whose units are the rows (no design given) the Gini, a concentration index and the Kakwani
+  // index stream each row's influence into the variance instead of a table of n units. They must equal
+  // concentration_from_totals / kakwani_from_totals (rank_totals.hpp) on the table of rows written out here:
+  // per row and domain w, w·(midN e − midE), w·midN·e, w·e per value column, with mid-point cumulative
+  // sums over tie runs of the ranking key (welfare rounded to give ties), zero weights and rows in no
+  // domain; every design of row_unit_designs.hpp. Tolerance 1e-12 relative.
+  const Eigen::Index n = 20000;
+  const int D = 2;
+  std::mt19937_64 gen(83);
+  std::uniform_real_distribution<double> u(0, 1);
+  Eigen::VectorXd y(n), w(n), pay(n);
+  Eigen::VectorXi dom(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    y(i) = std::round(std::exp(2.5 + 0.8 * u(gen)) * 4) / 4;
+    pay(i) = 0.1 * y(i) * u(gen);
+    w(i) = u(gen) < 0.05 ? 0.0 : 0.5 + 2 * u(gen);
+    dom(i) = u(gen) < 0.1 ? -1 : static_cast<int>(u(gen) * D);
+  }
+  auto table_of_rows = [&](const std::vector<const double*>& values) {
+    const Eigen::Index J = static_cast<Eigen::Index>(values.size()), q = rank_total_columns(J);
+    rank_totals t;
+    t.table.n_units = n;
+    t.table.n_domains = D;
+    t.table.n_variables = q;
+    t.table.totals = Eigen::MatrixXd::Zero(n, D * q);
+    t.centre = Eigen::MatrixXd::Zero(D, J);
+    for (int d = 0; d < D; ++d) {
+      std::vector<Eigen::Index> rows;
+      for (Eigen::Index i = 0; i < n; ++i)
+        if (dom(i) == d) rows.push_back(i);
+      std::stable_sort(rows.begin(), rows.end(), [&](Eigen::Index a, Eigen::Index b) { return y(a) < y(b); });
+      for (Eigen::Index j = 0; j < J; ++j) {
+        long double N = 0, T = 0;
+        for (Eigen::Index i : rows) N += w(i), T += static_cast<long double>(w(i)) * values[static_cast<std::size_t>(j)][i];
+        t.centre(d, j) = static_cast<double>(T / N);
+      }
+      long double C = 0;
+      std::vector<long double> E(static_cast<std::size_t>(J), 0);
+      for (std::size_t a = 0; a < rows.size();) {
+        std::size_t b = a;
+        long double W = 0;
+        std::vector<long double> Er(static_cast<std::size_t>(J), 0);
+        for (; b < rows.size() && y(rows[b]) == y(rows[a]); ++b) {
+          W += w(rows[b]);
+          for (Eigen::Index j = 0; j < J; ++j)
+            Er[static_cast<std::size_t>(j)] += static_cast<long double>(w(rows[b])) * (values[static_cast<std::size_t>(j)][rows[b]] - t.centre(d, j));
+        }
+        for (std::size_t m = a; m < b; ++m) {
+          const Eigen::Index i = rows[m];
+          const double midN = static_cast<double>(C + W / 2);
+          t.table.totals(i, d * q) = w(i);
+          for (Eigen::Index j = 0; j < J; ++j) {
+            const double e = values[static_cast<std::size_t>(j)][i] - t.centre(d, j);
+            const double midE = static_cast<double>(E[static_cast<std::size_t>(j)] + Er[static_cast<std::size_t>(j)] / 2);
+            t.table.totals(i, d * q + 1 + 3 * j) = w(i) * (midN * e - midE);
+            t.table.totals(i, d * q + 2 + 3 * j) = w(i) * midN * e;
+            t.table.totals(i, d * q + 3 + 3 * j) = w(i) * e;
+          }
+        }
+        C += W;
+        for (Eigen::Index j = 0; j < J; ++j) E[static_cast<std::size_t>(j)] += Er[static_cast<std::size_t>(j)];
+        a = b;
+      }
+    }
+    return t;
+  };
+  const rank_totals by_welfare = table_of_rows({y.data()}), by_payment = table_of_rows({pay.data()}),
+                    kakwani_rows = table_of_rows({pay.data(), y.data()});
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (int kind = 0; kind < test::row_unit_design_kinds; ++kind) {
+    const survey_design design(test::row_unit_design_spec(n, w, kind, 5, 30000.0));
+    ASSERT_TRUE(design.units_are_rows());
+    welfare_rows r = rows_of(y, dom.data(), D);
+    r.weights = w.data();
+    for (int index = 0; index < 3; ++index) {
+      SCOPED_TRACE("design " + std::to_string(kind) + " index " + std::to_string(index));
+      const welfare_index_result got = index == 0   ? gini(r, design, gini_convention::eurostat)
+                                       : index == 1 ? concentration_index(r, pay.data(), concentration_kind::standard, nan, nan, design)
+                                                    : kakwani_index(r, pay.data(), design);
+      const welfare_index_result want = index == 0   ? concentration_from_totals(by_welfare, concentration_kind::standard, nan, nan, design)
+                                        : index == 1 ? concentration_from_totals(by_payment, concentration_kind::standard, nan, nan, design)
+                                                     : kakwani_from_totals(kakwani_rows, design);
+      ASSERT_EQ(got.estimate.size(), D);
+      for (int d = 0; d < D; ++d) EXPECT_NEAR(got.estimate(d), want.estimate(d), 1e-12 * std::abs(want.estimate(d)));
+      EXPECT_LE((got.vcov - want.vcov).cwiseAbs().maxCoeff(), 1e-12 * want.vcov.cwiseAbs().maxCoeff());
+    }
   }
 }
