@@ -101,15 +101,9 @@ TEST(PovertyIndices, RowUnitDesignsEqualTheRowInfluence) {
   // (row_unit_designs.hpp): iid, strata with an fpc, a lonely stratum under adjust, average, remove,
   // certainty, and strata of two rows (the table of units). Tolerance 1e-12 relative.
   const Eigen::Index n = 30000;
-  std::mt19937_64 gen(73);
-  std::uniform_real_distribution<double> u(0, 1);
-  Eigen::VectorXd y(n), w(n);
-  Eigen::VectorXi dom(n);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    y(i) = std::exp(2.5 + 0.8 * u(gen));
-    w(i) = u(gen) < 0.05 ? 0.0 : 0.5 + 2 * u(gen);
-    dom(i) = u(gen) < 0.1 ? -1 : static_cast<int>(u(gen) * 3);
-  }
+  const test::row_unit_rows data = test::random_row_unit_rows(n, 3, 73);
+  const Eigen::VectorXd &y = data.y, &w = data.w;
+  const Eigen::VectorXi& dom = data.domain;
   const double phi = 0.3989422804014327;
   for (int design_kind = 0; design_kind < 6; ++design_kind)
     for (int measure = 0; measure < 6; ++measure) {  // FGT 0, 1, 2 and Watts at a fixed line; FGT 0, 2 at 60% of the median
@@ -157,15 +151,9 @@ TEST(InequalityIndices, RowUnitDesignsEqualTheTableOfRows) {
   // (w, w·u, w·g(u) per domain, u = y / max |y|): iid, strata with an fpc, a lonely stratum under adjust
   // and average. Tolerance 1e-12 relative.
   const Eigen::Index n = 20000;
-  std::mt19937_64 gen(79);
-  std::uniform_real_distribution<double> u(0, 1);
-  Eigen::VectorXd y(n), w(n);
-  Eigen::VectorXi dom(n);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    y(i) = std::exp(2.5 + 0.8 * u(gen));
-    w(i) = u(gen) < 0.05 ? 0.0 : 0.5 + 2 * u(gen);
-    dom(i) = u(gen) < 0.1 ? -1 : static_cast<int>(u(gen) * 2);
-  }
+  const test::row_unit_rows data = test::random_row_unit_rows(n, 2, 79);
+  const Eigen::VectorXd &y = data.y, &w = data.w;
+  const Eigen::VectorXi& dom = data.domain;
   const double top = y.maxCoeff();
   for (int design_kind = 0; design_kind < 4; ++design_kind)
     for (int measure = 0; measure < 5; ++measure) {

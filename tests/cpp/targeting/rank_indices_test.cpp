@@ -254,16 +254,14 @@ TEST(RankIndices, RowUnitDesignsEqualTheTableOfRankTotals) {
   // domain; every design of row_unit_designs.hpp. Tolerance 1e-12 relative.
   const Eigen::Index n = 20000;
   const int D = 2;
-  std::mt19937_64 gen(83);
+  test::row_unit_rows data = test::random_row_unit_rows(n, D, 83);
+  data.y = (data.y * 4).array().round() / 4;  // ties
+  const Eigen::VectorXd &y = data.y, &w = data.w;
+  const Eigen::VectorXi& dom = data.domain;
+  std::mt19937_64 gen(89);
   std::uniform_real_distribution<double> u(0, 1);
-  Eigen::VectorXd y(n), w(n), pay(n);
-  Eigen::VectorXi dom(n);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    y(i) = std::round(std::exp(2.5 + 0.8 * u(gen)) * 4) / 4;
-    pay(i) = 0.1 * y(i) * u(gen);
-    w(i) = u(gen) < 0.05 ? 0.0 : 0.5 + 2 * u(gen);
-    dom(i) = u(gen) < 0.1 ? -1 : static_cast<int>(u(gen) * D);
-  }
+  Eigen::VectorXd pay(n);
+  for (Eigen::Index i = 0; i < n; ++i) pay(i) = 0.1 * y(i) * u(gen);
   auto table_of_rows = [&](const std::vector<const double*>& values) {
     const Eigen::Index J = static_cast<Eigen::Index>(values.size()), q = rank_total_columns(J);
     rank_totals t;

@@ -1,6 +1,9 @@
 #pragma once
 // The one-stage designs whose units are the rows (survey_design::units_are_rows), shared by the tests of
 // the estimators that stream a row-unit variance instead of building a table of n units.
+#include <cmath>
+#include <random>
+
 #include <Eigen/Core>
 
 #include <impactkit/core/survey_design.hpp>
@@ -24,6 +27,24 @@ inline survey_spec row_unit_design_spec(Eigen::Index n, const Eigen::VectorXd& w
                                    lonely_psu_rule::remove, lonely_psu_rule::certainty, lonely_psu_rule::fail};
   spec.lonely_psu = rules[kind];
   return spec;
+}
+
+/// Rows for those tests: welfare exp(2.5 + 0.8 U), weights 0 for 5% of rows and 0.5 + 2 U otherwise,
+/// 10% of rows in no domain (−1), the others in one of n_domains.
+struct row_unit_rows {
+  Eigen::VectorXd y, w;
+  Eigen::VectorXi domain;
+};
+inline row_unit_rows random_row_unit_rows(Eigen::Index n, int n_domains, unsigned seed) {
+  std::mt19937_64 gen(seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  row_unit_rows out{Eigen::VectorXd(n), Eigen::VectorXd(n), Eigen::VectorXi(n)};
+  for (Eigen::Index i = 0; i < n; ++i) {
+    out.y(i) = std::exp(2.5 + 0.8 * u(gen));
+    out.w(i) = u(gen) < 0.05 ? 0.0 : 0.5 + 2 * u(gen);
+    out.domain(i) = u(gen) < 0.1 ? -1 : static_cast<int>(u(gen) * n_domains);
+  }
+  return out;
 }
 
 }  // namespace impactkit::test

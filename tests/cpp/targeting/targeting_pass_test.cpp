@@ -376,6 +376,22 @@ TEST(WelfareQuantiles, LargeInputsEqualTheDefinition) {
   EXPECT_EQ(tied, (std::vector<double>{9.5, 19.5, 29.5, 39.5}));
 }
 
+namespace {
+
+/// targeting_accuracy through the table of the design's units (accumulate over design.units(), then
+/// finish): what a design whose units are the rows must equal without that table.
+targeting_result from_the_table_of_units(const targeting_rows& r, const survey_design& design) {
+  namespace tg = detail::targeting;
+  const auto defs = tg::definitions_for(r);
+  const resolved_line L = tg::resolve(r, r.weights);
+  targeting_result out = tg::start_result(r, defs, L);
+  out.welfare_cuts = tg::welfare_cuts(r);
+  tg::finish(r, L, defs, tg::accumulate(r, L, out.welfare_cuts, design.units()), design, out);
+  return out;
+}
+
+}  // namespace
+
 TEST(TargetingPass, RowUnitDesignsStreamTheSameVariance) {
   // a one-stage design whose units are the rows (no design given, or strata and an fpc over single-row
   // PSUs) takes finish_row_units (domain totals, each row's influence streamed into the variance); it must
@@ -384,7 +400,6 @@ TEST(TargetingPass, RowUnitDesignsStreamTheSameVariance) {
   // strata with an fpc, and a lonely stratum under each rule (from moments per stratum and class of row),
   // and 20,000 strata of two rows (too many for those tables: each row's influence streamed); enough rows
   // for several chunks (threads). Tolerance 1e-12 relative (summation order).
-  namespace tg = detail::targeting;
   const Eigen::Index n = 40000;
   random_rows d = make_rows(n, 1, 3, 5, 61);
   for (int design_kind = 0; design_kind < test::row_unit_design_kinds; ++design_kind)  // row_unit_designs.hpp
@@ -397,12 +412,7 @@ TEST(TargetingPass, RowUnitDesignsStreamTheSameVariance) {
       if (design_kind % 2) r.weights = nullptr;
       SCOPED_TRACE("design " + std::to_string(design_kind) + " rule " + std::to_string(rule));
       const targeting_result got = targeting_accuracy(r, design);
-      // the table of n units
-      const auto defs = tg::definitions_for(r);
-      const resolved_line L = tg::resolve(r, r.weights);
-      targeting_result want = tg::start_result(r, defs, L);
-      want.welfare_cuts = tg::welfare_cuts(r);
-      tg::finish(r, L, defs, tg::accumulate(r, L, want.welfare_cuts, design.units()), design, want);
+      const targeting_result want = from_the_table_of_units(r, design);
       ASSERT_EQ(got.welfare_cuts, want.welfare_cuts);
       EXPECT_EQ(got.table.n_units, 1);
       const double est_scale = want.estimate.cwiseAbs().maxCoeff(), v_scale = want.vcov.cwiseAbs().maxCoeff();
@@ -416,7 +426,6 @@ TEST(TargetingPass, RowUnitDesignsKeepTheirAccuracyAtLargeOffsets) {
   // welfare and the line 10^9 above the values of the test above, unit weights (constant fields): the
   // moments per class are centred, so the variance keeps its digits as the table of n units does (whose
   // stage variance subtracts stratum means); both against each other to 1e-12 relative (seen: 7e-15).
-  namespace tg = detail::targeting;
   const Eigen::Index n = 20000;
   random_rows d = make_rows(n, 1, 2, 5, 67);
   d.y.array() += 1e9;
@@ -428,11 +437,7 @@ TEST(TargetingPass, RowUnitDesignsKeepTheirAccuracyAtLargeOffsets) {
   r.weights = nullptr;
   r.line = welfare_line::fixed(1e9 + 20);
   const targeting_result got = targeting_accuracy(r, design);
-  const auto defs = tg::definitions_for(r);
-  const resolved_line L = tg::resolve(r, r.weights);
-  targeting_result want = tg::start_result(r, defs, L);
-  want.welfare_cuts = tg::welfare_cuts(r);
-  tg::finish(r, L, defs, tg::accumulate(r, L, want.welfare_cuts, design.units()), design, want);
+  const targeting_result want = from_the_table_of_units(r, design);
   for (Eigen::Index k = 0; k < want.vcov.rows(); ++k) {
     SCOPED_TRACE("metric " + std::to_string(k));
     EXPECT_NEAR(got.vcov(k, k), want.vcov(k, k), 1e-12 * std::abs(want.vcov(k, k)));
