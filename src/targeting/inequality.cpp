@@ -92,7 +92,7 @@ welfare_index_result gini(const welfare_rows& r, const survey_design& design, gi
     if (std::isnan(G)) out.undefined.push_back(d);
     else out.estimate(d) = G;
   }
-  return detail::ranks::finish_index(std::move(out), detail::ranks::influence_totals(r, 1, u, design, fn), design);
+  return detail::ranks::finish_index(std::move(out), detail::ranks::variance_of_row_influence(r, u, design, fn), design);
 }
 
 welfare_index_result inequality_measure(const welfare_rows& r, inequality_index index, double epsilon, const survey_design& design) {

@@ -95,19 +95,24 @@ double quantile_on_sorted(const std::vector<Eigen::Index>& rows, const double* k
   return last;
 }
 
-Eigen::MatrixXd influence_totals(const welfare_rows& r, Eigen::Index K, const std::vector<double>& u, const survey_design& design,
-                                 const char* fn) {
+Eigen::MatrixXd variance_of_row_influence(const welfare_rows& r, const std::vector<double>& u, const survey_design& design,
+                                          const char* fn) {
+  const Eigen::Index D = r.n_domains;
+  auto row = [&](Eigen::Index i, double* x) -> Eigen::Index {
+    const int d = r.domain ? r.domain[i] : 0;
+    if (d < 0) return -1;
+    x[0] = (r.weights ? r.weights[i] : 1.0) * u[static_cast<std::size_t>(i)];
+    return d;
+  };
+  if (design.units_are_rows() && static_cast<double>(design.n_strata()) * static_cast<double>(D) <= 0.25 * static_cast<double>(r.n)) {
+    std::vector<Eigen::MatrixXd> G(static_cast<std::size_t>(D), Eigen::MatrixXd::Zero(D, 1));
+    for (Eigen::Index d = 0; d < D; ++d) G[static_cast<std::size_t>(d)](d, 0) = 1;
+    return design.variance_of_row_classes(G, 1, row);
+  }
   const unit_totals_table table = accumulate_unit_totals(
-      design.units(), r.n, r.n_domains, K,
-      [&](Eigen::Index i, double* x) {
-        const int d = r.domain ? r.domain[i] : 0;
-        if (d < 0) return -1;
-        const double w = r.weights ? r.weights[i] : 1.0;
-        for (Eigen::Index k = 0; k < K; ++k) x[k] = w * u[static_cast<std::size_t>(i * K + k)];
-        return d;
-      },
+      design.units(), r.n, r.n_domains, 1, [&](Eigen::Index i, double* x) { return static_cast<int>(row(i, x)); },
       [fn](Eigen::Index i) { throw_invalid(fn, "invalid row " + std::to_string(i)); });
-  return table.totals;
+  return design.variance_of_unit_totals(table.totals);
 }
 
 concentration_part concentration_part_of(const Eigen::MatrixXd& tot, const Eigen::MatrixXd& centre, Eigen::Index j) {
@@ -136,8 +141,8 @@ concentration_part concentration_part_of(const Eigen::MatrixXd& tot, const Eigen
   return out;
 }
 
-welfare_index_result finish_index(welfare_index_result out, const Eigen::MatrixXd& psi, const survey_design& design) {
-  out.vcov = design.variance_of_unit_totals(psi);
+welfare_index_result finish_index(welfare_index_result out, Eigen::MatrixXd vcov, const survey_design& design) {
+  out.vcov = std::move(vcov);
   out.conventions = design.conventions();
   out.conventions.n_params = 1;
   poverty::mark_undefined(out);

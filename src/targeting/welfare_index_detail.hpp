@@ -92,9 +92,10 @@ double convey_gini_on_rows(const std::vector<Eigen::Index>& rows, const double* 
 /// (0, 1]; Q_1 is the largest value. `total`: Σ w over rows (> 0).
 double quantile_on_sorted(const std::vector<Eigen::Index>& rows, const double* key, const double* w, long double total, double p);
 
-/// The totals per (unit, domain) of ψ = w·u (u[i·K + k]; rows in no domain skipped): U × D·K, domain-major.
-Eigen::MatrixXd influence_totals(const welfare_rows& r, Eigen::Index K, const std::vector<double>& u, const survey_design& design,
-                                 const char* fn);
+/// The design variance (D × D) of the per-domain influence ψ_i = w_i·u_i of the rows of each domain (rows in
+/// no domain: 0): from the unit totals, or streamed row by row when the design's units are its rows.
+Eigen::MatrixXd variance_of_row_influence(const welfare_rows& r, const std::vector<double>& u, const survey_design& design,
+                                          const char* fn);
 
 /// Per-row rank variables of J value columns ranked by r.welfare (rank_totals.hpp): the domain centres
 /// c_dj, and per row the mid-point cumulative weight midN and Σ w e of its tie run midE_j.
@@ -119,9 +120,8 @@ struct rank_rows {
 rank_rows rank_rows_of(const welfare_rows& r, const std::vector<std::vector<Eigen::Index>>& sorted_rows,
                        const std::vector<const double*>& values, const char* fn);
 
-/// Conventions of a design-based index (one parameter per domain), its vcov from the influence totals and
-/// NaN for the undefined domains.
-welfare_index_result finish_index(welfare_index_result out, const Eigen::MatrixXd& psi, const survey_design& design);
+/// Conventions of a design-based index (one parameter per domain), its vcov and NaN for the undefined domains.
+welfare_index_result finish_index(welfare_index_result out, Eigen::MatrixXd vcov, const survey_design& design);
 
 }  // namespace detail::ranks
 

@@ -24,7 +24,7 @@
 
 #include <impactkit/targeting/rank_totals.hpp>
 
-#include "../../../src/targeting/welfare_line_detail.hpp"  // private to impactkit_core
+#include "../../../src/targeting/welfare_index_detail.hpp"  // private to impactkit_core
 #include "row_unit_designs.hpp"
 
 using namespace impactkit;
@@ -251,7 +251,8 @@ TEST(RankIndices, RowUnitDesignsEqualTheTableOfRankTotals) {
   // concentration_from_totals / kakwani_from_totals (rank_totals.hpp) on the table of rows written out here:
   // per row and domain w, w·(midN e − midE), w·midN·e, w·e per value column, with mid-point cumulative
   // sums over tie runs of the ranking key (welfare rounded to give ties), zero weights and rows in no
-  // domain; every design of row_unit_designs.hpp. Tolerance 1e-12 relative.
+  // domain; every design of row_unit_designs.hpp. convey's Gini against design.variance of its per-row
+  // influence. Tolerance 1e-12 relative.
   const Eigen::Index n = 20000;
   const int D = 2;
   test::row_unit_rows data = test::random_row_unit_rows(n, D, 83);
@@ -330,5 +331,20 @@ TEST(RankIndices, RowUnitDesignsEqualTheTableOfRankTotals) {
       for (int d = 0; d < D; ++d) EXPECT_NEAR(got.estimate(d), want.estimate(d), 1e-12 * std::abs(want.estimate(d)));
       EXPECT_LE((got.vcov - want.vcov).cwiseAbs().maxCoeff(), 1e-12 * want.vcov.cwiseAbs().maxCoeff());
     }
+    // convey's Gini: its own linearised variable u per row (convey_gini_on_rows), ψ_i = w_i u_i written out
+    SCOPED_TRACE("design " + std::to_string(kind) + " convey");
+    const welfare_index_result got = gini(r, design, gini_convention::convey);
+    Eigen::MatrixXd psi = Eigen::MatrixXd::Zero(n, D);
+    std::vector<double> lin(static_cast<std::size_t>(n), 0.0);
+    for (int d = 0; d < D; ++d) {
+      std::vector<Eigen::Index> rows;
+      for (Eigen::Index i = 0; i < n; ++i)
+        if (dom(i) == d) rows.push_back(i);
+      std::stable_sort(rows.begin(), rows.end(), [&](Eigen::Index a, Eigen::Index b) { return y(a) < y(b); });
+      EXPECT_NEAR(got.estimate(d), detail::ranks::convey_gini_on_rows(rows, y.data(), w.data(), lin), 1e-14);
+      for (Eigen::Index i : rows) psi(i, d) = w(i) * lin[static_cast<std::size_t>(i)];
+    }
+    const Eigen::MatrixXd want = design.variance(psi);
+    EXPECT_LE((got.vcov - want).cwiseAbs().maxCoeff(), 1e-12 * want.cwiseAbs().maxCoeff());
   }
 }
