@@ -79,7 +79,7 @@ welfare_index_result partial_index_in_memory(const welfare_rows& r, const Eigen:
   const Eigen::Index q = partial_total_columns(Q.cols());
   const auto variables = [&](Eigen::Index i, int d, double* x) { partial_variables(r, Q, i, d, x); };
   const lin::index_gradient g = gradient_of(lin::domain_totals_of(r, q, variables));
-  return lin::finish(g, lin::influence_of_rows(g, r, q, design, variables, fn), design);
+  return lin::finish_rows(g, r, q, design, variables, fn);
 }
 
 void check_table(const unit_totals_table& t, const Eigen::Ref<const Eigen::MatrixXd>& Q, Eigen::Index K, const survey_design& design,

@@ -218,6 +218,44 @@ welfare_index_result finish(const index_gradient& g, const Eigen::MatrixXd& psi,
 /// The same with the variance of ψ already computed (D·K × D·K), no line variance.
 welfare_index_result finish_with_vcov(const index_gradient& g, Eigen::MatrixXd vcov, const survey_design& design);
 
+/// The result of an index from its per-row variables variables(i, d, x) (q values): ψ_i through the gradient
+/// and its design variance, with the line's (finish). When the design's units are its rows (no design given)
+/// each row's ψ_i = M_d x_i, M_d = G_d + line·L_d for its domain d, is streamed into the variance
+/// (survey_design::variance_of_row_classes): no table of n units. Otherwise from the unit totals
+/// (influence_of_rows).
+template <class VariablesFn>
+welfare_index_result finish_rows(const index_gradient& g, const welfare_rows& r, Eigen::Index q, const survey_design& design,
+                                 VariablesFn variables, const char* fn) {
+  const Eigen::Index D = r.n_domains, K = g.per_domain, p = D * K;
+  const bool has_line = g.line.size() > 0;
+  if (design.units_are_rows() &&
+      static_cast<double>(design.n_strata()) * static_cast<double>(p + 1) <= 0.25 * static_cast<double>(r.n)) {
+    auto row = [&](Eigen::Index i, double* x) -> Eigen::Index {
+      const int d = r.domain ? r.domain[i] : 0;
+      if (d < 0 || d >= r.n_domains) return -1;  // the caller's checks have named a row with an invalid domain
+      variables(i, d, x);
+      return d;
+    };
+    std::vector<Eigen::MatrixXd> M(static_cast<std::size_t>(D), Eigen::MatrixXd::Zero(p, q));
+    for (Eigen::Index d = 0; d < D; ++d) {
+      Eigen::MatrixXd& m = M[static_cast<std::size_t>(d)];
+      m.middleRows(d * K, K) = g.gradient.middleRows(d * K, K);
+      if (has_line) m.noalias() += g.line * g.line_gradient.row(d);
+    }
+    welfare_index_result out = finish_with_vcov(g, design.variance_of_row_classes(M, static_cast<int>(q), row), design);
+    if (has_line) {
+      std::vector<Eigen::MatrixXd> L(static_cast<std::size_t>(D));
+      for (Eigen::Index d = 0; d < D; ++d) L[static_cast<std::size_t>(d)] = g.line_gradient.row(d);
+      const double v = design.variance_of_row_classes(L, static_cast<int>(q), row)(0, 0);
+      if (std::isnormal(v)) out.line_variance = v;
+    }
+    return out;
+  }
+  Eigen::VectorXd line;
+  const Eigen::MatrixXd psi = influence_of_rows(g, r, q, design, variables, fn, &line);
+  return finish(g, psi, design, has_line ? &line : nullptr);
+}
+
 }  // namespace detail::linearised
 
 namespace detail::ranks {
@@ -245,25 +283,7 @@ welfare_index_result rank_index_in_memory(const welfare_rows& r, const std::vect
   const Eigen::Index q = rank_total_columns(rows.centre.cols());
   const auto variables = [&](Eigen::Index i, int d, double* x) { rows.variables(r, i, d, x); };
   const linearised::index_gradient g = gradient_of(linearised::domain_totals_of(r, q, variables), rows.centre);
-  const Eigen::Index D = r.n_domains, p = D * g.per_domain;
-  if (design.units_are_rows() && g.line.size() == 0 && q <= 16 &&
-      static_cast<double>(design.n_strata()) * static_cast<double>(p) <= 0.25 * static_cast<double>(r.n)) {
-    // each row its own unit (no design given): the row's influence G_d x_i streamed into the variance
-    // (survey_design::variance_of_row_classes, as the FGT and Theil), no table of n units
-    std::vector<Eigen::MatrixXd> G(static_cast<std::size_t>(D), Eigen::MatrixXd::Zero(p, q));
-    for (Eigen::Index d = 0; d < D; ++d)
-      G[static_cast<std::size_t>(d)].middleRows(d * g.per_domain, g.per_domain) = g.gradient.middleRows(d * g.per_domain, g.per_domain);
-    Eigen::MatrixXd V = design.variance_of_row_classes(G, static_cast<int>(q), [&](Eigen::Index i, double* x) -> Eigen::Index {
-      const int d = r.domain ? r.domain[i] : 0;
-      if (d < 0 || d >= r.n_domains) return -1;  // the sort has named any row with an invalid domain
-      rows.variables(r, i, d, x);
-      return d;
-    });
-    return linearised::finish_with_vcov(g, std::move(V), design);
-  }
-  Eigen::VectorXd line;
-  const Eigen::MatrixXd psi = linearised::influence_of_rows(g, r, q, design, variables, fn, &line);
-  return linearised::finish(g, psi, design, g.line.size() > 0 ? &line : nullptr);
+  return linearised::finish_rows(g, r, q, design, variables, fn);
 }
 
 }  // namespace detail::ranks

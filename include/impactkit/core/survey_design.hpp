@@ -516,10 +516,11 @@ class survey_design {
   template <class Row>
   Eigen::MatrixXd variance_of_row_classes(const std::vector<Eigen::MatrixXd>& G, int F, Row&& row) const {
     detail::require(units_are_rows(), "survey_design::variance_of_row_classes", "needs a design whose units are its rows");
-    detail::require(F >= 1 && F <= 16 && !G.empty(), "survey_design::variance_of_row_classes", "needs 1 to 16 fields and a G per class");
+    detail::require(F >= 1 && !G.empty(), "survey_design::variance_of_row_classes", "needs at least one field and a G per class");
     const std::vector<Eigen::Index>& row_of_unit = unit_.first_row;
     return variance_of_streamed_unit_totals(G[0].rows(), [&](Eigen::Index b, Eigen::Index e, auto& psi) {
-      double f[16] = {};
+      std::vector<double> fields(static_cast<std::size_t>(F), 0.0);
+      double* f = fields.data();
       for (Eigen::Index u = b; u < e; ++u) {
         const Eigen::Index k = row(row_of_unit[static_cast<std::size_t>(u)], f);
         if (k < 0) continue;

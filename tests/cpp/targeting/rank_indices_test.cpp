@@ -348,3 +348,59 @@ TEST(RankIndices, RowUnitDesignsEqualTheTableOfRankTotals) {
     EXPECT_LE((got.vcov - want).cwiseAbs().maxCoeff(), 1e-12 * want.cwiseAbs().maxCoeff());
   }
 }
+
+TEST(RankIndices, RowUnitDesignsEqualTheTableWithAnEstimatedLine) {
+  // Sen at 60% of the weighted median (its line's influence a term of every output), the Lorenz ordinates
+  // and generalized ordinates at four shares (q = 18 variables per row), the QSR and the Gini: on a design
+  // whose units are the rows each row's influence is streamed (survey_design::variance_of_row_classes);
+  // the same rows plus one zero-weight copy of row 0 in row 0's PSU make a design whose units are not
+  // the rows (the table of unit totals) but whose totals, quantiles, bandwidth and variance are the
+  // same. Both must agree to 1e-12 relative on every row-unit design of row_unit_designs.hpp (the last
+  // takes the table either way).
+  const Eigen::Index n = 20000;
+  const int D = 2;
+  const test::row_unit_rows data = test::random_row_unit_rows(n, D, 97);
+  Eigen::VectorXd y2(n + 1), w2(n + 1);
+  Eigen::VectorXi dom2(n + 1);
+  y2 << data.y, data.y(0);
+  w2 << data.w, 0.0;
+  dom2 << data.domain, data.domain(0);
+  welfare_rows r = rows_of(data.y, data.domain.data(), D), r2 = rows_of(y2, dom2.data(), D);
+  r.weights = data.w.data();
+  r2.weights = w2.data();
+  for (int kind = 0; kind < test::row_unit_design_kinds; ++kind) {
+    const survey_spec spec = test::row_unit_design_spec(n, data.w, kind, 5, 30000.0);
+    survey_spec spec2 = spec;
+    spec2.weights = w2;
+    spec2.ids.resize(n + 1, 1);
+    for (Eigen::Index i = 0; i < n; ++i) spec2.ids(i, 0) = static_cast<int>(i);
+    spec2.ids(n, 0) = 0;
+    if (spec.strata.size()) {
+      spec2.strata.resize(n + 1);
+      spec2.strata << spec.strata, spec.strata(0);
+    }
+    if (spec.fpc.size()) spec2.fpc = Eigen::MatrixXd::Constant(n + 1, 1, spec.fpc(0, 0));
+    const survey_design rows_design(spec), table_design(spec2);
+    ASSERT_TRUE(rows_design.units_are_rows());
+    ASSERT_FALSE(table_design.units_are_rows());
+    for (int index = 0; index < 5; ++index) {
+      SCOPED_TRACE("design " + std::to_string(kind) + " index " + std::to_string(index));
+      auto run = [&](const welfare_rows& rows, const survey_design& design) {
+        switch (index) {
+          case 0: return sen_index(rows, welfare_line::relative(0.6), design);
+          case 1: return lorenz_ordinates(rows, {0.2, 0.5, 0.8, 1.0}, false, design);
+          case 2: return lorenz_ordinates(rows, {0.2, 0.5, 0.8, 1.0}, true, design);
+          case 3: return quintile_share_ratio(rows, 0.2, 0.8, design);
+          default: return gini(rows, design, gini_convention::eurostat);
+        }
+      };
+      const welfare_index_result got = run(r, rows_design), want = run(r2, table_design);
+      ASSERT_EQ(got.estimate.size(), want.estimate.size());
+      for (Eigen::Index k = 0; k < want.estimate.size(); ++k) EXPECT_NEAR(got.estimate(k), want.estimate(k), 1e-12 * std::abs(want.estimate(k)));
+      EXPECT_LE((got.vcov - want.vcov).cwiseAbs().maxCoeff(), 1e-12 * want.vcov.cwiseAbs().maxCoeff());
+      if (index == 0) {
+        EXPECT_NEAR(got.line_variance, want.line_variance, 1e-12 * want.line_variance);
+      }
+    }
+  }
+}
