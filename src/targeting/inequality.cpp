@@ -20,13 +20,15 @@ namespace impactkit {
 
 namespace {
 
-/// The index per domain (NaN where undefined, listed in out.undefined) and its gradient ∂θ/∂(N, Y, G)
-/// (D × 3, zero rows where undefined) at the domain totals t (D × 3) of w, w·u, w·g(u).
-welfare_index_result index_and_gradient(const Eigen::MatrixXd& t, inequality_index index, double epsilon, Eigen::MatrixXd& grad) {
+/// The index per domain (NaN where undefined) and its gradient ∂θ_d/∂(N, Y, G) (D × 3, zero rows where
+/// undefined) at the domain totals t (D × 3) of w, w·u, w·g(u): the influence of a row of domain d per unit
+/// of its three variables (linearised::index_gradient, K = 1).
+detail::linearised::index_gradient index_gradient_of(const Eigen::MatrixXd& t, inequality_index index, double epsilon) {
   const Eigen::Index D = t.rows();
-  welfare_index_result out;
+  detail::linearised::index_gradient out;
   out.estimate = Eigen::VectorXd::Constant(D, std::numeric_limits<double>::quiet_NaN());
-  grad = Eigen::MatrixXd::Zero(D, 3);
+  out.gradient = Eigen::MatrixXd::Zero(D, 3);
+  Eigen::MatrixXd& grad = out.gradient;
   for (Eigen::Index d = 0; d < D; ++d) {
     const double N = t(d, 0), Y = t(d, 1), G = t(d, 2);
     if (!(N > 0 && Y > 0)) {
@@ -84,15 +86,15 @@ welfare_index_result gini(const welfare_rows& r, const survey_design& design, gi
       return detail::ranks::concentration_gradient(tot, c, concentration_kind::standard, std::numeric_limits<double>::quiet_NaN(),
                                                    std::numeric_limits<double>::quiet_NaN());
     });
-  welfare_index_result out;  // convey's convention: its own linearised variable per row
-  out.estimate = Eigen::VectorXd::Constant(r.n_domains, std::numeric_limits<double>::quiet_NaN());
+  detail::linearised::index_gradient g;  // convey's convention: its own linearised variable per row
+  g.estimate = Eigen::VectorXd::Constant(r.n_domains, std::numeric_limits<double>::quiet_NaN());
   std::vector<double> u(static_cast<std::size_t>(r.n), 0.0);
   for (int d = 0; d < r.n_domains; ++d) {
     const double G = detail::ranks::convey_gini_on_rows(by_domain[static_cast<std::size_t>(d)], r.welfare, r.weights, u);
-    if (std::isnan(G)) out.undefined.push_back(d);
-    else out.estimate(d) = G;
+    if (std::isnan(G)) g.undefined.push_back(d);
+    else g.estimate(d) = G;
   }
-  return detail::ranks::finish_index(std::move(out), detail::ranks::variance_of_row_influence(r, u, design, fn), design);
+  return detail::linearised::finish_with_vcov(g, detail::ranks::variance_of_row_influence(r, u, design, fn), design);
 }
 
 welfare_index_result inequality_measure(const welfare_rows& r, inequality_index index, double epsilon, const survey_design& design) {
@@ -119,10 +121,9 @@ welfare_index_result inequality_measure(const welfare_rows& r, inequality_index 
     x[2] = w * (index == inequality_index::theil ? (u > 0 ? u * std::log(u) : 0.0) : logs ? std::log(u) : std::pow(u, 1.0 - epsilon));
     return d;
   };
-  // a one-stage design with a unit per row (no design given): domain totals from the pass, and each row's
-  // influence streamed into the variance (as for FGT, poverty.cpp)
-  const bool row_units = design.units_are_rows() &&
-                         static_cast<double>(design.n_strata()) * r.n_domains * 3 <= 0.25 * static_cast<double>(r.n);
+  // a design whose units are its rows (no design given): domain totals from the pass, and each row's
+  // influence streamed into the variance (linearised::finish_streamed_rows, as for FGT)
+  const bool row_units = detail::streams_row_influence(design, r.n, r.n_domains);
   group_codes single;
   if (row_units) {
     single.code.assign(static_cast<std::size_t>(r.n), 0);
@@ -138,16 +139,8 @@ welfare_index_result inequality_measure(const welfare_rows& r, inequality_index 
         detail::poverty::explain_invalid(r, i, fn, poverty_index::fgt);
       });
   if (!row_units) return inequality_from_totals(table, index, epsilon, design);
-  Eigen::MatrixXd grad;
-  welfare_index_result out = index_and_gradient(table.domain_totals(), index, epsilon, grad);
-  const Eigen::Index D = r.n_domains;
-  std::vector<Eigen::MatrixXd> G(static_cast<std::size_t>(D), Eigen::MatrixXd::Zero(D, 3));
-  for (Eigen::Index d = 0; d < D; ++d) G[static_cast<std::size_t>(d)].row(d) = grad.row(d);
-  out.vcov = design.variance_of_row_classes(G, 3, [&](Eigen::Index i, double* x) -> Eigen::Index {
-    const int d = variables(i, x);
-    return d >= 0 && d < D ? d : -1;  // the pass has named any invalid row
-  });
-  return detail::poverty::with_design_conventions(std::move(out), design);
+  return detail::linearised::finish_streamed_rows(index_gradient_of(table.domain_totals(), index, epsilon), r, 3, design,
+                                                  [&](Eigen::Index i, int, double* x) { variables(i, x); });
 }
 
 
@@ -156,13 +149,8 @@ welfare_index_result inequality_from_totals(const unit_totals_table& table, ineq
   detail::require(table.n_variables == 3 && table.totals.rows() == table.n_units &&
                       table.totals.cols() == 3 * static_cast<Eigen::Index>(table.n_domains),
                   "inequality_from_totals", "the unit totals must be U × (3·D): w, w·u, w·g(u) per domain");
-  Eigen::MatrixXd grad;
-  welfare_index_result out = index_and_gradient(table.domain_totals(), index, epsilon, grad);
-  const Eigen::Index D = table.n_domains;
-  Eigen::MatrixXd psi(table.n_units, D);
-  for (Eigen::Index d = 0; d < D; ++d) psi.col(d) = table.totals.middleCols(d * 3, 3) * grad.row(d).transpose();
-  out.vcov = design.variance_of_unit_totals(psi);
-  return detail::poverty::with_design_conventions(std::move(out), design);
+  const detail::linearised::index_gradient g = index_gradient_of(table.domain_totals(), index, epsilon);
+  return detail::linearised::finish(g, detail::linearised::influence_of_table(g, table), design);
 }
 
 }  // namespace impactkit

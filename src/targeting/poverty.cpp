@@ -43,81 +43,50 @@ int row_variables(poverty_index index, double alpha, const welfare_line& line, c
   return d;
 }
 
-/// The index per domain into `out` (estimate, undefined, line, bandwidth) and the influence of a row per
-/// unit of its variables x (row_variables): G_d (D × n_base) for a row in domain d, whose row e is
-/// (x_term − θ_e x_one)/N_e when e = d, plus (t_e(slope)/N_e)·IF_z for an estimated line in every e;
-/// `line_only` (1 × n_base): IF_z = −s (x_below_q − p x_one)/Σ w φ_h(Q − y) alone.
-std::vector<Eigen::MatrixXd> index_gradients(const welfare_line& line, const resolved_line& L, const Eigen::MatrixXd& t,
-                                             welfare_index_result& out, Eigen::MatrixXd& line_only, const char* fn) {
+/// The index per domain and its linearisation at the domain totals t (D × n_base) of row_variables: row d
+/// of the gradient is the influence of a row of domain d per unit of its variables x, (x_term − θ_d x_one)/N_d;
+/// for an estimated line, line(d) = t_d(slope)/N_d = ∂θ_d/∂z and every line_gradient row is the line's
+/// influence per unit of x, IF_z = −s (x_below_q − p x_one)/Σ w φ_h(Q − y) (welfare_line.hpp).
+linearised::index_gradient index_gradient_of(const resolved_line& L, const welfare_line& line, const Eigen::MatrixXd& t, const char* fn) {
   const Eigen::Index D = t.rows();
-  out.line = L.z;
-  out.bandwidth = L.h;
-  out.estimate.resize(D);
-  line_only = Eigen::MatrixXd::Zero(1, n_base);
+  linearised::index_gradient g;
+  g.estimate = Eigen::VectorXd::Constant(D, std::numeric_limits<double>::quiet_NaN());
+  g.gradient = Eigen::MatrixXd::Zero(D, n_base);
   if (L.estimated) {
     const Eigen::VectorXd e = lines::line_influence(line, Eigen::Vector2d(1, 0), Eigen::Vector2d(0, 1), t.col(kernel_q).sum(), fn);
-    line_only(0, below_q) = e(0);
-    line_only(0, one) = e(1);
+    g.line = Eigen::VectorXd::Zero(D);
+    g.line_gradient = Eigen::MatrixXd::Zero(D, n_base);
+    g.line_gradient.col(below_q).setConstant(e(0));
+    g.line_gradient.col(one).setConstant(e(1));
   }
-  Eigen::MatrixXd shared = Eigen::MatrixXd::Zero(D, n_base);
-  std::vector<Eigen::RowVectorXd> own(static_cast<std::size_t>(D), Eigen::RowVectorXd::Zero(n_base));
   for (Eigen::Index d = 0; d < D; ++d) {
     const double N = t(d, one);
     if (!(N > 0)) {
-      out.undefined.push_back(static_cast<int>(d));
+      g.undefined.push_back(static_cast<int>(d));
       continue;
     }
     const double theta = t(d, term) / N;
-    out.estimate(d) = theta;
-    own[static_cast<std::size_t>(d)](term) = 1 / N;
-    own[static_cast<std::size_t>(d)](one) = -theta / N;
-    if (L.estimated) shared.row(d) = t(d, slope) / N * line_only.row(0);
+    g.estimate(d) = theta;
+    g.gradient(d, term) = 1 / N;
+    g.gradient(d, one) = -theta / N;
+    if (L.estimated) g.line(d) = t(d, slope) / N;
   }
-  std::vector<Eigen::MatrixXd> G(static_cast<std::size_t>(D), shared);
-  for (Eigen::Index d = 0; d < D; ++d) G[static_cast<std::size_t>(d)].row(d) += own[static_cast<std::size_t>(d)];
-  return G;
+  return g;
 }
 
-/// finish for a design whose units are the rows (no design given: each row its own PSU), from the domain
-/// totals of a pass with a single unit: each row's influence G_d x (index_gradients) is streamed into the
-/// variance (survey_design::variance_of_row_classes), without tables of n units.
-welfare_index_result finish_row_units(poverty_index index, double alpha, const welfare_line& line, const resolved_line& L,
-                                      const welfare_rows& r, const unit_totals_table& domain_table, const survey_design& design, const char* fn) {
-  welfare_index_result out;
-  Eigen::MatrixXd line_only;
-  const std::vector<Eigen::MatrixXd> G = index_gradients(line, L, domain_table.domain_totals(), out, line_only, fn);
-  const Eigen::Index D = r.n_domains;
-  auto row = [&](Eigen::Index i, double* x) -> Eigen::Index {
-    const int d = row_variables(index, alpha, line, L, r.weights ? r.weights[i] : 1.0, r.welfare[i], r.domain ? r.domain[i] : 0, r.n_domains, x);
-    return d >= 0 && d < D ? d : -1;  // the pass has named any invalid row
-  };
-  out.vcov = design.variance_of_row_classes(G, n_base, row);
-  if (L.estimated) {
-    const double v = design.variance_of_row_classes(std::vector<Eigen::MatrixXd>(static_cast<std::size_t>(D), line_only), n_base, row)(0, 0);
-    if (std::isnormal(v)) out.line_variance = v;
-  }
-  return with_design_conventions(std::move(out), design);
+welfare_index_result with_line(welfare_index_result out, const resolved_line& L) {
+  out.line = L.z;
+  out.bandwidth = L.h;
+  return out;
 }
 
-/// The index per domain, its influence totals per unit (Σ_d T_u(d, ·) G_dᵀ) and the design variance from the table.
+/// The index per domain, its influence totals per unit and the design variance from the table.
 welfare_index_result finish(const welfare_line& line, const resolved_line& L, const unit_totals_table& table, const survey_design& design,
                             const char* fn) {
-  welfare_index_result out;
-  Eigen::MatrixXd line_only;
-  const std::vector<Eigen::MatrixXd> G = index_gradients(line, L, table.domain_totals(), out, line_only, fn);
-  const Eigen::Index D = table.n_domains, q = n_base;
-  Eigen::MatrixXd psi = Eigen::MatrixXd::Zero(table.n_units, D);
-  Eigen::VectorXd if_z = Eigen::VectorXd::Zero(table.n_units);
-  for (Eigen::Index d = 0; d < D; ++d) {
-    psi.noalias() += table.totals.middleCols(d * q, q) * G[static_cast<std::size_t>(d)].transpose();
-    if (L.estimated) if_z.noalias() += table.totals.middleCols(d * q, q) * line_only.row(0).transpose();
-  }
-  out.vcov = design.variance_of_unit_totals(psi);
-  if (L.estimated) {
-    const double v = design.variance_of_unit_totals(if_z)(0, 0);
-    if (std::isnormal(v)) out.line_variance = v;
-  }
-  return with_design_conventions(std::move(out), design);
+  const linearised::index_gradient g = index_gradient_of(L, line, table.domain_totals(), fn);
+  Eigen::VectorXd if_z;
+  const Eigen::MatrixXd psi = linearised::influence_of_table(g, table, &if_z);
+  return with_line(linearised::finish(g, psi, design, L.estimated ? &if_z : nullptr), L);
 }
 
 }  // namespace detail::poverty
@@ -133,23 +102,24 @@ welfare_index_result poverty_measure(const welfare_rows& r, poverty_index index,
   detail::require(design.rows() == r.n, fn, "the survey design has " + std::to_string(design.rows()) + " rows but the data have " + std::to_string(r.n));
   const resolved_line L = lines::resolve(line, r.n, r.welfare, r.weights, r.domain, fn);
   pv::check_line_value(L, fn);
-  // a one-stage design with a unit per row (no design given): the pass sums the domain totals only
-  const bool row_units = design.units_are_rows() &&
-                         static_cast<double>(design.n_strata()) * r.n_domains * pv::n_base <= 0.25 * static_cast<double>(r.n);
+  // a design whose units are its rows (no design given): the pass sums the domain totals only, and each
+  // row's influence is streamed into the variance (linearised::finish_streamed_rows)
+  const bool row_units = detail::streams_row_influence(design, r.n, r.n_domains);
   group_codes single;
   if (row_units) {
     single.code.assign(static_cast<std::size_t>(r.n), 0);
     single.n_groups = 1;
   }
-  unit_totals_table table = accumulate_unit_totals(
-      row_units ? single : design.units(), r.n, r.n_domains, pv::n_base,
-      [&](Eigen::Index i, double* x) {
-        return pv::row_variables(index, alpha, line, L, r.weights ? r.weights[i] : 1.0, r.welfare[i], r.domain ? r.domain[i] : 0,
-                                 r.n_domains, x);
-      },
-      [&](Eigen::Index i) { pv::explain_invalid(r, i, fn, index); });
-  if (row_units) return pv::finish_row_units(index, alpha, line, L, r, table, design, fn);
-  return pv::finish(line, L, table, design, fn);
+  const auto variables = [&](Eigen::Index i, double* x) {
+    return pv::row_variables(index, alpha, line, L, r.weights ? r.weights[i] : 1.0, r.welfare[i], r.domain ? r.domain[i] : 0, r.n_domains, x);
+  };
+  const unit_totals_table table = accumulate_unit_totals(row_units ? single : design.units(), r.n, r.n_domains, pv::n_base, variables,
+                                                         [&](Eigen::Index i) { pv::explain_invalid(r, i, fn, index); });
+  if (!row_units) return pv::finish(line, L, table, design, fn);
+  const detail::linearised::index_gradient g = pv::index_gradient_of(L, line, table.domain_totals(), fn);
+  return pv::with_line(detail::linearised::finish_streamed_rows(g, r, pv::n_base, design,
+                                                                [&](Eigen::Index i, int, double* x) { variables(i, x); }),
+                       L);
 }
 
 }  // namespace impactkit

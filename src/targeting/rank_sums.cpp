@@ -104,7 +104,7 @@ Eigen::MatrixXd variance_of_row_influence(const welfare_rows& r, const std::vect
     x[0] = (r.weights ? r.weights[i] : 1.0) * u[static_cast<std::size_t>(i)];
     return d;
   };
-  if (design.units_are_rows() && static_cast<double>(design.n_strata()) * static_cast<double>(D) <= 0.25 * static_cast<double>(r.n)) {
+  if (streams_row_influence(design, r.n, D)) {
     std::vector<Eigen::MatrixXd> G(static_cast<std::size_t>(D), Eigen::MatrixXd::Zero(D, 1));
     for (Eigen::Index d = 0; d < D; ++d) G[static_cast<std::size_t>(d)](d, 0) = 1;
     return design.variance_of_row_classes(G, 1, row);
@@ -138,14 +138,6 @@ concentration_part concentration_part_of(const Eigen::MatrixXd& tot, const Eigen
     out.mean_gradient(d, e) = 1 / N;
     out.mean_gradient(d, 0) = (c - mu) / N;
   }
-  return out;
-}
-
-welfare_index_result finish_index(welfare_index_result out, Eigen::MatrixXd vcov, const survey_design& design) {
-  out.vcov = std::move(vcov);
-  out.conventions = design.conventions();
-  out.conventions.n_params = 1;
-  poverty::mark_undefined(out);
   return out;
 }
 

@@ -17,6 +17,19 @@
 
 namespace impactkit {
 
+namespace detail {
+
+/// Whether the variance of p per-row outputs streams each row's influence into the variance
+/// (survey_design::variance_of_row_classes) rather than summing a table of unit totals: when the design's
+/// units are its rows (no design given, or strata over single rows) and its per-stratum sums,
+/// #strata × (p + 1), are small beside the n rows. One condition for every welfare index.
+inline bool streams_row_influence(const survey_design& design, Eigen::Index n, Eigen::Index p) {
+  return design.units_are_rows() &&
+         static_cast<double>(design.n_strata()) * static_cast<double>(p + 1) <= 0.25 * static_cast<double>(n);
+}
+
+}  // namespace detail
+
 namespace detail::poverty {
 
 namespace lines = detail::lines;
@@ -54,23 +67,6 @@ int row_variables(poverty_index index, double alpha, const welfare_line& line, c
 /// The index, its influence totals and design variance from the accumulated table (poverty.cpp).
 welfare_index_result finish(const welfare_line& line, const resolved_line& L, const unit_totals_table& table, const survey_design& design,
                             const char* fn);
-
-inline void mark_undefined(welfare_index_result& out) {
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  for (int d : out.undefined) {
-    out.estimate(d) = nan;
-    out.vcov.row(d).setConstant(nan);
-    out.vcov.col(d).setConstant(nan);
-  }
-}
-
-/// The result with the design's variance conventions (one parameter per index) and NaN where undefined.
-inline welfare_index_result with_design_conventions(welfare_index_result out, const survey_design& design) {
-  out.conventions = design.conventions();
-  out.conventions.n_params = 1;
-  mark_undefined(out);
-  return out;
-}
 
 }  // namespace detail::poverty
 
@@ -119,9 +115,6 @@ struct rank_rows {
 };
 rank_rows rank_rows_of(const welfare_rows& r, const std::vector<std::vector<Eigen::Index>>& sorted_rows,
                        const std::vector<const double*>& values, const char* fn);
-
-/// Conventions of a design-based index (one parameter per domain), its vcov and NaN for the undefined domains.
-welfare_index_result finish_index(welfare_index_result out, Eigen::MatrixXd vcov, const survey_design& design);
 
 }  // namespace detail::ranks
 
@@ -218,42 +211,46 @@ welfare_index_result finish(const index_gradient& g, const Eigen::MatrixXd& psi,
 /// The same with the variance of ψ already computed (D·K × D·K), no line variance.
 welfare_index_result finish_with_vcov(const index_gradient& g, Eigen::MatrixXd vcov, const survey_design& design);
 
-/// The result of an index from its per-row variables variables(i, d, x) (q values): ψ_i through the gradient
-/// and its design variance, with the line's (finish). When the design's units are its rows (no design given)
-/// each row's ψ_i = M_d x_i, M_d = G_d + line·L_d for its domain d, is streamed into the variance
-/// (survey_design::variance_of_row_classes): no table of n units. Otherwise from the unit totals
-/// (influence_of_rows).
+/// The result of an index from its per-row variables variables(i, d, x) (q values) on a design whose units
+/// are its rows: each row's ψ_i = M_d x_i, M_d = G_d + line·L_d for its domain d, is streamed into the
+/// variance (survey_design::variance_of_row_classes), and so is the line's L_d x_i: no table of n units.
+/// The rows must have been checked (a row in no domain, or out of range, counts for nothing).
+template <class VariablesFn>
+welfare_index_result finish_streamed_rows(const index_gradient& g, const welfare_rows& r, Eigen::Index q, const survey_design& design,
+                                          VariablesFn variables) {
+  const Eigen::Index D = r.n_domains, K = g.per_domain, p = D * K;
+  const bool has_line = g.line.size() > 0;
+  auto row = [&](Eigen::Index i, double* x) -> Eigen::Index {
+    const int d = r.domain ? r.domain[i] : 0;
+    if (d < 0 || d >= r.n_domains) return -1;
+    variables(i, d, x);
+    return d;
+  };
+  std::vector<Eigen::MatrixXd> M(static_cast<std::size_t>(D), Eigen::MatrixXd::Zero(p, q));
+  for (Eigen::Index d = 0; d < D; ++d) {
+    Eigen::MatrixXd& m = M[static_cast<std::size_t>(d)];
+    m.middleRows(d * K, K) = g.gradient.middleRows(d * K, K);
+    if (has_line) m.noalias() += g.line * g.line_gradient.row(d);
+  }
+  welfare_index_result out = finish_with_vcov(g, design.variance_of_row_classes(M, static_cast<int>(q), row), design);
+  if (has_line) {
+    std::vector<Eigen::MatrixXd> L(static_cast<std::size_t>(D));
+    for (Eigen::Index d = 0; d < D; ++d) L[static_cast<std::size_t>(d)] = g.line_gradient.row(d);
+    const double v = design.variance_of_row_classes(L, static_cast<int>(q), row)(0, 0);
+    if (std::isnormal(v)) out.line_variance = v;
+  }
+  return out;
+}
+
+/// The result of an index from its per-row variables: streamed row by row when the design allows it
+/// (streams_row_influence), else from the unit totals of ψ_i (influence_of_rows), with the line's variance.
 template <class VariablesFn>
 welfare_index_result finish_rows(const index_gradient& g, const welfare_rows& r, Eigen::Index q, const survey_design& design,
                                  VariablesFn variables, const char* fn) {
-  const Eigen::Index D = r.n_domains, K = g.per_domain, p = D * K;
-  const bool has_line = g.line.size() > 0;
-  if (design.units_are_rows() &&
-      static_cast<double>(design.n_strata()) * static_cast<double>(p + 1) <= 0.25 * static_cast<double>(r.n)) {
-    auto row = [&](Eigen::Index i, double* x) -> Eigen::Index {
-      const int d = r.domain ? r.domain[i] : 0;
-      if (d < 0 || d >= r.n_domains) return -1;  // the caller's checks have named a row with an invalid domain
-      variables(i, d, x);
-      return d;
-    };
-    std::vector<Eigen::MatrixXd> M(static_cast<std::size_t>(D), Eigen::MatrixXd::Zero(p, q));
-    for (Eigen::Index d = 0; d < D; ++d) {
-      Eigen::MatrixXd& m = M[static_cast<std::size_t>(d)];
-      m.middleRows(d * K, K) = g.gradient.middleRows(d * K, K);
-      if (has_line) m.noalias() += g.line * g.line_gradient.row(d);
-    }
-    welfare_index_result out = finish_with_vcov(g, design.variance_of_row_classes(M, static_cast<int>(q), row), design);
-    if (has_line) {
-      std::vector<Eigen::MatrixXd> L(static_cast<std::size_t>(D));
-      for (Eigen::Index d = 0; d < D; ++d) L[static_cast<std::size_t>(d)] = g.line_gradient.row(d);
-      const double v = design.variance_of_row_classes(L, static_cast<int>(q), row)(0, 0);
-      if (std::isnormal(v)) out.line_variance = v;
-    }
-    return out;
-  }
+  if (streams_row_influence(design, r.n, r.n_domains * g.per_domain)) return finish_streamed_rows(g, r, q, design, variables);
   Eigen::VectorXd line;
   const Eigen::MatrixXd psi = influence_of_rows(g, r, q, design, variables, fn, &line);
-  return finish(g, psi, design, has_line ? &line : nullptr);
+  return finish(g, psi, design, g.line.size() > 0 ? &line : nullptr);
 }
 
 }  // namespace detail::linearised
