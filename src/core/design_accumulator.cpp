@@ -60,8 +60,34 @@ design_accumulator::plan design_accumulator::plan_rows(const design_chunk& c) co
   p.units.code.resize(static_cast<std::size_t>(c.n));
   const int U0 = static_cast<int>(psu_.size());
   std::unordered_map<std::pair<std::int64_t, std::int64_t>, int, key_hash> fresh;  // new PSUs of this chunk
+  const auto lookup = [&](std::int64_t s, std::int64_t q, double f) {  // the PSU's unit code, a new one if unseen
+    const auto key = std::make_pair(nest_ ? s : 0, q);
+    const auto it = index_.find(key);
+    if (it != index_.end()) return it->second;
+    const auto [jt, is_new] = fresh.emplace(key, U0 + static_cast<int>(p.psu.size()));
+    if (is_new) {
+      p.strata.push_back(s);
+      p.psu.push_back(q);
+      p.fpc.push_back(f);
+    }
+    return jt->second;
+  };
+  // Rows reach their PSU's code through a dense array over the chunk's label range when it is small (the
+  // integer codes a dask frame's labels are given), else through the hash tables with the previous row's
+  // PSU remembered (rows of a PSU usually come together). Every row is checked against its PSU's stratum
+  // (a label names one PSU unless nest) and FPC.
+  std::int64_t q_lo = std::numeric_limits<std::int64_t>::max(), q_hi = std::numeric_limits<std::int64_t>::min();
+  std::int64_t s_lo = 0, s_hi = 0;
+  if (nest_ && c.strata && c.n > 0) s_lo = s_hi = c.strata[0];
+  for (Eigen::Index i = 0; i < c.n; ++i) {
+    q_lo = std::min(q_lo, c.psu[i]), q_hi = std::max(q_hi, c.psu[i]);
+    if (nest_ && c.strata) s_lo = std::min(s_lo, c.strata[i]), s_hi = std::max(s_hi, c.strata[i]);
+  }
+  const double q_span = static_cast<double>(q_hi) - static_cast<double>(q_lo) + 1;
+  const double span = q_span * (static_cast<double>(s_hi) - static_cast<double>(s_lo) + 1);
+  const bool dense = c.n > 0 && span <= std::max(2.0 * static_cast<double>(c.n), 65536.0);
+  std::vector<int> dense_unit(dense ? static_cast<std::size_t>(span) : 0, -1);
   std::int64_t last_s = 0, last_p = 0;
-  double last_f = 0;
   int last = -1;
   for (Eigen::Index i = 0; i < c.n; ++i) {
     const std::int64_t s = c.strata ? c.strata[i] : 0, q = c.psu[i];
@@ -71,27 +97,22 @@ design_accumulator::plan design_accumulator::plan_rows(const design_chunk& c) co
       detail::throw_invalid(kFn, "fpc must be positive and finite; chunk row " + std::to_string(i) + " has " + detail::format_g(f));
     if (!(std::isfinite(w) && w >= 0))
       detail::throw_invalid(kFn, "weights must be finite and non-negative; chunk row " + std::to_string(i) + " has " + detail::format_g(w));
-    int u = last;
-    if (!(last >= 0 && s == last_s && q == last_p && (!has_fpc_ || f == last_f))) {  // rows of a PSU usually come together
-      const auto key = std::make_pair(nest_ ? s : 0, q);
-      const auto it = index_.find(key);
-      if (it != index_.end()) {
-        u = it->second;
-        check_same(q, s, f, strata_[static_cast<std::size_t>(u)], fpc_[static_cast<std::size_t>(u)]);
-      } else {
-        const auto [jt, is_new] = fresh.emplace(key, U0 + static_cast<int>(p.psu.size()));
-        u = jt->second;
-        if (is_new) {
-          p.strata.push_back(s);
-          p.psu.push_back(q);
-          p.fpc.push_back(f);
-        } else {
-          const std::size_t k = static_cast<std::size_t>(u - U0);
-          check_same(q, s, f, p.strata[k], p.fpc[k]);
-        }
-      }
-      last = u, last_s = s, last_p = q, last_f = f;
+    int u;
+    if (dense) {
+      int& slot = dense_unit[static_cast<std::size_t>((nest_ ? (s - s_lo) * static_cast<std::int64_t>(q_span) : 0) + (q - q_lo))];
+      if (slot < 0) slot = lookup(s, q, f);
+      u = slot;
+    } else if (last >= 0 && s == last_s && q == last_p) {
+      u = last;
+    } else {
+      u = last = lookup(s, q, f);
+      last_s = s, last_p = q;
     }
+    const bool seen = u < U0;
+    const auto k = static_cast<std::size_t>(seen ? u : u - U0);
+    const std::int64_t known_s = seen ? strata_[k] : p.strata[k];
+    const double known_f = seen ? fpc_[k] : p.fpc[k];
+    if (known_s != s || (has_fpc_ && !(known_f == f))) check_same(q, s, f, known_s, known_f);
     p.units.code[static_cast<std::size_t>(i)] = u;
   }
   p.units.n_groups = U0 + static_cast<int>(p.psu.size());

@@ -96,10 +96,10 @@ void targeting_accumulator::update(const targeting_rows& rows, const design_chun
                   fn, "the chunk's columns and options differ from the accumulator's setup");
   tg::check_rows(rows);
   const resolved_line L = resolved(setup_.line, setup_.values, fn);
-  acc_.update(
-      with_weights(design, rows.weights, rows.n, fn),
-      [&](Eigen::Index i, double* x) { return tg::row_variables(rows, L, setup_.welfare_cuts, i, rows.weights ? rows.weights[i] : 1.0, x); },
-      [&](Eigen::Index i) { tg::explain_invalid(rows, i); });
+  // the chunk's unit totals from the cell pass of ik.targeting in memory (tg::accumulate: a few fields per
+  // row into cells, expanded to the q variables of row_variables per unit and domain)
+  acc_.update_totals(with_weights(design, rows.weights, rows.n, fn),
+                     [&](const group_codes& units) { return tg::accumulate(rows, L, setup_.welfare_cuts, units); });
 }
 
 void targeting_accumulator::merge(const targeting_accumulator& other) { acc_.merge(other.acc_); }

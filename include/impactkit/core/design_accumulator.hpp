@@ -71,6 +71,19 @@ class design_accumulator {
     commit(p, t.totals);
   }
 
+  /// The same with the chunk's totals summed by the caller: `totals_of(units)` returns the unit totals
+  /// table (units.n_groups × D·q, rows in domain −1 left out) of the chunk's rows grouped by `units` (one
+  /// code per chunk row), e.g. by an estimator's own faster pass over the same per-row variables.
+  template <class TotalsFn>
+  void update_totals(const design_chunk& c, TotalsFn totals_of) {
+    if (c.n == 0) return;
+    plan p = plan_rows(c);
+    const unit_totals_table t = totals_of(p.units);
+    detail::require(t.totals.rows() == p.units.n_groups && t.totals.cols() == n_domains_ * q_, "design_accumulator::update_totals",
+                    "the chunk's totals must have a row per unit and D·q columns");
+    commit(p, t.totals);
+  }
+
   /// Adds another accumulator (same domains, variables, nesting and FPC use).
   void merge(const design_accumulator& other);
 

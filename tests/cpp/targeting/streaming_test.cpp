@@ -389,3 +389,72 @@ TEST(Streaming, RefusesInconsistentChunks) {
   EXPECT_THROW(f.update(r2, two), invalid_input);
   EXPECT_THROW(targeting_accumulator(flat).finalize(lonely_psu_rule::fail), invalid_input);  // nothing streamed
 }
+
+TEST(Streaming, DenseAndSparsePsuLabelsCodeRowsAlike) {
+  // design_accumulator::plan_rows reaches a PSU through a dense array over a chunk's label range when it is
+  // small, else through hash tables: the reference data's labels (small integers) against the same labels
+  // spread over the int64 range give the same totals, design and checks, chunk after chunk
+  const registry data;
+  const auto spread = [](std::int64_t v) -> std::int64_t { return v * 1000003LL * 1000003LL - 4611686018427387904LL; };
+  for (bool nest : {true, false}) {
+    // PSU labels repeat across the strata of the data: unique ones (100·stratum + PSU) without nest
+    std::vector<std::int64_t> near_psu(data.psu), far_strata(data.stratum.size()), far_psu(data.psu.size());
+    for (std::size_t i = 0; i < far_psu.size(); ++i) {
+      if (!nest) near_psu[i] = 100 * data.stratum[i] + data.psu[i];
+      far_strata[i] = spread(data.stratum[i]), far_psu[i] = spread(near_psu[i]);
+    }
+    design_accumulator near_acc(2, 1, nest, true), far_acc(2, 1, nest, true);
+    const auto row = [&](Eigen::Index i, double* x) {
+      x[0] = data.w[static_cast<std::size_t>(i)] * data.welfare[static_cast<std::size_t>(i)];
+      return data.female[static_cast<std::size_t>(i)];
+    };
+    const Eigen::Index cuts[] = {0, 1, 40, 41, 300, data.n};
+    for (std::size_t k = 0; k + 1 < std::size(cuts); ++k) {
+      const Eigen::Index b = cuts[k], e = cuts[k + 1];
+      design_chunk c = data.chunk(b, e);
+      c.weights = data.w.data() + b, c.psu = near_psu.data() + b;
+      near_acc.update(c, [&](Eigen::Index i, double* x) { return row(b + i, x); }, [](Eigen::Index) { FAIL(); });
+      c.strata = far_strata.data() + b, c.psu = far_psu.data() + b;
+      far_acc.update(c, [&](Eigen::Index i, double* x) { return row(b + i, x); }, [](Eigen::Index) { FAIL(); });
+    }
+    ASSERT_EQ(near_acc.n_psu(), far_acc.n_psu());
+    EXPECT_EQ(near_acc.table().totals, far_acc.table().totals);  // the same rows in the same order per PSU
+    const Eigen::MatrixXd total = near_acc.table().totals.colwise().sum();
+    const Eigen::MatrixXd v_near = near_acc.design(lonely_psu_rule::fail).variance_of_unit_totals(near_acc.table().totals);
+    const Eigen::MatrixXd v_far = far_acc.design(lonely_psu_rule::fail).variance_of_unit_totals(far_acc.table().totals);
+    EXPECT_EQ(v_near, v_far);
+    EXPECT_GT(total(0, 0), 0);
+    // an FPC that changes within a PSU, in the chunk or against an earlier chunk, on either path
+    for (const std::int64_t* labels : {near_psu.data(), far_psu.data()}) {
+      design_accumulator acc(2, 1, nest, true);
+      const std::int64_t* strata = labels == near_psu.data() ? data.stratum.data() : far_strata.data();
+      std::vector<double> fpc(data.fpc.begin(), data.fpc.begin() + 20);
+      design_chunk c;
+      c.n = 20, c.strata = strata, c.psu = labels, c.fpc = fpc.data();
+      acc.update(c, [&](Eigen::Index i, double* x) { return row(i, x); }, [](Eigen::Index) { FAIL(); });
+      fpc[7] *= 2;
+      EXPECT_THROW(acc.update(c, [&](Eigen::Index i, double* x) { return row(i, x); }, [](Eigen::Index) {}), invalid_input);
+      EXPECT_EQ(acc.rows(), 20);  // the failed chunk left the accumulator unchanged
+      design_accumulator fresh(2, 1, nest, true);
+      EXPECT_THROW(fresh.update(c, [&](Eigen::Index i, double* x) { return row(i, x); }, [](Eigen::Index) {}), invalid_input);
+    }
+  }
+  // without nest a label names one PSU: the same label in two strata, within a chunk or across chunks
+  for (std::int64_t base : {std::int64_t{5}, spread(5)}) {
+    std::vector<std::int64_t> strata = {1, 1, 2}, psu = {base, base, base};
+    design_chunk c;
+    c.n = 3, c.strata = strata.data(), c.psu = psu.data();
+    const auto one = [](Eigen::Index, double* x) { x[0] = 1; return 0; };
+    design_accumulator within(1, 1, false, false);
+    EXPECT_THROW(within.update(c, one, [](Eigen::Index) {}), invalid_input);
+    design_accumulator across(1, 1, false, false);
+    c.n = 2;
+    across.update(c, one, [](Eigen::Index) {});
+    c.n = 1, c.strata = strata.data() + 2, c.psu = psu.data() + 2;
+    EXPECT_THROW(across.update(c, one, [](Eigen::Index) {}), invalid_input);
+    design_accumulator nested(1, 1, true, false);  // with nest the two are different PSUs
+    c.n = 3, c.strata = strata.data(), c.psu = psu.data();
+    nested.update(c, one, [](Eigen::Index) {});
+    EXPECT_EQ(nested.n_psu(), 2);
+  }
+}
