@@ -322,6 +322,7 @@ _ROWS_AS_PSU_WARNING = 1_000_000  # rows beyond which a design without PSUs warn
 
 _FETCH_ROWS = 200_000  # finish on the client once a bracket holds at most this many rows
 _PIVOTS = 128          # candidate pivots per partition and bracket per round
+_SKETCH = 2048         # order statistics per partition, with their exact cumulative weights, in the first pass
 
 
 def _positive_pairs(part: pd.DataFrame, y: str, w: Optional[str], domain_fn) -> tuple:
@@ -334,10 +335,11 @@ def _positive_pairs(part: pd.DataFrame, y: str, w: Optional[str], domain_fn) -> 
     return yy[keep], ww[keep]
 
 
-def _q_first(part, k, y, w, domain_fn):
+def _q_first(part, k, y, w, domain_fn, sketch: int = _SKETCH):
     """The first pass: the positive weight total and row count, the bracket (−inf, inf]'s candidate pivots,
-    and the weighted moments of welfare over all analysis rows for the bandwidth (local mean and sum of
-    squared deviations of y / m, m the partition's largest |y|: combined without cancellation)."""
+    a sketch of the partition's weighted CDF (_sketch_of), and the weighted moments of welfare over all
+    analysis rows for the bandwidth (local mean and sum of squared deviations of y / m, m the partition's
+    largest |y|: combined without cancellation)."""
     yy, ww = _analysis_pairs(part, y, w, domain_fn)
     m = float(np.max(np.abs(yy))) if len(yy) else 0.0
     W_all = float(np.sum(ww))  # pairwise sums: the bandwidth needs ~1e-15, not exact rounding
@@ -347,8 +349,68 @@ def _q_first(part, k, y, w, domain_fn):
         mean = float(np.sum(ww * ys)) / W_all
         moments = (m or 1.0, W_all, mean, float(np.sum(ww * (ys - mean) ** 2)))
     pos = ww > 0
-    return dict(W=np.sum(ww[pos], dtype=np.longdouble), n=int(pos.sum()), max_abs=m, moments=moments, W_all=W_all,
-                cand=_q_candidates_of(yy[pos], [(-np.inf, np.inf)])[0])
+    ys, ws = yy[pos], ww[pos]
+    order = np.argsort(ys)  # the order within a tie does not matter: C and R are taken after each run of ties
+    ys, ws = ys[order], ws[order]
+    return dict(W=np.sum(ws, dtype=np.longdouble), n=len(ys), max_abs=m, moments=moments, W_all=W_all,
+                cand=_sorted_candidates(ys), sketch=_sketch_of(ys, ws, sketch))
+
+
+def _order_statistics(n: int, count: int) -> np.ndarray:
+    return np.unique(np.linspace(0, n - 1, min(count, n)).astype(np.int64))
+
+
+def _sorted_candidates(ys: np.ndarray) -> tuple:
+    """_q_candidates_of for the bracket (−inf, inf] from the sorted values."""
+    if not len(ys):
+        return (0, np.empty(0), np.inf, -np.inf)
+    return (len(ys), ys[_order_statistics(len(ys), _PIVOTS)], ys[0], ys[-1])
+
+
+def _sketch_of(ys: np.ndarray, ws: np.ndarray, count: int) -> tuple:
+    """(v, C, R): `count` order statistics v of the sorted values ys (the smallest and largest among them),
+    the weight C and the number R of the partition's rows ≤ each. Between two of them the partition's
+    C(x) is bounded by theirs (brackets_from_sketches)."""
+    if not len(ys):
+        return (np.empty(0), np.empty(0), np.empty(0, dtype=np.int64))
+    v = np.unique(ys[_order_statistics(len(ys), count)])
+    R = np.searchsorted(ys, v, side="right")
+    return (v, np.cumsum(ws)[R - 1], R.astype(np.int64))
+
+
+def brackets_from_sketches(sketches: list, totals: list, probs: Sequence[float], W: float) -> list:
+    """Per p: (lo, hi, rows) with surely C(lo) < pW ≤ C(hi) and at most `rows` rows in (lo, hi], or None,
+    from the partitions' sketches (_sketch_of) and positive weight totals. A partition's C(x) lies between
+    C at its largest sketch value ≤ x (0 below its smallest) and C at its smallest value ≥ x (its total
+    above its largest); summed over partitions these bound the global C(x) at every candidate x (all sketch
+    values). Margins of 1e-9 of pW cover the rounding of the float sums, as in the narrowing rounds."""
+    sketches = [(sk, t) for sk, t in zip(sketches, totals) if len(sk[0])]
+    if not sketches:
+        return [None] * len(probs)
+    x = np.unique(np.concatenate([sk[0] for sk, _ in sketches]))
+    c_low, c_up = np.zeros(len(x)), np.zeros(len(x))
+    r_low, r_up = np.zeros(len(x), dtype=np.int64), np.zeros(len(x), dtype=np.int64)
+    for (v, C, R), (W_k, n_k) in sketches:
+        i = np.searchsorted(v, x, side="right") - 1  # the largest v ≤ x
+        j = np.searchsorted(v, x, side="left")  # the smallest v ≥ x
+        below, above = i >= 0, j < len(v)
+        c_low += np.where(below, C[np.maximum(i, 0)], 0.0)
+        r_low += np.where(below, R[np.maximum(i, 0)], 0)
+        c_up += np.where(above, C[np.minimum(j, len(v) - 1)], W_k)
+        r_up += np.where(above, R[np.minimum(j, len(v) - 1)], n_k)
+    out = []
+    for p in probs:
+        target = float(p) * W
+        surely_below = np.flatnonzero(c_up < target * (1 - 1e-9))
+        surely_above = np.flatnonzero(c_low >= target * (1 + 1e-9))
+        if not len(surely_above):
+            out.append(None)
+            continue
+        a, b = (surely_below[-1] if len(surely_below) else None), surely_above[0]
+        lo = x[a] if a is not None else -np.inf
+        rows = int(r_up[b] - (r_low[a] if a is not None else 0))
+        out.append((float(lo), float(x[b]), rows))
+    return out
 
 
 def _bandwidth_of(first: list, who: str) -> float:
@@ -426,13 +488,19 @@ def quantiles_and_bandwidth(ddf, y: str, w: Optional[str], probs: Sequence[float
                             who: str = "weighted_quantiles", rule: str = "laeken"):
     """(weighted_quantiles, and the kernel bandwidth of an estimated line when `bandwidth`, else nan): the
     first pass serves both."""
-    first = map_partitions(ddf, _q_first, y, w, domain_fn)
+    first = map_partitions(ddf, _q_first, y, w, domain_fn, _SKETCH)
     h = _bandwidth_of(first, who) if bandwidth else float("nan")
     W = np.sum([f["W"] for f in first], dtype=np.longdouble)  # weight sums in long double, as in memory
     if sum(f["n"] for f in first) == 0 or not W > 0:
         raise InvalidInputError(f"{who}: no analysis row has a positive weight: welfare quantiles are undefined")
     # brackets (lo, hi] with C(lo)/W < p ≤ C(hi)/W; below = C(lo)
     state = [dict(p=float(p), lo=-np.inf, hi=np.inf, below=0.0, done=None) for p in probs]
+    # the first pass's sketches bracket each quantile; a bracket of few rows is fetched at once, the others
+    # are narrowed from (−inf, inf] by rounds of candidate pivots
+    sketched = brackets_from_sketches([f["sketch"] for f in first], [(float(f["W"]), f["n"]) for f in first], probs, float(W))
+    for s, b in zip(state, sketched):
+        if b is not None and b[2] <= _FETCH_ROWS:
+            s["lo"], s["hi"], s["fetch"] = b[0], b[1], True
     cand = [[f["cand"]] * len(state) for f in first]  # the first round's candidates: one bracket for all
     for _ in range(64):
         active = [s for s in state if s["done"] is None]

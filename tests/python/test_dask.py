@@ -347,10 +347,18 @@ def test_watts_weights_only(client):
     _same_result(ik.watts(ddf, "welfare", line=20.0, weights="w"), ik.watts(DATA, "welfare", line=20.0, weights="w"))
 
 
-def test_weighted_quantile_exact_ties_and_many_rounds(client, monkeypatch):
+@pytest.mark.parametrize("sketch", [2048, 2])
+def test_weighted_quantile_exact_ties_and_many_rounds(client, monkeypatch, sketch):
     """Heavy ties, integer weights (exact share == p: the mean with the next value) and a bracket that
-    needs several narrowing rounds (few rows fetched per round)."""
+    needs several narrowing rounds (few rows fetched per round): with the first pass's sketch brackets
+    (2,048 order statistics per partition) and without them (2: the smallest and largest values only, so
+    every quantile is narrowed in rounds)."""
     from impactkit import _dask
+
+    monkeypatch.setattr(_dask, "_SKETCH", sketch)
+    rounds = []
+    run = _dask.map_partitions
+    monkeypatch.setattr(_dask, "map_partitions", lambda ddf, fn, *a: rounds.append(fn.__name__) or run(ddf, fn, *a))
 
     rng = np.random.default_rng(5)
     n = 6_000
@@ -372,6 +380,13 @@ def test_weighted_quantile_exact_ties_and_many_rounds(client, monkeypatch):
     even = pd.DataFrame({"y": np.repeat([1.0, 2.0, 3.0, 4.0], 5), "w": 1.0, "b": 0})
     got = _dask.weighted_quantiles(_split(even, 3), "y", "w", [0.5])[0]
     assert got == ik.targeting(even, welfare="y", beneficiary="b", target=ik.bottom(0.5), weights="w", incidence=None).line == 2.5
+    if sketch == 2:  # every quantile went through narrowing rounds
+        assert "_q_weights_at" in rounds
+    # at the default _FETCH_ROWS a bracket of these rows is fetched at once: two passes, no narrowing round
+    monkeypatch.setattr(_dask, "_FETCH_ROWS", 200_000)
+    rounds.clear()
+    assert _dask.weighted_quantiles(ddf, "y", "w", [0.2, 0.4, 0.6, 0.8]) == list(want)
+    assert rounds == ["_q_first", "_q_rows"]
 
 
 def test_registry_overlap(client):
